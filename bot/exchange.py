@@ -1,0 +1,253 @@
+"""The signal exchange format (JSON Lines), parsed into typed records.
+
+Every way signals enter the bot (HTTP, files, the simulator, tests) goes through
+:func:`parse_lines` or :func:`parse_objects`, so the rules of DESIGN.md live in one
+place: a bad record is refused with its line number and reason, and the valid
+records of the same batch are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+LAYERS = ("infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control")
+Layer = Literal["infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control"]
+CHANGE_KINDS = ("model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra")
+ChangeKind = Literal["model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra"]
+Direction = Literal["up", "down", "both"]
+SignalKind = Literal["ratio", "gauge", "count"]
+
+# Built-in directions for well-known names: a rise (or a fall) is what hurts.
+_BAD_UP_HINTS = (
+    "error", "latency", "lag", "age", "null", "invalid", "refusal", "block", "thumbs_down",
+    "cost", "tokens", "timeout", "oom", "queue", "fallback", "drop", "staleness", "p99", "p95",
+    "retries", "5xx", "mismatch", "utilization_gap", "complaint", "escalation",
+)
+_BAD_DOWN_HINTS = (
+    "groundedness", "relevance", "accuracy", "pass_rate", "thumbs_up", "ndcg", "precision",
+    "recall", "success", "hit_rate", "throughput", "faithfulness", "judge_score", "availability",
+    "good", "ctr", "conversion", "mrr", "f1", "score",
+)
+
+
+def default_direction(name: str) -> Direction:
+    """The side on which a well-known signal name is bad; ``both`` when unknown."""
+    lowered = name.lower()
+    if any(hint in lowered for hint in _BAD_UP_HINTS):
+        return "up"
+    if any(hint in lowered for hint in _BAD_DOWN_HINTS):
+        return "down"
+    return "both"
+
+
+def to_utc(ts: datetime) -> datetime:
+    """Naive timestamps are taken as UTC; aware ones are converted to it."""
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def format_ts(ts: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, the way every output of the bot writes time."""
+    return to_utc(ts).isoformat().replace("+00:00", "Z")
+
+
+class _Record(BaseModel):
+    # Unknown fields are kept (extra="allow") but nothing reads them.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    ts: datetime
+    service: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _utc(self) -> _Record:
+        object.__setattr__(self, "ts", to_utc(self.ts))
+        return self
+
+
+class SignalRecord(_Record):
+    type: Literal["signal"]
+    layer: Layer
+    name: str = Field(min_length=1, max_length=200)
+    value: float
+    count: float | None = Field(default=None, ge=0)
+    kind: SignalKind | None = None
+    bad: Direction | None = None
+    slice: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> SignalRecord:
+        if self.value != self.value or self.value in (float("inf"), float("-inf")):
+            raise ValueError("value must be a finite number")
+        kind = self.kind
+        if kind is None:
+            ratio_name = self.name.endswith(("_rate", "_share", "_ratio"))
+            kind = "ratio" if ratio_name and self.count is not None else "gauge"
+            object.__setattr__(self, "kind", kind)
+        if kind == "ratio" and not 0.0 <= self.value <= 1.0:
+            raise ValueError(f"a ratio must lie in 0..1, got {self.value}")
+        if self.bad is None:
+            object.__setattr__(self, "bad", default_direction(self.name))
+        return self
+
+
+class DistributionRecord(_Record):
+    type: Literal["distribution"]
+    layer: Layer
+    name: str = Field(min_length=1, max_length=200)
+    values: list[float] | None = None
+    counts: dict[str, float] | None = None
+    slice: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> DistributionRecord:
+        if (self.values is None) == (self.counts is None):
+            raise ValueError("a distribution has exactly one of 'values' or 'counts'")
+        if self.values is not None and any(v != v for v in self.values):
+            raise ValueError("distribution values must not be NaN")
+        if self.counts is not None and any(c < 0 for c in self.counts.values()):
+            raise ValueError("category counts must not be negative")
+        return self
+
+
+class StateRecord(_Record):
+    type: Literal["state"]
+    layer: Layer = "control"
+    name: str = Field(min_length=1, max_length=200)
+    value: str
+    expected: str | None = None
+    slice: dict[str, str] = Field(default_factory=dict)
+
+
+class ChangeRecord(_Record):
+    type: Literal["change"]
+    kind: ChangeKind
+    ref: str = Field(min_length=1, max_length=200)
+    previous: str | None = None
+    author: str | None = None
+    description: str | None = None
+    slice: dict[str, str] = Field(default_factory=dict)
+
+
+class AlertRecord(_Record):
+    type: Literal["alert"]
+    name: str = Field(min_length=1, max_length=200)
+    severity: str = "warning"
+    status: Literal["firing", "resolved"] = "firing"
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    fingerprint: str | None = None
+
+
+Record = Annotated[
+    SignalRecord | DistributionRecord | StateRecord | ChangeRecord | AlertRecord,
+    Field(discriminator="type"),
+]
+_RECORD = TypeAdapter(Record)
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """Why one line (1-based) of a batch was refused."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """The records taken (with their line numbers) and the lines refused."""
+
+    records: list[Any]
+    lines: list[int]
+    errors: list[RecordError]
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"] if p not in ("signal", "distribution",
+                                                                  "state", "change", "alert"))
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def parse_object(obj: Any) -> Any:
+    """One record from one decoded JSON value; raises ``ValueError`` with the reason."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"a record is a JSON object, got {type(obj).__name__}")
+    if "type" not in obj:
+        raise ValueError("missing field 'type' (signal, distribution, state, change or alert)")
+    try:
+        return _RECORD.validate_python(obj)
+    except ValidationError as error:
+        raise ValueError(_describe(error)) from None
+
+
+def parse_objects(objects: Iterable[Any], first_line: int = 1) -> ParsedBatch:
+    """Parse decoded JSON values, numbering them from ``first_line``."""
+    records: list[Any] = []
+    lines: list[int] = []
+    errors: list[RecordError] = []
+    for number, obj in enumerate(objects, start=first_line):
+        try:
+            records.append(parse_object(obj))
+            lines.append(number)
+        except ValueError as error:
+            errors.append(RecordError(number, str(error)))
+    return ParsedBatch(records, lines, errors)
+
+
+def parse_lines(text: str) -> ParsedBatch:
+    """Parse JSON Lines text; blank lines are skipped but still counted."""
+    records: list[Any] = []
+    lines: list[int] = []
+    errors: list[RecordError] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as error:
+            errors.append(RecordError(number, f"invalid JSON: {error.msg} at column {error.colno}"))
+            continue
+        try:
+            records.append(parse_object(obj))
+            lines.append(number)
+        except ValueError as error:
+            errors.append(RecordError(number, str(error)))
+    return ParsedBatch(records, lines, errors)
+
+
+def parse_body(body: bytes) -> ParsedBatch:
+    """A request body: a JSON array of records, one JSON object, or JSON Lines."""
+    text = body.decode("utf-8", errors="strict")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            decoded = json.loads(text)
+        except json.JSONDecodeError as error:
+            return ParsedBatch([], [], [RecordError(error.lineno, f"invalid JSON: {error.msg}")])
+        return parse_objects(decoded)
+    return parse_lines(text)
+
+
+def record_to_json(record: Any) -> str:
+    """One exchange-format line; timestamps as RFC 3339 UTC."""
+    data = record.model_dump(mode="json", exclude_none=True)
+    data["ts"] = format_ts(record.ts)
+    return json.dumps(data, separators=(",", ":"))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
