@@ -1,0 +1,51 @@
+"""In-process incident events, so parts react to each other without importing each other.
+
+Intake and lifecycle emit ``opened``/``changed``/``relabelled``...; the Slack part
+subscribes to open channels and refresh summaries, the runbook part to post
+progress. Handlers run on the background pool after the request's transaction has
+committed, so a slow or failing handler never delays an ack or loses an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., None]
+
+# Event names in use: "incident.opened", "incident.changed", "incident.relabelled",
+# "incident.alerts_resolved", "runbook.progress".
+
+
+class EventBus:
+    """Named events to handlers; ``emit`` queues each handler on the executor given."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, name: str, handler: Handler) -> None:
+        self._handlers[name].append(handler)
+
+    def handlers(self, name: str) -> list[Handler]:
+        return list(self._handlers.get(name, ()))
+
+    def emit(self, name: str, executor: Any, /, **payload: Any) -> list[Any]:
+        """Run each handler on ``executor`` (or inline when it is None); returns futures."""
+        futures = []
+        for handler in self.handlers(name):
+            if executor is None:
+                _safe(handler, name, payload)
+            else:
+                futures.append(executor.submit(_safe, handler, name, payload))
+        return futures
+
+
+def _safe(handler: Handler, name: str, payload: dict[str, Any]) -> None:
+    try:
+        handler(**payload)
+    except Exception:  # a broken subscriber must not break the others
+        log.exception("handler %s for %s failed", getattr(handler, "__name__", handler), name)

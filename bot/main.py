@@ -1,0 +1,47 @@
+"""``create_app(services)``: the one HTTP server (webhooks, JSON API, Slack, metrics).
+
+Each API module exposes ``build_router(services)``; the list below is the whole
+surface, read top to bottom. The scheduler starts and stops with the app.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bot.services import Services
+
+ROUTER_MODULES = [
+    "bot.api.health",
+    "bot.api.webhooks",
+    "bot.api.incidents",
+]
+
+# Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.
+STARTUP_HOOKS: list[str] = []
+SHUTDOWN_HOOKS: list[str] = []
+
+
+def _call(path: str, services: Services) -> None:
+    module_name, _, function = path.rpartition(".")
+    getattr(importlib.import_module(module_name), function)(services)
+
+
+def create_app(services: Services) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for hook in STARTUP_HOOKS:
+            _call(hook, services)
+        yield
+        for hook in SHUTDOWN_HOOKS:
+            _call(hook, services)
+
+    app = FastAPI(title="Resilio", version="0.1.0", lifespan=lifespan,
+                  description="Incident-response ChatOps for AI systems.")
+    app.state.services = services
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).build_router(services))
+    return app

@@ -1,0 +1,58 @@
+"""The long-lived things a running bot shares: settings, catalog, database, Slack, workers.
+
+Built once by ``build_services`` (never at import time) and handed to the HTTP app,
+the Slack app, the scheduler and the CLI, so each of them can be built in tests
+with a temporary database and the Slack emulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bot.catalog import Catalog, load_catalog
+from bot.events import EventBus
+from bot.exchange import utcnow
+from bot.settings import Settings
+from store.db import make_engine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    engine: Engine
+    background: ThreadPoolExecutor
+    slack: Any = None  # slack_sdk.WebClient when a bot token is set
+    clock: Callable[[], datetime] = utcnow
+    events: EventBus = field(default_factory=EventBus)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def emit(self, name: str, **payload: Any) -> None:
+        """Queue an incident event for its subscribers (after the caller committed)."""
+        self.events.emit(name, self.background, services=self, **payload)
+
+    def close(self) -> None:
+        self.background.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, catalog: Catalog | None = None) -> Services:
+    if catalog is None:
+        catalog = load_catalog(settings.config_path)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow,
+                         pool_timeout=settings.db_pool_timeout)
+    slack = None
+    if settings.slack_bot_token:
+        from slack_sdk import WebClient
+
+        slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    return Services(settings=settings, catalog=catalog, engine=engine,
+                    background=ThreadPoolExecutor(max_workers=4, thread_name_prefix="resilio-bg"),
+                    slack=slack)
