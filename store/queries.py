@@ -1,0 +1,75 @@
+"""Read queries over the core tables. Keyword-only, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from store.models import Alert, ChangeEvent, Incident, TimelineEvent
+
+
+def get_incident(*, session: Session, incident_id: int) -> Incident | None:
+    return session.get(Incident, incident_id)
+
+
+def list_incidents(*, session: Session, status: str | Sequence[str] | None = None,
+                   service: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, limit: int = 200) -> list[Incident]:
+    query = select(Incident)
+    if isinstance(status, str):
+        query = query.where(Incident.status == status)
+    elif status:
+        query = query.where(col(Incident.status).in_(list(status)))
+    if service:
+        query = query.where(Incident.service == service)
+    if since:
+        query = query.where(Incident.created_at >= since)
+    if until:
+        query = query.where(Incident.created_at < until)
+    query = query.order_by(col(Incident.id).desc()).limit(limit)
+    return list(session.exec(query))
+
+
+def open_incidents(*, session: Session, service: str | None = None) -> list[Incident]:
+    return list_incidents(session=session, service=service,
+                          status=("triggered", "acknowledged", "mitigated"))
+
+
+def incident_by_channel(*, session: Session, channel_id: str) -> Incident | None:
+    return session.exec(select(Incident).where(Incident.slack_channel_id == channel_id)).first()
+
+
+def timeline(*, session: Session, incident_id: int) -> list[TimelineEvent]:
+    query = (select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+             .order_by(col(TimelineEvent.ts), col(TimelineEvent.id)))
+    return list(session.exec(query))
+
+
+def alerts_of(*, session: Session, incident_id: int) -> list[Alert]:
+    query = select(Alert).where(Alert.incident_id == incident_id).order_by(col(Alert.id))
+    return list(session.exec(query))
+
+
+def alerts_by_fingerprint(*, session: Session, fingerprints: Sequence[str]) -> dict[str, Alert]:
+    if not fingerprints:
+        return {}
+    query = select(Alert).where(col(Alert.fingerprint).in_(list(fingerprints)))
+    return {alert.fingerprint: alert for alert in session.exec(query)}
+
+
+def incident_by_open_key(*, session: Session, open_key: str) -> Incident | None:
+    return session.exec(select(Incident).where(Incident.open_key == open_key)).first()
+
+
+def changes_between(*, session: Session, service: str, start: datetime,
+                    end: datetime) -> list[ChangeEvent]:
+    query = (select(ChangeEvent).where(ChangeEvent.service == service)
+             .where(ChangeEvent.ts >= start).where(ChangeEvent.ts <= end)
+             .order_by(col(ChangeEvent.ts)))
+    return list(session.exec(query))
+
+
+def count_rows(*, session: Session, table: type) -> int:
+    return int(session.exec(select(func.count()).select_from(table)).one())
