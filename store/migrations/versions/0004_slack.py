@@ -1,16 +1,14 @@
-"""slack tables
+"""slack tables: channel claims and processed interactions
 
 Revision ID: 0004
 Revises: 0003
-
-Owned by the slack part: it adds its tables here (op.create_table ...).
 """
 
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
 
-import store.types  # noqa: F401
+import store.types
 
 revision = "0004"
 down_revision = "0003"
@@ -19,8 +17,30 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "slack_channel_claims",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("channel_id", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+        sa.Column("channel_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("claimed_at", store.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("incident_id", name="uq_slack_channel_claims_incident"),
+    )
+    op.create_table(
+        "slack_processed_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("processed_at", store.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key", name="uq_slack_processed_requests_key"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("slack_processed_requests")
+    op.drop_table("slack_channel_claims")
