@@ -14,7 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-FAILURE_CLASSES = ("infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none")
+FAILURE_CLASSES = (
+    "infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none"
+)
 FailureClass = Literal["infrastructure", "data", "control_plane", "model", "eval_policy", "cost",
                        "none"]
 
@@ -37,7 +39,7 @@ class Owners(_Strict):
     @classmethod
     def _user_ids(cls, value: list[str]) -> list[str]:
         for item in value:
-            if not item or not item[0] in "UW" or not item.isalnum():
+            if not item or item[0] not in "UW" or not item.isalnum():
                 raise ValueError(f"{item!r} is not a Slack user id (like U012ABCDEF)")
         return value
 

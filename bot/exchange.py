@@ -17,9 +17,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 LAYERS = ("infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control")
-Layer = Literal["infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control"]
+Layer = Literal[
+    "infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control"
+]
 CHANGE_KINDS = ("model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra")
-ChangeKind = Literal["model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra"]
+ChangeKind = Literal[
+    "model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra"
+]
 Direction = Literal["up", "down", "both"]
 SignalKind = Literal["ratio", "gauge", "count"]
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bot.catalog import Catalog, load_catalog
 from bot.events import EventBus
 from bot.exchange import utcnow
+from bot.metrics import Metrics
 from bot.settings import Settings
 from store.db import make_engine
 
@@ -31,6 +32,7 @@ class Services:
     slack: Any = None  # slack_sdk.WebClient when a bot token is set
     clock: Callable[[], datetime] = utcnow
     events: EventBus = field(default_factory=EventBus)
+    metrics: Metrics = field(default_factory=Metrics)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def emit(self, name: str, **payload: Any) -> None:

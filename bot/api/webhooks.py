@@ -1,0 +1,91 @@
+"""Alert webhooks: Alertmanager (v4), Grafana unified alerting, and the generic record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ValidationError
+
+from bot.api.guards import decode_json, read_body, require_bearer
+from bot.exchange import parse_object
+from bot.intake import IncomingAlert, alertmanager, grafana, ingest_alerts
+from bot.intake.ingest import from_record
+from bot.services import Services
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or '(alert)'}: {item['msg']}"
+            for item in error.errors())
+    return str(error)
+
+
+def _envelope(model: type[BaseModel], payload: Any) -> BaseModel:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise HTTPException(422, f"not a {model.__name__} payload: {_reason(error)}") from None
+
+
+def _parse_each(raw_alerts: list[Any],
+                parse: Callable[[Any], IncomingAlert]) -> tuple[list[IncomingAlert], list[dict]]:
+    good, bad = [], []
+    for index, raw in enumerate(raw_alerts):
+        try:
+            good.append(parse(raw))
+        except (ValidationError, ValueError) as error:
+            bad.append({"index": index, "reason": f"alerts[{index}]: {_reason(error)}"})
+    return good, bad
+
+
+async def _store(services: Services, good: list[IncomingAlert],
+                 bad: list[dict]) -> dict[str, Any]:
+    if not good and bad:
+        raise HTTPException(422, {"message": "no valid alert in the batch", "errors": bad})
+    result = await run_in_threadpool(ingest_alerts, services, good)
+    return {"accepted": len(good), "stored": result.stored, "deduplicated": result.updated,
+            "incidents_opened": result.opened, "incidents_touched": result.touched,
+            "errors": bad}
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(tags=["webhooks"])
+    settings = services.settings
+
+    @router.post("/webhooks/alertmanager", summary="Prometheus Alertmanager webhook (v4)")
+    async def alertmanager_webhook(request: Request) -> dict[str, Any]:
+        require_bearer(request, settings.token_for("alertmanager"), "the Alertmanager webhook")
+        payload = decode_json(await read_body(request, services))
+        envelope = _envelope(alertmanager.AlertmanagerWebhook, payload)
+        good, bad = _parse_each(envelope.alerts, alertmanager.parse_alert)  # type: ignore[attr-defined]
+        return await _store(services, good, bad)
+
+    @router.post("/webhooks/grafana", summary="Grafana unified alerting webhook")
+    async def grafana_webhook(request: Request) -> dict[str, Any]:
+        require_bearer(request, settings.token_for("grafana"), "the Grafana webhook")
+        payload = decode_json(await read_body(request, services))
+        envelope = _envelope(grafana.GrafanaWebhook, payload)
+        good, bad = _parse_each(envelope.alerts, grafana.parse_alert)  # type: ignore[attr-defined]
+        return await _store(services, good, bad)
+
+    @router.post("/webhooks/generic", summary="Exchange-format alert record(s)")
+    async def generic_webhook(request: Request) -> dict[str, Any]:
+        require_bearer(request, settings.token_for("generic"), "the generic webhook")
+        payload = decode_json(await read_body(request, services))
+        items = payload if isinstance(payload, list) else [payload]
+
+        def parse(raw: Any) -> IncomingAlert:
+            record = parse_object(raw)
+            if record.type != "alert":
+                raise ValueError(f"type is {record.type!r}; this endpoint takes 'alert' records "
+                                 "(send signals to /v1/signals)")
+            return from_record(record)
+
+        good, bad = _parse_each(items, parse)
+        return await _store(services, good, bad)
+
+    return router

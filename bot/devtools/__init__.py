@@ -1,0 +1,1 @@
+"""Tools for running the bot without the outside world (the Slack emulator)."""

@@ -1,0 +1,242 @@
+"""Store alerts, deduplicated by fingerprint, and group them into incidents.
+
+One batch is one transaction: repeats update the stored alert, new alerts join the
+open incident of their service and group key (or open one), and each incident the
+batch touched gets one timeline event rather than one per alert, so a storm of
+10,000 alerts leaves a readable timeline. Two replicas racing on the same alert or
+group meet at a unique key; the loser retries and joins what the winner made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from bot import lifecycle
+from bot.catalog import Catalog
+from bot.exchange import AlertRecord
+from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint
+from bot.services import Services
+from store import queries
+from store.db import session_scope
+from store.models import Alert, Incident, IncidentSource, IncidentStatus
+
+log = logging.getLogger(__name__)
+
+_ATTEMPTS = 4
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0  # new alerts
+    updated: int = 0  # repeats of a known fingerprint
+    opened: list[int] = field(default_factory=list)  # incidents this batch opened
+    touched: list[int] = field(default_factory=list)  # incidents this batch changed
+    all_resolved: list[int] = field(default_factory=list)  # incidents whose alerts all resolved
+
+
+def group_key_for(alert: IncomingAlert, catalog: Catalog) -> str:
+    return "|".join(f"{key}={alert.labels.get(key, '')}" for key in catalog.grouping.group_by)
+
+
+def open_key_for(service: str, group_key: str) -> str:
+    return f"{service}\x1f{group_key}"
+
+
+def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> IngestResult:
+    """Store one batch and emit the incident events once it is committed."""
+    batch = _latest_per_fingerprint(alerts)
+    if not batch:
+        return IngestResult()
+    for attempt in range(_ATTEMPTS):
+        try:
+            with session_scope(services.engine) as session:
+                result = _ingest(session, batch, services.catalog, services.clock())
+            break
+        except IntegrityError:
+            # Another replica inserted the same fingerprint or open group first; now it exists.
+            if attempt == _ATTEMPTS - 1:
+                raise
+            log.info("intake race on a unique key; retrying the batch (attempt %d)", attempt + 2)
+    metrics = services.metrics
+    metrics.alerts_received.labels(batch[0].source, "stored").inc(result.stored)
+    metrics.alerts_received.labels(batch[0].source, "deduplicated").inc(result.updated)
+    for incident_id in result.opened:
+        metrics.incidents_opened.labels(IncidentSource.alert.value).inc()
+        services.emit("incident.opened", incident_id=incident_id)
+    for incident_id in result.touched:
+        if incident_id not in result.opened:
+            services.emit("incident.changed", incident_id=incident_id)
+    for incident_id in result.all_resolved:
+        services.emit("incident.alerts_resolved", incident_id=incident_id)
+    return result
+
+
+def ingest_alert_records(services: Services, records: Iterable[AlertRecord],
+                         source: str = "generic") -> IngestResult:
+    """Exchange-format ``alert`` records (generic webhook, signal batches, budget alerts)."""
+    return ingest_alerts(services, [from_record(record, source) for record in records])
+
+
+def from_record(record: AlertRecord, source: str = "generic") -> IncomingAlert:
+    labels = {**record.labels, "alertname": record.name, "service": record.service}
+    source = record.labels.get("source", source) if source == "generic" else source
+    return IncomingAlert(
+        source=source,
+        fingerprint=record.fingerprint
+        or stable_fingerprint(source, record.service, record.name, record.labels),
+        service=record.service, name=record.name, status=record.status,
+        severity=record.severity.lower(), labels=labels, annotations=dict(record.annotations),
+        starts_at=record.ts, ends_at=record.ts if record.status == "resolved" else None)
+
+
+def _latest_per_fingerprint(alerts: Iterable[IncomingAlert]) -> list[IncomingAlert]:
+    # Within one batch the last word on a fingerprint wins; order is otherwise kept.
+    latest: dict[str, IncomingAlert] = {}
+    for alert in alerts:
+        latest.pop(alert.fingerprint, None)
+        latest[alert.fingerprint] = alert
+    return list(latest.values())
+
+
+class _Groups:
+    """Finds or opens the incident an alert joins, caching per batch."""
+
+    def __init__(self, session: Session, catalog: Catalog, now: datetime,
+                 result: IngestResult) -> None:
+        self.session, self.catalog, self.now, self.result = session, catalog, now, result
+        self.window = timedelta(minutes=catalog.grouping.window_minutes)
+        self.cache: dict[str, Incident] = {}
+
+    def incident_for(self, alert: IncomingAlert) -> Incident:
+        group_key = group_key_for(alert, self.catalog)
+        open_key = open_key_for(alert.service, group_key)
+        if open_key in self.cache:
+            return self.cache[open_key]
+        incident = queries.incident_by_open_key(session=self.session, open_key=open_key)
+        if incident is not None:
+            last = incident.last_alert_at or incident.created_at
+            if self.now - last > self.window:
+                incident.open_key = None  # the group window closed: later alerts start afresh
+                self.session.add(incident)
+                self.session.flush()
+                incident = None
+        if incident is None:
+            incident = lifecycle.new_incident(
+                session=self.session, service=alert.service, title=alert.title,
+                severity=alert.severity, source=IncidentSource.alert.value,
+                actor=f"alert:{alert.source}", now=self.now, group_key=group_key,
+                open_key=open_key, description=alert.annotations.get("description"))
+            self.result.opened.append(_require_id(incident))
+        self.cache[open_key] = incident
+        return incident
+
+
+def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
+            now: datetime) -> IngestResult:
+    result = IngestResult()
+    groups = _Groups(session, catalog, now, result)
+    known = queries.alerts_by_fingerprint(session=session,
+                                          fingerprints=[a.fingerprint for a in batch])
+    joined: dict[int, Counter[str]] = defaultdict(Counter)
+    resolved_in: dict[int, Counter[str]] = defaultdict(Counter)
+    incidents: dict[int, Incident] = {}
+    worst: dict[int, str] = {}
+
+    for alert in batch:
+        stored = known.get(alert.fingerprint)
+        incident_id = stored.incident_id if stored else None
+        current = session.get(Incident, incident_id) if incident_id else None
+        refiring = alert.status == "firing" and (
+            current is None or current.status == IncidentStatus.resolved.value)
+        if refiring:
+            current = groups.incident_for(alert)
+        if current is not None:
+            incidents[_require_id(current)] = current
+        if stored is None:
+            stored = Alert(fingerprint=alert.fingerprint, source=alert.source,
+                           service=alert.service, name=alert.name, first_seen=now,
+                           last_seen=now, receive_count=0)
+            result.stored += 1
+        else:
+            result.updated += 1
+        stored.status = alert.status
+        stored.severity = alert.severity
+        stored.labels = alert.labels
+        stored.annotations = alert.annotations
+        stored.starts_at = alert.starts_at or stored.starts_at
+        stored.ends_at = alert.ends_at
+        stored.last_seen = now
+        stored.receive_count += 1
+        stored.incident_id = current.id if current is not None else stored.incident_id
+        session.add(stored)
+        if current is not None:
+            key = _require_id(current)
+            if alert.status == "firing":
+                joined[key][alert.name] += 1
+                if SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK.get(worst.get(key, ""), -1):
+                    worst[key] = alert.severity
+            else:
+                resolved_in[key][alert.name] += 1
+
+    session.flush()
+    for incident_id, incident in incidents.items():
+        _refresh_incident(session, incident, worst.get(incident_id), joined.get(incident_id),
+                          resolved_in.get(incident_id), now, result)
+    result.touched = sorted(incidents)
+    return result
+
+
+def _refresh_incident(session: Session, incident: Incident, worst: str | None,
+                      joined: Counter[str] | None, resolved: Counter[str] | None,
+                      now: datetime, result: IngestResult) -> None:
+    incident_id = _require_id(incident)
+    was_firing = incident.alerts_firing
+    firing = session.exec(select(func.count()).select_from(Alert)
+                          .where(Alert.incident_id == incident_id)
+                          .where(Alert.status == "firing")).one()
+    incident.alerts_firing = int(firing)
+    incident.updated_at = now
+    if joined:
+        incident.last_alert_at = now
+        if worst and SEVERITY_RANK.get(worst, 0) > SEVERITY_RANK.get(incident.severity, 0):
+            lifecycle.record(session=session, incident_id=incident_id, actor="alert",
+                             kind="severity", message=f"severity {incident.severity} -> {worst}",
+                             now=now, details={"from": incident.severity, "to": worst})
+            incident.severity = worst
+        lifecycle.record(session=session, incident_id=incident_id, actor="alert", kind="alerts",
+                         message=_summary("firing", joined), now=now,
+                         details={"firing": dict(joined), "alerts_firing": incident.alerts_firing})
+    if resolved:
+        lifecycle.record(session=session, incident_id=incident_id, actor="alert",
+                         kind="alerts_resolved_some", message=_summary("resolved", resolved),
+                         now=now, details={"resolved": dict(resolved)})
+    if incident.alerts_firing == 0 and (was_firing > 0 or resolved):
+        lifecycle.record(session=session, incident_id=incident_id, actor="alert",
+                         kind="alerts_resolved", message="all alerts of this incident resolved",
+                         now=now)
+        result.all_resolved.append(incident_id)
+    session.add(incident)
+
+
+def _summary(verb: str, names: Counter[str]) -> str:
+    total = sum(names.values())
+    parts = ", ".join(f"{name} x{count}" if count > 1 else name
+                      for name, count in names.most_common(10))
+    more = f" and {len(names) - 10} more kinds" if len(names) > 10 else ""
+    return f"{total} alert{'s' if total != 1 else ''} {verb}: {parts}{more}"
+
+
+def _require_id(incident: Incident) -> int:
+    if incident.id is None:
+        raise ValueError("incident not flushed")
+    return incident.id
+
+
+__all__ = ["IngestResult", "from_record", "ingest_alert_records", "ingest_alerts"]

@@ -1,0 +1,52 @@
+"""The source-neutral alert every webhook parser produces."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SEVERITY_RANK = {"critical": 5, "page": 5, "high": 4, "error": 4, "warning": 3, "warn": 3,
+                 "low": 2, "info": 1, "none": 0}
+
+# Label names that say which service an alert is about, in order of preference.
+SERVICE_LABELS = ("service", "app", "application", "job", "namespace")
+
+
+@dataclass(frozen=True)
+class IncomingAlert:
+    source: str
+    fingerprint: str
+    service: str
+    name: str
+    status: str  # firing | resolved
+    severity: str = "warning"
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    @property
+    def title(self) -> str:
+        summary = self.annotations.get("summary") or self.annotations.get("title")
+        return f"{self.name}: {summary}" if summary else f"{self.name} on {self.service}"
+
+
+def stable_fingerprint(source: str, service: str, name: str, labels: dict[str, str]) -> str:
+    """A fingerprint from the identifying labels, for sources that send none."""
+    identity = json.dumps([source, service, name, sorted(labels.items())], ensure_ascii=True)
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def service_of(labels: dict[str, str], default: str = "unknown") -> str:
+    for key in SERVICE_LABELS:
+        value = labels.get(key)
+        if value:
+            return value
+    return default
+
+
+def severity_of(labels: dict[str, str]) -> str:
+    value = (labels.get("severity") or labels.get("priority") or "warning").lower()
+    return value if value in SEVERITY_RANK else "warning"
