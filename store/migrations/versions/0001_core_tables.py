@@ -1,16 +1,14 @@
 """core tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
 import sqlalchemy as sa
 import sqlmodel
-
-import store.types
 from alembic import op
 
-
+import store.types
 
 revision = '0001'
 down_revision = None
