@@ -7,8 +7,9 @@ with a temporary database and the Slack emulator.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,9 +36,31 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     extras: dict[str, Any] = field(default_factory=dict)
 
+    pending: set[Future[Any]] = field(default_factory=set)
+
     def emit(self, name: str, **payload: Any) -> None:
         """Queue an incident event for its subscribers (after the caller committed)."""
-        self.events.emit(name, self.background, services=self, **payload)
+        for future in self.events.emit(name, self.background, services=self, **payload):
+            self.track(future)
+
+    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run slow work on the background pool, tracked so ``drain`` can wait for it."""
+        return self.track(self.background.submit(function, *args, **kwargs))
+
+    def track(self, future: Future[Any]) -> Future[Any]:
+        self.pending.add(future)
+        future.add_done_callback(self.pending.discard)
+        return future
+
+    def drain(self, timeout: float = 60.0) -> bool:
+        """Wait until no background work is left, including work that work queued."""
+        deadline = time.monotonic() + timeout
+        while self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            wait(list(self.pending), timeout=remaining)
+        return True
 
     def close(self) -> None:
         self.background.shutdown(wait=True)

@@ -159,6 +159,7 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
             current = groups.incident_for(alert)
         if current is not None:
             incidents[_require_id(current)] = current
+        changed = stored is None or refiring or stored.status != alert.status
         if stored is None:
             stored = Alert(fingerprint=alert.fingerprint, source=alert.source,
                            service=alert.service, name=alert.name, first_seen=now,
@@ -176,7 +177,7 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
         stored.receive_count += 1
         stored.incident_id = current.id if current is not None else stored.incident_id
         session.add(stored)
-        if current is not None:
+        if current is not None and changed:
             key = _require_id(current)
             if alert.status == "firing":
                 joined[key][alert.name] += 1

@@ -1,0 +1,40 @@
+"""What every act of the demo shares: the running bot, an HTTP client, the output."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.services import Services
+
+
+@dataclass
+class DemoContext:
+    services: Services
+    url: str
+    token: str
+    out: Path
+    quiet: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30.0,
+                            headers={"Authorization": f"Bearer {self.token}"})
+
+    def say(self, text: str = "") -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def heading(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.say(f"\n== {text}  [{elapsed:5.1f}s]")
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Let the background work that intake queued (classification, Slack) finish."""
+        self.services.drain(timeout)
