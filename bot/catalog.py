@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.slo.spec import SLOList
+
 FAILURE_CLASSES = (
     "infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none"
 )
@@ -68,7 +70,7 @@ class Service(_Strict):
         default_factory=lambda: ["model_version", "route", "tenant", "segment", "fallback"])
     escalation: Escalation = Field(default_factory=Escalation)
     runbooks: list[str] = Field(default_factory=list)
-    slos: list[dict[str, Any]] = Field(default_factory=list)
+    slos: SLOList = Field(default_factory=list)
     signals: list[dict[str, Any]] = Field(default_factory=list)
 
     def owners_for(self, label: str | None) -> Owners:

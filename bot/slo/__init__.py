@@ -1,0 +1,1 @@
+"""Quality-aware SLOs: definitions, budgets, burn-rate alerts and incident budget impact."""
