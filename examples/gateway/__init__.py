@@ -1,0 +1,1 @@
+"""A toy AI model gateway that the shipped runbooks act on (``python -m examples.gateway``)."""

@@ -1,0 +1,5 @@
+import sys
+
+from examples.gateway.server import main
+
+sys.exit(main())
