@@ -1,0 +1,53 @@
+"""Change attribution: which recent change best explains this onset and this behaviour.
+
+Most incidents follow a change, but the change just before the onset is not always
+the culprit: a dashboard tweak can land a minute before a feature-pipeline change
+stalls the features. Each change is scored by its time before the onset (close is
+better, after the onset nearly impossible) times how well its kind explains the
+behaviour, with a bonus when it names the slice that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from classifiers.behaviour import kind_fit, time_fit
+from classifiers.results import ChangeScore
+
+KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
+SLICE_BONUS = 1.5
+
+
+def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], label: str,
+                 slice_matches: Sequence[bool] | None = None) -> list[ChangeScore]:
+    """Changes ranked by how well they explain the onset, best first.
+
+    Parameters
+    ----------
+    minutes_before_onset : sequence of float
+        For each change, minutes from it to the onset (negative: after the onset).
+    kinds : sequence of str
+        Each change's kind (``model``, ``prompt``, ``features`` ...).
+    label : str
+        The behaviour the changes should explain.
+    slice_matches : sequence of bool, optional
+        Whether each change names a slice the failure was localised to.
+
+    Returns
+    -------
+    list of ChangeScore
+        ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus``.
+    """
+    if len(minutes_before_onset) != len(kinds):
+        raise ValueError(f"kinds must match minutes_before_onset in length, got {len(kinds)} "
+                         f"and {len(minutes_before_onset)}")
+    matches = list(slice_matches) if slice_matches is not None else [False] * len(kinds)
+    ranked = []
+    for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
+        tf = time_fit(float(minutes))
+        kf = kind_fit(kind, label) if label != "none" else 0.0
+        score = tf * (KIND_FLOOR + kf) * (SLICE_BONUS if matches[index] else 1.0)
+        ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
+                                  minutes_before_onset=float(minutes)))
+    ranked.sort(key=lambda c: -c.score)
+    return ranked

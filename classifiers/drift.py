@@ -1,0 +1,142 @@
+"""Distribution shift: KS for numbers, chi-square for categories, with effect sizes.
+
+A finding needs a corrected p-value *and* an effect above threshold: with 100,000
+rows a KS test calls a 0.01-SD wobble significant, and nobody should be paged for
+it. The effect sizes are the ones ML teams already read: PSI, Jensen-Shannon
+distance and the Wasserstein distance in reference standard deviations.
+
+Numeric samples are compared on a grid of 1,000 reference quantiles. The KS
+statistic on the grid is below the exact one by at most the reference mass between
+two grid points (1/1000 without ties); Wasserstein is exact outside the grid and
+within one grid cell inside it. This makes 100 features x 100,000 rows take well
+under a second.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special, stats
+
+from classifiers._validation import _as_1d, _counts_iv, _positive_int_iv
+from classifiers.results import DriftResult
+
+_GRID = 1000
+_EPS = 1e-4  # floor of a bin share in PSI, as in the usual PSI definition
+
+
+def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    e = np.maximum(expected / max(expected.sum(), 1e-300), _EPS)
+    a = np.maximum(actual / max(actual.sum(), 1e-300), _EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
+    p = p / max(p.sum(), 1e-300)
+    q = q / max(q.sum(), 1e-300)
+    m = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl_p = np.where(p > 0, p * np.log2(p / np.where(m > 0, m, 1)), 0.0).sum()
+        kl_q = np.where(q > 0, q * np.log2(q / np.where(m > 0, m, 1)), 0.0).sum()
+    return float(math.sqrt(max(0.5 * (kl_p + kl_q), 0.0)))
+
+
+def _ks_p_value(d: float, n: int, m: int) -> float:
+    """Asymptotic two-sided KS p-value with the usual small-sample correction."""
+    if n == 0 or m == 0:
+        return 1.0
+    en = math.sqrt(n * m / (n + m))
+    return float(min(1.0, max(0.0, stats.kstwobign.sf((en + 0.12 + 0.11 / en) * d))))
+
+
+def numeric_drift(reference: object, current: object, *, bins: int = 10) -> DriftResult:
+    """Two-sample KS test of a numeric feature with PSI, JS and Wasserstein effects.
+
+    Parameters
+    ----------
+    reference, current : array_like
+        The samples before and after. NaN and inf are dropped.
+    bins : int
+        Reference-quantile bins for PSI and Jensen-Shannon (10, the usual deciles).
+
+    Returns
+    -------
+    DriftResult
+        ``p_value`` is 1 (and effects 0) when either sample has fewer than 2 values.
+
+    References
+    ----------
+    .. [1] N. Smirnov, "Table for estimating the goodness of fit of empirical
+       distributions", Ann. Math. Stat. 19 (1948) 279-281.
+    .. [2] B. Yurdakul, "Statistical properties of population stability index",
+       PhD thesis, Western Michigan University (2018).
+    .. [3] J. Lin, "Divergence measures based on the Shannon entropy", IEEE Trans.
+       Inf. Theory 37 (1991) 145-151.
+    """
+    bins = _positive_int_iv("bins", bins, 2)
+    a = _as_1d("reference", reference)
+    b = _as_1d("current", current)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 2 or b.size < 2:
+        return DriftResult(0.0, 1.0, 0.0, 0.0, 0.0, 0.0, "ks")
+    a = np.sort(a)
+    grid = a[np.linspace(0, a.size - 1, min(_GRID, a.size) + 1).astype(np.int64)]
+    grid = np.unique(grid)
+    fa = np.searchsorted(a, grid, side="right") / a.size
+    cells = np.bincount(np.searchsorted(grid, b, side="left"), minlength=grid.size + 1)
+    # cells[i] = values of b in (grid[i-1], grid[i]]; F_b at grid[i] is the running sum.
+    fb = np.cumsum(cells)[: grid.size] / b.size
+    d = float(np.max(np.abs(fa - fb)))
+    sd = float(np.std(a))
+    widths = np.diff(grid)
+    inner = float(np.sum(np.abs(fa[:-1] - fb[:-1]) * widths)) if grid.size > 1 else 0.0
+    tails = float(np.mean(np.maximum(grid[0] - b, 0.0)) + np.mean(np.maximum(b - grid[-1], 0.0)))
+    wasserstein = inner + tails
+    w_std = wasserstein / sd if sd > 0 else (0.0 if wasserstein == 0 else math.inf)
+    edges = np.unique(np.quantile(a, np.linspace(0, 1, bins + 1))[1:-1])
+    expected = np.bincount(np.searchsorted(edges, a, side="right"), minlength=edges.size + 1)
+    actual = np.bincount(np.searchsorted(edges, b, side="right"), minlength=edges.size + 1)
+    psi = _psi(expected.astype(float), actual.astype(float))
+    js = _jensen_shannon(expected.astype(float), actual.astype(float))
+    w_std = float(min(w_std, 1e6))
+    effect = max(psi / 2, js, w_std)
+    return DriftResult(statistic=d, p_value=_ks_p_value(d, a.size, b.size), effect=effect,
+                       psi=psi, jensen_shannon=js, wasserstein_std=w_std, detector="ks")
+
+
+def categorical_drift(reference: object, current: object) -> DriftResult:
+    """Chi-square test of category counts with PSI and Jensen-Shannon effects.
+
+    Parameters
+    ----------
+    reference, current : dict
+        Category to count, before and after. Categories missing on one side count 0.
+
+    Returns
+    -------
+    DriftResult
+        ``wasserstein_std`` is 0 (categories have no order).
+
+    References
+    ----------
+    .. [1] K. Pearson, "On the criterion that a given system of deviations ...",
+       Phil. Mag. 50 (1900) 157-175.
+    """
+    ref = _counts_iv("reference", reference)
+    cur = _counts_iv("current", current)
+    keys = sorted(set(ref) | set(cur))
+    r = np.array([ref.get(k, 0.0) for k in keys])
+    c = np.array([cur.get(k, 0.0) for k in keys])
+    if r.sum() <= 0 or c.sum() <= 0 or len(keys) < 2:
+        return DriftResult(0.0, 1.0, 0.0, 0.0, 0.0, 0.0, "chi_square")
+    table = np.vstack([r, c])
+    table = table[:, table.sum(axis=0) > 0]
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    chi2 = float(np.sum((table - expected) ** 2 / expected))
+    dof = max(table.shape[1] - 1, 1)
+    p = float(special.chdtrc(dof, chi2))
+    psi = _psi(r, c)
+    js = _jensen_shannon(r, c)
+    return DriftResult(statistic=chi2, p_value=p, effect=max(psi / 2, js), psi=psi,
+                       jensen_shannon=js, wasserstein_std=0.0, detector="chi_square")

@@ -1,0 +1,151 @@
+"""Frozen results of the detectors and the classifier, in the manner of ``scipy.stats``.
+
+Every detector returns one of these instead of a bare tuple, so a caller reads
+``result.p_value`` and ``result.effect`` by name and a result can be logged,
+compared in tests and turned into JSON without knowing which detector made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ShiftResult:
+    """A level change in one series (gauge, rate or a per-sample summary).
+
+    Attributes
+    ----------
+    statistic : float
+        The test statistic (a z score, signed: positive means the series rose).
+    p_value : float
+        Two-sided p-value of "no change at ``onset``" (before multiple-testing correction).
+    effect : float
+        Standardised size of the change: shift over the baseline's point-to-point
+        spread (gauges), or Cohen's h (rates). Signed like ``statistic``.
+    onset : int
+        Index of the first sample after the change; ``-1`` when there is no data.
+    relative : float
+        Shift relative to the baseline level (0.25 means 25 % higher).
+    before : float
+        Baseline level (median, or pooled rate) the shift is measured from.
+    after : float
+        Level after the onset.
+    detector : str
+        Which detector made it (``robust_shift``, ``rate_test``, ``lag_growth`` ...).
+    """
+
+    statistic: float
+    p_value: float
+    effect: float
+    onset: int
+    relative: float = 0.0
+    before: float = 0.0
+    after: float = 0.0
+    detector: str = "robust_shift"
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """A distribution shift between a reference sample and a current one.
+
+    Attributes
+    ----------
+    statistic : float
+        KS distance (numeric) or the chi-square statistic (categories).
+    p_value : float
+        p-value of "same distribution" (before multiple-testing correction).
+    effect : float
+        The effect size the finding rule uses: the largest of PSI/2, Jensen-Shannon
+        distance and Wasserstein distance over the reference standard deviation.
+    psi : float
+        Population stability index over reference-quantile bins.
+    jensen_shannon : float
+        Jensen-Shannon distance (base 2, in 0..1).
+    wasserstein_std : float
+        Earth mover's distance over the reference standard deviation (numeric only).
+    detector : str
+        ``ks`` or ``chi_square``.
+    """
+
+    statistic: float
+    p_value: float
+    effect: float
+    psi: float
+    jensen_shannon: float
+    wasserstein_std: float = 0.0
+    detector: str = "ks"
+
+
+@dataclass(frozen=True)
+class StateResult:
+    """Served-versus-expected states, or a switch of the served value.
+
+    Attributes
+    ----------
+    statistic : float
+        Share of samples after the onset that disagree with the expected value
+        (``state_mismatch``) or that differ from the usual value (``state_switch``).
+    p_value : float
+        Exact binomial p-value of that share against the baseline's share.
+    effect : float
+        The rise in that share (0..1).
+    onset : int
+        Index of the first disagreeing sample of the final run.
+    detector : str
+        ``state_mismatch`` or ``state_switch``.
+    """
+
+    statistic: float
+    p_value: float
+    effect: float
+    onset: int
+    detector: str = "state_mismatch"
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    """One slice value tested against the rest of its dimension."""
+
+    dimension: str
+    value: str
+    effect: float
+    p_value: float
+    statistic: float
+
+
+@dataclass(frozen=True)
+class ChangeScore:
+    """How well one change explains an onset and a behaviour (higher is better)."""
+
+    index: int
+    score: float
+    time_fit: float
+    kind_fit: float
+    minutes_before_onset: float
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The behaviour classifier's answer.
+
+    Attributes
+    ----------
+    label : str
+        The most probable failure class.
+    confidence : float
+        Its posterior probability.
+    scores : dict
+        Label to posterior probability (sums to 1).
+    reasons : tuple of str
+        The few contributions that decided it, most important first.
+    pattern : str
+        The feature pattern (root layers, moved layers, change kinds) learned
+        corrections are keyed on.
+    """
+
+    label: str
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+    pattern: str = ""

@@ -1,0 +1,361 @@
+"""Level changes in one series: gauges, rates with counts, and growing freshness lags.
+
+Incidents look like a series that leaves its usual level at some moment and stays
+away. Each detector here finds that moment (the onset), compares what came after
+with a baseline fitted on a trailing window before it, and returns a frozen
+:class:`~classifiers.results.ShiftResult`. The baseline follows a slow trend (a
+daily cycle seen over a few hours) or, with a day of history, the daily cycle
+itself, so the hour-of-day is not mistaken for an incident.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special, stats
+
+from classifiers._validation import _rate_iv, _shift_iv
+from classifiers.results import ShiftResult
+
+_MAD_TO_SD = 1.4826
+_DAY = 86400.0
+_WINSOR = 8.0  # residuals beyond this many baseline SDs are clipped: one spike is not a shift
+_NULL = ShiftResult(statistic=0.0, p_value=1.0, effect=0.0, onset=-1)
+
+
+def _robust_sd(x: np.ndarray) -> float:
+    if x.size < 2:
+        return 0.0
+    return float(_MAD_TO_SD * np.median(np.abs(x - np.median(x))))
+
+
+def _noise_sd(y: np.ndarray) -> float:
+    """Point-to-point noise from first differences: blind to trends and to one step."""
+    if y.size < 3:
+        return float(np.std(y)) if y.size else 0.0
+    d = np.diff(y)
+    sd = _robust_sd(d) / math.sqrt(2.0)
+    if sd == 0.0:
+        sd = float(np.std(d)) / math.sqrt(2.0)
+    return sd
+
+
+def _sd_floor(level: float, noise: float) -> float:
+    return max(noise, 1e-3 * abs(level), 1e-9)
+
+
+def _min_baseline(n: int, m: int) -> int:
+    """Fewest baseline points before an onset: a level from three points is no baseline."""
+    return max(m, min(30, n // 4))
+
+
+def _scan(y: np.ndarray, w: np.ndarray, m: int, direction: str, lo: int) -> int:
+    """Index that best splits ``y`` into two levels (weighted mean-shift statistic).
+
+    The after-segment runs to the end, as in an incident that is still going on.
+    """
+    n = y.size
+    cw = np.cumsum(w)
+    cy = np.cumsum(w * y)
+    k = np.arange(lo, n - m + 1)
+    wb, wa = cw[k - 1], cw[-1] - cw[k - 1]
+    ok = (wb > 0) & (wa > 0)
+    wb, wa = np.where(ok, wb, 1.0), np.where(ok, wa, 1.0)
+    mb = cy[k - 1] / wb
+    ma = (cy[-1] - cy[k - 1]) / wa
+    t = (ma - mb) * np.sqrt(wb * wa / (wb + wa))
+    t = np.where(ok, t, 0.0)
+    if direction == "up":
+        score = t
+    elif direction == "down":
+        score = -t
+    else:
+        score = np.abs(t)
+    return int(k[int(np.argmax(score))])
+
+
+def _design(t: np.ndarray, seasonal: bool, origin: float) -> np.ndarray:
+    u = (t - origin) / 3600.0
+    columns = [np.ones_like(u), u]
+    if seasonal:
+        phase = 2 * np.pi * (t % _DAY) / _DAY
+        columns += [np.sin(phase), np.cos(phase), np.sin(2 * phase), np.cos(2 * phase)]
+    return np.column_stack(columns)
+
+
+def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int
+              ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Fitted values for all points from a fit on the baseline before ``k``.
+
+    With a day of history before ``k`` the fit is a daily cycle (two harmonics) plus
+    a trend over all of it; otherwise a straight line on the trailing ``window``
+    points, kept only if its slope is clearly there. Returns (fit, residual of the
+    baseline points, index where the baseline starts).
+    """
+    seasonal = (t[k - 1] - t[0]) >= 0.8 * _DAY and k >= 60
+    start = 0 if seasonal else max(0, k - window)
+    tb, yb = t[start:k], y[start:k]
+    level = float(np.median(yb))
+    fit = np.full(t.size, level)
+    if yb.size >= 20 and tb[-1] > tb[0]:
+        x = _design(tb, seasonal, tb[-1])
+        coef, *_ = np.linalg.lstsq(x, yb, rcond=None)
+        resid = yb - x @ coef
+        sd = max(_robust_sd(resid), 1e-12)
+        # keep the trend only when it beats the noise (t > 3), else a flat median
+        xtx = x.T @ x
+        try:
+            slope_se = sd * math.sqrt(float(np.linalg.inv(xtx)[1, 1]))
+        except np.linalg.LinAlgError:
+            slope_se = math.inf
+        if seasonal or abs(coef[1]) > 2 * slope_se:
+            fit = _design(t, seasonal, tb[-1]) @ coef
+    return fit, y[start:k] - fit[start:k], start
+
+
+def _lag1(r: np.ndarray) -> float:
+    if r.size < 4:
+        return 0.0
+    a, b = r[:-1] - r.mean(), r[1:] - r.mean()
+    den = math.sqrt(float(a @ a) * float(b @ b))
+    return float(np.clip((a @ b) / den, 0.0, 0.9)) if den > 0 else 0.0
+
+
+def _cusum_onset(z: np.ndarray, sign: float, start: int, stop: int, k: float = 0.5,
+                 h: float = 4.0) -> int | None:
+    """Page's CUSUM on standardised residuals: the last reset before the first alarm.
+
+    Uses S_i = X_i - min(0, min_{j<=i} X_j) with X the running sum of (z - k), the
+    closed form of the recursion S_i = max(0, S_{i-1} + z_i - k).
+    """
+    x = np.cumsum(sign * z[start:stop] - k)
+    s = x - np.minimum(np.minimum.accumulate(x), 0.0)
+    alarm = np.flatnonzero(s > h)
+    if alarm.size == 0:
+        return None
+    first = int(alarm[0])
+    zeros = np.flatnonzero(s[: first + 1] <= 0.0)
+    return start + (int(zeros[-1]) + 1 if zeros.size else 0)
+
+
+def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: float,
+            onset: int, detector: str) -> ShiftResult:
+    rb = np.clip(r_base, -_WINSOR * sd, _WINSOR * sd)
+    ra = np.clip(r_after, -_WINSOR * sd, _WINSOR * sd)
+    rho = _lag1(rb)
+    shrink = (1 - rho) / (1 + rho)
+    nb, na = max(rb.size * shrink, 1.0), max(ra.size * shrink, 1.0)
+    shift = float(np.mean(ra) - np.mean(rb))
+    z = shift / (sd * math.sqrt(1 / nb + 1 / na))
+    p = float(min(1.0, 2 * special.ndtr(-abs(z))))
+    typical = float(np.median(r_after)) - float(np.median(r_base))
+    effect = typical / sd
+    relative = typical / abs(base_level) if abs(base_level) > 1e-9 else math.copysign(
+        math.inf, typical) if typical else 0.0
+    return ShiftResult(statistic=z, p_value=p, effect=effect, onset=onset,
+                       relative=float(np.clip(relative, -1e6, 1e6)), before=base_level,
+                       after=base_level + typical, detector=detector)
+
+
+def robust_shift(values: object, times: object = None, *, direction: str = "both",
+                 min_segment: int = 5, window: int = 120, horizon: int = 60) -> ShiftResult:
+    """Find and test a lasting level change in a gauge series.
+
+    The onset is first placed by the best two-level split of the series, then refined
+    with Page's CUSUM on residuals from a robust baseline (median and MAD, or a
+    trend/daily-cycle fit) of the trailing ``window`` points before it. The test
+    compares up to ``horizon`` points after the onset with the baseline, with the
+    sample sizes shrunk for lag-1 autocorrelation.
+
+    Parameters
+    ----------
+    values : array_like
+        The series, in time order. NaN and inf are dropped.
+    times : array_like, optional
+        Seconds (epoch) of each value; needed to follow a daily cycle. Defaults to
+        one-minute steps.
+    direction : {'up', 'down', 'both'}
+        Which side of a change to look for.
+    min_segment : int
+        Fewest points on either side of the onset.
+    window, horizon : int
+        Baseline points before the onset and test points after it.
+
+    Returns
+    -------
+    ShiftResult
+        ``onset`` indexes the cleaned input; ``p_value`` is 1 when there are fewer than
+        ``2 * min_segment`` points.
+
+    References
+    ----------
+    .. [1] E. S. Page, "Continuous inspection schemes", Biometrika 41 (1954) 100-115.
+    .. [2] P. J. Rousseeuw and C. Croux, "Alternatives to the median absolute
+       deviation", J. Am. Stat. Assoc. 88 (1993) 1273-1283.
+    """
+    y, t, m, direction = _shift_iv(values, times, min_segment, direction)
+    n = y.size
+    if n < m + _min_baseline(n, m):
+        return _NULL
+    if t is None:
+        t = np.arange(n, dtype=float) * 60.0
+    order = np.argsort(t, kind="stable")
+    if np.any(order != np.arange(n)):
+        y, t = y[order], t[order]
+    lo = _min_baseline(n, m)
+    k0 = _scan(y, np.ones(n), m, direction, lo)
+    # The split lands mid-way into a ramp; fit the baseline with a guard gap before it
+    # so the early part of the change does not bend the baseline, then let CUSUM walk
+    # the onset back (by at most the gap) to where the series first left it.
+    guard_end = max(lo, k0 - min(k0 - lo, window) // 3)
+    fit, r_base, start = _baseline(t, y, guard_end, window)
+    sd = _sd_floor(float(np.median(y[start:guard_end])),
+                   max(_noise_sd(y[start:guard_end]), _robust_sd(r_base) * 0.5))
+    z_all = (y - fit) / sd
+    sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
+        np.sign(np.median(y[k0:]) - np.median(y[start:k0])) or 1.0)
+    refined = _cusum_onset(z_all, sign, guard_end, n)
+    k = k0 if refined is None or refined > k0 else int(np.clip(refined, lo, n - m))
+    fit, r_base, start = _baseline(t, y, k, window)
+    level = float(np.median(y[start:k]))
+    sd = _sd_floor(level, max(_noise_sd(y[start:k]), _robust_sd(r_base) * 0.5))
+    stop = min(n, k + horizon)
+    return _result(y[k:stop] - fit[k:stop], r_base, level, sd, k, "robust_shift")
+
+
+def rate_shift(rates: object, counts: object, *, direction: str = "both",
+               min_segment: int = 5, window: int = 120, horizon: int = 60) -> ShiftResult:
+    """Find and test a lasting change in a rate whose denominators are known.
+
+    Points are weighted by their counts, so a rate over 5 requests is weak evidence
+    and one over 5,000 strong. The onset comes from the count-weighted two-level
+    split refined by CUSUM; the test is exact (binomial, against the baseline rate)
+    when few events are expected after the onset, else a two-proportion z test
+    inflated by the baseline's over-dispersion (quasi-binomial), since real rates
+    vary more than coin flips.
+
+    Parameters
+    ----------
+    rates : array_like
+        Rates in 0..1, in time order.
+    counts : array_like
+        Their denominators (requests, sessions ...). Points with count 0 are dropped.
+    direction, min_segment, window, horizon
+        As in :func:`robust_shift`.
+
+    Returns
+    -------
+    ShiftResult
+        ``effect`` is Cohen's h, ``before``/``after`` the pooled rates.
+
+    References
+    ----------
+    .. [1] A. Agresti, "Categorical Data Analysis", 3rd ed., Wiley (2013), sec. 1.4
+       and 4.7 (over-dispersion).
+    .. [2] J. Cohen, "Statistical Power Analysis for the Behavioral Sciences", 2nd ed.
+       (1988), ch. 6 (the effect size h).
+    """
+    events, n, m, direction = _rate_iv(rates, counts, min_segment, direction)
+    size = n.size
+    lo = _min_baseline(size, m)
+    if size < m + lo:
+        return ShiftResult(0.0, 1.0, 0.0, -1, detector="rate_test")
+    k0 = _scan(events / n, n, m, direction, lo)
+    guard_end = max(lo, k0 - min(k0 - lo, window) // 3)
+    start = max(0, guard_end - window)
+    p0 = float(events[start:guard_end].sum() / n[start:guard_end].sum())
+    var = np.maximum(n * max(p0 * (1 - p0), 1e-9), 1e-12)
+    z_all = (events - n * p0) / np.sqrt(var)
+    sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
+        np.sign(events[k0:].sum() / n[k0:].sum() - p0) or 1.0)
+    refined = _cusum_onset(z_all, sign, guard_end, size)
+    k = k0 if refined is None or refined > k0 else int(np.clip(refined, lo, size - m))
+    start = max(0, k - window)
+    stop = min(size, k + horizon)
+    eb, nb = events[start:k], n[start:k]
+    ea, na = events[k:stop], n[k:stop]
+    p0 = float(eb.sum() / nb.sum())
+    p1 = float(ea.sum() / na.sum())
+    expected = nb * p0
+    pearson = (eb - expected) ** 2 / np.maximum(expected * (1 - p0), 1e-12)
+    dispersion = float(max(1.0, pearson.sum() / max(eb.size - 1, 1))) if p0 > 0 else 1.0
+    dispersion = min(dispersion, 1e4)
+    pooled = float((eb.sum() + ea.sum()) / (nb.sum() + na.sum()))
+    se = math.sqrt(max(dispersion * pooled * (1 - pooled)
+                       * (1 / nb.sum() + 1 / na.sum()), 1e-18))
+    z = (p1 - p0) / se
+    if na.sum() * max(p0, 1e-12) < 10 and dispersion < 2 and 0 < p0 < 1:
+        k_after = int(round(float(ea.sum())))
+        trials = int(round(float(na.sum())))
+        p = float(stats.binomtest(min(k_after, trials), trials, p0).pvalue) if trials else 1.0
+    else:
+        p = float(min(1.0, 2 * special.ndtr(-abs(z))))
+    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p0))
+    relative = (p1 - p0) / p0 if p0 > 0 else (math.inf if p1 > 0 else 0.0)
+    return ShiftResult(statistic=float(z), p_value=p, effect=float(h), onset=k,
+                       relative=float(min(relative, 1e6)), before=p0, after=p1,
+                       detector="rate_test")
+
+
+def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
+               window: int = 120) -> ShiftResult:
+    """A freshness lag that keeps growing: a stalled pipeline.
+
+    A healthy lag saw-tooths (it grows until the next refresh resets it); a stalled
+    one grows with the wall clock and passes everything seen in the baseline. The
+    onset is where a hinge (flat, then a straight rise) fits best; the test is the
+    rise of the lag after the onset against the baseline's usual lag and its spread.
+
+    Parameters
+    ----------
+    values : array_like
+        Lag or age in seconds, in time order.
+    times : array_like, optional
+        Seconds (epoch) of each value; defaults to one-minute steps.
+    min_segment, window
+        As in :func:`robust_shift`.
+
+    Returns
+    -------
+    ShiftResult
+        ``statistic`` is the growth of the lag per second of wall-clock time after the
+        onset (1.0 means nothing is being refreshed at all); ``effect`` is the final
+        lag above the baseline's 95th percentile, in baseline SDs.
+    """
+    y, t, m, _ = _shift_iv(values, times, min_segment, "up")
+    n = y.size
+    if n < 2 * m:
+        return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
+    if t is None:
+        t = np.arange(n, dtype=float) * 60.0
+    # Hinge scan: for each k, a constant before it and a line from it; least squares.
+    best_k, best_sse = n - m, math.inf
+    candidates = np.unique(np.linspace(m, n - m, min(n - 2 * m + 1, 200)).astype(int))
+    cs, cs2 = np.cumsum(y), np.cumsum(y * y)
+    for k in candidates:
+        mean_b = cs[k - 1] / k
+        sse_b = cs2[k - 1] - k * mean_b * mean_b
+        u, v = t[k:] - t[k], y[k:] - mean_b
+        uu = float(u @ u)
+        slope = max(float(u @ v) / uu, 0.0) if uu > 0 else 0.0
+        sse_a = float(((v - slope * u) ** 2).sum())
+        if sse_b + sse_a < best_sse:
+            best_k, best_sse = int(k), sse_b + sse_a
+    k = best_k
+    start = max(0, k - window)
+    base = y[start:k]
+    level = float(np.median(base))
+    sd = _sd_floor(level, max(_robust_sd(base), _noise_sd(base)))
+    u, v = t[k:] - t[k], y[k:]
+    slope = float(np.polyfit(u, v, 1)[0]) if u[-1] > 0 and u.size >= 3 else 0.0
+    top = float(np.quantile(base, 0.95))
+    excess = (float(y[-1]) - top) / sd
+    resid = v - (np.polyval(np.polyfit(u, v, 1), u) if u.size >= 3 else v.mean())
+    se = max(_robust_sd(resid), sd * 0.1) / max(float(np.std(u)) * math.sqrt(u.size), 1e-9)
+    z = slope / se if se > 0 else 0.0
+    p = float(min(1.0, special.ndtr(-z))) if excess > 0 else 1.0
+    relative = (float(y[-1]) - level) / abs(level) if abs(level) > 1e-9 else 0.0
+    return ShiftResult(statistic=slope, p_value=p, effect=float(excess), onset=k,
+                       relative=float(min(relative, 1e6)), before=level, after=float(y[-1]),
+                       detector="lag_growth")
