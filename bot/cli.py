@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # Modules that add subcommands; each has register(subparsers) and sets func=handler(args) -> int.
 COMMAND_MODULES = [
     "bot.commands.core",
+    "bot.commands.slo",
 ]
 
 

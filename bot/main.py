@@ -18,6 +18,7 @@ ROUTER_MODULES = [
     "bot.api.health",
     "bot.api.webhooks",
     "bot.api.incidents",
+    "bot.api.slo",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.

@@ -1,0 +1,47 @@
+"""JSON API over SLO status: attainment, budget, burn rate and alerts per objective."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from bot.api.guards import require_bearer
+from bot.errors import NotFound
+from bot.exchange import format_ts, to_utc
+from bot.services import Services
+from bot.slo.compute import all_statuses, service_status
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["slo"])
+    settings = services.settings
+
+    def read_guard(request: Request) -> None:
+        if settings.api_token:
+            require_bearer(request, settings.api_token, "the API")
+
+    # Plain ``def`` handlers: FastAPI runs them in its thread pool, so the budget
+    # computation never blocks the event loop that acks Slack.
+    @router.get("/slo", summary="Every SLO of every service")
+    def list_slos(request: Request, at: datetime | None = None) -> dict[str, Any]:
+        read_guard(request)
+        now = to_utc(at) if at else services.clock()
+        data = [status.to_dict() for status in all_statuses(services, now=now)]
+        return {"data": data, "count": len(data), "computed_at": format_ts(now)}
+
+    @router.get("/slo/{service}", summary="The SLOs of one service")
+    def service_slos(request: Request, service: str,
+                     at: datetime | None = None) -> dict[str, Any]:
+        read_guard(request)
+        now = to_utc(at) if at else services.clock()
+        try:
+            statuses = service_status(services, service, now=now)
+        except NotFound as error:
+            raise HTTPException(404, str(error)) from None
+        data = [status.to_dict() for status in statuses]
+        return {"service": service, "data": data, "count": len(data),
+                "computed_at": format_ts(now)}
+
+    return router
