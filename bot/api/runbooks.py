@@ -1,0 +1,133 @@
+"""JSON API over runbooks and their runs.
+
+Every route needs ``Authorization: Bearer $RESILIO_API_TOKEN`` when that token is
+set. The caller states who acts and in which Slack groups (the Slack part
+resolves them from the signed request); the same rules as in Slack apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from bot import runbook_runs
+from bot.api.guards import require_bearer
+from bot.errors import Conflict, NotFound, UserError
+from bot.services import Services
+
+
+class RunIn(BaseModel):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    actor: str = "api"
+    groups: list[str] = Field(default_factory=list)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    dry_run: bool = False
+
+
+class DecisionIn(BaseModel):
+    actor: str
+    groups: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
+def _http_error(error: Exception) -> HTTPException:
+    if isinstance(error, runbook_runs.Forbidden):
+        return HTTPException(403, str(error))
+    if isinstance(error, NotFound):
+        return HTTPException(404, str(error))
+    if isinstance(error, Conflict):
+        return HTTPException(409, str(error))
+    return HTTPException(400, str(error))
+
+
+def _runbook_dict(runbook: Any) -> dict[str, Any]:
+    return {"name": runbook.name, "title": runbook.title, "description": runbook.description,
+            "applies_to": runbook.applies_to.model_dump(),
+            "approval": runbook.approval.model_dump(), "allowed": runbook.allowed.model_dump(),
+            "parameters": [p.model_dump() for p in runbook.parameters],
+            "steps": [{"id": s.id, "kind": s.kind, "title": s.title,
+                       "idempotent": s.idempotent} for s in runbook.steps]}
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["runbooks"])
+    settings = services.settings
+
+    def guard(request: Request) -> None:
+        if settings.api_token:
+            require_bearer(request, settings.api_token, "the API")
+
+    @router.get("/runbooks", summary="Every runbook the bot knows")
+    def list_runbooks(request: Request) -> dict[str, Any]:
+        guard(request)
+        data = [_runbook_dict(r) for _, r in sorted(runbook_runs.library(services).items())]
+        return {"data": data, "count": len(data)}
+
+    @router.get("/incidents/{incident_id}/runbooks",
+                summary="Suggested runbooks and the runs of one incident")
+    def incident_runbooks(request: Request, incident_id: int) -> dict[str, Any]:
+        guard(request)
+        try:
+            suggestions = runbook_runs.suggest(services, incident_id=incident_id)
+        except UserError as error:
+            raise _http_error(error) from None
+        return {"suggested": [s.__dict__ for s in suggestions],
+                "runs": runbook_runs.runs_of(services, incident_id=incident_id)}
+
+    @router.post("/incidents/{incident_id}/runbooks", status_code=202,
+                 summary="Run (or dry-run) a runbook on an incident")
+    async def run_runbook(request: Request, incident_id: int, body: RunIn) -> dict[str, Any]:
+        guard(request)
+        try:
+            if body.dry_run:
+                plan = await run_in_threadpool(
+                    runbook_runs.dry_run, services, incident_id=incident_id, name=body.name,
+                    params=body.params, actor=body.actor)
+                return {"dry_run": True, "runbook": plan.runbook, "params": plan.params,
+                        "steps": [s.__dict__ for s in plan.steps], "problems": plan.problems}
+            started = await run_in_threadpool(
+                runbook_runs.start, services, incident_id=incident_id, name=body.name,
+                params=body.params, actor=body.actor, groups=body.groups,
+                idempotency_key=body.idempotency_key)
+            view = await run_in_threadpool(runbook_runs.run_view, services,
+                                           run_id=started.run.id or 0)
+        except UserError as error:
+            raise _http_error(error) from None
+        return {**view, "created": started.created}
+
+    @router.get("/runbook-runs/{run_id}", summary="One run with its steps")
+    def get_run(request: Request, run_id: int) -> dict[str, Any]:
+        guard(request)
+        try:
+            return runbook_runs.run_view(services, run_id=run_id)
+        except UserError as error:
+            raise _http_error(error) from None
+
+    def _decision(verb: str):  # type: ignore[no-untyped-def]
+        async def decide(request: Request, run_id: int, body: DecisionIn) -> dict[str, Any]:
+            guard(request)
+            try:
+                if verb == "approve":
+                    await run_in_threadpool(runbook_runs.approve, services, run_id=run_id,
+                                            actor=body.actor, groups=body.groups)
+                elif verb == "reject":
+                    await run_in_threadpool(runbook_runs.reject, services, run_id=run_id,
+                                            actor=body.actor, groups=body.groups,
+                                            reason=body.reason)
+                else:
+                    await run_in_threadpool(runbook_runs.cancel, services, run_id=run_id,
+                                            actor=body.actor, groups=body.groups)
+                return await run_in_threadpool(runbook_runs.run_view, services, run_id=run_id)
+            except UserError as error:
+                raise _http_error(error) from None
+
+        return decide
+
+    for verb in ("approve", "reject", "cancel"):
+        router.add_api_route(f"/runbook-runs/{{run_id}}/{verb}", _decision(verb),
+                             methods=["POST"], summary=f"{verb.capitalize()} a run")
+    return router
