@@ -16,6 +16,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = [
     "bot.commands.core",
     "bot.commands.slo",
+    "bot.commands.runbooks",
 ]
 
 

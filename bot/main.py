@@ -19,10 +19,13 @@ ROUTER_MODULES = [
     "bot.api.webhooks",
     "bot.api.incidents",
     "bot.api.slo",
+    "bot.api.runbooks",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.
-STARTUP_HOOKS: list[str] = []
+STARTUP_HOOKS: list[str] = [
+    "bot.runbook_runs.recover_interrupted",
+]
 SHUTDOWN_HOOKS: list[str] = []
 
 
