@@ -246,7 +246,7 @@ class VerifyStep(_StepBase):
     # Recovered when the last ``samples`` readings of every check are within bounds
     # and, if ``for_seconds`` is set, they span at least that long.
     samples: int | str = 3
-    for_seconds: float | str = 0
+    for_seconds: float | str = 0.0
     poll_seconds: float | str = 5.0
     timeout_seconds: float = Field(default=600.0, gt=0, le=24 * 3600)
     idempotent: bool = True

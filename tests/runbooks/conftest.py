@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.runbooks.support import GatewayProcess, start_gateway
+
+
+@pytest.fixture
+def gateway() -> Iterator[GatewayProcess]:
+    running = start_gateway()
+    yield running
+    running.stop()
