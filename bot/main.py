@@ -20,6 +20,7 @@ ROUTER_MODULES = [
     "bot.api.incidents",
     "bot.api.slo",
     "bot.api.runbooks",
+    "bot.api.slack",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.

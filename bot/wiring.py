@@ -11,7 +11,9 @@ import importlib
 
 from bot.services import Services
 
-SUBSCRIBERS: list[str] = []
+SUBSCRIBERS: list[str] = [
+    "bot.slack_channels.subscribe",
+]
 
 
 def wire(services: Services) -> Services:

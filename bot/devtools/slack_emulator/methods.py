@@ -105,7 +105,13 @@ def conversations_members(ws: Workspace, args: Args, caller: str) -> dict[str, A
 def conversations_history(ws: Workspace, args: Args, caller: str) -> dict[str, Any]:
     channel = ws.member_channel(args["channel"], caller)
     limit = int(args.get("limit") or 100)
-    messages = [_message_dict(m) for m in reversed(channel.messages)][:limit]
+    inclusive = _bool(args, "inclusive")
+    latest = float(args["latest"]) if args.get("latest") else float("inf")
+    oldest = float(args["oldest"]) if args.get("oldest") else float("-inf")
+    chosen = [m for m in channel.messages
+              if (oldest <= float(m.ts) if inclusive else oldest < float(m.ts))
+              and (float(m.ts) <= latest if inclusive else float(m.ts) < latest)]
+    messages = [_message_dict(m) for m in reversed(chosen)][:limit]
     return {"messages": messages, "has_more": False}
 
 
