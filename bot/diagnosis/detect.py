@@ -1,0 +1,199 @@
+"""Run the detectors over assembled arrays and keep the findings that matter.
+
+Each series gets the detector its kind calls for (rate test with counts, lag growth
+for freshness, robust shift otherwise), distributions a KS or chi-square test
+between before and after their own onset, states the served-versus-expected test.
+All p-values of one diagnosis are corrected together (Benjamini-Hochberg); a finding
+needs the corrected p-value *and* an effect above the practical threshold of its
+detector, in the direction that hurts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, States
+from classifiers.drift import categorical_drift, numeric_drift
+from classifiers.fdr import benjamini_hochberg
+from classifiers.shifts import lag_growth, rate_shift, robust_shift
+from classifiers.states import state_mismatch, state_switch
+
+ALPHA = 0.01
+# Practical thresholds: below these a change is real but nobody should be paged for it.
+MIN_GAUGE_EFFECT = 3.0      # shift in baseline SDs
+MIN_GAUGE_RELATIVE = 0.05   # and 5 % of the level (when the level is not ~0)
+MIN_RATE_RELATIVE = 0.2     # rates: 20 % relative change
+MIN_RATE_H = 0.04           # and Cohen's h
+MIN_LAG_SLOPE = 0.3         # a lag growing at 0.3 s per s or more
+MIN_LAG_EXCESS = 3.0
+MIN_DRIFT_EFFECT = 0.15     # max(PSI/2, JS, W/SD)
+MIN_STATE_EFFECT = 0.2
+_LAG_HINTS = ("lag", "age", "stale", "delay", "freshness")
+_MAX_DIST_VALUES = 50_000
+
+
+@dataclass(frozen=True)
+class Test:
+    """One detector run on one series, with what the pipeline needs to read it."""
+
+    layer: str
+    name: str
+    slice: SliceKey
+    detector: str
+    statistic: float
+    p_value: float
+    effect: float
+    onset: float | None       # epoch seconds
+    relative: float
+    worse: bool               # moved in the direction that hurts
+    practical: bool           # effect above the detector's threshold
+    strength_hint: float      # effect over its threshold (>= 1 for a practical finding)
+
+
+@dataclass(frozen=True)
+class Finding:
+    test: Test
+    q_value: float
+    strength: float
+
+
+def _is_lag(series: Series) -> bool:
+    return series.layer == "freshness" or any(h in series.name.lower() for h in _LAG_HINTS)
+
+
+def _worse(bad: str, statistic: float) -> bool:
+    return bad == "both" or (bad == "up" and statistic > 0) or (bad == "down" and statistic < 0)
+
+
+def _series_tests(s: Series) -> list[Test]:
+    n = s.values.size
+    if n < 8:
+        return []
+    tests = []
+    onset_ts = (lambda i: float(s.times[i]) if 0 <= i < n else None)
+    if s.kind == "ratio" and s.has_counts:
+        r = rate_shift(s.values, s.counts, direction=s.bad)
+        rel_ok = abs(r.relative) >= MIN_RATE_RELATIVE and abs(r.effect) >= MIN_RATE_H
+        hint = min(abs(r.relative) / MIN_RATE_RELATIVE, abs(r.effect) / MIN_RATE_H)
+        tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
+                          r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
+                          rel_ok, hint))
+    else:
+        r = robust_shift(s.values, s.times, direction=s.bad)
+        relative_ok = abs(r.relative) >= MIN_GAUGE_RELATIVE or abs(r.before) < 1e-6
+        hint = abs(r.effect) / MIN_GAUGE_EFFECT
+        tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
+                          r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
+                          abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok, hint))
+    if _is_lag(s) and s.bad != "down":
+        g = lag_growth(s.values, s.times)
+        ok = g.statistic >= MIN_LAG_SLOPE and g.effect >= MIN_LAG_EXCESS
+        hint = min(g.statistic / MIN_LAG_SLOPE, g.effect / MIN_LAG_EXCESS)
+        tests.append(Test(s.layer, s.name, s.slice, g.detector, g.statistic, g.p_value,
+                          g.effect, onset_ts(g.onset), g.relative, True, ok, hint))
+    return tests
+
+
+def _pool(arrays: list[np.ndarray]) -> np.ndarray:
+    values = np.concatenate(arrays) if arrays else np.empty(0)
+    if values.size > _MAX_DIST_VALUES:
+        values = values[np.linspace(0, values.size - 1, _MAX_DIST_VALUES).astype(np.int64)]
+    return values
+
+
+def _dist_onset(d: Distribution) -> int:
+    """Index of the first 'after' record: a shift in per-record distance to the start."""
+    count = len(d.times)
+    if count < 12:
+        return count // 2 if count > 2 else count - 1
+    head = max(3, count // 4)
+    if d.samples:
+        reference = _pool(d.samples[:head])
+        distance = [numeric_drift(reference, x).statistic for x in d.samples]
+    else:
+        reference = {}
+        for counts in d.categories[:head]:
+            for k, v in counts.items():
+                reference[k] = reference.get(k, 0.0) + v
+        distance = [categorical_drift(reference, c).jensen_shannon for c in d.categories]
+    r = robust_shift(np.asarray(distance), np.asarray(d.times), direction="up", min_segment=2)
+    return r.onset if r.onset > 0 else count // 2
+
+
+def _distribution_tests(d: Distribution) -> list[Test]:
+    count = len(d.times)
+    if count < 2 or (d.samples and len(d.samples) != count):
+        return []
+    k = _dist_onset(d)
+    if k <= 0 or k >= count:
+        return []
+    if d.samples:
+        r = numeric_drift(_pool(d.samples[:k]), _pool(d.samples[k:]))
+    elif len(d.categories) == count:
+        before: dict[str, float] = {}
+        after: dict[str, float] = {}
+        for i, counts in enumerate(d.categories):
+            target = before if i < k else after
+            for key, value in counts.items():
+                target[key] = target.get(key, 0.0) + value
+        r = categorical_drift(before, after)
+    else:
+        return []
+    return [Test(d.layer, d.name, d.slice, r.detector, r.statistic, r.p_value, r.effect,
+                 d.times[k], r.psi, True, r.effect >= MIN_DRIFT_EFFECT,
+                 r.effect / MIN_DRIFT_EFFECT)]
+
+
+def _state_tests(s: States) -> tuple[list[Test], list[tuple[float, str, str]]]:
+    """Mismatch tests, and switches of the served value (read as changes that happened)."""
+    tests, switches = [], []
+    if any(e is not None for e in s.expected):
+        r = state_mismatch(s.served, s.expected)
+        if r.onset >= 0:
+            tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
+                              r.effect, s.times[r.onset], r.effect, True,
+                              r.effect >= MIN_STATE_EFFECT, r.effect / MIN_STATE_EFFECT))
+    r = state_switch(s.served)
+    if r.onset >= 0 and r.p_value < ALPHA:
+        switches.append((s.times[r.onset], s.name, s.served[r.onset]))
+    return tests, switches
+
+
+def run_tests(data: Assembled) -> tuple[list[Test], list[tuple[float, str, str]]]:
+    tests: list[Test] = []
+    switches: list[tuple[float, str, str]] = []
+    for s in data.series.values():
+        tests.extend(_series_tests(s))
+    for d in data.distributions.values():
+        tests.extend(_distribution_tests(d))
+    for st in data.states.values():
+        found, switched = _state_tests(st)
+        tests.extend(found)
+        switches.extend(switched)
+    return tests, switches
+
+
+def _strength(test: Test, q: float) -> float:
+    significance = min(1.0, math.sqrt(max(-math.log10(max(q, 1e-300)), 0.0) / 6.0))
+    size = 1.0 - math.exp(-max(test.strength_hint, 0.0))
+    return float(significance * size)
+
+
+def select_findings(tests: list[Test], alpha: float = ALPHA) -> list[Finding]:
+    """Findings: BH-corrected q <= alpha, effect above threshold, in the harmful direction."""
+    if not tests:
+        return []
+    q = benjamini_hochberg([t.p_value for t in tests])
+    findings = [Finding(t, float(qv), _strength(t, float(qv)))
+                for t, qv in zip(tests, q, strict=True)
+                if qv <= alpha and t.practical and t.worse and t.onset is not None]
+    # one finding per series: the strongest detector
+    best: dict[tuple[str, str, SliceKey], Finding] = {}
+    for f in findings:
+        key = (f.test.layer, f.test.name, f.test.slice)
+        if key not in best or f.strength > best[key].strength:
+            best[key] = f
+    return sorted(best.values(), key=lambda f: -f.strength)

@@ -1,0 +1,332 @@
+"""``diagnose(records, changes)``: exchange records in, a plain-data diagnosis out.
+
+The one place where the statistics are put together, top to bottom: assemble
+arrays, run the detectors, keep the corrected findings, sum them up per layer,
+classify the behaviour, localise slices, rank the changes, suggest runbooks and
+write the explanation. Pure: no database, no clock, no network. ``resilio classify``,
+the incident classifier and the silent-degradation watch all call it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from bot.diagnosis.assemble import Assembled, Series, assemble, slice_text
+from bot.diagnosis.detect import Finding, run_tests, select_findings
+from bot.exchange import AlertRecord, ChangeRecord, format_ts, to_utc
+from classifiers.attribution import rank_changes
+from classifiers.behaviour import (
+    LABELS,
+    ChangeEvidence,
+    LayerEvidence,
+    LearnedPriors,
+    classify_behaviour,
+)
+from classifiers.shifts import _noise_sd
+from classifiers.slices import SliceContrast, localise_slices
+
+SLICE_WINDOW = 120   # baseline points before the onset for slice contrasts
+SLICE_HORIZON = 60   # points after it
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What ``resilio classify --json`` prints (see DESIGN.md), as plain data."""
+
+    behavior: str
+    confidence: float
+    scores: dict[str, float]
+    onset: str | None
+    evidence: list[dict[str, Any]]
+    slices: list[dict[str, Any]]
+    suspect_changes: list[dict[str, Any]]
+    suggested_runbooks: list[str]
+    explanation: str
+    service: str | None = None
+    pattern: str = ""
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "behavior": self.behavior,
+            "confidence": round(self.confidence, 4),
+            "scores": {k: round(v, 6) for k, v in self.scores.items()},
+            "onset": self.onset,
+            "evidence": self.evidence,
+            "slices": self.slices,
+            "suspect_changes": self.suspect_changes,
+            "suggested_runbooks": self.suggested_runbooks,
+            "explanation": self.explanation,
+            "pattern": self.pattern,
+        }
+
+
+def _round(x: float, digits: int = 6) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return float(round(x, digits))
+
+
+def _layer_evidence(findings: list[Finding]) -> list[LayerEvidence]:
+    by_layer: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_layer.setdefault(f.test.layer, []).append(f)
+    layers = []
+    for layer, items in by_layer.items():
+        strongest = max(f.strength for f in items)
+        # several findings in one layer are a little stronger than one
+        strength = min(1.0, strongest + 0.05 * (len(items) - 1))
+        leaders = [f for f in items if f.strength >= 0.6 * strongest]
+        first = min(leaders, key=lambda f: f.test.onset)
+        top = max(items, key=lambda f: f.strength).test
+        label = f"{layer}/{top.name}" + (f"[{slice_text(top.slice)}]" if top.slice else "")
+        layers.append(LayerEvidence(layer=layer, strength=strength,
+                                    onset_minutes=first.test.onset / 60.0,
+                                    findings=len(items), top=label))
+    return layers
+
+
+def _window_stats(s: Series, lo: int, mid: int, hi: int, sign: float
+                  ) -> tuple[float, float, float] | None:
+    if mid - lo < 3 or hi - mid < 2:
+        return None
+    if s.kind == "ratio" and s.has_counts:
+        nb, na = s.counts[lo:mid].sum(), s.counts[mid:hi].sum()
+        p0 = float((s.values[lo:mid] * s.counts[lo:mid]).sum() / nb)
+        p1 = float((s.values[mid:hi] * s.counts[mid:hi]).sum() / na)
+        expected = s.counts[lo:mid] * p0
+        events = s.values[lo:mid] * s.counts[lo:mid]
+        disp = float(np.sum((events - expected) ** 2 / np.maximum(expected * (1 - p0), 1e-12))
+                     / max(mid - lo - 1, 1)) if 0 < p0 < 1 else 1.0
+        disp = min(max(disp, 1.0), 1e4)
+        pooled = (p0 * nb + p1 * na) / (nb + na)
+        se = math.sqrt(max(disp * pooled * (1 - pooled) * (1 / nb + 1 / na), 1e-18))
+        return sign * (p1 - p0), se, math.sqrt(max(p0 * (1 - p0), 1e-12))
+    before, after = s.values[lo:mid], s.values[mid:hi]
+    sd = max(_noise_sd(before), 1e-3 * abs(float(np.median(before))), 1e-9)
+    delta = float(np.median(after) - np.median(before))
+    return sign * delta, sd * math.sqrt(1.0 / before.size + 1.0 / after.size) * 1.25, sd
+
+
+def _slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContrast]:
+    """Each slice value against the rest of its dimension, for every degraded signal."""
+    signals = {}
+    for f in findings:
+        key = (f.test.layer, f.test.name)
+        if key not in signals or f.strength > signals[key].strength:
+            signals[key] = f
+    contrasts = []
+    for (layer, name), finding in signals.items():
+        sliced = [s for (lay, nam, key), s in data.series.items()
+                  if lay == layer and nam == name and key]
+        if len(sliced) < 2:
+            continue
+        onset = finding.test.onset
+        groups: dict[tuple[str, ...], list[Series]] = {}
+        for s in sliced:
+            groups.setdefault(tuple(k for k, _ in s.slice), []).append(s)
+        for dims, members in groups.items():
+            for dim in dims:
+                values = sorted({dict(s.slice)[dim] for s in members})
+                if len(values) < 2:
+                    continue
+                for value in values:
+                    inside = [s for s in members if dict(s.slice)[dim] == value]
+                    rest = [s for s in members if dict(s.slice)[dim] != value]
+                    a, b = _combine(inside), _combine(rest)
+                    sign = -1.0 if a.bad == "down" else 1.0
+                    if a.bad == "both":
+                        sign = 1.0 if finding.test.statistic >= 0 else -1.0
+                    sa, sb = _around(a, onset, sign), _around(b, onset, sign)
+                    if sa is None or sb is None:
+                        continue
+                    contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
+                                                   scale=sa[2]))
+    return contrasts
+
+
+def _combine(members: list[Series]) -> Series:
+    if len(members) == 1:
+        return members[0]
+    times = np.concatenate([m.times for m in members])
+    values = np.concatenate([m.values for m in members])
+    counts = np.concatenate([m.counts for m in members])
+    order = np.argsort(times, kind="stable")
+    times, values, counts = times[order], values[order], counts[order]
+    unique, inverse = np.unique(times, return_inverse=True)
+    w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
+    v = np.bincount(inverse, weights=values * w) / np.bincount(inverse, weights=w)
+    c = np.bincount(inverse, weights=np.where(np.isfinite(counts), counts, np.nan))
+    first = members[0]
+    return Series(first.layer, first.name, (), first.kind, first.bad, unique, v, c)
+
+
+def _around(s: Series, onset: float, sign: float) -> tuple[float, float, float] | None:
+    mid = int(np.searchsorted(s.times, onset, side="left"))
+    return _window_stats(s, max(0, mid - SLICE_WINDOW), mid, min(s.times.size,
+                         mid + SLICE_HORIZON), sign)
+
+
+def _slice_matches(change: ChangeRecord, slices: list[dict[str, Any]]) -> bool:
+    for item in slices[:2]:
+        if change.slice.get(item["dimension"]) == item["value"] or change.ref == item["value"]:
+            return True
+    return False
+
+
+def _runbooks(label: str, top_change: ChangeRecord | None,
+              findings: list[Finding]) -> list[str]:
+    kind = top_change.kind if top_change is not None else None
+    names = {
+        "model": ["rollback-model"],
+        "infrastructure": ["scale-replicas", "fallback-mode"],
+        "cost": ["cap-tokens"],
+        "control_plane": ["fallback-mode"],
+        "eval_policy": ["disable-flag"],
+        "data": [],
+        "none": [],
+    }[label]
+    if kind == "prompt" and label in ("model", "cost", "eval_policy", "control_plane"):
+        names = ["rollback-prompt", *names]
+    if label in ("control_plane", "data") and (
+            kind == "retrieval" or any("index" in f.test.name for f in findings)):
+        names = ["pin-retrieval-index", *names]
+    if label == "model" and kind == "model":
+        names = ["rollback-model", *[n for n in names if n != "rollback-model"]]
+    return list(dict.fromkeys(names))
+
+
+def _explain(label: str, confidence: float, reasons: Sequence[str], slices: list[dict],
+             change: dict | None, onset: str | None) -> str:
+    if label == "none":
+        return f"none ({confidence:.2f}): " + "; ".join(reasons)
+    parts = [f"{label} failure, {confidence:.2f} confident"]
+    if slices:
+        parts.append("only " + ", ".join(f"{s['dimension']}={s['value']}" for s in slices[:3]))
+    if onset:
+        parts.append(f"began {onset}")
+    if change is not None and change["minutes_before_onset"] >= -5:
+        parts.append(f"{change['minutes_before_onset']:.0f} min after {change['kind']} change "
+                     f"{change['ref']}")
+    return "; ".join(parts) + ". Deciding: " + "; ".join(reasons) + "."
+
+
+def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
+             at: datetime | None = None, catalog_service: Any = None,
+             priors: LearnedPriors | None = None) -> Diagnosis:
+    """Diagnose one service from its exchange records (signals, distributions, states).
+
+    ``records`` may also hold change records (they join ``changes``) and alerts (ignored
+    here). With ``at`` only records up to it are used. ``catalog_service`` (a
+    ``bot.catalog.Service``) limits suggested runbooks to those it lists; ``priors``
+    are responder corrections.
+    """
+    at = to_utc(at) if at is not None else None
+    kept, change_list = [], list(changes)
+    service = None
+    for record in records:
+        if at is not None and record.ts > at:
+            continue
+        if isinstance(record, ChangeRecord):
+            change_list.append(record)
+        elif not isinstance(record, AlertRecord):
+            kept.append(record)
+            service = service or record.service
+    if at is not None:
+        change_list = [c for c in change_list if c.ts <= at]
+    seen, unique_changes = set(), []
+    for c in sorted(change_list, key=lambda c: c.ts):
+        key = (c.ts, c.kind, c.ref)
+        if key not in seen:
+            seen.add(key)
+            unique_changes.append(c)
+    data = assemble(kept)
+    tests, switches = run_tests(data)
+    findings = select_findings(tests)
+    layers = _layer_evidence(findings)
+    onset_minutes = min((item.onset_minutes for item in layers), default=None)
+    onset_epoch = onset_minutes * 60.0 if onset_minutes is not None else None
+
+    # Served values that switched act as changes when no change record says so.
+    pseudo = []
+    for ts, name, value in switches:
+        if not any(abs(c.ts.timestamp() - ts) < 900 for c in unique_changes):
+            kind = "model" if "model" in name else "retrieval" if "index" in name else "config"
+            pseudo.append(ChangeRecord(type="change", ts=datetime.fromtimestamp(ts, UTC),
+                                       service=service or "unknown", kind=kind, ref=value,
+                                       description=f"{name} switched to {value}"))
+    all_changes = unique_changes + pseudo
+    change_evidence = [ChangeEvidence(c.kind, (onset_epoch - c.ts.timestamp()) / 60.0)
+                       for c in all_changes] if onset_epoch is not None else []
+    posterior = classify_behaviour(layers, change_evidence, priors)
+    label = posterior.label
+
+    slice_results = localise_slices(_slice_contrasts(data, findings)) if label != "none" else []
+    slices = [{"dimension": s.dimension, "value": s.value, "effect": _round(s.effect, 4),
+               "p_value": _round(s.p_value, 12)} for s in slice_results[:5]]
+
+    suspects: list[dict[str, Any]] = []
+    top_change = None
+    if onset_epoch is not None and all_changes and label != "none":
+        minutes = [(onset_epoch - c.ts.timestamp()) / 60.0 for c in all_changes]
+        ranked = rank_changes(minutes, [c.kind for c in all_changes], label,
+                              [_slice_matches(c, slices) for c in all_changes])
+        for r in ranked[:5]:
+            c = all_changes[r.index]
+            suspects.append({"ts": format_ts(c.ts), "kind": c.kind, "ref": c.ref,
+                             "previous": c.previous, "author": c.author,
+                             "description": c.description, "score": _round(r.score, 4),
+                             "minutes_before_onset": _round(r.minutes_before_onset, 2)})
+        if ranked and ranked[0].score > 0.05:
+            top_change = all_changes[ranked[0].index]
+    runbooks = _runbooks(label, top_change, findings)
+    if catalog_service is not None and getattr(catalog_service, "runbooks", None):
+        runbooks = [r for r in runbooks if r in catalog_service.runbooks]
+
+    onset = (format_ts(datetime.fromtimestamp(onset_epoch, UTC))
+             if onset_epoch is not None and label != "none" else None)
+    evidence = [{"layer": f.test.layer, "name": f.test.name, "slice": dict(f.test.slice),
+                 "detector": f.test.detector, "statistic": _round(f.test.statistic),
+                 "p_value": _round(f.q_value, 12), "effect": _round(f.test.effect),
+                 "onset": format_ts(datetime.fromtimestamp(f.test.onset, UTC))}
+                for f in sorted(findings, key=lambda f: (f.test.onset, -f.strength))[:40]]
+    scores = {k: float(posterior.scores.get(k, 0.0)) for k in LABELS}
+    explanation = _explain(label, posterior.confidence, posterior.reasons, slices,
+                           suspects[0] if suspects and top_change is not None else None, onset)
+    layer_summary = {item.layer: {"strength": round(item.strength, 3),
+                                  "onset": format_ts(datetime.fromtimestamp(
+                                      item.onset_minutes * 60, UTC)),
+                                  "findings": item.findings} for item in layers}
+    return Diagnosis(behavior=label, confidence=float(posterior.confidence), scores=scores,
+                     onset=onset, evidence=evidence, slices=slices, suspect_changes=suspects,
+                     suggested_runbooks=runbooks, explanation=explanation, service=service,
+                     pattern=posterior.pattern, layers=layer_summary)
+
+
+def select_service(records: Sequence[Any], service: str | None = None) -> str | None:
+    """The service to diagnose: the one asked for, the only one, the one alerts name,
+    else the one with the strongest anomaly."""
+    names = sorted({r.service for r in records})
+    if service is not None or len(names) <= 1:
+        return service if service is not None else (names[0] if names else None)
+    alerts: dict[str, int] = {}
+    for r in records:
+        if isinstance(r, AlertRecord) and r.status == "firing":
+            alerts[r.service] = alerts.get(r.service, 0) + 1
+    if alerts:
+        return max(alerts, key=lambda s: alerts[s])
+    best, best_score = names[0], -1.0
+    for name in names:
+        d = diagnose([r for r in records if r.service == name])
+        score = 0.0 if d.behavior == "none" else d.confidence + sum(
+            v["strength"] for v in d.layers.values())
+        if score > best_score:
+            best, best_score = name, score
+    return best
