@@ -26,8 +26,11 @@ ROUTER_MODULES = [
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.
 STARTUP_HOOKS: list[str] = [
     "bot.runbook_runs.recover_interrupted",
+    "bot.scheduler.start_scheduler",
 ]
-SHUTDOWN_HOOKS: list[str] = []
+SHUTDOWN_HOOKS: list[str] = [
+    "bot.scheduler.stop_scheduler",
+]
 
 
 def _call(path: str, services: Services) -> None:

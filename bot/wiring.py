@@ -13,6 +13,7 @@ from bot.services import Services
 
 SUBSCRIBERS: list[str] = [
     "bot.slack_channels.subscribe",
+    "bot.escalation.subscribe",
 ]
 
 

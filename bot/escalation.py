@@ -1,0 +1,113 @@
+"""Escalation: an incident nobody acknowledges within the service's
+``escalation.ack_timeout_minutes`` pages the next person in ``escalation.chain``.
+
+At the k-th timeout (k = 0, 1, ...) the bot pings ``chain[k]``: invites them to the
+incident channel, mentions them there, sends them a direct message, and writes it
+on the timeline. The timers are APScheduler jobs in the project database, so a
+restart does not forget them; a compare-and-set on ``incidents.escalation_level``
+makes each step happen once even if a timer fires twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from bot import incident_service, lifecycle
+from bot.scheduler import job_services, schedule_once
+from bot.slack_effects import SlackCallFailed, call, record_failure
+from store.db import session_scope
+from store.models import Incident
+
+log = logging.getLogger(__name__)
+
+JOB = "bot.escalation:check_acknowledged"
+
+
+def job_id(incident_id: int, level: int) -> str:
+    return f"escalation-{incident_id}-{level}"
+
+
+def schedule(services: Any, incident_id: int, level: int) -> bool:
+    """Set the timer for escalation step ``level`` of the incident."""
+    incident = incident_service.get_incident(services, incident_id)
+    service = services.catalog.service(incident.service)
+    if service is None or level >= len(service.escalation.chain):
+        return False
+    run_at = services.clock() + timedelta(minutes=service.escalation.ack_timeout_minutes)
+    return schedule_once(services, job_id(incident_id, level), JOB, run_at,
+                         [incident_id, level])
+
+
+def check_acknowledged(incident_id: int, level: int) -> None:
+    """The timer's job (plain arguments, so it can be stored)."""
+    services = job_services()
+    if services is None:
+        log.warning("escalation of incident %s: no scheduler services in this process",
+                    incident_id)
+        return
+    escalate(services, incident_id, level)
+
+
+def escalate(services: Any, incident_id: int, level: int) -> str | None:
+    """Page ``chain[level]`` if the incident is still unacknowledged; returns who was paged."""
+    incident = incident_service.get_incident(services, incident_id)
+    service = services.catalog.service(incident.service)
+    if incident.status != "triggered" or service is None:
+        return None
+    chain = service.escalation.chain
+    if level >= len(chain):
+        return None
+    target = chain[level]
+    minutes = service.escalation.ack_timeout_minutes * (level + 1)
+    with session_scope(services.engine) as session:
+        claimed = session.execute(
+            update(Incident)
+            .where(Incident.id == incident_id, Incident.escalation_level == level,  # type: ignore
+                   Incident.status == "triggered")  # type: ignore[arg-type]
+            .values(escalation_level=level + 1))
+        if not getattr(claimed, "rowcount", 0):
+            return None
+        lifecycle.record(session=session, incident_id=incident_id, actor="bot:escalation",
+                         kind="escalated", now=services.clock(),
+                         message=f"not acknowledged after {minutes:g} min: paging {target} "
+                                 f"(step {level + 1} of {len(chain)})",
+                         details={"level": level + 1, "user": target})
+    _page(services, incident, target, minutes)
+    schedule(services, incident_id, level + 1)
+    return target
+
+
+def _page(services: Any, incident: Incident, target: str, minutes: float) -> None:
+    if services.slack is None:
+        return
+    text = (f":rotating_light: <@{target}> incident #{incident.id} ({incident.severity}, "
+            f"{incident.service}: {incident.title}) has not been acknowledged after "
+            f"{minutes:g} min. You are next in line.")
+    try:
+        if incident.slack_channel_id:
+            try:
+                call(services.slack, "conversations_invite", channel=incident.slack_channel_id,
+                     users=target)
+            except SlackCallFailed as error:
+                if error.code != "already_in_channel":
+                    raise
+            call(services.slack, "chat_postMessage", channel=incident.slack_channel_id,
+                 text=text)
+        call(services.slack, "chat_postMessage", channel=target, text=text)
+    except Exception as error:
+        record_failure(services, incident.id or 0, f"paging {target}", error)
+
+
+def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:
+    schedule(services, incident_id, 0)
+
+
+def subscribe(services: Any) -> None:
+    if services.extras.get("escalation.subscribed"):
+        return
+    services.extras["escalation.subscribed"] = True
+    services.events.subscribe("incident.opened", on_opened)
