@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from bot.exchange import AlertRecord, to_utc
 from bot.slo.compute import RecordLoader, evaluate, lookback, store_loader
+from bot.slo.series import RecordsByName
 from bot.slo.spec import SLO
 from classifiers.burn import BurnEvaluation
 
@@ -125,7 +126,7 @@ def evaluate_burn_alerts(services: Services, now: datetime | None = None, *,
         if not slos:
             continue
         start = now - max(lookback(slo, now) for slo in slos)
-        records = load(entry.name, start, now)
+        records = RecordsByName(load(entry.name, start, now))
         for slo in slos:
             evaluation, _ = evaluate(slo, records, now=now)
             pending.extend((state, slo) for state in burn_states(entry.name, slo, evaluation))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.exchange import format_ts, to_utc
-from bot.slo.series import UnitSeries, bin_step, unit_series
+from bot.slo.series import Records, RecordsByName, UnitSeries, bin_step, unit_series
 from bot.slo.spec import SLO
 from classifiers.budget import BudgetResult, error_budget, time_to_exhaustion
 from classifiers.burn import (
@@ -149,7 +149,7 @@ def lookback(slo: SLO, now: datetime) -> timedelta:
     return timedelta(minutes=max(rule.long_minutes for rule in rules))
 
 
-def evaluate(slo: SLO, records: Sequence[Any], *, now: datetime) -> tuple[BurnEvaluation,
+def evaluate(slo: SLO, records: Records, *, now: datetime) -> tuple[BurnEvaluation,
                                                                           UnitSeries]:
     """Every burn rule of ``slo`` over the bins of its longest window, ending at ``now``."""
     now = to_utc(now)
@@ -159,10 +159,11 @@ def evaluate(slo: SLO, records: Sequence[Any], *, now: datetime) -> tuple[BurnEv
                          bin_minutes=series.step_minutes), series
 
 
-def slo_status(slo: SLO, records: Sequence[Any], *, service: str,
+def slo_status(slo: SLO, records: Records, *, service: str,
                now: datetime) -> SLOStatus:
     """Attainment, budget, burn and alerts of one objective from its records."""
     now = to_utc(now)
+    records = RecordsByName.of(records)
     window_start, _ = slo.window_bounds(now)
     series = unit_series(slo, records, start=window_start, end=now)
     budget = error_budget(series.bad, series.total, slo.target,
@@ -199,7 +200,7 @@ def service_status(services: Services, service: str, *, now: datetime | None = N
         return []
     now = to_utc(now or services.clock())
     load = loader or store_loader(services)
-    records = load(service, load_window(entry.slos, now=now), now)
+    records = RecordsByName(load(service, load_window(entry.slos, now=now), now))
     return [slo_status(slo, records, service=service, now=now) for slo in entry.slos]
 
 

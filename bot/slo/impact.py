@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.exchange import format_ts, to_utc
 from bot.slo.compute import RecordLoader, budget_basis, store_loader
-from bot.slo.series import UnitSeries, slice_unit_series, unit_series
+from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series
 from bot.slo.spec import SLO
 from classifiers.budget import BudgetImpact, budget_impact
 
@@ -53,7 +53,7 @@ def _as_dict(impact: BudgetImpact) -> dict[str, Any]:
             "budget_total": impact.budget_total, "share": impact.share}
 
 
-def slo_impact(slo: SLO, records: Sequence[Any], *, onset: datetime,
+def slo_impact(slo: SLO, records: Records, *, onset: datetime,
                until: datetime) -> dict[str, Any]:
     """One SLO's impact, overall and per slice, as stored on the incident."""
     onset, until = to_utc(onset), to_utc(until)
@@ -69,9 +69,10 @@ def slo_impact(slo: SLO, records: Sequence[Any], *, onset: datetime,
             "slices": {key: value for key, value in slices.items() if value["total"] > 0}}
 
 
-def service_impact(slos: Sequence[SLO], records: Sequence[Any], *, onset: datetime,
+def service_impact(slos: Sequence[SLO], records: Records, *, onset: datetime,
                    until: datetime, stage: str, now: datetime) -> dict[str, Any]:
     """Every SLO's impact for one incident: the value of ``Incident.budget_impact``."""
+    records = RecordsByName.of(records)
     per_slo = {slo.name: slo_impact(slo, records, onset=onset, until=until) for slo in slos}
     shares = [(value["share"], name) for name, value in per_slo.items()
               if value["share"] is not None]

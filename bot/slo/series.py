@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from bot.exchange import SignalRecord, to_utc
-from bot.slo.spec import SLO
+from bot.slo.spec import SLO, Indicator
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -83,13 +83,29 @@ def _names(slo: SLO) -> set[str]:
     return {name for name in (sli.signal, sli.good, sli.bad, sli.total) if name}
 
 
-def _matching(slo: SLO, records: Iterable[Any], start: datetime,
+class RecordsByName:
+    """Signal records grouped by name, built once and shared by every SLO of a service."""
+
+    def __init__(self, records: Iterable[Any]) -> None:
+        self.by_name: dict[str, list[SignalRecord]] = defaultdict(list)
+        for record in records:
+            if isinstance(record, SignalRecord):
+                self.by_name[record.name].append(record)
+
+    @classmethod
+    def of(cls, records: Iterable[Any] | RecordsByName) -> RecordsByName:
+        return records if isinstance(records, RecordsByName) else cls(records)
+
+
+Records = Iterable[Any] | RecordsByName
+
+
+def _matching(slo: SLO, records: Records, start: datetime,
               end: datetime) -> list[SignalRecord]:
-    names = _names(slo)
+    grouped = RecordsByName.of(records)
     start, end = to_utc(start), to_utc(end)
-    return [r for r in records
-            if isinstance(r, SignalRecord) and r.name in names
-            and start <= r.ts <= end]
+    return [r for name in sorted(_names(slo)) for r in grouped.by_name.get(name, ())
+            if start <= r.ts <= end]
 
 
 def _series(slo: SLO, records: list[SignalRecord], start: datetime, end: datetime) -> UnitSeries:
@@ -97,12 +113,22 @@ def _series(slo: SLO, records: list[SignalRecord], start: datetime, end: datetim
     unit = "timeslices" if slo.budgeting == "timeslices" else "events"
     if bins == 0:
         return UnitSeries(aligned, step, np.zeros(0), np.zeros(0), unit)
-    index = np.array([(r.ts - aligned) // step for r in records], dtype=np.int64)
+    seconds = np.array([r.ts.timestamp() for r in records], dtype=float)
+    index = np.floor((seconds - aligned.timestamp()) / step.total_seconds()).astype(np.int64)
     if slo.sli.signal is not None:
         bad, total = _from_signal(slo, records, index, bins)
     else:
         bad, total = _from_counts(slo, records, index, bins)
     return UnitSeries(aligned, step, bad, total, unit)
+
+
+_UFUNC = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+
+
+def meets(sli: Indicator, values: np.ndarray) -> np.ndarray:
+    """Element-wise ``Indicator.meets``."""
+    assert sli.op is not None and sli.threshold is not None
+    return np.asarray(_UFUNC[sli.op](values, sli.threshold), dtype=bool)
 
 
 def _weights(records: list[SignalRecord]) -> np.ndarray:
@@ -126,11 +152,9 @@ def _from_signal(slo: SLO, records: list[SignalRecord], index: np.ndarray,
             level = np.where(weight_sum > 0, level_sum / np.where(weight_sum > 0, weight_sum, 1),
                              0.0) + count_sum
         total = seen.astype(float)
-        bad = np.array([0.0 if not s else float(not sli.meets(float(v)))
-                        for s, v in zip(seen, level, strict=True)])
-        return bad, total
+        return np.where(seen, ~meets(sli, level), False).astype(float), total
     if sli.bounded:
-        record_bad = np.array([0.0 if sli.meets(float(v)) else 1.0 for v in values]) * weights
+        record_bad = (~meets(sli, values)).astype(float) * weights
         return (np.bincount(index, weights=record_bad, minlength=bins),
                 np.bincount(index, weights=weights, minlength=bins))
     # A ratio of events: the value is the bad share (or the good share, for names bad when low).
@@ -157,13 +181,11 @@ def _from_counts(slo: SLO, records: list[SignalRecord], index: np.ndarray,
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(total > 0, part / np.where(total > 0, total, 1.0), 0.0)
         seen = total > 0
-        slice_bad = np.array([0.0 if not s else float(not sli.meets(float(v)))
-                              for s, v in zip(seen, share, strict=True)])
-        return slice_bad, seen.astype(float)
+        return np.where(seen, ~meets(sli, share), False).astype(float), seen.astype(float)
     return bad, total
 
 
-def unit_series(slo: SLO, records: Iterable[Any], *, start: datetime,
+def unit_series(slo: SLO, records: Records, *, start: datetime,
                 end: datetime) -> UnitSeries:
     """Bad and total units of ``slo`` from ``start`` to ``end`` (inclusive), for its filter."""
     wanted = slo.filter
@@ -175,7 +197,7 @@ def slice_key(extra: dict[str, str]) -> str:
     return ",".join(f"{key}={value}" for key, value in sorted(extra.items()))
 
 
-def slice_unit_series(slo: SLO, records: Iterable[Any], *, start: datetime,
+def slice_unit_series(slo: SLO, records: Records, *, start: datetime,
                       end: datetime) -> dict[str, UnitSeries]:
     """Per breakdown (``tenant=acme``) of the SLO's traffic, its own unit series."""
     wanted = slo.filter
