@@ -3,7 +3,8 @@ project database so they survive a restart.
 
 Persistent jobs must be importable functions with plain arguments, so they cannot
 hold ``Services``; ``job_services()`` hands them the services of the scheduler that
-runs in this process. Only one replica should run it (``RESILIO_RUN_SCHEDULER``).
+runs in this process. Every replica starts one, paused; the leader (``bot.leader``)
+resumes it, so each job runs on one replica only.
 """
 
 from __future__ import annotations
@@ -40,12 +41,34 @@ def start_scheduler(services: Services) -> BackgroundScheduler | None:
     scheduler = build_scheduler(services)
     services.extras["scheduler"] = scheduler
     _RUNNING["services"] = services
-    scheduler.start()
+    # Every replica starts paused, so it can add timers to the shared job store; only
+    # the elected leader resumes and runs them.
+    scheduler.start(paused=True)
+    from bot.jobs import register_periodic_jobs
+    from bot.leader import LeaderElection
+
+    def elected() -> None:
+        services.metrics.is_leader.set(1)
+        register_periodic_jobs(scheduler, services)
+        scheduler.resume()
+
+    def lost() -> None:
+        services.metrics.is_leader.set(0)
+        scheduler.pause()
+
+    election = LeaderElection(services.engine, on_elected=elected, on_lost=lost,
+                              poll_seconds=services.settings.leader_poll_seconds)
+    services.extras["leader"] = election
+    services.extras["is_leader"] = lambda: election.is_leader
+    election.start()
     return scheduler
 
 
 def stop_scheduler(services: Services) -> None:
     """Shutdown hook: stop running jobs here; the stored jobs stay for the next start."""
+    election = services.extras.pop("leader", None)
+    if election is not None:
+        election.stop()
     scheduler = services.extras.pop("scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://localhost:8080", alias="RESILIO_PUBLIC_URL")
     max_body_bytes: int = Field(default=5 * 1024 * 1024, alias="RESILIO_MAX_BODY_BYTES")
     run_scheduler: bool = Field(default=True, alias="RESILIO_RUN_SCHEDULER")
+    leader_poll_seconds: float = Field(default=5.0, alias="RESILIO_LEADER_POLL_SECONDS")
 
     def token_for(self, source: str) -> str | None:
         """The bearer token a webhook source must present (its override, else the shared one)."""

@@ -1,0 +1,45 @@
+"""The periodic work the leader runs: the silent-degradation watch and burn-rate alerts.
+
+Jobs are importable functions without arguments (the job store keeps only their
+names); they find the running bot through ``bot.scheduler.job_services``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.scheduler import job_services
+
+log = logging.getLogger(__name__)
+
+
+def watch_job() -> None:
+    services = job_services()
+    if services is None:
+        return
+    from bot.diagnosis.watch import run_watch
+
+    opened = run_watch(services)
+    if opened:
+        log.info("silent-degradation watch opened incidents %s", opened)
+
+
+def burn_alerts_job() -> None:
+    services = job_services()
+    if services is None:
+        return
+    from bot.slo.alerts import evaluate_burn_alerts
+
+    evaluate_burn_alerts(services)
+
+
+def register_periodic_jobs(scheduler: Any, services: Any) -> None:
+    """Add (or replace) the fixed jobs; ids are stable so replicas never duplicate them."""
+    watch = services.catalog.watch
+    if watch.enabled:
+        scheduler.add_job("bot.jobs:watch_job", "interval", seconds=watch.interval_seconds,
+                          id="watch", replace_existing=True)
+    if any(entry.slos for entry in services.catalog.services):
+        scheduler.add_job("bot.jobs:burn_alerts_job", "interval", seconds=60,
+                          id="burn-alerts", replace_existing=True)
