@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.slo.spec import SLOList
+from bot.sources.models import PrometheusServer, SignalSpec, check_servers
 
 FAILURE_CLASSES = (
     "infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none"
@@ -71,7 +72,7 @@ class Service(_Strict):
     escalation: Escalation = Field(default_factory=Escalation)
     runbooks: list[str] = Field(default_factory=list)
     slos: SLOList = Field(default_factory=list)
-    signals: list[dict[str, Any]] = Field(default_factory=list)
+    signals: list[SignalSpec] = Field(default_factory=list)  # where each signal comes from
 
     def owners_for(self, label: str | None) -> Owners:
         """The owners of a failure class, else the service's default owners."""
@@ -137,6 +138,7 @@ class Catalog(_Strict):
     slack: SlackOptions = Field(default_factory=SlackOptions)
     runbooks: RunbookOptions = Field(default_factory=RunbookOptions)
     templates: dict[str, str] = Field(default_factory=dict)
+    prometheus: PrometheusServer | None = None  # for signals with a Prometheus source
     source: str = Field(default="<embedded>", exclude=True)
 
     @model_validator(mode="after")
@@ -147,6 +149,7 @@ class Catalog(_Strict):
             if name in seen:
                 raise ValueError(f"services[{index}].name: duplicate service {name!r}")
             seen.add(name)
+            check_servers(self.services[index].signals, self.prometheus, f"services[{index}]")
         for t_index, team in enumerate(self.teams):
             for s_index, name in enumerate(team.services):
                 if name not in seen:
