@@ -17,7 +17,10 @@ Stored on ``Incident.budget_impact``::
                                "expected_bad": 0.083, "excess_bad": 11.92,
                                "budget_total": 86.4, "share": 0.138,
                                "slices": {"tenant=acme": {...same keys, no "slices"}}}},
-     "worst": {"slo": "groundedness", "share": 0.138}}
+     "worst": {"slo": "groundedness", "share": 0.138},
+     "summary": "budget impact (share of each SLO's window budget): groundedness 13.8%"}
+
+``summary`` is the one line the incident summary shows.
 """
 
 from __future__ import annotations
@@ -77,10 +80,11 @@ def service_impact(slos: Sequence[SLO], records: Records, *, onset: datetime,
     shares = [(value["share"], name) for name, value in per_slo.items()
               if value["share"] is not None]
     worst = max(shares, default=None)
-    return {"computed_at": format_ts(now), "stage": stage, "onset": format_ts(onset),
-            "until": format_ts(until), "baseline_start": format_ts(onset - BASELINE),
-            "slos": per_slo,
-            "worst": {"slo": worst[1], "share": worst[0]} if worst else None}
+    impact = {"computed_at": format_ts(now), "stage": stage, "onset": format_ts(onset),
+              "until": format_ts(until), "baseline_start": format_ts(onset - BASELINE),
+              "slos": per_slo,
+              "worst": {"slo": worst[1], "share": worst[0]} if worst else None}
+    return {**impact, "summary": describe_impact(impact)}
 
 
 def records_window(slos: Sequence[SLO], *, onset: datetime, until: datetime) -> datetime:
@@ -113,7 +117,7 @@ def update_budget_impact(services: Services, incident_id: int, *,
     slos = list(entry.slos) if entry is not None else []
     if not slos:
         impact: dict[str, Any] = {"computed_at": format_ts(now), "stage": stage, "slos": {},
-                                  "worst": None}
+                                  "worst": None, "summary": "no SLOs defined for this service"}
     else:
         load = loader or store_loader(services)
         records = load(service, records_window(slos, onset=onset, until=until), until)
@@ -125,7 +129,7 @@ def update_budget_impact(services: Services, incident_id: int, *,
         incident.budget_impact = impact
         session.add(incident)
         lifecycle.record(session=session, incident_id=incident_id, actor="rule:budget",
-                         kind="budget_impact", message=describe_impact(impact), now=now,
+                         kind="budget_impact", message=impact["summary"], now=now,
                          details={"worst": impact.get("worst"), "stage": stage})
     return impact
 
@@ -134,7 +138,7 @@ def describe_impact(impact: dict[str, Any]) -> str:
     """One line for the timeline: each SLO that lost budget, largest share first."""
     spent = sorted(((value.get("share") or 0.0, name)
                     for name, value in impact.get("slos", {}).items()), reverse=True)
-    parts = [f"{name} {share:.1%}" for share, name in spent if share > 0]
+    parts = [f"{name} {share:.1%}" for share, name in spent[:6] if share > 0]
     if not parts:
         return "budget impact: no SLO budget spent beyond the baseline"
     return "budget impact (share of each SLO's window budget): " + ", ".join(parts)

@@ -93,6 +93,8 @@ def test_budget_impact_matches_the_hand_computation(services: Services) -> None:
     assert impact["slos"]["availability"]["share"] == pytest.approx(0.0, abs=1e-12)
     assert impact["worst"]["slo"] in ("groundedness", "thumbs-down")
     assert impact["stage"] == "mitigated"
+    assert impact["summary"].startswith("budget impact (share of each SLO's window budget): ")
+    assert "groundedness 13.8%" in impact["summary"]
     with session_scope(services.engine) as session:
         stored = session.get(Incident, incident_id)
         assert stored.budget_impact == impact
