@@ -23,8 +23,8 @@ FAILURES = LABELS[:-1]
 
 # How much a layer that moved *first* speaks for each label (missing = 0).
 ROOT_AFFINITY: dict[str, dict[str, float]] = {
-    "infra": {"infrastructure": 3.0, "cost": 0.3},
-    "runtime": {"infrastructure": 2.6, "cost": 0.6, "control_plane": 0.3},
+    "infra": {"infrastructure": 2.2, "cost": 0.5},
+    "runtime": {"infrastructure": 3.0, "cost": 0.4, "control_plane": 0.3},
     "data": {"data": 3.0, "control_plane": 0.4, "model": -1.0},
     "freshness": {"control_plane": 3.2, "data": 0.6, "model": -1.0},
     "control": {"control_plane": 3.0, "model": -0.8},
@@ -58,7 +58,7 @@ KIND_FIT: dict[str, dict[str, float]] = {
              "cost": 0.3},
     "infra": {"infrastructure": 1.0, "cost": 0.4},
 }
-NONE_SCORE = 1.0        # what a failure label must beat
+NONE_SCORE = 1.5        # what a failure label must beat
 ROOT_MINUTES = 4.0      # e-folding time of "moved first" after the earliest onset
 CHANGE_MINUTES = 45.0   # e-folding time of a change's relevance before the onset
 CHANGE_WEIGHT = 0.9
@@ -111,11 +111,19 @@ def pattern_of(layers: Sequence[LayerEvidence], changes: Sequence[ChangeEvidence
     """A coarse key of an incident's shape: root layers, all moved layers, change kinds."""
     if not layers:
         return "roots=|moved=|changes="
-    first = min(item.onset_minutes for item in layers)
+    first = first_onset(layers)
     roots = sorted({i.layer for i in layers if i.onset_minutes - first <= ROOT_MINUTES})
     moved = sorted({i.layer for i in layers})
     kinds = sorted({c.kind for c in changes if 0.0 <= c.minutes_before_onset <= 120.0})
     return f"roots={','.join(roots)}|moved={','.join(moved)}|changes={','.join(kinds)}"
+
+
+def first_onset(layers: Sequence[LayerEvidence]) -> float:
+    """Earliest onset among the clearly moved layers: a faint early blip is not a cause."""
+    if not layers:
+        return 0.0
+    top = max(item.strength for item in layers)
+    return min(item.onset_minutes for item in layers if item.strength >= 0.6 * top)
 
 
 def _root_key(pattern: str) -> str:
@@ -176,7 +184,7 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
     scores = dict.fromkeys(LABELS, 0.0)
     scores["none"] = NONE_SCORE
     contributions: dict[str, list[tuple[float, str]]] = {label: [] for label in LABELS}
-    first = min((item.onset_minutes for item in layers), default=0.0)
+    first = first_onset(layers)
     for item in layers:
         s = float(min(max(item.strength, 0.0), 1.0))
         lag = max(item.onset_minutes - first, 0.0)

@@ -98,7 +98,7 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int
     tb, yb = t[start:k], y[start:k]
     level = float(np.median(yb))
     fit = np.full(t.size, level)
-    if yb.size >= 20 and tb[-1] > tb[0]:
+    if yb.size >= 60 and tb[-1] > tb[0]:
         x = _design(tb, seasonal, tb[-1])
         coef, *_ = np.linalg.lstsq(x, yb, rcond=None)
         resid = yb - x @ coef
@@ -109,7 +109,7 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int
             slope_se = sd * math.sqrt(float(np.linalg.inv(xtx)[1, 1]))
         except np.linalg.LinAlgError:
             slope_se = math.inf
-        if seasonal or abs(coef[1]) > 2 * slope_se:
+        if seasonal or abs(coef[1]) > 3 * slope_se:
             fit = _design(t, seasonal, tb[-1]) @ coef
     return fit, y[start:k] - fit[start:k], start
 
@@ -137,6 +137,20 @@ def _cusum_onset(z: np.ndarray, sign: float, start: int, stop: int, k: float = 0
     first = int(alarm[0])
     zeros = np.flatnonzero(s[: first + 1] <= 0.0)
     return start + (int(zeros[-1]) + 1 if zeros.size else 0)
+
+
+def _accept_refined(z: np.ndarray, sign: float, refined: int | None, k0: int,
+                    horizon: int) -> bool:
+    """Take CUSUM's earlier onset only if the points it adds already moved (a ramp-in).
+
+    A clean step is placed well by the split alone; walking back over baseline noise
+    would put the onset minutes early and spoil which layer moved first.
+    """
+    if refined is None or refined >= k0:
+        return False
+    between = float(np.mean(sign * z[refined:k0]))
+    after = float(np.mean(sign * z[k0:k0 + horizon]))
+    return between >= max(1.0, 0.25 * after)
 
 
 def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: float,
@@ -215,11 +229,12 @@ def robust_shift(values: object, times: object = None, *, direction: str = "both
     z_all = (y - fit) / sd
     sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
         np.sign(np.median(y[k0:]) - np.median(y[start:k0])) or 1.0)
-    refined = _cusum_onset(z_all, sign, guard_end, n)
-    k = k0 if refined is None or refined > k0 else int(np.clip(refined, lo, n - m))
+    refined = _cusum_onset(z_all, sign, guard_end, n, k=1.0)
+    k = int(np.clip(refined, lo, n - m)) if _accept_refined(
+        z_all, sign, refined, k0, horizon) else k0
     fit, r_base, start = _baseline(t, y, k, window)
     level = float(np.median(y[start:k]))
-    sd = _sd_floor(level, max(_noise_sd(y[start:k]), _robust_sd(r_base) * 0.5))
+    sd = _sd_floor(level, max(_noise_sd(y[start:k]), _robust_sd(r_base)))
     stop = min(n, k + horizon)
     return _result(y[k:stop] - fit[k:stop], r_base, level, sd, k, "robust_shift")
 
@@ -269,8 +284,9 @@ def rate_shift(rates: object, counts: object, *, direction: str = "both",
     z_all = (events - n * p0) / np.sqrt(var)
     sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
         np.sign(events[k0:].sum() / n[k0:].sum() - p0) or 1.0)
-    refined = _cusum_onset(z_all, sign, guard_end, size)
-    k = k0 if refined is None or refined > k0 else int(np.clip(refined, lo, size - m))
+    refined = _cusum_onset(z_all, sign, guard_end, size, k=1.0)
+    k = int(np.clip(refined, lo, size - m)) if _accept_refined(
+        z_all, sign, refined, k0, horizon) else k0
     start = max(0, k - window)
     stop = min(size, k + horizon)
     eb, nb = events[start:k], n[start:k]

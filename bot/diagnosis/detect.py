@@ -178,7 +178,8 @@ def run_tests(data: Assembled) -> tuple[list[Test], list[tuple[float, str, str]]
 
 def _strength(test: Test, q: float) -> float:
     significance = min(1.0, math.sqrt(max(-math.log10(max(q, 1e-300)), 0.0) / 6.0))
-    size = 1.0 - math.exp(-max(test.strength_hint, 0.0))
+    # effects just over the threshold are common on healthy days; clear ones are not
+    size = 1.0 - math.exp(-1.5 * max(test.strength_hint - 0.5, 0.0))
     return float(significance * size)
 
 

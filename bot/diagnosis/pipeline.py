@@ -27,6 +27,7 @@ from classifiers.behaviour import (
     LayerEvidence,
     LearnedPriors,
     classify_behaviour,
+    first_onset,
 )
 from classifiers.shifts import _noise_sd
 from classifiers.slices import SliceContrast, localise_slices
@@ -251,7 +252,7 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     tests, switches = run_tests(data)
     findings = select_findings(tests)
     layers = _layer_evidence(findings)
-    onset_minutes = min((item.onset_minutes for item in layers), default=None)
+    onset_minutes = first_onset(layers) if layers else None
     onset_epoch = onset_minutes * 60.0 if onset_minutes is not None else None
 
     # Served values that switched act as changes when no change record says so.
