@@ -37,9 +37,9 @@ def _insert_ignoring_duplicates(session: Session, table: Any, rows: list[dict[st
         return 0
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).on_conflict_do_nothing()
-    result = session.execute(statement, rows)
-    return max(int(result.rowcount or 0), 0)
+    # RETURNING counts what was really inserted; executemany rowcounts differ by driver.
+    statement = module.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return len(session.execute(statement, rows).all())
 
 
 def save_records(*, session: Session, records: Iterable[Any]) -> int:
