@@ -228,6 +228,9 @@ def generate(label: str, seed: int, *, service: str = "rag-assistant",
     if label != "none":
         extra, culprit, notes = _cause(label, sig, world, onset, rng, where)
         where = notes["slice"]
+        if where is not None and not any(e.slice == where for s in sig.values()
+                                         for e in s.effects):
+            where = None  # this variant hits all traffic whatever slice was drawn
     if where is not None and where[0] == "model_version":
         world.dims["model_version"] = ["v7", "v8"]
         world.shares["model_version"] = np.array([0.8, 0.8 * 0 + 0.2])
