@@ -12,6 +12,7 @@ import importlib
 from bot.services import Services
 
 SUBSCRIBERS: list[str] = [
+    "bot.reactions.subscribe",
     "bot.slack_channels.subscribe",
     "bot.escalation.subscribe",
 ]

@@ -73,7 +73,7 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
     metrics.alerts_received.labels(batch[0].source, "stored").inc(result.stored)
     metrics.alerts_received.labels(batch[0].source, "deduplicated").inc(result.updated)
     for incident_id in result.opened:
-        metrics.incidents_opened.labels(IncidentSource.alert.value).inc()
+        metrics.incidents_opened.labels(batch[0].source).inc()
         services.emit("incident.opened", incident_id=incident_id)
     for incident_id in result.touched:
         if incident_id not in result.opened:
@@ -111,6 +111,13 @@ def from_record(record: AlertRecord, source: str = "generic") -> IncomingAlert:
         starts_at=record.ts, ends_at=record.ts if record.status == "resolved" else None)
 
 
+def _incident_source(alert: IncomingAlert) -> str:
+    """Burn-rate alerts open ``budget`` incidents; every other alert an ``alert`` one."""
+    if alert.source == IncidentSource.budget.value:
+        return IncidentSource.budget.value
+    return IncidentSource.alert.value
+
+
 def _latest_per_fingerprint(alerts: Iterable[IncomingAlert]) -> list[IncomingAlert]:
     # Within one batch the last word on a fingerprint wins; order is otherwise kept.
     latest: dict[str, IncomingAlert] = {}
@@ -145,7 +152,7 @@ class _Groups:
         if incident is None:
             incident = lifecycle.new_incident(
                 session=self.session, service=alert.service, title=alert.title,
-                severity=alert.severity, source=IncidentSource.alert.value,
+                severity=alert.severity, source=_incident_source(alert),
                 actor=f"alert:{alert.source}", now=self.now, group_key=group_key,
                 open_key=open_key, description=alert.annotations.get("description"))
             self.result.opened.append(_require_id(incident))
