@@ -154,20 +154,5 @@ def _send(services: Services, records: list[AlertRecord]) -> None:
     except ImportError:  # pragma: no cover - the intake ships with the bot
         log.error("bot.intake is missing: %d burn alerts not delivered", len(records))
         return
-    result = ingest_alert_records(services, records, source=SOURCE)
-    if result.opened:
-        _mark_budget_source(services, result.opened)
-
-
-def _mark_budget_source(services: Services, incident_ids: list[int]) -> None:
-    """Incidents a burn alert opened come from the budget, not from an external alert."""
-    from store.db import session_scope
-    from store.models import Incident, IncidentSource
-
-    with session_scope(services.engine) as session:
-        for incident_id in incident_ids:
-            incident = session.get(Incident, incident_id)
-            if incident is not None and incident.source == IncidentSource.alert.value:
-                incident.source = IncidentSource.budget.value
-                session.add(incident)
-
+    # The intake opens incidents of source "budget" for alerts of source "budget".
+    ingest_alert_records(services, records, source=SOURCE)
