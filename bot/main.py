@@ -10,7 +10,9 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.services import Services
 
@@ -50,6 +52,15 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="Resilio", version="0.1.0", lifespan=lifespan,
                   description="Incident-response ChatOps for AI systems.")
     app.state.services = services
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(_: Request, error: DBAPIError) -> JSONResponse:
+        # Fail fast and say so while the database is down; the pool reconnects afterwards.
+        if error.connection_invalidated or isinstance(error, OperationalError):
+            return JSONResponse({"detail": "database unavailable; retry later"},
+                                status_code=503, headers={"Retry-After": "5"})
+        raise error
+
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).build_router(services))
     return app

@@ -39,7 +39,8 @@ def make_engine(url: str = DEFAULT_URL, *, pool_size: int = 10, max_overflow: in
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                         pool_timeout=pool_timeout, pool_pre_ping=True)
+                         pool_timeout=pool_timeout, pool_pre_ping=True,
+                         connect_args={"connect_timeout": max(1, int(pool_timeout))})
 
 
 @contextmanager
