@@ -1,7 +1,8 @@
-"""Saving and loading stored signals as exchange-format records. Never commits.
+"""Queries of the signals domain. Keyword-only, never commit (the caller owns the unit of work).
 
-Everything downstream (classifier, watch, SLOs, runbook verify) works on the
-exchange records of ``bot.exchange``, so the store hands them back in that shape.
+``load_records`` hands back exchange-format records (``bot.exchange``), so the
+classifier, the SLO engine and runbook verification all read stored signals the
+same way they read a file or an HTTP batch.
 """
 
 from __future__ import annotations
@@ -11,134 +12,190 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, select
 
 from store.models import ChangeEvent
-from store.signal_models import SAMPLE_CAP, DistributionSample, SignalPoint, StatePoint
+from store.signal_models import (
+    SKETCH_SIZE,
+    DistributionSample,
+    LearnedPrior,
+    RelabelCorrection,
+    SignalPoint,
+    StateSample,
+)
+
+GLOBAL_SCOPE = "*"
 
 
 def slice_key(slice_: dict[str, Any]) -> str:
-    """Canonical text of a slice: ``dim=value`` pairs sorted by dimension."""
-    return ",".join(f"{key}={slice_[key]}" for key in sorted(slice_))
+    """The normalised key of a slice map: ``dim=value`` pairs sorted by dimension."""
+    return ",".join(f"{k}={slice_[k]}" for k in sorted(slice_))
 
 
-def _sample(values: list[float]) -> list[float]:
-    if len(values) <= SAMPLE_CAP:
-        return list(values)
-    rng = np.random.default_rng(len(values))  # deterministic: same input, same sample
-    return [float(v) for v in rng.choice(np.asarray(values, dtype=float), SAMPLE_CAP,
-                                         replace=False)]
+def sketch(values: Sequence[float], size: int = SKETCH_SIZE) -> list[float]:
+    """At most ``size`` evenly spaced order statistics (rank error <= 1/size)."""
+    array = np.sort(np.asarray(values, dtype=float))
+    if array.size <= size:
+        return [float(v) for v in array]
+    index = np.linspace(0, array.size - 1, size).round().astype(np.int64)
+    return [float(v) for v in array[index]]
 
 
-def _insert_ignoring_duplicates(session: Session, table: Any, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    # RETURNING counts what was really inserted; executemany rowcounts differ by driver.
-    statement = module.insert(table).on_conflict_do_nothing().returning(table.c.id)
-    return len(session.execute(statement, rows).all())
+def save_records(*, session: Session, records: Iterable[Any]) -> tuple[int, list[Any]]:
+    """Store signal, distribution, state and change records.
 
-
-def save_records(*, session: Session, records: Iterable[Any]) -> int:
-    """Store signal, distribution, state and change records; returns how many were new.
-
-    Alert records are not stored here (they go through the alert intake); callers
-    pick them out first. A record identical in service, layer, name, slice and time to
-    a stored one is skipped.
+    Changes go to ``change_events`` and are deduplicated on (service, ts, kind, ref).
+    Returns (records stored, alert records left for the caller to handle).
     """
-    points, samples, states, changes = [], [], [], []
-    for record in records:
-        kind = record.type
-        if kind == "signal":
-            points.append({"service": record.service, "ts": record.ts, "layer": record.layer,
-                           "name": record.name, "value": float(record.value),
-                           "count": record.count, "kind": record.kind, "bad": record.bad,
-                           "slice": dict(record.slice), "slice_key": slice_key(record.slice)})
-        elif kind == "distribution":
-            values = _sample(record.values) if record.values is not None else None
-            total = len(record.values) if record.values is not None else int(
-                sum((record.counts or {}).values()))
-            samples.append({"service": record.service, "ts": record.ts, "layer": record.layer,
-                            "name": record.name, "values": values, "counts": record.counts,
-                            "total": total, "slice": dict(record.slice),
-                            "slice_key": slice_key(record.slice)})
-        elif kind == "state":
-            states.append({"service": record.service, "ts": record.ts, "layer": record.layer,
-                           "name": record.name, "value": record.value,
-                           "expected": record.expected, "slice": dict(record.slice),
-                           "slice_key": slice_key(record.slice)})
-        elif kind == "change":
-            changes.append({"service": record.service, "ts": record.ts, "kind": record.kind,
-                            "ref": record.ref, "previous": record.previous,
-                            "author": record.author, "description": record.description,
-                            "slice": dict(record.slice)})
-    stored = _insert_ignoring_duplicates(session, SignalPoint.__table__, points)
-    stored += _insert_ignoring_duplicates(session, DistributionSample.__table__, samples)
-    stored += _insert_ignoring_duplicates(session, StatePoint.__table__, states)
-    stored += _insert_ignoring_duplicates(session, ChangeEvent.__table__, changes)
-    return stored
+    from bot.exchange import (
+        AlertRecord,
+        ChangeRecord,
+        DistributionRecord,
+        SignalRecord,
+        StateRecord,
+    )
+
+    stored, alerts = 0, []
+    rows: list[Any] = []
+    changes: dict[tuple, ChangeRecord] = {}
+    for r in records:
+        if isinstance(r, SignalRecord):
+            rows.append(SignalPoint(service=r.service, ts=r.ts, layer=r.layer, name=r.name,
+                                    slice=dict(r.slice), slice_key=slice_key(r.slice),
+                                    value=r.value, count=r.count, kind=r.kind or "gauge",
+                                    bad=r.bad or "both"))
+        elif isinstance(r, DistributionRecord):
+            rows.append(DistributionSample(
+                service=r.service, ts=r.ts, layer=r.layer, name=r.name, slice=dict(r.slice),
+                slice_key=slice_key(r.slice),
+                sketch=sketch(r.values) if r.values is not None else None,
+                sample_size=len(r.values) if r.values is not None else int(
+                    sum((r.counts or {}).values())),
+                counts=dict(r.counts) if r.counts is not None else None))
+        elif isinstance(r, StateRecord):
+            rows.append(StateSample(service=r.service, ts=r.ts, layer=r.layer, name=r.name,
+                                    slice=dict(r.slice), slice_key=slice_key(r.slice),
+                                    value=r.value, expected=r.expected))
+        elif isinstance(r, ChangeRecord):
+            changes[(r.service, r.ts, r.kind, r.ref)] = r
+            continue
+        elif isinstance(r, AlertRecord):
+            alerts.append(r)
+            continue
+        else:
+            continue
+        stored += 1
+    session.add_all(rows)
+    for (service, ts, kind, ref), r in changes.items():
+        exists = session.exec(select(ChangeEvent.id).where(
+            ChangeEvent.service == service, ChangeEvent.ts == ts, ChangeEvent.kind == kind,
+            ChangeEvent.ref == ref)).first()
+        if exists is None:
+            session.add(ChangeEvent(service=service, ts=ts, kind=kind, ref=ref,
+                                    previous=r.previous, author=r.author,
+                                    description=r.description, slice=dict(r.slice)))
+        stored += 1
+    session.flush()
+    return stored, alerts
 
 
 def load_records(*, session: Session, service: str, start: datetime, end: datetime,
                  layers: Sequence[str] | None = None) -> list[Any]:
-    """Signal, distribution and state records of ``service`` with start <= ts <= end."""
+    """Signal, distribution and state records of ``service`` with start <= ts <= end,
+    as exchange records in time order."""
     from bot.exchange import DistributionRecord, SignalRecord, StateRecord
 
-    out: list[tuple[datetime, int, Any]] = []
+    out: list[Any] = []
+    query = select(SignalPoint).where(SignalPoint.service == service, SignalPoint.ts >= start,
+                                      SignalPoint.ts <= end)
+    if layers:
+        query = query.where(SignalPoint.layer.in_(list(layers)))  # type: ignore[attr-defined]
+    for p in session.exec(query):
+        out.append(SignalRecord(type="signal", ts=p.ts, service=p.service, layer=p.layer,
+                                name=p.name, value=p.value, count=p.count, kind=p.kind,
+                                bad=p.bad, slice=p.slice))
+    query_d = select(DistributionSample).where(
+        DistributionSample.service == service, DistributionSample.ts >= start,
+        DistributionSample.ts <= end)
+    if layers:
+        query_d = query_d.where(DistributionSample.layer.in_(list(layers)))  # type: ignore
+    for d in session.exec(query_d):
+        out.append(DistributionRecord(type="distribution", ts=d.ts, service=d.service,
+                                      layer=d.layer, name=d.name, values=d.sketch,
+                                      counts=d.counts, slice=d.slice))
+    query_s = select(StateSample).where(StateSample.service == service, StateSample.ts >= start,
+                                        StateSample.ts <= end)
+    if layers:
+        query_s = query_s.where(StateSample.layer.in_(list(layers)))  # type: ignore
+    for s in session.exec(query_s):
+        out.append(StateRecord(type="state", ts=s.ts, service=s.service, layer=s.layer,
+                               name=s.name, value=s.value, expected=s.expected, slice=s.slice))
+    out.sort(key=lambda r: r.ts)
+    return out
 
-    def rows(table: Any) -> Any:
-        query = (select(table).where(table.c.service == service)
-                 .where(table.c.ts >= start).where(table.c.ts <= end))
-        if layers:
-            query = query.where(table.c.layer.in_(list(layers)))
-        return session.execute(query).mappings()
 
-    # model_construct skips validation: these rows were validated on the way in.
-    for row in rows(SignalPoint.__table__):
-        out.append((row["ts"], 0, SignalRecord.model_construct(
-            type="signal", ts=row["ts"], service=service, layer=row["layer"], name=row["name"],
-            value=row["value"], count=row["count"], kind=row["kind"], bad=row["bad"],
-            slice=row["slice"] or {})))
-    for row in rows(DistributionSample.__table__):
-        out.append((row["ts"], 1, DistributionRecord.model_construct(
-            type="distribution", ts=row["ts"], service=service, layer=row["layer"],
-            name=row["name"], values=row["values"], counts=row["counts"],
-            slice=row["slice"] or {})))
-    for row in rows(StatePoint.__table__):
-        out.append((row["ts"], 2, StateRecord.model_construct(
-            type="state", ts=row["ts"], service=service, layer=row["layer"], name=row["name"],
-            value=row["value"], expected=row["expected"], slice=row["slice"] or {})))
-    out.sort(key=lambda item: (item[0], item[1]))
-    return [record for _, _, record in out]
-
-
-def load_changes(*, session: Session, service: str, start: datetime,
-                 end: datetime) -> list[Any]:
-    """Change events of ``service`` in the window, as exchange ``change`` records."""
+def load_changes(*, session: Session, service: str, start: datetime, end: datetime
+                 ) -> list[Any]:
+    """Change events of ``service`` in [start, end] as exchange change records."""
     from bot.exchange import ChangeRecord
 
-    table = ChangeEvent.__table__
-    query = (select(table).where(table.c.service == service).where(table.c.ts >= start)
-             .where(table.c.ts <= end).order_by(table.c.ts))
-    return [ChangeRecord.model_construct(
-        type="change", ts=row["ts"], service=service, kind=row["kind"], ref=row["ref"],
-        previous=row["previous"], author=row["author"], description=row["description"],
-        slice=row["slice"] or {}) for row in session.execute(query).mappings()]
+    rows = session.exec(select(ChangeEvent).where(
+        ChangeEvent.service == service, ChangeEvent.ts >= start, ChangeEvent.ts <= end)
+        .order_by(ChangeEvent.ts))
+    return [ChangeRecord(type="change", ts=c.ts, service=c.service, kind=c.kind, ref=c.ref,
+                         previous=c.previous, author=c.author, description=c.description,
+                         slice=c.slice or {}) for c in rows]
 
 
 def services_with_signals(*, session: Session, since: datetime) -> list[str]:
-    table = SignalPoint.__table__
-    query = select(table.c.service).where(table.c.ts >= since).distinct()
-    return sorted(session.execute(query).scalars())
+    rows = session.exec(select(SignalPoint.service).where(SignalPoint.ts >= since).distinct())
+    return sorted(rows)
 
 
 def prune(*, session: Session, before: datetime) -> int:
-    """Delete stored signal rows older than ``before`` (the retention setting)."""
+    """Delete stored samples older than ``before`` (the retention setting); returns rows."""
     removed = 0
-    for table in (SignalPoint.__table__, DistributionSample.__table__, StatePoint.__table__):
-        result = session.execute(delete(table).where(table.c.ts < before))
+    for table in (SignalPoint, DistributionSample, StateSample):
+        result = session.execute(delete(table).where(table.ts < before))  # type: ignore
         removed += int(result.rowcount or 0)
     return removed
+
+
+def add_correction(*, session: Session, incident_id: int, service: str, ts: datetime,
+                   actor: str, predicted: str | None, label: str, pattern: str,
+                   features: dict[str, Any]) -> RelabelCorrection:
+    """Store one correction and count it into the service's and the global priors."""
+    row = RelabelCorrection(incident_id=incident_id, service=service, ts=ts, actor=actor,
+                            predicted=predicted, label=label, pattern=pattern, features=features)
+    session.add(row)
+    for scope in (service, GLOBAL_SCOPE):
+        for key in ("", pattern):
+            prior = session.exec(select(LearnedPrior).where(
+                LearnedPrior.scope == scope, LearnedPrior.pattern == key,
+                LearnedPrior.label == label)).first()
+            if prior is None:
+                prior = LearnedPrior(scope=scope, pattern=key, label=label, count=0.0)
+            prior.count += 1.0
+            session.add(prior)
+    session.flush()
+    return row
+
+
+def load_priors(*, session: Session, service: str | None) -> tuple[dict[str, float],
+                                                                   dict[str, dict[str, float]]]:
+    """(label counts, pattern -> label counts): the service's counts plus half the global
+    ones (which include the service's own, so they weigh 1.5 there: local first)."""
+    labels: dict[str, float] = {}
+    patterns: dict[str, dict[str, float]] = {}
+    scopes = [GLOBAL_SCOPE] + ([service] if service else [])
+    for prior in session.exec(select(LearnedPrior).where(
+            LearnedPrior.scope.in_(scopes))):  # type: ignore[attr-defined]
+        weight = 1.0 if prior.scope == service else 0.5
+        if not prior.pattern:
+            labels[prior.label] = labels.get(prior.label, 0.0) + weight * prior.count
+        else:
+            bucket = patterns.setdefault(prior.pattern, {})
+            bucket[prior.label] = bucket.get(prior.label, 0.0) + weight * prior.count
+    return labels, patterns
+

@@ -105,7 +105,7 @@ def _merge(times: list[float], values: list[float], counts: list[float]
 def _synthesise_totals(series: dict[tuple[str, str, SliceKey], Series]) -> None:
     """All-traffic series for signals that only come per slice (count-weighted by time)."""
     by_signal: dict[tuple[str, str], list[Series]] = defaultdict(list)
-    for (layer, name, key), item in series.items():
+    for (layer, name, _key), item in series.items():
         by_signal[(layer, name)].append(item)
     for (layer, name), items in by_signal.items():
         if any(not item.slice for item in items):

@@ -73,7 +73,10 @@ def _series_tests(s: Series) -> list[Test]:
     if n < 8:
         return []
     tests = []
-    onset_ts = (lambda i: float(s.times[i]) if 0 <= i < n else None)
+
+    def onset_ts(i: int) -> float | None:
+        return float(s.times[i]) if 0 <= i < n else None
+
     if s.kind == "ratio" and s.has_counts:
         r = rate_shift(s.values, s.counts, direction=s.bad)
         rel_ok = abs(r.relative) >= MIN_RATE_RELATIVE and abs(r.effect) >= MIN_RATE_H

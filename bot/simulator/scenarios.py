@@ -95,7 +95,9 @@ def _cause(label: str, sig: dict[str, Signal], world: World, onset: float,
            ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any]]:
     """Effects of one failure; returns (extra records, culprit change or None, notes)."""
     u = rng.uniform
-    lag = lambda: onset + u(3, 15)  # noqa: E731  symptom delay
+
+    def lag() -> float:  # symptoms follow the cause by minutes
+        return onset + u(3, 15)
     extra: list[dict[str, Any]] = []
     culprit = None
     variant = ""

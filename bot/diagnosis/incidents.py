@@ -1,0 +1,72 @@
+"""Classify an incident on arrival: stored signals around it in, diagnosis on the incident out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.diagnosis.pipeline import Diagnosis, diagnose
+from bot.diagnosis.priors import learned_priors
+from bot.errors import NotFound
+from bot.exchange import to_utc
+from store.db import session_scope
+from store.models import Incident
+from store.signal_queries import load_changes, load_records
+
+DEFAULT_WINDOW_MINUTES = 180.0
+CHANGE_LOOKBACK = timedelta(hours=24)
+
+
+def write_timeline(*, session: Any, incident_id: int, actor: str, kind: str, message: str,
+                   now: Any, details: dict[str, Any] | None = None) -> None:
+    """Through ``bot.lifecycle.record`` (the one writer of timelines)."""
+    from bot.lifecycle import record
+
+    record(session=session, incident_id=incident_id, actor=actor, kind=kind, message=message,
+           now=now, details=details or {})
+
+
+def store_diagnosis(*, session: Any, incident: Incident, diagnosis: Diagnosis, now: Any) -> None:
+    incident.behavior = diagnosis.behavior
+    incident.confidence = diagnosis.confidence
+    incident.diagnosis = diagnosis.to_json()
+    incident.onset = to_utc(_parse(diagnosis.onset)) if diagnosis.onset else None
+    incident.label_source = "classifier"
+    incident.updated_at = now
+    session.add(incident)
+
+
+def _parse(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def classify_incident(services: Any, incident_id: int) -> None:
+    """Diagnose the incident's service over the watch window up to its creation and store it.
+
+    Writes behavior, confidence, diagnosis, onset and ``label_source="classifier"``, a
+    timeline event (actor ``classifier``, kind ``diagnosis``), commits, then emits
+    ``incident.changed``.
+    """
+    window = timedelta(minutes=float(getattr(services.catalog.watch, "window_minutes",
+                                             DEFAULT_WINDOW_MINUTES)))
+    with session_scope(services.engine) as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            raise NotFound(f"incident {incident_id} does not exist")
+        end = to_utc(incident.created_at)
+        records = load_records(session=session, service=incident.service, start=end - window,
+                               end=end)
+        changes = load_changes(session=session, service=incident.service,
+                               start=end - window - CHANGE_LOOKBACK, end=end)
+        priors = learned_priors(session=session, service=incident.service)
+        diagnosis = diagnose(records, changes, at=end,
+                             catalog_service=services.catalog.service(incident.service),
+                             priors=priors)
+        now = services.clock()
+        store_diagnosis(session=session, incident=incident, diagnosis=diagnosis, now=now)
+        write_timeline(session=session, incident_id=incident_id, actor="classifier",
+                       kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
+                       details=diagnosis.to_json())
+    services.emit("incident.changed", incident_id=incident_id)
