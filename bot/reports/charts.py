@@ -1,0 +1,130 @@
+"""The digest's charts as PNG bytes: budget burn-down, incidents by class, cost trend.
+
+Built on ``matplotlib.figure.Figure`` with the Agg canvas, never ``pyplot``: no
+global figure state, so digests can render on several threads, and no display
+is needed. A chart with nothing to draw is ``None`` and the report says so in
+words instead of showing an empty frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import DateFormatter, DayLocator
+from matplotlib.figure import Figure
+
+from bot.reports.content import Digest
+from bot.reports.cost import CostRow
+from bot.reports.incidents import CLASS_ORDER
+from bot.reports.slos import SLOWeek
+
+MAX_BURN_PANELS = 12
+MAX_COST_LINES = 5
+DPI = 96
+CLASS_COLOURS = {
+    "infrastructure": "#4e79a7", "data": "#f28e2b", "control_plane": "#76b7b2",
+    "model": "#e15759", "eval_policy": "#b07aa1", "cost": "#edc948", "none": "#bab0ac",
+    "unclassified": "#9c755f",
+}
+
+
+def png_bytes(figure: Figure) -> bytes:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def burn_down(slos: Sequence[SLOWeek], week_start: datetime) -> bytes | None:
+    """Budget left over the two weeks for the SLOs with the least left, one panel each."""
+    drawn = [s for s in slos if any(v is not None for v in s.burn_left)]
+    if not drawn:
+        return None
+    drawn.sort(key=lambda s: (s.budget_left if s.budget_left is not None else float("inf"),
+                              s.key))
+    drawn = drawn[:MAX_BURN_PANELS]
+    columns = min(3, len(drawn))
+    rows = -(-len(drawn) // columns)
+    figure = Figure(figsize=(3.6 * columns, 2.4 * rows), layout="constrained")
+    for index, slo in enumerate(drawn):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        values = [None if v is None else 100.0 * v for v in slo.burn_left]
+        axes.plot(slo.burn_times, [float("nan") if v is None else v for v in values],
+                  color="#4e79a7", linewidth=1.4)
+        axes.axhline(0, color="#e15759", linewidth=0.8)
+        axes.axvline(week_start, color="#888888", linewidth=0.8, linestyle="--")
+        axes.set_title(slo.key, fontsize=8)
+        axes.set_ylabel("budget left %", fontsize=7)
+        axes.tick_params(labelsize=6)
+        axes.xaxis.set_major_locator(DayLocator(interval=2))
+        axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
+    figure.suptitle("Error budget left (dashed: start of this week)", fontsize=10)
+    return png_bytes(figure)
+
+
+def incidents_by_class(weekly: Sequence[tuple[str, dict[str, int]]]) -> bytes | None:
+    if not any(counts for _, counts in weekly):
+        return None
+    figure = Figure(figsize=(7.5, 3.0), layout="constrained")
+    axes = figure.add_subplot()
+    labels = [week for week, _ in weekly]
+    bottoms = [0] * len(weekly)
+    for label in CLASS_ORDER:
+        heights = [counts.get(label, 0) for _, counts in weekly]
+        if any(heights):
+            axes.bar(labels, heights, bottom=bottoms, label=label,
+                     color=CLASS_COLOURS.get(label, "#555555"))
+            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    axes.set_ylabel("incidents")
+    axes.set_title("Incidents by failure class per week", fontsize=10)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes.tick_params(labelsize=7)
+    return png_bytes(figure)
+
+
+def _line(axes: object, days: Sequence[object], values: Sequence[float | None], **style: object
+          ) -> None:
+    axes.plot(days, [float("nan") if v is None else v for v in values],  # type: ignore[attr-defined]
+              marker="o", markersize=2.5, **style)
+
+
+def cost_trend(days: Sequence[object], team: CostRow, rows: Sequence[CostRow],
+               week_start: datetime) -> bytes | None:
+    if not rows:
+        return None
+    figure = Figure(figsize=(7.5, 4.6), layout="constrained")
+    shown = list(rows[:MAX_COST_LINES]) if len(rows) > 1 else []
+    for index, (title, attribute) in enumerate((("cost per 1k requests ($)", "daily_cost"),
+                                                ("tokens per request", "daily_tokens"))):
+        axes = figure.add_subplot(2, 1, index + 1)
+        _line(axes, days, getattr(team, attribute), color="#222222", linewidth=2.0,
+              label="all services")
+        for row in shown:
+            _line(axes, days, getattr(row, attribute), linewidth=1.0, label=row.service)
+        axes.axvline(week_start.date(), color="#888888", linewidth=0.8, linestyle="--")
+        axes.set_ylabel(title, fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
+        if index == 0:
+            axes.set_title("Cost trend, daily (dashed: start of this week)", fontsize=10)
+            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return png_bytes(figure)
+
+
+def digest_charts(digest: Digest) -> dict[str, bytes | None]:
+    """Every chart of a digest by name (``None`` where there is nothing to draw)."""
+    start = digest.week.start
+    return {
+        "burn_down": burn_down(digest.slos, start),
+        "incidents": incidents_by_class(digest.weekly_classes),
+        "cost": cost_trend(digest.cost.days, digest.cost.team, digest.cost.services, start),
+    }
