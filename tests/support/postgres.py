@@ -55,7 +55,11 @@ class PostgresCluster:
             os.chmod(self.root, 0o755)
         self._run(f"{self.bin_dir}/initdb", "-D", str(self.data), "-U", "postgres",
                   "--auth=trust", "-E", "UTF8", "--no-sync")
-        log = open(self.root / "postgres.log", "wb")  # noqa: SIM115  (lives as long as the server)
+        return self.launch()
+
+    def launch(self) -> PostgresCluster:
+        """Start the server on the existing data folder (again, after ``halt``)."""
+        log = open(self.root / "postgres.log", "ab")  # noqa: SIM115  (lives as long as the server)
         self.process = subprocess.Popen(
             [*self.as_user, f"{self.bin_dir}/postgres", "-D", str(self.data), "-p", str(self.port),
              "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
@@ -86,6 +90,14 @@ class PostgresCluster:
             suffix = f" TEMPLATE {template}" if template else ""
             connection.execute(f'CREATE DATABASE "{name}"{suffix}')
         return name
+
+    def halt(self) -> None:
+        """Stop the server but keep its data, as a database restart would."""
+        if self.process and self.process.poll() is None:
+            # fast mode: a "smart" shutdown would wait for the bot's pooled connections.
+            self._run(f"{self.bin_dir}/pg_ctl", "stop", "-D", str(self.data), "-m", "fast",
+                      "-w")
+            self.process.wait(timeout=15)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
