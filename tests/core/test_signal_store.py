@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.exchange import parse_lines
 from store.db import make_engine, session_scope
-from store.signal_models import SAMPLE_CAP
+from store.signal_models import SKETCH_SIZE
 from store.signal_queries import load_changes, load_records, prune, save_records
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -17,7 +17,7 @@ def lines(records: list[dict]) -> str:
     return "\n".join(json.dumps(r) for r in records)
 
 
-def test_round_trip_dedup_sampling_and_prune(db_url: str) -> None:
+def test_round_trip_sketch_and_prune(db_url: str) -> None:
     batch = parse_lines(lines([
         {"type": "signal", "ts": "2026-11-26T10:00:00Z", "service": "rag", "layer": "quality",
          "name": "thumbs_down_rate", "value": 0.05, "count": 200, "slice": {"tenant": "acme"}},
@@ -38,9 +38,8 @@ def test_round_trip_dedup_sampling_and_prune(db_url: str) -> None:
     assert not batch.errors
     engine = make_engine(db_url)
     with session_scope(engine) as session:
-        assert save_records(session=session, records=batch.records) == 7
-    with session_scope(engine) as session:
-        assert save_records(session=session, records=batch.records) == 0  # all known
+        stored, alerts = save_records(session=session, records=batch.records)
+        assert (stored, alerts) == (7, [])
     with session_scope(engine) as session:
         records = load_records(session=session, service="rag", start=T0 - timedelta(hours=1),
                                end=T0 + timedelta(hours=1))
@@ -53,7 +52,7 @@ def test_round_trip_dedup_sampling_and_prune(db_url: str) -> None:
     assert (ratio.kind, ratio.bad, ratio.count, ratio.slice) == ("ratio", "up", 200.0,
                                                                  {"tenant": "acme"})
     assert ratio.ts == T0 and ratio.ts.tzinfo is not None
-    assert len(by_name["query_length"].values) == SAMPLE_CAP
+    assert len(by_name["query_length"].values) == SKETCH_SIZE
     assert by_name["top_label"].counts == {"refund": 120, "other": 880}
     assert by_name["served_model_version"].expected == "v8"
     assert [c.ref for c in changes] == ["v8"]
