@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "bot.commands.core",
     "bot.commands.slo",
     "bot.commands.runbooks",
+    "bot.commands.sources",
+    "bot.commands.signals",
 ]
 
 

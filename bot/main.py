@@ -23,6 +23,7 @@ ROUTER_MODULES = [
     "bot.api.slo",
     "bot.api.runbooks",
     "bot.api.slack",
+    "bot.api.signals",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.

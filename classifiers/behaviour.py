@@ -123,7 +123,7 @@ def first_onset(layers: Sequence[LayerEvidence]) -> float:
     if not layers:
         return 0.0
     top = max(item.strength for item in layers)
-    return min(item.onset_minutes for item in layers if item.strength >= 0.6 * top)
+    return min(item.onset_minutes for item in layers if item.strength >= 0.8 * top)
 
 
 def _root_key(pattern: str) -> str:
