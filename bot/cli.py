@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "bot.commands.runbooks",
     "bot.commands.sources",
     "bot.commands.signals",
+    "bot.commands.reports",
 ]
 
 

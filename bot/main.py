@@ -30,6 +30,7 @@ ROUTER_MODULES = [
 STARTUP_HOOKS: list[str] = [
     "bot.runbook_runs.recover_interrupted",
     "bot.scheduler.start_scheduler",
+    "bot.reports.schedule.start_digest_schedules",
 ]
 SHUTDOWN_HOOKS: list[str] = [
     "bot.scheduler.stop_scheduler",

@@ -21,6 +21,7 @@ from bot.reports.content import Digest, build_digest
 from bot.reports.gather import find_team, gather_inputs
 from bot.reports.render import SlackMessage, render_html, render_message, report_name
 from bot.reports.weeks import IsoWeek
+from bot.slack_effects import SlackCallFailed, call
 from bot.slo.compute import RecordLoader
 from store import report_queries
 from store.db import session_scope
@@ -72,23 +73,25 @@ def render_digest(services: Services, team: str, week: IsoWeek, *,
     return RenderedDigest(digest, html, render_message(digest, catalog=services.catalog))
 
 
-def write_report(rendered: RenderedDigest, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / rendered.name
+def write_report(rendered: RenderedDigest, directory: Path, *,
+                 path: Path | None = None) -> Path:
+    """Write the HTML to ``path``, else to ``directory`` under its own name."""
+    path = path or directory / rendered.name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(rendered.html, encoding="utf-8")
     return path
 
 
 def _post_message(slack: Any, channel: str, message: SlackMessage) -> Any:
-    from slack_sdk.errors import SlackApiError
-
     try:
-        return slack.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
-    except SlackApiError as error:
-        if error.response.get("error") != "not_in_channel":
+        return call(slack, "chat_postMessage", channel=channel, text=message.text,
+                    blocks=message.blocks)
+    except SlackCallFailed as error:
+        if error.code != "not_in_channel":
             raise
-        slack.conversations_join(channel=channel)  # a public team channel the bot is not in
-        return slack.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+        call(slack, "conversations_join", channel=channel)  # a public channel not joined yet
+        return call(slack, "chat_postMessage", channel=channel, text=message.text,
+                    blocks=message.blocks)
 
 
 def _settle(services: Services, post_id: int, **values: Any) -> None:
@@ -102,12 +105,13 @@ def _settle(services: Services, post_id: int, **values: Any) -> None:
 
 
 def post_digest(services: Services, team_name: str, week: IsoWeek | None = None, *,
-                loader: RecordLoader | None = None,
-                directory: Path | None = None) -> PostOutcome:
+                loader: RecordLoader | None = None, directory: Path | None = None,
+                path: Path | None = None) -> PostOutcome:
     """Post the team's digest for ``week`` (default: the last complete week) once.
 
     The message goes to the team's channel and the HTML report is uploaded into
-    its thread (``files_upload_v2``) and written to ``directory``.
+    its thread (``files_upload_v2``) and written to ``path`` (else into ``directory``,
+    else ``reports_dir``).
     """
     if services.slack is None:
         raise UserError("posting a digest needs Slack: set SLACK_BOT_TOKEN")
@@ -120,7 +124,7 @@ def post_digest(services: Services, team_name: str, week: IsoWeek | None = None,
                                Path(existing.path) if existing.path else None, existing.channel,
                                existing.message_ts, existing.file_id)
     rendered = render_digest(services, team.name, week, loader=loader)
-    path = write_report(rendered, directory or reports_dir(services))
+    path = write_report(rendered, directory or reports_dir(services), path=path)
     now = services.clock()
     with session_scope(services.engine) as session:
         claim = report_queries.claim_digest_post(session=session, team=team.name,
@@ -136,9 +140,9 @@ def post_digest(services: Services, team_name: str, week: IsoWeek | None = None,
     assert post_id is not None
     try:
         reply = _post_message(services.slack, team.channel, rendered.message)
-        upload = services.slack.files_upload_v2(
-            channel=team.channel, thread_ts=reply["ts"], filename=rendered.name,
-            title=f"Reliability digest {team.name} {week}",
+        upload = call(
+            services.slack, "files_upload_v2", channel=team.channel, thread_ts=reply["ts"],
+            filename=rendered.name, title=f"Reliability digest {team.name} {week}",
             content=rendered.html.encode("utf-8"))
     except Exception as error:
         _settle(services, post_id, status=DigestPostStatus.failed.value, path=str(path),
