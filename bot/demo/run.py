@@ -26,6 +26,7 @@ from store.db import session_scope, upgrade
 
 ACTS = [
     "bot.demo.alerts.act",
+    "bot.demo.reports.act",
 ]
 
 

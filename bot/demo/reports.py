@@ -1,0 +1,41 @@
+"""Last act: this week's digest for each team as HTML, and a postmortem of one incident."""
+
+from __future__ import annotations
+
+from bot.demo.context import DemoContext
+from bot.postmortem import render_postmortem
+from bot.reports.publish import render_digest, write_report
+from bot.reports.weeks import IsoWeek
+from store import queries
+from store.db import session_scope
+
+
+def _incident_for_postmortem(ctx: DemoContext) -> int | None:
+    """The most telling incident: diagnosed ones first, then resolved, then the latest."""
+    with session_scope(ctx.services.engine) as session:
+        incidents = queries.list_incidents(session=session, limit=1000)
+        ranked = sorted(incidents, key=lambda i: (i.behavior is not None,
+                                                  i.resolved_at is not None, i.id or 0))
+        return ranked[-1].id if ranked else None
+
+
+def act(ctx: DemoContext) -> None:
+    ctx.heading("Weekly digest and a postmortem, from the record")
+    services = ctx.services
+    week = IsoWeek.containing(services.clock())
+    written: dict[str, object] = {"week": str(week), "digests": {}}
+    for team in services.catalog.teams:
+        rendered = render_digest(services, team.name, week)
+        path = write_report(rendered, ctx.out)
+        written["digests"][team.name] = str(path)  # type: ignore[index]
+        total = rendered.digest.total.this_week
+        ctx.say(f"  {team.name} {week}: {total.count} incident(s), "
+                f"{len(rendered.digest.slos)} SLO(s), "
+                f"{len(rendered.message.blocks)} Slack blocks -> {path.name}")
+    incident_id = _incident_for_postmortem(ctx)
+    if incident_id is not None:
+        path = ctx.out / f"postmortem-{incident_id}.md"
+        path.write_text(render_postmortem(services, incident_id), encoding="utf-8")
+        written["postmortem"] = str(path)
+        ctx.say(f"  postmortem of incident #{incident_id} -> {path.name}")
+    ctx.summary["reports"] = written
