@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "bot.commands.slo",
     "bot.commands.runbooks",
     "bot.commands.sources",
+    "bot.commands.sources",
     "bot.commands.signals",
     "bot.commands.reports",
 ]
