@@ -18,7 +18,6 @@ COMMAND_MODULES = [
     "bot.commands.slo",
     "bot.commands.runbooks",
     "bot.commands.sources",
-    "bot.commands.sources",
     "bot.commands.signals",
     "bot.commands.reports",
 ]
