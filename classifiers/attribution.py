@@ -14,12 +14,26 @@ from collections.abc import Sequence
 from classifiers.behaviour import kind_fit, time_fit
 from classifiers.results import ChangeScore
 
+# Which change kinds can move a layer that moved first (the behaviour table is per label;
+# this one tells a feature-pipeline change from a config change within control_plane).
+LAYER_KIND_FIT: dict[str, dict[str, float]] = {
+    "infra": {"infra": 1.0, "config": 0.5, "code": 0.4, "model": 0.3},
+    "runtime": {"infra": 0.9, "code": 0.6, "config": 0.6, "model": 0.4, "prompt": 0.3},
+    "data": {"features": 0.9, "code": 0.7, "retrieval": 0.5, "config": 0.3},
+    "freshness": {"features": 1.0, "retrieval": 0.9, "code": 0.4, "config": 0.3},
+    "control": {"config": 0.9, "model": 0.7, "prompt": 0.7, "retrieval": 0.5},
+    "model": {"model": 1.0, "prompt": 0.6, "features": 0.3},
+    "quality": {"model": 0.6, "prompt": 0.6, "retrieval": 0.5},
+    "eval": {"threshold": 1.0, "config": 0.6, "prompt": 0.5},
+    "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6},
+}
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
 SLICE_BONUS = 1.5
 
 
 def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], label: str,
-                 slice_matches: Sequence[bool] | None = None) -> list[ChangeScore]:
+                 slice_matches: Sequence[bool] | None = None,
+                 root_layers: Sequence[str] = ()) -> list[ChangeScore]:
     """Changes ranked by how well they explain the onset, best first.
 
     Parameters
@@ -32,6 +46,9 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
         The behaviour the changes should explain.
     slice_matches : sequence of bool, optional
         Whether each change names a slice the failure was localised to.
+    root_layers : sequence of str
+        The layers that moved first; when given, the kind fit is the mean of the
+        label's fit and the best fit to one of these layers.
 
     Returns
     -------
@@ -46,6 +63,9 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
         tf = time_fit(float(minutes))
         kf = kind_fit(kind, label) if label != "none" else 0.0
+        if root_layers and label != "none":
+            layer_fit = max(LAYER_KIND_FIT.get(layer, {}).get(kind, 0.0) for layer in root_layers)
+            kf = 0.5 * (kf + layer_fit)
         score = tf * (KIND_FLOOR + kf) * (SLICE_BONUS if matches[index] else 1.0)
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
                                   minutes_before_onset=float(minutes)))

@@ -150,7 +150,7 @@ def _accept_refined(z: np.ndarray, sign: float, refined: int | None, k0: int,
         return False
     between = float(np.mean(sign * z[refined:k0]))
     after = float(np.mean(sign * z[k0:k0 + horizon]))
-    return between >= max(1.0, 0.25 * after)
+    return between >= max(1.5, 0.15 * after)
 
 
 def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: float,

@@ -27,7 +27,6 @@ MIN_GAUGE_EFFECT = 3.0      # shift in baseline SDs
 MIN_GAUGE_RELATIVE = 0.05   # and 5 % of the level (when the level is not ~0)
 MIN_RATE_RELATIVE = 0.2     # rates: 20 % relative change
 MIN_RATE_H = 0.04           # and Cohen's h
-MIN_LAG_SLOPE = 0.3         # a lag growing at 0.3 s per s or more
 MIN_LAG_EXCESS = 3.0
 MIN_DRIFT_EFFECT = 0.15     # max(PSI/2, JS, W/SD)
 MIN_STATE_EFFECT = 0.2
@@ -93,8 +92,10 @@ def _series_tests(s: Series) -> list[Test]:
                           abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok, hint))
     if _is_lag(s) and s.bad != "down":
         g = lag_growth(s.values, s.times)
-        ok = g.statistic >= MIN_LAG_SLOPE and g.effect >= MIN_LAG_EXCESS
-        hint = min(g.statistic / MIN_LAG_SLOPE, g.effect / MIN_LAG_EXCESS)
+        # the lag's unit is unknown (seconds, minutes), so the rule is on its excess over
+        # the usual range and a positive growth, not on the slope's size
+        ok = g.statistic > 0 and g.effect >= MIN_LAG_EXCESS
+        hint = g.effect / MIN_LAG_EXCESS
         tests.append(Test(s.layer, s.name, s.slice, g.detector, g.statistic, g.p_value,
                           g.effect, onset_ts(g.onset), g.relative, True, ok, hint))
     return tests

@@ -9,9 +9,10 @@ from bot.diagnosis.pipeline import Diagnosis, diagnose
 from bot.diagnosis.priors import learned_priors
 from bot.errors import NotFound
 from bot.exchange import to_utc
+from bot.sources import load_signals, with_unavailable
 from store.db import session_scope
 from store.models import Incident
-from store.signal_queries import load_changes, load_records
+from store.signal_queries import load_changes
 
 DEFAULT_WINDOW_MINUTES = 180.0
 CHANGE_LOOKBACK = timedelta(hours=24)
@@ -56,8 +57,11 @@ def classify_incident(services: Any, incident_id: int) -> None:
         if incident is None:
             raise NotFound(f"incident {incident_id} does not exist")
         end = to_utc(incident.created_at)
-        records = load_records(session=session, service=incident.service, start=end - window,
-                               end=end)
+        # bot.sources: pushed records plus those pulled from Prometheus; a source that
+        # fails comes back as a message in ``load.errors`` for the evidence, never raises.
+        load = load_signals(services, session=session, service=incident.service,
+                            start=end - window, end=end)
+        records = load.records
         changes = load_changes(session=session, service=incident.service,
                                start=end - window - CHANGE_LOOKBACK, end=end)
         priors = learned_priors(session=session, service=incident.service)
@@ -66,7 +70,9 @@ def classify_incident(services: Any, incident_id: int) -> None:
                              priors=priors)
         now = services.clock()
         store_diagnosis(session=session, incident=incident, diagnosis=diagnosis, now=now)
+        details = with_unavailable(diagnosis.to_json(), load.errors)  # bot.sources
+        incident.diagnosis = details
         write_timeline(session=session, incident_id=incident_id, actor="classifier",
                        kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
-                       details=diagnosis.to_json())
+                       details=details)
     services.emit("incident.changed", incident_id=incident_id)

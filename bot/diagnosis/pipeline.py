@@ -23,6 +23,7 @@ from bot.exchange import AlertRecord, ChangeRecord, format_ts, to_utc
 from classifiers.attribution import rank_changes
 from classifiers.behaviour import (
     LABELS,
+    ROOT_MINUTES,
     ChangeEvidence,
     LayerEvidence,
     LearnedPriors,
@@ -277,8 +278,10 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     top_change = None
     if onset_epoch is not None and all_changes and label != "none":
         minutes = [(onset_epoch - c.ts.timestamp()) / 60.0 for c in all_changes]
+        roots = [item.layer for item in layers
+                 if item.onset_minutes - onset_minutes <= ROOT_MINUTES and item.layer != "quality"]
         ranked = rank_changes(minutes, [c.kind for c in all_changes], label,
-                              [_slice_matches(c, slices) for c in all_changes])
+                              [_slice_matches(c, slices) for c in all_changes], roots)
         for r in ranked[:5]:
             c = all_changes[r.index]
             suspects.append({"ts": format_ts(c.ts), "kind": c.kind, "ref": c.ref,

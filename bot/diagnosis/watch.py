@@ -15,9 +15,10 @@ from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
 from bot.exchange import to_utc
+from bot.sources import load_signals, with_unavailable
 from store.db import session_scope
 from store.models import Incident
-from store.signal_queries import load_changes, load_records
+from store.signal_queries import load_changes
 
 WATCH_MIN_CONFIDENCE = 0.8
 
@@ -36,8 +37,11 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
         with session_scope(services.engine) as session:
             if _open_incident(session, service.name) is not None:
                 continue
-            records = load_records(session=session, service=service.name, start=now - window,
-                                   end=now)
+            # bot.sources: pushed records plus those pulled from Prometheus; a source that
+            # fails comes back as a message in ``load.errors``, never as an exception.
+            load = load_signals(services, session=session, service=service.name,
+                                start=now - window, end=now)
+            records = load.records
             if not records:
                 continue
             changes = load_changes(session=session, service=service.name,
@@ -50,9 +54,11 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
                      f"in {service.name}")
             incident = _insert(session, service.name, title, now)
             store_diagnosis(session=session, incident=incident, diagnosis=diagnosis, now=now)
+            details = with_unavailable(diagnosis.to_json(), load.errors)  # bot.sources
+            incident.diagnosis = details
             write_timeline(session=session, incident_id=incident.id, actor="classifier",
                            kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
-                           details=diagnosis.to_json())
+                           details=details)
             opened.append(int(incident.id))
     for incident_id in opened:
         services.emit("incident.opened", incident_id=incident_id)
