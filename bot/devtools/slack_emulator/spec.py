@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,15 @@ def load_methods(spec_path: str | Path | None = None) -> dict[str, MethodSpec]:
     else from the bundled extract of the same file."""
     path = spec_path or os.environ.get(SPEC_ENV)
     if path:
-        with open(path) as file:
-            return _apply_gaps(extract_methods(json.load(file)))
+        return dict(_load_file(str(path)))
     text = resources.files(__package__).joinpath(BUNDLED).read_text()
     return _apply_gaps(yaml.safe_load(text))
+
+
+@lru_cache(maxsize=4)
+def _load_file(path: str) -> dict[str, MethodSpec]:
+    with open(path) as file:
+        return _apply_gaps(extract_methods(json.load(file)))
 
 
 def write_bundled_extract(spec_path: str | Path, out: str | Path) -> None:
