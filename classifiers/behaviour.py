@@ -29,7 +29,7 @@ ROOT_AFFINITY: dict[str, dict[str, float]] = {
     "freshness": {"control_plane": 3.2, "data": 0.6, "model": -1.0},
     "control": {"control_plane": 3.0, "model": -0.8},
     "model": {"model": 2.6, "data": 0.4},
-    "quality": {"model": 1.4, "data": 0.2, "eval_policy": 0.2},
+    "quality": {"model": 1.9, "data": 0.2, "eval_policy": 0.2},
     "eval": {"eval_policy": 3.0, "model": 0.4},
     "cost": {"cost": 3.0, "infrastructure": 0.2},
 }

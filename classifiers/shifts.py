@@ -24,6 +24,11 @@ _WINSOR = 8.0  # residuals beyond this many baseline SDs are clipped: one spike 
 _NULL = ShiftResult(statistic=0.0, p_value=1.0, effect=0.0, onset=-1)
 
 
+def _tame(y: np.ndarray) -> np.ndarray:
+    """Values near the float limit would overflow in squares; clip them to +-1e150."""
+    return np.clip(y, -1e150, 1e150) if y.size and np.max(np.abs(y)) > 1e150 else y
+
+
 def _robust_sd(x: np.ndarray) -> float:
     if x.size < 2:
         return 0.0
@@ -209,6 +214,7 @@ def robust_shift(values: object, times: object = None, *, direction: str = "both
        deviation", J. Am. Stat. Assoc. 88 (1993) 1273-1283.
     """
     y, t, m, direction = _shift_iv(values, times, min_segment, direction)
+    y = _tame(y)
     n = y.size
     if n < m + _min_baseline(n, m):
         return _NULL
@@ -340,6 +346,7 @@ def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
         lag above the baseline's 95th percentile, in baseline SDs.
     """
     y, t, m, _ = _shift_iv(values, times, min_segment, "up")
+    y = _tame(y)
     n = y.size
     if n < 2 * m:
         return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
