@@ -258,18 +258,4 @@ def subscribe(services: Any) -> None:
     services.events.subscribe("incident.opened", on_opened)
     services.events.subscribe("incident.changed", on_changed)
     services.events.subscribe("incident.relabelled", on_relabelled)
-    services.events.subscribe("runbook.progress", on_runbook_progress)
 
-
-def on_runbook_progress(*, services: Any, incident_id: int, text: str, **_: Any) -> None:
-    """Runbook steps report into the incident channel as they go."""
-    if services.slack is None:
-        return
-    incident = incident_service.get_incident(services, incident_id)
-    if not incident.slack_channel_id:
-        return
-    try:
-        call(services.slack, "chat_postMessage", channel=incident.slack_channel_id,
-             text=text[:3000])
-    except SlackCallFailed as error:
-        log.warning("runbook progress for incident %s not posted: %s", incident_id, error)
