@@ -23,6 +23,7 @@ LISTENER_MODULES = [
     "bot.listeners.actions",
     "bot.listeners.views",
     "bot.listeners.events",
+    "bot.listeners.runbooks",
 ]
 
 
