@@ -10,6 +10,7 @@ false incidents on healthy service-days and its median onset-to-detection time.
 from __future__ import annotations
 
 import argparse
+import bisect
 import statistics
 import sys
 import time
@@ -44,12 +45,14 @@ def _watch_day(args: tuple[int, int]) -> list[int]:
     """Minutes (from the day's start) at which the watch would open an incident."""
     seed, every = args
     day = healthy_day(seed)
-    records = parse_objects(day.records).records
+    records = sorted(parse_objects(day.records).records, key=lambda r: r.ts)
+    stamps = [r.ts for r in records]
     start = records[0].ts
     opened, covered_until = [], None
     for minute in range(180, 1440, every):
         now = start + timedelta(minutes=minute)
-        window = [r for r in records if now - timedelta(minutes=180) <= r.ts <= now]
+        lo = bisect.bisect_left(stamps, now - timedelta(minutes=180))
+        window = records[lo:bisect.bisect_right(stamps, now)]
         if covered_until is not None and now < covered_until:
             continue
         d = diagnose(window)
