@@ -71,6 +71,11 @@ def stop_scheduler(services: Services) -> None:
         election.stop()
     scheduler = services.extras.pop("scheduler", None)
     if scheduler is not None:
+        # APScheduler's loop runs one last round after shutdown wakes it; with the stores
+        # detached first, that round cannot take a due job whose executor is already gone.
+        scheduler.pause()
+        for alias in ("default",):
+            scheduler.remove_jobstore(alias)
         scheduler.shutdown(wait=False)
     if _RUNNING.get("services") is services:
         _RUNNING.pop("services")
