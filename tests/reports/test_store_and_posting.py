@@ -90,3 +90,26 @@ def test_digest_is_posted_once_with_its_report(slack: SlackEmulator, sqlite_url:
     (uploaded,) = [f for f in slack.workspace.files.values() if f.get("complete")]
     assert uploaded["name"] == "digest-core-2026-W47.html"
     assert b"chart-burn-down" in uploaded["content"]
+
+
+def test_digest_command_writes_the_report(sqlite_url: str, tmp_path: Path, monkeypatch,
+                                          capsys) -> None:
+    import yaml
+
+    from bot.cli import main
+    from tests.reports.fixtures import CATALOG
+
+    with team_services(sqlite_url) as services:
+        seed(services)
+    catalog_file = tmp_path / "resilio.yml"
+    catalog_file.write_text(yaml.safe_dump(CATALOG.model_dump()))
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    out = tmp_path / "report.html"
+    assert main(["--config", str(catalog_file), "digest", "--team", "core", "--week",
+                 "2026-W47", "--out", str(out)]) == 0
+    assert "core 2026-W47: 4 incidents, 1 SLOs" in capsys.readouterr().out
+    assert out.read_text().count("data:image/png;base64,") == 3
+    assert main(["--config", str(catalog_file), "digest", "--team", "nobody"]) == 2
+    assert "unknown team 'nobody' (teams: core, quiet)" in capsys.readouterr().err
+    assert main(["--config", str(catalog_file), "digest", "--team", "core", "--week",
+                 "2026-47"]) == 2
