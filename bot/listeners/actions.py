@@ -14,7 +14,7 @@ from typing import Any
 from bot import incident_service
 from bot.catalog import FAILURE_CLASSES
 from bot.errors import UserError
-from bot.listeners.common import actor, error_reply, optional_module
+from bot.listeners.common import acked, actor, error_reply, optional_module
 from bot.listeners.dedup import first_time
 from bot.views import incident as summary
 from bot.views.modals import relabel_modal, resolve_modal
@@ -55,7 +55,7 @@ def register(app: Any, services: Any) -> None:
             respond(**error_reply(error))
 
     app.action(re.compile(r"^incident\.(ack|mitigate|reopen)$"))(
-        ack=ack_click, lazy=[change_status])
+        acked(services, ack_click, change_status))
 
     def open_resolve(body: dict[str, Any], client: Any) -> None:
         action, _, channel = _click(body)
@@ -63,7 +63,7 @@ def register(app: Any, services: Any) -> None:
                           view=resolve_modal(incident_id=int(action["value"]),
                                              channel_id=channel))
 
-    app.action(summary.RESOLVE)(ack=ack_click, lazy=[open_resolve])
+    app.action(summary.RESOLVE)(acked(services, ack_click, open_resolve))
 
     def open_relabel(body: dict[str, Any], client: Any) -> None:
         action, _, channel = _click(body)
@@ -71,7 +71,7 @@ def register(app: Any, services: Any) -> None:
             incident_id=int(action["value"]), labels=FAILURE_CLASSES, current=None,
             channel_id=channel))
 
-    app.action(summary.RELABEL)(ack=ack_click, lazy=[open_relabel])
+    app.action(summary.RELABEL)(acked(services, ack_click, open_relabel))
 
     def run_suggested(body: dict[str, Any], respond: Callable[..., Any]) -> None:
         if not _once(services, body):
@@ -93,4 +93,4 @@ def register(app: Any, services: Any) -> None:
         except UserError as error:
             respond(**error_reply(error))
 
-    app.action(re.compile(r"^runbook\.suggest:"))(ack=ack_click, lazy=[run_suggested])
+    app.action(re.compile(r"^runbook\.suggest:"))(acked(services, ack_click, run_suggested))

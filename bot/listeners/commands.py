@@ -15,7 +15,7 @@ from typing import Any
 from bot import incident_service
 from bot.errors import UserError
 from bot.lifecycle import SEVERITIES
-from bot.listeners.common import actor, error_reply, optional_module, resolve_incident_id
+from bot.listeners.common import acked, actor, error_reply, optional_module, resolve_incident_id
 from bot.listeners.parsing import (
     STATUS_COMMANDS,
     IncidentCommand,
@@ -173,7 +173,7 @@ def register(app: Any, services: Any) -> None:
         except UserError as error:
             respond(**error_reply(error))
 
-    app.command("/incident")(ack=ack_incident, lazy=[run_incident])
+    app.command("/incident")(acked(services, ack_incident, run_incident))
 
     def ack_runbook(ack: Callable[..., None], command: dict[str, Any]) -> None:
         try:
@@ -217,7 +217,7 @@ def register(app: Any, services: Any) -> None:
         except UserError as error:
             respond(**error_reply(error))
 
-    app.command("/runbook")(ack=ack_runbook, lazy=[run_runbook])
+    app.command("/runbook")(acked(services, ack_runbook, run_runbook))
 
     def ack_quietly(ack: Callable[..., None]) -> None:
         ack()
@@ -244,5 +244,5 @@ def register(app: Any, services: Any) -> None:
         run.__name__ = f"run_{title.split()[-1].lower()}"
         return run
 
-    app.command("/slo")(ack=ack_quietly, lazy=[slo_reply("Service levels")])
-    app.command("/budget")(ack=ack_quietly, lazy=[slo_reply("Error budgets")])
+    app.command("/slo")(acked(services, ack_quietly, slo_reply("Service levels")))
+    app.command("/budget")(acked(services, ack_quietly, slo_reply("Error budgets")))

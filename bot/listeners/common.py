@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from bot import incident_service
@@ -35,3 +37,23 @@ def resolve_incident_id(services: Any, incident_id: int | None, channel_id: str 
 def error_reply(error: Exception) -> dict[str, Any]:
     return {"response_type": "ephemeral", "replace_original": False,
             "text": f":warning: {error}"}
+
+
+def acked(services: Any, ack_function: Callable[..., Any],
+          *work: Callable[..., Any]) -> Callable[..., None]:
+    """One Bolt listener: run the I/O-free ``ack_function``, then queue ``work`` on the
+    background pool with the request's parts each function asks for by name.
+
+    This is Bolt's ``ack=``/``lazy=`` split without its cost: a lazy listener
+    deep-copies the whole request first (about 2 ms, half of a dispatch), which
+    under 50 concurrent requests decides whether acks stay under 50 ms.
+    """
+    wants = {fn: list(inspect.signature(fn).parameters) for fn in (ack_function, *work)}
+
+    def listener(args: Any) -> None:
+        ack_function(**{name: getattr(args, name) for name in wants[ack_function]})
+        for fn in work:
+            services.submit(fn, **{name: getattr(args, name) for name in wants[fn]})
+
+    listener.__name__ = getattr(ack_function, "__name__", "listener")
+    return listener

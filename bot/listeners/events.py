@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import incident_service
-from bot.listeners.common import actor
+from bot.listeners.common import acked, actor
 from bot.listeners.dedup import first_time
 from bot.views.help import INCIDENT_USAGE
 
@@ -37,9 +37,9 @@ def register(app: Any, services: Any) -> None:
             services, incident_id=incident.id, actor=actor(event["user"]), kind="slack_message",
             text=f"<@{author}>: {message.get('text') or '(no text)'}")
 
-    app.event("reaction_added")(ack=ack_event, lazy=[add_to_timeline])
+    app.event("reaction_added")(acked(services, ack_event, add_to_timeline))
 
     def answer_mention(event: dict[str, Any], say: Callable[..., Any]) -> None:
         say(text=INCIDENT_USAGE, thread_ts=event.get("ts"))
 
-    app.event("app_mention")(ack=ack_event, lazy=[answer_mention])
+    app.event("app_mention")(acked(services, ack_event, answer_mention))

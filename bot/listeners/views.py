@@ -13,7 +13,7 @@ from bot import incident_service
 from bot.catalog import FAILURE_CLASSES
 from bot.errors import UserError
 from bot.lifecycle import SEVERITIES
-from bot.listeners.common import actor
+from bot.listeners.common import acked, actor
 from bot.listeners.dedup import first_time
 from bot.listeners.relabel import relabel_incident
 from bot.views.modals import DECLARE, RELABEL, RESOLVE, metadata, submitted_values
@@ -67,7 +67,7 @@ def register(app: Any, services: Any) -> None:
         except UserError as error:
             _tell(client, channel, user, f":warning: {error}", public=False)
 
-    app.view(DECLARE)(ack=ack_declare, lazy=[declare])
+    app.view(DECLARE)(acked(services, ack_declare, declare))
 
     def ack_resolve(ack: Callable[..., None], view: dict[str, Any]) -> None:
         if not (submitted_values(view).get("summary") or "").strip():
@@ -91,7 +91,7 @@ def register(app: Any, services: Any) -> None:
         except UserError as error:
             _tell(client, meta.get("channel_id"), user, f":warning: {error}", public=False)
 
-    app.view(RESOLVE)(ack=ack_resolve, lazy=[resolve])
+    app.view(RESOLVE)(acked(services, ack_resolve, resolve))
 
     def ack_relabel(ack: Callable[..., None], view: dict[str, Any]) -> None:
         if submitted_values(view).get("label") not in FAILURE_CLASSES:
@@ -115,4 +115,4 @@ def register(app: Any, services: Any) -> None:
         except UserError as error:
             _tell(client, meta.get("channel_id"), user, f":warning: {error}", public=False)
 
-    app.view(RELABEL)(ack=ack_relabel, lazy=[relabel])
+    app.view(RELABEL)(acked(services, ack_relabel, relabel))
