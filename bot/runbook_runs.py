@@ -486,14 +486,13 @@ def _signal_reader(services: Services) -> Any:
     reader = services.extras.get("runbook_signal_reader")
     if reader is not None:
         return reader
-    try:
-        from store.signal_queries import load_records  # provided by the signals part
-    except ImportError:
-        return None
+    # bot.sources: pushed records plus those pulled from Prometheus (one seam for all).
+    from bot.sources import load_signals
 
     def read(service: str, start: datetime, end: datetime) -> list[Any]:
         with session_scope(services.engine) as session:
-            return list(load_records(session=session, service=service, start=start, end=end))
+            return load_signals(services, session=session, service=service, start=start,
+                                end=end).records
 
     return read
 

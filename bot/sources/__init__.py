@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from bot.services import Services
 
-__all__ = ["SignalLoad", "load_signals", "register_health"]
+__all__ = ["SignalLoad", "load_signals", "register_health", "with_unavailable"]
 
 log = logging.getLogger(__name__)
 HEALTH_CHECK = "signal_sources"
@@ -34,6 +34,11 @@ class SignalLoad:
 
     records: list[Any] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def with_unavailable(details: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    """A diagnosis' JSON plus ``unavailable``: the signals it was made without, and why."""
+    return {**details, "unavailable": list(errors)} if errors else details
 
 
 def register_health(services: Services) -> None:
