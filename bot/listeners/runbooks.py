@@ -70,10 +70,11 @@ class ProgressPoster:
         channel = incident.slack_channel_id
         if not channel:
             return
-        view = runbook_runs.run_view(services, run_id=run_id)
-        blocks = run_message(view)
-        summary = f"Runbook {view['runbook']} (run {run_id}): {view['status']}"
-        with self.lock:  # one parent message per run, even when events race
+        with self.lock:  # one parent per run; the state is read under the lock, so a late
+            # event never rolls the parent message back to an older status
+            view = runbook_runs.run_view(services, run_id=run_id)
+            blocks = run_message(view)
+            summary = f"Runbook {view['runbook']} (run {run_id}): {view['status']}"
             known = self.threads.get(run_id)
             if known is None:
                 posted = self.client.chat_postMessage(channel=channel, text=summary,
@@ -82,7 +83,8 @@ class ProgressPoster:
             else:
                 self.client.chat_update(channel=known[0], ts=known[1], text=summary,
                                         blocks=blocks)
-        self.client.chat_postMessage(channel=known[0], thread_ts=known[1], text=text[:3000])
+            self.client.chat_postMessage(channel=known[0], thread_ts=known[1],
+                                         text=text[:3000])
 
 
 def register(app: Any, services: Any) -> None:
