@@ -17,6 +17,8 @@ from typing import Any
 from bot.api.serialize import event_dict, incident_dict
 from bot.catalog import load_catalog
 from bot.demo.context import DemoContext
+from bot.demo.workspace import populate
+from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import ServerThread
 from bot.services import build_services
 from bot.settings import Settings
@@ -26,6 +28,7 @@ from store.db import session_scope, upgrade
 
 ACTS = [
     "bot.demo.alerts.act",
+    "bot.demo.slack.act",
     "bot.demo.reports.act",
 ]
 
@@ -38,11 +41,17 @@ def run(out: str | None = None, prometheus: bool = False, quiet: bool = False) -
     url = f"sqlite:///{database}"
     token = secrets.token_urlsafe(16)
     upgrade(url)
-    settings = Settings(DATABASE_URL=url, RESILIO_WEBHOOK_TOKEN=token)
+    slack = SlackEmulator().start()  # a local Slack: the bot's Web API calls go here
+    populate(slack)
+    settings = Settings(DATABASE_URL=url, RESILIO_WEBHOOK_TOKEN=token,
+                        SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret,
+                        SLACK_API_URL=slack.url, RESILIO_RUN_SCHEDULER="false")
     services = wire(build_services(settings, load_catalog(None)))
     services.extras["demo"] = True
     server = ServerThread(services).start()
+    slack.app_url = f"{server.url}/slack/events"
     ctx = DemoContext(services=services, url=server.url, token=token, out=folder, quiet=quiet)
+    ctx.extras["slack"] = slack
     ctx.extras["prometheus"] = prometheus
     ctx.say(f"Resilio demo: bot on {server.url}, database {database}")
     try:
@@ -54,6 +63,7 @@ def run(out: str | None = None, prometheus: bool = False, quiet: bool = False) -
     finally:
         server.stop()
         services.close()
+        slack.stop()
     print(f"\nDemo finished: output in {folder} (summary.json)")
     return 0
 

@@ -1,0 +1,24 @@
+"""The demo's Slack workspace: the people, groups and channels the example catalog names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ALERTS_CHANNEL = "C0ALERTS01"
+PEOPLE = ("U0SRE0001", "U0SRE0002", "U0DATA001", "U0PLAT001", "U0ML00001", "U0ML00002",
+          "U0EVAL001", "U0FINOPS1", "U0ML00777", "U0INFRA01")
+NAMES = {"U0SRE0001": "sam.sre", "U0SRE0002": "ola.sre", "U0DATA001": "dana.data",
+         "U0PLAT001": "pat.platform", "U0ML00001": "mia.ml", "U0ML00002": "max.ml",
+         "U0EVAL001": "eve.eval", "U0FINOPS1": "finn.finops", "U0ML00777": "lee.ml",
+         "U0INFRA01": "ian.infra"}
+
+
+def populate(emulator: Any) -> None:
+    workspace = emulator.workspace
+    for user in PEOPLE:
+        workspace.add_user(user, name=NAMES[user])
+    workspace.add_usergroup("S0INFRA01", "infra", ["U0SRE0001", "U0INFRA01"])
+    workspace.add_usergroup("S0MLTEAM1", "ml-team", ["U0ML00001", "U0ML00777"])
+    workspace.add_channel("ai-alerts", channel_id=ALERTS_CHANNEL, members=[])
+    workspace.add_channel("ml-platform", channel_id="C0MLPLAT1")
+    workspace.add_channel("payments", channel_id="C0PAYMNT1")
