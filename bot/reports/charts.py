@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter, DayLocator
 from matplotlib.figure import Figure
 
 from bot.reports.content import Digest
@@ -43,6 +43,13 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def _day_axis(axes: Any, first: datetime, days: int = 14) -> None:
+    """Ticks every other day on an axis counted in days from ``first`` (cheaper than dates)."""
+    ticks = list(range(0, days + 1, 2))
+    axes.set_xticks(ticks, [f"{first + timedelta(days=d):%d %b}" for d in ticks])
+    axes.set_xlim(0, days)
+
+
 def burn_down(slos: Sequence[SLOWeek], week_start: datetime) -> bytes | None:
     """Budget left over the two weeks for the SLOs with the least left, one panel each."""
     drawn = [s for s in slos if any(v is not None for v in s.burn_left)]
@@ -53,27 +60,36 @@ def burn_down(slos: Sequence[SLOWeek], week_start: datetime) -> bytes | None:
     drawn = drawn[:MAX_BURN_PANELS]
     columns = min(3, len(drawn))
     rows = -(-len(drawn) // columns)
-    figure = Figure(figsize=(3.6 * columns, 2.4 * rows), layout="constrained")
+    first = week_start - timedelta(days=7)
+    figure = Figure(figsize=(3.6 * columns, 2.3 * rows + 0.5))
+    figure.subplots_adjust(left=0.08, right=0.98, top=1 - 0.45 / (2.3 * rows + 0.5),
+                           bottom=0.35 / (2.3 * rows + 0.5), hspace=0.55, wspace=0.3)
     for index, slo in enumerate(drawn):
         axes = figure.add_subplot(rows, columns, index + 1)
-        values = [None if v is None else 100.0 * v for v in slo.burn_left]
-        axes.plot(slo.burn_times, [float("nan") if v is None else v for v in values],
+        days = [(moment - first).total_seconds() / 86_400.0 for moment in slo.burn_times]
+        axes.plot(days, [float("nan") if v is None else 100.0 * v for v in slo.burn_left],
                   color="#4e79a7", linewidth=1.4)
         axes.axhline(0, color="#e15759", linewidth=0.8)
-        axes.axvline(week_start, color="#888888", linewidth=0.8, linestyle="--")
-        axes.set_title(slo.key, fontsize=8)
-        axes.set_ylabel("budget left %", fontsize=7)
+        axes.axvline(7, color="#888888", linewidth=0.8, linestyle="--")
+        axes.set_title(f"{slo.key}: {_pct(slo.budget_left)} left", fontsize=8)
         axes.tick_params(labelsize=6)
-        axes.xaxis.set_major_locator(DayLocator(interval=2))
-        axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
-    figure.suptitle("Error budget left (dashed: start of this week)", fontsize=10)
+        _day_axis(axes, first)
+        if index % columns == 0:
+            axes.set_ylabel("budget left %", fontsize=7)
+    figure.suptitle("Error budget left, the SLOs with the least left "
+                    "(dashed: start of this week)", fontsize=10)
     return png_bytes(figure)
+
+
+def _pct(value: float | None) -> str:
+    return "no data" if value is None else f"{100.0 * value:.1f}%"
 
 
 def incidents_by_class(weekly: Sequence[tuple[str, dict[str, int]]]) -> bytes | None:
     if not any(counts for _, counts in weekly):
         return None
-    figure = Figure(figsize=(7.5, 3.0), layout="constrained")
+    figure = Figure(figsize=(7.5, 3.0))
+    figure.subplots_adjust(left=0.08, right=0.78, top=0.88, bottom=0.12)
     axes = figure.add_subplot()
     labels = [week for week, _ in weekly]
     bottoms = [0] * len(weekly)
@@ -91,29 +107,31 @@ def incidents_by_class(weekly: Sequence[tuple[str, dict[str, int]]]) -> bytes | 
     return png_bytes(figure)
 
 
-def _line(axes: object, days: Sequence[object], values: Sequence[float | None], **style: object
-          ) -> None:
-    axes.plot(days, [float("nan") if v is None else v for v in values],  # type: ignore[attr-defined]
-              marker="o", markersize=2.5, **style)
+def _values(values: Sequence[float | None]) -> list[float]:
+    return [float("nan") if v is None else v for v in values]
 
 
-def cost_trend(days: Sequence[object], team: CostRow, rows: Sequence[CostRow],
+def cost_trend(days: Sequence[date], team: CostRow, rows: Sequence[CostRow],
                week_start: datetime) -> bytes | None:
     if not rows:
         return None
-    figure = Figure(figsize=(7.5, 4.6), layout="constrained")
+    figure = Figure(figsize=(7.5, 4.6))
+    figure.subplots_adjust(left=0.1, right=0.76, top=0.92, bottom=0.08, hspace=0.35)
     shown = list(rows[:MAX_COST_LINES]) if len(rows) > 1 else []
+    x = [i + 0.5 for i in range(len(days))]  # the middle of each day
+    first = week_start - timedelta(days=7)
     for index, (title, attribute) in enumerate((("cost per 1k requests ($)", "daily_cost"),
                                                 ("tokens per request", "daily_tokens"))):
         axes = figure.add_subplot(2, 1, index + 1)
-        _line(axes, days, getattr(team, attribute), color="#222222", linewidth=2.0,
-              label="all services")
+        axes.plot(x, _values(getattr(team, attribute)), color="#222222", linewidth=2.0,
+                  marker="o", markersize=2.5, label="all services")
         for row in shown:
-            _line(axes, days, getattr(row, attribute), linewidth=1.0, label=row.service)
-        axes.axvline(week_start.date(), color="#888888", linewidth=0.8, linestyle="--")
+            axes.plot(x, _values(getattr(row, attribute)), linewidth=1.0, marker="o",
+                      markersize=2.5, label=row.service)
+        axes.axvline(7, color="#888888", linewidth=0.8, linestyle="--")
         axes.set_ylabel(title, fontsize=8)
         axes.tick_params(labelsize=7)
-        axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
+        _day_axis(axes, first, len(days))
         if index == 0:
             axes.set_title("Cost trend, daily (dashed: start of this week)", fontsize=10)
             axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -32,9 +32,8 @@ from bot.reports.incidents import (
     weekly_by_class,
 )
 from bot.reports.inputs import DigestInputs
-from bot.reports.slos import SLOWeek, slo_week
+from bot.reports.slos import ServiceRecords, SLOWeek, between, slo_week
 from bot.reports.weeks import IsoWeek
-from bot.slo.series import RecordsByName
 
 ATTAINMENT_STEP = 0.0001
 RELATIVE_STEP = 0.05
@@ -121,11 +120,12 @@ def deltas(slos: tuple[SLOWeek, ...], total: ClassRow, cost: CostTrend) -> list[
 
 def build_digest(inputs: DigestInputs) -> Digest:
     week = inputs.week
-    grouped = [(service, RecordsByName.of(service.records)) for service in inputs.services]
+    grouped = [(service, ServiceRecords(service.records)) for service in inputs.services]
     slos = tuple(slo_week(slo, records, service=service.name, week=week)
                  for service, records in grouped for slo in service.slos)
     total = totals(inputs.incidents, week)
-    cost = cost_trend([(service.name, records) for service, records in grouped], week)
+    cost = cost_trend([(service.name, between(records.all_traffic, week.previous().start,
+                                              week.end)) for service, records in grouped], week)
     this_runs, previous_runs = runbooks(inputs.runs, week)
     found = deltas(slos, total, cost)
     return Digest(

@@ -14,11 +14,17 @@ the digest and ``/slo`` never disagree about what a bad minute is.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 
+from bot.exchange import SignalRecord
 from bot.reports.weeks import IsoWeek
 from bot.slo.compute import budget_basis
 from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series
@@ -61,6 +67,53 @@ class SLOWeek:
         return None if self.attainment is None else self.attainment >= self.target
 
 
+class ServiceRecords:
+    """One service's signal records grouped once by name, and split into all-traffic
+    records (empty slice) and per-slice breakdowns, so each SLO scans only what it uses."""
+
+    def __init__(self, records: Iterable[Any]) -> None:
+        plain: dict[str, list[SignalRecord]] = defaultdict(list)
+        sliced: dict[str, list[SignalRecord]] = defaultdict(list)
+        for record in records:
+            if type(record) is not SignalRecord and not isinstance(record, SignalRecord):
+                continue
+            (sliced if record.slice else plain)[record.name].append(record)
+        for lists in (plain, sliced):  # the store gives time order; sorting it again is O(n)
+            for items in lists.values():
+                items.sort(key=_ts)
+        self.all_traffic = _grouped(plain)
+        self.sliced = _grouped(sliced)
+
+    @cached_property
+    def everything(self) -> RecordsByName:
+        """All records by name (for SLOs with a slice filter), in time order."""
+        names = set(self.all_traffic.by_name) | set(self.sliced.by_name)
+        return _grouped({name: sorted([*self.all_traffic.by_name.get(name, ()),
+                                       *self.sliced.by_name.get(name, ())],
+                                      key=lambda r: r.ts) for name in names})
+
+    @classmethod
+    def of(cls, records: Any) -> ServiceRecords:
+        return records if isinstance(records, ServiceRecords) else cls(records)
+
+
+def _ts(record: SignalRecord) -> datetime:
+    return record.ts
+
+
+def _grouped(by_name: dict[str, list[SignalRecord]]) -> RecordsByName:
+    grouped = RecordsByName(())
+    grouped.by_name = by_name
+    return grouped
+
+
+def between(records: RecordsByName, start: datetime, end: datetime) -> RecordsByName:
+    """The records with ``start <= ts < end``, for time-ordered lists (``ServiceRecords``)."""
+    return _grouped({name: items[bisect_left(items, start, key=_ts):
+                                 bisect_left(items, end, key=_ts)]
+                     for name, items in records.by_name.items()})
+
+
 class _Sums:
     """Bad and total units between any two times in O(1), from running sums."""
 
@@ -88,14 +141,20 @@ def _attainment(bad: float, total: float) -> float | None:
 
 def budget_left_at(slo: SLO, sums: _Sums, moments: list[datetime]) -> list[float | None]:
     """The SLO's budget left at each moment, over the window that ends there."""
-    bounds = [slo.window_bounds(moment) for moment in moments]
-    starts = np.array([start.timestamp() for start, _ in bounds])
-    ends = np.array([min(moment, end).timestamp() for moment, (_, end) in zip(moments, bounds,
-                                                                                strict=True)])
+    seconds = np.array([moment.timestamp() for moment in moments])
+    if slo.is_calendar:
+        bounds = [slo.window_bounds(moment) for moment in moments]
+        starts = np.array([start.timestamp() for start, _ in bounds])
+        ends = np.minimum(seconds, np.array([end.timestamp() for _, end in bounds]))
+        bases = [budget_basis(slo, moment) for moment in moments]
+    else:  # rolling: the same length everywhere, computed once
+        length = slo.window_length(moments[0]) if moments else None
+        starts = seconds - (length.total_seconds() if length else 0.0)
+        ends = seconds
+        bases = [budget_basis(slo, moments[0]) if moments else None] * len(moments)
     bad, total = sums.between(starts, ends)
     left: list[float | None] = []
-    for moment, bad_units, total_units in zip(moments, bad, total, strict=True):
-        basis = budget_basis(slo, moment)
+    for basis, bad_units, total_units in zip(bases, bad, total, strict=True):
         budget = (1.0 - slo.target) * (float(total_units) if basis is None else basis)
         if total_units <= 0 or budget <= 0:
             left.append(None)
@@ -104,8 +163,7 @@ def budget_left_at(slo: SLO, sums: _Sums, moments: list[datetime]) -> list[float
     return left
 
 
-def _worst_slices(slo: SLO, records: RecordsByName, week: IsoWeek) -> tuple[SliceAttainment,
-                                                                            ...]:
+def _worst_slices(slo: SLO, records: Records, week: IsoWeek) -> tuple[SliceAttainment, ...]:
     found = []
     for key, series in slice_unit_series(slo, records, start=week.start,
                                          end=week.end).items():
@@ -117,15 +175,19 @@ def _worst_slices(slo: SLO, records: RecordsByName, week: IsoWeek) -> tuple[Slic
     return tuple(found[:WORST_SLICES])
 
 
-def slo_week(slo: SLO, records: Records, *, service: str, week: IsoWeek) -> SLOWeek:
+def slo_week(slo: SLO, records: Records | ServiceRecords, *, service: str,
+             week: IsoWeek) -> SLOWeek:
     """One objective over ``week`` and the week before it."""
-    records = RecordsByName.of(records)
+    grouped = ServiceRecords.of(records)
+    # Without a filter an SLO reads the all-traffic records and breaks down the sliced ones.
+    own = grouped.everything if slo.filter else grouped.all_traffic
+    breakdowns = grouped.everything if slo.filter else grouped.sliced
     before = week.previous()
     moments = [before.start + i * BURN_STEP
                for i in range(int((week.end - before.start) / BURN_STEP) + 1)]
     first = min(min(slo.window_bounds(moment)[0] for moment in (moments[0], before.end,
                                                                 week.end)), before.start)
-    series = unit_series(slo, records, start=first, end=week.end)
+    series = unit_series(slo, own, start=first, end=week.end)
     sums = _Sums(series)
     left = budget_left_at(slo, sums, moments)
     edges = np.array([before.start.timestamp(), before.end.timestamp(), week.end.timestamp()])
@@ -137,7 +199,7 @@ def slo_week(slo: SLO, records: Records, *, service: str, week: IsoWeek) -> SLOW
         attainment=_attainment(float(bad[1]), float(total[1])),
         previous_attainment=_attainment(float(bad[0]), float(total[0])),
         budget_left=by_moment[week.end], previous_budget_left=by_moment[before.end],
-        worst_slices=_worst_slices(slo, records, week),
+        worst_slices=_worst_slices(slo, between(breakdowns, week.start, week.end), week),
         burn_times=tuple(moments), burn_left=tuple(left))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -42,12 +43,12 @@ class IsoWeek:
         """The latest week that has ended by ``now``: what a Monday digest reports."""
         return cls.containing(now).previous()
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         day = date.fromisocalendar(self.year, self.week, 1)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         return self.start + timedelta(days=7)
 

@@ -183,3 +183,19 @@ def test_slack_message_stays_within_limits_for_a_big_team() -> None:
     texts = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
     assert all(len(text) <= 3000 for text in texts)
     assert any("28 more SLOs in the report" in text for text in texts)  # 40 - 12 listed
+
+
+def test_an_slo_restricted_to_one_tenant() -> None:
+    from bot.reports.slos import slo_week
+    from bot.slo.spec import SLO
+
+    acme = SLO.model_validate({"name": "acme-availability", "target": 0.99, "window": "7d",
+                               "sli": {"kind": "availability", "signal": "error_rate"},
+                               "filter": {"tenant": "acme"}})
+    week = slo_week(acme, fx.records()["svc-a"], service="svc-a", week=WEEK)
+    # Only the tenant=acme records: 1420 bad of 84,000 in W47, 420 of 84,000 in W46.
+    assert week.attainment == pytest.approx(1 - 1420 / 84_000)
+    assert week.previous_attainment == pytest.approx(1 - 420 / 84_000)
+    # Its own 7-day budget: 1 % of 84,000 = 840; 1 - 1420/840 = -0.69 left.
+    assert week.budget_left == pytest.approx(1 - 1420 / 840)
+    assert week.worst_slices == ()  # no finer breakdown than its filter
