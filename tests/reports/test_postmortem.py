@@ -15,6 +15,7 @@ from bot.cli import main
 from bot.errors import NotFound
 from bot.postmortem import render_postmortem
 from store.db import session_scope
+from store.models import Incident
 from store.runbook_models import RunbookRun
 from tests.reports.fixtures import CATALOG, t
 from tests.reports.support import team_services
@@ -131,3 +132,27 @@ def test_template_overridden_from_the_catalog_and_the_cli(db_url: str, tmp_path:
     assert out.read_text() == f"PM {incident_id}: data, 1 h 00 min, 1 follow-up\n"
     assert main(["--config", str(catalog_file), "postmortem", "999"]) == 2
     assert "no incident with id 999" in capsys.readouterr().err
+
+
+def test_incident_postmortem_in_slack_uploads_the_draft(slack, sqlite_url: str) -> None:
+    from bot.postmortem import postmortem_for_slack
+    from store import queries
+    from tests.slack.conftest import slack_settings
+
+    slack.workspace.add_channel("inc-1-svc-a", channel_id="C0INC00001")
+    settings = slack_settings(slack, sqlite_url).model_dump(by_alias=True)
+    with team_services(sqlite_url, **settings) as services:
+        incident_id = record_incident(services)
+        with session_scope(services.engine) as session:
+            incident = session.get(Incident, incident_id)
+            incident.slack_channel_id = "C0INC00001"
+            session.add(incident)
+        reply = postmortem_for_slack(services, incident_id=incident_id, actor="slack:U0SRE0001")
+        with session_scope(services.engine) as session:
+            kinds = [e.kind for e in queries.timeline(session=session, incident_id=incident_id)]
+    assert reply["response_type"] == "in_channel"
+    assert f"postmortem-{incident_id}.md" in reply["text"]
+    (uploaded,) = [f for f in slack.workspace.files.values() if f.get("complete")]
+    assert uploaded["name"] == f"postmortem-{incident_id}.md"
+    assert uploaded["content"].startswith(f"# Postmortem: #{incident_id}".encode())
+    assert kinds[-1] == "postmortem"
