@@ -157,7 +157,7 @@ def incident_summary_blocks(incident: Incident, *, public_url: str | None = None
         blocks.append(context(f":chart_with_downwards_trend: {impact['summary']}"))
     links = []
     if public_url:
-        links.append(f"<{public_url.rstrip('/')}/api/incidents/{incident.id}|incident record>")
+        links.append(f"<{public_url.rstrip('/')}/v1/incidents/{incident.id}|incident record>")
     if alerts_channel:
         links.append(f"alerts in <#{alerts_channel}>")
     links.append("`/incident timeline` for the full record")

@@ -1,0 +1,126 @@
+"""Two ``resilio serve`` replicas on one PostgreSQL: nothing made twice, nothing lost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from bot.demo.workspace import populate
+from bot.devtools.slack_emulator import SlackEmulator
+from store import queries
+from store.db import make_engine, session_scope, upgrade
+from store.models import Alert, Incident
+from tests.conftest import TOKEN
+from tests.support.binaries import missing
+from tests.support.postgres import PostgresCluster
+from tests.support.replicas import Replica
+
+SERVICES = ["rag-assistant", "fraud-scorer", "checkout", "search", "ranker"]
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PostgresCluster | None) -> str:
+    if pg_cluster is None:
+        missing("PostgreSQL binaries (initdb, postgres) not found: Debian package postgresql")
+    assert pg_cluster is not None
+    url = pg_cluster.url(pg_cluster.create_database())
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    emulator = SlackEmulator().start()
+    populate(emulator)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def replicas(pg_url: str, slack: SlackEmulator) -> Iterator[list[Replica]]:
+    env = {"DATABASE_URL": pg_url, "RESILIO_WEBHOOK_TOKEN": TOKEN,
+           "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
+           "SLACK_API_URL": slack.url, "RESILIO_LEADER_POLL_SECONDS": "1"}
+    started = [Replica(env, "a"), Replica(env, "b")]
+    try:
+        yield [replica.wait_ready() for replica in started]
+    finally:
+        for replica in started:
+            replica.stop()
+
+
+def body(alerts: list[dict]) -> dict:
+    return {"receiver": "resilio", "status": "firing", "alerts": alerts, "groupLabels": {},
+            "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am:9093",
+            "version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0}
+
+
+def alert(index: int) -> dict:
+    return {"status": "firing",
+            "labels": {"alertname": f"A{index % 3}", "service": SERVICES[index % 5],
+                       "pod": str(index), "severity": "warning"},
+            "annotations": {"summary": "storm"}, "startsAt": "2026-11-26T10:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z", "fingerprint": f"storm-{index:06d}"}
+
+
+def post(url: str, alerts: list[dict]) -> int:
+    response = httpx.post(f"{url}/webhooks/alertmanager", json=body(alerts), timeout=60,
+                          headers={"Authorization": f"Bearer {TOKEN}"})
+    return response.status_code
+
+
+def test_storm_split_across_two_replicas(replicas: list[Replica], pg_url: str,
+                                         slack: SlackEmulator) -> None:
+    storm = [alert(i) for i in range(3000)]
+    batches = [storm[i:i + 50] for i in range(0, len(storm), 50)]
+    jobs = [(replicas[i % 2].url, batch) for i, batch in enumerate(batches)]
+    # the first 400 alerts also go to both replicas at the same moment
+    jobs += [(replica.url, batch) for batch in batches[:8] for replica in replicas]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda job: post(*job), jobs))
+    assert set(statuses) == {200}
+
+    engine = make_engine(pg_url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with session_scope(engine) as session:
+            incidents = queries.list_incidents(session=session)
+            if incidents and all(i.slack_summary_ts for i in incidents):
+                break
+        time.sleep(0.5)
+    with session_scope(engine) as session:
+        assert queries.count_rows(session=session, table=Alert) == 3000
+        assert queries.count_rows(session=session, table=Incident) == 5  # as one process makes
+        incidents = queries.list_incidents(session=session)
+        assert sorted(i.alerts_firing for i in incidents) == [600] * 5
+        assert sorted(i.service for i in incidents) == sorted(SERVICES)
+    engine.dispose()
+
+    assert all(i.slack_channel_id and i.slack_summary_ts for i in incidents)
+    created = slack.calls_to("conversations.create", ok=True)
+    assert len(created) == 5, [c.args.get("name") for c in created]
+    pinned = slack.calls_to("pins.add", ok=True)
+    assert len(pinned) == 5
+    leaders = [replica.health()["checks"]["leader"] for replica in replicas]
+    assert sorted(leaders) == [False, True]
+
+
+def test_leader_dies_and_the_other_takes_over(replicas: list[Replica]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        leaders = [replica.health()["checks"]["leader"] for replica in replicas]
+        if sorted(leaders) == [False, True]:
+            break
+        time.sleep(0.2)
+    leader = replicas[leaders.index(True)]
+    follower = replicas[leaders.index(False)]
+    leader.kill()
+    started = time.monotonic()
+    while not follower.health()["checks"]["leader"]:
+        assert time.monotonic() - started < 30, "no takeover within 30 s"
+        time.sleep(0.2)
+    print(f"takeover after {time.monotonic() - started:.1f} s")
