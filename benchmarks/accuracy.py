@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 
 from bot.diagnosis.pipeline import diagnose
-from bot.diagnosis.watch import WATCH_MIN_CONFIDENCE
+from bot.diagnosis.watch import should_open
 from bot.exchange import parse_objects
 from bot.simulator.scenarios import LABELS, generate, healthy_day
 
@@ -56,7 +56,7 @@ def _watch_day(args: tuple[int, int]) -> list[int]:
         if covered_until is not None and now < covered_until:
             continue
         d = diagnose(window)
-        if d.behavior != "none" and d.confidence >= WATCH_MIN_CONFIDENCE:
+        if should_open(d):
             opened.append(minute)
             covered_until = now + timedelta(minutes=180)
     return opened
@@ -72,7 +72,7 @@ def _detection_delay(args: tuple[str, int]) -> float | None:
         now = onset + timedelta(minutes=minute)
         window = [r for r in records if now - timedelta(minutes=180) <= r.ts <= now]
         d = diagnose(window)
-        if d.behavior != "none" and d.confidence >= WATCH_MIN_CONFIDENCE:
+        if should_open(d):
             return float(minute)
     return None
 
@@ -132,17 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--watch-every", type=int, default=10,
                         help="minutes between watch runs on healthy days")
     parser.add_argument("--skip-watch", action="store_true")
+    parser.add_argument("--skip-accuracy", action="store_true", help="only the watch")
     args = parser.parse_args(argv)
     jobs = [(label, args.seed_base + i * 1000 + k) for i, label in enumerate(LABELS)
             for k in range(args.per_class)]
     rows = []
     with ProcessPoolExecutor(args.jobs) as pool:
-        for n, row in enumerate(pool.map(_classify, jobs, chunksize=2), start=1):
-            rows.append(row)
-            if n % 20 == 0:
-                print(f"  classified {n}/{len(jobs)}", file=sys.stderr, flush=True)
-        print(f"{len(rows)} scenarios, seeds from {args.seed_base}\n")
-        _report(rows)
+        if not args.skip_accuracy:
+            for n, row in enumerate(pool.map(_classify, jobs, chunksize=2), start=1):
+                rows.append(row)
+                if n % 20 == 0:
+                    print(f"  classified {n}/{len(jobs)}", file=sys.stderr, flush=True)
+            print(f"{len(rows)} scenarios, seeds from {args.seed_base}\n")
+            _report(rows)
         if args.skip_watch:
             return 0
         days = [(args.seed_base + 500_000 + d, args.watch_every)

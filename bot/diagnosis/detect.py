@@ -27,6 +27,7 @@ MIN_GAUGE_EFFECT = 3.0      # shift in baseline SDs
 MIN_GAUGE_RELATIVE = 0.05   # and 5 % of the level (when the level is not ~0)
 MIN_RATE_RELATIVE = 0.2     # rates: 20 % relative change
 MIN_RATE_H = 0.04           # and Cohen's h
+MIN_RATE_EVENTS = 10        # and at least this many events after the onset (rises)
 MIN_LAG_EXCESS = 3.0
 MIN_DRIFT_EFFECT = 0.15     # max(PSI/2, JS, W/SD)
 MIN_STATE_EFFECT = 0.2
@@ -110,7 +111,11 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
 
     if s.kind == "ratio" and s.has_counts:
         r = rate_shift(s.values, s.counts, direction=s.bad)
-        rel_ok = abs(r.relative) >= MIN_RATE_RELATIVE and abs(r.effect) >= MIN_RATE_H
+        after = slice(r.onset, r.onset + 60)
+        events_after = float(np.sum(s.values[after] * s.counts[after]))
+        # a rate rise resting on a handful of events is not a finding, however small p is
+        rel_ok = (abs(r.relative) >= MIN_RATE_RELATIVE and abs(r.effect) >= MIN_RATE_H
+                  and (r.statistic < 0 or events_after >= MIN_RATE_EVENTS))
         hint = min(abs(r.relative) / MIN_RATE_RELATIVE, abs(r.effect) / MIN_RATE_H)
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),

@@ -21,6 +21,16 @@ from store.models import Incident
 from store.signal_queries import load_changes
 
 WATCH_MIN_CONFIDENCE = 0.8
+WATCH_MAX_P = 1e-6  # nobody is paged on a borderline test: the best finding must be clear
+
+
+def should_open(diagnosis: Any) -> bool:
+    """A confident failure resting on at least one unmistakable finding."""
+    if diagnosis.behavior == "none" or diagnosis.confidence < WATCH_MIN_CONFIDENCE:
+        return False
+    best = min((e["p_value"] for e in diagnosis.evidence if e["p_value"] is not None),
+               default=1.0)
+    return best <= WATCH_MAX_P
 
 
 def _open_incident(session: Any, service: str) -> Incident | None:
@@ -48,7 +58,7 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
                                    start=now - window - timedelta(hours=24), end=now)
             diagnosis = diagnose(records, changes, at=now, catalog_service=service,
                                  priors=learned_priors(session=session, service=service.name))
-            if diagnosis.behavior == "none" or diagnosis.confidence < WATCH_MIN_CONFIDENCE:
+            if not should_open(diagnosis):
                 continue
             title = (f"Silent degradation: {diagnosis.behavior} ({diagnosis.confidence:.2f}) "
                      f"in {service.name}")
