@@ -137,22 +137,28 @@ class _LedgerCollector:
         yield from _families(self.ledger, int(time.time()))
 
 
-def openmetrics_history(ledger: FeedbackLedger, start: int, end: int) -> str:
-    """The ledger's counters at every second of ``[start, end]``, as OpenMetrics text."""
+def openmetrics_history(ledger: FeedbackLedger, start: int, end: int, target: str) -> str:
+    """The ledger's counters at every second of ``[start, end]``, as OpenMetrics text.
+
+    Labelled as the scrape of ``target`` labels them, so live scrapes continue the same
+    series instead of starting new ones beside them.
+    """
+    job = f'instance="{target}",job="feedback"'
     names = {"feedback_total": [], "feedback_thumbs_down_total": [],
              "served_model_info": [], "answer_latency_seconds_bucket": []}
     for second in range(start, end + 1):
         for tenant in ledger.tenants:
             n, k = ledger.cumulative(tenant, second)
-            names["feedback_total"].append(f'feedback_total{{tenant="{tenant}"}} {n} {second}')
+            names["feedback_total"].append(
+                f'feedback_total{{{job},tenant="{tenant}"}} {n} {second}')
             names["feedback_thumbs_down_total"].append(
-                f'feedback_thumbs_down_total{{tenant="{tenant}"}} {k} {second}')
+                f'feedback_thumbs_down_total{{{job},tenant="{tenant}"}} {k} {second}')
             for le, count in ledger.latency_buckets(tenant, second):
                 names["answer_latency_seconds_bucket"].append(
-                    f'answer_latency_seconds_bucket{{le="{le}",tenant="{tenant}"}} '
+                    f'answer_latency_seconds_bucket{{{job},le="{le}",tenant="{tenant}"}} '
                     f'{count} {second}')
         names["served_model_info"].append(
-            f'served_model_info{{expected_version="v7",route="primary",'
+            f'served_model_info{{expected_version="v7",{job},route="primary",'
             f'version="{ledger.served_version(second)}"}} 1 {second}')
     # promtool reads counters as families named without _total, and unknown for the rest.
     lines = ["# TYPE feedback counter", *names["feedback_total"],
@@ -203,7 +209,8 @@ class PrometheusProcess:
             self.history_until = history_until
             history = self.root / "history.om"
             history.write_text(openmetrics_history(self.ledger, self.ledger.start,
-                                                   history_until))
+                                                   history_until,
+                                                   f"127.0.0.1:{self.exporter_port}"))
             subprocess.run([self.promtool, "tsdb", "create-blocks-from", "openmetrics",
                             str(history), str(data)], check=True, capture_output=True,
                            timeout=60)
