@@ -1,4 +1,4 @@
-"""The periodic work the leader runs: the silent-degradation watch and burn-rate alerts.
+"""The periodic work the leader runs: the watch, burn-rate alerts, runbook recovery.
 
 Jobs are importable functions without arguments (the job store keeps only their
 names); they find the running bot through ``bot.scheduler.job_services``.
@@ -34,12 +34,24 @@ def burn_alerts_job() -> None:
     evaluate_burn_alerts(services)
 
 
+def recover_runs_job() -> None:
+    """Runbook runs whose replica died (no heartbeat) are resumed or marked interrupted."""
+    services = job_services()
+    if services is None:
+        return
+    from bot.runbook_runs import recover_interrupted
+
+    recover_interrupted(services)
+
+
 def register_periodic_jobs(scheduler: Any, services: Any) -> None:
     """Add (or replace) the fixed jobs; ids are stable so replicas never duplicate them."""
     watch = services.catalog.watch
     if watch.enabled:
         scheduler.add_job("bot.jobs:watch_job", "interval", seconds=watch.interval_seconds,
                           id="watch", replace_existing=True)
+    scheduler.add_job("bot.jobs:recover_runs_job", "interval", seconds=10,
+                      id="recover-runs", replace_existing=True)
     if any(entry.slos for entry in services.catalog.services):
         scheduler.add_job("bot.jobs:burn_alerts_job", "interval", seconds=60,
                           id="burn-alerts", replace_existing=True)

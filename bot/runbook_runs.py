@@ -30,8 +30,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot import lifecycle
 from bot.catalog import Catalog
@@ -64,6 +65,9 @@ from store.runbook_models import (
 log = logging.getLogger(__name__)
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
+HEARTBEAT_SECONDS = 5.0
+# A running run whose heartbeat is older than this lost its process (PostgreSQL replicas).
+STALE_AFTER = timedelta(seconds=20)
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:8700"
 
 
@@ -553,6 +557,9 @@ def execute(services: Services, run_id: int) -> RunResult | None:
                                     else "started"),
                          details={"run_id": run_id, "start_at": run.next_step})
     _progress(services, run, f"{run.runbook} {'resumed' if resumed else 'started'}.")
+    done = threading.Event()
+    threading.Thread(target=_heartbeat, args=(services, run_id, done), daemon=True,
+                     name=f"runbook-heartbeat-{run_id}").start()
     try:
         runbook = get_runbook(services, run.runbook)
         engine = Engine(tools=tools_for(services, run, incident.slack_channel_id),
@@ -563,6 +570,8 @@ def execute(services: Services, run_id: int) -> RunResult | None:
         log.exception("runbook run %s crashed", run_id)
         result, status, verdict = None, "failed", None
         error = f"{type(failure).__name__}: {failure}"
+    finally:
+        done.set()
     _finish(services, run, status, error, verdict)
     return result
 
@@ -590,25 +599,48 @@ def _finish(services: Services, run: RunbookRun, status: str, error: str | None,
 # -- crash recovery -----------------------------------------------------------------------------
 
 
-def recover_interrupted(services: Services) -> list[tuple[int, str]]:
-    """At start: resume or mark every run a dead process left behind; never forget one.
+def recover_interrupted(services: Services, *,
+                        stale_after: timedelta | None = None) -> list[tuple[int, str]]:
+    """Resume or mark every run a dead process left behind; never forget one.
 
     ``running`` runs resume when every step from the one that was running onwards
     is idempotent, else they become ``interrupted`` with a timeline event and a
-    progress message. ``approved`` runs that never started are started. Runs this
-    process is executing are left alone.
+    progress message. ``approved`` runs that never started are started. A run is
+    left behind when its runner is another process and its heartbeat is older than
+    ``stale_after``: on SQLite there is one process, so at start every such run is;
+    on PostgreSQL another replica may be running it, so only a silent one counts.
+    Runs at start and, on the leader, every ``RECOVERY_SECONDS``.
     """
+    if stale_after is None:
+        single = services.engine.dialect.name == "sqlite"
+        stale_after = timedelta(0) if single else STALE_AFTER
+    cutoff = services.clock() - stale_after
     outcomes: list[tuple[int, str]] = []
     with session_scope(services.engine) as session:
         orphans = [run for run in runs_q.runs_in_status(
             session=session, statuses=[RunStatus.running.value, RunStatus.approved.value])
-            if run.runner != RUNNER]
+            if run.runner != RUNNER
+            and (run.status == RunStatus.approved.value or run.updated_at <= cutoff)]
     for run in orphans:
         try:
             outcomes.append((run.id or 0, _recover_one(services, run)))
         except Exception:  # one bad run must not stop the others from being recovered
             log.exception("could not recover runbook run %s", run.id)
     return outcomes
+
+
+def _heartbeat(services: Services, run_id: int, done: threading.Event) -> None:
+    """Keep ``updated_at`` fresh while this process runs the run, so no replica takes it."""
+    while not done.wait(HEARTBEAT_SECONDS):
+        try:
+            with session_scope(services.engine) as session:
+                session.execute(update(RunbookRun)
+                                .where(col(RunbookRun.id) == run_id,
+                                       col(RunbookRun.status) == RunStatus.running.value,
+                                       col(RunbookRun.runner) == RUNNER)
+                                .values(updated_at=services.clock()))
+        except Exception:  # the database may be down; the next beat tries again
+            log.warning("heartbeat of runbook run %s failed", run_id, exc_info=True)
 
 
 def _recover_one(services: Services, run: RunbookRun) -> str:
@@ -621,11 +653,6 @@ def _recover_one(services: Services, run: RunbookRun) -> str:
     resumable = runbook is not None and blocking is None
     now = services.clock()
     with session_scope(services.engine) as session:
-        for record in runs_q.steps_for_run(session=session, run_id=run.id or 0):
-            if record.status == "running":
-                record.status, record.ended_at = "interrupted", now
-                record.error = "the process running it stopped"
-                session.add(record)
         if resumable:
             moved = runs_q.transition(session=session, run_id=run.id or 0,
                                       from_statuses=[RunStatus.running.value],
@@ -647,7 +674,12 @@ def _recover_one(services: Services, run: RunbookRun) -> str:
                     f"before running it again.")
             kind = "runbook.interrupted"
         if not moved:
-            return "skipped"
+            return "skipped"  # another replica recovered it first
+        for record in runs_q.steps_for_run(session=session, run_id=run.id or 0):
+            if record.status == "running":
+                record.status, record.ended_at = "interrupted", now
+                record.error = "the process running it stopped"
+                session.add(record)
         lifecycle.record(session=session, incident_id=run.incident_id,
                          actor=f"runbook:{run.runbook}", kind=kind, now=now, message=text,
                          details={"run_id": run.id, "next_step": run.next_step})
