@@ -15,7 +15,7 @@ from typing import Any
 from bot.errors import UserError
 from bot.exchange import utcnow
 from bot.sources.models import step_seconds
-from bot.sources.pull import PullResult, SourceState, pull_signal, pulled_specs
+from bot.sources.pull import PullResult, SourceState, pull_signal, pulled_specs, signal_label
 
 COLUMNS = ("service", "signal", "layer", "series", "points", "latest", "error")
 
@@ -53,8 +53,9 @@ def row(result: PullResult) -> dict[str, Any]:
     if isinstance(latest, float):
         latest = round(latest, 6)
     error = result.error or ("; ".join(result.notes) if result.notes else "")
-    return {"service": result.service, "signal": result.spec.name, "layer": result.spec.layer,
-            "series": result.series, "points": result.points, "latest": latest,
+    return {"service": result.service, "signal": signal_label(result.spec),
+            "layer": result.spec.layer, "series": result.series, "points": result.points,
+            "latest": latest,
             "error": error, "ok": result.error is None}
 
 
@@ -63,7 +64,7 @@ def render(rows: list[dict[str, Any]]) -> str:
         return "no Prometheus signals configured (add `signals:` with `source: {type: prometheus}`)"
     text = [[str(r[c]) if r[c] is not None else "-" for c in COLUMNS] for r in rows]
     widths = [min(60, max(len(c), *(len(t[i]) for t in text))) for i, c in enumerate(COLUMNS)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip()]
     for cells in text:
         head = "  ".join(cell[:w].ljust(w) for cell, w in zip(cells[:-1], widths, strict=False))
         lines.append(f"{head}  {cells[-1]}".rstrip())
