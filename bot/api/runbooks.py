@@ -58,8 +58,8 @@ def build_router(services: Services) -> APIRouter:
     settings = services.settings
 
     def guard(request: Request) -> None:
-        if settings.api_token:
-            require_bearer(request, settings.api_token, "the API")
+        # Runbooks act on production systems: never without a token.
+        require_bearer(request, settings.api_token or settings.webhook_token, "the runbook API")
 
     @router.get("/runbooks", summary="Every runbook the bot knows")
     def list_runbooks(request: Request) -> dict[str, Any]:

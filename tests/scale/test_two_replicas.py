@@ -124,3 +124,51 @@ def test_leader_dies_and_the_other_takes_over(replicas: list[Replica]) -> None:
         assert time.monotonic() - started < 30, "no takeover within 30 s"
         time.sleep(0.2)
     print(f"takeover after {time.monotonic() - started:.1f} s")
+
+
+def test_leader_killed_mid_runbook_run_is_resumed_or_interrupted_once(
+        replicas: list[Replica], pg_url: str) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    leaders = [replica.health()["checks"]["leader"] for replica in replicas]
+    leader, follower = (replicas[0], replicas[1]) if leaders[0] else (replicas[1], replicas[0])
+    record = {"type": "alert", "ts": "2026-11-26T10:00:00Z", "service": "rag-assistant",
+              "name": "GroundednessLow"}
+    opened = httpx.post(f"{leader.url}/webhooks/generic", json=record, headers=headers,
+                        timeout=30).json()["incidents_opened"][0]
+    # fallback-mode's verify step waits for groundedness that never comes: a long run.
+    run = httpx.post(f"{leader.url}/v1/incidents/{opened}/runbooks", headers=headers,
+                     timeout=30, json={"name": "fallback-mode", "actor": "test",
+                                       "idempotency_key": "failover-1",
+                                       "params": {"verify_poll_seconds": 1,
+                                                  "gateway_url": "http://127.0.0.1:9"}})
+    assert run.status_code == 202, run.text
+    run_id = run.json()["id"]
+
+    def state() -> dict:
+        return httpx.get(f"{follower.url}/v1/runbook-runs/{run_id}", headers=headers,
+                         timeout=10).json()
+
+    def recoveries() -> list[str]:
+        timeline = httpx.get(f"{follower.url}/v1/incidents/{opened}", headers=headers,
+                             timeout=10).json()["timeline"]
+        return [e["kind"] for e in timeline
+                if e["kind"] in ("runbook.resumed", "runbook.interrupted")]
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and state()["status"] != "running":
+        time.sleep(0.2)
+    assert state()["status"] == "running"
+    leader.kill()
+    deadline = time.monotonic() + 60  # takeover (~1 s) + heartbeat silence (20 s) + job (10 s)
+    while time.monotonic() < deadline and not recoveries():
+        time.sleep(0.5)
+    time.sleep(12)  # another recovery round must not act on it again
+    assert len(recoveries()) == 1
+    final = state()
+    if recoveries() == ["runbook.interrupted"]:
+        assert final["status"] == "interrupted"
+    else:
+        assert final["status"] in ("running", "succeeded", "failed")
+    runs = httpx.get(f"{follower.url}/v1/incidents/{opened}/runbooks", headers=headers,
+                     timeout=10).json()["runs"]
+    assert [r["id"] for r in runs] == [run_id]  # never doubled
