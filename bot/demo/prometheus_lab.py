@@ -1,4 +1,6 @@
-"""The real Prometheus on loopback, scraping a small exporter whose numbers the test controls.
+"""A real Prometheus on loopback, scraping a small exporter whose numbers the caller controls.
+
+Used by ``resilio demo --prometheus`` and by the tests (tests/support/prometheus.py).
 
 Waiting an hour for an hour of history is not a test, so the history is written
 ahead with ``promtool tsdb create-blocks-from openmetrics`` from the same ledger

@@ -30,6 +30,7 @@ ACTS = [
     "bot.demo.alerts.act",
     "bot.demo.slack.act",
     "bot.demo.reports.act",
+    "bot.demo.prometheus.act",
 ]
 
 
