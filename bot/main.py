@@ -31,6 +31,7 @@ STARTUP_HOOKS: list[str] = [
     "bot.runbook_runs.recover_interrupted",
     "bot.scheduler.start_scheduler",
     "bot.reports.schedule.start_digest_schedules",
+    "bot.sources.register_health",
 ]
 SHUTDOWN_HOOKS: list[str] = [
     "bot.scheduler.stop_scheduler",
