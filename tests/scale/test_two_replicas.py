@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
@@ -40,9 +44,26 @@ def slack() -> Iterator[SlackEmulator]:
     emulator.stop()
 
 
+def catalog_with_digest_due(folder: Path) -> tuple[Path, datetime]:
+    """The example catalog, with ml-platform's digest due at the start of the next minute."""
+    data = yaml.safe_load(resources.files("bot.defaults").joinpath("resilio.yml").read_text())
+    due = (datetime.now(UTC) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if (due - datetime.now(UTC)).total_seconds() < 20:  # leave the replicas time to start
+        due += timedelta(minutes=1)
+    data["teams"][0]["digest"] = {"weekday": due.strftime("%a").lower(),
+                                  "time": due.strftime("%H:%M"), "timezone": "UTC"}
+    path = folder / "resilio.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path, due
+
+
 @pytest.fixture
-def replicas(pg_url: str, slack: SlackEmulator) -> Iterator[list[Replica]]:
-    env = {"DATABASE_URL": pg_url, "RESILIO_WEBHOOK_TOKEN": TOKEN,
+def replicas(pg_url: str, slack: SlackEmulator,
+             tmp_path: Path) -> Iterator[list[Replica]]:
+    catalog, due = catalog_with_digest_due(tmp_path)
+    slack.digest_due = due  # type: ignore[attr-defined]
+    env = {"DATABASE_URL": pg_url, "RESILIO_WEBHOOK_TOKEN": TOKEN, "RESILIO_CONFIG": str(catalog),
+           "RESILIO_REPORTS_DIR": str(tmp_path / "reports"),
            "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
            "SLACK_API_URL": slack.url, "RESILIO_LEADER_POLL_SECONDS": "1"}
     started = [Replica(env, "a"), Replica(env, "b")]
@@ -107,6 +128,18 @@ def test_storm_split_across_two_replicas(replicas: list[Replica], pg_url: str,
     assert len(pinned) == 5
     leaders = [replica.health()["checks"]["leader"] for replica in replicas]
     assert sorted(leaders) == [False, True]
+
+    # The ml-platform digest fell due during the test: posted once, by one replica.
+    due = slack.digest_due  # type: ignore[attr-defined]
+    while datetime.now(UTC) < due + timedelta(seconds=20):
+        if [c for c in slack.calls_to("chat.postMessage", ok=True)
+                if c.args.get("channel") == "C0MLPLAT1"]:
+            break
+        time.sleep(0.5)
+    time.sleep(3)
+    digests = [c for c in slack.calls_to("chat.postMessage", ok=True)
+               if c.args.get("channel") == "C0MLPLAT1"]
+    assert len(digests) == 1, digests
 
 
 def test_leader_dies_and_the_other_takes_over(replicas: list[Replica]) -> None:
