@@ -28,6 +28,7 @@ from store.db import session_scope, upgrade
 
 ACTS = [
     "bot.demo.alerts.act",
+    "bot.demo.classify.act",
     "bot.demo.slack.act",
     "bot.demo.reports.act",
     "bot.demo.prometheus.act",

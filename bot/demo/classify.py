@@ -1,0 +1,91 @@
+"""Act: silent AI failures reach the bot as signals; alerts on them get a diagnosis.
+
+Three services fail in three different ways (simulated with the scenario generator,
+moved in time so they end now). Their signals and change events are pushed over
+``POST /v1/signals``; then one plain alert per service arrives, and the classifier
+labels each incident with its evidence, failing slice and suspect change.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.demo.context import DemoContext
+from bot.exchange import format_ts, to_utc
+from bot.simulator.scenarios import generate
+from store import queries
+from store.db import session_scope
+
+# (failure, service, seed, sliced): fixed seeds so every run tells the same story.
+CASES = [
+    ("data", "fraud-scorer", 11, True),
+    ("control_plane", "doc-search", 12, None),
+    ("cost", "support-bot", 13, None),
+]
+
+
+def _shift(records: list[dict[str, Any]], alert_at: str, now: datetime) -> list[dict[str, Any]]:
+    offset = now - to_utc(datetime.fromisoformat(alert_at.replace("Z", "+00:00")))
+    moved = []
+    for record in records:
+        ts = to_utc(datetime.fromisoformat(record["ts"].replace("Z", "+00:00"))) + offset
+        moved.append({**record, "ts": format_ts(ts)})
+    return moved
+
+
+def act(ctx: DemoContext) -> None:
+    ctx.heading("Silent failures: signals in, alerts on top, a diagnosis for each")
+    now = ctx.services.clock() - timedelta(seconds=30)
+    truths: dict[str, dict[str, Any]] = {}
+    with ctx.client() as client:
+        for label, service, seed, sliced in CASES:
+            scenario = generate(label, seed, service=service, sliced=sliced)
+            records = _shift(scenario.records, scenario.truth["alert_at"], now)
+            body = "\n".join(json.dumps(r, separators=(",", ":")) for r in records)
+            response = client.post("/v1/signals", content=body)
+            response.raise_for_status()
+            taken = response.json().get("accepted", len(records))
+            ctx.say(f"  {service}: {taken} signal/change records pushed "
+                    f"({len(scenario.records)} in the scenario)")
+            truths[service] = scenario.truth
+        for _, service, _, _ in CASES:
+            alert = {"type": "alert", "ts": format_ts(ctx.services.clock()), "service": service,
+                     "name": "AIQualityDegraded", "severity": "warning",
+                     "annotations": {"summary": f"{service} quality proxies degraded"}}
+            client.post("/webhooks/generic", json=alert).raise_for_status()
+    ctx.settle()
+    diagnosed = []
+    with session_scope(ctx.services.engine) as session:
+        for _, service, _, _ in CASES:
+            incidents = queries.list_incidents(session=session, service=service, limit=1)
+            if not incidents:
+                continue
+            incident = incidents[0]
+            diagnosed.append(incident.id)
+            d = incident.diagnosis or {}
+            truth = truths[service]
+            ctx.say(f"\n  #{incident.id} {service}: {incident.behavior} "
+                    f"({incident.confidence or 0:.2f} confident)   [simulated truth: "
+                    f"{truth['label']}, slice {truth['slice'] or 'all traffic'}, "
+                    f"culprit {truth['culprit']}]")
+            if d.get("explanation"):
+                ctx.say(f"    why: {d['explanation'][:300]}")
+            for finding in (d.get("evidence") or [])[:3]:
+                where = ", ".join(f"{k}={v}" for k, v in (finding.get("slice") or {}).items())
+                ctx.say(f"    evidence: {finding.get('layer')}/{finding.get('name')}"
+                        f"{' [' + where + ']' if where else ''} {finding.get('detector')} "
+                        f"effect {finding.get('effect', 0):.3g} p={finding.get('p_value', 1):.2g}")
+            slices = d.get("slices") or []
+            ctx.say("    failing slice: " + (", ".join(
+                f"{s['dimension']}={s['value']}" for s in slices[:2]) or "all traffic"))
+            changes = d.get("suspect_changes") or []
+            if changes:
+                top = changes[0]
+                ctx.say(f"    suspect change: {top.get('kind')} {top.get('ref')} "
+                        f"({top.get('minutes_before_onset', top.get('lead_minutes', '?'))} "
+                        "min before onset)")
+            if d.get("suggested_runbooks"):
+                ctx.say(f"    suggested runbooks: {', '.join(d['suggested_runbooks'])}")
+    ctx.summary["classified"] = diagnosed
