@@ -29,6 +29,7 @@ from store.db import session_scope, upgrade
 ACTS = [
     "bot.demo.alerts.act",
     "bot.demo.classify.act",
+    "bot.demo.budget.act",
     "bot.demo.slack.act",
     "bot.demo.reports.act",
     "bot.demo.prometheus.act",
