@@ -59,7 +59,7 @@ def test_invalid_catalogs(tmp_path: Path, text: str, expected: str) -> None:
 def test_check_config_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config"]) == 0
     out = capsys.readouterr().out
-    assert "3 services" in out and "rag-assistant" in out
+    assert "6 services" in out and "rag-assistant" in out
     bad = write(tmp_path, "services: [{name: a, owners: {data: {groups: [U123]}}}]")
     assert main(["--config", str(bad), "check-config"]) == 2
     assert "services[0].owners.data.groups" in capsys.readouterr().err
