@@ -31,6 +31,7 @@ ACTS = [
     "bot.demo.classify.act",
     "bot.demo.budget.act",
     "bot.demo.slack.act",
+    "bot.demo.runbooks.act",
     "bot.demo.reports.act",
     "bot.demo.prometheus.act",
 ]

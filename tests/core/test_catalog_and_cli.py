@@ -81,3 +81,14 @@ def test_python_dash_m_bot_and_demo(tmp_path: Path) -> None:
     for incident in summary["incidents"]:
         assert {"id", "service", "status", "behavior", "timeline_length"} <= set(incident)
         assert incident["timeline_length"] >= 1
+    # Runbooks act: a rollback from a Slack button and a fallback, each verified on the
+    # demo gateway's own live signals; the rolled-back incident ends mitigated (then resolved).
+    runs = {run["name"]: run for run in summary["runbook_runs"]}
+    assert runs["rollback-model"]["status"] == "succeeded", runs
+    assert runs["rollback-model"]["verdict"] == "recovered", runs
+    assert runs["fallback-mode"]["status"] == "succeeded", runs
+    assert runs["fallback-mode"]["verdict"] == "recovered", runs
+    assert summary["runbook_gateway_after_rollback"]["model_version"] == "v7"
+    rolled_back = next(i for i in summary["incidents"]
+                       if i["id"] == runs["rollback-model"]["incident_id"])
+    assert rolled_back["behavior"] == "model" and rolled_back["suspect_change"]["ref"] == "v8"
