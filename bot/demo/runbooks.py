@@ -24,10 +24,10 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -46,6 +46,7 @@ BASELINE_MINUTES = 75  # healthy history replayed before the bad deploy
 BAD_MINUTES = 12  # how long v8 has been serving when the alert fires
 RUN_DEADLINE = 25.0  # seconds a run may take before the demo gives up on it
 TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
+T = TypeVar("T")
 
 
 def _lines(records: list[dict[str, Any]]) -> str:
@@ -87,7 +88,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _wait(condition: Any, timeout: float, what: str) -> Any:
+def _wait(condition: Callable[[], T | None], timeout: float, what: str) -> T:
     """Poll ``condition`` until it returns something truthy; the demo never hangs."""
     deadline = time.monotonic() + timeout
     while True:
