@@ -200,30 +200,32 @@ def parse_object(obj: Any) -> Any:
 
 def parse_objects(objects: Iterable[Any], first_line: int = 1) -> ParsedBatch:
     """Parse decoded JSON values, numbering them from ``first_line``."""
-    records: list[Any] = []
-    lines: list[int] = []
-    errors: list[RecordError] = []
-    for number, obj in enumerate(objects, start=first_line):
-        try:
-            records.append(parse_object(obj))
-            lines.append(number)
-        except ValueError as error:
-            errors.append(RecordError(number, str(error)))
-    return ParsedBatch(records, lines, errors)
+    return _collect((number, obj, None) for number, obj in enumerate(objects, first_line))
 
 
 def parse_lines(text: str) -> ParsedBatch:
     """Parse JSON Lines text; blank lines are skipped but still counted."""
+
+    def decoded() -> Iterable[tuple[int, Any, str | None]]:
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield number, json.loads(raw), None
+            except json.JSONDecodeError as error:
+                yield number, None, f"invalid JSON: {error.msg} at column {error.colno}"
+
+    return _collect(decoded())
+
+
+def _collect(items: Iterable[tuple[int, Any, str | None]]) -> ParsedBatch:
+    """Keep each valid record with its line number; refuse the others with the reason."""
     records: list[Any] = []
     lines: list[int] = []
     errors: list[RecordError] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as error:
-            errors.append(RecordError(number, f"invalid JSON: {error.msg} at column {error.colno}"))
+    for number, obj, decode_error in items:
+        if decode_error is not None:
+            errors.append(RecordError(number, decode_error))
             continue
         try:
             records.append(parse_object(obj))

@@ -56,21 +56,27 @@ def build_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
     settings = services.settings
 
-    @router.post("/webhooks/alertmanager", summary="Prometheus Alertmanager webhook (v4)")
-    async def alertmanager_webhook(request: Request) -> dict[str, Any]:
-        require_bearer(request, settings.token_for("alertmanager"), "the Alertmanager webhook")
-        payload = decode_json(await read_body(request, services))
-        envelope = _envelope(alertmanager.AlertmanagerWebhook, payload)
-        good, bad = _parse_each(envelope.alerts, alertmanager.parse_alert)  # type: ignore[attr-defined]
-        return await _store(services, good, bad)
+    def alertmanager_shaped(source: str, model: type[BaseModel],
+                            parse: Callable[[Any], IncomingAlert], what: str) -> Any:
+        """Alertmanager and Grafana send the same envelope; only the parser differs."""
 
-    @router.post("/webhooks/grafana", summary="Grafana unified alerting webhook")
-    async def grafana_webhook(request: Request) -> dict[str, Any]:
-        require_bearer(request, settings.token_for("grafana"), "the Grafana webhook")
-        payload = decode_json(await read_body(request, services))
-        envelope = _envelope(grafana.GrafanaWebhook, payload)
-        good, bad = _parse_each(envelope.alerts, grafana.parse_alert)  # type: ignore[attr-defined]
-        return await _store(services, good, bad)
+        async def webhook(request: Request) -> dict[str, Any]:
+            require_bearer(request, settings.token_for(source), what)
+            payload = decode_json(await read_body(request, services))
+            envelope = _envelope(model, payload)
+            good, bad = _parse_each(envelope.alerts, parse)  # type: ignore[attr-defined]
+            return await _store(services, good, bad)
+
+        return webhook
+
+    router.add_api_route(
+        "/webhooks/alertmanager", methods=["POST"], summary="Prometheus Alertmanager webhook (v4)",
+        endpoint=alertmanager_shaped("alertmanager", alertmanager.AlertmanagerWebhook,
+                                     alertmanager.parse_alert, "the Alertmanager webhook"))
+    router.add_api_route(
+        "/webhooks/grafana", methods=["POST"], summary="Grafana unified alerting webhook",
+        endpoint=alertmanager_shaped("grafana", grafana.GrafanaWebhook, grafana.parse_alert,
+                                     "the Grafana webhook"))
 
     @router.post("/webhooks/generic", summary="Exchange-format alert record(s)")
     async def generic_webhook(request: Request) -> dict[str, Any]:

@@ -18,11 +18,12 @@ def act(ctx: DemoContext) -> None:
     if not incidents:
         ctx.say("  (no incident channel was opened)")
         return
-    # The demo clicks on the most recent incident whose channel has a summary.
-    incident = next((i for i in incidents if i.slack_summary_ts), incidents[0])
+    # The demo clicks Acknowledge on the newest incident nobody has acknowledged yet.
+    incident = next((i for i in incidents if i.slack_summary_ts and i.status == "triggered"),
+                    incidents[0])
     ctx.heading(f"Slack: incident channel #{incident.slack_channel_name} (emulated Slack)")
     owner = "U0SRE0001"
-    if incident.slack_summary_ts:
+    if incident.slack_summary_ts and incident.status == "triggered":
         delivery = slack.click(incident.slack_channel_id, incident.slack_summary_ts,
                                "incident.ack", user=owner)
         ctx.say(f"  {owner} clicks Acknowledge -> HTTP {delivery.status} "
