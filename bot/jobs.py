@@ -44,12 +44,30 @@ def recover_runs_job() -> None:
     recover_interrupted(services)
 
 
+def prune_signals_job() -> None:
+    """Drop stored signals past the retention setting, so the store stays bounded."""
+    services = job_services()
+    if services is None:
+        return
+    from datetime import timedelta
+
+    from store.db import session_scope
+    from store.signal_queries import prune
+
+    cutoff = services.clock() - timedelta(days=services.settings.signal_retention_days)
+    with session_scope(services.engine) as session:
+        removed = prune(session=session, before=cutoff)
+    log.info("pruned %d stored signal rows older than %s", removed, cutoff)
+
+
 def register_periodic_jobs(scheduler: Any, services: Any) -> None:
     """Add (or replace) the fixed jobs; ids are stable so replicas never duplicate them."""
     watch = services.catalog.watch
     if watch.enabled:
         scheduler.add_job("bot.jobs:watch_job", "interval", seconds=watch.interval_seconds,
                           id="watch", replace_existing=True)
+    scheduler.add_job("bot.jobs:prune_signals_job", "interval", hours=24,
+                      id="prune-signals", replace_existing=True)
     scheduler.add_job("bot.jobs:recover_runs_job", "interval", seconds=10,
                       id="recover-runs", replace_existing=True)
     if any(entry.slos for entry in services.catalog.services):

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://localhost:8080", alias="RESILIO_PUBLIC_URL")
     max_body_bytes: int = Field(default=5 * 1024 * 1024, alias="RESILIO_MAX_BODY_BYTES")
     run_scheduler: bool = Field(default=True, alias="RESILIO_RUN_SCHEDULER")
+    # Stored signals older than this are pruned daily; keep it above the longest SLO window.
+    signal_retention_days: float = Field(default=35.0, gt=0, alias="RESILIO_SIGNAL_RETENTION_DAYS")
     leader_poll_seconds: float = Field(default=5.0, alias="RESILIO_LEADER_POLL_SECONDS")
 
     def token_for(self, source: str) -> str | None:

@@ -55,3 +55,19 @@ def test_sqlite_process_is_always_leader(sqlite_url: str) -> None:
     assert election.is_leader
     election.stop()
     engine.dispose()
+
+
+def test_the_leader_registers_the_periodic_jobs(sqlite_url: str) -> None:
+    from bot.scheduler import start_scheduler, stop_scheduler
+    from tests.conftest import make_services
+
+    services = make_services(sqlite_url)
+    try:
+        scheduler = start_scheduler(services)
+        assert scheduler is not None
+        ids = {job.id for job in scheduler.get_jobs()}
+        assert {"watch", "burn-alerts", "recover-runs", "prune-signals"} <= ids
+        assert services.extras["is_leader"]()
+    finally:
+        stop_scheduler(services)
+        services.close()
