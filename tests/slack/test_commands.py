@@ -78,6 +78,7 @@ def test_ack_by_id_elsewhere_then_reopen_and_errors(bot: Bot) -> None:
     bot.settle()
     assert "no incident with id 999" in last_response(bot.slack)["text"]
     bot.slack.slash_command("/incident", f"mitigate {incident.id}", user=SRE, channel=GENERAL)
+    bot.settle()  # follow-up work runs after the ack; a person types the next command later
     bot.slack.slash_command("/incident", f"reopen {incident.id}", user=SRE, channel=GENERAL)
     bot.settle()
     assert incident_service.get_incident(bot.services, incident.id).status == "triggered"
