@@ -4,7 +4,9 @@ Most incidents follow a change, but the change just before the onset is not alwa
 the culprit: a dashboard tweak can land a minute before a feature-pipeline change
 stalls the features. Each change is scored by its time before the onset (close is
 better, after the onset nearly impossible) times how well its kind explains the
-behaviour, with a bonus when it names the slice that failed.
+behaviour, with a bonus when it names the slice that failed. A change that is already history
+(the service recovered after it, or it was rolled back) is marked down: an incident
+is explained by what changed since the service was last healthy.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ LAYER_KIND_FIT: dict[str, dict[str, float]] = {
 }
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
 SLICE_BONUS = 1.5
+HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
 
 
 def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], label: str,
                  slice_matches: Sequence[bool] | None = None,
-                 root_layers: Sequence[str] = ()) -> list[ChangeScore]:
+                 root_layers: Sequence[str] = (),
+                 history: Sequence[bool] | None = None) -> list[ChangeScore]:
     """Changes ranked by how well they explain the onset, best first.
 
     Parameters
@@ -49,16 +53,29 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     root_layers : sequence of str
         The layers that moved first; when given, the kind fit is the mean of the
         label's fit and the best fit to one of these layers.
+    history : sequence of bool, optional
+        Whether each change is history: it came before an earlier excursion that
+        returned to baseline, or a later change rolled it back. Such a change did not
+        start the episode in force now, whatever its kind; its score is multiplied by
+        ``HISTORY_FACTOR``.
 
     Returns
     -------
     list of ChangeScore
-        ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus``.
+        ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus * history factor``.
+
+    References
+    ----------
+    .. [1] B. Beyer et al., "Site Reliability Engineering", O'Reilly (2016), ch. 12
+       ("what touched it last": the most recent change before the symptom began).
     """
     if len(minutes_before_onset) != len(kinds):
         raise ValueError(f"kinds must match minutes_before_onset in length, got {len(kinds)} "
                          f"and {len(minutes_before_onset)}")
     matches = list(slice_matches) if slice_matches is not None else [False] * len(kinds)
+    past = list(history) if history is not None else [False] * len(kinds)
+    if len(matches) != len(kinds) or len(past) != len(kinds):
+        raise ValueError("slice_matches and history must match kinds in length")
     ranked = []
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
         tf = time_fit(float(minutes))
@@ -67,6 +84,8 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
             layer_fit = max(LAYER_KIND_FIT.get(layer, {}).get(kind, 0.0) for layer in root_layers)
             kf = 0.5 * (kf + layer_fit)
         score = tf * (KIND_FLOOR + kf) * (SLICE_BONUS if matches[index] else 1.0)
+        if past[index]:
+            score *= HISTORY_FACTOR
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
                                   minutes_before_onset=float(minutes)))
     ranked.sort(key=lambda c: -c.score)

@@ -33,6 +33,9 @@ class ShiftResult:
         Level after the onset.
     detector : str
         Which detector made it (``robust_shift``, ``rate_test``, ``lag_growth`` ...).
+    recovered : int
+        Index where the last earlier excursion that returned to baseline had recovered
+        (that excursion was left out of the test as history); ``-1`` when there was none.
     """
 
     statistic: float
@@ -43,6 +46,7 @@ class ShiftResult:
     before: float = 0.0
     after: float = 0.0
     detector: str = "robust_shift"
+    recovered: int = -1
 
 
 @dataclass(frozen=True)

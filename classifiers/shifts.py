@@ -81,6 +81,99 @@ def _scan(y: np.ndarray, w: np.ndarray, m: int, direction: str, lo: int) -> int:
     return int(k[int(np.argmax(score))])
 
 
+def _split_stat(y: np.ndarray, m: int) -> tuple[int, float]:
+    """Best split of ``y`` into two levels (at least ``m`` points each) and its |t|."""
+    n = y.size
+    c = np.cumsum(y)
+    k = np.arange(m, n - m + 1)
+    before = c[k - 1] / k
+    after = (c[-1] - c[k - 1]) / (n - k)
+    t = np.abs(after - before) * np.sqrt(k * (n - k) / n)
+    i = int(np.argmax(t))
+    return int(k[i]), float(t[i])
+
+
+def _segments(y: np.ndarray, m: int, threshold: float, most: int = 16) -> list[int]:
+    """Binary segmentation into levels: split while the best split's |t| > threshold."""
+    cuts: list[int] = []
+    pending = [(0, y.size)]
+    while pending and len(cuts) < most:
+        a, b = pending.pop()
+        if b - a < 2 * m:
+            continue
+        k, t = _split_stat(y[a:b], m)
+        if t > threshold:
+            cuts.append(a + k)
+            pending += [(a, a + k), (a + k, b)]
+    return sorted(cuts)
+
+
+def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
+                    ) -> tuple[np.ndarray, int]:
+    """Indices to keep once earlier excursions that returned to baseline are removed.
+
+    An incident is explained by the shift in force at the end of the series; a bad
+    deploy an hour ago that was rolled back is history. Left in, such an excursion
+    draws the best two-level split to itself (after it the series is mostly
+    shifted) or bends the baseline the current shift is measured against. So the
+    series is cut into levels (binary segmentation on the mean, splits above 5 point
+    SDs), and a run of up to six segments (a ramp is a staircase) is an
+    excursion when all of it lies clearly (``min_effect`` point SDs, or six standard
+    errors of the segment means) on one side of its neighbours, the neighbours agree
+    with each other (within a third of the excursion) and the level after it held
+    for at least ``max(m, 8)`` points. Excursions are cut out; the final segment never
+    is (it is the episode in force). A trend or a slow daily cycle makes a staircase,
+    not an excursion. Returns (kept indices, index where the last cut excursion had
+    recovered, or -1).
+
+    References
+    ----------
+    .. [1] A. J. Scott and M. Knott, "A cluster analysis method for grouping means in
+       the analysis of variance", Biometrics 30 (1974) 507-512 (binary segmentation).
+    """
+    n = y.size
+    keep = np.arange(n)
+    sd = _noise_sd(y)
+    if n < 4 * m or sd <= 0:
+        return keep, -1
+    cuts = _segments(y, m, 5.0 * sd)
+    if len(cuts) < 2:
+        return keep, -1
+    bounds = [0, *cuts, n]
+    levels = [float(np.median(y[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    count = len(levels)
+    drop = np.zeros(n, dtype=bool)
+    recovered = -1
+    j = 1
+    while j < count - 1:
+        found = False
+        for last in range(j, min(j + 6, count - 1)):
+            left, right = levels[j - 1], levels[last + 1]
+            ref = 0.5 * (left + right)
+            devs = np.array(levels[j:last + 1]) - ref
+            same_side = bool(np.all(devs > 0) or np.all(devs < 0))
+            smallest = float(np.min(np.abs(devs)))
+            held = bounds[last + 2] - bounds[last + 1]
+            # clear: a practical step per point, or (noisy rates) a step well beyond
+            # the error of the segment means
+            span = bounds[last + 1] - bounds[j]
+            clear = smallest >= min_effect * sd or smallest >= 6.0 * sd * math.sqrt(
+                1.0 / span + 1.0 / min(held, bounds[j] - bounds[j - 1]))
+            if (same_side and clear
+                    and abs(left - right) <= smallest / 3.0 and held >= max(m, 8)
+                    and bounds[last + 1] - bounds[j] >= m):
+                drop[bounds[j]:bounds[last + 1]] = True
+                recovered = bounds[last + 1]
+                j = last + 2
+                found = True
+                break
+        if not found:
+            j += 1
+    if not drop.any():
+        return keep, -1
+    return keep[~drop], recovered
+
+
 def _design(t: np.ndarray, seasonal: bool, origin: float) -> np.ndarray:
     u = (t - origin) / 3600.0
     columns = [np.ones_like(u), u]
@@ -236,6 +329,20 @@ def robust_shift(values: object, times: object = None, *, direction: str = "both
     order = np.argsort(t, kind="stable")
     if np.any(order != np.arange(n)):
         y, t = y[order], t[order]
+    keep, recovered = _drop_recovered(y, m)
+    if keep.size < n:
+        r = _robust_core(y[keep], t[keep], m, direction, window, horizon)
+        return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,
+                       recovered=recovered)
+    return _robust_core(y, t, m, direction, window, horizon)
+
+
+def _robust_core(y: np.ndarray, t: np.ndarray, m: int, direction: str, window: int,
+                 horizon: int) -> ShiftResult:
+    """:func:`robust_shift` on clean, time-ordered arrays (no recovered excursions)."""
+    n = y.size
+    if n < m + _min_baseline(n, m):
+        return _NULL
     lo = _min_baseline(n, m)
     k0 = _scan(y, np.ones(n), m, direction, lo)
     # The split lands mid-way into a ramp; fit the baseline with a guard gap before it
@@ -292,6 +399,18 @@ def rate_shift(rates: object, counts: object, *, direction: str = "both",
        (1988), ch. 6 (the effect size h).
     """
     events, n, m, direction = _rate_iv(rates, counts, min_segment, direction)
+    if n.size >= m + _min_baseline(n.size, m):
+        keep, recovered = _drop_recovered(events / n, m)
+        if keep.size < n.size:
+            r = _rate_core(events[keep], n[keep], m, direction, window, horizon)
+            return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,
+                           recovered=recovered)
+    return _rate_core(events, n, m, direction, window, horizon)
+
+
+def _rate_core(events: np.ndarray, n: np.ndarray, m: int, direction: str, window: int,
+               horizon: int) -> ShiftResult:
+    """:func:`rate_shift` on clean event counts and denominators."""
     size = n.size
     lo = _min_baseline(size, m)
     if size < m + lo:
@@ -367,6 +486,19 @@ def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
         return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
     if t is None:
         t = np.arange(n, dtype=float) * 60.0
+    keep, recovered = _drop_recovered(y, m)
+    if keep.size < n:
+        r = _lag_core(y[keep], t[keep], m, window)
+        return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,
+                       recovered=recovered)
+    return _lag_core(y, t, m, window)
+
+
+def _lag_core(y: np.ndarray, t: np.ndarray, m: int, window: int) -> ShiftResult:
+    """:func:`lag_growth` on clean arrays (no recovered stalls)."""
+    n = y.size
+    if n < 2 * m:
+        return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
     # Hinge scan: for each k, a constant before it and a line from it; least squares.
     best_k, best_sse = n - m, math.inf
     candidates = np.unique(np.linspace(m, n - m, min(n - 2 * m + 1, 200)).astype(int))

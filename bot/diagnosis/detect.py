@@ -51,6 +51,7 @@ class Test:
     worse: bool               # moved in the direction that hurts
     practical: bool           # effect above the detector's threshold
     strength_hint: float      # effect over its threshold (>= 1 for a practical finding)
+    recovered: float | None = None  # epoch at which an earlier excursion had recovered
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
         hint = min(abs(r.relative) / MIN_RATE_RELATIVE, abs(r.effect) / MIN_RATE_H)
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
-                          rel_ok, hint))
+                          rel_ok, hint, onset_ts(r.recovered)))
     elif not screened:
         # still one test of the family: BH must not get laxer because a series was quiet
         tests.append(Test(s.layer, s.name, s.slice, "robust_shift", 0.0, 1.0, 0.0, None, 0.0,
@@ -130,7 +131,8 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
         hint = abs(r.effect) / MIN_GAUGE_EFFECT
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
-                          abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok, hint))
+                          abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok, hint,
+                          onset_ts(r.recovered)))
     if _is_lag(s) and s.bad != "down" and screened:
         g = lag_growth(s.values, s.times)
         # the lag's unit is unknown (seconds, minutes), so the rule is on its excess over
@@ -138,7 +140,8 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
         ok = g.statistic > 0 and g.effect >= MIN_LAG_EXCESS
         hint = g.effect / MIN_LAG_EXCESS
         tests.append(Test(s.layer, s.name, s.slice, g.detector, g.statistic, g.p_value,
-                          g.effect, onset_ts(g.onset), g.relative, True, ok, hint))
+                          g.effect, onset_ts(g.onset), g.relative, True, ok, hint,
+                          onset_ts(g.recovered)))
     return tests
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Series, assemble, slice_text
-from bot.diagnosis.detect import Finding, run_tests, select_findings
+from bot.diagnosis.detect import Finding, Test, run_tests, select_findings
 from bot.exchange import AlertRecord, ChangeRecord, format_ts, to_utc
 from classifiers.attribution import rank_changes
 from classifiers.behaviour import (
@@ -183,6 +183,27 @@ def _slice_matches(change: ChangeRecord, slices: list[dict[str, Any]]) -> bool:
     return False
 
 
+def _history(changes: list[ChangeRecord], tests: list[Test], onset: float | None
+             ) -> list[bool]:
+    """Which changes are history rather than candidates for the episode in force now.
+
+    A change is history when a signal left its baseline after it and came back
+    before the current onset (the detectors cut such recovered excursions out and
+    say when they recovered), or when a later change of the same kind rolled it
+    back (its ``previous`` is this change's ``ref``).
+    """
+    recovered = [t.recovered for t in tests if t.recovered is not None
+                 and (onset is None or t.recovered <= onset - 60.0)]
+    last_recovery = max(recovered) if recovered else None
+    flags = []
+    for c in changes:
+        when = c.ts.timestamp()
+        reverted = any(o.kind == c.kind and o.ts > c.ts and o.previous is not None
+                       and o.previous == c.ref and o.ref != c.ref for o in changes)
+        flags.append(reverted or (last_recovery is not None and when < last_recovery))
+    return flags
+
+
 def _runbooks(label: str, top_change: ChangeRecord | None,
               findings: list[Finding]) -> list[str]:
     kind = top_change.kind if top_change is not None else None
@@ -265,8 +286,10 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
                                        service=service or "unknown", kind=kind, ref=value,
                                        description=f"{name} switched to {value}"))
     all_changes = unique_changes + pseudo
+    history = _history(all_changes, tests, onset_epoch)
     change_evidence = [ChangeEvidence(c.kind, (onset_epoch - c.ts.timestamp()) / 60.0)
-                       for c in all_changes] if onset_epoch is not None else []
+                       for c, past in zip(all_changes, history, strict=True)
+                       if not past] if onset_epoch is not None else []
     posterior = classify_behaviour(layers, change_evidence, priors)
     label = posterior.label
 
@@ -281,7 +304,8 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
         roots = [item.layer for item in layers
                  if item.onset_minutes - onset_minutes <= ROOT_MINUTES and item.layer != "quality"]
         ranked = rank_changes(minutes, [c.kind for c in all_changes], label,
-                              [_slice_matches(c, slices) for c in all_changes], roots)
+                              [_slice_matches(c, slices) for c in all_changes], roots,
+                              history)
         for r in ranked[:5]:
             c = all_changes[r.index]
             suspects.append({"ts": format_ts(c.ts), "kind": c.kind, "ref": c.ref,

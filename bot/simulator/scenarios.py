@@ -210,16 +210,56 @@ def _cause(label: str, sig: dict[str, Signal], world: World, onset: float,
     return extra, culprit, {"variant": variant, "slice": where}
 
 
+def _history(label: str, sig: dict[str, Signal], world: World, onset: float,
+             rng: np.random.Generator) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """An earlier episode of another cause that was rolled back and recovered.
+
+    Real services have history: a bad model deployed and rolled back an hour ago is
+    still in the diagnosis window when the next, unrelated failure starts. The
+    episode moves its layers from ``start`` to ``end`` only (signals; its
+    distributions and states are left out), its change is recorded, and so is the
+    rollback at ``end``. Returns (change records, truth notes).
+    """
+    other = str(rng.choice([x for x in LABELS if x not in (label, "none")]))
+    start = float(rng.uniform(35, 60))
+    end = min(start + float(rng.uniform(30, 60)), onset - 45.0)
+    before = {name: len(s.effects) for name, s in sig.items()}
+    _, culprit, notes = _cause(other, sig, world, start, rng, None)
+    for name, s in sig.items():
+        for e in s.effects[before[name]:]:
+            e.end, e.slice = end, None  # a global episode: the slices are this one's
+    changes: list[dict[str, Any]] = []
+    ref = None
+    if culprit is not None:
+        ref = f"h-{culprit['ref']}"
+        changes.append({**culprit, "ref": ref, "description": "earlier change, rolled back"})
+        changes.append(_change(world, end, culprit["kind"],
+                               str(culprit.get("previous") or f"pre-{culprit['ref']}"),
+                               previous=ref, description=f"rollback of {ref}"))
+    return changes, {"label": other, "variant": notes["variant"], "start": world.ts(start),
+                     "end": world.ts(end), "culprit": ref}
+
+
 def generate(label: str, seed: int, *, service: str = "rag-assistant",
-             sliced: bool | None = None) -> Scenario:
-    """One scenario of ``label`` (any of LABELS), reproducible from ``seed``."""
+             sliced: bool | None = None, history: bool = False) -> Scenario:
+    """One scenario of ``label`` (any of LABELS), reproducible from ``seed``.
+
+    With ``history`` the window starts 2.5 to 4 hours earlier with an episode of
+    another cause that was rolled back and recovered before this one began (a red
+    herring: the truth is still this scenario's label, slice and culprit). Without
+    it the scenario is exactly the one the same seed always made.
+    """
     if label not in LABELS:
         raise ValueError(f"label must be one of {', '.join(LABELS)}, got {label!r}")
     rng = np.random.default_rng(seed)
+    # history draws come from their own stream, so the rest of the scenario is unchanged
+    history_rng = np.random.default_rng([seed, 1])
+    pad = int(history_rng.integers(150, 240)) if history else 0
     minutes = int(rng.integers(120, 420))
-    world = _world(rng, service, minutes)
+    world = _world(rng, service, minutes + pad)
     sig = _signals(rng)
-    onset = float(rng.uniform(0.55, 0.8) * minutes)
+    onset = pad + float(rng.uniform(0.55, 0.8) * minutes)
+    minutes += pad
     where = None
     slice_ok = label in ("infrastructure", "data", "model", "eval_policy", "cost")
     if label != "none" and slice_ok and (sliced if sliced is not None else rng.random() < 0.45):
@@ -239,6 +279,8 @@ def generate(label: str, seed: int, *, service: str = "rag-assistant",
         for s in sig.values():
             if s.sliced or any(e.slice == where for e in s.effects):
                 s.sliced = True
+    history_changes, history_notes = (_history(label, sig, world, onset, history_rng)
+                                      if history else ([], None))
     # Which layers this service reports: always the cause's; others at random.
     dropped = {name for name, s in sig.items()
                if not s.effects and rng.random() < 0.25 and s.layer != "quality"}
@@ -255,14 +297,15 @@ def generate(label: str, seed: int, *, service: str = "rag-assistant",
         changes.append(_change(world, min(max(when, 0), minutes - 1), kind,
                                f"{kind}-{rng.integers(1000, 9999)}",
                                description="unrelated change"))
-    records += changes
+    records += changes + history_changes
     records.sort(key=lambda r: r["ts"])
     truth = {"label": label, "variant": notes["variant"],
              "slice": {"dimension": where[0], "value": where[1]} if where else None,
              "culprit": culprit["ref"] if culprit else None,
              "culprit_kind": culprit["kind"] if culprit else None,
              "onset": world.ts(onset) if label != "none" else None,
-             "service": service, "seed": seed, "alert_at": world.ts(minutes - 1)}
+             "service": service, "seed": seed, "alert_at": world.ts(minutes - 1),
+             "history": history_notes}
     return Scenario(name=f"{label}-{seed}", records=records, truth=truth)
 
 

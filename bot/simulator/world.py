@@ -25,6 +25,7 @@ class Effect:
     mode: str = "relative"  # relative | add | ramp (adds size per minute)
     ramp: float = 0.0       # minutes to reach full size
     slice: tuple[str, str] | None = None
+    end: float | None = None  # minute it is undone (a rollback); None: lasts to the end
 
 
 @dataclass
@@ -79,7 +80,7 @@ def _apply(values: np.ndarray, t: np.ndarray, effects: list[Effect], level: floa
     for e in effects:
         if e.slice is not None and e.slice != where and where is not None:
             continue
-        active = t >= e.start
+        active = (t >= e.start) & (t < e.end) if e.end is not None else t >= e.start
         frac = np.clip((t - e.start) / e.ramp, 0, 1) if e.ramp > 0 else active.astype(float)
         frac = np.where(active, frac, 0.0)
         if e.mode == "relative":
@@ -113,7 +114,7 @@ def _diluted(effects: list[Effect], world: World) -> list[Effect]:
             out.append(e)
         else:
             share = _share_of(world, e.slice)
-            out.append(Effect(e.start, e.size * share, e.mode, e.ramp, None))
+            out.append(Effect(e.start, e.size * share, e.mode, e.ramp, None, e.end))
     return out
 
 
