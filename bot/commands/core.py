@@ -52,9 +52,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from bot.main import create_app
+    from bot.server import serve
     from bot.services import build_services
     from bot.wiring import wire
     from store.db import upgrade
@@ -69,7 +68,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from bot.slack_socket import start_socket_mode
 
         start_socket_mode(services)
-    uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="info")
+    serve(create_app(services), host=args.host, port=args.port)
     return 0
 
 

@@ -47,13 +47,22 @@ def acked(services: Any, ack_function: Callable[..., Any],
     This is Bolt's ``ack=``/``lazy=`` split without its cost: a lazy listener
     deep-copies the whole request first (about 2 ms, half of a dispatch), which
     under 50 concurrent requests decides whether acks stay under 50 ms.
+
+    The work waits until the burst of requests it came with has been acked
+    (``bot.slack_app.AcksFirst``): it would otherwise compete with those acks for
+    the CPU and the GIL.
     """
+    from bot.slack_app import acks_first
+
+    gate = acks_first(services)
     wants = {fn: list(inspect.signature(fn).parameters) for fn in (ack_function, *work)}
 
     def listener(args: Any) -> None:
         ack_function(**{name: getattr(args, name) for name in wants[ack_function]})
+        user = getattr(args.context, "user_id", None)
         for fn in work:
-            services.submit(fn, **{name: getattr(args, name) for name in wants[fn]})
+            services.submit(gate.hold(fn, after=user),
+                            **{name: getattr(args, name) for name in wants[fn]})
 
     listener.__name__ = getattr(ack_function, "__name__", "listener")
     return listener
