@@ -6,6 +6,7 @@ checks that every alert sent was stored or deduplicated (stored count equals the
 distinct fingerprints sent) and prints sustained alerts/s and p50/p99 latency.
 
     python3 benchmarks/intake.py                         # SQLite, one replica
+    python3 benchmarks/intake.py --postgres --replicas 2    # a throwaway PostgreSQL
     python3 benchmarks/intake.py --database-url postgresql+psycopg://... --replicas 2
 """
 
@@ -120,6 +121,8 @@ def stored_alerts(database_url: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throwaway PostgreSQL cluster (Debian binaries) and use it")
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=50, help="alerts per webhook body")
@@ -132,6 +135,16 @@ def main() -> int:
     from store.db import upgrade
 
     folder = Path(tempfile.mkdtemp(prefix="resilio-bench-"))
+    cluster = None
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.support.postgres import PostgresCluster, pg_bin_dir
+
+        bin_dir = pg_bin_dir()
+        if bin_dir is None:
+            parser.error("--postgres needs the PostgreSQL binaries (Debian package postgresql)")
+        cluster = PostgresCluster(bin_dir).start()
+        args.database_url = cluster.url(cluster.create_database())
     database_url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
     upgrade(database_url)
     ports = [free_port() for _ in range(args.replicas)]
@@ -156,6 +169,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
     stored = stored_alerts(database_url)
+    if cluster is not None:
+        cluster.stop()
     lat = np.array(latencies) * 1000
     print(f"requests: {len(latencies)} ({errors} errors)")
     print(f"alerts sent: {sent}  ->  {sent / args.seconds:,.0f} alerts/s sustained")

@@ -7,6 +7,7 @@ surface, read top to bottom. The scheduler starts and stops with the app.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 ROUTER_MODULES = [
     "bot.api.health",
@@ -60,6 +63,7 @@ def create_app(services: Services) -> FastAPI:
     async def database_unavailable(_: Request, error: DBAPIError) -> JSONResponse:
         # Fail fast and say so while the database is down; the pool reconnects afterwards.
         if error.connection_invalidated or isinstance(error, OperationalError):
+            log.warning("database error answered with 503: %s", str(error).splitlines()[0])
             return JSONResponse({"detail": "database unavailable; retry later"},
                                 status_code=503, headers={"Retry-After": "5"})
         raise error

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func
 
 from bot import lifecycle
@@ -35,6 +36,11 @@ from store.models import Alert, Incident, IncidentSource, IncidentStatus
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 4
+_RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def _sqlstate(error: OperationalError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
 
 
 @dataclass
@@ -56,7 +62,7 @@ def open_key_for(service: str, group_key: str) -> str:
 
 def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> IngestResult:
     """Store one batch and emit the incident events once it is committed."""
-    batch = _latest_per_fingerprint(alerts)
+    batch = sorted(_latest_per_fingerprint(alerts), key=lambda alert: alert.fingerprint)
     if not batch:
         return IngestResult()
     for attempt in range(_ATTEMPTS):
@@ -64,11 +70,14 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
             with _writer(services), session_scope(services.engine) as session:
                 result = _ingest(session, batch, services.catalog, services.clock())
             break
-        except IntegrityError:
-            # Another replica inserted the same fingerprint or open group first; now it exists.
-            if attempt == _ATTEMPTS - 1:
+        except (IntegrityError, OperationalError) as error:
+            # Another replica inserted the same fingerprint or open group first (now it
+            # exists), or PostgreSQL broke a lock cycle: the batch is safe to run again.
+            retryable = isinstance(error, IntegrityError) or _sqlstate(error) in _RETRY_STATES
+            if not retryable or attempt == _ATTEMPTS - 1:
                 raise
-            log.info("intake race on a unique key; retrying the batch (attempt %d)", attempt + 2)
+            log.info("intake race (%s); retrying the batch (attempt %d)",
+                     type(error.orig).__name__, attempt + 2)
     metrics = services.metrics
     metrics.alerts_received.labels(batch[0].source, "stored").inc(result.stored)
     metrics.alerts_received.labels(batch[0].source, "deduplicated").inc(result.updated)
@@ -178,12 +187,27 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
 
+    def existing(alert: IncomingAlert) -> Incident | None:
+        stored = known.get(alert.fingerprint)
+        return session.get(Incident, stored.incident_id) if stored and stored.incident_id \
+            else None
+
+    def needs_group(alert: IncomingAlert, current: Incident | None) -> bool:
+        return alert.status == "firing" and (
+            current is None or current.status == IncidentStatus.resolved.value)
+
+    # Open or find the groups first, in open-key order, then write alerts in fingerprint
+    # order and incidents in id order: concurrent batches (several replicas) then take
+    # their row locks in one global order and cannot deadlock.
+    for alert in sorted((a for a in batch if needs_group(a, existing(a))),
+                        key=lambda a: open_key_for(a.service, group_key_for(a, catalog))):
+        groups.incident_for(alert)
+
     for alert in batch:
         stored = known.get(alert.fingerprint)
         incident_id = stored.incident_id if stored else None
-        current = session.get(Incident, incident_id) if incident_id else None
-        refiring = alert.status == "firing" and (
-            current is None or current.status == IncidentStatus.resolved.value)
+        current = existing(alert)
+        refiring = needs_group(alert, current)
         if refiring:
             current = groups.incident_for(alert)
         if current is not None:
@@ -213,14 +237,30 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
                 resolved_in[key][alert.name] += 1
 
     if inserts:
-        session.execute(insert(table), inserts)
+        # A replica may have stored the same new fingerprint a moment ago: that row wins,
+        # and this batch's copy becomes an update of it instead of failing the batch.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c.fingerprint)
+        taken = set(session.execute(statement, inserts).scalars())
+        lost = [row for row in inserts if row["fingerprint"] not in taken]
+        if lost:
+            result.stored -= len(lost)
+            result.updated += len(lost)
+            columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
+                       "incident_id")
+            session.execute(
+                update(table).where(table.c.fingerprint == bindparam("_fingerprint"))
+                .values({**{name: bindparam(name) for name in columns},
+                         "receive_count": table.c.receive_count + 1}),
+                [{**{name: row[name] for name in columns}, "_fingerprint": row["fingerprint"]}
+                 for row in lost])
     if updates:
         columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
                    "incident_id", "starts_at", "receive_count")
         session.execute(update(table).where(table.c.id == bindparam("_id"))
                         .values({name: bindparam(name) for name in columns}), updates)
     firing = _firing_counts(session, list(incidents))
-    for incident_id, incident in incidents.items():
+    for incident_id, incident in sorted(incidents.items()):
         _refresh_incident(session, incident, firing.get(incident_id, 0), worst.get(incident_id),
                           joined.get(incident_id), resolved_in.get(incident_id), now, result)
     result.touched = sorted(incidents)
