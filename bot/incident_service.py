@@ -13,12 +13,14 @@ from bot import lifecycle
 from bot.errors import NotFound, UserError
 from bot.services import Services
 from store import queries
-from store.db import session_scope
+from store.db import session_scope, write_lock
 from store.models import Incident, IncidentSource, TimelineEvent
 
 
-def _load(session: Session, incident_id: int) -> Incident:
-    incident = queries.get_incident(session=session, incident_id=incident_id)
+def _load(session: Session, incident_id: int, *, for_update: bool = False) -> Incident:
+    # for_update locks the row on PostgreSQL, so two people acknowledging at the same
+    # moment are applied one after the other and the second sees the first's change.
+    incident = session.get(Incident, incident_id, with_for_update=for_update or None)
     if incident is None:
         raise NotFound(f"no incident with id {incident_id}")
     return incident
@@ -65,9 +67,10 @@ def declare_incident(services: Services, *, service: str, title: str, severity: 
 
 def change_status(services: Services, *, incident_id: int, to: str, actor: str,
                   note: str | None = None) -> Incident:
-    with session_scope(services.engine) as session:
-        incident = lifecycle.transition(session=session, incident=_load(session, incident_id),
-                                        to=to, actor=actor, now=services.clock(), note=note)
+    with write_lock(services.engine), session_scope(services.engine) as session:
+        incident = lifecycle.transition(
+            session=session, incident=_load(session, incident_id, for_update=True), to=to,
+            actor=actor, now=services.clock(), note=note)
     services.emit("incident.changed", incident_id=incident_id, status=to)
     return incident
 

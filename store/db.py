@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
@@ -41,6 +43,23 @@ def make_engine(url: str = DEFAULT_URL, *, pool_size: int = 10, max_overflow: in
     return create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                          pool_timeout=pool_timeout, pool_pre_ping=True,
                          connect_args={"connect_timeout": max(1, int(pool_timeout))})
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[object]:
+    """Serialise read-then-write transactions in this process on SQLite.
+
+    SQLite has one writer and no row locks: two threads that both read "triggered"
+    would both write. PostgreSQL callers lock rows instead (``with_for_update``), so
+    for them this is a no-op.
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(engine, threading.Lock())
 
 
 @contextmanager

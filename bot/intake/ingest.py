@@ -10,10 +10,8 @@ group meet at a unique key; the loser retries and joins what the winner made.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +28,7 @@ from bot.exchange import AlertRecord
 from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint
 from bot.services import Services
 from store import queries
-from store.db import session_scope
+from store.db import session_scope, write_lock
 from store.models import Alert, Incident, IncidentSource, IncidentStatus
 
 log = logging.getLogger(__name__)
@@ -67,7 +65,7 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
         return IngestResult()
     for attempt in range(_ATTEMPTS):
         try:
-            with _writer(services), session_scope(services.engine) as session:
+            with write_lock(services.engine), session_scope(services.engine) as session:
                 result = _ingest(session, batch, services.catalog, services.clock())
             break
         except (IntegrityError, OperationalError) as error:
@@ -90,16 +88,6 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
     for incident_id in result.all_resolved:
         services.emit("incident.alerts_resolved", incident_id=incident_id)
     return result
-
-
-_SQLITE_WRITER = threading.Lock()
-
-
-def _writer(services: Services) -> AbstractContextManager[object]:
-    """SQLite has one writer: queue in-process rather than spin on its busy timeout."""
-    if services.engine.dialect.name == "sqlite":
-        return _SQLITE_WRITER
-    return nullcontext()
 
 
 def ingest_alert_records(services: Services, records: Iterable[AlertRecord],

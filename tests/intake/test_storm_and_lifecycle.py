@@ -90,3 +90,24 @@ def test_state_machine_and_timeline(services: Services) -> None:
 def test_declare_refuses_unknown_service(services: Services) -> None:
     with pytest.raises(Exception, match="unknown service 'nope'"):
         incident_service.declare_incident(services, service="nope", title="t", actor="x")
+
+
+def test_concurrent_acknowledgements_apply_once(services: Services) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    incident = incident_service.declare_incident(services, service="rag-assistant",
+                                                 title="two people click at once", actor="x")
+
+    def ack(user: str) -> str:
+        try:
+            incident_service.change_status(services, incident_id=incident.id or 0,
+                                           to="acknowledged", actor=f"slack:{user}")
+            return "ok"
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(ack, [f"U{i}" for i in range(8)]))
+    assert sorted(outcomes) == ["conflict"] * 7 + ["ok"]
+    kinds = [e.kind for e in incident_service.timeline(services, incident.id or 0)]
+    assert kinds.count("acknowledged") == 1
