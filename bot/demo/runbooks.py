@@ -38,6 +38,7 @@ from examples.gateway.server import GatewayServer
 from examples.gateway.state import Gateway
 from store.models import Incident
 
+PROMPT_EVIDENCE_SECONDS = 15
 SERVICE = "rag-assistant"
 RESPONDER = "U0SRE0001"  # sam.sre clicks Run
 OUTSIDER = "U0DATA001"  # dana.data is in neither approver group
@@ -200,6 +201,7 @@ def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     incident = _open_incident(ctx, client, "GroundednessLow",
                               "groundedness below 0.85 on rag-assistant")
     _describe(ctx, incident)
+    ctx.say("    sam.sre falls back to cached answers first; the prompt rollback can follow")
     incident_id = incident.id or 0
     channel, summary_ts = incident.slack_channel_id or "", incident.slack_summary_ts or ""
     click = slack.click(channel, summary_ts, "runbook.suggest:rollback-model", user=RESPONDER)
@@ -246,11 +248,10 @@ def _fallback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
                headers={"Authorization": f"Bearer {token}"}).raise_for_status()
     bad = _wait(lambda: (g := _groundedness(gateway))[-1] < 0.78 and g, 10, "the bad prompt")
     ctx.say(f"  prompt p13 goes live on the gateway; groundedness {bad}")
+    time.sleep(PROMPT_EVIDENCE_SECONDS)  # the alert fires once the drop has lasted a while
     incident = _open_incident(ctx, client, "GroundednessLow",
                               "groundedness below 0.80 after a prompt change")
     _describe(ctx, incident)
-    ctx.say("    (its window still holds the v8 episode, which it reports; v7 already "
-            "serves, so sam.sre falls back instead)")
     incident_id = incident.id or 0
     started = runbook_runs.start(ctx.services, incident_id=incident_id, name="fallback-mode",
                                  actor="cli:sam.sre",
