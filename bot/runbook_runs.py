@@ -18,6 +18,7 @@ Progress goes out as ``services.emit("runbook.progress", run_id=, incident_id=, 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -48,8 +49,9 @@ from runbooks.engine import (
     resolve_params,
 )
 from runbooks.loader import load_directories
-from runbooks.models import Runbook
+from runbooks.models import Runbook, coerce
 from runbooks.steps import Tools
+from runbooks.templating import RenderError, is_template, render_text
 from store import queries
 from store import runbook_queries as runs_q
 from store.db import session_scope
@@ -216,6 +218,55 @@ def suggest(services: Services, *, incident_id: int) -> list[Suggestion]:
     return [suggestion for _, suggestion in scored]
 
 
+# -- parameters for a form ---------------------------------------------------------------
+
+
+def parameter_defaults(services: Services, *, incident_id: int, name: str) -> dict[str, Any]:
+    """Each parameter's default resolved against the incident, to prefill a form.
+
+    Unlike :func:`resolve_params` this never fails: a default that cannot be
+    resolved (no suspect change, say) is ``None``, so the form opens with that
+    field empty for the person to fill in instead of refusing the whole runbook.
+    """
+    runbook = get_runbook(services, name)
+    with session_scope(services.engine) as session:
+        context = incident_context(services, session, _load_incident(session, incident_id))
+    defaults: dict[str, Any] = {}
+    for parameter in runbook.parameters:
+        value = parameter.default
+        if isinstance(value, str) and is_template(value):
+            try:
+                value = render_text(value, context, f"parameters.{parameter.name}.default")
+            except RenderError:
+                value = None
+        if value is not None and value != "":
+            with contextlib.suppress(ValueError):  # shown as it is; checked on submission
+                value = coerce(parameter, value)
+        defaults[parameter.name] = None if value == "" else value
+    return defaults
+
+
+def parameter_errors(runbook: Runbook, given: Mapping[str, Any]) -> dict[str, str]:
+    """Parameter name -> what is wrong with the value typed for it (no I/O: a modal's ack).
+
+    Empty values are left out (the default applies); whether a required value is
+    still missing is decided by :func:`start`, which can resolve the defaults.
+    """
+    errors: dict[str, str] = {}
+    for key, value in given.items():
+        parameter = runbook.parameter(key)
+        if parameter is None:
+            errors[key] = f"{key}: {runbook.name} has no such parameter"
+            continue
+        if value is None or value == "":
+            continue
+        try:
+            coerce(parameter, value)
+        except ValueError as error:
+            errors[key] = f"{key}: {error}"
+    return errors
+
+
 # -- dry run and start ---------------------------------------------------------------------
 
 
@@ -255,9 +306,7 @@ def start(services: Services, *, incident_id: int, name: str,
         earlier = runs_q.run_by_key(session=session, idempotency_key=key)
     if earlier is not None:
         return StartResult(earlier, created=False)
-    if not runbook.allowed.admits(_user_id(actor), set(groups)):
-        raise Forbidden(f"{actor} may not run {name}: " + _who(runbook.allowed.users,
-                                                                 runbook.allowed.groups))
+    ensure_may_run(runbook, actor=actor, groups=groups)
     now = services.clock()
     needs_approval = runbook.approval.required
     try:
@@ -306,6 +355,17 @@ def _resolve_conflict(services: Services, key: str, incident_id: int, name: str)
     raise Conflict(f"could not start {name} on incident {incident_id}; try again")
 
 
+def ensure_may_run(runbook: Runbook, *, actor: str, groups: Collection[str] = ()) -> None:
+    """Raise :class:`Forbidden` naming who may, unless ``actor`` may start ``runbook``.
+
+    Separate from :func:`start` so Slack can refuse as soon as it knows the
+    person's groups, before they fill in a parameter form for nothing.
+    """
+    if not runbook.allowed.admits(_user_id(actor), set(groups)):
+        raise Forbidden(f"{actor} may not run {runbook.name}: "
+                        + _who(runbook.allowed.users, runbook.allowed.groups) + " run it")
+
+
 def _who(users: Collection[str], groups: Collection[str]) -> str:
     parts = []
     if groups:
@@ -338,6 +398,13 @@ def approve(services: Services, *, run_id: int, actor: str, groups: Collection[s
     with session_scope(services.engine) as session:
         run = _load_run(session, run_id)
     runbook = get_runbook(services, run.runbook)
+    if run.requested_by == _actor(actor):
+        # Two-person rule: approval exists so that someone other than the requester
+        # looks at a destructive change before it runs.
+        raise Forbidden(f"{actor} asked for this run of {run.runbook}, so a second person "
+                        "must approve it: " + _who(runbook.approval.users,
+                                                   runbook.approval.groups)
+                        + " approve it, except the requester")
     if not runbook.approval.approvers.admits(_user_id(actor), set(groups)):
         raise Forbidden(f"{actor} may not approve {run.runbook}: "
                         + _who(runbook.approval.users, runbook.approval.groups)

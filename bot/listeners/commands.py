@@ -27,7 +27,7 @@ from bot.listeners.relabel import relabel_incident
 from bot.views.help import INCIDENT_USAGE, RUNBOOK_USAGE, usage_blocks
 from bot.views.incident import status_blocks
 from bot.views.modals import declare_modal, resolve_modal
-from bot.views.text import cut, section
+from bot.views.runbooks import runbook_list_blocks
 from bot.views.timeline import incident_list_blocks, timeline_blocks
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def register(app: Any, services: Any) -> None:
             return
         ack()
 
-    def run_runbook(command: dict[str, Any], respond: Callable[..., Any]) -> None:
+    def run_runbook(command: dict[str, Any], respond: Callable[..., Any], client: Any) -> None:
         try:
             parsed = parse_runbook(command.get("text", ""))
         except UsageError:
@@ -196,24 +196,24 @@ def register(app: Any, services: Any) -> None:
         user, channel = command["user_id"], command.get("channel_id")
         try:
             incident = incident_service.find_by_channel(services, channel) if channel else None
+            incident_id = incident.id if incident is not None else None
             if parsed.name == "list":
-                if incident is None or incident.id is None:
-                    lines = [f"• `{name}` — {book.title}"
-                             for name, book in sorted(runs.library(services).items())]
-                else:
-                    lines = [f"• `{s.name}` — {s.title} ({s.reason})"
-                             + (" · needs approval" if s.needs_approval else "")
-                             for s in runs.suggest(services, incident_id=incident.id)]
-                text = "\n".join(lines) or "No runbooks apply here."
-                respond(**_private("Runbooks", [section(cut(f"*Runbooks*\n{text}", 3000))]))
+                suggestions = None if incident_id is None else \
+                    runs.suggest(services, incident_id=incident_id)
+                respond(**_private("Runbooks", runbook_list_blocks(
+                    runs.library(services).values(), suggestions, incident_id)))
                 return
-            if incident is None or incident.id is None:
+            if incident_id is None:
                 raise UserError("run runbooks from an incident channel")
-            result = runs.start(services, incident_id=incident.id, name=parsed.runbook or "",
+            from bot.listeners.runbooks import groups_for  # only with the runbook engine
+
+            runbook = runs.get_runbook(services, parsed.runbook or "")
+            result = runs.start(services, incident_id=incident_id, name=runbook.name,
                                 params=parsed.params, actor=actor(user),
+                                groups=groups_for(client, user, runbook.allowed),
                                 idempotency_key=f"slack-command:{command['trigger_id']}")
             respond(**_said(f"<@{user}> asked for runbook `{parsed.runbook}` on "
-                            f"#{incident.id}: run {result.run.id} is {result.run.status}"))
+                            f"#{incident_id}: run {result.run.id} is {result.run.status}"))
         except UserError as error:
             respond(**error_reply(error))
 

@@ -1,9 +1,14 @@
-"""Runbook runs in Slack: a message per run with Approve / Reject / Cancel, progress in its thread.
+"""Runbooks in Slack: Run / Dry run from the summary, the parameter form, Approve / Reject / Cancel.
 
-Clicks ack at once and do their work lazily. The approver's user groups come from
-Slack (``usergroups.list``), so whether someone may approve is decided by Slack's
-membership, not by what the click claims; a person who may not gets an ephemeral
-reply saying who may.
+Every click acks at once; the rest runs after the ack. A runbook with parameters
+opens its form first thing (the trigger id lasts three seconds), prefilled with
+the defaults resolved against the incident; the submission is type-checked in the
+ack so a wrong value keeps the form open with the message under its field.
+
+Who may run or approve is decided by Slack's user-group membership
+(``usergroups.list``), not by anything the click claims; a person who may not gets
+an ephemeral reply saying why and who may. Progress goes to a thread under one
+message per run.
 """
 
 from __future__ import annotations
@@ -14,13 +19,22 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from bot import incident_service, runbook_runs
 from bot.errors import UserError
-from bot.listeners.common import actor, error_reply
+from bot.listeners.common import acked, actor, error_reply
 from bot.listeners.dedup import first_time
-
-APPROVE, REJECT, CANCEL, DRY_RUN = ("runbook.approve", "runbook.reject", "runbook.cancel",
-                                    "runbook.dry_run:")
+from bot.views import runbooks as views
+from bot.views.modals import (
+    RUNBOOK_PARAMS,
+    metadata,
+    param_block_id,
+    runbook_params_modal,
+    runbook_refused_modal,
+    submitted_params,
+)
+from runbooks.models import Audience
 
 
 def user_groups(client: Any, user: str) -> list[str]:
@@ -29,32 +43,15 @@ def user_groups(client: Any, user: str) -> list[str]:
     return [g["id"] for g in answer.get("usergroups", []) if user in (g.get("users") or [])]
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text},
-                              "action_id": action_id, "value": value}
-    if style:
-        button["style"] = style
-    return button
+def groups_for(client: Any, user: str, audience: Audience) -> list[str]:
+    """``user``'s groups when ``audience`` depends on them; no Slack call when it cannot.
 
-
-def run_message(view: dict[str, Any]) -> list[dict[str, Any]]:
-    """The run's parent message: what, who asked, its state, and the buttons that apply."""
-    params = ", ".join(f"{k}={v}" for k, v in view["params"].items()) or "no parameters"
-    text = (f"*Runbook `{view['runbook']}`* (run {view['id']}) — *{view['status']}*\n"
-            f"asked by {view['requested_by']} · {params}")
-    if view.get("verdict"):
-        text += f"\nverification: *{view['verdict']}*"
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn",
-                                                                 "text": text[:2900]}}]
-    value = str(view["id"])
-    if view["status"] == "pending_approval":
-        blocks.append({"type": "actions", "block_id": f"runbook.run.{value}", "elements": [
-            _button("Approve", APPROVE, value, "primary"),
-            _button("Reject", REJECT, value, "danger")]})
-    elif view["status"] in ("approved", "running"):
-        blocks.append({"type": "actions", "block_id": f"runbook.run.{value}", "elements": [
-            _button("Cancel", CANCEL, value, "danger")]})
-    return blocks
+    ``usergroups.list`` is rate limited (tier 2), so an open runbook, or one that
+    names the person directly, does not spend a call on it.
+    """
+    if audience.open or user in audience.users or not audience.groups:
+        return []
+    return user_groups(client, user)
 
 
 class ProgressPoster:
@@ -73,7 +70,7 @@ class ProgressPoster:
         with self.lock:  # one parent per run; the state is read under the lock, so a late
             # event never rolls the parent message back to an older status
             view = runbook_runs.run_view(services, run_id=run_id)
-            blocks = run_message(view)
+            blocks = views.run_message(view)
             summary = f"Runbook {view['runbook']} (run {run_id}): {view['status']}"
             known = self.threads.get(run_id)
             if known is None:
@@ -85,6 +82,10 @@ class ProgressPoster:
                                         blocks=blocks)
             self.client.chat_postMessage(channel=known[0], thread_ts=known[1],
                                          text=text[:3000])
+
+
+def _requested(user: str, name: str, run: Any) -> str:
+    return f"<@{user}> asked for runbook `{name}`: run {run.id} is {run.status}"
 
 
 def register(app: Any, services: Any) -> None:
@@ -101,6 +102,124 @@ def register(app: Any, services: Any) -> None:
         return first_time(services, f"action:{body['user']['id']}:{action['action_id']}:"
                                     f"{action['action_ts']}", "block_actions")
 
+    # -- Run / Dry run on the summary ---------------------------------------------------
+
+    def _open_form(client: Any, trigger_id: str, respond: Callable[..., Any], user: str,
+                   channel: str | None, runbook: Any, incident_id: int, dry: bool) -> None:
+        """The form first (the trigger expires), then whether this person may run it at all."""
+        defaults = runbook_runs.parameter_defaults(services, incident_id=incident_id,
+                                                   name=runbook.name)
+        opened = client.views_open(trigger_id=trigger_id, view=runbook_params_modal(
+            runbook=runbook, defaults=defaults, incident_id=incident_id, channel_id=channel,
+            dry_run=dry))
+        if dry or runbook.allowed.open:
+            return  # a dry run changes nothing: anyone may look
+        try:
+            runbook_runs.ensure_may_run(runbook, actor=actor(user),
+                                        groups=groups_for(client, user, runbook.allowed))
+        except runbook_runs.Forbidden as error:
+            client.views_update(view_id=opened["view"]["id"],
+                                view=runbook_refused_modal(runbook=runbook.name,
+                                                           reason=str(error)))
+            respond(**error_reply(error))
+
+    def run_clicked(body: dict[str, Any], client: Any, respond: Callable[..., Any]) -> None:
+        if not once(body):
+            return
+        action, user = body["actions"][0], body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        dry = action["action_id"].startswith(views.DRY_RUN)
+        try:
+            request = json.loads(action.get("value") or "{}")
+            incident_id, name = int(request["incident_id"]), str(request["runbook"])
+            runbook = runbook_runs.get_runbook(services, name)
+            if runbook.parameters:
+                _open_form(client, body["trigger_id"], respond, user, channel, runbook,
+                           incident_id, dry)
+            elif dry:
+                plan = runbook_runs.dry_run(services, incident_id=incident_id, name=name,
+                                            actor=actor(user))
+                respond(response_type="ephemeral", replace_original=False,
+                        text=views.plan_text(plan), blocks=views.plan_blocks(plan, incident_id))
+            else:
+                result = runbook_runs.start(
+                    services, incident_id=incident_id, name=name, actor=actor(user),
+                    groups=groups_for(client, user, runbook.allowed),
+                    idempotency_key=f"slack-button:{user}:{action['action_ts']}")
+                respond(response_type="in_channel", replace_original=False,
+                        text=_requested(user, name, result.run))
+        except (KeyError, ValueError) as error:
+            respond(**error_reply(UserError(f"this button is broken ({error!r})")))
+        except UserError as error:
+            respond(**error_reply(error))
+
+    app.action(re.compile(r"^runbook\.(run|dry_run):"))(
+        acked(services, ack_click, run_clicked))
+
+    # -- the parameter form ---------------------------------------------------------------
+
+    def form_errors(view: dict[str, Any]) -> dict[str, str]:
+        name = str(metadata(view).get("runbook") or "")
+        try:
+            runbook = runbook_runs.get_runbook(services, name)
+        except UserError:
+            return {}  # reported after the ack, where there is somewhere to say it
+        problems = runbook_runs.parameter_errors(runbook, submitted_params(view))
+        return {param_block_id(key): text for key, text in problems.items()}
+
+    def ack_form(ack: Callable[..., None], view: dict[str, Any]) -> None:
+        errors = form_errors(view)
+        if errors:
+            ack(response_action="errors", errors=errors)
+        else:
+            ack()
+
+    def form_submitted(body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        if form_errors(view) or not first_time(services, f"view:{view['id']}",
+                                               "view_submission"):
+            return
+        user, meta = body["user"]["id"], metadata(view)
+        channel = meta.get("channel_id")
+        params = {k: v for k, v in submitted_params(view).items() if v not in (None, "")}
+        name = str(meta.get("runbook") or "")
+
+        def private(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+            """Only to the person who submitted: ephemeral where the form came from, else a DM."""
+            if channel:
+                try:
+                    client.chat_postEphemeral(channel=channel, user=user, text=text,
+                                              blocks=blocks)
+                    return
+                except SlackApiError:
+                    pass  # not a member of that channel (any more): a DM still reaches them
+            client.chat_postMessage(channel=user, text=text, blocks=blocks)
+
+        try:
+            incident_id = int(meta["incident_id"])
+            if meta.get("dry_run"):
+                plan = runbook_runs.dry_run(services, incident_id=incident_id, name=name,
+                                            params=params, actor=actor(user))
+                private(views.plan_text(plan), views.plan_blocks(plan, incident_id))
+                return
+            runbook = runbook_runs.get_runbook(services, name)
+            result = runbook_runs.start(
+                services, incident_id=incident_id, name=name, params=params, actor=actor(user),
+                groups=groups_for(client, user, runbook.allowed),
+                idempotency_key=f"slack-form:{view['id']}")
+            text = _requested(user, name, result.run)
+            if channel:
+                client.chat_postMessage(channel=channel, text=text)
+            else:
+                private(text)
+        except (KeyError, ValueError) as error:
+            private(f":warning: this form is broken ({error!r})")
+        except UserError as error:
+            private(f":warning: {error}")
+
+    app.view(RUNBOOK_PARAMS)(acked(services, ack_form, form_submitted))
+
+    # -- Approve / Reject / Cancel on a run's message ----------------------------------------
+
     def decide(body: dict[str, Any], client: Any, respond: Callable[..., Any]) -> None:
         if not once(body):
             return
@@ -108,33 +227,14 @@ def register(app: Any, services: Any) -> None:
         run_id = int(action["value"])
         try:
             groups = user_groups(client, user)
-            if action["action_id"] == APPROVE:
+            if action["action_id"] == views.APPROVE:
                 runbook_runs.approve(services, run_id=run_id, actor=actor(user), groups=groups)
-            elif action["action_id"] == REJECT:
+            elif action["action_id"] == views.REJECT:
                 runbook_runs.reject(services, run_id=run_id, actor=actor(user), groups=groups)
             else:
                 runbook_runs.cancel(services, run_id=run_id, actor=actor(user), groups=groups)
         except UserError as error:
             respond(**error_reply(error))
 
-    app.action(re.compile(r"^runbook\.(approve|reject|cancel)$"))(ack=ack_click, lazy=[decide])
-
-    def dry_run(body: dict[str, Any], respond: Callable[..., Any]) -> None:
-        if not once(body):
-            return
-        action, user = body["actions"][0], body["user"]["id"]
-        request = json.loads(action.get("value") or "{}")
-        try:
-            plan = runbook_runs.dry_run(services, incident_id=int(request["incident_id"]),
-                                        name=str(request["runbook"]), actor=actor(user))
-        except (UserError, KeyError, ValueError) as error:
-            respond(**error_reply(UserError(str(error))))
-            return
-        lines = [f"{s.path} `{s.kind}` {s.step_id}: "
-                 + (f"⚠ {s.error}" if s.error else json.dumps(s.rendered)[:300])
-                 for s in plan.steps]
-        respond(response_type="ephemeral", replace_original=False,
-                text=f"Dry run of `{plan.runbook}` (nothing was executed):\n"
-                     + "\n".join(lines)[:2800])
-
-    app.action(re.compile(r"^runbook\.dry_run:"))(ack=ack_click, lazy=[dry_run])
+    app.action(re.compile(r"^runbook\.(approve|reject|cancel)$"))(
+        acked(services, ack_click, decide))

@@ -7,9 +7,10 @@ suspect change) beside the buttons that act on it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from bot.views.runbooks import RUN
+from bot.views.runbooks import summary_buttons as runbook_buttons
 from bot.views.text import (
     HEADER_TEXT,
     bullet_list,
@@ -26,7 +27,7 @@ MITIGATE = "incident.mitigate"
 RESOLVE = "incident.resolve"
 REOPEN = "incident.reopen"
 RELABEL = "incident.relabel"
-RUNBOOK = "runbook.suggest:"  # + runbook name
+RUNBOOK = RUN  # + runbook name
 
 STATUS_EMOJI = {"triggered": ":red_circle:", "acknowledged": ":large_orange_circle:",
                 "mitigated": ":large_yellow_circle:", "resolved": ":large_green_circle:"}
@@ -166,10 +167,8 @@ def incident_summary_blocks(incident: Incident, *, public_url: str | None = None
                    "elements": action_buttons(incident)})
     runbooks = runbook_names(incident)[:MAX_RUNBOOK_BUTTONS]
     if runbooks:
-        blocks.append({"type": "actions", "block_id": "summary.runbooks", "elements": [
-            button(f"Run {name}", f"{RUNBOOK}{name}",
-                   json.dumps({"incident_id": incident.id, "runbook": name}))
-            for name in runbooks]})
+        blocks.append({"type": "actions", "block_id": "summary.runbooks",
+                       "elements": runbook_buttons(incident.id, runbooks)})
     return blocks
 
 

@@ -1,4 +1,4 @@
-"""The modals: declare an incident, resolve it with a summary, relabel its diagnosis.
+"""The modals: declare an incident, resolve it, relabel it, a runbook's parameters.
 
 ``private_metadata`` carries what the submission needs (incident id, channel), so
 the submit handler never has to guess where the modal came from.
@@ -7,10 +7,11 @@ the submit handler never has to guess where the modal came from.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.views.text import cut, plain
+from bot.views.text import cut, plain, section
+from runbooks.models import Parameter, Runbook
 
 DECLARE = "incident.declare"
 RESOLVE = "incident.resolve"
@@ -100,3 +101,78 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
             else:
                 values[block_id] = state.get("value")
     return values
+
+
+# -- runbook parameters --------------------------------------------------------------------
+
+RUNBOOK_PARAMS = "runbook.params"
+RUNBOOK_REFUSED = "runbook.refused"
+PARAM_BLOCK = "param."  # + parameter name: the input's block_id, where errors are shown
+YES_NO = ("yes", "no")
+
+
+def param_block_id(name: str) -> str:
+    return f"{PARAM_BLOCK}{name}"
+
+
+def _param_input(parameter: Parameter, default: Any) -> dict[str, Any]:
+    """One input per parameter, its type decided by the parameter's type.
+
+    Enums and booleans are selects so they cannot be mistyped; numbers and strings
+    are text, checked on submission. A secret is never prefilled: Slack would show it.
+    """
+    kind = parameter.type
+    known = default is not None and default != ""
+    if kind == "enum":
+        element = _select("value", parameter.choices, str(default) if known else None)
+    elif kind == "bool":
+        initial = None if not known else ("yes" if default is True or
+                                          str(default).lower() in ("true", "yes") else "no")
+        element = _select("value", YES_NO, initial)
+    else:
+        element = {"type": "plain_text_input", "action_id": "value", "max_length": 3000}
+        if known and not parameter.secret:
+            element["initial_value"] = cut(str(default), 3000)
+    hint = parameter.description or ""
+    if parameter.secret:
+        hint = (hint + " " if hint else "") + "Secret: left empty, the configured default " \
+                                              "is used."
+    optional = not parameter.required or (parameter.secret and parameter.default is not None)
+    return _input(param_block_id(parameter.name), f"{parameter.name} ({kind})", element,
+                  optional=optional, hint=hint or None)
+
+
+def runbook_params_modal(*, runbook: Runbook, defaults: Mapping[str, Any], incident_id: int,
+                         channel_id: str | None, dry_run: bool) -> dict[str, Any]:
+    """The parameters of ``runbook`` for one incident, each prefilled with its resolved default.
+
+    ``private_metadata`` says which runbook, incident and channel, and whether this
+    is a dry run, so the submission needs nothing else.
+    """
+    intro = f"*{runbook.title}* (`{runbook.name}`) on incident #{incident_id}"
+    if runbook.description:
+        intro += f"\n{runbook.description.strip()}"
+    if dry_run:
+        intro += "\n_Dry run: every step is rendered with these values; nothing is executed._"
+    elif runbook.approval.required:
+        intro += "\n_Needs approval by a second person before it runs._"
+    blocks = [section(cut(intro, 3000))]
+    blocks += [_param_input(p, defaults.get(p.name)) for p in runbook.parameters[:99]]
+    submit = "Dry run" if dry_run else ("Request run" if runbook.approval.required else "Run")
+    return _modal(RUNBOOK_PARAMS, "Dry run" if dry_run else "Run runbook", submit, blocks,
+                  {"incident_id": incident_id, "runbook": runbook.name,
+                   "channel_id": channel_id, "dry_run": dry_run})
+
+
+def runbook_refused_modal(*, runbook: str, reason: str) -> dict[str, Any]:
+    """Replaces the parameter form when the person turns out not to be allowed to run it."""
+    return {"type": "modal", "callback_id": RUNBOOK_REFUSED, "title": plain("Not allowed", 24),
+            "close": plain("Close", 24),
+            "blocks": [section(cut(f":no_entry: You may not run `{runbook}`.\n{reason}", 3000))]}
+
+
+def submitted_params(view: dict[str, Any]) -> dict[str, str | None]:
+    """Parameter name -> the value submitted for it; fields left out are not listed."""
+    return {block_id.removeprefix(PARAM_BLOCK): value
+            for block_id, value in submitted_values(view).items()
+            if block_id.startswith(PARAM_BLOCK)}

@@ -92,12 +92,13 @@ def test_suggested_runbook_button(bot: Bot) -> None:
     bot.services.emit("incident.changed", incident_id=incident.id)
     bot.settle()
     _, summary = summary_of(bot, incident.id)
+    assert "runbook.dry_run:rollback-model" in str(summary.blocks)
     reply = bot.slack.click(incident.slack_channel_id, incident.slack_summary_ts,
-                            "runbook.suggest:rollback-model", user=SRE)
+                            "runbook.run:rollback-model", user=SRE)
     assert reply.status == 200
     bot.settle()
-    answer = bot.slack.responses[-1]["text"]
-    assert "rollback-model" in answer
+    form = bot.slack.last_view()  # it has parameters: a form first
+    assert form["callback_id"] == "runbook.params" and "rollback-model" in form["private_metadata"]
 
 
 def test_reaction_puts_the_message_on_the_timeline(bot: Bot) -> None:
