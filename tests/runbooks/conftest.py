@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.runbooks.support import GatewayProcess, start_gateway
+from tests.slack.conftest import bot, slack  # noqa: F401 - the running bot and Slack emulator
 
 
 @pytest.fixture
