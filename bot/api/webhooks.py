@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 
 from bot.api.guards import decode_json, read_body, require_bearer
 from bot.exchange import parse_object
-from bot.intake import IncomingAlert, alertmanager, grafana, ingest_alerts
+from bot.intake import IncomingAlert, alertmanager, grafana
+from bot.intake.group_commit import GroupCommit
 from bot.intake.ingest import from_record
 from bot.services import Services
 
@@ -42,11 +43,11 @@ def _parse_each(raw_alerts: list[Any],
     return good, bad
 
 
-async def _store(services: Services, good: list[IncomingAlert],
+async def _store(intake: GroupCommit, good: list[IncomingAlert],
                  bad: list[dict]) -> dict[str, Any]:
     if not good and bad:
         raise HTTPException(422, {"message": "no valid alert in the batch", "errors": bad})
-    result = await run_in_threadpool(ingest_alerts, services, good)
+    result = await asyncio.wrap_future(intake.submit(good))
     return {"accepted": len(good), "stored": result.stored, "deduplicated": result.updated,
             "incidents_opened": result.opened, "incidents_touched": result.touched,
             "errors": bad}
@@ -55,6 +56,7 @@ async def _store(services: Services, good: list[IncomingAlert],
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
     settings = services.settings
+    intake = GroupCommit(services)
 
     def alertmanager_shaped(source: str, model: type[BaseModel],
                             parse: Callable[[Any], IncomingAlert], what: str) -> Any:
@@ -65,7 +67,7 @@ def build_router(services: Services) -> APIRouter:
             payload = decode_json(await read_body(request, services))
             envelope = _envelope(model, payload)
             good, bad = _parse_each(envelope.alerts, parse)  # type: ignore[attr-defined]
-            return await _store(services, good, bad)
+            return await _store(intake, good, bad)
 
         return webhook
 
@@ -92,6 +94,6 @@ def build_router(services: Services) -> APIRouter:
             return from_record(record)
 
         good, bad = _parse_each(items, parse)
-        return await _store(services, good, bad)
+        return await _store(intake, good, bad)
 
     return router

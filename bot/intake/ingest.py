@@ -48,6 +48,25 @@ class IngestResult:
     opened: list[int] = field(default_factory=list)  # incidents this batch opened
     touched: list[int] = field(default_factory=list)  # incidents this batch changed
     all_resolved: list[int] = field(default_factory=list)  # incidents whose alerts all resolved
+    new: set[str] = field(default_factory=set)  # fingerprints stored for the first time
+    incident_of: dict[str, int] = field(default_factory=dict)  # fingerprint -> its incident
+
+    def share_of(self, alerts: Iterable[IncomingAlert], claimed: set[str]) -> IngestResult:
+        """The part of a combined batch's result that concerns ``alerts`` (one request).
+
+        ``claimed`` holds the new fingerprints already credited to earlier requests, so
+        an alert sent twice in one combined batch is stored once and deduplicated once.
+        """
+        distinct = {alert.fingerprint for alert in alerts}
+        stored = (distinct & self.new) - claimed
+        claimed |= stored
+        touched = sorted({self.incident_of[f] for f in distinct if f in self.incident_of})
+        return IngestResult(
+            stored=len(stored), updated=len(distinct) - len(stored),
+            opened=[i for i in self.opened if i in touched], touched=touched,
+            all_resolved=[i for i in self.all_resolved if i in touched],
+            new=stored, incident_of={f: self.incident_of[f] for f in distinct
+                                     if f in self.incident_of})
 
 
 def group_key_for(alert: IncomingAlert, catalog: Catalog) -> str:
@@ -200,6 +219,10 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
             current = groups.incident_for(alert)
         if current is not None:
             incidents[_require_id(current)] = current
+        if current is not None:
+            result.incident_of[alert.fingerprint] = _require_id(current)
+        elif incident_id is not None:
+            result.incident_of[alert.fingerprint] = incident_id
         values = {"status": alert.status, "severity": alert.severity, "labels": alert.labels,
                   "annotations": alert.annotations, "ends_at": alert.ends_at, "last_seen": now,
                   "incident_id": current.id if current is not None else incident_id}
@@ -230,6 +253,7 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c.fingerprint)
         taken = set(session.execute(statement, inserts).scalars())
+        result.new = taken
         lost = [row for row in inserts if row["fingerprint"] not in taken]
         if lost:
             result.stored -= len(lost)
