@@ -201,12 +201,18 @@ def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     incident = _open_incident(ctx, client, "GroundednessLow",
                               "groundedness below 0.85 on rag-assistant")
     _describe(ctx, incident)
-    ctx.say("    sam.sre falls back to cached answers first; the prompt rollback can follow")
     incident_id = incident.id or 0
     channel, summary_ts = incident.slack_channel_id or "", incident.slack_summary_ts or ""
-    click = slack.click(channel, summary_ts, "runbook.suggest:rollback-model", user=RESPONDER)
+    click = slack.click(channel, summary_ts, "runbook.run:rollback-model", user=RESPONDER)
     ctx.say(f"  sam.sre clicks 'Run rollback-model' on the pinned summary (signed request) -> "
             f"HTTP {click.status} in {click.latency * 1000:.0f} ms")
+    form = _wait(lambda: next((v for v in reversed(list(slack.workspace.views.values()))
+                               if v.get("callback_id") == "runbook.params"), None), 10,
+                 "the parameter form")
+    version = next(b["element"].get("initial_value") for b in form["blocks"]
+                   if b.get("block_id") == "param.version")
+    slack.submit_view(form["id"], {}, user=RESPONDER)
+    ctx.say(f"  the parameter form opens prefilled (version={version}); sam.sre submits it")
     run = _wait(lambda: next(iter(runbook_runs.runs_of(ctx.services, incident_id=incident_id)),
                              None), 10, "the run request")
     message_ts = _wait(lambda: _run_message(slack, channel, run["id"]), 10,
@@ -252,6 +258,7 @@ def _fallback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     incident = _open_incident(ctx, client, "GroundednessLow",
                               "groundedness below 0.80 after a prompt change")
     _describe(ctx, incident)
+    ctx.say("    sam.sre falls back to cached answers first; the prompt rollback can follow")
     incident_id = incident.id or 0
     started = runbook_runs.start(ctx.services, incident_id=incident_id, name="fallback-mode",
                                  actor="cli:sam.sre",

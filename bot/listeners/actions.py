@@ -6,7 +6,6 @@ Slack or a double-click does; modal buttons open their modal before any other ca
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from bot import incident_service
 from bot.catalog import FAILURE_CLASSES
 from bot.errors import UserError
-from bot.listeners.common import acked, actor, error_reply, optional_module
+from bot.listeners.common import acked, actor, error_reply
 from bot.listeners.dedup import first_time
 from bot.views import incident as summary
 from bot.views.modals import relabel_modal, resolve_modal
@@ -73,24 +72,3 @@ def register(app: Any, services: Any) -> None:
 
     app.action(summary.RELABEL)(acked(services, ack_click, open_relabel))
 
-    def run_suggested(body: dict[str, Any], respond: Callable[..., Any]) -> None:
-        if not _once(services, body):
-            return
-        action, user, _ = _click(body)
-        request = json.loads(action.get("value") or "{}")
-        runs = optional_module("bot.runbook_runs")
-        if runs is None:
-            respond(response_type="ephemeral", replace_original=False,
-                    text="Runbooks are not configured in this bot yet.")
-            return
-        try:
-            result = runs.start(services, incident_id=int(request.get("incident_id") or 0),
-                                name=str(request.get("runbook") or ""), actor=actor(user),
-                                idempotency_key=f"slack-button:{user}:{action['action_ts']}")
-            respond(response_type="in_channel", replace_original=False,
-                    text=f"<@{user}> asked for runbook `{request.get('runbook')}`: "
-                         f"run {result.run.id} is {result.run.status}")
-        except UserError as error:
-            respond(**error_reply(error))
-
-    app.action(re.compile(r"^runbook\.suggest:"))(acked(services, ack_click, run_suggested))

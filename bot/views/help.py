@@ -20,7 +20,7 @@ eval_policy, cost, none)
 • `list` — open incidents · `help` — this message"""
 
 RUNBOOK_USAGE = """*`/runbook`*
-• `list` — the runbooks this bot knows (in an incident channel: the ones suggested for it)
+• `list` — the runbooks this bot knows (in an incident channel, suggested ones first)
 • `run <name> [key=value ...]` — start a runbook on the channel's incident"""
 
 SLO_USAGE = "*`/slo [service]`* — service levels and burn rates; *`/budget [service]`* — error \
