@@ -30,10 +30,44 @@ def _tame(y: np.ndarray) -> np.ndarray:
     return np.clip(y, -1e150, 1e150) if y.size and np.max(np.abs(y)) > 1e150 else y
 
 
+def _median(x: np.ndarray) -> float:
+    """``np.median`` of finite 1-D values, without its generic bookkeeping.
+
+    One diagnosis takes hundreds of medians of a few hundred points; at that size
+    ``np.median``'s axis and NaN handling costs more than the partition itself. The
+    value is the same (the mean of the two middle values for even sizes). Callers
+    pass finite values (the validators drop NaN and inf).
+    """
+    n = x.size
+    if n == 0:
+        return math.nan
+    h = n // 2
+    if n % 2:
+        return float(np.partition(x, h)[h])
+    part = np.partition(x, (h - 1, h))
+    return float((part[h - 1] + part[h]) / 2)
+
+
+def _row_medians(a: np.ndarray) -> np.ndarray:
+    """Median of each row of a finite 2-D array: ``np.median(a, axis=1)``, faster.
+
+    Screening hundreds of series at once needs a median per row; one partition
+    along the rows is several times cheaper than ``np.median``'s general path.
+    """
+    n = a.shape[1]
+    if n == 0:
+        return np.full(a.shape[0], np.nan)
+    h = n // 2
+    if n % 2:
+        return np.partition(a, h, axis=1)[:, h].copy()
+    part = np.partition(a, (h - 1, h), axis=1)
+    return (part[:, h - 1] + part[:, h]) / 2
+
+
 def _robust_sd(x: np.ndarray) -> float:
     if x.size < 2:
         return 0.0
-    return float(_MAD_TO_SD * np.median(np.abs(x - np.median(x))))
+    return float(_MAD_TO_SD * _median(np.abs(x - _median(x))))
 
 
 def _noise_sd(y: np.ndarray) -> float:
@@ -140,7 +174,7 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
     if len(cuts) < 2:
         return keep, -1
     bounds = [0, *cuts, n]
-    levels = [float(np.median(y[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    levels = [_median(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     count = len(levels)
     drop = np.zeros(n, dtype=bool)
     recovered = -1
@@ -174,42 +208,61 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
     return keep[~drop], recovered
 
 
-def _design(t: np.ndarray, seasonal: bool, origin: float) -> np.ndarray:
+def _harmonics(t: np.ndarray) -> np.ndarray:
+    """Daily-cycle columns (two harmonics) for all points, computed once per series.
+
+    Both baseline fits of a series (guarded, then at the refined onset) need them;
+    the trigonometry over a day of points costs more than the fits themselves.
+    """
+    phase = 2 * np.pi * (t % _DAY) / _DAY
+    return np.column_stack([np.sin(phase), np.cos(phase), np.sin(2 * phase),
+                            np.cos(2 * phase)])
+
+
+def _design(t: np.ndarray, origin: float, harmonics: np.ndarray | None) -> np.ndarray:
     u = (t - origin) / 3600.0
-    columns = [np.ones_like(u), u]
-    if seasonal:
-        phase = 2 * np.pi * (t % _DAY) / _DAY
-        columns += [np.sin(phase), np.cos(phase), np.sin(2 * phase), np.cos(2 * phase)]
-    return np.column_stack(columns)
+    if harmonics is None:
+        return np.column_stack([np.ones_like(u), u])
+    return np.column_stack([np.ones_like(u), u, harmonics])
 
 
-def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int
+def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
+              harmonics: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray, int]:
     """Fitted values for all points from a fit on the baseline before ``k``.
 
     With a day of history before ``k`` the fit is a daily cycle (two harmonics) plus
     a trend over all of it; otherwise a straight line on the trailing ``window``
     points, kept only if its slope is clearly there. Returns (fit, residual of the
-    baseline points, index where the baseline starts).
+    baseline points, index where the baseline starts). ``harmonics`` are
+    :func:`_harmonics` of ``t`` when the caller already has them. The fit solves the
+    normal equations (a few columns, well conditioned: hours and unit waves), since
+    their inverse is needed for the slope's standard error anyway.
     """
     seasonal = (t[k - 1] - t[0]) >= 0.8 * _DAY and k >= 60
     start = 0 if seasonal else max(0, k - window)
     tb, yb = t[start:k], y[start:k]
-    level = float(np.median(yb))
+    level = _median(yb)
     fit = np.full(t.size, level)
     if yb.size >= 60 and tb[-1] > tb[0]:
-        x = _design(tb, seasonal, tb[-1])
-        coef, *_ = np.linalg.lstsq(x, yb, rcond=None)
+        if seasonal and harmonics is None:
+            harmonics = _harmonics(t)
+        waves = harmonics if seasonal else None
+        x = _design(tb, tb[-1], None if waves is None else waves[start:k])
+        xtx = x.T @ x
+        try:
+            inverse = np.linalg.inv(xtx)
+            coef = inverse @ (x.T @ yb)
+            unit_se = math.sqrt(max(float(inverse[1, 1]), 0.0))
+        except np.linalg.LinAlgError:
+            coef, *_ = np.linalg.lstsq(x, yb, rcond=None)
+            unit_se = math.inf
         resid = yb - x @ coef
         sd = max(_robust_sd(resid), 1e-12)
         # keep the trend only when it beats the noise (t > 3), else a flat median
-        xtx = x.T @ x
-        try:
-            slope_se = sd * math.sqrt(float(np.linalg.inv(xtx)[1, 1]))
-        except np.linalg.LinAlgError:
-            slope_se = math.inf
+        slope_se = sd * unit_se
         if seasonal or abs(coef[1]) > 3 * slope_se:
-            fit = _design(t, seasonal, tb[-1]) @ coef
+            fit = _design(t, tb[-1], waves) @ coef
     return fit, y[start:k] - fit[start:k], start
 
 
@@ -274,7 +327,7 @@ def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: floa
     shift = float(np.mean(ra) - np.mean(rb))
     z = shift / (sd * math.sqrt(1 / nb + 1 / na))
     p = float(min(1.0, 2 * special.ndtr(-abs(z))))
-    typical = float(np.median(r_after)) - float(np.median(r_base))
+    typical = _median(r_after) - _median(r_base)
     effect = typical / sd
     relative = typical / abs(base_level) if abs(base_level) > 1e-9 else math.copysign(
         math.inf, typical) if typical else 0.0
@@ -349,17 +402,18 @@ def _robust_core(y: np.ndarray, t: np.ndarray, m: int, direction: str, window: i
     # so the early part of the change does not bend the baseline, then let CUSUM walk
     # the onset back (by at most the gap) to where the series first left it.
     guard_end = max(lo, k0 - min(k0 - lo, window) // 3)
-    fit, r_base, start = _baseline(t, y, guard_end, window)
-    sd = _sd_floor(float(np.median(y[start:guard_end])),
+    waves = _harmonics(t) if t[-1] - t[0] >= 0.8 * _DAY else None
+    fit, r_base, start = _baseline(t, y, guard_end, window, waves)
+    sd = _sd_floor(_median(y[start:guard_end]),
                    max(_noise_sd(y[start:guard_end]), _robust_sd(r_base) * 0.5))
     z_all = (y - fit) / sd
     sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
-        np.sign(np.median(y[k0:]) - np.median(y[start:k0])) or 1.0)
+        np.sign(_median(y[k0:]) - _median(y[start:k0])) or 1.0)
     refined = _cusum_onset(z_all, sign, guard_end, n, k=1.0)
     k = int(np.clip(refined, lo, n - m)) if _accept_refined(
         z_all, sign, refined, k0, horizon) else k0
-    fit, r_base, start = _baseline(t, y, k, window)
-    level = float(np.median(y[start:k]))
+    fit, r_base, start = _baseline(t, y, k, window, waves)
+    level = _median(y[start:k])
     sd = _sd_floor(level, max(_noise_sd(y[start:k]), _robust_sd(r_base)))
     stop = min(n, k + horizon)
     r = _result(y[k:stop] - fit[k:stop], r_base, level, sd, k, "robust_shift")
@@ -515,7 +569,7 @@ def _lag_core(y: np.ndarray, t: np.ndarray, m: int, window: int) -> ShiftResult:
     k = best_k
     start = max(0, k - window)
     base = y[start:k]
-    level = float(np.median(base))
+    level = _median(base)
     sd = _sd_floor(level, max(_robust_sd(base), _noise_sd(base)))
     u, v = t[k:] - t[k], y[k:]
     slope = float(np.polyfit(u, v, 1)[0]) if u[-1] > 0 and u.size >= 3 else 0.0

@@ -30,7 +30,7 @@ from classifiers.behaviour import (
     classify_behaviour,
     first_onset,
 )
-from classifiers.shifts import _noise_sd
+from classifiers.shifts import _median, _noise_sd
 from classifiers.slices import SliceContrast, localise_slices
 
 SLICE_WINDOW = 120   # baseline points before the onset for slice contrasts
@@ -112,8 +112,8 @@ def _window_stats(s: Series, lo: int, mid: int, hi: int, sign: float
         se = math.sqrt(max(disp * pooled * (1 - pooled) * (1 / nb + 1 / na), 1e-18))
         return sign * (p1 - p0), se, math.sqrt(max(p0 * (1 - p0), 1e-12))
     before, after = s.values[lo:mid], s.values[mid:hi]
-    sd = max(_noise_sd(before), 1e-3 * abs(float(np.median(before))), 1e-9)
-    delta = float(np.median(after) - np.median(before))
+    sd = max(_noise_sd(before), 1e-3 * abs(_median(before)), 1e-9)
+    delta = _median(after) - _median(before)
     return sign * delta, sd * math.sqrt(1.0 / before.size + 1.0 / after.size) * 1.25, sd
 
 
