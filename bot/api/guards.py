@@ -53,3 +53,10 @@ def decode_json(body: bytes) -> Any:
         raise HTTPException(
             400, f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+
+
+def require_reader(request: Request, services: Services) -> None:
+    """Reads of the JSON API need the API token when one is set (open on a private host)."""
+    token = services.settings.api_token
+    if token:
+        require_bearer(request, token, "the API")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from bot import incident_service
-from bot.api.guards import read_body, require_bearer
+from bot.api.guards import read_body, require_bearer, require_reader
 from bot.api.serialize import alert_dict, event_dict, incident_dict
 from bot.errors import Conflict, NotFound
 from bot.exchange import ChangeRecord, parse_body, to_utc
@@ -47,15 +47,11 @@ def build_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["incidents"])
     settings = services.settings
 
-    def read_guard(request: Request) -> None:
-        if settings.api_token:
-            require_bearer(request, settings.api_token, "the API")
-
     @router.get("/incidents", summary="Incidents, newest first")
     def list_incidents(request: Request, status: str | None = None,
                        service: str | None = None, since: datetime | None = None,
                        limit: int = Query(200, ge=1, le=1000)) -> dict[str, Any]:
-        read_guard(request)
+        require_reader(request, services)
         with session_scope(services.engine) as session:
             rows = queries.list_incidents(session=session, status=status, service=service,
                                           since=to_utc(since) if since else None, limit=limit)
@@ -64,7 +60,7 @@ def build_router(services: Services) -> APIRouter:
 
     @router.get("/incidents/{incident_id}", summary="One incident with its alerts and timeline")
     def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
-        read_guard(request)
+        require_reader(request, services)
         with session_scope(services.engine) as session:
             incident = queries.get_incident(session=session, incident_id=incident_id)
             if incident is None:

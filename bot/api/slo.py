@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from bot.api.guards import require_bearer
+from bot.api.guards import require_reader
 from bot.errors import NotFound
 from bot.exchange import format_ts, to_utc
 from bot.services import Services
@@ -16,17 +16,12 @@ from bot.slo.compute import all_statuses, service_status
 
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["slo"])
-    settings = services.settings
-
-    def read_guard(request: Request) -> None:
-        if settings.api_token:
-            require_bearer(request, settings.api_token, "the API")
 
     # Plain ``def`` handlers: FastAPI runs them in its thread pool, so the budget
     # computation never blocks the event loop that acks Slack.
     @router.get("/slo", summary="Every SLO of every service")
     def list_slos(request: Request, at: datetime | None = None) -> dict[str, Any]:
-        read_guard(request)
+        require_reader(request, services)
         now = to_utc(at) if at else services.clock()
         data = [status.to_dict() for status in all_statuses(services, now=now)]
         return {"data": data, "count": len(data), "computed_at": format_ts(now)}
@@ -34,7 +29,7 @@ def build_router(services: Services) -> APIRouter:
     @router.get("/slo/{service}", summary="The SLOs of one service")
     def service_slos(request: Request, service: str,
                      at: datetime | None = None) -> dict[str, Any]:
-        read_guard(request)
+        require_reader(request, services)
         now = to_utc(at) if at else services.clock()
         try:
             statuses = service_status(services, service, now=now)

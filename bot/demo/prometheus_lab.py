@@ -34,6 +34,8 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 
+from bot.devtools.processes import wait_until_ready
+
 LATENCY_BOUNDS = (0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -224,17 +226,8 @@ class PrometheusProcess:
              f"--storage.tsdb.path={data}", f"--web.listen-address=127.0.0.1:{self.port}",
              "--storage.tsdb.retention.time=1d"],
             stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError("Prometheus did not start: " + self.log()[-2000:])
+        wait_until_ready(f"{self.url}/-/ready", self.process, "Prometheus", self.log)
+        return self
 
     def wait_for_samples(self, query: str, at_least: float, timeout: float = 20) -> None:
         """Until ``query`` (an instant query) is at least ``at_least``: scrapes have landed."""

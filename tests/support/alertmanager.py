@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bot.devtools.processes import wait_until_ready
 
 
 def _free_port() -> int:
@@ -56,17 +57,8 @@ class AlertmanagerProcess:
              f"--storage.path={self.root / 'data'}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
             stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError("Alertmanager did not start: " + self.log()[-2000:])
+        wait_until_ready(f"{self.url}/-/ready", self.process, "Alertmanager", self.log)
+        return self
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         httpx.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=10).raise_for_status()
