@@ -1,7 +1,7 @@
 """Socket Mode: the same Bolt app over a websocket Slack opens, for bots without a public URL.
 
-``resilio serve --socket-mode`` calls ``run_socket_mode``; tests and the demo use
-``start_socket_mode`` (connects and returns) against the emulator, whose
+``resilio serve --socket-mode`` calls ``start_socket_mode`` (connects and returns, so
+the HTTP server still takes webhooks); tests use it too against the emulator, whose
 ``apps.connections.open`` hands out a local ``ws://`` URL.
 """
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from bot.errors import UserError
 from bot.services import Services
 from bot.slack_app import build_slack_app
 
@@ -18,7 +19,7 @@ from bot.slack_app import build_slack_app
 def _handler(services: Services) -> SocketModeHandler:
     token = services.settings.slack_app_token
     if not token:
-        raise ValueError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token with "
+        raise UserError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token with "
                          "connections:write)")
     app = build_slack_app(services, socket_mode=True)
     return SocketModeHandler(app, app_token=token, web_client=app.client)
