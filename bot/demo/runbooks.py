@@ -191,6 +191,13 @@ def _describe(ctx: DemoContext, incident: Incident) -> None:
             f"{suspect.get('ref')} (previous {suspect.get('previous')}); suggests {suggested}")
 
 
+def _has_button(slack: Any, channel: str, ts: str, action_id: str) -> bool:
+    with slack.workspace.lock:
+        blocks = slack.workspace.channel(channel).message(ts).blocks or []
+    return any(element.get("action_id") == action_id for block in blocks
+               for element in block.get("elements", []) if isinstance(element, dict))
+
+
 def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
               gateway: Gateway) -> tuple[int, dict[str, Any]]:
     """Incident 1: the classifier blames v8, a Slack button runs rollback-model, approved."""
@@ -203,6 +210,9 @@ def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     _describe(ctx, incident)
     incident_id = incident.id or 0
     channel, summary_ts = incident.slack_channel_id or "", incident.slack_summary_ts or ""
+    # The summary gains its runbook buttons when the diagnosis reaches Slack (after the ack).
+    _wait(lambda: _has_button(slack, channel, summary_ts, "runbook.run:rollback-model"), 10,
+          "the Run rollback-model button on the summary")
     click = slack.click(channel, summary_ts, "runbook.run:rollback-model", user=RESPONDER)
     ctx.say(f"  sam.sre clicks 'Run rollback-model' on the pinned summary (signed request) -> "
             f"HTTP {click.status} in {click.latency * 1000:.0f} ms")
