@@ -10,6 +10,7 @@ itself, so the hour-of-day is not mistaken for an incident.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 
@@ -209,14 +210,24 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
 
 
 def _harmonics(t: np.ndarray) -> np.ndarray:
-    """Daily-cycle columns (two harmonics) for all points, computed once per series.
+    """Daily-cycle columns (two harmonics) for all points of a series (read-only).
 
-    Both baseline fits of a series (guarded, then at the refined onset) need them;
-    the trigonometry over a day of points costs more than the fits themselves.
+    Both baseline fits of a series (guarded, then at the refined onset) need them,
+    and so does every other series on the same timestamps (all signals and slices
+    of a service report each minute); the trigonometry over a day of points costs
+    about as much as a fit, so they are computed once per distinct time axis.
     """
+    return _harmonics_of(t.tobytes())
+
+
+@functools.lru_cache(maxsize=8)
+def _harmonics_of(raw: bytes) -> np.ndarray:
+    t = np.frombuffer(raw, dtype=float)
     phase = 2 * np.pi * (t % _DAY) / _DAY
-    return np.column_stack([np.sin(phase), np.cos(phase), np.sin(2 * phase),
-                            np.cos(2 * phase)])
+    waves = np.column_stack([np.sin(phase), np.cos(phase), np.sin(2 * phase),
+                             np.cos(2 * phase)])
+    waves.flags.writeable = False
+    return waves
 
 
 def _design(t: np.ndarray, origin: float, harmonics: np.ndarray | None) -> np.ndarray:

@@ -121,6 +121,7 @@ def _synthesise_totals(series: dict[tuple[str, str, SliceKey], Series]) -> None:
 
 
 _SIGNAL_FIELDS = attrgetter("ts", "value", "count")
+_GROUP_FIELDS = attrgetter("layer", "name", "slice")
 
 
 def _epochs(stamps: Sequence[datetime], cache: dict[datetime, float]) -> np.ndarray:
@@ -156,7 +157,7 @@ def _group(records: Iterable[Any]) -> tuple[dict[Key, list[Any]], ...]:
                 target = groups[2]
             else:
                 continue
-        slice_ = record.slice
+        layer, name, slice_ = _GROUP_FIELDS(record)
         if slice_:
             try:
                 items = tuple(slice_.items())
@@ -167,7 +168,7 @@ def _group(records: Iterable[Any]) -> tuple[dict[Key, list[Any]], ...]:
                 sk = slice_key(slice_)
         else:
             sk = ()
-        key = (record.layer, record.name, sk)
+        key = (layer, name, sk)
         bucket = target.get(key)
         if bucket is None:
             target[key] = [record]

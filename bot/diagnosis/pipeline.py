@@ -19,7 +19,15 @@ import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Series, assemble, slice_text
 from bot.diagnosis.detect import Finding, Test, run_tests, select_findings
-from bot.exchange import AlertRecord, ChangeRecord, format_ts, to_utc
+from bot.exchange import (
+    AlertRecord,
+    ChangeRecord,
+    DistributionRecord,
+    SignalRecord,
+    StateRecord,
+    format_ts,
+    to_utc,
+)
 from classifiers.attribution import rank_changes
 from classifiers.behaviour import (
     LABELS,
@@ -35,6 +43,7 @@ from classifiers.slices import SliceContrast, localise_slices
 
 SLICE_WINDOW = 120   # baseline points before the onset for slice contrasts
 SLICE_HORIZON = 60   # points after it
+_DATA_TYPES = frozenset({SignalRecord, DistributionRecord, StateRecord})
 
 
 @dataclass(frozen=True)
@@ -253,15 +262,19 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     """
     at = to_utc(at) if at is not None else None
     kept, change_list = [], list(changes)
-    service = None
     for record in records:
+        # the bulk are data records: one type lookup, not two isinstance checks each
+        if type(record) in _DATA_TYPES:
+            if at is None or not record.ts > at:
+                kept.append(record)
+            continue
         if at is not None and record.ts > at:
             continue
         if isinstance(record, ChangeRecord):
             change_list.append(record)
         elif not isinstance(record, AlertRecord):
             kept.append(record)
-            service = service or record.service
+    service = next((r.service for r in kept if r.service), None)
     if at is not None:
         change_list = [c for c in change_list if c.ts <= at]
     seen, unique_changes = set(), []
