@@ -20,7 +20,7 @@ def fast_catalog():  # type: ignore[no-untyped-def]
     return catalog.model_copy(update={"services": services})
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
