@@ -341,6 +341,10 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     scores = {k: float(posterior.scores.get(k, 0.0)) for k in LABELS}
     explanation = _explain(label, posterior.confidence, posterior.reasons, slices,
                            suspects[0] if suspects and top_change is not None else None, onset)
+    if not kept:
+        # "none" here means nothing was measured, not that everything looked healthy.
+        explanation = ("no signals to diagnose: no signal, distribution or state records "
+                       "in the window, so nothing measured could move")
     layer_summary = {item.layer: {"strength": round(item.strength, 3),
                                   "onset": format_ts(datetime.fromtimestamp(
                                       item.onset_minutes * 60, UTC)),

@@ -1,0 +1,15 @@
+"""An incident with nothing measured says so instead of calling the service healthy."""
+
+from __future__ import annotations
+
+from bot.diagnosis.pipeline import diagnose
+from bot.exchange import parse_lines
+
+
+def test_no_signals_is_none_and_says_why() -> None:
+    batch = parse_lines('{"type":"alert","ts":"2026-11-26T10:00:00Z","service":"checkout",'
+                        '"name":"HighP99Latency"}')
+    result = diagnose(batch.records)
+    assert result.behavior == "none"
+    assert result.explanation.startswith("no signals to diagnose")
+    assert result.slices == [] and result.suspect_changes == []
