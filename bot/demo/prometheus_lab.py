@@ -34,7 +34,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 
-from bot.devtools.processes import wait_until_ready
+from bot.devtools.processes import stop_process, wait_until_ready
 
 LATENCY_BOUNDS = (0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -246,12 +246,7 @@ class PrometheusProcess:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         if self._exporter is not None:
             self._exporter.shutdown()
             self._exporter.server_close()

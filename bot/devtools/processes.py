@@ -23,3 +23,14 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], what: str,
             break
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not start: " + read_log()[-2000:])
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """Ask politely (SIGTERM), then insist (SIGKILL) if it has not gone within ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from bot.devtools.processes import wait_until_ready
+from bot.devtools.processes import stop_process, wait_until_ready
 
 
 def _free_port() -> int:
@@ -68,9 +68,4 @@ class AlertmanagerProcess:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
