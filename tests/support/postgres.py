@@ -64,7 +64,7 @@ class PostgresCluster:
             [*self.as_user, f"{self.bin_dir}/postgres", "-D", str(self.data), "-p", str(self.port),
              "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=300"],
+             "-c", "max_connections=1000"],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
