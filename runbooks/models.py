@@ -58,22 +58,10 @@ class Audience(_Strict):
         return (user is not None and user in self.users) or bool(set(groups) & set(self.groups))
 
 
-class Approval(_Strict):
+class Approval(Audience):
     """Destructive runbooks wait for someone in ``groups`` (or ``users``) to approve."""
 
     required: bool = False
-    groups: list[str] = Field(default_factory=list)
-    users: list[str] = Field(default_factory=list)
-
-    @field_validator("groups")
-    @classmethod
-    def _groups(cls, value: list[str]) -> list[str]:
-        return _slack_ids(value, "S", "user-group")
-
-    @field_validator("users")
-    @classmethod
-    def _users(cls, value: list[str]) -> list[str]:
-        return _slack_ids(value, "UW", "user")
 
     @model_validator(mode="after")
     def _someone(self) -> Approval:
@@ -83,6 +71,7 @@ class Approval(_Strict):
 
     @property
     def approvers(self) -> Audience:
+        # The approvers are this audience; ``required`` only says whether to ask them.
         return Audience(users=self.users, groups=self.groups)
 
 
