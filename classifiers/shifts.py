@@ -209,46 +209,44 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
     return keep[~drop], recovered
 
 
-def _harmonics(t: np.ndarray) -> np.ndarray:
-    """Daily-cycle columns (two harmonics) for all points of a series (read-only).
+def _seasonal_design(t: np.ndarray) -> np.ndarray:
+    """Design columns of the daily-cycle fit for all points of ``t`` (read-only).
 
-    Both baseline fits of a series (guarded, then at the refined onset) need them,
-    and so does every other series on the same timestamps (all signals and slices
-    of a service report each minute); the trigonometry over a day of points costs
-    about as much as a fit, so they are computed once per distinct time axis.
+    Intercept, hours since ``t[0]`` and two daily harmonics. Both baseline fits of
+    a series (guarded, then at the refined onset) use rows of it, and so does every
+    other series on the same timestamps (all signals and slices of a service report
+    each minute); the trigonometry over a day of points costs about as much as a
+    fit, so the matrix is built once per distinct time axis.
     """
-    return _harmonics_of(t.tobytes())
+    return _seasonal_design_of(t.tobytes())
 
 
 @functools.lru_cache(maxsize=8)
-def _harmonics_of(raw: bytes) -> np.ndarray:
+def _seasonal_design_of(raw: bytes) -> np.ndarray:
     t = np.frombuffer(raw, dtype=float)
     phase = 2 * np.pi * (t % _DAY) / _DAY
-    waves = np.column_stack([np.sin(phase), np.cos(phase), np.sin(2 * phase),
-                             np.cos(2 * phase)])
-    waves.flags.writeable = False
-    return waves
+    design = np.column_stack([np.ones_like(t), (t - t[0]) / 3600.0, np.sin(phase),
+                              np.cos(phase), np.sin(2 * phase), np.cos(2 * phase)])
+    design.flags.writeable = False
+    return design
 
 
-def _design(t: np.ndarray, origin: float, harmonics: np.ndarray | None) -> np.ndarray:
-    u = (t - origin) / 3600.0
-    if harmonics is None:
-        return np.column_stack([np.ones_like(u), u])
-    return np.column_stack([np.ones_like(u), u, harmonics])
+def _line_design(t: np.ndarray, origin: float) -> np.ndarray:
+    return np.column_stack([np.ones_like(t), (t - origin) / 3600.0])
 
 
 def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
-              harmonics: np.ndarray | None = None
+              seasonal_design: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray, int]:
     """Fitted values for all points from a fit on the baseline before ``k``.
 
     With a day of history before ``k`` the fit is a daily cycle (two harmonics) plus
     a trend over all of it; otherwise a straight line on the trailing ``window``
     points, kept only if its slope is clearly there. Returns (fit, residual of the
-    baseline points, index where the baseline starts). ``harmonics`` are
-    :func:`_harmonics` of ``t`` when the caller already has them. The fit solves the
-    normal equations (a few columns, well conditioned: hours and unit waves), since
-    their inverse is needed for the slope's standard error anyway.
+    baseline points, index where the baseline starts). ``seasonal_design`` is
+    :func:`_seasonal_design` of ``t`` when the caller already has it. The fit solves
+    the normal equations (a few columns, well conditioned: hours and unit waves),
+    since their inverse is needed for the slope's standard error anyway.
     """
     seasonal = (t[k - 1] - t[0]) >= 0.8 * _DAY and k >= 60
     start = 0 if seasonal else max(0, k - window)
@@ -256,10 +254,11 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
     level = _median(yb)
     fit = np.full(t.size, level)
     if yb.size >= 60 and tb[-1] > tb[0]:
-        if seasonal and harmonics is None:
-            harmonics = _harmonics(t)
-        waves = harmonics if seasonal else None
-        x = _design(tb, tb[-1], None if waves is None else waves[start:k])
+        if seasonal:
+            full = _seasonal_design(t) if seasonal_design is None else seasonal_design
+            x = full[start:k]
+        else:
+            x = _line_design(tb, tb[-1])
         xtx = x.T @ x
         try:
             inverse = np.linalg.inv(xtx)
@@ -272,8 +271,10 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
         sd = max(_robust_sd(resid), 1e-12)
         # keep the trend only when it beats the noise (t > 3), else a flat median
         slope_se = sd * unit_se
-        if seasonal or abs(coef[1]) > 3 * slope_se:
-            fit = _design(t, tb[-1], waves) @ coef
+        if seasonal:
+            fit = full @ coef
+        elif abs(coef[1]) > 3 * slope_se:
+            fit = _line_design(t, tb[-1]) @ coef
     return fit, y[start:k] - fit[start:k], start
 
 
@@ -413,8 +414,8 @@ def _robust_core(y: np.ndarray, t: np.ndarray, m: int, direction: str, window: i
     # so the early part of the change does not bend the baseline, then let CUSUM walk
     # the onset back (by at most the gap) to where the series first left it.
     guard_end = max(lo, k0 - min(k0 - lo, window) // 3)
-    waves = _harmonics(t) if t[-1] - t[0] >= 0.8 * _DAY else None
-    fit, r_base, start = _baseline(t, y, guard_end, window, waves)
+    design = _seasonal_design(t) if t[-1] - t[0] >= 0.8 * _DAY else None
+    fit, r_base, start = _baseline(t, y, guard_end, window, design)
     sd = _sd_floor(_median(y[start:guard_end]),
                    max(_noise_sd(y[start:guard_end]), _robust_sd(r_base) * 0.5))
     z_all = (y - fit) / sd
@@ -423,7 +424,7 @@ def _robust_core(y: np.ndarray, t: np.ndarray, m: int, direction: str, window: i
     refined = _cusum_onset(z_all, sign, guard_end, n, k=1.0)
     k = int(np.clip(refined, lo, n - m)) if _accept_refined(
         z_all, sign, refined, k0, horizon) else k0
-    fit, r_base, start = _baseline(t, y, k, window, waves)
+    fit, r_base, start = _baseline(t, y, k, window, design)
     level = _median(y[start:k])
     sd = _sd_floor(level, max(_noise_sd(y[start:k]), _robust_sd(r_base)))
     stop = min(n, k + horizon)

@@ -69,14 +69,19 @@ def _worse(bad: str, statistic: float) -> bool:
     return bad == "both" or (bad == "up" and statistic > 0) or (bad == "down" and statistic < 0)
 
 
+_SCREEN_ROWS = 24  # series screened per matrix: temporaries stay small and are reused
+
+
 def screen(series: list[Series]) -> dict[int, bool]:
     """A cheap screen: can any split of a series show a practical shift at all?
 
     A finding needs a shift of MIN_GAUGE_EFFECT point SDs over at least 5 points, so
     the best two-level split statistic must reach about 3 * sqrt(5) ~ 6.7 noise SDs;
     below 4.5 the full detector (baseline fits, CUSUM) cannot find one and is skipped.
-    Series of equal length are screened together as one matrix, which keeps hundreds
-    of healthy slice series cheap. Returns ``id(series) -> worth a full test``.
+    Series of equal length are screened together, a few dozen rows per matrix, which
+    keeps hundreds of healthy slice series cheap without building one large matrix
+    (large temporaries are returned to the OS and faulted back in on every call).
+    Returns ``id(series) -> worth a full test``.
     """
     by_length: dict[int, list[Series]] = {}
     for s in series:
@@ -86,21 +91,25 @@ def screen(series: list[Series]) -> dict[int, bool]:
         if n < 12:
             verdict.update({id(s): True for s in group})
             continue
-        y = np.vstack([s.values for s in group])
-        d = np.diff(y, axis=1)
-        noise = 1.4826 * _row_medians(np.abs(d - _row_medians(d)[:, None]))
-        noise = noise / math.sqrt(2.0)
-        c = np.cumsum(y, axis=1)
+        # split statistic at k: (mean after - mean before) * sqrt(k (n - k) / n), written
+        # as |total * a_k - head_k * b_k| with the per-k factors computed once
         k = np.arange(5, n - 4)
-        head = c[:, 4:n - 5]  # c[:, k - 1] as a view, not a gathered copy
-        t = (c[:, -1:] - head) / (n - k)
-        t -= head / k
-        np.abs(t, out=t)
-        t *= np.sqrt(k * (n - k) / n)
-        best = t.max(axis=1)
-        ok = (noise <= 0) | (best >= 4.5 * np.where(noise > 0, noise, 1.0))
-        ok |= ~np.isfinite(best) | ~np.isfinite(noise)  # unscreenable: test in full
-        verdict.update({id(s): bool(v) for s, v in zip(group, ok, strict=True)})
+        scale = np.sqrt(k * (n - k) / n)
+        a = scale / (n - k)
+        b = a + scale / k
+        for i in range(0, len(group), _SCREEN_ROWS):
+            rows = group[i:i + _SCREEN_ROWS]
+            y = np.vstack([s.values for s in rows])
+            d = np.diff(y, axis=1)
+            noise = 1.4826 * _row_medians(np.abs(d - _row_medians(d)[:, None]))
+            noise /= math.sqrt(2.0)
+            c = np.cumsum(y, axis=1)
+            t = c[:, 4:n - 5] * b
+            t -= c[:, -1:] * a
+            best = np.abs(t).max(axis=1)
+            ok = (noise <= 0) | (best >= 4.5 * np.where(noise > 0, noise, 1.0))
+            ok |= ~np.isfinite(best) | ~np.isfinite(noise)  # unscreenable: test in full
+            verdict.update({id(s): bool(v) for s, v in zip(rows, ok, strict=True)})
     return verdict
 
 
@@ -149,10 +158,21 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
 
 
 def _pool(arrays: list[np.ndarray]) -> np.ndarray:
-    values = np.concatenate(arrays) if arrays else np.empty(0)
-    if values.size > _MAX_DIST_VALUES:
-        values = values[np.linspace(0, values.size - 1, _MAX_DIST_VALUES).astype(np.int64)]
-    return values
+    """All values of ``arrays`` as one sample, evenly thinned to ``_MAX_DIST_VALUES``.
+
+    The thinning picks the same positions as it would in the concatenation, but
+    from each array in turn, so a day of records is never copied whole first.
+    """
+    total = sum(a.size for a in arrays)
+    if total <= _MAX_DIST_VALUES:
+        return np.concatenate(arrays) if arrays else np.empty(0)
+    picks = np.linspace(0, total - 1, _MAX_DIST_VALUES).astype(np.int64)
+    bounds = np.searchsorted(picks, np.cumsum([0, *(a.size for a in arrays)]))
+    offset, parts = 0, []
+    for a, lo, hi in zip(arrays, bounds[:-1], bounds[1:], strict=True):
+        parts.append(a[picks[lo:hi] - offset])
+        offset += a.size
+    return np.concatenate(parts)
 
 
 _QUANTILES = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
@@ -190,12 +210,13 @@ def _dist_onset(d: Distribution) -> int:
         return count // 2 if count > 2 else count - 1
     head = max(3, count // 4)
     if d.samples:
-        reference = _pool(d.samples[:head])
+        # quantiles of at most ~2,000 values per record (a strided subsample: the rank
+        # error is about 1/sqrt(2000), small against the shifts that matter here); the
+        # reference is the first quarter's thinned records, pooled
+        thinned = [x[:: max(1, x.size // 2000)] for x in d.samples]
+        reference = np.concatenate(thinned[:head])
         scale = float(np.std(reference)) or 1.0
         ref_q = _row_quantiles(reference, _QUANTILES)
-        # quantiles of at most ~2,000 values per record (a strided subsample: the rank
-        # error is about 1/sqrt(2000), small against the shifts that matter here)
-        thinned = [x[:: max(1, x.size // 2000)] for x in d.samples]
         if len({x.size for x in thinned}) == 1 and thinned[0].size:
             # records of one size: all their quantiles in one call on a 2-D array
             q = _row_quantiles(np.vstack(thinned), _QUANTILES)

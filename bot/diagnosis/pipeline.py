@@ -140,6 +140,7 @@ def _slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceCont
         if len(sliced) < 2:
             continue
         onset = finding.test.onset
+        sliced = [_window(s, onset) for s in sliced]
         groups: dict[tuple[str, ...], list[Series]] = {}
         for s in sliced:
             groups.setdefault(tuple(k for k, _ in s.slice), []).append(s)
@@ -161,6 +162,22 @@ def _slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceCont
                     contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
                                                    scale=sa[2]))
     return contrasts
+
+
+def _window(s: Series, onset: float) -> Series:
+    """The points of ``s`` that a contrast at ``onset`` can read, and no others.
+
+    Cutting each member before :func:`_combine` keeps the contrasts from sorting whole
+    days of points. Nothing the contrast reads is lost: the combined series is at least
+    as dense as each member, so its ``SLICE_WINDOW`` points before the onset (and
+    ``SLICE_HORIZON`` from it) lie within the same count of each member's own points.
+    """
+    mid = int(np.searchsorted(s.times, onset, side="left"))
+    lo, hi = max(0, mid - SLICE_WINDOW), min(s.times.size, mid + SLICE_HORIZON)
+    if lo == 0 and hi == s.times.size:
+        return s
+    return Series(s.layer, s.name, s.slice, s.kind, s.bad, s.times[lo:hi], s.values[lo:hi],
+                  s.counts[lo:hi])
 
 
 def _combine(members: list[Series]) -> Series:
