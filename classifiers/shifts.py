@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special, stats
@@ -66,9 +67,15 @@ def _row_medians(a: np.ndarray) -> np.ndarray:
 
 
 def _robust_sd(x: np.ndarray) -> float:
+    return _center_spread(x)[1]
+
+
+def _center_spread(x: np.ndarray) -> tuple[float, float]:
+    """Median and robust SD (scaled MAD) of ``x``: the MAD needs the median anyway."""
+    center = _median(x)
     if x.size < 2:
-        return 0.0
-    return float(_MAD_TO_SD * _median(np.abs(x - _median(x))))
+        return center, 0.0
+    return center, float(_MAD_TO_SD * _median(np.abs(x - center)))
 
 
 def _noise_sd(y: np.ndarray) -> float:
@@ -91,22 +98,31 @@ def _min_baseline(n: int, m: int) -> int:
     return max(m, min(30, n // 4))
 
 
-def _scan(y: np.ndarray, w: np.ndarray, m: int, direction: str, lo: int) -> int:
+def _scan(y: np.ndarray, w: np.ndarray | None, m: int, direction: str, lo: int) -> int:
     """Index that best splits ``y`` into two levels (weighted mean-shift statistic).
 
     The after-segment runs to the end, as in an incident that is still going on.
+    ``w=None`` weighs every point 1 (gauges) without the bookkeeping of zero weights.
     """
     n = y.size
-    cw = np.cumsum(w)
-    cy = np.cumsum(w * y)
     k = np.arange(lo, n - m + 1)
-    wb, wa = cw[k - 1], cw[-1] - cw[k - 1]
-    ok = (wb > 0) & (wa > 0)
-    wb, wa = np.where(ok, wb, 1.0), np.where(ok, wa, 1.0)
-    mb = cy[k - 1] / wb
-    ma = (cy[-1] - cy[k - 1]) / wa
-    t = (ma - mb) * np.sqrt(wb * wa / (wb + wa))
-    t = np.where(ok, t, 0.0)
+    if w is None:
+        cy = np.cumsum(y)
+        wb = k.astype(float)
+        wa = n - wb
+        mb = cy[k - 1] / wb
+        ma = (cy[-1] - cy[k - 1]) / wa
+        t = (ma - mb) * np.sqrt(wb * wa / n)
+    else:
+        cw = np.cumsum(w)
+        cy = np.cumsum(w * y)
+        wb, wa = cw[k - 1], cw[-1] - cw[k - 1]
+        ok = (wb > 0) & (wa > 0)
+        wb, wa = np.where(ok, wb, 1.0), np.where(ok, wa, 1.0)
+        mb = cy[k - 1] / wb
+        ma = (cy[-1] - cy[k - 1]) / wa
+        t = (ma - mb) * np.sqrt(wb * wa / (wb + wa))
+        t = np.where(ok, t, 0.0)
     if direction == "up":
         score = t
     elif direction == "down":
@@ -235,15 +251,22 @@ def _line_design(t: np.ndarray, origin: float) -> np.ndarray:
     return np.column_stack([np.ones_like(t), (t - origin) / 3600.0])
 
 
+class _Baseline(NamedTuple):
+    fit: np.ndarray        # fitted values for all points
+    residual: np.ndarray   # baseline points minus the fit
+    start: int             # index where the baseline starts
+    level: float           # median of the baseline points
+    residual_median: float
+    residual_sd: float     # robust SD of ``residual``
+
+
 def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
-              seasonal_design: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Fitted values for all points from a fit on the baseline before ``k``.
+              seasonal_design: np.ndarray | None = None) -> _Baseline:
+    """The fit of the baseline before ``k``, for all points, and its spread.
 
     With a day of history before ``k`` the fit is a daily cycle (two harmonics) plus
     a trend over all of it; otherwise a straight line on the trailing ``window``
-    points, kept only if its slope is clearly there. Returns (fit, residual of the
-    baseline points, index where the baseline starts). ``seasonal_design`` is
+    points, kept only if its slope is clearly there. ``seasonal_design`` is
     :func:`_seasonal_design` of ``t`` when the caller already has it. The fit solves
     the normal equations (a few columns, well conditioned: hours and unit waves),
     since their inverse is needed for the slope's standard error anyway.
@@ -252,7 +275,6 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
     start = 0 if seasonal else max(0, k - window)
     tb, yb = t[start:k], y[start:k]
     level = _median(yb)
-    fit = np.full(t.size, level)
     if yb.size >= 60 and tb[-1] > tb[0]:
         if seasonal:
             full = _seasonal_design(t) if seasonal_design is None else seasonal_design
@@ -267,21 +289,27 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
         except np.linalg.LinAlgError:
             coef, *_ = np.linalg.lstsq(x, yb, rcond=None)
             unit_se = math.inf
-        resid = yb - x @ coef
-        sd = max(_robust_sd(resid), 1e-12)
-        # keep the trend only when it beats the noise (t > 3), else a flat median
-        slope_se = sd * unit_se
         if seasonal:
             fit = full @ coef
-        elif abs(coef[1]) > 3 * slope_se:
+            residual = yb - fit[start:k]
+            return _Baseline(fit, residual, start, level, *_center_spread(residual))
+        residual = yb - x @ coef
+        sd = max(_robust_sd(residual), 1e-12)
+        # keep the trend only when it beats the noise (t > 3), else a flat median
+        if abs(coef[1]) > 3 * sd * unit_se:
             fit = _line_design(t, tb[-1]) @ coef
-    return fit, y[start:k] - fit[start:k], start
+            residual = yb - fit[start:k]
+            return _Baseline(fit, residual, start, level, *_center_spread(residual))
+    residual = yb - level
+    return _Baseline(np.full(t.size, level), residual, start, level,
+                     *_center_spread(residual))
 
 
 def _lag1(r: np.ndarray) -> float:
     if r.size < 4:
         return 0.0
-    a, b = r[:-1] - r.mean(), r[1:] - r.mean()
+    mean = r.mean()
+    a, b = r[:-1] - mean, r[1:] - mean
     den = math.sqrt(float(a @ a) * float(b @ b))
     return float(np.clip((a @ b) / den, 0.0, 0.9)) if den > 0 else 0.0
 
@@ -330,7 +358,7 @@ def _accept_refined(z: np.ndarray, sign: float, refined: int | None, k0: int,
 
 
 def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: float,
-            onset: int, detector: str) -> ShiftResult:
+            onset: int, detector: str, base_median: float | None = None) -> ShiftResult:
     rb = np.clip(r_base, -_WINSOR * sd, _WINSOR * sd)
     ra = np.clip(r_after, -_WINSOR * sd, _WINSOR * sd)
     rho = _lag1(rb)
@@ -339,7 +367,7 @@ def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: floa
     shift = float(np.mean(ra) - np.mean(rb))
     z = shift / (sd * math.sqrt(1 / nb + 1 / na))
     p = float(min(1.0, 2 * special.ndtr(-abs(z))))
-    typical = _median(r_after) - _median(r_base)
+    typical = _median(r_after) - (_median(r_base) if base_median is None else base_median)
     effect = typical / sd
     relative = typical / abs(base_level) if abs(base_level) > 1e-9 else math.copysign(
         math.inf, typical) if typical else 0.0
@@ -391,8 +419,8 @@ def robust_shift(values: object, times: object = None, *, direction: str = "both
         return _NULL
     if t is None:
         t = np.arange(n, dtype=float) * 60.0
-    order = np.argsort(t, kind="stable")
-    if np.any(order != np.arange(n)):
+    if np.any(t[1:] < t[:-1]):
+        order = np.argsort(t, kind="stable")
         y, t = y[order], t[order]
     keep, recovered = _drop_recovered(y, m)
     if keep.size < n:
@@ -409,26 +437,27 @@ def _robust_core(y: np.ndarray, t: np.ndarray, m: int, direction: str, window: i
     if n < m + _min_baseline(n, m):
         return _NULL
     lo = _min_baseline(n, m)
-    k0 = _scan(y, np.ones(n), m, direction, lo)
+    k0 = _scan(y, None, m, direction, lo)
     # The split lands mid-way into a ramp; fit the baseline with a guard gap before it
     # so the early part of the change does not bend the baseline, then let CUSUM walk
     # the onset back (by at most the gap) to where the series first left it.
     guard_end = max(lo, k0 - min(k0 - lo, window) // 3)
     design = _seasonal_design(t) if t[-1] - t[0] >= 0.8 * _DAY else None
-    fit, r_base, start = _baseline(t, y, guard_end, window, design)
-    sd = _sd_floor(_median(y[start:guard_end]),
-                   max(_noise_sd(y[start:guard_end]), _robust_sd(r_base) * 0.5))
-    z_all = (y - fit) / sd
+    guarded = _baseline(t, y, guard_end, window, design)
+    start = guarded.start
+    sd = _sd_floor(guarded.level,
+                   max(_noise_sd(y[start:guard_end]), guarded.residual_sd * 0.5))
+    z_all = (y - guarded.fit) / sd
     sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
         np.sign(_median(y[k0:]) - _median(y[start:k0])) or 1.0)
     refined = _cusum_onset(z_all, sign, guard_end, n, k=1.0)
     k = int(np.clip(refined, lo, n - m)) if _accept_refined(
         z_all, sign, refined, k0, horizon) else k0
-    fit, r_base, start = _baseline(t, y, k, window, design)
-    level = _median(y[start:k])
-    sd = _sd_floor(level, max(_noise_sd(y[start:k]), _robust_sd(r_base)))
+    base = _baseline(t, y, k, window, design)
+    sd = _sd_floor(base.level, max(_noise_sd(y[base.start:k]), base.residual_sd))
     stop = min(n, k + horizon)
-    r = _result(y[k:stop] - fit[k:stop], r_base, level, sd, k, "robust_shift")
+    r = _result(y[k:stop] - base.fit[k:stop], base.residual, base.level, sd, k,
+                "robust_shift", base.residual_median)
     return replace(r, p_value=_scan_corrected(r.p_value, n))
 
 

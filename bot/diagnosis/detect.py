@@ -32,7 +32,10 @@ MIN_LAG_EXCESS = 3.0
 MIN_DRIFT_EFFECT = 0.15     # max(PSI/2, JS, W/SD)
 MIN_STATE_EFFECT = 0.2
 _LAG_HINTS = ("lag", "age", "stale", "delay", "freshness")
-_MAX_DIST_VALUES = 50_000
+# Values per side of a distribution test. KS on 20,000 against 20,000 values finds a
+# 0.03-SD shift, five times below MIN_DRIFT_EFFECT, and the effects' noise floor on
+# equal samples is about 0.01 (JS on deciles); more values only cost sorting time.
+_MAX_DIST_VALUES = 20_000
 
 
 @dataclass(frozen=True)
