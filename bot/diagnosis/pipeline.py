@@ -181,8 +181,18 @@ def _window(s: Series, onset: float) -> Series:
 
 
 def _combine(members: list[Series]) -> Series:
+    """One series for several slices: count-weighted mean value, summed counts."""
     if len(members) == 1:
         return members[0]
+    first = members[0]
+    if all(np.array_equal(m.times, first.times) for m in members[1:]):
+        # slices reporting on the same timestamps (the usual case): no merge needed
+        values = np.vstack([m.values for m in members])
+        counts = np.vstack([m.counts for m in members])
+        w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
+        return Series(first.layer, first.name, (), first.kind, first.bad, first.times,
+                      (values * w).sum(axis=0) / w.sum(axis=0),
+                      np.where(np.isfinite(counts), counts, np.nan).sum(axis=0))
     times = np.concatenate([m.times for m in members])
     values = np.concatenate([m.values for m in members])
     counts = np.concatenate([m.counts for m in members])
@@ -192,7 +202,6 @@ def _combine(members: list[Series]) -> Series:
     w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
     v = np.bincount(inverse, weights=values * w) / np.bincount(inverse, weights=w)
     c = np.bincount(inverse, weights=np.where(np.isfinite(counts), counts, np.nan))
-    first = members[0]
     return Series(first.layer, first.name, (), first.kind, first.bad, unique, v, c)
 
 

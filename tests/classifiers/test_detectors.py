@@ -66,6 +66,17 @@ def test_robust_shift_finds_step_and_onset():
     assert r.p_value < 1e-10 and r.effect > 3
 
 
+def test_robust_shift_sorts_points_given_out_of_time_order():
+    rng = np.random.default_rng(2)
+    y = rng.normal(10, 1, 300)
+    y[200:] += 4
+    t = np.arange(300) * 60.0
+    order = rng.permutation(300)
+    shuffled = robust_shift(y[order], t[order], direction="up")
+    r = robust_shift(y, t, direction="up")
+    assert (shuffled.p_value, shuffled.effect) == (r.p_value, r.effect)
+
+
 def test_robust_shift_ignores_wrong_direction_and_noise():
     rng = np.random.default_rng(3)
     assert robust_shift(rng.normal(10, 1, 300)).effect < 2

@@ -1,4 +1,4 @@
-"""Columnar assembly and the quantile shortcut agree with the plain definitions."""
+"""Columnar assembly and the shortcuts of a diagnosis agree with the plain definitions."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from bot.diagnosis.assemble import assemble, slice_key
-from bot.diagnosis.detect import _QUANTILES, _row_quantiles
+from bot.diagnosis.assemble import Series, assemble, slice_key
+from bot.diagnosis.detect import _MAX_DIST_VALUES, _QUANTILES, _pool, _row_quantiles
+from bot.diagnosis.pipeline import SLICE_HORIZON, SLICE_WINDOW, _combine, _window
 from bot.exchange import SignalRecord
 
 T0 = datetime(2026, 11, 26, tzinfo=UTC)
@@ -43,3 +44,42 @@ def test_interleaved_records_group_by_slice_whatever_the_map_order() -> None:
     assert total.values[3] == pytest.approx((103.0 * 5 + 7.0 * 15) / 20)
     assert total.counts[3] == 20.0
     assert data.start == T0.timestamp() and data.end == T0.timestamp() + 19 * 60.0
+
+
+@pytest.mark.parametrize("sizes", [[10_000] * 21, [3, 70_000, 0, 5], [60_000], [1] * 10,
+                                   [25_000, 25_001], [], [5, 7]])
+def test_pool_thins_as_if_from_the_concatenation(sizes: list[int]) -> None:
+    rng = np.random.default_rng(len(sizes))
+    arrays = [rng.normal(size=n) for n in sizes]
+    whole = np.concatenate(arrays) if arrays else np.empty(0)
+    if whole.size > _MAX_DIST_VALUES:
+        whole = whole[np.linspace(0, whole.size - 1, _MAX_DIST_VALUES).astype(np.int64)]
+    assert np.array_equal(_pool(arrays), whole)
+
+
+def _series(times: np.ndarray, values: np.ndarray, counts: np.ndarray) -> Series:
+    return Series("model", "error_rate", (("tenant", "x"),), "ratio", "up", times, values,
+                  counts)
+
+
+def test_combined_slices_are_count_weighted_on_shared_and_on_mixed_timestamps() -> None:
+    t = np.arange(6, dtype=float) * 60.0
+    a = _series(t, np.full(6, 0.1), np.full(6, 100.0))
+    b = _series(t, np.full(6, 0.4), np.full(6, 300.0))
+    shared = _combine([a, b])
+    assert np.allclose(shared.values, (0.1 * 100 + 0.4 * 300) / 400)
+    assert np.array_equal(shared.counts, np.full(6, 400.0))
+    c = _series(t + 30.0, np.full(6, 0.9), np.full(6, 1.0))  # half a minute later
+    mixed = _combine([a, c])
+    assert mixed.times.size == 12 and np.allclose(mixed.values[::2], 0.1)
+    assert np.allclose(mixed.values[1::2], 0.9)
+    unknown = _series(t, np.full(6, 0.3), np.full(6, np.nan))
+    assert np.all(np.isnan(_combine([a, unknown]).counts))
+
+
+def test_contrast_window_keeps_only_what_the_contrast_reads() -> None:
+    t = np.arange(1440, dtype=float) * 60.0
+    s = _series(t, np.arange(1440.0), np.ones(1440))
+    cut = _window(s, onset=t[1000])
+    assert cut.times[0] == t[1000 - SLICE_WINDOW] and cut.times[-1] == t[1000 + SLICE_HORIZON - 1]
+    assert _window(s, onset=t[30]).times[0] == t[0]
