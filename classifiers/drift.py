@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from classifiers._validation import _as_1d, _counts_iv, _positive_int_iv
 from classifiers.results import DriftResult
@@ -47,7 +47,9 @@ def _ks_p_value(d: float, n: int, m: int) -> float:
     if n == 0 or m == 0:
         return 1.0
     en = math.sqrt(n * m / (n + m))
-    return float(min(1.0, max(0.0, stats.kstwobign.sf((en + 0.12 + 0.11 / en) * d))))
+    # special.kolmogorov is the survival function of scipy.stats.kstwobign, without
+    # the distribution object's argument handling (70 us a call against 0.5)
+    return float(min(1.0, max(0.0, special.kolmogorov((en + 0.12 + 0.11 / en) * d))))
 
 
 def numeric_drift(reference: object, current: object, *, bins: int = 10) -> DriftResult:
