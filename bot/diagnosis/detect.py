@@ -186,7 +186,7 @@ def _row_quantiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
 
     One sort, then the order statistics the quantiles interpolate between, replaces
     ``np.quantile``'s general path, which partitions once per quantile and is
-    several times slower on the 50k-value pools and 2-D record stacks used here
+    several times slower on the pooled references and 2-D record stacks used here
     (so is one ``np.partition`` on ten order statistics). The interpolation is
     numpy's, term for term, so the values are the same.
     """
