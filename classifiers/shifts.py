@@ -105,15 +105,13 @@ def _scan(y: np.ndarray, w: np.ndarray | None, m: int, direction: str, lo: int) 
     ``w=None`` weighs every point 1 (gauges) without the bookkeeping of zero weights.
     """
     n = y.size
-    k = np.arange(lo, n - m + 1)
     if w is None:
         cy = np.cumsum(y)
-        wb = k.astype(float)
-        wa = n - wb
-        mb = cy[k - 1] / wb
-        ma = (cy[-1] - cy[k - 1]) / wa
-        t = (ma - mb) * np.sqrt(wb * wa / n)
+        head = cy[lo - 1:n - m]  # cy[k - 1]
+        sizes, factor = _split_sizes(n, lo, m)
+        t = ((cy[-1] - head) / (n - sizes) - head / sizes) * factor
     else:
+        k = np.arange(lo, n - m + 1)
         cw = np.cumsum(w)
         cy = np.cumsum(w * y)
         wb, wa = cw[k - 1], cw[-1] - cw[k - 1]
@@ -129,19 +127,33 @@ def _scan(y: np.ndarray, w: np.ndarray | None, m: int, direction: str, lo: int) 
         score = -t
     else:
         score = np.abs(t)
-    return int(k[int(np.argmax(score))])
+    return lo + int(np.argmax(score))
 
 
 def _split_stat(y: np.ndarray, m: int) -> tuple[int, float]:
     """Best split of ``y`` into two levels (at least ``m`` points each) and its |t|."""
     n = y.size
     c = np.cumsum(y)
-    k = np.arange(m, n - m + 1)
-    before = c[k - 1] / k
-    after = (c[-1] - c[k - 1]) / (n - k)
-    t = np.abs(after - before) * np.sqrt(k * (n - k) / n)
+    head = c[m - 1:n - m]  # sums before each split k = m .. n - m
+    sizes, factor = _split_sizes(n, m, m)
+    t = np.abs((c[-1] - head) / (n - sizes) - head / sizes) * factor
     i = int(np.argmax(t))
-    return int(k[i]), float(t[i])
+    return m + i, float(t[i])
+
+
+@functools.lru_cache(maxsize=64)
+def _split_sizes(n: int, first: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points before each split k = first .. n - m, and sqrt(k (n - k) / n).
+
+    The split scans of one diagnosis run on series of a few lengths, many times
+    (binary segmentation, onset scans, every signal and slice); the factors depend
+    only on the length, so they are computed once per length.
+    """
+    sizes = np.arange(first, n - m + 1).astype(float)
+    factor = np.sqrt(sizes * (n - sizes) / n)
+    sizes.flags.writeable = False
+    factor.flags.writeable = False
+    return sizes, factor
 
 
 def _segments(y: np.ndarray, m: int, threshold: float, most: int = 16) -> list[int]:
@@ -589,25 +601,47 @@ def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
     return _lag_core(y, t, m, window)
 
 
+def _hinge_onset(y: np.ndarray, t: np.ndarray, m: int) -> int:
+    """Where a hinge fits best: a constant before ``k``, a line rising from ``k``.
+
+    Least squares over up to 200 candidate ``k``, all at once: the sums over the
+    points after each ``k`` (of u = t - t_k, v = y - mean before, and their squares
+    and products) come from running sums, so the scan is O(n), not O(n) per
+    candidate. Values and times are centred first, which keeps the running sums of
+    squares free of cancellation. The slope is held at >= 0 (a lag only grows
+    when stalled); ties go to the earliest ``k``.
+    """
+    n = y.size
+    k = np.unique(np.linspace(m, n - m, min(n - 2 * m + 1, 200)).astype(np.int64))
+    y = y - y.mean()
+    tau = (t - t.mean()) / 3600.0  # hours: squares of epoch seconds would lose digits
+
+    def after(x: np.ndarray) -> np.ndarray:  # sum over i >= k of x_i, for every k
+        c = np.cumsum(x[::-1])[::-1]
+        return c[k]
+
+    count = (n - k).astype(float)
+    s_t, s_tt = after(tau), after(tau * tau)
+    s_y, s_yy, s_ty = after(y), after(y * y), after(tau * y)
+    before_sum, before_sq = np.cumsum(y)[k - 1], np.cumsum(y * y)[k - 1]
+    mean_b = before_sum / k
+    sse_b = before_sq - k * mean_b * mean_b
+    tk = tau[k]
+    uu = s_tt - 2 * tk * s_t + count * tk * tk
+    uv = s_ty - tk * s_y - mean_b * s_t + count * tk * mean_b
+    vv = s_yy - 2 * mean_b * s_y + count * mean_b * mean_b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(uu > 0, np.maximum(uv / np.where(uu > 0, uu, 1.0), 0.0), 0.0)
+    sse = sse_b + vv - 2 * slope * uv + slope * slope * uu
+    return int(k[int(np.argmin(sse))])
+
+
 def _lag_core(y: np.ndarray, t: np.ndarray, m: int, window: int) -> ShiftResult:
     """:func:`lag_growth` on clean arrays (no recovered stalls)."""
     n = y.size
     if n < 2 * m:
         return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
-    # Hinge scan: for each k, a constant before it and a line from it; least squares.
-    best_k, best_sse = n - m, math.inf
-    candidates = np.unique(np.linspace(m, n - m, min(n - 2 * m + 1, 200)).astype(int))
-    cs, cs2 = np.cumsum(y), np.cumsum(y * y)
-    for k in candidates:
-        mean_b = cs[k - 1] / k
-        sse_b = cs2[k - 1] - k * mean_b * mean_b
-        u, v = t[k:] - t[k], y[k:] - mean_b
-        uu = float(u @ u)
-        slope = max(float(u @ v) / uu, 0.0) if uu > 0 else 0.0
-        sse_a = float(((v - slope * u) ** 2).sum())
-        if sse_b + sse_a < best_sse:
-            best_k, best_sse = int(k), sse_b + sse_a
-    k = best_k
+    k = _hinge_onset(y, t, m)
     start = max(0, k - window)
     base = y[start:k]
     level = _median(base)
