@@ -1,0 +1,246 @@
+"""Incidents written by hand, unlike the simulator's: other names, cadences and shapes.
+
+The simulator's scenarios share one style (one-minute points, its signal names, its
+noise). These are the ones a team would send: 15-second or 5-minute scrapes,
+jittered timestamps, missing minutes, forty minutes of history, category counts,
+millions of requests a minute, a gauge that carries its sample count. Each asserts
+the label, and where the incident has one, the slice and the suspect change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.diagnosis.pipeline import diagnose
+from bot.exchange import parse_objects
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+Records = list[dict[str, Any]]
+
+
+def _ts(seconds: float) -> str:
+    return (T0 + timedelta(seconds=float(seconds))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _signal(out: Records, layer: str, name: str, times: np.ndarray, values: np.ndarray, *,
+            counts: np.ndarray | None = None, kind: str | None = None, bad: str | None = None,
+            slice_: dict[str, str] | None = None) -> None:
+    for i, t in enumerate(times):
+        record: dict[str, Any] = {"type": "signal", "ts": _ts(t), "service": "svc",
+                                  "layer": layer, "name": name, "value": float(values[i]),
+                                  "slice": slice_ or {}}
+        if counts is not None:
+            record["count"] = float(counts[i])
+        if kind:
+            record["kind"] = kind
+        if bad:
+            record["bad"] = bad
+        out.append(record)
+
+
+def _change(out: Records, seconds: float, kind: str, ref: str) -> None:
+    out.append({"type": "change", "ts": _ts(seconds), "service": "svc", "kind": kind,
+                "ref": ref, "description": f"{kind} {ref}"})
+
+
+def _rate(rng: np.random.Generator, counts: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return rng.binomial(counts.astype(int), p) / counts
+
+
+def model_after_deploy_every_15_seconds(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(480) * 15.0
+    on = 360 * 15.0
+    _signal(out, "runtime", "p95_latency_ms", t, 420 + rng.normal(0, 15, t.size), bad="up")
+    _signal(out, "model", "mean_confidence", t,
+            0.82 + rng.normal(0, 0.01, t.size) - 0.07 * (t >= on), bad="down")
+    _signal(out, "quality", "groundedness", t,
+            0.9 + rng.normal(0, 0.015, t.size) - 0.08 * (t >= on + 180), bad="down")
+    _signal(out, "freshness", "feature_age_seconds", t,
+            60 + (t % 300) / 5 + rng.normal(0, 3, t.size), bad="up")
+    _change(out, on - 120, "model", "v8")
+    _change(out, on - 3600, "config", "cfg-12")
+    return out
+
+
+def guardrail_after_threshold_change(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    c = rng.integers(300, 500, t.size)
+    _signal(out, "eval", "guardrail_block_rate", t, _rate(rng, c, np.where(t >= on, 0.09, 0.02)),
+            counts=c, kind="ratio", bad="up")
+    _signal(out, "quality", "thumbs_down_rate", t,
+            _rate(rng, c, np.where(t >= on + 240, 0.05, 0.03)), counts=c, kind="ratio", bad="up")
+    _signal(out, "cost", "tokens_per_request", t, 900 + rng.normal(0, 25, t.size), bad="up")
+    _change(out, on - 60, "threshold", "block>0.4")
+    return out
+
+
+def tokens_triple_on_five_minute_points(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(144) * 300.0
+    on = 120 * 300.0
+    _signal(out, "cost", "tokens_per_request", t,
+            700 + rng.normal(0, 20, t.size) + 1400 * (t >= on), bad="up")
+    _signal(out, "runtime", "p95_latency_ms", t,
+            900 + rng.normal(0, 40, t.size) + 150 * (t >= on), bad="up")
+    _signal(out, "quality", "groundedness", t, 0.88 + rng.normal(0, 0.01, t.size), bad="down")
+    _change(out, on - 300, "prompt", "p-44")
+    return out
+
+
+def gpu_memory_then_errors_on_jittered_scrapes(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.cumsum(rng.uniform(10, 50, 480))
+    on = t[400]
+    c = rng.integers(150, 250, t.size)
+    _signal(out, "infra", "gpu_memory_used_gb", t,
+            61 + rng.normal(0, 0.5, t.size) + 16 * (t >= on), bad="up")
+    _signal(out, "runtime", "error_rate", t, _rate(rng, c, np.where(t >= on + 60, 0.08, 0.005)),
+            counts=c, kind="ratio", bad="up")
+    _signal(out, "model", "mean_confidence", t, 0.8 + rng.normal(0, 0.01, t.size), bad="down")
+    _change(out, on - 7200, "model", "v3")  # two hours earlier: a red herring
+    return out
+
+
+def stalled_features_then_quality(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(300) * 60.0
+    on = 220 * 60.0
+    healthy = 120 + (t % 900) / 10 + rng.normal(0, 5, t.size)
+    _signal(out, "freshness", "feature_store_lag_seconds", t,
+            np.where(t >= on, 120 + (t - on), healthy), bad="up")
+    _signal(out, "quality", "ctr", t,
+            0.12 + rng.normal(0, 0.004, t.size) - 0.025 * (t >= on + 1200), bad="down")
+    _signal(out, "model", "score_mean", t,
+            0.4 + rng.normal(0, 0.01, t.size) - 0.05 * (t >= on + 900), bad="both")
+    _change(out, on - 300, "features", "pipeline-r19")
+    _change(out, on - 1800, "model", "m5")
+    return out
+
+
+def input_drift_in_a_distribution(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 180 * 60.0
+    _signal(out, "model", "prediction_mean", t,
+            0.3 + rng.normal(0, 0.01, t.size) + 0.04 * (t >= on + 120), bad="both")
+    _signal(out, "runtime", "p95_latency_ms", t, 200 + rng.normal(0, 8, t.size), bad="up")
+    for minute in range(0, 240, 10):
+        shift = 0.6 if minute * 60.0 >= on else 0.0
+        out.append({"type": "distribution", "ts": _ts(minute * 60.0), "service": "svc",
+                    "layer": "data", "name": "amount", "slice": {},
+                    "values": [round(float(v), 3) for v in rng.lognormal(3 + shift, 0.7, 800)]})
+    return out
+
+
+def one_segment_loses_a_field(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 190 * 60.0
+    for segment in ("web", "ios", "android"):
+        c = rng.integers(100, 200, t.size)
+        broken = (t >= on) & (segment == "android")
+        _signal(out, "data", "feature_null_rate", t, _rate(rng, c, np.where(broken, 0.3, 0.01)),
+                counts=c, kind="ratio", bad="up", slice_={"segment": segment})
+    _change(out, on - 400, "code", "android-app-5.2")
+    _change(out, on - 3000, "prompt", "p-9")
+    return out
+
+
+def served_version_differs_from_expected(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 190 * 60.0
+    _signal(out, "quality", "groundedness", t,
+            0.9 + rng.normal(0, 0.01, t.size) - 0.06 * (t >= on + 120), bad="down")
+    for seconds in t[::5]:
+        out.append({"type": "state", "ts": _ts(seconds), "service": "svc", "layer": "control",
+                    "name": "served_model_version", "value": "v7" if seconds >= on else "v8",
+                    "expected": "v8", "slice": {"route": "primary"}})
+    _change(out, on - 600, "config", "router-5")
+    return out
+
+
+def label_mix_shifts_in_category_counts(rng: np.random.Generator) -> Records:
+    out: Records = []
+    for minute in range(0, 240, 5):
+        share = [0.2, 0.3, 0.5] if minute >= 200 else [0.5, 0.3, 0.2]
+        refund, other, cancel = rng.multinomial(1000, share)
+        out.append({"type": "distribution", "ts": _ts(minute * 60.0), "service": "svc",
+                    "layer": "model", "name": "top_label", "slice": {},
+                    "counts": {"refund": int(refund), "other": int(other),
+                               "cancel": int(cancel)}})
+    t = np.arange(240) * 60.0
+    _signal(out, "runtime", "p95_latency_ms", t, 400 + rng.normal(0, 15, t.size), bad="up")
+    _change(out, 198 * 60.0, "model", "clf-9")
+    return out
+
+
+def refusals_with_forty_minutes_of_history(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(40) * 60.0
+    c = rng.integers(300, 400, t.size)
+    _signal(out, "eval", "refusal_rate", t, _rate(rng, c, np.where(t >= 30 * 60.0, 0.12, 0.02)),
+            counts=c, kind="ratio", bad="up")
+    _signal(out, "runtime", "p95_latency_ms", t, 400 + rng.normal(0, 15, t.size), bad="up")
+    _change(out, 29 * 60.0, "threshold", "safety-0.3")
+    return out
+
+
+def millions_of_requests_and_a_trivial_rise(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    c = np.full(t.size, 2_000_000)
+    _signal(out, "runtime", "error_rate", t,
+            _rate(rng, c, np.where(t >= 200 * 60.0, 0.0102, 0.0100)), counts=c, kind="ratio",
+            bad="up")
+    return out
+
+
+def a_blip_that_already_recovered(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    blip = (t >= 190 * 60.0) & (t < 193 * 60.0)
+    _signal(out, "runtime", "p95_latency_ms", t, 500 + rng.normal(0, 20, t.size) + 400 * blip,
+            bad="up")
+    _change(out, 150 * 60.0, "model", "v9")
+    return out
+
+
+CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
+                  str | None]] = [
+    (model_after_deploy_every_15_seconds, "model", None, "v8"),
+    (guardrail_after_threshold_change, "eval_policy", None, "block>0.4"),
+    (tokens_triple_on_five_minute_points, "cost", None, "p-44"),
+    (gpu_memory_then_errors_on_jittered_scrapes, "infrastructure", None, None),
+    (stalled_features_then_quality, "control_plane", None, "pipeline-r19"),
+    (input_drift_in_a_distribution, "data", None, None),
+    (one_segment_loses_a_field, "data", ("segment", "android"), "android-app-5.2"),
+    (served_version_differs_from_expected, "control_plane", None, None),
+    (label_mix_shifts_in_category_counts, "model", None, "clf-9"),
+    (refusals_with_forty_minutes_of_history, "eval_policy", None, "safety-0.3"),
+    (millions_of_requests_and_a_trivial_rise, "none", None, None),
+    (a_blip_that_already_recovered, "none", None, None),
+]
+
+
+@pytest.mark.parametrize(("build", "label", "slice_", "culprit"), CASES,
+                         ids=[case[0].__name__ for case in CASES])
+def test_handwritten_incident(build: Callable[[np.random.Generator], Records], label: str,
+                              slice_: tuple[str, str] | None, culprit: str | None) -> None:
+    records = parse_objects(build(np.random.default_rng(3))).records
+    d = diagnose(records)
+    assert d.behavior == label, d.explanation
+    if label == "none":
+        return
+    found = [(s["dimension"], s["value"]) for s in d.slices]
+    assert found[:1] == ([slice_] if slice_ else []), found
+    if culprit is not None:
+        assert d.suspect_changes and d.suspect_changes[0]["ref"] == culprit, d.suspect_changes
