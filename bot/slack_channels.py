@@ -189,10 +189,16 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
 
 def _post_summary(services: Any, incident_id: int, channel_id: str) -> None:
     incident = incident_service.get_incident(services, incident_id)
-    response = call(services.slack, "chat_postMessage", channel=channel_id,
-                    **_summary_kwargs(services, incident))
+    posted = _summary_kwargs(services, incident)
+    response = call(services.slack, "chat_postMessage", channel=channel_id, **posted)
     _save_on_incident(services, incident_id, slack_summary_ts=response["ts"])
     call(services.slack, "pins_add", channel=channel_id, timestamp=response["ts"])
+    # A change committed while the summary was on its way (the diagnosis, typically:
+    # it runs beside this flow) found no summary to edit, since its ts was not saved
+    # yet. Catch up, or the pinned summary would show the incident without it.
+    latest = incident_service.get_incident(services, incident_id)
+    if _summary_kwargs(services, latest) != posted:
+        refresh_summary(services, incident_id)
 
 
 def _announce(services: Any, incident_id: int, channel_id: str) -> None:

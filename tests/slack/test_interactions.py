@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from bot import incident_service, slack_channels
 from bot.devtools.slack_emulator import render_transcript
@@ -165,3 +166,21 @@ def test_channel_names_stay_within_slacks_rules() -> None:
     assert name.startswith("inc-12-rag-assistant-v2-") and name.endswith("-20261126")
     assert len(name) <= 80 and name == name.lower() and " " not in name and "." not in name
     assert len(slack_channels.with_suffix(name, 12)) <= 80
+
+
+def test_a_change_made_while_the_summary_is_posted_still_reaches_it(bot: Bot) -> None:
+    # The first chat.postMessage (the summary) is held back 2 s by a rate limit; the
+    # incident is acknowledged meanwhile, when there is no summary to edit yet.
+    bot.slack.rate_limit("chat.postMessage", retry_after=2, times=1)
+    incident = incident_service.declare_incident(
+        bot.services, service="rag-assistant", title="Racing the summary", severity="high",
+        actor="test")
+    deadline = time.monotonic() + 10
+    while not bot.slack.calls_to("chat.postMessage", ok=False):
+        assert time.monotonic() < deadline, "the summary was never attempted"
+        time.sleep(0.02)
+    incident_service.change_status(bot.services, incident_id=incident.id, to="acknowledged",
+                                   actor="test")
+    bot.settle()
+    current, summary = summary_of(bot, incident.id)
+    assert current.slack_summary_ts and "acknowledged" in str(summary.blocks)
