@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -209,20 +210,34 @@ def _announce(services: Any, incident_id: int, channel_id: str) -> None:
                                alerts_notice_text(incident, channel_id))
 
 
+def _summary_lock(services: Any, incident_id: int) -> threading.Lock:
+    locks = services.extras.setdefault("slack_channels.summary_locks", {})
+    with _LOCKS_GUARD:
+        return locks.setdefault(incident_id, threading.Lock())
+
+
+_LOCKS_GUARD = threading.Lock()
+
+
 def refresh_summary(services: Any, incident_id: int) -> bool:
-    """Edit the pinned summary to the incident's current state (chat.update in place)."""
+    """Edit the pinned summary to the incident's current state (chat.update in place).
+
+    Refreshes of one incident take turns, reading the incident inside the turn, so
+    two changes in quick succession cannot leave the older state on the summary.
+    """
     if services.slack is None:
         return False
-    incident = incident_service.get_incident(services, incident_id)
-    if not (incident.slack_channel_id and incident.slack_summary_ts):
-        return False
-    try:
-        call(services.slack, "chat_update", channel=incident.slack_channel_id,
-             ts=incident.slack_summary_ts, **_summary_kwargs(services, incident))
-        return True
-    except SlackCallFailed as error:
-        record_failure(services, incident_id, "updating the summary", error)
-        return False
+    with _summary_lock(services, incident_id):
+        incident = incident_service.get_incident(services, incident_id)
+        if not (incident.slack_channel_id and incident.slack_summary_ts):
+            return False
+        try:
+            call(services.slack, "chat_update", channel=incident.slack_channel_id,
+                 ts=incident.slack_summary_ts, **_summary_kwargs(services, incident))
+            return True
+        except SlackCallFailed as error:
+            record_failure(services, incident_id, "updating the summary", error)
+            return False
 
 
 def invite_new_owners(services: Any, incident_id: int) -> list[str]:
