@@ -46,6 +46,9 @@ APPROVER = "U0ML00001"  # mia.ml, member of S0MLTEAM1
 BASELINE_MINUTES = 75  # healthy history replayed before the bad deploy
 BAD_MINUTES = 12  # how long v8 has been serving when the alert fires
 RUN_DEADLINE = 25.0  # seconds a run may take before the demo gives up on it
+# seconds the demo waits for one reaction of the bot (a button, a form, a message); it
+# goes on as soon as the reaction is there, so the margin costs nothing on a fast machine
+STEP_DEADLINE = 30.0
 TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
 T = TypeVar("T")
 
@@ -115,7 +118,7 @@ def _open_incident(ctx: DemoContext, client: httpx.Client, name: str, summary: s
     ctx.settle()
     # The pinned summary is posted and then updated once the classifier's diagnosis is in.
     return _wait(lambda: (i := _incident(ctx, incident_id)).behavior
-                 and i.slack_summary_ts and i, 15, "the diagnosis")
+                 and i.slack_summary_ts and i, STEP_DEADLINE, "the diagnosis")
 
 
 def _groundedness(gateway: Gateway, last: int = 3) -> list[float]:
@@ -211,27 +214,28 @@ def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     incident_id = incident.id or 0
     channel, summary_ts = incident.slack_channel_id or "", incident.slack_summary_ts or ""
     # The summary gains its runbook buttons when the diagnosis reaches Slack (after the ack).
-    _wait(lambda: _has_button(slack, channel, summary_ts, "runbook.run:rollback-model"), 10,
-          "the Run rollback-model button on the summary")
+    _wait(lambda: _has_button(slack, channel, summary_ts, "runbook.run:rollback-model"),
+          STEP_DEADLINE, "the Run rollback-model button on the summary")
     click = slack.click(channel, summary_ts, "runbook.run:rollback-model", user=RESPONDER)
     ctx.say(f"  sam.sre clicks 'Run rollback-model' on the pinned summary (signed request) -> "
             f"HTTP {click.status} in {click.latency * 1000:.0f} ms")
     form = _wait(lambda: next((v for v in reversed(list(slack.workspace.views.values()))
-                               if v.get("callback_id") == "runbook.params"), None), 10,
-                 "the parameter form")
+                               if v.get("callback_id") == "runbook.params"), None),
+                 STEP_DEADLINE, "the parameter form")
     version = next(b["element"].get("initial_value") for b in form["blocks"]
                    if b.get("block_id") == "param.version")
     slack.submit_view(form["id"], {}, user=RESPONDER)
     ctx.say(f"  the parameter form opens prefilled (version={version}); sam.sre submits it")
     run = _wait(lambda: next(iter(runbook_runs.runs_of(ctx.services, incident_id=incident_id)),
-                             None), 10, "the run request")
-    message_ts = _wait(lambda: _run_message(slack, channel, run["id"]), 10,
+                             None), STEP_DEADLINE, "the run request")
+    message_ts = _wait(lambda: _run_message(slack, channel, run["id"]), STEP_DEADLINE,
                        "the run's Slack message")
     ctx.say(f"  run {run['id']} is {run['status']}: version={run['params']['version']} "
             f"(the suspect change's previous), gateway_url={run['params']['gateway_url']}")
     clicked = time.time()
     slack.click(channel, message_ts, "runbook.approve", user=OUTSIDER)
-    refusal = _wait(lambda: _last_ephemeral(slack, channel, clicked), 10, "the refusal")
+    refusal = _wait(lambda: _last_ephemeral(slack, channel, clicked), STEP_DEADLINE,
+                    "the refusal")
     ctx.say(f"  dana.data clicks Approve; only she sees: {refusal[:96]}...")
     slack.click(channel, message_ts, "runbook.approve", user=APPROVER)
     ctx.say("  mia.ml (ml-team) clicks Approve; the run starts")
@@ -262,7 +266,8 @@ def _fallback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     changed.raise_for_status()
     httpx.post(f"{gateway_url}/prompt", json={"version": "p13", "author": "ui:prompt-studio"},
                headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-    bad = _wait(lambda: (g := _groundedness(gateway))[-1] < 0.78 and g, 10, "the bad prompt")
+    bad = _wait(lambda: (g := _groundedness(gateway))[-1] < 0.78 and g, STEP_DEADLINE,
+                "the bad prompt")
     ctx.say(f"  prompt p13 goes live on the gateway; groundedness {bad}")
     time.sleep(PROMPT_EVIDENCE_SECONDS)  # the alert fires once the drop has lasted a while
     incident = _open_incident(ctx, client, "GroundednessLow",
