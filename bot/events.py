@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[..., None]
 
-# Event names in use: "incident.opened", "incident.changed", "incident.relabelled",
+# Event names in use: "incident.opened", "incident.changed", "incident.classified" (the
+# classifier's label is stored), "incident.relabelled" (a responder's label),
 # "incident.alerts_resolved", "runbook.progress".
 
 

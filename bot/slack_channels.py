@@ -172,9 +172,12 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
             services.slack, "conversations_setTopic", channel=channel_id,
             topic=f"#{incident.id} {incident.severity} {incident.service}: "
                   f"{incident.title}"[:250])),
+        # the label as it is now: a diagnosis that landed after the channel was claimed
+        # is read here, and one landing later finds the channel and invites its owners
         ("inviting the owners", lambda: invite(
-            services, channel_id, owners_to_invite(services, incident.service,
-                                                   incident.behavior))),
+            services, channel_id, owners_to_invite(
+                services, incident.service,
+                incident_service.get_incident(services, incident_id).behavior))),
         ("posting and pinning the summary", lambda: _post_summary(services, incident_id,
                                                                    channel_id)),
         ("announcing in the alerts channel", lambda: _announce(services, incident_id,
@@ -240,7 +243,7 @@ def refresh_summary(services: Any, incident_id: int) -> bool:
             return False
 
 
-def invite_new_owners(services: Any, incident_id: int) -> list[str]:
+def invite_new_owners(services: Any, incident_id: int, *, by: str = "Relabelled") -> list[str]:
     incident = incident_service.get_incident(services, incident_id)
     if services.slack is None or not incident.slack_channel_id:
         return []
@@ -252,7 +255,7 @@ def invite_new_owners(services: Any, incident_id: int) -> list[str]:
         return []
     if invited:
         call(services.slack, "chat_postMessage", channel=incident.slack_channel_id,
-             text=f"Relabelled `{incident.behavior}`: invited "
+             text=f"{by} `{incident.behavior}`: invited "
                   + ", ".join(f"<@{u}>" for u in invited))
     return invited
 
@@ -271,6 +274,12 @@ def on_relabelled(*, services: Any, incident_id: int, **_: Any) -> None:
     refresh_summary(services, incident_id)
 
 
+def on_classified(*, services: Any, incident_id: int, **_: Any) -> None:
+    """The owners of the class the classifier found join; the summary shows the diagnosis."""
+    invite_new_owners(services, incident_id, by="Classified")
+    refresh_summary(services, incident_id)
+
+
 def subscribe(services: Any) -> None:
     """Register the channel handlers (once per Services, however often it is called)."""
     if services.extras.get("slack_channels.subscribed"):
@@ -279,4 +288,5 @@ def subscribe(services: Any) -> None:
     services.events.subscribe("incident.opened", on_opened)
     services.events.subscribe("incident.changed", on_changed)
     services.events.subscribe("incident.relabelled", on_relabelled)
+    services.events.subscribe("incident.classified", on_classified)
 

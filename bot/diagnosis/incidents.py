@@ -48,7 +48,7 @@ def classify_incident(services: Any, incident_id: int) -> None:
 
     Writes behavior, confidence, diagnosis, onset and ``label_source="classifier"``, a
     timeline event (actor ``classifier``, kind ``diagnosis``), commits, then emits
-    ``incident.changed``.
+    ``incident.classified``.
     """
     window = timedelta(minutes=float(getattr(services.catalog.watch, "window_minutes",
                                              DEFAULT_WINDOW_MINUTES)))
@@ -75,4 +75,4 @@ def classify_incident(services: Any, incident_id: int) -> None:
         write_timeline(session=session, incident_id=incident_id, actor="classifier",
                        kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
                        details=details)
-    services.emit("incident.changed", incident_id=incident_id)
+    services.emit("incident.classified", incident_id=incident_id)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 from bot import incident_service, slack_channels
 from bot.devtools.slack_emulator import render_transcript
 from bot.devtools.slack_emulator.payloads import event_callback
+from bot.diagnosis.incidents import classify_incident
+from bot.exchange import parse_objects
+from store.db import session_scope
+from store.models import Incident
+from store.signal_queries import save_records
+from tests.diagnosis.helpers import T0, quality_only
 from tests.slack.conftest import ML, SRE, SRE2, Bot
 from tests.slack.test_commands import declare, kinds
 
@@ -184,3 +191,26 @@ def test_a_change_made_while_the_summary_is_posted_still_reaches_it(bot: Bot) ->
     bot.settle()
     current, summary = summary_of(bot, incident.id)
     assert current.slack_summary_ts and "acknowledged" in str(summary.blocks)
+
+
+def test_a_diagnosis_that_lands_after_the_channel_brings_its_class_owners(bot: Bot) -> None:
+    incident = incident_service.declare_incident(
+        bot.services, service="rag-assistant", title="Late diagnosis", severity="high",
+        actor="test")
+    bot.settle()  # the channel is there; the classifier found nothing (no signals yet)
+    channel = bot.slack.workspace.channels[
+        incident_service.get_incident(bot.services, incident.id).slack_channel_id]
+    assert ML not in channel.members
+    batch = parse_objects(quality_only())  # a lone quality drop: read as `model`
+    with session_scope(bot.services.engine) as session:
+        save_records(session=session, records=batch.records)
+        stored = session.get(Incident, incident.id)
+        stored.created_at, stored.behavior = T0 + timedelta(minutes=179), None
+        session.add(stored)
+    classify_incident(bot.services, incident.id)
+    bot.settle()
+    assert incident_service.get_incident(bot.services, incident.id).behavior == "model"
+    assert {ML, "U0ML00777"} <= channel.members  # model owners, the user group expanded
+    assert any(m.text.startswith("Classified `model`: invited") for m in channel.messages)
+    _, summary = summary_of(bot, incident.id)
+    assert "`model`" in str(summary.blocks)
