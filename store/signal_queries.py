@@ -7,12 +7,14 @@ same way they read a file or an HTTP batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import Text, delete, type_coerce
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from store.models import ChangeEvent
@@ -106,15 +108,23 @@ def load_records(*, session: Session, service: str, start: datetime, end: dateti
     as exchange records in time order."""
     from bot.exchange import DistributionRecord, SignalRecord, StateRecord
 
-    out: list[Any] = []
-    query = select(SignalPoint).where(SignalPoint.service == service, SignalPoint.ts >= start,
+    # Signal points are the bulk (every signal and slice, every minute): they are read as
+    # plain columns, not ORM objects, with the slice's JSON parsed once per distinct
+    # slice, and become records without a second validation (they were validated on
+    # the way in). This reads a service's window about twice as fast.
+    columns = (SignalPoint.ts, SignalPoint.layer, SignalPoint.name, SignalPoint.value,
+               SignalPoint.count, SignalPoint.kind, SignalPoint.bad,
+               type_coerce(SignalPoint.slice, Text))
+    query = sa_select(*columns).where(SignalPoint.service == service, SignalPoint.ts >= start,
                                       SignalPoint.ts <= end)
     if layers:
         query = query.where(SignalPoint.layer.in_(list(layers)))  # type: ignore[attr-defined]
-    for p in session.exec(query):
-        out.append(SignalRecord(type="signal", ts=p.ts, service=p.service, layer=p.layer,
-                                name=p.name, value=p.value, count=p.count, kind=p.kind,
-                                bad=p.bad, slice=p.slice))
+    read_slice = _slice_reader()
+    record = SignalRecord.model_construct
+    out: list[Any] = [
+        record(type="signal", ts=ts, service=service, layer=layer, name=name, value=value,
+               count=count, kind=kind, bad=bad, slice=read_slice(raw))
+        for ts, layer, name, value, count, kind, bad, raw in session.execute(query)]
     query_d = select(DistributionSample).where(
         DistributionSample.service == service, DistributionSample.ts >= start,
         DistributionSample.ts <= end)
@@ -133,6 +143,23 @@ def load_records(*, session: Session, service: str, start: datetime, end: dateti
                                name=s.name, value=s.value, expected=s.expected, slice=s.slice))
     out.sort(key=lambda r: r.ts)
     return out
+
+
+def _slice_reader() -> Callable[[Any], dict[str, str]]:
+    """Slice maps from their stored JSON, each distinct text parsed once (a fresh copy
+    per record, so no two records share a map). PostgreSQL's driver may hand back the
+    map already parsed."""
+    parsed: dict[str, dict[str, str]] = {}
+
+    def read(raw: Any) -> dict[str, str]:
+        if not isinstance(raw, str):
+            return dict(raw or {})
+        found = parsed.get(raw)
+        if found is None:
+            found = parsed[raw] = json.loads(raw)
+        return dict(found)
+
+    return read
 
 
 def load_changes(*, session: Session, service: str, start: datetime, end: datetime

@@ -59,3 +59,27 @@ def test_round_trip_sketch_and_prune(db_url: str) -> None:
     with session_scope(engine) as session:
         assert prune(session=session, before=T0 - timedelta(hours=1)) == 1
     engine.dispose()
+
+
+def test_signal_points_read_back_as_the_records_that_went_in(db_url: str) -> None:
+    batch = parse_lines(lines([
+        {"type": "signal", "ts": f"2026-11-26T10:0{m}:00Z", "service": "rag", "layer": layer,
+         "name": name, "value": value, "count": count, "slice": slice_}
+        for m in range(3)
+        for layer, name, value, count, slice_ in [
+            ("quality", "thumbs_down_rate", 0.05, 200, {"tenant": "acme", "route": "a"}),
+            ("quality", "thumbs_down_rate", 0.04, 100, {"tenant": "umbrella"}),
+            ("runtime", "p95_latency_ms", 812.5, None, {}),
+            ("model", "answer_length", 221.0, 40, {"segment": "a=b,c"})]]))
+    assert not batch.errors
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:
+        save_records(session=session, records=batch.records)
+    with session_scope(engine) as session:
+        loaded = load_records(session=session, service="rag", start=T0, end=T0 + timedelta(hours=1))
+    key = lambda r: (r.ts, r.layer, r.name, sorted(r.slice.items()))  # noqa: E731
+    assert [r.model_dump() for r in sorted(loaded, key=key)] == \
+        [r.model_dump() for r in sorted(batch.records, key=key)]
+    acme = [r for r in loaded if r.slice.get("tenant") == "acme"]
+    assert len(acme) == 3 and acme[0].slice is not acme[1].slice  # no shared maps
+    engine.dispose()
