@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Text, delete, type_coerce
+from sqlalchemy import Text, delete, insert, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -60,13 +60,14 @@ def save_records(*, session: Session, records: Iterable[Any]) -> tuple[int, list
 
     stored, alerts = 0, []
     rows: list[Any] = []
+    points: list[dict[str, Any]] = []  # signal points: the bulk, inserted as plain rows
     changes: dict[tuple, ChangeRecord] = {}
     for r in records:
         if isinstance(r, SignalRecord):
-            rows.append(SignalPoint(service=r.service, ts=r.ts, layer=r.layer, name=r.name,
-                                    slice=dict(r.slice), slice_key=slice_key(r.slice),
-                                    value=r.value, count=r.count, kind=r.kind or "gauge",
-                                    bad=r.bad or "both"))
+            points.append({"service": r.service, "ts": r.ts, "layer": r.layer, "name": r.name,
+                           "slice": dict(r.slice), "slice_key": slice_key(r.slice),
+                           "value": r.value, "count": r.count, "kind": r.kind or "gauge",
+                           "bad": r.bad or "both"})
         elif isinstance(r, DistributionRecord):
             rows.append(DistributionSample(
                 service=r.service, ts=r.ts, layer=r.layer, name=r.name, slice=dict(r.slice),
@@ -88,6 +89,10 @@ def save_records(*, session: Session, records: Iterable[Any]) -> tuple[int, list
         else:
             continue
         stored += 1
+    if points:
+        # one executemany, no ORM object per point (a minute of a big service is
+        # hundreds of points; a backfill, hundreds of thousands)
+        session.execute(insert(SignalPoint), points)
     session.add_all(rows)
     for (service, ts, kind, ref), r in changes.items():
         exists = session.exec(select(ChangeEvent.id).where(
