@@ -43,6 +43,7 @@ from classifiers.slices import SliceContrast, localise_slices
 
 SLICE_WINDOW = 120   # baseline points before the onset for slice contrasts
 SLICE_HORIZON = 60   # points after it
+EPISODE_GAP_MINUTES = 240.0  # onsets further apart belong to different episodes
 _DATA_TYPES = frozenset({SignalRecord, DistributionRecord, StateRecord})
 
 
@@ -83,6 +84,25 @@ def _round(x: float, digits: int = 6) -> float | None:
     if x is None or not math.isfinite(x):
         return None
     return float(round(x, digits))
+
+
+def _current_episode(findings: list[Finding]) -> list[Finding]:
+    """The findings of the episode in force: the latest run of onsets without a long gap.
+
+    A long window can hold an older shift that never went back (a capacity change in
+    the morning, a drift from the night). Causes lead their symptoms by minutes, rarely
+    by more than an hour or two; left in, such a shift would have 'moved first' and
+    decided the label of what broke now. So the findings are cut at the last gap of
+    more than ``EPISODE_GAP_MINUTES`` between consecutive onsets. A lag that keeps
+    growing is the exception and is always kept: a stalled pipeline's features go
+    stale slowly, and the quality it costs can show hours after the stall began.
+    """
+    onsets = sorted({f.test.onset for f in findings})
+    start = onsets[0] if onsets else 0.0
+    for earlier, later in zip(onsets[:-1], onsets[1:], strict=True):
+        if later - earlier > EPISODE_GAP_MINUTES * 60.0:
+            start = later
+    return [f for f in findings if f.test.onset >= start or f.test.detector == "lag_growth"]
 
 
 def _layer_evidence(findings: list[Finding]) -> list[LayerEvidence]:
@@ -311,7 +331,7 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
             unique_changes.append(c)
     data = assemble(kept)
     tests, switches = run_tests(data)
-    findings = select_findings(tests)
+    findings = _current_episode(select_findings(tests))
     layers = _layer_evidence(findings)
     onset_minutes = first_onset(layers) if layers else None
     onset_epoch = onset_minutes * 60.0 if onset_minutes is not None else None

@@ -3,8 +3,9 @@
 The simulator's scenarios share one style (one-minute points, its signal names, its
 noise). These are the ones a team would send: 15-second or 5-minute scrapes,
 jittered timestamps, missing minutes, forty minutes of history, category counts,
-millions of requests a minute, a gauge that carries its sample count. Each asserts
-the label, and where the incident has one, the slice and the suspect change.
+millions of requests a minute, a shift from the morning that never went back, a stall
+whose cost in quality shows hours later. Each asserts the label, and where the
+incident has one, the slice and the suspect change.
 """
 
 from __future__ import annotations
@@ -214,6 +215,34 @@ def a_blip_that_already_recovered(rng: np.random.Generator) -> Records:
     return out
 
 
+def an_old_shift_that_never_went_back(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(540) * 60.0
+    c = rng.integers(300, 500, t.size)
+    _signal(out, "infra", "gpu_util", t, 55 + rng.normal(0, 2, t.size) + 15 * (t >= 60 * 60.0),
+            bad="up")  # a capacity change in the morning: up ever since, and not the story
+    _signal(out, "eval", "refusal_rate", t,
+            _rate(rng, c, np.where(t >= 480 * 60.0, 0.1, 0.02)), counts=c, kind="ratio",
+            bad="up")
+    _signal(out, "runtime", "p95_latency_ms", t, 400 + rng.normal(0, 15, t.size), bad="up")
+    _change(out, 478 * 60.0, "threshold", "refuse>0.5")
+    return out
+
+
+def a_stall_that_costs_quality_hours_later(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(540) * 60.0
+    on = 200 * 60.0
+    healthy = 90 + (t % 600) / 10 + rng.normal(0, 4, t.size)
+    _signal(out, "freshness", "embedding_index_age_seconds", t,
+            np.where(t >= on, 90 + (t - on), healthy), bad="up")
+    _signal(out, "quality", "retrieval_relevance", t,  # 4.5 h later, as the index ages
+            0.8 + rng.normal(0, 0.01, t.size) - 0.07 * (t >= on + 270 * 60.0), bad="down")
+    _signal(out, "runtime", "p95_latency_ms", t, 300 + rng.normal(0, 10, t.size), bad="up")
+    _change(out, on - 240, "retrieval", "embedder-job-42")
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -228,6 +257,8 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (refusals_with_forty_minutes_of_history, "eval_policy", None, "safety-0.3"),
     (millions_of_requests_and_a_trivial_rise, "none", None, None),
     (a_blip_that_already_recovered, "none", None, None),
+    (an_old_shift_that_never_went_back, "eval_policy", None, "refuse>0.5"),
+    (a_stall_that_costs_quality_hours_later, "control_plane", None, "embedder-job-42"),
 ]
 
 
