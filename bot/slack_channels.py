@@ -213,13 +213,14 @@ def _announce(services: Any, incident_id: int, channel_id: str) -> None:
                                alerts_notice_text(incident, channel_id))
 
 
-def _summary_lock(services: Any, incident_id: int) -> threading.Lock:
-    locks = services.extras.setdefault("slack_channels.summary_locks", {})
-    with _LOCKS_GUARD:
-        return locks.setdefault(incident_id, threading.Lock())
-
-
 _LOCKS_GUARD = threading.Lock()
+
+
+def _summary_lock(services: Any, incident_id: int) -> threading.Lock:
+    """One lock per incident, for this process's refreshes of its summary."""
+    with _LOCKS_GUARD:
+        locks = services.extras.setdefault("slack_channels.summary_locks", {})
+        return locks.setdefault(incident_id, threading.Lock())
 
 
 def refresh_summary(services: Any, incident_id: int) -> bool:
