@@ -281,6 +281,9 @@ def _runbooks(label: str, top_change: ChangeRecord | None,
     return list(dict.fromkeys(names))
 
 
+_SUSPECT_WORDS = ((0.5, "likely cause"), (0.2, "possible cause"), (-1.0, "probably unrelated"))
+
+
 def _explain(label: str, confidence: float, reasons: Sequence[str], slices: list[dict],
              change: dict | None, onset: str | None) -> str:
     if label == "none":
@@ -291,8 +294,10 @@ def _explain(label: str, confidence: float, reasons: Sequence[str], slices: list
     if onset:
         parts.append(f"began {onset}")
     if change is not None and change["minutes_before_onset"] >= -5:
+        # how much the timing says, so a change that merely came first is not read as blame
+        weight = next(words for floor, words in _SUSPECT_WORDS if change["score"] >= floor)
         parts.append(f"{change['minutes_before_onset']:.0f} min after {change['kind']} change "
-                     f"{change['ref']}")
+                     f"{change['ref']} ({weight})")
     return "; ".join(parts) + ". Deciding: " + "; ".join(reasons) + "."
 
 

@@ -243,6 +243,20 @@ def a_stall_that_costs_quality_hours_later(rng: np.random.Generator) -> Records:
     return out
 
 
+def a_leak_with_an_unrelated_prompt_change_just_before(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 190 * 60.0
+    c = rng.integers(300, 500, t.size)
+    _signal(out, "infra", "gpu_memory_used_gb", t,
+            40 + rng.normal(0, 0.4, t.size) + np.clip((t - on) / 60.0, 0, None) * 0.5, bad="up")
+    _signal(out, "runtime", "error_rate", t,
+            _rate(rng, c, np.where(t >= on + 1200, 0.06, 0.005)), counts=c, kind="ratio",
+            bad="up")
+    _change(out, on - 300, "prompt", "p-77")  # came first, explains nothing of a leak
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -252,13 +266,14 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (stalled_features_then_quality, "control_plane", None, "pipeline-r19"),
     (input_drift_in_a_distribution, "data", None, None),
     (one_segment_loses_a_field, "data", ("segment", "android"), "android-app-5.2"),
-    (served_version_differs_from_expected, "control_plane", None, None),
+    (served_version_differs_from_expected, "control_plane", None, "router-5"),
     (label_mix_shifts_in_category_counts, "model", None, "clf-9"),
     (refusals_with_forty_minutes_of_history, "eval_policy", None, "safety-0.3"),
     (millions_of_requests_and_a_trivial_rise, "none", None, None),
     (a_blip_that_already_recovered, "none", None, None),
     (an_old_shift_that_never_went_back, "eval_policy", None, "refuse>0.5"),
     (a_stall_that_costs_quality_hours_later, "control_plane", None, "embedder-job-42"),
+    (a_leak_with_an_unrelated_prompt_change_just_before, "infrastructure", None, None),
 ]
 
 
@@ -275,3 +290,6 @@ def test_handwritten_incident(build: Callable[[np.random.Generator], Records], l
     assert found[:1] == ([slice_] if slice_ else []), found
     if culprit is not None:
         assert d.suspect_changes and d.suspect_changes[0]["ref"] == culprit, d.suspect_changes
+        assert f"change {culprit} (likely cause)" in d.explanation, d.explanation
+    elif d.suspect_changes:  # a change that merely came first is not read as blame
+        assert "(likely cause)" not in d.explanation, d.explanation
