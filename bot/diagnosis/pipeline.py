@@ -177,11 +177,27 @@ def _slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceCont
                     if a.bad == "both":
                         sign = 1.0 if finding.test.statistic >= 0 else -1.0
                     sa, sb = _around(a, onset, sign), _around(b, onset, sign)
+                    # A slice born at the onset (a canary version, a new route, a fallback
+                    # switched on) has no baseline of its own: its traffic is measured
+                    # against the level that traffic had before, on the other side.
+                    if sa is None and sb is not None:
+                        sa = _around(_spliced(b, a, onset), onset, sign)
+                    elif sb is None and sa is not None:
+                        sb = _around(_spliced(a, b, onset), onset, sign)
                     if sa is None or sb is None:
                         continue
                     contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
                                                    scale=sa[2]))
     return contrasts
+
+
+def _spliced(before: Series, after: Series, onset: float) -> Series:
+    """``before``'s points up to the onset followed by ``after``'s from it."""
+    early, late = before.times < onset, after.times >= onset
+    return Series(after.layer, after.name, after.slice, after.kind, after.bad,
+                  np.concatenate([before.times[early], after.times[late]]),
+                  np.concatenate([before.values[early], after.values[late]]),
+                  np.concatenate([before.counts[early], after.counts[late]]))
 
 
 def _window(s: Series, onset: float) -> Series:

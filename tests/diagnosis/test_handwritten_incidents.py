@@ -4,8 +4,9 @@ The simulator's scenarios share one style (one-minute points, its signal names, 
 noise). These are the ones a team would send: 15-second or 5-minute scrapes,
 jittered timestamps, missing minutes, forty minutes of history, category counts,
 millions of requests a minute, a shift from the morning that never went back, a stall
-whose cost in quality shows hours later. Each asserts the label, and where the
-incident has one, the slice and the suspect change.
+whose cost in quality shows hours later, a canary version that exists only from the
+onset. Each asserts the label, and where the incident has one, the slice and the
+suspect change.
 """
 
 from __future__ import annotations
@@ -257,6 +258,27 @@ def a_leak_with_an_unrelated_prompt_change_just_before(rng: np.random.Generator)
     return out
 
 
+def a_canary_version_fails_on_its_tenth_of_traffic(rng: np.random.Generator) -> Records:
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 190 * 60.0
+    total = rng.integers(900, 1100, t.size)
+    canary = np.where(t >= on, (total * 0.1).astype(int), 0)  # v9 exists from the onset on
+    stable = total - canary
+    bad_stable = rng.binomial(stable, 0.03)
+    bad_canary = rng.binomial(canary, 0.12)
+    _signal(out, "quality", "thumbs_down_rate", t, (bad_stable + bad_canary) / total,
+            counts=total, kind="ratio", bad="up")
+    _signal(out, "quality", "thumbs_down_rate", t, bad_stable / stable, counts=stable,
+            kind="ratio", bad="up", slice_={"model_version": "v8"})
+    live = t >= on
+    _signal(out, "quality", "thumbs_down_rate", t[live], bad_canary[live] / canary[live],
+            counts=canary[live], kind="ratio", bad="up", slice_={"model_version": "v9"})
+    _signal(out, "runtime", "p95_latency_ms", t, 400 + rng.normal(0, 15, t.size), bad="up")
+    _change(out, on - 60, "model", "v9")
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -274,6 +296,7 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (an_old_shift_that_never_went_back, "eval_policy", None, "refuse>0.5"),
     (a_stall_that_costs_quality_hours_later, "control_plane", None, "embedder-job-42"),
     (a_leak_with_an_unrelated_prompt_change_just_before, "infrastructure", None, None),
+    (a_canary_version_fails_on_its_tenth_of_traffic, "model", ("model_version", "v9"), "v9"),
 ]
 
 
