@@ -171,8 +171,8 @@ def _segments(y: np.ndarray, m: int, threshold: float, most: int = 16) -> list[i
     return sorted(cuts)
 
 
-def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
-                    ) -> tuple[np.ndarray, int]:
+def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0, *,
+                    rhythmic: bool = False) -> tuple[np.ndarray, int]:
     """Indices to keep once earlier excursions that returned to baseline are removed.
 
     An incident is explained by the shift in force at the end of the series; a bad
@@ -186,8 +186,11 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
     with each other (within a third of the excursion) and the level after it held
     for at least ``max(m, 8)`` points. Excursions are cut out; the final segment never
     is (it is the episode in force). A trend or a slow daily cycle makes a staircase,
-    not an excursion. Returns (kept indices, index where the last cut excursion had
-    recovered, or -1).
+    not an excursion. With ``rhythmic`` (freshness lags, which saw-tooth when healthy),
+    two or more excursions are the series' rhythm, not episodes, and nothing is cut:
+    cutting the teeth of a saw-tooth would leave a baseline below every peak, and the
+    last tooth would look like a stall. Returns (kept indices, index where the last cut
+    excursion had recovered, or -1).
 
     References
     ----------
@@ -206,7 +209,7 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
     levels = [_median(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     count = len(levels)
     drop = np.zeros(n, dtype=bool)
-    recovered = -1
+    recovered, excursions = -1, 0
     j = 1
     while j < count - 1:
         found = False
@@ -227,12 +230,13 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0
                     and bounds[last + 1] - bounds[j] >= m):
                 drop[bounds[j]:bounds[last + 1]] = True
                 recovered = bounds[last + 1]
+                excursions += 1
                 j = last + 2
                 found = True
                 break
         if not found:
             j += 1
-    if not drop.any():
+    if not drop.any() or (rhythmic and excursions >= 2):
         return keep, -1
     return keep[~drop], recovered
 
@@ -593,7 +597,7 @@ def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
         return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
     if t is None:
         t = np.arange(n, dtype=float) * 60.0
-    keep, recovered = _drop_recovered(y, m)
+    keep, recovered = _drop_recovered(y, m, rhythmic=True)
     if keep.size < n:
         r = _lag_core(y[keep], t[keep], m, window)
         return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,

@@ -169,3 +169,22 @@ def test_constant_empty_tiny_huge(values):
     for r in (robust_shift(values), lag_growth(values)):
         assert not math.isnan(r.p_value) and not math.isnan(r.effect)
     assert not math.isnan(numeric_drift(values, values).effect)
+
+
+@pytest.mark.parametrize("period_minutes", [15, 30, 60])
+def test_a_healthy_saw_tooth_lag_is_no_stall_and_a_stall_after_it_is(period_minutes: int):
+    # an index rebuilt every period: its age climbs 0 -> 300 s and drops back, again and
+    # again; cutting those teeth as 'recovered excursions' once made the last one a stall
+    hits = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        t = np.arange(240) * 60.0
+        period = period_minutes * 60.0
+        age = 300 + (t + rng.uniform(0, period)) % period / period * 300 + rng.normal(0, 5, t.size)
+        r = lag_growth(age, t)
+        hits += r.statistic > 0 and r.effect >= 3 and r.p_value < 1e-3
+        stalled = age.copy()
+        stalled[200:] = age[200] + (t[200:] - t[200])  # the rebuild stops at minute 200
+        s = lag_growth(stalled, t)
+        assert s.statistic > 0 and s.effect >= 3 and s.p_value < 1e-3 and abs(s.onset - 200) <= 3
+    assert hits == 0
