@@ -36,6 +36,10 @@ class ShiftResult:
     recovered : int
         Index where the last earlier excursion that returned to baseline had recovered
         (that excursion was left out of the test as history); ``-1`` when there was none.
+    recurring : bool
+        The change looks like the series' own rhythm: at least two earlier excursions
+        on the same side and of about its size came and went, and this one has not
+        outlasted them yet (a batch job's latency spike every half hour).
     """
 
     statistic: float
@@ -47,6 +51,7 @@ class ShiftResult:
     after: float = 0.0
     detector: str = "robust_shift"
     recovered: int = -1
+    recurring: bool = False
 
 
 @dataclass(frozen=True)

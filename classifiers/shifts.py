@@ -24,6 +24,7 @@ from classifiers.results import ShiftResult
 _MAD_TO_SD = 1.4826
 _DAY = 86400.0
 _WINSOR = 8.0  # residuals beyond this many baseline SDs are clipped: one spike is not a shift
+_HELD_TO_RECOVER = 8  # points back at the baseline before an excursion counts as recovered
 _NULL = ShiftResult(statistic=0.0, p_value=1.0, effect=0.0, onset=-1)
 
 
@@ -171,8 +172,14 @@ def _segments(y: np.ndarray, m: int, threshold: float, most: int = 16) -> list[i
     return sorted(cuts)
 
 
+class _Cleaned(NamedTuple):
+    keep: np.ndarray                         # indices kept
+    recovered: int                           # where the last cut excursion recovered, or -1
+    excursions: list[tuple[int, float]]      # (points, signed peak from baseline) of each
+
+
 def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0, *,
-                    rhythmic: bool = False) -> tuple[np.ndarray, int]:
+                    rhythmic: bool = False) -> _Cleaned:
     """Indices to keep once earlier excursions that returned to baseline are removed.
 
     An incident is explained by the shift in force at the end of the series; a bad
@@ -189,8 +196,8 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0, *,
     not an excursion. With ``rhythmic`` (freshness lags, which saw-tooth when healthy),
     two or more excursions are the series' rhythm, not episodes, and nothing is cut:
     cutting the teeth of a saw-tooth would leave a baseline below every peak, and the
-    last tooth would look like a stall. Returns (kept indices, index where the last cut
-    excursion had recovered, or -1).
+    last tooth would look like a stall. Returns the kept indices, where the last cut
+    excursion had recovered (-1 if none), and the excursions found.
 
     References
     ----------
@@ -201,15 +208,15 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0, *,
     keep = np.arange(n)
     sd = _noise_sd(y)
     if n < 4 * m or sd <= 0:
-        return keep, -1
+        return _Cleaned(keep, -1, [])
     cuts = _segments(y, m, 5.0 * sd)
     if len(cuts) < 2:
-        return keep, -1
+        return _Cleaned(keep, -1, [])
     bounds = [0, *cuts, n]
     levels = [_median(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     count = len(levels)
     drop = np.zeros(n, dtype=bool)
-    recovered, excursions = -1, 0
+    recovered, excursions = -1, []
     j = 1
     while j < count - 1:
         found = False
@@ -226,19 +233,36 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0, *,
             clear = smallest >= min_effect * sd or smallest >= 6.0 * sd * math.sqrt(
                 1.0 / span + 1.0 / min(held, bounds[j] - bounds[j - 1]))
             if (same_side and clear
-                    and abs(left - right) <= smallest / 3.0 and held >= max(m, 8)
+                    and abs(left - right) <= smallest / 3.0 and held >= max(m, _HELD_TO_RECOVER)
                     and bounds[last + 1] - bounds[j] >= m):
                 drop[bounds[j]:bounds[last + 1]] = True
                 recovered = bounds[last + 1]
-                excursions += 1
+                excursions.append((span, float(devs[int(np.argmax(np.abs(devs)))])))
                 j = last + 2
                 found = True
                 break
         if not found:
             j += 1
-    if not drop.any() or (rhythmic and excursions >= 2):
-        return keep, -1
-    return keep[~drop], recovered
+    if not drop.any() or (rhythmic and len(excursions) >= 2):
+        return _Cleaned(keep, -1, excursions)
+    return _Cleaned(keep[~drop], recovered, excursions)
+
+
+def _recurring(result: ShiftResult, excursions: list[tuple[int, float]], since: int) -> bool:
+    """Whether the change in force is one more of the series' recurring excursions.
+
+    At least two earlier excursions on its side, each at least half its size, and it
+    is no more than half again larger than the largest of them and has lasted no
+    longer than half again the longest, plus the points an excursion needs before it
+    counts as recovered: a batch job's half-hourly spike, not an incident. Once it
+    outlasts or outgrows them, it is a change again.
+    """
+    shift = result.after - result.before
+    alike = [(points, peak) for points, peak in excursions
+             if peak * shift > 0 and abs(peak) >= 0.5 * abs(shift)]
+    return (len(alike) >= 2
+            and abs(shift) <= 1.5 * max(abs(peak) for _, peak in alike)
+            and since <= 1.5 * max(points for points, _ in alike) + _HELD_TO_RECOVER)
 
 
 def _seasonal_design(t: np.ndarray) -> np.ndarray:
@@ -438,11 +462,12 @@ def robust_shift(values: object, times: object = None, *, direction: str = "both
     if np.any(t[1:] < t[:-1]):
         order = np.argsort(t, kind="stable")
         y, t = y[order], t[order]
-    keep, recovered = _drop_recovered(y, m)
+    keep, recovered, excursions = _drop_recovered(y, m)
     if keep.size < n:
         r = _robust_core(y[keep], t[keep], m, direction, window, horizon)
-        return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,
-                       recovered=recovered)
+        onset = int(keep[r.onset]) if r.onset >= 0 else -1
+        return replace(r, onset=onset, recovered=recovered,
+                       recurring=onset >= 0 and _recurring(r, excursions, n - onset))
     return _robust_core(y, t, m, direction, window, horizon)
 
 
@@ -511,11 +536,12 @@ def rate_shift(rates: object, counts: object, *, direction: str = "both",
     """
     events, n, m, direction = _rate_iv(rates, counts, min_segment, direction)
     if n.size >= m + _min_baseline(n.size, m):
-        keep, recovered = _drop_recovered(events / n, m)
+        keep, recovered, excursions = _drop_recovered(events / n, m)
         if keep.size < n.size:
             r = _rate_core(events[keep], n[keep], m, direction, window, horizon)
-            return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,
-                           recovered=recovered)
+            onset = int(keep[r.onset]) if r.onset >= 0 else -1
+            return replace(r, onset=onset, recovered=recovered,
+                           recurring=onset >= 0 and _recurring(r, excursions, n.size - onset))
     return _rate_core(events, n, m, direction, window, horizon)
 
 
@@ -597,7 +623,7 @@ def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
         return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
     if t is None:
         t = np.arange(n, dtype=float) * 60.0
-    keep, recovered = _drop_recovered(y, m, rhythmic=True)
+    keep, recovered, _ = _drop_recovered(y, m, rhythmic=True)
     if keep.size < n:
         r = _lag_core(y[keep], t[keep], m, window)
         return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,

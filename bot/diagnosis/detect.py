@@ -131,7 +131,8 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
         events_after = float(np.sum(s.values[after] * s.counts[after]))
         # a rate rise resting on a handful of events is not a finding, however small p is
         rel_ok = (abs(r.relative) >= MIN_RATE_RELATIVE and abs(r.effect) >= MIN_RATE_H
-                  and (r.statistic < 0 or events_after >= MIN_RATE_EVENTS))
+                  and (r.statistic < 0 or events_after >= MIN_RATE_EVENTS)
+                  and not r.recurring)  # the series' own rhythm is no finding
         hint = min(abs(r.relative) / MIN_RATE_RELATIVE, abs(r.effect) / MIN_RATE_H)
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
@@ -146,7 +147,8 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
         hint = abs(r.effect) / MIN_GAUGE_EFFECT
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
-                          abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok, hint,
+                          abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok
+                          and not r.recurring, hint,
                           onset_ts(r.recovered)))
     if _is_lag(s) and s.bad != "down" and screened:
         g = lag_growth(s.values, s.times)

@@ -188,3 +188,19 @@ def test_a_healthy_saw_tooth_lag_is_no_stall_and_a_stall_after_it_is(period_minu
         s = lag_growth(stalled, t)
         assert s.statistic > 0 and s.effect >= 3 and s.p_value < 1e-3 and abs(s.onset - 200) <= 3
     assert hits == 0
+
+
+def test_a_half_hourly_spike_is_the_series_rhythm_and_a_bigger_lasting_jump_is_not():
+    rng = np.random.default_rng(1)
+    t = np.arange(180) * 60.0
+    latency = 400 + rng.normal(0, 15, t.size) + 250 * ((t % 1800) < 360)  # 6 min per 30
+    recurring = 0
+    for end in range(150, 168):  # windows ending in or just after the sixth spike
+        r = robust_shift(latency[:end], t[:end], direction="up")
+        assert r.recurring or abs(r.effect) < 3, end  # never a practical shift
+        recurring += r.recurring
+    assert recurring >= 3  # the spike itself is seen, and known for what it is
+    jumped = latency.copy()
+    jumped[160:] += 900
+    r = robust_shift(jumped[:170], t[:170], direction="up")
+    assert not r.recurring and r.effect > 3 and r.p_value < 1e-6

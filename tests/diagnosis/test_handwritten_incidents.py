@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from bot.diagnosis.pipeline import diagnose
+from bot.diagnosis.watch import should_open
 from bot.exchange import parse_objects
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -316,3 +317,23 @@ def test_handwritten_incident(build: Callable[[np.random.Generator], Records], l
         assert f"change {culprit} (likely cause)" in d.explanation, d.explanation
     elif d.suspect_changes:  # a change that merely came first is not read as blame
         assert "(likely cause)" not in d.explanation, d.explanation
+
+
+def test_a_batch_job_spiking_every_half_hour_opens_nothing_at_any_minute() -> None:
+    # the watch's view: a 180-min window ending at each minute of two hours
+    rng = np.random.default_rng(1)
+    out: Records = []
+    t = np.arange(300) * 60.0
+    c = rng.integers(300, 500, t.size)
+    _signal(out, "runtime", "p95_latency_ms", t,
+            400 + rng.normal(0, 15, t.size) + 250 * ((t % 1800) < 360), bad="up")
+    _signal(out, "runtime", "error_rate", t, _rate(rng, c, np.full(t.size, 0.01)), counts=c,
+            kind="ratio", bad="up")
+    records = sorted(parse_objects(out).records, key=lambda r: r.ts)
+    opened = []
+    for minute in range(180, 300):
+        now = T0 + timedelta(minutes=minute)
+        window = [r for r in records if now - timedelta(minutes=180) <= r.ts <= now]
+        if should_open(diagnose(window)):
+            opened.append(minute)
+    assert opened == []
