@@ -191,13 +191,14 @@ def _drop_recovered(y: np.ndarray, m: int, min_effect: float = 3.0, *,
     excursion when all of it lies clearly (``min_effect`` point SDs, or six standard
     errors of the segment means) on one side of its neighbours, the neighbours agree
     with each other (within a third of the excursion) and the level after it held
-    for at least ``max(m, 8)`` points. Excursions are cut out; the final segment never
-    is (it is the episode in force). A trend or a slow daily cycle makes a staircase,
-    not an excursion. With ``rhythmic`` (freshness lags, which saw-tooth when healthy),
-    two or more excursions are the series' rhythm, not episodes, and nothing is cut:
-    cutting the teeth of a saw-tooth would leave a baseline below every peak, and the
-    last tooth would look like a stall. Returns the kept indices, where the last cut
-    excursion had recovered (-1 if none), and the excursions found.
+    for at least ``max(m, _HELD_TO_RECOVER)`` points. Excursions are cut out; the
+    final segment never is (it is the episode in force). A trend or a slow daily
+    cycle makes a staircase, not an excursion. With ``rhythmic`` (freshness lags,
+    which saw-tooth when healthy), two or more excursions are the series' rhythm, not
+    episodes, and nothing is cut: cutting the teeth of a saw-tooth would leave a
+    baseline below every peak, and the last tooth would look like a stall. Returns the
+    kept indices, where the last cut excursion had recovered (-1 if none), and the
+    excursions found.
 
     References
     ----------
@@ -265,6 +266,15 @@ def _recurring(result: ShiftResult, excursions: list[tuple[int, float]], since: 
             and since <= 1.5 * max(points for points, _ in alike) + _HELD_TO_RECOVER)
 
 
+def _on_original(result: ShiftResult, cleaned: _Cleaned, n: int) -> ShiftResult:
+    """A result found on the cleaned series, told in the indices of the original one."""
+    if result.onset < 0:
+        return replace(result, onset=-1, recovered=cleaned.recovered)
+    onset = int(cleaned.keep[result.onset])
+    return replace(result, onset=onset, recovered=cleaned.recovered,
+                   recurring=_recurring(result, cleaned.excursions, n - onset))
+
+
 def _seasonal_design(t: np.ndarray) -> np.ndarray:
     """Design columns of the daily-cycle fit for all points of ``t`` (read-only).
 
@@ -315,6 +325,7 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
     start = 0 if seasonal else max(0, k - window)
     tb, yb = t[start:k], y[start:k]
     level = _median(yb)
+    fit = None
     if yb.size >= 60 and tb[-1] > tb[0]:
         if seasonal:
             full = _seasonal_design(t) if seasonal_design is None else seasonal_design
@@ -331,18 +342,15 @@ def _baseline(t: np.ndarray, y: np.ndarray, k: int, window: int,
             unit_se = math.inf
         if seasonal:
             fit = full @ coef
-            residual = yb - fit[start:k]
-            return _Baseline(fit, residual, start, level, *_center_spread(residual))
-        residual = yb - x @ coef
-        sd = max(_robust_sd(residual), 1e-12)
-        # keep the trend only when it beats the noise (t > 3), else a flat median
-        if abs(coef[1]) > 3 * sd * unit_se:
-            fit = _line_design(t, tb[-1]) @ coef
-            residual = yb - fit[start:k]
-            return _Baseline(fit, residual, start, level, *_center_spread(residual))
-    residual = yb - level
-    return _Baseline(np.full(t.size, level), residual, start, level,
-                     *_center_spread(residual))
+        else:
+            # keep the trend only when it beats the noise (t > 3), else a flat median
+            sd = max(_robust_sd(yb - x @ coef), 1e-12)
+            if abs(coef[1]) > 3 * sd * unit_se:
+                fit = _line_design(t, tb[-1]) @ coef
+    if fit is None:
+        fit = np.full(t.size, level)
+    residual = yb - fit[start:k]
+    return _Baseline(fit, residual, start, level, *_center_spread(residual))
 
 
 def _lag1(r: np.ndarray) -> float:
@@ -397,9 +405,8 @@ def _accept_refined(z: np.ndarray, sign: float, refined: int | None, k0: int,
     return between >= max(1.5, 0.15 * after)
 
 
-def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: float,
-            onset: int, detector: str, base_median: float | None = None) -> ShiftResult:
-    rb = np.clip(r_base, -_WINSOR * sd, _WINSOR * sd)
+def _result(r_after: np.ndarray, base: _Baseline, sd: float, onset: int) -> ShiftResult:
+    rb = np.clip(base.residual, -_WINSOR * sd, _WINSOR * sd)
     ra = np.clip(r_after, -_WINSOR * sd, _WINSOR * sd)
     rho = _lag1(rb)
     shrink = (1 - rho) / (1 + rho)
@@ -407,13 +414,13 @@ def _result(r_after: np.ndarray, r_base: np.ndarray, base_level: float, sd: floa
     shift = float(np.mean(ra) - np.mean(rb))
     z = shift / (sd * math.sqrt(1 / nb + 1 / na))
     p = float(min(1.0, 2 * special.ndtr(-abs(z))))
-    typical = _median(r_after) - (_median(r_base) if base_median is None else base_median)
+    typical = _median(r_after) - base.residual_median
     effect = typical / sd
-    relative = typical / abs(base_level) if abs(base_level) > 1e-9 else math.copysign(
+    relative = typical / abs(base.level) if abs(base.level) > 1e-9 else math.copysign(
         math.inf, typical) if typical else 0.0
     return ShiftResult(statistic=z, p_value=p, effect=effect, onset=onset,
-                       relative=float(np.clip(relative, -1e6, 1e6)), before=base_level,
-                       after=base_level + typical, detector=detector)
+                       relative=float(np.clip(relative, -1e6, 1e6)), before=base.level,
+                       after=base.level + typical, detector="robust_shift")
 
 
 def robust_shift(values: object, times: object = None, *, direction: str = "both",
@@ -462,12 +469,11 @@ def robust_shift(values: object, times: object = None, *, direction: str = "both
     if np.any(t[1:] < t[:-1]):
         order = np.argsort(t, kind="stable")
         y, t = y[order], t[order]
-    keep, recovered, excursions = _drop_recovered(y, m)
-    if keep.size < n:
-        r = _robust_core(y[keep], t[keep], m, direction, window, horizon)
-        onset = int(keep[r.onset]) if r.onset >= 0 else -1
-        return replace(r, onset=onset, recovered=recovered,
-                       recurring=onset >= 0 and _recurring(r, excursions, n - onset))
+    cleaned = _drop_recovered(y, m)
+    if cleaned.keep.size < n:
+        keep = cleaned.keep
+        return _on_original(_robust_core(y[keep], t[keep], m, direction, window, horizon),
+                            cleaned, n)
     return _robust_core(y, t, m, direction, window, horizon)
 
 
@@ -497,8 +503,7 @@ def _robust_core(y: np.ndarray, t: np.ndarray, m: int, direction: str, window: i
     base = _baseline(t, y, k, window, design)
     sd = _sd_floor(base.level, max(_noise_sd(y[base.start:k]), base.residual_sd))
     stop = min(n, k + horizon)
-    r = _result(y[k:stop] - base.fit[k:stop], base.residual, base.level, sd, k,
-                "robust_shift", base.residual_median)
+    r = _result(y[k:stop] - base.fit[k:stop], base, sd, k)
     return replace(r, p_value=_scan_corrected(r.p_value, n))
 
 
@@ -536,12 +541,11 @@ def rate_shift(rates: object, counts: object, *, direction: str = "both",
     """
     events, n, m, direction = _rate_iv(rates, counts, min_segment, direction)
     if n.size >= m + _min_baseline(n.size, m):
-        keep, recovered, excursions = _drop_recovered(events / n, m)
-        if keep.size < n.size:
-            r = _rate_core(events[keep], n[keep], m, direction, window, horizon)
-            onset = int(keep[r.onset]) if r.onset >= 0 else -1
-            return replace(r, onset=onset, recovered=recovered,
-                           recurring=onset >= 0 and _recurring(r, excursions, n.size - onset))
+        cleaned = _drop_recovered(events / n, m)
+        if cleaned.keep.size < n.size:
+            keep = cleaned.keep
+            return _on_original(_rate_core(events[keep], n[keep], m, direction, window,
+                                           horizon), cleaned, n.size)
     return _rate_core(events, n, m, direction, window, horizon)
 
 
@@ -623,11 +627,10 @@ def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
         return ShiftResult(0.0, 1.0, 0.0, -1, detector="lag_growth")
     if t is None:
         t = np.arange(n, dtype=float) * 60.0
-    keep, recovered, _ = _drop_recovered(y, m, rhythmic=True)
-    if keep.size < n:
-        r = _lag_core(y[keep], t[keep], m, window)
-        return replace(r, onset=int(keep[r.onset]) if r.onset >= 0 else -1,
-                       recovered=recovered)
+    cleaned = _drop_recovered(y, m, rhythmic=True)
+    if cleaned.keep.size < n:
+        keep = cleaned.keep
+        return _on_original(_lag_core(y[keep], t[keep], m, window), cleaned, n)
     return _lag_core(y, t, m, window)
 
 
