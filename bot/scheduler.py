@@ -14,6 +14,7 @@ from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
 
 from bot.services import Services
 from store.db import normalise_url
@@ -21,6 +22,8 @@ from store.db import normalise_url
 log = logging.getLogger(__name__)
 
 _RUNNING: dict[str, Services] = {}
+# Advisory-lock key under which replicas take turns creating the job store's table.
+_JOBSTORE_LOCK_KEY = 0x5E511111
 
 
 def build_scheduler(services: Services) -> BackgroundScheduler:
@@ -43,7 +46,7 @@ def start_scheduler(services: Services) -> BackgroundScheduler | None:
     _RUNNING["services"] = services
     # Every replica starts paused, so it can add timers to the shared job store; only
     # the elected leader resumes and runs them.
-    scheduler.start(paused=True)
+    _start_paused(scheduler, services)
     from bot.jobs import register_periodic_jobs
     from bot.leader import LeaderElection
 
@@ -62,6 +65,23 @@ def start_scheduler(services: Services) -> BackgroundScheduler | None:
     services.extras["is_leader"] = lambda: election.is_leader
     election.start()
     return scheduler
+
+
+def _start_paused(scheduler: BackgroundScheduler, services: Services) -> None:
+    """Start the scheduler paused; on PostgreSQL, one replica at a time.
+
+    Starting creates the job store's table if it is missing. Two replicas starting
+    together on a new database both try, and PostgreSQL fails the second ('type
+    "apscheduler_jobs" already exists'), which stopped that replica at startup. A
+    transaction-level advisory lock makes them take turns: the second finds the table.
+    """
+    if services.engine.dialect.name != "postgresql":
+        scheduler.start(paused=True)
+        return
+    with services.engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": _JOBSTORE_LOCK_KEY})
+        scheduler.start(paused=True)
 
 
 def stop_scheduler(services: Services) -> None:
