@@ -1,0 +1,1 @@
+"""On-call: schedules, who is on call now and next, calendars."""
