@@ -1,0 +1,1 @@
+"""Silences and maintenance windows: alerts that are recorded but page nobody."""
