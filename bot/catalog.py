@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.oncall.schedule import Schedule
 from bot.slo.spec import SLOList
 from bot.sources.models import PrometheusServer, SignalSpec, check_servers
 
@@ -33,10 +34,12 @@ class _Strict(BaseModel):
 
 
 class Owners(_Strict):
-    """Who answers for one failure class: Slack user ids (U…) and user-group ids (S…)."""
+    """Who answers for one failure class: Slack user ids (U…), user-group ids (S…) and
+    on-call schedules (by name; the first is paged, the next are its secondaries)."""
 
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
+    schedules: list[str] = Field(default_factory=list)
 
     @field_validator("users")
     @classmethod
@@ -139,6 +142,7 @@ class Catalog(_Strict):
     runbooks: RunbookOptions = Field(default_factory=RunbookOptions)
     templates: dict[str, str] = Field(default_factory=dict)
     prometheus: PrometheusServer | None = None  # for signals with a Prometheus source
+    schedules: list[Schedule] = Field(default_factory=list)
     source: str = Field(default="<embedded>", exclude=True)
 
     @model_validator(mode="after")
@@ -150,6 +154,16 @@ class Catalog(_Strict):
                 raise ValueError(f"services[{index}].name: duplicate service {name!r}")
             seen.add(name)
             check_servers(self.services[index].signals, self.prometheus, f"services[{index}]")
+        schedules = [schedule.name for schedule in self.schedules]
+        if len(set(schedules)) != len(schedules):
+            twice = next(n for n in schedules if schedules.count(n) > 1)
+            raise ValueError(f"schedules: duplicate schedule {twice!r}")
+        for index, service in enumerate(self.services):
+            for label, owners in service.owners.items():
+                for name in owners.schedules:
+                    if name not in schedules:
+                        raise ValueError(f"services[{index}].owners.{label}.schedules: "
+                                         f"unknown schedule {name!r}")
         for t_index, team in enumerate(self.teams):
             for s_index, name in enumerate(team.services):
                 if name not in seen:
@@ -159,6 +173,9 @@ class Catalog(_Strict):
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
+
+    def schedule(self, name: str) -> Schedule | None:
+        return next((s for s in self.schedules if s.name == name), None)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
