@@ -103,6 +103,7 @@ class Alert(SQLModel, table=True):
     last_seen: datetime = _ts(nullable=False)
     receive_count: int = 1
     incident_id: int | None = Field(default=None, foreign_key="incidents.id")
+    silenced_by: int | None = None  # the silence that kept this alert from paging
 
 
 class TimelineEvent(SQLModel, table=True):

@@ -1,0 +1,58 @@
+"""on-call tables: silences, schedule overrides; alerts remember their silence
+
+Revision ID: 0007_silences
+Revises: 0006
+"""
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import store.types
+
+revision = "0007_silences"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    text = sqlmodel.sql.sqltypes.AutoString
+    op.create_table(
+        "silences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("matchers", text(length=4000), nullable=False),
+        sa.Column("starts_at", store.types.UTCDateTime(), nullable=False),
+        sa.Column("ends_at", store.types.UTCDateTime(), nullable=False),
+        sa.Column("ended_at", store.types.UTCDateTime(), nullable=True),
+        sa.Column("created_by", text(length=200), nullable=False),
+        sa.Column("comment", text(length=2000), nullable=False),
+        sa.Column("created_at", store.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_silences_ends_at", "silences", ["ends_at"])
+    op.create_table(
+        "oncall_overrides",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("schedule", text(length=80), nullable=False),
+        sa.Column("user", text(length=50), nullable=False),
+        sa.Column("starts_at", store.types.UTCDateTime(), nullable=False),
+        sa.Column("ends_at", store.types.UTCDateTime(), nullable=False),
+        sa.Column("set_by", text(length=50), nullable=False),
+        sa.Column("reason", text(length=500), nullable=False),
+        sa.Column("created_at", store.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_oncall_overrides_schedule", "oncall_overrides",
+                    ["schedule", "ends_at"])
+    with op.batch_alter_table("alerts") as batch:
+        batch.add_column(sa.Column("silenced_by", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("silenced_by")
+    op.drop_index("ix_oncall_overrides_schedule", "oncall_overrides")
+    op.drop_table("oncall_overrides")
+    op.drop_index("ix_silences_ends_at", "silences")
+    op.drop_table("silences")
