@@ -27,6 +27,7 @@ ROUTER_MODULES = [
     "bot.api.runbooks",
     "bot.api.slack",
     "bot.api.signals",
+    "bot.api.oncall",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.

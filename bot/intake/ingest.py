@@ -27,6 +27,8 @@ from bot.catalog import Catalog
 from bot.exchange import AlertRecord
 from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint
 from bot.services import Services
+from bot.silences.service import silences_in_force
+from bot.silences.silence import silencing
 from store import queries
 from store.db import session_scope, write_lock
 from store.models import Alert, Incident, IncidentSource, IncidentStatus
@@ -48,8 +50,10 @@ class IngestResult:
     opened: list[int] = field(default_factory=list)  # incidents this batch opened
     touched: list[int] = field(default_factory=list)  # incidents this batch changed
     all_resolved: list[int] = field(default_factory=list)  # incidents whose alerts all resolved
+    silenced: int = 0  # firing alerts a silence kept from opening or joining an incident
     new: set[str] = field(default_factory=set)  # fingerprints stored for the first time
     incident_of: dict[str, int] = field(default_factory=dict)  # fingerprint -> its incident
+    silenced_fingerprints: set[str] = field(default_factory=set)
 
     def share_of(self, alerts: Iterable[IncomingAlert], claimed: set[str]) -> IngestResult:
         """The part of a combined batch's result that concerns ``alerts`` (one request).
@@ -63,6 +67,7 @@ class IngestResult:
         touched = sorted({self.incident_of[f] for f in distinct if f in self.incident_of})
         return IngestResult(
             stored=len(stored), updated=len(distinct) - len(stored),
+            silenced=len(distinct & self.silenced_fingerprints),
             opened=[i for i in self.opened if i in touched], touched=touched,
             all_resolved=[i for i in self.all_resolved if i in touched],
             new=stored, incident_of={f: self.incident_of[f] for f in distinct
@@ -98,6 +103,7 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
     metrics = services.metrics
     metrics.alerts_received.labels(batch[0].source, "stored").inc(result.stored)
     metrics.alerts_received.labels(batch[0].source, "deduplicated").inc(result.updated)
+    metrics.alerts_received.labels(batch[0].source, "silenced").inc(result.silenced)
     for incident_id in result.opened:
         metrics.incidents_opened.labels(batch[0].source).inc()
         services.emit("incident.opened", incident_id=incident_id)
@@ -193,6 +199,16 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
     worst: dict[int, str] = {}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    # A firing alert under a silence is stored and counted but opens and joins nothing.
+    in_force = silences_in_force(session, now)
+    silenced_by: dict[str, int] = {}
+    for alert in batch if in_force else ():
+        labels = {**alert.labels, "service": alert.service, "alertname": alert.name}
+        silence = silencing(in_force, labels, now) if alert.status == "firing" else None
+        if silence is not None:
+            silenced_by[alert.fingerprint] = silence.id
+    result.silenced_fingerprints = set(silenced_by)
+    result.silenced = len(silenced_by)
 
     def existing(alert: IncomingAlert) -> Incident | None:
         stored = known.get(alert.fingerprint)
@@ -200,7 +216,7 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
             else None
 
     def needs_group(alert: IncomingAlert, current: Incident | None) -> bool:
-        return alert.status == "firing" and (
+        return alert.status == "firing" and alert.fingerprint not in silenced_by and (
             current is None or current.status == IncidentStatus.resolved.value)
 
     # Open or find the groups first, in open-key order, then write alerts in fingerprint
@@ -225,7 +241,8 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
             result.incident_of[alert.fingerprint] = incident_id
         values = {"status": alert.status, "severity": alert.severity, "labels": alert.labels,
                   "annotations": alert.annotations, "ends_at": alert.ends_at, "last_seen": now,
-                  "incident_id": current.id if current is not None else incident_id}
+                  "incident_id": current.id if current is not None else incident_id,
+                  "silenced_by": silenced_by.get(alert.fingerprint)}
         if stored is None:
             inserts.append({**values, "fingerprint": alert.fingerprint, "source": alert.source,
                             "service": alert.service, "name": alert.name,
@@ -259,7 +276,7 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
             result.stored -= len(lost)
             result.updated += len(lost)
             columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
-                       "incident_id")
+                       "incident_id", "silenced_by")
             session.execute(
                 update(table).where(table.c.fingerprint == bindparam("_fingerprint"))
                 .values({**{name: bindparam(name) for name in columns},
@@ -268,7 +285,7 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
                  for row in lost])
     if updates:
         columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
-                   "incident_id", "starts_at", "receive_count")
+                   "incident_id", "starts_at", "receive_count", "silenced_by")
         session.execute(update(table).where(table.c.id == bindparam("_id"))
                         .values({name: bindparam(name) for name in columns}), updates)
     firing = _firing_counts(session, list(incidents))

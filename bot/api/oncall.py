@@ -1,0 +1,132 @@
+"""JSON API over silences and on-call schedules, and each schedule's ``.ics`` feed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from bot.api.guards import require_bearer, require_reader
+from bot.errors import NotFound, UserError
+from bot.exchange import format_ts, to_utc
+from bot.oncall import ical
+from bot.oncall.schedule import Shift, shifts
+from bot.oncall.service import add_override, effective_schedule, now_and_next, schedule_names
+from bot.services import Services
+from bot.silences import service as silences
+from bot.silences.silence import Silence
+
+
+class SilenceIn(BaseModel):
+    matchers: str = Field(min_length=1, max_length=4000,
+                          examples=['service="rag-assistant", alertname=~"Ground.*"'])
+    comment: str = Field(min_length=1, max_length=2000)
+    created_by: str = Field(min_length=1, max_length=200)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    duration_minutes: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
+
+
+class OverrideIn(BaseModel):
+    user: str = Field(min_length=1, max_length=50, examples=["U012ABCDEF"])
+    until: datetime
+    set_by: str = Field(min_length=1, max_length=50)
+    reason: str = Field(default="", max_length=500)
+
+
+def silence_dict(silence: Silence, now: datetime) -> dict[str, Any]:
+    return {"id": silence.id, "matchers": ", ".join(str(m) for m in silence.matchers),
+            "starts_at": format_ts(silence.starts_at), "ends_at": format_ts(silence.ends_at),
+            "ended_at": format_ts(silence.ended_at) if silence.ended_at else None,
+            "state": silence.state(now), "created_by": silence.created_by,
+            "comment": silence.comment}
+
+
+def shift_dict(shift: Shift | None) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    return {"user": shift.user, "start": format_ts(shift.start), "end": format_ts(shift.end),
+            "source": shift.source}
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["on-call"])
+    settings = services.settings
+
+    def as_http(error: UserError) -> HTTPException:
+        return HTTPException(404 if isinstance(error, NotFound) else 422, str(error))
+
+    @router.post("/silences", summary="Silence alerts matching Alertmanager matchers",
+                 status_code=201)
+    def post_silence(request: Request, body: SilenceIn) -> dict[str, Any]:
+        require_bearer(request, settings.api_token, "the API")
+        try:
+            silence = silences.create_silence(
+                services, matchers=body.matchers, created_by=body.created_by,
+                comment=body.comment, starts_at=to_utc(body.starts_at) if body.starts_at else None,
+                ends_at=to_utc(body.ends_at) if body.ends_at else None,
+                duration=timedelta(minutes=body.duration_minutes)
+                if body.duration_minutes else None)
+        except UserError as error:
+            raise as_http(error) from None
+        return silence_dict(silence, services.clock())
+
+    @router.get("/silences", summary="Silences, newest first (state: pending, active, expired)")
+    def get_silences(request: Request, since: datetime | None = None) -> dict[str, Any]:
+        require_reader(request, services)
+        now = services.clock()
+        data = [silence_dict(s, now) for s in
+                silences.list_silences(services, to_utc(since) if since else None)]
+        return {"data": data, "count": len(data)}
+
+    @router.delete("/silences/{silence_id}", summary="End a silence now")
+    def delete_silence(request: Request, silence_id: int = Path(..., ge=1, lt=2**63)
+                       ) -> dict[str, Any]:
+        require_bearer(request, settings.api_token, "the API")
+        try:
+            return silence_dict(silences.end_silence(services, silence_id), services.clock())
+        except UserError as error:
+            raise as_http(error) from None
+
+    @router.get("/schedules", summary="Every schedule with who is on call now and next")
+    def get_schedules(request: Request) -> dict[str, Any]:
+        require_reader(request, services)
+        data = []
+        for name in schedule_names(services):
+            now, upcoming = now_and_next(services, name)
+            data.append({"name": name, "now": shift_dict(now), "next": shift_dict(upcoming)})
+        return {"data": data, "count": len(data)}
+
+    @router.get("/schedules/{name}.ics", summary="A schedule as an iCalendar feed",
+                response_class=Response,
+                responses={200: {"content": {"text/calendar": {}}}})
+    def get_schedule_ics(request: Request, name: str,
+                         days: int = Query(28, ge=1, le=366)) -> Response:
+        require_reader(request, services)
+        try:
+            schedule = effective_schedule(services, name)
+        except UserError as error:
+            raise as_http(error) from None
+        now = services.clock()
+        start = now - timedelta(days=7)
+        body = ical.to_ics(schedule, shifts(schedule, start, now + timedelta(days=days)), now)
+        return Response(body, media_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": f'inline; filename="{name}.ics"'})
+
+    @router.post("/schedules/{name}/overrides", summary="Someone takes the pager until a time",
+                 status_code=201)
+    def post_override(request: Request, name: str, body: OverrideIn) -> dict[str, Any]:
+        require_bearer(request, settings.api_token, "the API")
+        try:
+            shift = add_override(services, schedule=name, user=body.user,
+                                 until=to_utc(body.until), set_by=body.set_by,
+                                 reason=body.reason)
+        except (UserError, ValueError) as error:
+            raise HTTPException(404 if isinstance(error, NotFound) else 422,
+                                str(error).splitlines()[-1]) from None
+        return shift_dict(shift) or {}
+
+    return router
