@@ -29,6 +29,7 @@ LISTENER_MODULES = [
     "bot.listeners.views",
     "bot.listeners.events",
     "bot.listeners.runbooks",
+    "bot.listeners.oncall",
 ]
 
 

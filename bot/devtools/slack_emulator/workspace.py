@@ -97,11 +97,12 @@ class Workspace:
     def next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts_seq):06d}"
 
-    def add_user(self, user_id: str, name: str | None = None, *, is_bot: bool = False) -> None:
+    def add_user(self, user_id: str, name: str | None = None, *, is_bot: bool = False,
+                 tz: str = "UTC") -> None:
         with self.lock:
             self.users[user_id] = {"id": user_id, "name": name or user_id.lower(),
                                    "is_bot": is_bot, "team_id": self.team,
-                                   "real_name": name or user_id}
+                                   "real_name": name or user_id, "tz": tz}
 
     def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:
         with self.lock:
