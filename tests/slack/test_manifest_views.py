@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_manifest_declares_what_the_bot_uses_and_no_more() -> None:
     manifest = yaml.safe_load((ROOT / "app_manifest.yml").read_text())
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
-    assert commands == {"/incident", "/runbook", "/slo", "/budget"}
+    assert commands == {"/incident", "/runbook", "/slo", "/budget", "/oncall", "/silence"}
     assert all(c["url"].endswith("/slack/events") for c in manifest["features"]
                ["slash_commands"])
     settings = manifest["settings"]

@@ -98,3 +98,24 @@ def test_silence_from_slack(bot: Bot) -> None:
     assert "rag-assistant" in text_of(command(bot, "/silence", "list"))
     command(bot, "/silence", "end 1")
     assert silences.list_silences(bot.services)[0].state(WED_3AM_BERLIN) == "expired"
+
+
+def test_long_lists_stay_within_block_kit_limits() -> None:
+    from datetime import timedelta
+
+    from bot.devtools.slack_emulator.limits import blocks_errors
+    from bot.oncall.schedule import Shift
+    from bot.silences.matchers import parse_matchers
+    from bot.silences.silence import Silence
+    from bot.views.oncall import OnCallRow, oncall_blocks, silence_blocks
+
+    shift = Shift(ALICE, WED_3AM_BERLIN, WED_3AM_BERLIN + timedelta(hours=8), "week")
+    rows = [OnCallRow(f"schedule-{i}" * 8, shift, shift) for i in range(120)]
+    assert blocks_errors(oncall_blocks(rows)) == []
+    hostile = Silence(id=1, matchers=tuple(parse_matchers('service="<!channel>"')),
+                      starts_at=WED_3AM_BERLIN, ends_at=WED_3AM_BERLIN + timedelta(hours=1),
+                      created_by="<@U0EVIL001>", comment="<!here> " + "x" * 4000)
+    blocks = silence_blocks([hostile] * 80, WED_3AM_BERLIN)
+    assert blocks_errors(blocks) == []
+    assert "<!channel>" not in str(blocks) and "<!here>" not in str(blocks)
+    assert "<@U0EVIL001>" not in str(blocks)
