@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from store.models import Incident
+from store.models import Alert, Incident, TimelineEvent
 from store.report_models import DigestPost, DigestPostStatus
 from store.runbook_models import RunbookRun
 
@@ -35,6 +35,32 @@ def runs_of_incidents(*, session: Session, incident_ids: Sequence[int]) -> list[
     query = (select(RunbookRun).where(col(RunbookRun.incident_id).in_(list(incident_ids)))
              .order_by(col(RunbookRun.id)))
     return list(session.exec(query))
+
+
+PAGE_KINDS = ("paged", "escalated")  # timeline kinds whose details name who was paged
+
+
+def pages_of_incidents(*, session: Session, incident_ids: Sequence[int]
+                       ) -> list[tuple[int, str, datetime]]:
+    """(incident id, user, when) of every page recorded on these incidents' timelines."""
+    if not incident_ids:
+        return []
+    query = (select(TimelineEvent).where(col(TimelineEvent.incident_id).in_(list(incident_ids)))
+             .where(col(TimelineEvent.kind).in_(PAGE_KINDS)).order_by(col(TimelineEvent.ts)))
+    return [(event.incident_id, str(event.details["user"]), event.ts)
+            for event in session.exec(query) if (event.details or {}).get("user")]
+
+
+def silenced_alerts(*, session: Session, services: Sequence[str], since: datetime,
+                    until: datetime) -> dict[str, int]:
+    """Per service, the alerts first seen in ``[since, until)`` that a silence kept quiet."""
+    if not services:
+        return {}
+    query = (select(Alert.service, func.count()).where(col(Alert.service).in_(list(services)))
+             .where(col(Alert.silenced_by).is_not(None))
+             .where(Alert.first_seen >= since).where(Alert.first_seen < until)
+             .group_by(Alert.service))
+    return {str(service): int(count) for service, count in session.exec(query)}
 
 
 def digest_post(*, session: Session, team: str, week: str) -> DigestPost | None:

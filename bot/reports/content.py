@@ -32,6 +32,7 @@ from bot.reports.incidents import (
     weekly_by_class,
 )
 from bot.reports.inputs import DigestInputs
+from bot.reports.oncall import OnCallWeek, oncall_week
 from bot.reports.slos import ServiceRecords, SLOWeek, between, slo_week
 from bot.reports.weeks import IsoWeek
 
@@ -68,6 +69,7 @@ class Digest:
     weekly_classes: tuple[tuple[str, dict[str, int]], ...]
     better: tuple[Delta, ...]
     worse: tuple[Delta, ...]
+    oncall: OnCallWeek
 
     @property
     def previous_week(self) -> IsoWeek:
@@ -138,4 +140,5 @@ def build_digest(inputs: DigestInputs) -> Digest:
         suspect_kinds=suspect_kinds(inputs.incidents, week),
         weekly_classes=weekly_by_class(inputs.incidents, week, max(2, inputs.history_weeks)),
         better=tuple(d for d in found if d.better),
-        worse=tuple(d for d in found if not d.better))
+        worse=tuple(d for d in found if not d.better),
+        oncall=oncall_week(inputs.pages, inputs.silenced, week, inputs.timezone))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.errors import NotFound
-from bot.reports.inputs import DigestInputs, IncidentFact, RunFact, ServiceData
+from bot.reports.inputs import DigestInputs, IncidentFact, PageFact, RunFact, ServiceData
 from bot.reports.weeks import IsoWeek
 from bot.slo.compute import RecordLoader, store_loader
 from bot.slo.spec import SLO
@@ -61,6 +61,12 @@ def gather_inputs(services: Services, team_name: str, week: IsoWeek, *,
         runs = report_queries.runs_of_incidents(
             session=session, incident_ids=[i.id for i in incidents if i.id is not None])
         run_facts = [RunFact.of(run) for run in runs]
+        pages = [PageFact(incident_id, user, at) for incident_id, user, at in
+                 report_queries.pages_of_incidents(
+                     session=session, incident_ids=[f.id for f in facts])]
+        silenced = report_queries.silenced_alerts(session=session, services=list(team.services),
+                                                  since=week.start, until=week.end)
     return DigestInputs(team=team.name, channel=team.channel, week=week, services=tuple(data),
                         incidents=tuple(facts), runs=tuple(run_facts),
-                        history_weeks=history_weeks)
+                        history_weeks=history_weeks, pages=tuple(pages), silenced=silenced,
+                        timezone=team.digest.timezone)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,6 +68,15 @@ class RunFact:
 
 
 @dataclass(frozen=True)
+class PageFact:
+    """Someone was paged for an incident (invited as on call, or escalated to)."""
+
+    incident_id: int
+    user: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ServiceData:
     """One service of the team: its SLOs and its signal records (exchange ``SignalRecord``)."""
 
@@ -85,3 +94,6 @@ class DigestInputs:
     incidents: Sequence[IncidentFact] = ()  # created in the history weeks (at least two)
     runs: Sequence[RunFact] = ()
     history_weeks: int = 6  # how many weeks the incidents-by-class chart shows
+    pages: Sequence[PageFact] = ()
+    silenced: Mapping[str, int] = field(default_factory=dict)  # service -> alerts this week
+    timezone: str = "UTC"  # the team's digest zone: what "out of hours" is measured in

@@ -50,6 +50,7 @@ def render_message(digest: Digest, *, catalog: Any = None) -> SlackMessage:
         str(parts.budgets(digest, SLACK_ITEMS)),
         str(parts.cost(digest, SLACK_ITEMS)),
         str(parts.suspects(digest)),
+        str(parts.oncall(digest, SLACK_ITEMS)),
     ]
     title = f"Reliability digest · {digest.team} · {digest.week}"
     blocks: list[dict[str, Any]] = [
