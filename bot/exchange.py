@@ -137,6 +137,10 @@ class ChangeRecord(_Record):
     author: str | None = None
     description: str | None = None
     slice: dict[str, str] = Field(default_factory=dict)
+    # Expected impact: for this long after ``ts`` the change may move what ``affects``
+    # names (layers or signal names; empty: anything of the service) without paging.
+    maintenance_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    affects: list[str] = Field(default_factory=list, max_length=50)
 
 
 class AlertRecord(_Record):

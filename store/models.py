@@ -68,6 +68,9 @@ class Incident(SQLModel, table=True):
     resolution: str | None = None
 
     alerts_firing: int = 0
+    # Opened inside a change's announced maintenance window: recorded and diagnosed,
+    # paged only if it has not settled when the window ends.
+    held_until: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     last_alert_at: datetime | None = _ts(nullable=True)
@@ -135,3 +138,5 @@ class ChangeEvent(SQLModel, table=True):
     author: str | None = Field(default=None, max_length=200)
     description: str | None = None
     slice: dict[str, Any] = _json(dict)
+    maintenance_minutes: float | None = None  # expected impact window after ts
+    affects: list[str] = _json(list)          # layers or signals it may move meanwhile

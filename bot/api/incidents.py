@@ -36,7 +36,9 @@ def store_changes(services: Services, changes: list[ChangeRecord]) -> int:
                 session.add(ChangeEvent(service=change.service, ts=change.ts, kind=change.kind,
                                         ref=change.ref, previous=change.previous,
                                         author=change.author, description=change.description,
-                                        slice=dict(change.slice)))
+                                        slice=dict(change.slice),
+                                        maintenance_minutes=change.maintenance_minutes,
+                                        affects=list(change.affects)))
             stored += 1
         except IntegrityError:
             continue

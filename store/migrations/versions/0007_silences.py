@@ -1,4 +1,4 @@
-"""on-call tables: silences, schedule overrides; alerts remember their silence
+"""on-call: silences, schedule overrides, maintenance windows of changes, held incidents
 
 Revision ID: 0007_silences
 Revises: 0006
@@ -47,9 +47,20 @@ def upgrade() -> None:
                     ["schedule", "ends_at"])
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("silenced_by", sa.Integer(), nullable=True))
+    with op.batch_alter_table("change_events") as batch:
+        batch.add_column(sa.Column("maintenance_minutes", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("affects", sa.JSON(), nullable=False,
+                                   server_default=sa.text("'[]'")))
+    with op.batch_alter_table("incidents") as batch:
+        batch.add_column(sa.Column("held_until", store.types.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("held_until")
+    with op.batch_alter_table("change_events") as batch:
+        batch.drop_column("affects")
+        batch.drop_column("maintenance_minutes")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_column("silenced_by")
     op.drop_index("ix_oncall_overrides_schedule", "oncall_overrides")
