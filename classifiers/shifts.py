@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from classifiers._validation import _rate_iv, _shift_iv
 from classifiers.results import ShiftResult
@@ -584,6 +584,8 @@ def _rate_core(events: np.ndarray, n: np.ndarray, m: int, direction: str, window
     if na.sum() * max(p0, 1e-12) < 10 and dispersion < 2 and 0 < p0 < 1:
         k_after = int(round(float(ea.sum())))
         trials = int(round(float(na.sum())))
+        from scipy import stats  # here, not at the top: scipy.stats costs ~1 s at start-up
+
         p = float(stats.binomtest(min(k_after, trials), trials, p0).pvalue) if trials else 1.0
     else:
         p = float(min(1.0, 2 * special.ndtr(-abs(z))))

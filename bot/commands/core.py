@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.catalog import CatalogError, load_catalog
 from bot.errors import UserError
-from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+# The catalog and settings are imported where a command needs them: every command
+# (``resilio classify`` too) builds the whole parser, and start-up time counts.
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    from bot.settings import Settings
+
     settings = Settings()
     if getattr(args, "config", None):
         settings = settings.model_copy(update={"config_path": args.config})
@@ -19,6 +25,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def catalog_from(settings: Settings) -> Any:
+    from bot.catalog import CatalogError, load_catalog
+
     try:
         return load_catalog(settings.config_path)
     except CatalogError as error:

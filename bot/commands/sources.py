@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserError
 from bot.exchange import utcnow
-from bot.sources.models import step_seconds
-from bot.sources.pull import PullResult, SourceState, pull_signal, pulled_specs, signal_label
+
+if TYPE_CHECKING:  # the sources (httpx, the Prometheus client) load when a command runs
+    from bot.sources.pull import PullResult
 
 COLUMNS = ("service", "signal", "layer", "series", "points", "latest", "error")
 
@@ -33,6 +34,8 @@ def register(subparsers: Any) -> None:
 
 def check_signals(catalog: Any, *, service: str | None, window: timedelta) -> list[PullResult]:
     """One pull per Prometheus signal of ``service`` (or of every service)."""
+    from bot.sources.pull import SourceState, pull_signal, pulled_specs
+
     names = [service] if service else [entry.name for entry in catalog.services]
     state = SourceState(catalog)
     end = utcnow()
@@ -49,6 +52,8 @@ def check_signals(catalog: Any, *, service: str | None, window: timedelta) -> li
 
 
 def row(result: PullResult) -> dict[str, Any]:
+    from bot.sources.pull import signal_label
+
     latest = result.latest
     if isinstance(latest, float):
         latest = round(latest, 6)
@@ -73,6 +78,7 @@ def render(rows: list[dict[str, Any]]) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from bot.commands.core import catalog_from, settings_from
+    from bot.sources.models import step_seconds
 
     catalog = catalog_from(settings_from(args))
     if args.service and catalog.service(args.service) is None:

@@ -11,7 +11,11 @@ from bot.exchange import format_ts
 
 def alertmanager_body(status: str, alerts: list[dict[str, Any]], group: dict[str, str],
                       receiver: str = "resilio") -> dict[str, Any]:
-    """A webhook body shaped like Alertmanager 0.25's (see shared/reference)."""
+    """A webhook body shaped like Alertmanager 0.25's.
+
+    The shape is that of the bodies captured from the real Alertmanager in
+    ``tests/fixtures/alertmanager_webhook_v4.json``.
+    """
     common = dict(alerts[0]["labels"]) if alerts else {}
     for alert in alerts[1:]:
         common = {k: v for k, v in common.items() if alert["labels"].get(k) == v}

@@ -32,6 +32,7 @@ ACTS = [
     "bot.demo.budget.act",
     "bot.demo.slack.act",
     "bot.demo.runbooks.act",
+    "bot.demo.silent.act",
     "bot.demo.reports.act",
     "bot.demo.prometheus.act",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +60,7 @@ def test_invalid_catalogs(tmp_path: Path, text: str, expected: str) -> None:
 def test_check_config_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config"]) == 0
     out = capsys.readouterr().out
-    assert "6 services" in out and "rag-assistant" in out
+    assert "7 services" in out and "rag-assistant" in out
     bad = write(tmp_path, "services: [{name: a, owners: {data: {groups: [U123]}}}]")
     assert main(["--config", str(bad), "check-config"]) == 2
     assert "services[0].owners.data.groups" in capsys.readouterr().err
@@ -92,3 +93,16 @@ def test_python_dash_m_bot_and_demo(tmp_path: Path) -> None:
     rolled_back = next(i for i in summary["incidents"]
                        if i["id"] == runs["rollback-model"]["incident_id"])
     assert rolled_back["behavior"] == "model" and rolled_back["suspect_change"]["ref"] == "v8"
+    # Silent degradation: kb-assistant has no alert rule; the watch opens a detector
+    # incident on acme's drift, its channel opens and the week's digest counts it.
+    detector = [i for i in summary["incidents"] if i["source"] == "detector"]
+    assert [i["service"] for i in detector] == ["kb-assistant"], detector
+    assert detector[0]["slices"][0]["dimension"] == "tenant", detector
+    assert detector[0]["slices"][0]["value"] == "acme", detector
+    assert detector[0]["id"] == summary["silent_degradation"]["incident_id"]
+    channel = summary["silent_degradation"]["channel"]
+    assert channel and channel.startswith(f"inc-{detector[0]['id']}-kb-assistant-"), channel
+    assert summary["reports"]["silent_degradations"]["ml-platform"] >= 1
+    digest = Path(summary["reports"]["digests"]["ml-platform"]).read_text()
+    assert re.search(r"<b>[1-9]\d*</b>silent degradations found by the detector", digest)
+

@@ -14,7 +14,7 @@ from store.db import session_scope
 from store.models import Alert, Incident, TimelineEvent
 
 REFERENCE = json.loads(
-    (Path(__file__).parents[3] / "shared/reference/alertmanager_webhook_v4.json").read_text())
+    (Path(__file__).parents[1] / "fixtures" / "alertmanager_webhook_v4.json").read_text())
 
 
 def counts(services: Services) -> tuple[int, int, int]:

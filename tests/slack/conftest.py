@@ -1,7 +1,7 @@
 """A running bot (uvicorn on 127.0.0.1) wired to a running Slack emulator.
 
 The emulator checks every Web API call against Slack's published spec
-(``../shared/reference``); each test ends by asserting the bot made no call
+(``tests/fixtures/slack_web_openapi_v2.json``); each test ends by asserting the bot made no call
 that breaks it.
 """
 
@@ -20,8 +20,7 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.wiring import wire
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "reference" / \
-    "slack_web_openapi_v2.json"
+SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "slack_web_openapi_v2.json"
 ALERTS = "C0ALERTS01"
 GENERAL = "C0GENERAL1"
 SRE, SRE2, ML, ML_GROUP_MEMBER, DATA = "U0SRE0001", "U0SRE0002", "U0ML00001", "U0ML00777", \
