@@ -38,7 +38,7 @@ Reply = dict[str, Any]
 
 
 def _usage_ack(ack: Callable[..., None], usage: str, problem: str | None = None) -> None:
-    ack(response_type="ephemeral", text=problem or "usage",
+    ack(response_type="ephemeral", text=escape(problem or "usage"),
         blocks=usage_blocks(usage, problem))
 
 

@@ -10,7 +10,7 @@ from bot import incident_service
 from bot.listeners.common import acked, actor
 from bot.listeners.dedup import first_time
 from bot.views.help import INCIDENT_USAGE
-from bot.views.markup import plain_from_slack
+from bot.views.markup import escape, plain_from_slack
 
 
 def register(app: Any, services: Any) -> None:
@@ -44,6 +44,6 @@ def register(app: Any, services: Any) -> None:
     app.event("reaction_added")(acked(services, ack_event, add_to_timeline))
 
     def answer_mention(event: dict[str, Any], say: Callable[..., Any]) -> None:
-        say(text=INCIDENT_USAGE, thread_ts=event.get("ts"))
+        say(text=escape(INCIDENT_USAGE), thread_ts=event.get("ts"))
 
     app.event("app_mention")(acked(services, ack_event, answer_mention))

@@ -27,6 +27,7 @@ from bot.listeners.common import acked, actor, error_reply
 from bot.listeners.dedup import first_time
 from bot.views import runbooks as views
 from bot.views.markup import code, escape
+from bot.views.markup import error as markup_error
 from bot.views.markup import user as mention
 from bot.views.modals import (
     RUNBOOK_PARAMS,
@@ -217,7 +218,7 @@ def register(app: Any, services: Any) -> None:
         except (KeyError, ValueError) as error:
             private(f":warning: this form is broken ({escape(repr(error))})")
         except UserError as error:
-            private(f":warning: {escape(error)}")
+            private(f":warning: {markup_error(error)}")
 
     app.view(RUNBOOK_PARAMS)(acked(services, ack_form, form_submitted))
 

@@ -17,6 +17,7 @@ from bot.listeners.common import acked, actor
 from bot.listeners.dedup import first_time
 from bot.listeners.relabel import relabel_incident
 from bot.views.markup import code, escape
+from bot.views.markup import error as markup_error
 from bot.views.markup import user as mention
 from bot.views.modals import DECLARE, RELABEL, RESOLVE, metadata, submitted_values
 
@@ -67,7 +68,7 @@ def register(app: Any, services: Any) -> None:
             _tell(client, channel, user, f"{mention(user)} declared incident #{incident.id} on "
                   f"{escape(incident.service)}: {escape(incident.title)}", public=True)
         except UserError as error:
-            _tell(client, channel, user, f":warning: {escape(error)}", public=False)
+            _tell(client, channel, user, f":warning: {markup_error(error)}", public=False)
 
     app.view(DECLARE)(acked(services, ack_declare, declare))
 
@@ -91,7 +92,7 @@ def register(app: Any, services: Any) -> None:
                   f"{mention(user)} resolved incident #{int(meta['incident_id'])}: "
                   f"{escape(summary_text[:2000])}", public=True)
         except UserError as error:
-            _tell(client, meta.get("channel_id"), user, f":warning: {escape(error)}",
+            _tell(client, meta.get("channel_id"), user, f":warning: {markup_error(error)}",
                   public=False)
 
     app.view(RESOLVE)(acked(services, ack_resolve, resolve))
@@ -116,7 +117,7 @@ def register(app: Any, services: Any) -> None:
                   f"{mention(user)} relabelled #{int(meta['incident_id'])}: "
                   f"{escape(previous or 'unclassified')} → {code(label)}", public=True)
         except UserError as error:
-            _tell(client, meta.get("channel_id"), user, f":warning: {escape(error)}",
+            _tell(client, meta.get("channel_id"), user, f":warning: {markup_error(error)}",
                   public=False)
 
     app.view(RELABEL)(acked(services, ack_relabel, relabel))

@@ -81,7 +81,8 @@ def slo_table_blocks(statuses: Sequence[Any], *, title: str = "Service levels") 
     """A header, then one table section per service, then a legend; at most 50 blocks."""
     rows = [_as_dict(status) for status in statuses]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": cut(escape(title), 150)}}]
+        {"type": "header", "text": {"type": "plain_text",
+                                    "text": cut(escape(title), 150) or "Service levels"}}]
     if not rows:
         blocks.append({"type": "section", "text": {
             "type": "mrkdwn", "text": "No SLOs are defined for this service in `resilio.yml`."}})

@@ -32,5 +32,5 @@ def usage_blocks(usage: str, problem: str | None = None) -> list[dict[str, Any]]
     blocks = []
     if problem:
         blocks.append(section(cut(f":warning: {escape(problem)}", 2900)))
-    blocks.append(section(usage))
+    blocks.append(section(escape(usage)))  # its <placeholders> would parse as links
     return blocks

@@ -91,6 +91,19 @@ def actor(name: Any) -> str:
     return user(value[6:]) if value.startswith("slack:") else escape(value)
 
 
+_NAMED = re.compile(r"&lt;(@[UW][A-Z0-9]{1,30}|!subteam\^S[A-Z0-9]{1,30})&gt;")
+
+
+def error(message: Any) -> str:
+    """An error for the one person who caused it (ephemeral replies, refusal modals).
+
+    Escaped like any text, except that a person's or a user group's mention survives:
+    the bot's refusals name who may approve (``members of <!subteam^S…>``). Broadcasts,
+    channel links and links stay inert, and an ephemeral mention notifies nobody.
+    """
+    return _NAMED.sub(r"<\1>", escape(message))
+
+
 DATE_FORMAT = "{date_short_pretty} {time}"
 
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.views.markup import code, escape
+from bot.views.markup import code, error, escape
 from bot.views.text import cut, plain, section
 from runbooks.models import Parameter, Runbook
 
@@ -170,7 +170,7 @@ def runbook_refused_modal(*, runbook: str, reason: str) -> dict[str, Any]:
     return {"type": "modal", "callback_id": RUNBOOK_REFUSED, "title": plain("Not allowed", 24),
             "close": plain("Close", 24),
             "blocks": [section(cut(f":no_entry: You may not run {code(runbook)}.\n"
-                                   f"{escape(reason)}", 3000))]}
+                                   f"{error(reason)}", 3000))]}
 
 
 def submitted_params(view: dict[str, Any]) -> dict[str, str | None]:

@@ -121,5 +121,6 @@ def runbook_list_blocks(runbooks: Iterable[Any], suggestions: Sequence[Any] | No
                   else f" — none suggested for incident #{incident_id}")
     text = "\n".join(lines) or "No runbooks are defined."
     blocks = [section(cut(f"{title}\n{text}", 3000))]
-    blocks.append(context("`/runbook run <name> key=value` in an incident channel runs one"))
+    blocks.append(context("`/runbook run &lt;name&gt; key=value` in an incident channel "
+                          "runs one"))
     return blocks
