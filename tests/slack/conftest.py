@@ -20,6 +20,7 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.wiring import wire
 
+
 def _reference_spec() -> Path | None:
     """Slack's published spec in the nearest ``shared/reference`` above this checkout.
 
@@ -62,8 +63,12 @@ def slack() -> Iterator[SlackEmulator]:
     assert emulator.violations == [], "the bot broke the Web API spec"
 
 
+WEBHOOK_TOKEN = "slack-tests-webhook-token"
+
+
 def slack_settings(slack: SlackEmulator, db_url: str) -> Settings:
     return Settings(DATABASE_URL=db_url, SLACK_BOT_TOKEN=slack.bot_token,
+                    RESILIO_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
                     SLACK_SIGNING_SECRET=slack.signing_secret, SLACK_APP_TOKEN=slack.app_token,
                     SLACK_API_URL=slack.url, RESILIO_RUN_SCHEDULER="false")
 
