@@ -19,6 +19,7 @@ from sqlalchemy import update
 from bot import incident_service, lifecycle
 from bot.scheduler import job_services, schedule_once
 from bot.slack_effects import SlackCallFailed, call, record_failure
+from bot.views.incident import page_text
 from store.db import session_scope
 from store.models import Incident
 
@@ -84,9 +85,7 @@ def escalate(services: Any, incident_id: int, level: int) -> str | None:
 def _page(services: Any, incident: Incident, target: str, minutes: float) -> None:
     if services.slack is None:
         return
-    text = (f":rotating_light: <@{target}> incident #{incident.id} ({incident.severity}, "
-            f"{incident.service}: {incident.title}) has not been acknowledged after "
-            f"{minutes:g} min. You are next in line.")
+    text = page_text(incident, target, minutes)
     try:
         if incident.slack_channel_id:
             try:

@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.reports.postmortem import render_postmortem as _render
+from bot.views.markup import escape
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -63,4 +64,4 @@ def postmortem_for_slack(services: Services, *, incident_id: int, actor: str) ->
         markdown[:PREVIEW_CHARS].rstrip() + "\n…"
     return {"response_type": "ephemeral",
             "text": f"Postmortem draft for #{incident_id} (the full text: "
-                    f"`resilio postmortem {incident_id}`):\n```{preview}```"}
+                    f"`resilio postmortem {incident_id}`):\n```{escape(preview)}```"}

@@ -39,6 +39,8 @@ from bot import lifecycle
 from bot.catalog import Catalog
 from bot.errors import Conflict, NotFound, UserError
 from bot.services import Services
+from bot.views.markup import escape
+from bot.views.text import cut
 from runbooks.engine import (
     Engine,
     ParameterError,
@@ -571,7 +573,8 @@ def _signal_reader(services: Services) -> Any:
 def _notifier(services: Services, run: RunbookRun, channel: str | None) -> Any:
     def notify(text: str) -> None:
         if services.slack is not None and channel:
-            services.slack.chat_postMessage(channel=channel, text=text)
+            # a runbook's message is rendered from incident data: escaped, it is inert
+            services.slack.chat_postMessage(channel=channel, text=cut(escape(text), 3000))
         else:
             _progress(services, run, text)
 

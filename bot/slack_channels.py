@@ -21,7 +21,14 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import incident_service
 from bot.slack_effects import SlackCallFailed, call, record_failure
-from bot.views.incident import alerts_notice_text, incident_summary_blocks, incident_summary_text
+from bot.views.incident import (
+    alerts_notice_blocks,
+    alerts_notice_text,
+    channel_topic,
+    incident_summary_blocks,
+    incident_summary_text,
+    owners_invited_text,
+)
 from store.db import session_scope
 from store.models import Incident
 from store.slack_models import SlackChannelClaim
@@ -128,14 +135,16 @@ def invite(services: Any, channel_id: str, users: list[str]) -> list[str]:
     return new
 
 
-def post_to_alerts_channel(services: Any, channel: str, text: str) -> None:
+def post_to_alerts_channel(services: Any, channel: str, text: str,
+                           blocks: list[dict[str, Any]] | None = None) -> None:
+    message: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
     try:
-        call(services.slack, "chat_postMessage", channel=channel, text=text)
+        call(services.slack, "chat_postMessage", channel=channel, **message)
     except SlackCallFailed as error:
         if error.code != "not_in_channel":
             raise
         call(services.slack, "conversations_join", channel=channel)
-        call(services.slack, "chat_postMessage", channel=channel, text=text)
+        call(services.slack, "chat_postMessage", channel=channel, **message)
 
 
 def _summary_kwargs(services: Any, incident: Incident) -> dict[str, Any]:
@@ -170,8 +179,7 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
     steps = [
         ("setting the channel topic", lambda: call(
             services.slack, "conversations_setTopic", channel=channel_id,
-            topic=f"#{incident.id} {incident.severity} {incident.service}: "
-                  f"{incident.title}"[:250])),
+            topic=channel_topic(incident))),
         # the label as it is now: a diagnosis that landed after the channel was claimed
         # is read here, and one landing later finds the channel and invites its owners
         ("inviting the owners", lambda: invite(
@@ -210,7 +218,8 @@ def _announce(services: Any, incident_id: int, channel_id: str) -> None:
     service = services.catalog.service(incident.service)
     if service and service.alerts_channel:
         post_to_alerts_channel(services, service.alerts_channel,
-                               alerts_notice_text(incident, channel_id))
+                               alerts_notice_text(incident, channel_id),
+                               alerts_notice_blocks(incident, channel_id))
 
 
 _LOCKS_GUARD = threading.Lock()
@@ -256,8 +265,7 @@ def invite_new_owners(services: Any, incident_id: int, *, by: str = "Relabelled"
         return []
     if invited:
         call(services.slack, "chat_postMessage", channel=incident.slack_channel_id,
-             text=f"{by} `{incident.behavior}`: invited "
-                  + ", ".join(f"<@{u}>" for u in invited))
+             text=owners_invited_text(by, incident.behavior, invited))
     return invited
 
 

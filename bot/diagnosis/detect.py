@@ -55,6 +55,8 @@ class Test:
     practical: bool           # effect above the detector's threshold
     strength_hint: float      # effect over its threshold (>= 1 for a practical finding)
     recovered: float | None = None  # epoch at which an earlier excursion had recovered
+    before: float | None = None  # the level the shift is measured from (shift tests only)
+    after: float | None = None   # the level after the onset
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
         hint = min(abs(r.relative) / MIN_RATE_RELATIVE, abs(r.effect) / MIN_RATE_H)
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
-                          rel_ok, hint, onset_ts(r.recovered)))
+                          rel_ok, hint, onset_ts(r.recovered), r.before, r.after))
     elif not screened:
         # still one test of the family: BH must not get laxer because a series was quiet
         tests.append(Test(s.layer, s.name, s.slice, "robust_shift", 0.0, 1.0, 0.0, None, 0.0,
@@ -149,7 +151,7 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
                           abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok
                           and not r.recurring, hint,
-                          onset_ts(r.recovered)))
+                          onset_ts(r.recovered), r.before, r.after))
     if _is_lag(s) and s.bad != "down" and screened:
         g = lag_growth(s.values, s.times)
         # the lag's unit is unknown (seconds, minutes), so the rule is on its excess over

@@ -86,6 +86,14 @@ def _round(x: float, digits: int = 6) -> float | None:
     return float(round(x, digits))
 
 
+def _levels(test: Test) -> dict[str, float | None]:
+    """``before``/``after``/``relative`` of a shift test; nothing for tests without levels."""
+    if test.before is None or test.after is None:
+        return {}
+    return {"before": _round(test.before), "after": _round(test.after),
+            "relative": _round(test.relative)}
+
+
 def _current_episode(findings: list[Finding]) -> list[Finding]:
     """The findings of the episode in force: the latest run of onsets without a long gap.
 
@@ -403,6 +411,8 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     evidence = [{"layer": f.test.layer, "name": f.test.name, "slice": dict(f.test.slice),
                  "detector": f.test.detector, "statistic": _round(f.test.statistic),
                  "p_value": _round(f.q_value, 12), "effect": _round(f.test.effect),
+                 # levels and relative change, so a reader sees "0.91 -> 0.74 (-19 %)"
+                 **_levels(f.test),
                  "onset": format_ts(datetime.fromtimestamp(f.test.onset, UTC))}
                 for f in sorted(findings, key=lambda f: (f.test.onset, -f.strength))[:40]]
     scores = {k: float(posterior.scores.get(k, 0.0)) for k in LABELS}

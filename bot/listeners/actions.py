@@ -16,6 +16,7 @@ from bot.errors import UserError
 from bot.listeners.common import acked, actor, error_reply
 from bot.listeners.dedup import first_time
 from bot.views import incident as summary
+from bot.views.markup import user as mention
 from bot.views.modals import relabel_modal, resolve_modal
 
 STATUS_BUTTONS = {summary.ACK: ("acknowledged", "acknowledged"),
@@ -46,10 +47,11 @@ def register(app: Any, services: Any) -> None:
         action, user, _ = _click(body)
         to, verb = STATUS_BUTTONS[action["action_id"]]
         try:
-            incident_service.change_status(services, incident_id=int(action["value"]), to=to,
+            incident_id = int(action["value"])
+            incident_service.change_status(services, incident_id=incident_id, to=to,
                                            actor=actor(user))
             respond(response_type="in_channel", replace_original=False,
-                    text=f"<@{user}> {verb} incident #{action['value']}")
+                    text=f"{mention(user)} {verb} incident #{incident_id}")
         except UserError as error:
             respond(**error_reply(error))
 

@@ -26,6 +26,8 @@ from bot.listeners.parsing import (
 from bot.listeners.relabel import relabel_incident
 from bot.views.help import INCIDENT_USAGE, RUNBOOK_USAGE, usage_blocks
 from bot.views.incident import status_blocks
+from bot.views.markup import code, escape
+from bot.views.markup import user as mention
 from bot.views.modals import declare_modal, resolve_modal
 from bot.views.runbooks import runbook_list_blocks
 from bot.views.timeline import incident_list_blocks, timeline_blocks
@@ -36,7 +38,7 @@ Reply = dict[str, Any]
 
 
 def _usage_ack(ack: Callable[..., None], usage: str, problem: str | None = None) -> None:
-    ack(response_type="ephemeral", text=problem or "usage",
+    ack(response_type="ephemeral", text=escape(problem or "usage"),
         blocks=usage_blocks(usage, problem))
 
 
@@ -57,7 +59,7 @@ def _status_change(services: Any, cmd: IncidentCommand, incident_id: int, who: s
     incident = incident_service.change_status(services, incident_id=incident_id,
                                               to=STATUS_COMMANDS[cmd.name], actor=who)
     verb = {"ack": "acknowledged", "mitigate": "marked mitigated", "reopen": "reopened"}
-    return _said(f"<@{user}> {verb[cmd.name]} incident #{incident.id}")
+    return _said(f"{mention(user)} {verb[cmd.name]} incident #{incident.id}")
 
 
 def _status(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
@@ -81,35 +83,40 @@ def _assign(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
             user: str) -> Reply:
     incident_service.assign_role(services, incident_id=incident_id, role=cmd.args["role"],
                                  user=cmd.args["user"], actor=who)
-    return _said(f"<@{user}> made <@{cmd.args['user']}> {cmd.args['role']} of #{incident_id}")
+    return _said(f"{mention(user)} made {mention(cmd.args['user'])} {escape(cmd.args['role'])} "
+                 f"of #{incident_id}")
 
 
 def _severity(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
               user: str) -> Reply:
     incident_service.set_severity(services, incident_id=incident_id,
                                   severity=cmd.args["severity"], actor=who)
-    return _said(f"<@{user}> set the severity of #{incident_id} to {cmd.args['severity']}")
+    return _said(f"{mention(user)} set the severity of #{incident_id} to "
+                 f"{escape(cmd.args['severity'])}")
 
 
 def _note(services: Any, cmd: IncidentCommand, incident_id: int, who: str, user: str) -> Reply:
     incident_service.add_note(services, incident_id=incident_id, text=cmd.args["text"],
                               actor=who)
-    return _said(f"<@{user}> noted on #{incident_id}'s timeline: {cmd.args['text'][:2000]}")
+    return _said(f"{mention(user)} noted on #{incident_id}'s timeline: "
+                 f"{escape(cmd.args['text'][:2000])}")
 
 
 def _followup(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
               user: str) -> Reply:
     incident_service.add_followup(services, incident_id=incident_id, text=cmd.args["text"],
                                   actor=who)
-    return _said(f"<@{user}> added a follow-up to #{incident_id}: {cmd.args['text'][:2000]}")
+    return _said(f"{mention(user)} added a follow-up to #{incident_id}: "
+                 f"{escape(cmd.args['text'][:2000])}")
 
 
 def _relabel(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
              user: str) -> Reply:
     previous = relabel_incident(services, incident_id=incident_id, label=cmd.args["label"],
                                 actor=who)
-    return _said(f"<@{user}> relabelled #{incident_id}: {previous or 'unclassified'} → "
-                 f"`{cmd.args['label']}`; its owners are being invited")
+    return _said(f"{mention(user)} relabelled #{incident_id}: "
+                 f"{escape(previous or 'unclassified')} → {code(cmd.args['label'])}; "
+                 "its owners are being invited")
 
 
 def _postmortem(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
@@ -212,8 +219,9 @@ def register(app: Any, services: Any) -> None:
                                 params=parsed.params, actor=actor(user),
                                 groups=groups_for(client, user, runbook.allowed),
                                 idempotency_key=f"slack-command:{command['trigger_id']}")
-            respond(**_said(f"<@{user}> asked for runbook `{parsed.runbook}` on "
-                            f"#{incident_id}: run {result.run.id} is {result.run.status}"))
+            respond(**_said(f"{mention(user)} asked for runbook {code(parsed.runbook)} on "
+                            f"#{incident_id}: run {result.run.id} is "
+                            f"{escape(result.run.status)}"))
         except UserError as error:
             respond(**error_reply(error))
 
@@ -237,8 +245,8 @@ def register(app: Any, services: Any) -> None:
                 respond(**error_reply(error))
                 return
             if not statuses:
-                respond(**_private(f"No SLOs defined{' for ' + service if service else ''} "
-                                   "in the catalog."))
+                respond(**_private(f"No SLOs defined{' for ' + escape(service) if service else ''}"
+                                   " in the catalog."))
                 return
             respond(**_private(title, views.slo_table_blocks(statuses, title=title)))
         run.__name__ = f"run_{title.split()[-1].lower()}"

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import incident_service
 from bot.errors import UserError
+from bot.views.markup import error as error_text
 
 
 def actor(user_id: str) -> str:
@@ -36,7 +37,7 @@ def resolve_incident_id(services: Any, incident_id: int | None, channel_id: str 
 
 def error_reply(error: Exception) -> dict[str, Any]:
     return {"response_type": "ephemeral", "replace_original": False,
-            "text": f":warning: {error}"}
+            "text": f":warning: {error_text(error)}"}
 
 
 def acked(services: Any, ack_function: Callable[..., Any],

@@ -10,6 +10,7 @@ from bot import incident_service
 from bot.listeners.common import acked, actor
 from bot.listeners.dedup import first_time
 from bot.views.help import INCIDENT_USAGE
+from bot.views.markup import escape, plain_from_slack
 
 
 def register(app: Any, services: Any) -> None:
@@ -32,14 +33,17 @@ def register(app: Any, services: Any) -> None:
         message = next(iter(history.get("messages", [])), None)
         if message is None or message.get("ts") != item["ts"]:
             return
+        # Stored as plain text (the message as its author wrote it, mentions as @name):
+        # a timeline is data, and it is escaped again wherever it is shown in Slack.
         author = message.get("user") or "unknown"
+        text = plain_from_slack(message.get("text")) or "(no text)"
         incident_service.add_note(
             services, incident_id=incident.id, actor=actor(event["user"]), kind="slack_message",
-            text=f"<@{author}>: {message.get('text') or '(no text)'}")
+            text=f"@{author}: {text}")
 
     app.event("reaction_added")(acked(services, ack_event, add_to_timeline))
 
     def answer_mention(event: dict[str, Any], say: Callable[..., Any]) -> None:
-        say(text=INCIDENT_USAGE, thread_ts=event.get("ts"))
+        say(text=escape(INCIDENT_USAGE), thread_ts=event.get("ts"))
 
     app.event("app_mention")(acked(services, ack_event, answer_mention))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.catalog import FAILURE_CLASSES
 from bot.lifecycle import ROLES, SEVERITIES
+from bot.views.markup import plain_from_slack
 
 
 class UsageError(ValueError):
@@ -57,7 +58,7 @@ def parse_incident(text: str) -> IncidentCommand:
             raise UsageError(f"`{name}` takes no arguments")
         return IncidentCommand(name)
     if name == "declare":
-        return IncidentCommand(name, args={"title": " ".join(rest)})
+        return IncidentCommand(name, args={"title": plain_from_slack(" ".join(rest))})
     if name in ID_ONLY:
         return IncidentCommand(name, _incident_id(rest, name))
     if name in TEXT_COMMANDS:
@@ -67,7 +68,8 @@ def parse_incident(text: str) -> IncidentCommand:
             rest = rest[1:]
         if not rest:
             raise UsageError(f"`{name}` needs some text: `/incident {name} [#id] <text>`")
-        return IncidentCommand(name, incident_id, {"text": " ".join(rest)})
+        # Slack sends what was typed escaped, mentions as tokens: stored, it is plain text.
+        return IncidentCommand(name, incident_id, {"text": plain_from_slack(" ".join(rest))})
     if name == "assign":
         if len(rest) < 2:
             raise UsageError("`assign` needs a role and a person: "
@@ -120,5 +122,5 @@ def parse_runbook(text: str) -> RunbookCommand:
         key, sep, value = token.partition("=")
         if not sep or not key:
             raise UsageError(f"`{token}` is not `key=value`")
-        params[key] = value
+        params[key] = plain_from_slack(value)
     return RunbookCommand("run", tokens[1], params)

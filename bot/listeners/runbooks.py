@@ -26,6 +26,9 @@ from bot.errors import UserError
 from bot.listeners.common import acked, actor, error_reply
 from bot.listeners.dedup import first_time
 from bot.views import runbooks as views
+from bot.views.markup import code, escape
+from bot.views.markup import error as markup_error
+from bot.views.markup import user as mention
 from bot.views.modals import (
     RUNBOOK_PARAMS,
     metadata,
@@ -34,6 +37,7 @@ from bot.views.modals import (
     runbook_refused_modal,
     submitted_params,
 )
+from bot.views.text import cut
 from runbooks.models import Audience
 
 
@@ -71,7 +75,7 @@ class ProgressPoster:
             # event never rolls the parent message back to an older status
             view = runbook_runs.run_view(services, run_id=run_id)
             blocks = views.run_message(view)
-            summary = f"Runbook {view['runbook']} (run {run_id}): {view['status']}"
+            summary = escape(f"Runbook {view['runbook']} (run {run_id}): {view['status']}")
             known = self.threads.get(run_id)
             if known is None:
                 posted = self.client.chat_postMessage(channel=channel, text=summary,
@@ -81,11 +85,11 @@ class ProgressPoster:
                 self.client.chat_update(channel=known[0], ts=known[1], text=summary,
                                         blocks=blocks)
             self.client.chat_postMessage(channel=known[0], thread_ts=known[1],
-                                         text=text[:3000])
+                                         text=cut(escape(text), 3000))
 
 
 def _requested(user: str, name: str, run: Any) -> str:
-    return f"<@{user}> asked for runbook `{name}`: run {run.id} is {run.status}"
+    return f"{mention(user)} asked for runbook {code(name)}: run {run.id} is {escape(run.status)}"
 
 
 def register(app: Any, services: Any) -> None:
@@ -212,9 +216,9 @@ def register(app: Any, services: Any) -> None:
             else:
                 private(text)
         except (KeyError, ValueError) as error:
-            private(f":warning: this form is broken ({error!r})")
+            private(f":warning: this form is broken ({escape(repr(error))})")
         except UserError as error:
-            private(f":warning: {error}")
+            private(f":warning: {markup_error(error)}")
 
     app.view(RUNBOOK_PARAMS)(acked(services, ack_form, form_submitted))
 

@@ -16,6 +16,9 @@ from bot.lifecycle import SEVERITIES
 from bot.listeners.common import acked, actor
 from bot.listeners.dedup import first_time
 from bot.listeners.relabel import relabel_incident
+from bot.views.markup import code, escape
+from bot.views.markup import error as markup_error
+from bot.views.markup import user as mention
 from bot.views.modals import DECLARE, RELABEL, RESOLVE, metadata, submitted_values
 
 
@@ -62,10 +65,10 @@ def register(app: Any, services: Any) -> None:
                 services, service=values["service"] or "", title=values["title"] or "",
                 severity=values["severity"] or "warning",
                 description=values.get("description"), actor=actor(user))
-            _tell(client, channel, user, f"<@{user}> declared incident #{incident.id} on "
-                  f"{incident.service}: {incident.title}", public=True)
+            _tell(client, channel, user, f"{mention(user)} declared incident #{incident.id} on "
+                  f"{escape(incident.service)}: {escape(incident.title)}", public=True)
         except UserError as error:
-            _tell(client, channel, user, f":warning: {error}", public=False)
+            _tell(client, channel, user, f":warning: {markup_error(error)}", public=False)
 
     app.view(DECLARE)(acked(services, ack_declare, declare))
 
@@ -86,10 +89,11 @@ def register(app: Any, services: Any) -> None:
             incident_service.change_status(services, incident_id=int(meta["incident_id"]),
                                            to="resolved", actor=actor(user), note=summary_text)
             _tell(client, meta.get("channel_id"), user,
-                  f"<@{user}> resolved incident #{meta['incident_id']}: {summary_text[:2000]}",
-                  public=True)
+                  f"{mention(user)} resolved incident #{int(meta['incident_id'])}: "
+                  f"{escape(summary_text[:2000])}", public=True)
         except UserError as error:
-            _tell(client, meta.get("channel_id"), user, f":warning: {error}", public=False)
+            _tell(client, meta.get("channel_id"), user, f":warning: {markup_error(error)}",
+                  public=False)
 
     app.view(RESOLVE)(acked(services, ack_resolve, resolve))
 
@@ -110,9 +114,10 @@ def register(app: Any, services: Any) -> None:
             previous = relabel_incident(services, incident_id=int(meta["incident_id"]),
                                         label=label, actor=actor(user))
             _tell(client, meta.get("channel_id"), user,
-                  f"<@{user}> relabelled #{meta['incident_id']}: "
-                  f"{previous or 'unclassified'} → `{label}`", public=True)
+                  f"{mention(user)} relabelled #{int(meta['incident_id'])}: "
+                  f"{escape(previous or 'unclassified')} → {code(label)}", public=True)
         except UserError as error:
-            _tell(client, meta.get("channel_id"), user, f":warning: {error}", public=False)
+            _tell(client, meta.get("channel_id"), user, f":warning: {markup_error(error)}",
+                  public=False)
 
     app.view(RELABEL)(acked(services, ack_relabel, relabel))

@@ -16,7 +16,8 @@ from typing import Any
 from bot.reports.charts import data_uri, digest_charts
 from bot.reports.content import Digest
 from bot.reports.templates import template
-from bot.views.text import HEADER_TEXT, MESSAGE_BLOCKS, context, cut, section
+from bot.views.markup import code, escape
+from bot.views.text import HEADER_TEXT, MESSAGE_BLOCKS, context, cut, fit_blocks, section
 
 SLACK_SLOS = 12
 SLACK_ITEMS = 5
@@ -54,9 +55,10 @@ def render_message(digest: Digest, *, catalog: Any = None) -> SlackMessage:
     ]
     title = f"Reliability digest · {digest.team} · {digest.week}"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": cut(title, HEADER_TEXT)}},
-        context(f"{digest.week.span} against {digest.previous_week} · "
-                f"{len(digest.services)} service(s)"),
+        {"type": "header", "text": {"type": "plain_text",
+                                    "text": cut(escape(title), HEADER_TEXT)}},
+        context(escape(f"{digest.week.span} against {digest.previous_week} · "
+                       f"{len(digest.services)} service(s)")),
     ]
     for index, text in enumerate(sections):
         if text.strip():
@@ -64,8 +66,8 @@ def render_message(digest: Digest, *, catalog: Any = None) -> SlackMessage:
         if index in (0, 1):
             blocks.append({"type": "divider"})
     blocks.append(context(f"Charts and every table: the attached report "
-                          f"`{report_name(digest)}`"))
-    blocks = blocks[:MESSAGE_BLOCKS]
-    text = (f"Reliability digest for {digest.team}, {digest.week}: "
-            f"{digest.total.this_week.count} incidents")
+                          f"{code(report_name(digest))}"))
+    blocks = fit_blocks(blocks, MESSAGE_BLOCKS)
+    text = escape(f"Reliability digest for {digest.team}, {digest.week}: "
+                  f"{digest.total.this_week.count} incidents")
     return SlackMessage(text, blocks)

@@ -19,6 +19,7 @@ from jinja2 import PackageLoader, StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import UserError
+from bot.views.markup import code, escape
 
 DEFAULTS = {
     "digest_html": "digest.html.j2",
@@ -67,7 +68,8 @@ def change(before: float | None, after: float | None, kind: str = "relative") ->
 
 
 def slack_escape(text: Any) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """The ``slack`` filter: the bot's one escaping function for Slack text."""
+    return escape(text)
 
 
 def when(value: datetime | str | None) -> str:
@@ -82,7 +84,7 @@ def when(value: datetime | str | None) -> str:
 
 
 FILTERS = {"pct": pct, "duration": duration, "number": number, "slack": slack_escape,
-           "when": when}
+           "slack_code": code, "when": when}
 
 
 def _environment(autoescape: bool) -> SandboxedEnvironment:

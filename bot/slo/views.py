@@ -2,15 +2,20 @@
 
 Pure builders: statuses (``SLOStatus`` or their ``to_dict()`` form) in, plain
 dicts out, so the Slack listeners, the CLI and the tests share one rendering and
-nothing here touches Slack. Messages stay within Slack's limits (50 blocks,
-3,000 characters per section text): one section per service holds a compact
-table of its objectives, and what does not fit is counted, not dropped silently.
+nothing here touches Slack. Names are escaped where they enter Slack text
+(``bot.views.markup``); ``status_row`` stays plain for the CLI. Messages stay
+within Slack's limits (50 blocks, 3,000 characters per section text): one section
+per service holds a compact table of its objectives, and what does not fit is
+counted, not dropped silently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+from bot.views.markup import escape
+from bot.views.text import cut
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -56,13 +61,13 @@ HEADER_ROW = f"{'objective':<24} {'attain':>8} {'left':>8} {'burn':>7} {'exhaust
 
 
 def _service_section(service: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    title = f"*{service}*\n"
+    title = f"*{escape(service)}*\n"
     fence = "```"
     lines = [HEADER_ROW]
     budget = MAX_SECTION_TEXT - len(title) - 2 * len(fence) - 40
     shown = 0
     for row in rows:
-        line = status_row(row)
+        line = escape(status_row(row))
         if sum(len(x) + 1 for x in lines) + len(line) > budget:
             break
         lines.append(line)
@@ -76,7 +81,8 @@ def slo_table_blocks(statuses: Sequence[Any], *, title: str = "Service levels") 
     """A header, then one table section per service, then a legend; at most 50 blocks."""
     rows = [_as_dict(status) for status in statuses]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+        {"type": "header", "text": {"type": "plain_text",
+                                    "text": cut(escape(title), 150) or "Service levels"}}]
     if not rows:
         blocks.append({"type": "section", "text": {
             "type": "mrkdwn", "text": "No SLOs are defined for this service in `resilio.yml`."}})
@@ -92,11 +98,13 @@ def slo_table_blocks(statuses: Sequence[Any], *, title: str = "Service levels") 
     footer = "attain: attainment over the window · left: error budget left · burn: last hour"
     if alarming:
         footer = (f"{len(alarming)} objective(s) need attention: "
-                  + ", ".join(f"{r['service']}/{r['slo']} {STATUS_MARK[r['status']]}"
-                              for r in alarming[:8]) + " · " + footer)
+                  + ", ".join(f"{escape(r['service'])}/{escape(r['slo'])} "
+                              f"{STATUS_MARK[r['status']]}" for r in alarming[:8])
+                  + " · " + footer)
     if len(names) > room:
         footer = f"{len(names) - room} more services not shown · " + footer
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer[:3000]}]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                    "text": cut(footer, 2000)}]})
     return blocks
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.text import section
+from bot.views.markup import escape
+from bot.views.text import cut, section
 
 INCIDENT_USAGE = """*`/incident`* — inside an incident channel, or with the incident id elsewhere \
 (`/incident ack 12`).
@@ -30,6 +31,6 @@ budgets left"
 def usage_blocks(usage: str, problem: str | None = None) -> list[dict[str, Any]]:
     blocks = []
     if problem:
-        blocks.append(section(f":warning: {problem}"))
-    blocks.append(section(usage))
+        blocks.append(section(cut(f":warning: {escape(problem)}", 2900)))
+    blocks.append(section(escape(usage)))  # its <placeholders> would parse as links
     return blocks

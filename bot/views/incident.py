@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.views import format as fmt
+from bot.views import markup
 from bot.views.runbooks import RUN
 from bot.views.runbooks import summary_buttons as runbook_buttons
 from bot.views.text import (
     HEADER_TEXT,
+    TOPIC_TEXT,
     bullet_list,
     button,
     context,
     cut,
+    fields,
     plain,
     section,
 )
@@ -32,49 +36,55 @@ RUNBOOK = RUN  # + runbook name
 STATUS_EMOJI = {"triggered": ":red_circle:", "acknowledged": ":large_orange_circle:",
                 "mitigated": ":large_yellow_circle:", "resolved": ":large_green_circle:"}
 MAX_EVIDENCE = 8
+MAX_SLICES = 5
 MAX_RUNBOOK_BUTTONS = 5
+ANCHOR = {"alert": "the alert", "detector": "the detection", "budget": "the budget alert",
+          "manual": "the declaration"}
 
 
 def _fmt_slice(value: Any) -> str:
+    """A slice map as escaped ``k=v`` pairs; the empty slice is all traffic."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items()) or "all traffic"
-    return str(value or "all traffic")
-
-
-def _number(value: Any, spec: str) -> str:
-    return format(value, spec) if isinstance(value, int | float) else "?"
+        return markup.escape(", ".join(f"{k}={v}" for k, v in value.items())) or "all traffic"
+    return markup.escape(value) if value else "all traffic"
 
 
 def evidence_line(item: dict[str, Any]) -> str:
+    """One finding: where, what moved and by how much, how sure, which test."""
     where = _fmt_slice(item.get("slice"))
-    detector = item.get("detector") or "test"
-    p_value = item.get("p_value")
-    p_text = f"p={p_value:.2g}" if isinstance(p_value, int | float) else ""
-    effect = item.get("effect")
-    effect_text = f"effect {_number(effect, '+.3g')}" if effect is not None else ""
-    stats = ", ".join(t for t in (detector, p_text, effect_text) if t)
-    return f"`{item.get('layer', '?')}/{item.get('name', '?')}` ({where}): {stats}"
+    what = markup.escape(fmt.effect(item))
+    stats = " · ".join(t for t in (fmt.p_value(item.get("p_value")),
+                                   markup.escape(fmt.detector_name(item.get("detector"))))
+                       if t)
+    name = markup.code(f"{item.get('layer', '?')}/{item.get('name', '?')}")
+    return f"{name} ({where}): {what} · {stats}"
 
 
 def slice_line(item: dict[str, Any]) -> str:
-    text = f"{item.get('dimension', '?')}={item.get('value', '?')}"
-    if item.get("effect") is not None:
-        text += f" (effect {_number(item.get('effect'), '+.3g')})"
-    return text
+    text = markup.escape(f"{item.get('dimension', '?')}={item.get('value', '?')}")
+    extras = [fmt.p_value(item.get("p_value"))]
+    effect = item.get("effect")
+    if isinstance(effect, int | float):
+        extras.insert(0, f"effect {fmt.significant(float(effect), 2)}")
+    extras = [e for e in extras if e]
+    return text + (f" ({', '.join(extras)})" if extras else "")
 
 
 def change_line(change: dict[str, Any]) -> str:
-    text = f"{change.get('kind', 'change')} `{change.get('ref', '?')}`"
+    """A suspect change: kind, ref (and what it replaced), who, when relative to the onset."""
+    text = (f"{markup.escape(change.get('kind', 'change'))} change "
+            f"{markup.code(change.get('ref', '?'))}")
     if change.get("previous"):
-        text += f" (was `{change['previous']}`)"
+        text += f" (was {markup.code(change['previous'])})"
     if change.get("author"):
-        text += f" by {change['author']}"
-    if change.get("minutes_before_onset") is not None:
-        text += f", {_number(change['minutes_before_onset'], '.0f')} min before onset"
+        text += f" by {markup.escape(change['author'])}"
+    when = fmt.minutes_before(change.get("minutes_before_onset"))
+    if when:
+        text += f", {when}"
     elif change.get("ts"):
-        text += f" at {change['ts']}"
+        text += f" at {fmt.moment(change['ts'])}"
     if change.get("description"):
-        text += f": {change['description']}"
+        text += f": {markup.escape(change['description'])}"
     return text
 
 
@@ -87,37 +97,97 @@ def runbook_names(incident: Incident) -> list[str]:
     return names
 
 
-def diagnosis_blocks(incident: Incident) -> list[dict[str, Any]]:
+def _reasons(diagnosis: dict[str, Any]) -> str:
+    """The classifier's deciding contributions, from the end of its explanation."""
+    _, found, reasons = str(diagnosis.get("explanation") or "").partition("Deciding: ")
+    return reasons.strip().rstrip(".") if found else ""
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value or [] if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _suspect(change: dict[str, Any]) -> str:
+    text = (f"{markup.escape(change.get('kind', 'change'))} change "
+            f"{markup.code(change.get('ref', '?'))}")
+    when = fmt.minutes_before(change.get("minutes_before_onset"))
+    return f"{text}, {when}" if when else text
+
+
+def headline(incident: Incident) -> str:
+    """The one line a responder reads first: what failed, how sure, where, since when, why.
+
+    ``data failure, 0.91 confident · only tenant=acme · began <date> (12 min before
+    the alert) · suspect: features change fp-341, 6 min before the onset``.
+    """
+    if not incident.behavior:
+        return "*Not diagnosed yet:* the classifier is reading the service's signals."
+    diagnosis = incident.diagnosis or {}
+    confidence = f", {incident.confidence:.2f} confident" \
+        if isinstance(incident.confidence, int | float) else ""
+    by = " (set by a responder)" if incident.label_source == "responder" else ""
+    if incident.behavior == "none":
+        return f"*No failure found*{confidence}{by}"
+    parts = [f"*{markup.code(incident.behavior)} failure*{confidence}{by}"]
+    slices = _dicts(diagnosis.get("slices"))
+    if slices:
+        parts.append("only " + markup.escape(", ".join(
+            f"{s.get('dimension', '?')}={s.get('value', '?')}" for s in slices[:3])))
+    onset = diagnosis.get("onset") or incident.onset
+    if fmt.parse_time(onset) is not None:
+        anchor = ANCHOR.get(str(incident.source), "the alert")
+        distance = fmt.relative(onset, incident.created_at, anchor)
+        parts.append(f"began {fmt.moment(onset)}" + (f" ({distance})" if distance else ""))
+    changes = _dicts(diagnosis.get("suspect_changes"))
+    if changes:
+        parts.append(f"suspect: {_suspect(changes[0])}")
+    return " · ".join(parts)
+
+
+def evidence_blocks(incident: Incident) -> list[dict[str, Any]]:
+    """What the headline rests on: findings, failing slices, suspect change (each bounded)."""
     diagnosis = incident.diagnosis or {}
     if not incident.behavior:
-        return [section("*Diagnosis:* not classified yet.")]
-    confidence = f", {incident.confidence:.2f} confident" \
-        if incident.confidence is not None else ""
-    by = " (set by a responder)" if incident.label_source == "responder" else ""
-    text = f"*Diagnosis:* `{incident.behavior}` failure{confidence}{by}"
-    if diagnosis.get("explanation"):
-        text += f"\n{diagnosis['explanation']}"
-    blocks = [section(text)]
-    evidence = [evidence_line(e) for e in diagnosis.get("evidence", []) or []
-                if isinstance(e, dict)]
+        return []
+    blocks: list[dict[str, Any]] = []
+    reasons = _reasons(diagnosis)
+    if reasons:
+        blocks.append(context(cut(f"Deciding: {markup.escape(reasons)}", 2000)))
+    evidence = [evidence_line(e) for e in _dicts(diagnosis.get("evidence"))]
     if evidence:
         shown = evidence[:MAX_EVIDENCE]
-        body = bullet_list(shown, 2900, what="findings")
-        if len(evidence) > len(shown):
-            body += f"\n_…{len(evidence) - len(shown)} more findings not shown_"
-        blocks.append(section(f"*Deciding evidence*\n{body}"))
-    slices = [slice_line(s) for s in diagnosis.get("slices", []) or [] if isinstance(s, dict)]
-    blocks.append(section("*Failing slices:* " + (cut(", ".join(slices), 2800, " …")
-                                                  if slices else "all traffic")))
-    changes = [c for c in diagnosis.get("suspect_changes", []) or [] if isinstance(c, dict)]
+        title = f"*Evidence* ({len(shown)} of {len(evidence)} findings, earliest first)" \
+            if len(evidence) > len(shown) else f"*Evidence* ({len(evidence)} findings)"
+        body = bullet_list(shown, 2900 - len(title), what="findings",
+                           where="see the incident record")
+        if len(evidence) > len(shown) and "more findings" not in body:
+            body += f"\n_… and {len(evidence) - len(shown)} more findings " \
+                    f"(see the incident record)_"
+        blocks.append(section(f"{title}\n{body}"))
+    if incident.behavior != "none":
+        slices = [slice_line(s) for s in _dicts(diagnosis.get("slices"))]
+        text = ", ".join(slices[:MAX_SLICES]) if slices else "all traffic"
+        if len(slices) > MAX_SLICES:
+            text += f" _… and {len(slices) - MAX_SLICES} more_"
+        blocks.append(section(cut(f"*Failing slices:* {text}", 2900)))
+    changes = _dicts(diagnosis.get("suspect_changes"))
     if changes:
-        blocks.append(section(f"*Suspect change:* {cut(change_line(changes[0]), 2800)}"))
+        text = f"*Suspect change:* {change_line(changes[0])}"
+        if len(changes) > 1:
+            text += f"\n_… and {len(changes) - 1} more changes ranked lower_"
+        blocks.append(section(cut(text, 2900)))
     return blocks
+
+
+def diagnosis_blocks(incident: Incident) -> list[dict[str, Any]]:
+    """The headline, then the evidence folded under it."""
+    return [section(headline(incident)), *evidence_blocks(incident)]
 
 
 def _roles(incident: Incident) -> str:
     roles = incident.roles or {}
-    return ", ".join(f"{role} <@{user}>" for role, user in roles.items()) or "none assigned"
+    return ", ".join(f"{markup.escape(role)} {markup.user(who)}"
+                     for role, who in roles.items()) or "none assigned"
 
 
 def action_buttons(incident: Incident) -> list[dict[str, Any]]:
@@ -136,31 +206,43 @@ def action_buttons(incident: Incident) -> list[dict[str, Any]]:
     return buttons
 
 
+def _title(incident: Incident) -> str:
+    return f"#{incident.id} {markup.escape(incident.title)}"
+
+
 def incident_summary_blocks(incident: Incident, *, public_url: str | None = None,
                             alerts_channel: str | None = None) -> list[dict[str, Any]]:
-    """The pinned summary of ``incident`` (at most ~15 blocks, whatever the diagnosis)."""
-    status = incident.status
+    """The pinned summary of ``incident`` (at most ~16 blocks, whatever the diagnosis).
+
+    Header, the one-line headline, the facts as fields, then the evidence under them,
+    the budget impact, links and the buttons.
+    """
+    status = str(incident.status)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(f"#{incident.id} {incident.title}", HEADER_TEXT)},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*Service*\n{incident.service}"},
-            {"type": "mrkdwn", "text": f"*Severity*\n{incident.severity}"},
-            {"type": "mrkdwn", "text": f"*Status*\n{STATUS_EMOJI.get(status, '')} {status}"},
-            {"type": "mrkdwn", "text": f"*Roles*\n{cut(_roles(incident), 1900)}"},
-        ]},
+        {"type": "header", "text": plain(f"{STATUS_EMOJI.get(status, '')} {_title(incident)}"
+                                         .strip(), HEADER_TEXT)},
+        section(headline(incident)),
+        fields(f"*Service*\n{markup.escape(incident.service)}",
+               f"*Severity*\n{markup.escape(incident.severity)}",
+               f"*Status*\n{STATUS_EMOJI.get(status, '')} {markup.escape(status)}",
+               f"*Roles*\n{cut(_roles(incident), 1900)}",
+               f"*Opened*\n{fmt.moment(incident.created_at)}",
+               f"*Alerts firing*\n{int(incident.alerts_firing or 0)}"),
     ]
     if incident.description:
-        blocks.append(section(cut(incident.description, 2900)))
+        blocks.append(section(cut(markup.escape(incident.description), 2900)))
     blocks.append({"type": "divider"})
-    blocks.extend(diagnosis_blocks(incident))
+    blocks.extend(evidence_blocks(incident))
     impact = incident.budget_impact or {}
     if impact.get("summary"):
-        blocks.append(context(f":chart_with_downwards_trend: {impact['summary']}"))
+        blocks.append(context(cut(f":chart_with_downwards_trend: "
+                                  f"{markup.escape(impact['summary'])}", 2000)))
     links = []
     if public_url:
-        links.append(f"<{public_url.rstrip('/')}/v1/incidents/{incident.id}|incident record>")
+        links.append(markup.link(f"{public_url.rstrip('/')}/v1/incidents/{incident.id}",
+                                 "incident record"))
     if alerts_channel:
-        links.append(f"alerts in <#{alerts_channel}>")
+        links.append(f"alerts in {markup.channel(alerts_channel)}")
     links.append("`/incident timeline` for the full record")
     blocks.append(context(" · ".join(links)))
     blocks.append({"type": "actions", "block_id": "summary.actions",
@@ -172,11 +254,19 @@ def incident_summary_blocks(incident: Incident, *, public_url: str | None = None
     return blocks
 
 
+def _label(incident: Incident) -> str:
+    if not incident.behavior:
+        return ""
+    confidence = f" ({incident.confidence:.2f})" \
+        if isinstance(incident.confidence, int | float) else ""
+    return f" — {markup.escape(incident.behavior)} failure{confidence}"
+
+
 def incident_summary_text(incident: Incident) -> str:
     """The notification text (and the fallback where blocks are not shown)."""
-    label = f" — {incident.behavior} ({incident.confidence or 0:.2f})" if incident.behavior else ""
-    return cut(f"Incident #{incident.id} [{incident.status}] {incident.service}: "
-               f"{incident.title}{label}", 3000)
+    return cut(f"Incident #{incident.id} [{markup.escape(incident.status)}] "
+               f"{markup.escape(incident.service)}: {markup.escape(incident.title)}"
+               f"{_label(incident)}", 3000)
 
 
 def status_blocks(incident: Incident) -> list[dict[str, Any]]:
@@ -184,8 +274,37 @@ def status_blocks(incident: Incident) -> list[dict[str, Any]]:
     return [b for b in incident_summary_blocks(incident) if b.get("type") != "actions"]
 
 
+def channel_topic(incident: Incident) -> str:
+    """The incident channel's topic (Slack: at most 250 characters, same escaping)."""
+    return cut(f"#{incident.id} {markup.escape(incident.severity)} "
+               f"{markup.escape(incident.service)}: {markup.escape(incident.title)}", TOPIC_TEXT)
+
+
 def alerts_notice_text(incident: Incident, channel_id: str | None) -> str:
-    where = f" in <#{channel_id}>" if channel_id else ""
-    label = f", diagnosed `{incident.behavior}`" if incident.behavior else ""
-    return cut(f":rotating_light: Incident #{incident.id} ({incident.severity}) on "
-               f"*{incident.service}*: {incident.title}{label}. Follow it{where}.", 3000)
+    """The alerts channel's notice: the incident's headline and where to follow it."""
+    where = f" Follow it in {markup.channel(channel_id)}." if channel_id else ""
+    label = f" — {markup.code(incident.behavior)} failure" if incident.behavior else ""
+    return cut(f":rotating_light: *{_title(incident)}* on *{markup.escape(incident.service)}* "
+               f"({markup.escape(incident.severity)}){label}.{where}", 3000)
+
+
+def alerts_notice_blocks(incident: Incident, channel_id: str | None) -> list[dict[str, Any]]:
+    """The notice as blocks: its line, then the diagnosis headline once there is one."""
+    blocks = [section(alerts_notice_text(incident, channel_id))]
+    if incident.behavior:
+        blocks.append(context(cut(headline(incident), 2000)))
+    return blocks
+
+
+def owners_invited_text(by: str, label: str | None, users: list[str]) -> str:
+    """``Classified `data`: invited @ana, @bob`` (the owners the catalog names)."""
+    return cut(f"{markup.escape(by)} {markup.code(label or 'unclassified')}: invited "
+               + ", ".join(markup.user(u) for u in users), 3000)
+
+
+def page_text(incident: Incident, target: str, minutes: float) -> str:
+    """The escalation page: the next person in line, and what has waited for them."""
+    return cut(f":rotating_light: {markup.user(target)} incident #{incident.id} "
+               f"({markup.escape(incident.severity)}, {markup.escape(incident.service)}: "
+               f"{markup.escape(incident.title)}) has not been acknowledged after "
+               f"{minutes:g} min. You are next in line.", 3000)

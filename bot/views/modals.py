@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.views.markup import code, error, escape
 from bot.views.text import cut, plain, section
 from runbooks.models import Parameter, Runbook
 
@@ -19,7 +20,7 @@ RELABEL = "incident.relabel"
 
 
 def _option(value: str, label: str | None = None) -> dict[str, Any]:
-    return {"text": plain(cut(label or value, 75)), "value": value[:150]}
+    return {"text": plain(cut(escape(label or value), 75)), "value": value[:150]}
 
 
 def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
@@ -138,8 +139,8 @@ def _param_input(parameter: Parameter, default: Any) -> dict[str, Any]:
         hint = (hint + " " if hint else "") + "Secret: left empty, the configured default " \
                                               "is used."
     optional = not parameter.required or (parameter.secret and parameter.default is not None)
-    return _input(param_block_id(parameter.name), f"{parameter.name} ({kind})", element,
-                  optional=optional, hint=hint or None)
+    return _input(param_block_id(parameter.name), escape(f"{parameter.name} ({kind})"),
+                  element, optional=optional, hint=escape(hint) or None)
 
 
 def runbook_params_modal(*, runbook: Runbook, defaults: Mapping[str, Any], incident_id: int,
@@ -149,9 +150,9 @@ def runbook_params_modal(*, runbook: Runbook, defaults: Mapping[str, Any], incid
     ``private_metadata`` says which runbook, incident and channel, and whether this
     is a dry run, so the submission needs nothing else.
     """
-    intro = f"*{runbook.title}* (`{runbook.name}`) on incident #{incident_id}"
+    intro = f"*{escape(runbook.title)}* ({code(runbook.name)}) on incident #{incident_id}"
     if runbook.description:
-        intro += f"\n{runbook.description.strip()}"
+        intro += f"\n{escape(runbook.description.strip())}"
     if dry_run:
         intro += "\n_Dry run: every step is rendered with these values; nothing is executed._"
     elif runbook.approval.required:
@@ -168,7 +169,8 @@ def runbook_refused_modal(*, runbook: str, reason: str) -> dict[str, Any]:
     """Replaces the parameter form when the person turns out not to be allowed to run it."""
     return {"type": "modal", "callback_id": RUNBOOK_REFUSED, "title": plain("Not allowed", 24),
             "close": plain("Close", 24),
-            "blocks": [section(cut(f":no_entry: You may not run `{runbook}`.\n{reason}", 3000))]}
+            "blocks": [section(cut(f":no_entry: You may not run {code(runbook)}.\n"
+                                   f"{error(reason)}", 3000))]}
 
 
 def submitted_params(view: dict[str, Any]) -> dict[str, str | None]:

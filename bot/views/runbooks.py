@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.views.markup import actor, code, escape
 from bot.views.text import MESSAGE_BLOCKS, button, context, cut, section
 
 RUN = "runbook.run:"  # + runbook name; value {"incident_id", "runbook"}
@@ -23,18 +24,18 @@ def summary_buttons(incident_id: int | None, names: Sequence[str]) -> list[dict[
     elements: list[dict[str, Any]] = []
     for name in names:
         value = json.dumps({"incident_id": incident_id, "runbook": name})
-        elements.append(button(f"Run {name}", f"{RUN}{name}", value))
-        elements.append(button(f"Dry run {name}", f"{DRY_RUN}{name}", value))
+        elements.append(button(f"Run {escape(name)}", f"{RUN}{name}", value))
+        elements.append(button(f"Dry run {escape(name)}", f"{DRY_RUN}{name}", value))
     return elements[:25]
 
 
 def run_message(view: dict[str, Any]) -> list[dict[str, Any]]:
     """The run's parent message: what, who asked, its state, and the buttons that apply."""
-    params = ", ".join(f"{k}={v}" for k, v in view["params"].items()) or "no parameters"
-    text = (f"*Runbook `{view['runbook']}`* (run {view['id']}) — *{view['status']}*\n"
-            f"asked by {view['requested_by']} · {params}")
+    params = escape(", ".join(f"{k}={v}" for k, v in view["params"].items())) or "no parameters"
+    text = (f"*Runbook {code(view['runbook'])}* (run {view['id']}) — "
+            f"*{escape(view['status'])}*\nasked by {actor(view['requested_by'])} · {params}")
     if view.get("verdict"):
-        text += f"\nverification: *{view['verdict']}*"
+        text += f"\nverification: *{escape(view['verdict'])}*"
     blocks: list[dict[str, Any]] = [section(cut(text, 2900))]
     value = str(view["id"])
     if view["status"] == "pending_approval":
@@ -50,16 +51,16 @@ def run_message(view: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _step_line(step: Any) -> str:
-    head = f"`{step.path}` *{step.step_id}* ({step.kind})"
+    head = f"{code(step.path)} *{escape(step.step_id)}* ({escape(step.kind)})"
     if step.error:
-        return cut(f"{head}: :warning: {step.error}", STEP_LINE)
-    return cut(f"{head}: `{json.dumps(step.rendered, default=str)}`", STEP_LINE)
+        return cut(f"{head}: :warning: {escape(step.error)}", STEP_LINE)
+    return cut(f"{head}: {code(json.dumps(step.rendered, default=str))}", STEP_LINE)
 
 
 def plan_text(plan: Any) -> str:
     """The notification text of a dry run (and its fallback where blocks are not shown)."""
     problems = f", {len(plan.problems)} problems" if plan.problems else ""
-    return cut(f"Dry run of {plan.runbook}: {len(plan.steps)} steps rendered{problems}; "
+    return cut(f"Dry run of {escape(plan.runbook)}: {len(plan.steps)} steps rendered{problems}; "
                "nothing was executed", 3000)
 
 
@@ -70,9 +71,9 @@ def plan_blocks(plan: Any, incident_id: int | None = None) -> list[dict[str, Any
     counted, never silently dropped.
     """
     where = f" on #{incident_id}" if incident_id is not None else ""
-    params = ", ".join(f"{k}={v}" for k, v in plan.params.items()) or "no parameters"
+    params = escape(", ".join(f"{k}={v}" for k, v in plan.params.items())) or "no parameters"
     blocks: list[dict[str, Any]] = [
-        section(cut(f"*Dry run of `{plan.runbook}`*{where} — nothing was executed\n"
+        section(cut(f"*Dry run of {code(plan.runbook)}*{where} — nothing was executed\n"
                     f"Parameters: {params}", 3000))]
     chunk: list[str] = []
     lines = [_step_line(step) for step in plan.steps]
@@ -88,11 +89,11 @@ def plan_blocks(plan: Any, incident_id: int | None = None) -> list[dict[str, Any
     if chunk:
         blocks.append(section("\n".join(chunk)))
     if shown < len(lines):
-        blocks.append(context(f"…and {len(lines) - shown} more steps not shown "
+        blocks.append(context(f"… and {len(lines) - shown} more steps not shown "
                               "(`resilio runbook run --dry-run` prints them all)"))
     if plan.problems:
         blocks.append(context(cut(":warning: A real run would fail here: "
-                                  + "; ".join(plan.problems), 2000)))
+                                  + escape("; ".join(plan.problems)), 2000)))
     return blocks
 
 
@@ -106,13 +107,13 @@ def runbook_list_blocks(runbooks: Iterable[Any], suggestions: Sequence[Any] | No
     suggested = {s.name: s for s in suggestions or []}
     lines = []
     for suggestion in suggestions or []:
-        lines.append(f":star: `{suggestion.name}` — {suggestion.title} · *suggested* "
-                     f"({suggestion.reason})"
+        lines.append(f":star: {code(suggestion.name)} — {escape(suggestion.title)} · "
+                     f"*suggested* ({escape(suggestion.reason)})"
                      + (" · needs approval" if suggestion.needs_approval else ""))
     for runbook in sorted(runbooks, key=lambda r: r.name):
         if runbook.name in suggested:
             continue
-        lines.append(f"• `{runbook.name}` — {runbook.title}"
+        lines.append(f"• {code(runbook.name)} — {escape(runbook.title)}"
                      + (" · needs approval" if runbook.approval.required else ""))
     title = "*Runbooks*"
     if suggestions is not None and incident_id is not None:
@@ -120,5 +121,6 @@ def runbook_list_blocks(runbooks: Iterable[Any], suggestions: Sequence[Any] | No
                   else f" — none suggested for incident #{incident_id}")
     text = "\n".join(lines) or "No runbooks are defined."
     blocks = [section(cut(f"{title}\n{text}", 3000))]
-    blocks.append(context("`/runbook run <name> key=value` in an incident channel runs one"))
+    blocks.append(context("`/runbook run &lt;name&gt; key=value` in an incident channel "
+                          "runs one"))
     return blocks

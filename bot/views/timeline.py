@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
-from bot.views.text import MESSAGE_BLOCKS, bullet_list, context, section
+from bot.views import markup
+from bot.views.text import MESSAGE_BLOCKS, bullet_list, context, cut, section
 from store.models import Incident, TimelineEvent
 
 
-def _actor(actor: str) -> str:
-    return f"<@{actor[6:]}>" if actor.startswith("slack:") else actor
+def event_line(event: TimelineEvent) -> str:
+    """One event: when (in the reader's zone), what, who, and its message as data."""
+    ts = event.ts if event.ts.tzinfo else event.ts.replace(tzinfo=UTC)
+    when = markup.date(ts, "{date_short} {time_secs}",
+                       fallback=ts.astimezone(UTC).strftime("%m-%d %H:%M:%S UTC"))
+    text = f"{when} *{markup.escape(event.kind)}* {markup.actor(event.actor)}"
+    if event.message:
+        text += f" — {markup.escape(event.message)}"
+    return cut(text, 2800)
 
 
 def timeline_blocks(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
-    lines = [f"`{e.ts:%m-%d %H:%M:%S}` *{e.kind}* {_actor(e.actor)}"
-             + (f" — {e.message}" if e.message else "") for e in events]
-    blocks = [section(f"*Timeline of incident #{incident.id}* ({incident.title})")]
+    lines = [event_line(e) for e in events]
+    blocks = [section(cut(f"*Timeline of incident #{incident.id}* "
+                          f"({markup.escape(incident.title)})", 2900))]
     chunk: list[str] = []
     size = 0
     # Pack lines into sections near the 3,000-character limit; the last block says what's left.
@@ -25,9 +34,10 @@ def timeline_blocks(incident: Incident, events: Sequence[TimelineEvent]) -> list
             blocks.append(section("\n".join(chunk)))
             chunk, size = [], 0
             if len(blocks) >= MESSAGE_BLOCKS - 2:
-                blocks.append(context(f"_…{len(lines) - index} older events not shown_"))
+                blocks.append(context(f"_… and {len(lines) - index} more events not shown "
+                                      f"(`GET /v1/incidents/{incident.id}` has them all)_"))
                 return blocks
-        chunk.append(line[:2800])
+        chunk.append(line)
         size += len(line) + 1
     if chunk:
         blocks.append(section("\n".join(chunk)))
@@ -41,9 +51,11 @@ def incident_list_blocks(incidents: Sequence[Incident]) -> list[dict[str, Any]]:
         return [section(":white_check_mark: No open incidents.")]
     lines = []
     for incident in incidents:
-        where = f" <#{incident.slack_channel_id}>" if incident.slack_channel_id else ""
-        label = f" `{incident.behavior}`" if incident.behavior else ""
-        lines.append(f"*#{incident.id}* [{incident.status}] {incident.severity} "
-                     f"{incident.service}: {incident.title}{label}{where}")
+        where = f" {markup.channel(incident.slack_channel_id)}" \
+            if incident.slack_channel_id else ""
+        label = f" {markup.code(incident.behavior)}" if incident.behavior else ""
+        lines.append(f"*#{incident.id}* [{markup.escape(incident.status)}] "
+                     f"{markup.escape(incident.severity)} {markup.escape(incident.service)}: "
+                     f"{markup.escape(incident.title)}{label}{where}")
     return [section(f"*Open incidents ({len(incidents)})*"),
-            section(bullet_list(lines, what="incidents"))]
+            section(bullet_list(lines, what="incidents", where=None))]

@@ -29,6 +29,8 @@ def error_of(call) -> str:  # type: ignore[no-untyped-def]
 def test_bundled_extract_matches_the_reference_spec() -> None:
     from importlib import resources
 
+    if SPEC is None:
+        pytest.skip("Slack's reference spec is not on this machine")
     bundled = yaml.safe_load(resources.files("bot.devtools.slack_emulator")
                              .joinpath(BUNDLED).read_text())
     assert bundled == extract_methods(json.loads(SPEC.read_text()))

@@ -120,7 +120,7 @@ def test_reaction_puts_the_message_on_the_timeline(bot: Bot) -> None:
     notes = [e for e in incident_service.timeline(bot.services, incident.id)
              if e.kind == "slack_message"]
     assert [(n.actor, n.message) for n in notes] == [
-        (f"slack:{SRE}", f"<@{SRE2}>: p99 back to normal after rollback")]
+        (f"slack:{SRE}", f"@{SRE2}: p99 back to normal after rollback")]
     retry = dict(reply.payload)  # Slack retries an event with the same event_id
     bot.slack.deliver("events_api", retry)
     bot.settle()

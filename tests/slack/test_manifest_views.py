@@ -54,8 +54,8 @@ def test_a_huge_diagnosis_is_cut_with_a_note_not_rejected() -> None:
                                          alerts_channel="C1")
         assert blocks_errors(blocks) == []
     text = str(blocks)
-    assert "more findings not shown" in text and "0.91 confident" in text
-    assert "tenant=" in text and "fp-341" in text and "6 min before onset" in text
+    assert "more findings (see the incident record)" in text and "0.91 confident" in text
+    assert "tenant=" in text and "fp-341" in text and "6 min before the onset" in text
 
 
 def test_buttons_follow_the_status() -> None:
@@ -80,7 +80,7 @@ def test_modals_timeline_and_list_are_valid() -> None:
     events = [TimelineEvent(incident_id=7, ts=datetime(2026, 1, 1, tzinfo=UTC), actor="slack:U1",
                             kind="note", message="m" * 400)] * 2000
     blocks = timeline_blocks(huge_incident(), events)
-    assert blocks_errors(blocks) == [] and "older events not shown" in str(blocks[-1])
+    assert blocks_errors(blocks) == [] and "more events not shown" in str(blocks[-1])
     assert blocks_errors(incident_list_blocks([huge_incident()] * 300)) == []
 
 

@@ -30,7 +30,14 @@ MAX_ACTION_ID = 255
 MAX_BLOCK_ID = 255
 MAX_VIEW_TITLE = 24
 MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_OPTIONS = 100
 MAX_PRIVATE_METADATA = 3_000
+MAX_TEXT_OBJECT = 3_000
+MAX_INPUT_LABEL = 2_000
+MAX_INPUT_HINT = 2_000
+MAX_PLACEHOLDER = 150
+MAX_INPUT_LENGTH = 3_000
 
 _NAME_CHARS = re.compile(r"^[a-z0-9_\-]+$")
 
@@ -62,10 +69,41 @@ def _element_errors(where: str, element: dict[str, Any]) -> list[str]:
             errors.append(f"{where}.text: must be at most {MAX_BUTTON_TEXT} characters")
         if len(element.get("value") or "") > MAX_BUTTON_VALUE:
             errors.append(f"{where}.value: must be at most {MAX_BUTTON_VALUE} characters")
-    for index, option in enumerate(element.get("options") or []):
+    options = element.get("options") or []
+    if len(options) > MAX_OPTIONS:
+        errors.append(f"{where}.options: at most {MAX_OPTIONS} options")
+    for index, option in enumerate(options):
         if len(_text_of(option.get("text"))) > MAX_OPTION_TEXT:
             errors.append(f"{where}.options[{index}].text: must be at most "
                           f"{MAX_OPTION_TEXT} characters")
+        if len(str(option.get("value") or "")) > MAX_OPTION_VALUE:
+            errors.append(f"{where}.options[{index}].value: must be at most "
+                          f"{MAX_OPTION_VALUE} characters")
+    if len(_text_of(element.get("placeholder"))) > MAX_PLACEHOLDER:
+        errors.append(f"{where}.placeholder: must be at most {MAX_PLACEHOLDER} characters")
+    if element.get("type") == "plain_text_input":
+        most = element.get("max_length", MAX_INPUT_LENGTH)
+        if not isinstance(most, int) or not 1 <= most <= MAX_INPUT_LENGTH:
+            errors.append(f"{where}.max_length: 1 to {MAX_INPUT_LENGTH}")
+        elif len(str(element.get("initial_value") or "")) > most:
+            errors.append(f"{where}.initial_value: longer than max_length {most}")
+    return errors
+
+
+def _text_object_errors(where: str, value: Any) -> list[str]:
+    """Every text object anywhere in a block: 1 to 3,000 characters (Slack's rule for all)."""
+    errors: list[str] = []
+    if isinstance(value, dict):
+        if value.get("type") in ("plain_text", "mrkdwn") and "text" in value:
+            length = len(str(value.get("text") or ""))
+            if not 1 <= length <= MAX_TEXT_OBJECT:
+                errors.append(f"{where}.text: a text object needs 1 to {MAX_TEXT_OBJECT} "
+                              f"characters, got {length}")
+        for key, item in value.items():
+            errors += _text_object_errors(f"{where}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            errors += _text_object_errors(f"{where}[{index}]", item)
     return errors
 
 
@@ -107,8 +145,14 @@ def _block_errors(where: str, block: Any) -> list[str]:
             errors += _element_errors(f"{where}.elements[{index}]", element)
     elif kind == "context" and len(block.get("elements") or []) > MAX_CONTEXT_ELEMENTS:
         errors.append(f"{where}.elements: at most {MAX_CONTEXT_ELEMENTS} elements")
-    elif kind == "input" and isinstance(block.get("element"), dict):
-        errors += _element_errors(f"{where}.element", block["element"])
+    elif kind == "input":
+        if len(_text_of(block.get("label"))) > MAX_INPUT_LABEL:
+            errors.append(f"{where}.label: must be at most {MAX_INPUT_LABEL} characters")
+        if len(_text_of(block.get("hint"))) > MAX_INPUT_HINT:
+            errors.append(f"{where}.hint: must be at most {MAX_INPUT_HINT} characters")
+        if isinstance(block.get("element"), dict):
+            errors += _element_errors(f"{where}.element", block["element"])
+    errors += _text_object_errors(where, block)
     return sorted(set(errors), key=errors.index)
 
 

@@ -14,6 +14,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from bot.devtools.slack_emulator import payloads
+from bot.devtools.slack_emulator import markup, payloads
 from bot.devtools.slack_emulator.limits import blocks_errors
 from bot.devtools.slack_emulator.methods import METHODS
 from bot.devtools.slack_emulator.socket_mode import SocketModeServer
@@ -134,6 +135,39 @@ class SlackEmulator:
 
     def channel_by_name(self, name: str) -> Any:
         return next((c for c in self.workspace.channels.values() if c.name == name), None)
+
+    # -- markup checks -------------------------------------------------------------------
+    def live_markup(self) -> list[markup.LiveToken]:
+        """Every token Slack would act on in every text the app sent: messages, edits,
+        ephemerals, topics, views and ``response_url`` replies, in the order sent."""
+        with self._lock:
+            calls = list(self.calls)
+            responses = list(self.responses)
+        found = [token for call in calls for token in markup.scan(call.method, call.args)]
+        found += [token for body in responses for token in markup.scan("response_url", body)]
+        return found
+
+    def untrusted_markup(self, untrusted: Iterable[str]) -> list[markup.LiveToken]:
+        """The live tokens the app let through from ``untrusted`` text (what an alert, a
+        signal or a person sent it), plus any broadcast mention at all, plus calls that
+        ask Slack to parse bare ``@mentions`` (``parse=full``, ``link_names``).
+
+        A token the app itself makes (an owner's mention, its own link) is not in the
+        untrusted text, so it is not reported; the same token typed into an alert is.
+        """
+        planted = {token for text in untrusted for token in markup.live_tokens(text)}
+        found = [t for t in self.live_markup() if t.kind == "broadcast" or t.token in planted]
+        with self._lock:
+            calls = list(self.calls)
+        found += [markup.LiveToken(c.method, "parse", "parse=full or link_names", "bare")
+                  for c in calls if markup.parses_bare_mentions(c.args)]
+        return found
+
+    def assert_inert(self, untrusted: Iterable[str]) -> None:
+        """Fail, saying where, if any text the app sent carries live markup from ``untrusted``."""
+        found = self.untrusted_markup(list(untrusted))
+        assert not found, "untrusted text reached Slack as live markup:\n" + "\n".join(
+            f"  {t.method} {t.where}: {t.token} ({t.kind})" for t in found[:20])
 
     # -- the Web API ---------------------------------------------------------------------
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
