@@ -27,7 +27,9 @@ from bot.oncall import service as oncall
 from bot.oncall.schedule import shifts
 from bot.silences import service as silences
 from bot.views.help import usage_blocks
-from bot.views.oncall import OnCallRow, oncall_blocks, silence_blocks, slack_time
+from bot.views.markup import date, escape
+from bot.views.markup import user as mention
+from bot.views.oncall import OnCallRow, oncall_blocks, silence_blocks
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -112,8 +114,8 @@ def _override(services: Any, parsed: OncallCommand, user: str) -> dict[str, Any]
     assert parsed.user is not None and parsed.until is not None  # parse_oncall's contract
     shift = oncall.add_override(services, schedule=schedule, user=parsed.user,
                                 until=parsed.until, set_by=user, reason=parsed.reason)
-    return _said(f"<@{user}> set an override: <@{shift.user}> is on call for {schedule} "
-                 f"until {slack_time(shift.end)}")
+    return _said(f"{mention(user)} set an override: {mention(shift.user)} is on call for "
+                 f"{escape(schedule)} until {date(shift.end)}")
 
 
 def _swap(services: Any, parsed: OncallCommand, user: str) -> dict[str, Any]:
@@ -125,21 +127,21 @@ def _swap(services: Any, parsed: OncallCommand, user: str) -> dict[str, Any]:
     if current is None:
         raise UserError(f"nobody is on call for {schedule} now: use `/oncall override`")
     if current.user == parsed.user:
-        raise UserError(f"<@{parsed.user}> is already on call for {schedule}")
+        raise UserError(f"{mention(parsed.user)} is already on call for {escape(schedule)}")
     now = services.clock()
     theirs = next((s for s in shifts(oncall.effective_schedule(services, schedule),
                                      current.end, current.end + timedelta(days=60))
                    if s.user == parsed.user), None)
     oncall.add_override(services, schedule=schedule, user=parsed.user, until=current.end,
                         set_by=user, reason=f"swap with {current.user}")
-    text = (f"<@{user}> swapped {schedule}: <@{parsed.user}> is on call until "
-            f"{slack_time(current.end)}")
+    text = (f"{mention(user)} swapped {escape(schedule)}: {mention(parsed.user)} is on call until "
+            f"{date(current.end)}")
     if theirs is not None:
         oncall.add_override(services, schedule=schedule, user=current.user, until=theirs.end,
                             starts_at=max(theirs.start, now), set_by=user,
                             reason=f"swap with {parsed.user}")
-        text += (f"; <@{current.user}> takes their shift from {slack_time(theirs.start)} to "
-                 f"{slack_time(theirs.end)}")
+        text += (f"; {mention(current.user)} takes their shift from {date(theirs.start)} to "
+                 f"{date(theirs.end)}")
     return _said(text)
 
 
@@ -166,7 +168,7 @@ def run_silence(services: Any, command: dict[str, Any], respond: Callable[..., A
                                                           now)))
         elif parsed.action == "end":
             ended = silences.end_silence(services, parsed.silence_id or 0)
-            respond(**_said(f"<@{user}> ended silence #{ended.id}"))
+            respond(**_said(f"{mention(user)} ended silence #{ended.id}"))
         elif parsed.action == "create":
             made = silences.create_silence(services, matchers=parsed.matchers,
                                            duration=parsed.duration, comment=parsed.comment,

@@ -12,17 +12,8 @@ from datetime import datetime
 
 from bot.oncall.schedule import Shift
 from bot.silences.silence import Silence
+from bot.views.markup import actor, code, date, escape, user
 from bot.views.text import MESSAGE_BLOCKS, context, section
-
-
-def slack_time(ts: datetime) -> str:
-    """``<!date^…>``: rendered in the reader's zone; UTC text where tokens do not render."""
-    fallback = ts.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(ts.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-def _inert(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)
@@ -35,16 +26,16 @@ class OnCallRow:
 def oncall_blocks(rows: Sequence[OnCallRow], title: str = "On call") -> list[dict[str, object]]:
     if not rows:
         return [section("No on-call schedules in the catalog (`schedules:`).")]
-    blocks: list[dict[str, object]] = [section(f"*{_inert(title)}*")]
+    blocks: list[dict[str, object]] = [section(f"*{escape(title)}*")]
     for row in rows[: MESSAGE_BLOCKS - 2]:
         if row.now is None:
             now = "nobody right now"
         else:
             via = " (override)" if row.now.source == "override" else ""
-            now = f"<@{row.now.user}>{via} until {slack_time(row.now.end)}"
-        upcoming = (f"next <@{row.next.user}> from {slack_time(row.next.start)}"
+            now = f"{user(row.now.user)}{via} until {date(row.now.end)}"
+        upcoming = (f"next {user(row.next.user)} from {date(row.next.start)}"
                     if row.next else "no next shift in the next 60 days")
-        blocks.append(section(f"*{_inert(row.schedule)}*: {now}\n{upcoming}"))
+        blocks.append(section(f"*{escape(row.schedule)}*: {now}\n{upcoming}"))
     if len(rows) > MESSAGE_BLOCKS - 2:
         blocks.append(context(f"…and {len(rows) - (MESSAGE_BLOCKS - 2)} more schedules"))
     return blocks
@@ -57,11 +48,11 @@ def silence_blocks(silences: Sequence[Silence], now: datetime) -> list[dict[str,
     blocks: list[dict[str, object]] = [section("*Silences*")]
     for silence in live[: MESSAGE_BLOCKS - 2]:
         matchers = ", ".join(str(m) for m in silence.matchers)
-        when = (f"until {slack_time(silence.ends_at)}" if silence.state(now) == "active"
-                else f"from {slack_time(silence.starts_at)} to {slack_time(silence.ends_at)}")
+        when = (f"until {date(silence.ends_at)}" if silence.state(now) == "active"
+                else f"from {date(silence.starts_at)} to {date(silence.ends_at)}")
         blocks.append(section(
-            f"*#{silence.id}* `{_inert(matchers)}` {when}\n"
-            f"by {_inert(silence.created_by)}: {_inert(silence.comment)}"))
+            f"*#{silence.id}* {code(matchers)} {when}\n"
+            f"by {actor(silence.created_by)}: {escape(silence.comment)}"))
     if len(live) > MESSAGE_BLOCKS - 2:
         blocks.append(context(f"…and {len(live) - (MESSAGE_BLOCKS - 2)} more"))
     return blocks
