@@ -143,6 +143,11 @@ def test_verify_checks_must_read_signals_the_service_reports(
     assert code == 2
     assert (f"{folder / 'check-quality.yml'}: steps[0].checks[0].signal: 'groundednes' is not "
             "a signal svc reports (known: groundedness)") in out
+    assert main(["--config", str(path), "runbook", "validate"]) == 1
+    assert "'groundednes' is not a signal svc reports" in capsys.readouterr().err
+    assert main(["--config", str(path), "runbook", "validate",
+                 str(folder / "check-quality.yml")]) == 1
+    assert "'groundednes' is not a signal svc reports" in capsys.readouterr().err
     # Declared as a pushed signal, the same name passes.
     service["signals"] = [{"name": "groundednes", "layer": "quality"}]
     code, out = check(write_catalog(tmp_path, [service], runbooks={"directories": ["ops"]}),
