@@ -1,8 +1,12 @@
 """The service catalog (``resilio.yml``): services, owners, slices, SLOs, teams.
 
-Validated by pydantic at start. An invalid file fails with the file, the path inside
-it (``services[2].owners.data``) and what is wrong, so nobody starts a bot that
-would route pages to nobody.
+Validated by pydantic at start. An invalid file fails with every problem at once,
+each as the file, the path inside it (``services[2].owners.data``) and what is
+wrong, so nobody starts a bot that would route pages to nobody. Slack references
+are ids, not names: a channel written ``#alerts`` or a chain of ``@bob`` would be
+refused by the Slack API at the moment of the page. What needs more than the file
+(runbook names, directories, owners for production) is checked by
+:mod:`bot.config_check`.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from bot.oncall.schedule import Schedule
+from bot.safe_yaml import safe_load
 from bot.slo.spec import SLOList
 from bot.sources.models import PrometheusServer, SignalSpec, check_servers
 
@@ -26,7 +31,11 @@ FailureClass = Literal["infrastructure", "data", "control_plane", "model", "eval
 
 
 class CatalogError(ValueError):
-    """The catalog file is unreadable or invalid; ``str()`` says where and why."""
+    """The catalog file is unreadable or invalid; each of ``problems`` says file, path, why."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class _Strict(BaseModel):
@@ -58,11 +67,27 @@ class Owners(_Strict):
         return value
 
 
+def _channel_id(value: str | None) -> str | None:
+    if value is not None and (not value or value[0] not in "CG" or not value.isalnum()):
+        raise ValueError(f"{value!r} is not a Slack channel id (like C012ABCDEF; a name such "
+                         "as #alerts is not an id: copy it from the channel's details)")
+    return value
+
+
 class Escalation(_Strict):
     """Unacknowledged for ``ack_timeout_minutes``: page the next in ``chain``."""
 
     ack_timeout_minutes: float = Field(default=15, gt=0)
     chain: list[str] = Field(default_factory=list)
+
+    @field_validator("chain")
+    @classmethod
+    def _paged_users(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item or item[0] not in "UW" or not item.isalnum():
+                raise ValueError(f"{item!r} is not a Slack user id (like U012ABCDEF); the "
+                                 "chain pages people, each by id")
+        return value
 
 
 class Service(_Strict):
@@ -76,6 +101,8 @@ class Service(_Strict):
     runbooks: list[str] = Field(default_factory=list)
     slos: SLOList = Field(default_factory=list)
     signals: list[SignalSpec] = Field(default_factory=list)  # where each signal comes from
+
+    _alerts_channel = field_validator("alerts_channel")(_channel_id)
 
     def owners_for(self, label: str | None) -> Owners:
         """The owners of a failure class, else the service's default owners."""
@@ -106,6 +133,8 @@ class Team(_Strict):
     channel: str
     services: list[str]
     digest: DigestSchedule = Field(default_factory=DigestSchedule)
+
+    _channel = field_validator("channel")(_channel_id)
 
 
 class Grouping(_Strict):
@@ -145,37 +174,58 @@ class Catalog(_Strict):
     schedules: list[Schedule] = Field(default_factory=list)
     source: str = Field(default="<embedded>", exclude=True)
 
-    @model_validator(mode="after")
-    def _references(self) -> Catalog:
-        names = [service.name for service in self.services]
-        seen: set[str] = set()
-        for index, name in enumerate(names):
-            if name in seen:
-                raise ValueError(f"services[{index}].name: duplicate service {name!r}")
-            seen.add(name)
-            check_servers(self.services[index].signals, self.prometheus, f"services[{index}]")
-        schedules = [schedule.name for schedule in self.schedules]
-        if len(set(schedules)) != len(schedules):
-            twice = next(n for n in schedules if schedules.count(n) > 1)
-            raise ValueError(f"schedules: duplicate schedule {twice!r}")
-        for index, service in enumerate(self.services):
-            for label, owners in service.owners.items():
-                for name in owners.schedules:
-                    if name not in schedules:
-                        raise ValueError(f"services[{index}].owners.{label}.schedules: "
-                                         f"unknown schedule {name!r}")
-        for t_index, team in enumerate(self.teams):
-            for s_index, name in enumerate(team.services):
-                if name not in seen:
-                    raise ValueError(
-                        f"teams[{t_index}].services[{s_index}]: unknown service {name!r}")
-        return self
+    _index: tuple[list[Service], dict[str, Service]] | None = PrivateAttr(default=None)
 
     def service(self, name: str) -> Service | None:
-        return next((s for s in self.services if s.name == name), None)
+        # An index built once per list of services (``model_copy`` may swap the list):
+        # with 20,000 services a linear search per alert would cost more than the alert.
+        if self._index is None or self._index[0] is not self.services:
+            index: dict[str, Service] = {}
+            for entry in self.services:
+                index.setdefault(entry.name, entry)
+            self._index = (self.services, index)
+        return self._index[1].get(name)
 
     def schedule(self, name: str) -> Schedule | None:
         return next((s for s in self.schedules if s.name == name), None)
+
+
+def _cross_references(catalog: Catalog) -> list[tuple[str, str]]:
+    """(path, reason) of each name that must be unique or must exist, all of them."""
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(catalog.services):
+        if entry.name in seen:
+            problems.append((f"services[{index}].name", f"duplicate service {entry.name!r}"))
+        seen.add(entry.name)
+        try:
+            check_servers(entry.signals, catalog.prometheus, f"services[{index}]")
+        except ValueError as error:
+            where, _, reason = str(error).partition(": ")
+            problems.append((where, reason))
+    for t_index, team in enumerate(catalog.teams):
+        for s_index, name in enumerate(team.services):
+            if name not in seen:
+                problems.append((f"teams[{t_index}].services[{s_index}]",
+                                 f"unknown service {name!r}"))
+    return problems + _schedule_references(catalog)
+
+
+def _schedule_references(catalog: Catalog) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    names: set[str] = set()
+    for index, schedule in enumerate(catalog.schedules):
+        if schedule.name in names:
+            problems.append((f"schedules[{index}].name",
+                             f"duplicate schedule {schedule.name!r}"))
+        names.add(schedule.name)
+    for index, entry in enumerate(catalog.services):
+        for label, owners in entry.owners.items():
+            for s_index, name in enumerate(owners.schedules):
+                if name not in names:
+                    problems.append((f"services[{index}].owners.{label}.schedules[{s_index}]",
+                                     f"unknown schedule {name!r}"))
+    return problems
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -202,7 +252,10 @@ def parse_catalog(data: Any, source: str = "<embedded>") -> Catalog:
             where = _location(tuple(item["loc"])) or "(top level)"
             message = item["msg"].removeprefix("Value error, ")
             lines.append(f"{source}: {where}: {message}")
-        raise CatalogError("\n".join(lines)) from None
+        raise CatalogError(lines) from None
+    problems = _cross_references(catalog)
+    if problems:
+        raise CatalogError([f"{source}: {where}: {reason}" for where, reason in problems])
     return catalog.model_copy(update={"source": source})
 
 
@@ -210,16 +263,28 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     """The catalog at ``path``, or the embedded example when no path is given."""
     if path is None:
         text = resources.files("bot.defaults").joinpath("resilio.yml").read_text()
-        return parse_catalog(yaml.safe_load(text), "<embedded resilio.yml>")
+        return parse_catalog(safe_load(text), "<embedded resilio.yml>")
     file = Path(path)
     try:
-        text = file.read_text()
+        raw = file.read_bytes()
     except OSError as error:
         raise CatalogError(f"{file}: cannot read: {error.strerror}") from None
+    return parse_catalog(decode_yaml(raw, str(file), CatalogError), str(file))
+
+
+def decode_yaml(raw: bytes, source: str, error_type: type[ValueError]) -> Any:
+    """UTF-8 YAML bytes as data; ``error_type(problem)`` says line and column when not."""
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise error_type(f"{source}: line {line}, column {column}: not UTF-8 text "
+                         f"(byte 0x{raw[error.start]:02x}); save the file as UTF-8") from None
+    try:
+        return safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CatalogError(f"{file}:{where}: invalid YAML: {error}") from None
-    return parse_catalog(data, str(file))
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise error_type(f"{source}:{where} invalid YAML: {problem}") from None

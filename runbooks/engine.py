@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from runbooks.models import Runbook, coerce
+from runbooks.models import MAX_NESTING, Runbook, coerce
 from runbooks.steps import (
     STEP_FUNCTIONS,
     Cancelled,
@@ -210,7 +210,7 @@ class Engine:
     def __init__(self, *, tools: Tools, runbooks: Mapping[str, Runbook] | None = None,
                  listener: RunListener | None = None,
                  functions: Mapping[str, StepFunction] = STEP_FUNCTIONS,
-                 max_depth: int = 4) -> None:
+                 max_depth: int = MAX_NESTING) -> None:
         self.tools = tools
         self.runbooks = dict(runbooks or {})
         self.listener: RunListener = listener or _Silent()

@@ -2,7 +2,10 @@
 
 The shipped definitions live in ``runbooks/definitions``; the catalog may add
 directories (``runbooks.directories``) whose runbooks override shipped ones of the
-same name, so a team can adapt ``rollback-model`` to its own gateway.
+same name, so a team can adapt ``rollback-model`` to its own gateway. Every
+problem of a file is reported at once (schema, templates, timing, shell
+allowlist; see :mod:`runbooks.checks`), and then the library's calls between
+runbooks (:mod:`runbooks.calls`).
 """
 
 from __future__ import annotations
@@ -14,18 +17,24 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from runbooks.models import Runbook, ShellStep, walk_steps
-from runbooks.templating import RenderError, check_syntax
+from runbooks.calls import call_problems
+from runbooks.checks import executable_allowed, file_problems, verify_signal_problems
+from runbooks.models import Runbook
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 
 
 class RunbookError(ValueError):
-    """One or more runbook files are invalid; each line says file, path and problem."""
+    """One or more runbook files are invalid; each line says file, path and problem.
 
-    def __init__(self, problems: Sequence[str]) -> None:
+    ``loaded`` holds the runbooks that were valid, so a checker can go on with them.
+    """
+
+    def __init__(self, problems: Sequence[str],
+                 loaded: dict[str, Runbook] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = list(problems)
+        self.loaded = dict(loaded or {})
 
 
 def _location(loc: Iterable[Any]) -> str:
@@ -40,59 +49,39 @@ def _location(loc: Iterable[Any]) -> str:
     return path
 
 
-def _template_strings(value: Any, path: str) -> Iterable[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _template_strings(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _template_strings(item, f"{path}[{index}]")
-
-
 def parse_runbook(data: Any, source: str, *,
                   shell_allowlist: Sequence[str] | None = None) -> Runbook:
     """Validate one decoded YAML document; raise :class:`RunbookError` listing every problem."""
     if not isinstance(data, dict):
         raise RunbookError([f"{source}: a runbook must be a mapping, got {type(data).__name__}"])
+    problems = []
+    runbook = None
     try:
         runbook = Runbook.model_validate(data)
     except ValidationError as error:
-        problems = []
         for item in error.errors():
             where = _location(item["loc"]) or "(top level)"
             message = item["msg"].removeprefix("Value error, ")
             problems.append(f"{source}: {where}: {message}")
-        raise RunbookError(problems) from None
-    problems = []
-    for where, text in _template_strings(data, ""):
-        try:
-            check_syntax(text, where.lstrip("."))
-        except RenderError as error:
-            problems.append(f"{source}: {error}")
-    if shell_allowlist is not None:
-        for path, step in walk_steps(runbook.steps):
-            if isinstance(step, ShellStep) and not executable_allowed(step.argv[0],
-                                                                      shell_allowlist):
-                problems.append(f"{source}: {path}.argv[0]: {step.argv[0]!r} is not on the "
-                                "catalog's runbooks.shell_allowlist")
-    if problems:
+    problems += [f"{source}: {problem}"
+                 for problem in file_problems(data, shell_allowlist=shell_allowlist)]
+    if problems or runbook is None:
         raise RunbookError(problems)
     return runbook.model_copy(update={"source": source})
-
-
-def executable_allowed(executable: str, allowlist: Sequence[str]) -> bool:
-    """An exact entry of the allowlist; a bare name never matches a path and vice versa."""
-    return executable in allowlist
 
 
 def load_file(path: str | Path, *, shell_allowlist: Sequence[str] | None = None) -> Runbook:
     file = Path(path)
     try:
-        text = file.read_text()
+        raw = file.read_bytes()
     except OSError as error:
         raise RunbookError([f"{file}: cannot read: {error.strerror}"]) from None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise RunbookError([f"{file}: line {line}: not UTF-8 text (byte "
+                            f"0x{raw[error.start]:02x}); save the file as UTF-8"]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -134,17 +123,11 @@ def load_directories(directories: Sequence[str | Path] = (), *, include_shipped:
                 continue
             in_this_root[runbook.name] = file
             found[runbook.name] = runbook
-    problems.extend(_dangling_calls(found))
+    problems.extend(call_problems(found))
     if problems:
-        raise RunbookError(problems)
+        raise RunbookError(problems, found)
     return found
 
 
-def _dangling_calls(runbooks: dict[str, Runbook]) -> list[str]:
-    problems = []
-    for runbook in runbooks.values():
-        for path, step in walk_steps(runbook.steps):
-            target = getattr(step, "runbook", None)
-            if step.kind == "runbook" and target not in runbooks:
-                problems.append(f"{runbook.source}: {path}.runbook: unknown runbook {target!r}")
-    return problems
+__all__ = ["DEFINITIONS", "RunbookError", "executable_allowed", "load_directories",
+           "load_file", "parse_runbook", "verify_signal_problems"]

@@ -19,6 +19,8 @@ CHANGE_KINDS = ("model", "prompt", "retrieval", "threshold", "features", "config
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9\-]{0,62}$"
 STEP_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
+# Levels of runbooks a runbook may call (a ``runbook`` step inside a called runbook...).
+MAX_NESTING = 4
 
 
 class _Strict(BaseModel):

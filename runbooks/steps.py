@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from runbooks.loader import executable_allowed
+from runbooks.checks import executable_allowed
 
 SignalReader = Callable[[str, datetime, datetime], Sequence[Any]]
 Notifier = Callable[[str], None]

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}).)+)\}\}$", re.DOTALL)
@@ -60,6 +60,50 @@ def check_syntax(text: str, where: str) -> None:
         environment().parse(text)
     except TemplateError as error:
         raise RenderError(where, f"template syntax: {error}") from None
+
+
+# The names a step's templates may read (``engine.base_context`` plus ``params``);
+# parameter defaults render before the parameters exist, so without ``params``.
+CONTEXT_NAMES = ("incident", "service", "suspect_change", "labels", "defaults", "run")
+
+
+def name_problems(text: str, allowed: set[str], params: set[str] | None) -> list[str]:
+    """What a valid template reads that it cannot: unknown names and undeclared ``params.*``.
+
+    ``params`` is None where parameters are not in scope (their own defaults). Found
+    at load time, these would otherwise fail the step at 3 a.m. (StrictUndefined), or,
+    for a name like ``os``, show an operator that someone tried to reach outside.
+    """
+    if not is_template(text):
+        return []
+    env = environment()
+    try:
+        tree = env.parse(text)
+    except TemplateError:
+        return []  # check_syntax reports it
+    readable = allowed | set(env.globals) | ({"params"} if params is not None else set())
+    problems = []
+    for name in sorted(meta.find_undeclared_variables(tree) - readable):
+        if name == "params":
+            problems.append("params cannot be used here (parameter defaults are rendered "
+                            "before the parameters exist)")
+        else:
+            problems.append(f"{name!r} is not something a template can read (it can read "
+                            f"{', '.join(sorted(readable - set(env.globals)))})")
+    if params is not None:
+        used = set()
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            target = node.node
+            if not (isinstance(target, nodes.Name) and target.name == "params"):
+                continue
+            if isinstance(node, nodes.Getattr):
+                used.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                used.add(node.arg.value)
+        for name in sorted(used - params):
+            declared = ", ".join(sorted(params)) or "none"
+            problems.append(f"params.{name} is not a declared parameter (declared: {declared})")
+    return problems
 
 
 def _json_safe(value: Any, where: str) -> Any:

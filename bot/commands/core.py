@@ -30,7 +30,23 @@ def catalog_from(settings: Settings) -> Any:
     try:
         return load_catalog(settings.config_path)
     except CatalogError as error:
-        raise UserError(f"invalid catalog:\n{error}") from None
+        raise UserError(f"invalid catalog ({_count(error.problems)}):\n{error}") from None
+
+
+def _count(problems: list[str]) -> str:
+    return f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+
+
+def checked_catalog(settings: Settings) -> Any:
+    """The catalog, refused unless :func:`bot.config_check.check_config` finds nothing."""
+    from bot.config_check import check_config
+
+    catalog = catalog_from(settings)
+    problems = check_config(catalog)
+    if problems:
+        raise UserError(f"invalid configuration ({_count(problems)}):\n"
+                        + "\n".join(problems))
+    return catalog
 
 
 def register(subparsers: Any) -> None:
@@ -68,7 +84,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = settings_from(args)
-    catalog = catalog_from(settings)
+    catalog = checked_catalog(settings)
     if not args.no_migrate:
         upgrade(settings.database_url)
     services = wire(build_services(settings, catalog))
@@ -91,7 +107,7 @@ def run_db_upgrade(args: argparse.Namespace) -> int:
 
 def run_check_config(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    catalog = catalog_from(settings)
+    catalog = checked_catalog(settings)
     print(f"catalog {catalog.source}: OK")
     print(f"  {len(catalog.services)} services, {len(catalog.teams)} teams, "
           f"grouping window {catalog.grouping.window_minutes:g} min "

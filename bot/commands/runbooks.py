@@ -92,18 +92,29 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    """Every problem of the named files (or of the whole library), then exit 1 if any."""
     from bot.commands.core import catalog_from, settings_from
-    from runbooks.loader import RunbookError, load_file
+    from bot.config_check import reported_signals, runbook_problems, runbook_scope
+    from runbooks.loader import RunbookError, load_file, verify_signal_problems
 
+    catalog = catalog_from(settings_from(args))
     if not args.files:
-        runbooks = _library(args)
-        print(f"ok: {len(runbooks)} runbooks valid")
-        return 0
-    allowlist = catalog_from(settings_from(args)).runbooks.shell_allowlist
+        problems = runbook_problems(catalog)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not problems:
+            print(f"ok: {len(_library(args))} runbooks valid")
+        return 1 if problems else 0
     failed = 0
     for file in args.files:
         try:
-            runbook = load_file(file, shell_allowlist=allowlist)
+            runbook = load_file(file, shell_allowlist=catalog.runbooks.shell_allowlist)
+            scope = {s.name: reported_signals(s) for s in runbook_scope(catalog, runbook)}
+            problems = verify_signal_problems(
+                runbook, {name: names for name, names in scope.items() if names},
+                services={s.name for s in catalog.services})
+            if problems:
+                raise RunbookError(problems)
             print(f"ok: {file}: {runbook.name} ({len(runbook.steps)} steps)")
         except RunbookError as error:
             failed += 1
