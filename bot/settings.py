@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0, alias="RESILIO_OUTBOX_POLL_SECONDS")
     outbox_lease_seconds: float = Field(default=120.0, gt=0, alias="RESILIO_OUTBOX_LEASE_SECONDS")
     outbox_max_attempts: int = Field(default=8, ge=1, alias="RESILIO_OUTBOX_MAX_ATTEMPTS")
+    # A runbook run whose heartbeat is older than this lost its process and is taken over
+    # (its runner beats four times per period).
+    runbook_stale_seconds: float = Field(default=20.0, gt=0, alias="RESILIO_RUNBOOK_STALE_SECONDS")
     # Test-only: leave follow-up rows untouched until they are this old, so a crash test
     # can kill the server "right after the answer" with the work certainly not yet done.
     outbox_hold_seconds: float = Field(default=0.0, ge=0, alias="RESILIO_OUTBOX_HOLD_SECONDS")
