@@ -47,7 +47,7 @@ def add(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 def _due(now: datetime, created_before: datetime | None) -> Any:
     waiting = and_(_table.c.state == TaskState.pending.value, _table.c.available_at <= now)
-    abandoned = and_(_table.c.state == TaskState.running.value, _table.c.lease_until < now)
+    abandoned = and_(_table.c.state == TaskState.running.value, _table.c.lease_until <= now)
     due = or_(waiting, abandoned)
     if created_before is not None:
         due = and_(due, _table.c.created_at <= created_before)
