@@ -102,11 +102,13 @@ def _page(services: Any, incident: Incident, target: str, minutes: float) -> Non
 
 
 def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:
+    """Outbox handler of ``incident.opened``: the first timer, once (its job id).
+
+    A process without a running scheduler cannot set it; the row is retried, and a
+    replica with one takes it.
+    """
+    if services.extras.get("scheduler") is None:
+        from bot.outbox import RetryLater
+
+        raise RetryLater("no scheduler in this process to set the escalation timer")
     schedule(services, incident_id, 0)
-
-
-def subscribe(services: Any) -> None:
-    if services.extras.get("escalation.subscribed"):
-        return
-    services.extras["escalation.subscribed"] = True
-    services.events.subscribe("incident.opened", on_opened)

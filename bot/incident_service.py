@@ -1,15 +1,17 @@
 """What a person (Slack, the API, the CLI) does to an incident, one transaction each.
 
 Each function opens its own session, calls the state machine in
-:mod:`bot.lifecycle`, commits, and only then emits the incident event, so
-subscribers (Slack summary, budget impact) never see uncommitted state.
+:mod:`bot.lifecycle`, and records the event's follow-up work (Slack summary, budget
+impact) in the same transaction (:func:`bot.outbox.record`); after the commit it
+kicks that work off. Handlers never see uncommitted state, and a crash between the
+commit and the work loses nothing: the rows are there for the next worker.
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot import lifecycle
+from bot import lifecycle, outbox
 from bot.errors import NotFound, UserError
 from bot.services import Services
 from store import queries
@@ -56,39 +58,48 @@ def declare_incident(services: Services, *, service: str, title: str, severity: 
         raise UserError(f"service: unknown service {service!r} (known: {known})")
     if severity not in lifecycle.SEVERITIES:
         raise UserError(f"severity: {severity!r} is not one of {', '.join(lifecycle.SEVERITIES)}")
+    now = services.clock()
     with session_scope(services.engine) as session:
         incident = lifecycle.new_incident(
             session=session, service=service, title=title.strip(), severity=severity,
-            source=IncidentSource.manual.value, actor=actor, now=services.clock(),
+            source=IncidentSource.manual.value, actor=actor, now=now,
             description=description)
-    services.emit("incident.opened", incident_id=incident.id)
+        work = outbox.record(session, "incident.opened", now=now, incident_id=incident.id)
+    outbox.kick(services, work)
     return incident
 
 
 def change_status(services: Services, *, incident_id: int, to: str, actor: str,
                   note: str | None = None) -> Incident:
+    now = services.clock()
     with write_lock(services.engine), session_scope(services.engine) as session:
         incident = lifecycle.transition(
             session=session, incident=_load(session, incident_id, for_update=True), to=to,
-            actor=actor, now=services.clock(), note=note)
-    services.emit("incident.changed", incident_id=incident_id, status=to)
+            actor=actor, now=now, note=note)
+        work = outbox.record(session, "incident.changed", now=now, incident_id=incident_id,
+                             status=incident.status)
+    outbox.kick(services, work)
     return incident
 
 
 def set_severity(services: Services, *, incident_id: int, severity: str, actor: str) -> Incident:
+    now = services.clock()
     with session_scope(services.engine) as session:
         incident = lifecycle.set_severity(session=session, incident=_load(session, incident_id),
-                                          severity=severity, actor=actor, now=services.clock())
-    services.emit("incident.changed", incident_id=incident_id)
+                                          severity=severity, actor=actor, now=now)
+        work = outbox.record(session, "incident.changed", now=now, incident_id=incident_id)
+    outbox.kick(services, work)
     return incident
 
 
 def assign_role(services: Services, *, incident_id: int, role: str, user: str,
                 actor: str) -> Incident:
+    now = services.clock()
     with session_scope(services.engine) as session:
         incident = lifecycle.assign_role(session=session, incident=_load(session, incident_id),
-                                         role=role, user=user, actor=actor, now=services.clock())
-    services.emit("incident.changed", incident_id=incident_id)
+                                         role=role, user=user, actor=actor, now=now)
+        work = outbox.record(session, "incident.changed", now=now, incident_id=incident_id)
+    outbox.kick(services, work)
     return incident
 
 

@@ -60,6 +60,21 @@ def prune_signals_job() -> None:
     log.info("pruned %d stored signal rows older than %s", removed, cutoff)
 
 
+def prune_outbox_job() -> None:
+    """Forget follow-up work done more than a day ago; dead rows stay for a person."""
+    services = job_services()
+    if services is None:
+        return
+    from datetime import timedelta
+
+    from store.db import session_scope
+    from store.outbox_queries import prune
+
+    with session_scope(services.engine) as session:
+        removed = prune(session=session, before=services.clock() - timedelta(days=1))
+    log.info("pruned %d finished follow-up tasks", removed)
+
+
 def register_periodic_jobs(scheduler: Any, services: Any) -> None:
     """Add (or replace) the fixed jobs; ids are stable so replicas never duplicate them."""
     watch = services.catalog.watch
@@ -68,8 +83,11 @@ def register_periodic_jobs(scheduler: Any, services: Any) -> None:
                           id="watch", replace_existing=True)
     scheduler.add_job("bot.jobs:prune_signals_job", "interval", hours=24,
                       id="prune-signals", replace_existing=True)
-    scheduler.add_job("bot.jobs:recover_runs_job", "interval", seconds=10,
+    scheduler.add_job("bot.jobs:recover_runs_job", "interval",
+                      seconds=min(10.0, services.settings.runbook_stale_seconds / 2),
                       id="recover-runs", replace_existing=True)
+    scheduler.add_job("bot.jobs:prune_outbox_job", "interval", hours=1,
+                      id="prune-outbox", replace_existing=True)
     if any(entry.slos for entry in services.catalog.services):
         scheduler.add_job("bot.jobs:burn_alerts_job", "interval", seconds=60,
                           id="burn-alerts", replace_existing=True)

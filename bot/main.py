@@ -36,8 +36,10 @@ STARTUP_HOOKS: list[str] = [
     "bot.scheduler.start_scheduler",
     "bot.reports.schedule.start_digest_schedules",
     "bot.sources.register_health",
+    "bot.outbox.start_worker",
 ]
 SHUTDOWN_HOOKS: list[str] = [
+    "bot.outbox.stop_worker",
     "bot.scheduler.stop_scheduler",
 ]
 

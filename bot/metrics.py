@@ -30,5 +30,11 @@ class Metrics:
         self.is_leader = Gauge(
             "resilio_scheduler_leader", "1 when this replica runs the scheduled work",
             registry=self.registry)
+        self.outbox_tasks = Gauge(
+            "resilio_outbox_tasks", "Follow-up work rows by state (dead: gave up, look)",
+            ["state"], registry=self.registry)
+        self.outbox_failures = Counter(
+            "resilio_outbox_failures_total", "Failed follow-up attempts, by handler",
+            ["handler"], registry=self.registry)
         self.open_incidents = Gauge(
             "resilio_open_incidents", "Incidents not yet resolved", registry=self.registry)

@@ -1,7 +1,9 @@
 """The bot's own reactions to incident events: diagnose on open, price the budget impact.
 
-Runs on the background pool after the intake or the person's action committed, so
-neither an alert's intake nor a Slack ack waits for the classifier.
+Outbox handlers (``bot.outbox.FOLLOW_UPS``): the rows are written with the change
+and run after the commit, so neither an alert's intake nor a Slack ack waits for the
+classifier, and a crash in between does not lose them. Both are idempotent: a stored
+diagnosis is not redone, and pricing recomputes the same figures.
 """
 
 from __future__ import annotations
@@ -36,8 +38,3 @@ def price_budget_impact(*, services: Any, incident_id: int, status: str | None =
 
     update_budget_impact(services, incident_id)
     services.emit("incident.changed", incident_id=incident_id)  # refresh the Slack summary
-
-
-def subscribe(services: Any) -> None:
-    services.events.subscribe("incident.opened", classify_on_open)
-    services.events.subscribe("incident.changed", price_budget_impact)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -38,6 +37,7 @@ from sqlmodel import Session, col
 from bot import lifecycle
 from bot.catalog import Catalog
 from bot.errors import Conflict, NotFound, UserError
+from bot.runner_identity import RUNNER, gone
 from bot.services import Services
 from bot.views.markup import escape
 from bot.views.text import cut
@@ -68,10 +68,14 @@ from store.runbook_models import (
 
 log = logging.getLogger(__name__)
 
-RUNNER = f"{socket.gethostname()}:{os.getpid()}"
-HEARTBEAT_SECONDS = 5.0
-# A running run whose heartbeat is older than this lost its process (PostgreSQL replicas).
-STALE_AFTER = timedelta(seconds=20)
+# A running run whose heartbeat is older than ``RESILIO_RUNBOOK_STALE_SECONDS`` (20 s)
+# lost its process, on every store: ``resilio serve`` and a ``resilio runbook run`` in a
+# terminal share a SQLite file too. Its runner beats BEATS_PER_PERIOD times per period.
+BEATS_PER_PERIOD = 4
+
+
+def stale_after(services: Services) -> timedelta:
+    return timedelta(seconds=services.settings.runbook_stale_seconds)
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:8700"
 
 
@@ -582,7 +586,12 @@ def _notifier(services: Services, run: RunbookRun, channel: str | None) -> Any:
 
 
 def _cancel_check(services: Services, run_id: int) -> Any:
-    """Reads the cancel flag at most once a second, so waits stay cheap."""
+    """Reads the cancel flag at most once a second, so waits stay cheap.
+
+    A run this process no longer holds (another took it over after a missed
+    heartbeat) counts as cancelled here too: this runner stops before its next step
+    instead of running it beside the new owner.
+    """
     state = {"at": 0.0, "value": False}
     lock = threading.Lock()
 
@@ -591,7 +600,8 @@ def _cancel_check(services: Services, run_id: int) -> Any:
             if time.monotonic() - state["at"] >= 1.0:
                 with session_scope(services.engine) as session:
                     run = runs_q.get_run(session=session, run_id=run_id)
-                    state["value"] = bool(run and run.cancel_requested)
+                    state["value"] = bool(run is None or run.cancel_requested
+                                          or run.runner != RUNNER)
                 state["at"] = time.monotonic()
             return bool(state["value"])
 
@@ -650,10 +660,14 @@ def _finish(services: Services, run: RunbookRun, status: str, error: str | None,
             verdict: str | None) -> None:
     now = services.clock()
     with session_scope(services.engine) as session:
-        runs_q.transition(session=session, run_id=run.id or 0,
-                          from_statuses=[RunStatus.running.value], to_status=status,
-                          active_key=None, error=error, verdict=verdict, ended_at=now,
-                          updated_at=now)
+        held = runs_q.transition(session=session, run_id=run.id or 0,
+                                 from_statuses=[RunStatus.running.value], to_status=status,
+                                 held_by=RUNNER, active_key=None, error=error,
+                                 verdict=verdict, ended_at=now, updated_at=now)
+        if not held:  # taken over by another process: its owner records the end
+            log.warning("runbook run %s is no longer held by %s; not finishing it here",
+                        run.id, RUNNER)
+            return
         message = f"{run.runbook} (run {run.id}) {status}"
         if verdict:
             message += f"; verification: {verdict}"
@@ -670,27 +684,24 @@ def _finish(services: Services, run: RunbookRun, status: str, error: str | None,
 
 
 def recover_interrupted(services: Services, *,
-                        stale_after: timedelta | None = None) -> list[tuple[int, str]]:
+                        stale: timedelta | None = None) -> list[tuple[int, str]]:
     """Resume or mark every run a dead process left behind; never forget one.
 
     ``running`` runs resume when every step from the one that was running onwards
     is idempotent, else they become ``interrupted`` with a timeline event and a
-    progress message. ``approved`` runs that never started are started. A run is
-    left behind when its runner is another process and its heartbeat is older than
-    ``stale_after``: on SQLite there is one process, so at start every such run is;
-    on PostgreSQL another replica may be running it, so only a silent one counts.
-    Runs at start and, on the leader, every ``RECOVERY_SECONDS``.
+    progress message. ``approved`` runs nobody started within the stale period are
+    started. A running run is left behind only when its runner is another process
+    and either its heartbeat is older than the stale period (on SQLite as on
+    PostgreSQL: a ``resilio runbook run`` in a terminal heartbeats like a replica)
+    or its runner is a process of this host that has exited (a restart takes its
+    own dead runs over at once). Runs at start and, on the leader, twice per period.
     """
-    if stale_after is None:
-        single = services.engine.dialect.name == "sqlite"
-        stale_after = timedelta(0) if single else STALE_AFTER
-    cutoff = services.clock() - stale_after
+    cutoff = services.clock() - (stale_after(services) if stale is None else stale)
     outcomes: list[tuple[int, str]] = []
     with session_scope(services.engine) as session:
         orphans = [run for run in runs_q.runs_in_status(
             session=session, statuses=[RunStatus.running.value, RunStatus.approved.value])
-            if run.runner != RUNNER
-            and (run.status == RunStatus.approved.value or run.updated_at <= cutoff)]
+            if run.runner != RUNNER and (run.updated_at <= cutoff or gone(run.runner))]
     for run in orphans:
         try:
             outcomes.append((run.id or 0, _recover_one(services, run)))
@@ -700,8 +711,12 @@ def recover_interrupted(services: Services, *,
 
 
 def _heartbeat(services: Services, run_id: int, done: threading.Event) -> None:
-    """Keep ``updated_at`` fresh while this process runs the run, so no replica takes it."""
-    while not done.wait(HEARTBEAT_SECONDS):
+    """Keep ``updated_at`` fresh while this process runs the run, so no replica takes it.
+
+    The CLI's ``resilio runbook run`` beats the same way as a server does.
+    """
+    interval = services.settings.runbook_stale_seconds / BEATS_PER_PERIOD
+    while not done.wait(interval):
         try:
             with session_scope(services.engine) as session:
                 session.execute(update(RunbookRun)

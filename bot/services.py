@@ -39,7 +39,17 @@ class Services:
     pending: set[Future[Any]] = field(default_factory=set)
 
     def emit(self, name: str, **payload: Any) -> None:
-        """Queue an incident event for its subscribers (after the caller committed)."""
+        """Announce an event after the caller committed.
+
+        Events with durable follow-up work (``bot.outbox.FOLLOW_UPS``) get their outbox
+        rows written now, in a transaction of their own; code that changes an incident
+        records them in its own transaction instead (``bot.outbox.record``). In-memory
+        subscribers (runbook progress) run on the background pool.
+        """
+        from bot import outbox
+
+        if outbox.is_durable(name):
+            outbox.publish(self, name, **payload)
         for future in self.events.emit(name, self.background, services=self, **payload):
             self.track(future)
 

@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     # Stored signals older than this are pruned daily; keep it above the longest SLO window.
     signal_retention_days: float = Field(default=35.0, gt=0, alias="RESILIO_SIGNAL_RETENTION_DAYS")
     leader_poll_seconds: float = Field(default=5.0, alias="RESILIO_LEADER_POLL_SECONDS")
+    # Follow-up work (bot.outbox): how often each replica looks for due rows, how long a
+    # claim holds before another worker may take the row, and attempts before "dead".
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, alias="RESILIO_OUTBOX_POLL_SECONDS")
+    outbox_lease_seconds: float = Field(default=120.0, gt=0, alias="RESILIO_OUTBOX_LEASE_SECONDS")
+    outbox_max_attempts: int = Field(default=8, ge=1, alias="RESILIO_OUTBOX_MAX_ATTEMPTS")
+    # A runbook run whose heartbeat is older than this lost its process and is taken over
+    # (its runner beats four times per period).
+    runbook_stale_seconds: float = Field(default=20.0, gt=0, alias="RESILIO_RUNBOOK_STALE_SECONDS")
+    # Test-only: leave follow-up rows untouched until they are this old, so a crash test
+    # can kill the server "right after the answer" with the work certainly not yet done.
+    outbox_hold_seconds: float = Field(default=0.0, ge=0, alias="RESILIO_OUTBOX_HOLD_SECONDS")
 
     def token_for(self, source: str) -> str | None:
         """The bearer token a webhook source must present (its override, else the shared one)."""

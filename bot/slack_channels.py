@@ -5,7 +5,9 @@ catalog's ``slack.channel_prefix``, default ``inc``), lowercased, with every
 character Slack refuses turned into ``-`` and cut to 80 characters; a taken name
 gets ``-2``, ``-3``… An incident gets exactly one channel even when
 ``incident.opened`` fires twice or on two replicas: the ``slack_channel_claims``
-row is inserted (unique per incident) before anything is created in Slack.
+row is inserted (unique per incident) before anything is created in Slack. The
+claim also records how far the set-up got (``creating``, ``ready``, ``complete``),
+so the outbox's retry after a crash finishes the set-up instead of starting over.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import incident_service
+from bot.outbox import RetryLater
+from bot.runner_identity import RUNNER, gone
 from bot.slack_effects import SlackCallFailed, call, record_failure
 from bot.views.incident import (
     alerts_notice_blocks,
@@ -37,6 +42,8 @@ log = logging.getLogger(__name__)
 
 MAX_NAME = 80
 MAX_SUFFIX_TRIES = 20
+# A "creating" claim this old lost its worker (another host, silent): take it over.
+CREATING_STALE = timedelta(minutes=2)
 
 
 def channel_name(*, prefix: str, incident_id: int, service: str, opened: datetime) -> str:
@@ -57,23 +64,53 @@ def with_suffix(name: str, number: int) -> str:
 
 
 # -- claims ------------------------------------------------------------------------------
-def _claim(services: Any, incident_id: int) -> bool:
-    """True if this caller won the right to create the incident's channel."""
+@dataclass(frozen=True)
+class Claim:
+    """What this worker may do with the incident's channel.
+
+    ``create``: make it; ``take_over``: make it, adopting the channel a dead worker
+    made before it could save it; ``resume``: it exists (``channel_id``), finish
+    setting it up; ``complete``: nothing left to do.
+    """
+
+    action: str
+    channel_id: str | None = None
+    channel_name: str | None = None
+
+
+def _claim(services: Any, incident_id: int) -> Claim:
+    """Claim the incident's channel in the database; raises RetryLater while another
+    live worker is creating it."""
     now = services.clock()
     try:
         with session_scope(services.engine) as session:
             session.add(SlackChannelClaim(incident_id=incident_id, state="creating",
-                                          claimed_at=now))
-        return True
+                                          claimed_at=now, claimed_by=RUNNER))
+        return Claim("create")
     except IntegrityError:
-        # A failed earlier attempt may be retried; a creating or ready one may not.
-        with session_scope(services.engine) as session:
-            result = session.execute(
-                update(SlackChannelClaim)
-                .where(SlackChannelClaim.incident_id == incident_id,  # type: ignore[arg-type]
-                       SlackChannelClaim.state == "failed")  # type: ignore[arg-type]
-                .values(state="creating", claimed_at=now, error=None))
-            return bool(getattr(result, "rowcount", 0))
+        pass
+    with session_scope(services.engine) as session:
+        claim = session.execute(select(SlackChannelClaim).where(
+            SlackChannelClaim.incident_id == incident_id)).scalar_one()  # type: ignore[arg-type]
+        if claim.state in ("ready", "complete"):
+            action = "resume" if claim.state == "ready" else "complete"
+            return Claim(action, claim.channel_id, claim.channel_name)
+        # A failed earlier attempt may be retried; a creating one only once its worker
+        # is gone (its pid has exited on this host, or it has been silent too long).
+        abandoned = claim.state == "creating" and (
+            gone(claim.claimed_by) or claim.claimed_at < now - CREATING_STALE)
+        if claim.state != "failed" and not abandoned:
+            raise RetryLater(f"the channel of incident {incident_id} is being created by "
+                             f"{claim.claimed_by}")
+        result = session.execute(
+            update(SlackChannelClaim)
+            .where(SlackChannelClaim.incident_id == incident_id,  # type: ignore[arg-type]
+                   SlackChannelClaim.state == claim.state,  # type: ignore[arg-type]
+                   SlackChannelClaim.claimed_at == claim.claimed_at)  # type: ignore[arg-type]
+            .values(state="creating", claimed_at=now, claimed_by=RUNNER, error=None))
+        if not getattr(result, "rowcount", 0):
+            raise RetryLater(f"another worker took the channel of incident {incident_id}")
+    return Claim("take_over" if abandoned else "create")
 
 
 def _finish_claim(services: Any, incident_id: int, **values: Any) -> None:
@@ -90,7 +127,10 @@ def _save_on_incident(services: Any, incident_id: int, **values: Any) -> None:
 
 
 # -- steps -------------------------------------------------------------------------------
-def _create_channel(services: Any, incident: Incident) -> tuple[str, str]:
+def _create_channel(services: Any, incident: Incident, *,
+                    adopt: bool = False) -> tuple[str, str]:
+    """Create the channel under the first free name; with ``adopt`` (taking over from a
+    worker that died mid-way) a channel of ours already under a candidate name is it."""
     base = channel_name(prefix=services.catalog.slack.channel_prefix,
                         incident_id=incident.id or 0, service=incident.service,
                         opened=incident.created_at or services.clock())
@@ -102,7 +142,26 @@ def _create_channel(services: Any, incident: Incident) -> tuple[str, str]:
         except SlackCallFailed as error:
             if error.code != "name_taken":
                 raise
+            made = _channel_we_made(services, name) if adopt else None
+            if made is not None:
+                return made, name
     raise SlackCallFailed("conversations_create", "name_taken")
+
+
+def _channel_we_made(services: Any, name: str) -> str | None:
+    """The id of the channel called ``name`` if the bot made it (is its creator)."""
+    me = call(services.slack, "auth_test").get("user_id")
+    cursor = None
+    for _ in range(50):  # pages of 1,000 channels
+        response = call(services.slack, "conversations_list", limit=1000, cursor=cursor,
+                        exclude_archived=True, types="public_channel,private_channel")
+        for channel in response.get("channels", []):
+            if channel.get("name") == name and channel.get("creator") == me:
+                return str(channel["id"])
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return None
+    return None
 
 
 def owners_to_invite(services: Any, service_name: str, label: str | None) -> list[str]:
@@ -159,23 +218,36 @@ def _summary_kwargs(services: Any, incident: Incident) -> dict[str, Any]:
 def open_incident_channel(services: Any, incident_id: int) -> str | None:
     """Create, populate and announce the incident's channel; returns its id.
 
-    Returns None when Slack is not configured or another worker already owns the
-    channel. Each failing step is recorded on the timeline and the rest go on.
+    Returns None when Slack is not configured or the channel could not be made.
+    Safe to call again (the outbox does, after a crash): the claim says how far an
+    earlier worker got, and this call finishes from there. Each failing step is
+    recorded on the timeline and the rest go on; an error that is not Slack's
+    answer (Slack unreachable) is raised after recording, so the outbox retries.
     """
-    if services.slack is None or not _claim(services, incident_id):
+    if services.slack is None:
         return None
+    claim = _claim(services, incident_id)
+    if claim.action == "complete":
+        return claim.channel_id
     incident = incident_service.get_incident(services, incident_id)
-    try:
-        channel_id, name = _create_channel(services, incident)
-    except Exception as error:
-        _finish_claim(services, incident_id, state="failed", error=str(error)[:500])
-        record_failure(services, incident_id, "creating the incident channel", error)
-        return None
-    _save_on_incident(services, incident_id, slack_channel_id=channel_id,
-                      slack_channel_name=name)
-    _finish_claim(services, incident_id, state="ready", channel_id=channel_id, channel_name=name)
-    incident_service.add_note(services, incident_id=incident_id, actor="bot:slack",
-                              kind="slack_channel", text=f"Slack channel #{name} created")
+    if claim.action == "resume" and claim.channel_id:
+        channel_id = claim.channel_id
+    else:
+        try:
+            channel_id, name = _create_channel(services, incident,
+                                               adopt=claim.action == "take_over")
+        except Exception as error:
+            _finish_claim(services, incident_id, state="failed", error=str(error)[:500])
+            record_failure(services, incident_id, "creating the incident channel", error)
+            if isinstance(error, SlackCallFailed):
+                return None
+            raise
+        _save_on_incident(services, incident_id, slack_channel_id=channel_id,
+                          slack_channel_name=name)
+        _finish_claim(services, incident_id, state="ready", channel_id=channel_id,
+                      channel_name=name)
+        incident_service.add_note(services, incident_id=incident_id, actor="bot:slack",
+                                  kind="slack_channel", text=f"Slack channel #{name} created")
     steps = [
         ("setting the channel topic", lambda: call(
             services.slack, "conversations_setTopic", channel=channel_id,
@@ -196,11 +268,21 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
             step()
         except Exception as error:
             record_failure(services, incident_id, what, error)
+    _finish_claim(services, incident_id, state="complete")
     return channel_id
 
 
 def _post_summary(services: Any, incident_id: int, channel_id: str) -> None:
     incident = incident_service.get_incident(services, incident_id)
+    if incident.slack_summary_ts:  # posted by a worker that died before finishing
+        try:
+            call(services.slack, "pins_add", channel=channel_id,
+                 timestamp=incident.slack_summary_ts)
+        except SlackCallFailed as error:
+            if error.code != "already_pinned":
+                raise
+        refresh_summary(services, incident_id)
+        return
     posted = _summary_kwargs(services, incident)
     response = call(services.slack, "chat_postMessage", channel=channel_id, **posted)
     _save_on_incident(services, incident_id, slack_summary_ts=response["ts"])
@@ -269,7 +351,7 @@ def invite_new_owners(services: Any, incident_id: int, *, by: str = "Relabelled"
     return invited
 
 
-# -- event handlers ----------------------------------------------------------------------
+# -- outbox handlers (bot.outbox.FOLLOW_UPS) -------------------------------------------------
 def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:
     open_incident_channel(services, incident_id)
 
@@ -287,15 +369,3 @@ def on_classified(*, services: Any, incident_id: int, **_: Any) -> None:
     """The owners of the class the classifier found join; the summary shows the diagnosis."""
     invite_new_owners(services, incident_id, by="Classified")
     refresh_summary(services, incident_id)
-
-
-def subscribe(services: Any) -> None:
-    """Register the channel handlers (once per Services, however often it is called)."""
-    if services.extras.get("slack_channels.subscribed"):
-        return
-    services.extras["slack_channels.subscribed"] = True
-    services.events.subscribe("incident.opened", on_opened)
-    services.events.subscribe("incident.changed", on_changed)
-    services.events.subscribe("incident.relabelled", on_relabelled)
-    services.events.subscribe("incident.classified", on_classified)
-

@@ -12,9 +12,8 @@ import importlib
 from bot.services import Services
 
 SUBSCRIBERS: list[str] = [
-    "bot.reactions.subscribe",
-    "bot.slack_channels.subscribe",
-    "bot.escalation.subscribe",
+    # diagnosis, channel, escalation timer, summary, budget: durable rows, bot.outbox
+    "bot.outbox.subscribe",
 ]
 
 

@@ -58,12 +58,14 @@ def open_step(*, session: Session, run_id: int, path: str) -> RunbookStepRecord 
 
 
 def transition(*, session: Session, run_id: int, from_statuses: Iterable[str], to_status: str,
-               **fields: Any) -> bool:
-    """Move a run to ``to_status`` only if it is in one of ``from_statuses``; True if it moved."""
-    statement = (update(RunbookRun)
-                 .where(col(RunbookRun.id) == run_id,
-                        col(RunbookRun.status).in_(list(from_statuses)))
-                 .values(status=to_status, **fields)
+               held_by: str | None = None, **fields: Any) -> bool:
+    """Move a run to ``to_status`` only if it is in one of ``from_statuses`` (and, with
+    ``held_by``, only while that runner holds it); True if it moved."""
+    statement = update(RunbookRun).where(col(RunbookRun.id) == run_id,
+                                         col(RunbookRun.status).in_(list(from_statuses)))
+    if held_by is not None:
+        statement = statement.where(col(RunbookRun.runner) == held_by)
+    statement = (statement.values(status=to_status, **fields)
                  .execution_options(synchronize_session=False))
     moved = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
     if moved:

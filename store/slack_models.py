@@ -23,11 +23,15 @@ class SlackChannelClaim(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incidents.id")
-    state: str = Field(default="creating", max_length=20)  # creating | ready | failed
+    # creating -> ready (the channel exists) -> complete (topic, invites, summary and
+    # announcement done), or failed. A worker that dies leaves creating or ready, and
+    # the next one takes over from there.
+    state: str = Field(default="creating", max_length=20)
     channel_id: str | None = Field(default=None, max_length=50)
     channel_name: str | None = Field(default=None, max_length=100)
     error: str | None = None
     claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    claimed_by: str | None = Field(default=None, max_length=200)  # host:pid of the creator
 
 
 class SlackProcessedRequest(SQLModel, table=True):

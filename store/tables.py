@@ -2,6 +2,7 @@
 
 import store.models  # noqa: F401
 import store.oncall_models  # noqa: F401
+import store.outbox_models  # noqa: F401
 import store.report_models  # noqa: F401
 import store.runbook_models  # noqa: F401
 import store.signal_models  # noqa: F401

@@ -42,15 +42,18 @@ def _alerts(services: Services, alerts: list[AlertRecord]) -> dict[str, Any]:
 
 
 def _relabel(services: Services, incident_id: int, body: LabelIn) -> dict[str, Any]:
+    from bot import outbox
     from bot.diagnosis.feedback import relabel
 
+    now = services.clock()
     with session_scope(services.engine) as session:
         incident = relabel(session=session, incident_id=incident_id, label=body.label,
-                           actor=body.actor, now=services.clock())
+                           actor=body.actor, now=now)
         result = {"incident_id": incident_id, "behavior": incident.behavior,
                   "label_source": incident.label_source}
-    services.emit("incident.relabelled", incident_id=incident_id)
-    services.emit("incident.changed", incident_id=incident_id)
+        # bot.outbox: the new owners' invitation and the summary commit with the label
+        work = outbox.record(session, "incident.relabelled", now=now, incident_id=incident_id)
+    outbox.kick(services, work)
     return result
 
 

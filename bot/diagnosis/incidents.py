@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot import outbox
 from bot.diagnosis.pipeline import Diagnosis, diagnose
 from bot.diagnosis.priors import learned_priors
 from bot.errors import NotFound
@@ -47,8 +48,8 @@ def classify_incident(services: Any, incident_id: int) -> None:
     """Diagnose the incident's service over the watch window up to its creation and store it.
 
     Writes behavior, confidence, diagnosis, onset and ``label_source="classifier"``, a
-    timeline event (actor ``classifier``, kind ``diagnosis``), commits, then emits
-    ``incident.classified``.
+    timeline event (actor ``classifier``, kind ``diagnosis``) and the follow-up work of
+    ``incident.classified`` (bot.outbox), in one commit.
     """
     window = timedelta(minutes=float(getattr(services.catalog.watch, "window_minutes",
                                              DEFAULT_WINDOW_MINUTES)))
@@ -75,4 +76,5 @@ def classify_incident(services: Any, incident_id: int) -> None:
         write_timeline(session=session, incident_id=incident_id, actor="classifier",
                        kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
                        details=details)
-    services.emit("incident.classified", incident_id=incident_id)
+        work = outbox.record(session, "incident.classified", now=now, incident_id=incident_id)
+    outbox.kick(services, work)

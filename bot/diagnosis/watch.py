@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot import outbox
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
@@ -43,6 +44,7 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
     now = to_utc(now or services.clock())
     window = timedelta(minutes=float(services.catalog.watch.window_minutes))
     opened: list[int] = []
+    work: list[int] = []
     for service in services.catalog.services:
         with session_scope(services.engine) as session:
             if _open_incident(session, service.name) is not None:
@@ -69,9 +71,11 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
             write_timeline(session=session, incident_id=incident.id, actor="classifier",
                            kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
                            details=details)
+            # bot.outbox: the channel and escalation commit with the incident
+            work += outbox.record(session, "incident.opened", now=now,
+                                  incident_id=int(incident.id))
             opened.append(int(incident.id))
-    for incident_id in opened:
-        services.emit("incident.opened", incident_id=incident_id)
+    outbox.kick(services, work)
     return opened
 
 

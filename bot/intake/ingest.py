@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func
 
-from bot import lifecycle
+from bot import lifecycle, outbox
 from bot.catalog import Catalog
 from bot.exchange import AlertRecord
 from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint
@@ -90,7 +90,10 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
     for attempt in range(_ATTEMPTS):
         try:
             with write_lock(services.engine), session_scope(services.engine) as session:
-                result = _ingest(session, batch, services.catalog, services.clock())
+                now = services.clock()
+                result = _ingest(session, batch, services.catalog, now)
+                # the follow-up work commits with the alerts, so a crash cannot lose it
+                work = _record_follow_ups(session, result, now)
             break
         except (IntegrityError, OperationalError) as error:
             # Another replica inserted the same fingerprint or open group first (now it
@@ -104,15 +107,18 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
     metrics.alerts_received.labels(batch[0].source, "stored").inc(result.stored)
     metrics.alerts_received.labels(batch[0].source, "deduplicated").inc(result.updated)
     metrics.alerts_received.labels(batch[0].source, "silenced").inc(result.silenced)
-    for incident_id in result.opened:
-        metrics.incidents_opened.labels(batch[0].source).inc()
-        services.emit("incident.opened", incident_id=incident_id)
-    for incident_id in result.touched:
-        if incident_id not in result.opened:
-            services.emit("incident.changed", incident_id=incident_id)
+    metrics.incidents_opened.labels(batch[0].source).inc(len(result.opened))
+    outbox.kick(services, work)
     for incident_id in result.all_resolved:
         services.emit("incident.alerts_resolved", incident_id=incident_id)
     return result
+
+
+def _record_follow_ups(session: Session, result: IngestResult, now: datetime) -> list[int]:
+    opened = [{"incident_id": i} for i in result.opened]
+    changed = [{"incident_id": i} for i in result.touched if i not in result.opened]
+    return (outbox.record_each(session, "incident.opened", now=now, payloads=opened)
+            + outbox.record_each(session, "incident.changed", now=now, payloads=changed))
 
 
 def ingest_alert_records(services: Services, records: Iterable[AlertRecord],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from bot import lifecycle
+from bot import lifecycle, outbox
 from bot.catalog import FAILURE_CLASSES
 from bot.errors import NotFound, UserError
 from store.db import session_scope
@@ -46,6 +46,8 @@ def relabel_incident(services: Any, *, incident_id: int, label: str, actor: str)
             lifecycle.record(session=session, incident_id=incident_id, actor=actor,
                              kind="relabelled", message=f"relabelled {previous} -> {label}",
                              now=now, details={"from": previous, "to": label})
-    services.emit("incident.relabelled", incident_id=incident_id, label=label,
-                  previous=previous)
+        # bot.outbox: the new owners' invitation and the summary commit with the label
+        work = outbox.record(session, "incident.relabelled", now=now, incident_id=incident_id,
+                             label=label, previous=previous)
+    outbox.kick(services, work)
     return previous

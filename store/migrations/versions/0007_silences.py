@@ -1,7 +1,7 @@
 """on-call: silences, schedule overrides, maintenance windows of changes, held incidents
 
 Revision ID: 0007_silences
-Revises: 0006
+Revises: 0006_durable
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import store.types
 
 revision = "0007_silences"
-down_revision = "0006"
+down_revision = "0006_durable"
 branch_labels = None
 depends_on = None
 
