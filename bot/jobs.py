@@ -75,6 +75,18 @@ def prune_outbox_job() -> None:
     log.info("pruned %d finished follow-up tasks", removed)
 
 
+def release_holds_job() -> None:
+    """Incidents held for a change's maintenance window: settle or page them when it ends."""
+    services = job_services()
+    if services is None:
+        return
+    from bot.silences.holds import release_due
+
+    released = release_due(services)
+    if released:
+        log.info("maintenance windows ended with incidents still off: paged %s", released)
+
+
 def register_periodic_jobs(scheduler: Any, services: Any) -> None:
     """Add (or replace) the fixed jobs; ids are stable so replicas never duplicate them."""
     watch = services.catalog.watch
@@ -88,6 +100,8 @@ def register_periodic_jobs(scheduler: Any, services: Any) -> None:
                       id="recover-runs", replace_existing=True)
     scheduler.add_job("bot.jobs:prune_outbox_job", "interval", hours=1,
                       id="prune-outbox", replace_existing=True)
+    scheduler.add_job("bot.jobs:release_holds_job", "interval", seconds=30,
+                      id="release-holds", replace_existing=True)
     if any(entry.slos for entry in services.catalog.services):
         scheduler.add_job("bot.jobs:burn_alerts_job", "interval", seconds=60,
                           id="burn-alerts", replace_existing=True)

@@ -60,6 +60,8 @@ FOLLOW_UPS: dict[str, tuple[FollowUp, ...]] = {
     "incident.opened": (FollowUp("bot.reactions:classify_on_open"),
                         FollowUp("bot.slack_channels:on_opened"),
                         FollowUp("bot.escalation:on_opened")),
+    # opened inside a change's maintenance window: diagnosed now, paged only at release
+    "incident.held": (FollowUp("bot.reactions:classify_on_open"),),
     "incident.changed": (FollowUp("bot.reactions:price_budget_impact", needs="status"),
                          FollowUp("bot.slack_channels:on_changed")),
     "incident.relabelled": (FollowUp("bot.slack_channels:on_relabelled"),),

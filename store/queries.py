@@ -73,3 +73,23 @@ def changes_between(*, session: Session, service: str, start: datetime,
 
 def count_rows(*, session: Session, table: type) -> int:
     return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+def changes_declaring_windows(*, session: Session, services: Sequence[str], since: datetime,
+                              until: datetime) -> list[ChangeEvent]:
+    """Change events of these services in ``[since, until]`` that declare a maintenance
+    window (``maintenance_minutes``), oldest first."""
+    if not services:
+        return []
+    query = (select(ChangeEvent).where(col(ChangeEvent.service).in_(list(services)))
+             .where(col(ChangeEvent.maintenance_minutes).is_not(None))
+             .where(ChangeEvent.ts >= since).where(ChangeEvent.ts <= until)
+             .order_by(col(ChangeEvent.ts)))
+    return list(session.exec(query))
+
+
+def held_incidents_due(*, session: Session, now: datetime, limit: int = 100) -> list[Incident]:
+    """Incidents held for a maintenance window that has ended, oldest first."""
+    query = (select(Incident).where(col(Incident.held_until).is_not(None))
+             .where(col(Incident.held_until) <= now).order_by(col(Incident.id)).limit(limit))
+    return list(session.exec(query))

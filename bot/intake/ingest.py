@@ -27,6 +27,8 @@ from bot.catalog import Catalog
 from bot.exchange import AlertRecord
 from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint
 from bot.services import Services
+from bot.silences.holds import hold, windows_in_force
+from bot.silences.maintenance import Window, holding, what_an_alert_moves
 from bot.silences.service import silences_in_force
 from bot.silences.silence import silencing
 from store import queries
@@ -48,6 +50,7 @@ class IngestResult:
     stored: int = 0  # new alerts
     updated: int = 0  # repeats of a known fingerprint
     opened: list[int] = field(default_factory=list)  # incidents this batch opened
+    held: list[int] = field(default_factory=list)  # of those, held by a maintenance window
     touched: list[int] = field(default_factory=list)  # incidents this batch changed
     all_resolved: list[int] = field(default_factory=list)  # incidents whose alerts all resolved
     silenced: int = 0  # firing alerts a silence kept from opening or joining an incident
@@ -115,9 +118,11 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
 
 
 def _record_follow_ups(session: Session, result: IngestResult, now: datetime) -> list[int]:
-    opened = [{"incident_id": i} for i in result.opened]
+    held = [{"incident_id": i} for i in result.held]
+    opened = [{"incident_id": i} for i in result.opened if i not in result.held]
     changed = [{"incident_id": i} for i in result.touched if i not in result.opened]
     return (outbox.record_each(session, "incident.opened", now=now, payloads=opened)
+            + outbox.record_each(session, "incident.held", now=now, payloads=held)
             + outbox.record_each(session, "incident.changed", now=now, payloads=changed))
 
 
@@ -163,6 +168,13 @@ class _Groups:
         self.session, self.catalog, self.now, self.result = session, catalog, now, result
         self.window = timedelta(minutes=catalog.grouping.window_minutes)
         self.cache: dict[str, Incident] = {}
+        self._maintenance: dict[str, list[Window]] = {}
+
+    def maintenance(self, service: str) -> list[Window]:
+        """The service's maintenance windows in force, read once per batch when needed."""
+        if service not in self._maintenance:
+            self._maintenance[service] = windows_in_force(self.session, [service], self.now)
+        return self._maintenance[service]
 
     def incident_for(self, alert: IncomingAlert) -> Incident:
         group_key = group_key_for(alert, self.catalog)
@@ -184,6 +196,11 @@ class _Groups:
                 actor=f"alert:{alert.source}", now=self.now, group_key=group_key,
                 open_key=open_key, description=alert.annotations.get("description"))
             self.result.opened.append(_require_id(incident))
+            window = holding(self.maintenance(alert.service), alert.service,
+                                    what_an_alert_moves(alert.name, alert.labels), self.now)
+            if window is not None:
+                hold(self.session, incident, window, self.now)
+                self.result.held.append(_require_id(incident))
         self.cache[open_key] = incident
         return incident
 
