@@ -1,9 +1,11 @@
 """Escalation: an incident nobody acknowledges within the service's
-``escalation.ack_timeout_minutes`` pages the next person in ``escalation.chain``.
+``escalation.ack_timeout_minutes`` pages the next step of its page plan: the
+secondary on call, then the failure class's groups, then ``escalation.chain``
+(:mod:`bot.oncall.routing`; with no schedules, just the chain).
 
-At the k-th timeout (k = 0, 1, ...) the bot pings ``chain[k]``: invites them to the
-incident channel, mentions them there, sends them a direct message, and writes it
-on the timeline. The timers are APScheduler jobs in the project database, so a
+At the k-th timeout (k = 0, 1, ...) the bot pages step k: invites them (a group: its
+members) to the incident channel, mentions them there, sends a person a direct
+message, and writes it on the timeline. The timers are APScheduler jobs in the project database, so a
 restart does not forget them; a compare-and-set on ``incidents.escalation_level``
 makes each step happen once even if a timer fires twice.
 """
@@ -17,7 +19,10 @@ from typing import Any
 from sqlalchemy import update
 
 from bot import incident_service, lifecycle
+from bot.oncall import service as oncall
+from bot.oncall.routing import Target
 from bot.scheduler import job_services, schedule_once
+from bot.slack_channels import expand
 from bot.slack_effects import SlackCallFailed, call, record_failure
 from bot.views.incident import page_text
 from store.db import session_scope
@@ -32,11 +37,18 @@ def job_id(incident_id: int, level: int) -> str:
     return f"escalation-{incident_id}-{level}"
 
 
+def steps(services: Any, incident: Incident) -> tuple[Target, ...]:
+    """Who is paged, in order, while nobody acknowledges: the page plan's steps (the
+    secondary on call, the class's groups, then the chain), read at the time of asking."""
+    plan = oncall.plan_for(services, incident.service, incident.behavior)
+    return plan.steps if plan is not None else ()
+
+
 def schedule(services: Any, incident_id: int, level: int) -> bool:
     """Set the timer for escalation step ``level`` of the incident."""
     incident = incident_service.get_incident(services, incident_id)
     service = services.catalog.service(incident.service)
-    if service is None or level >= len(service.escalation.chain):
+    if service is None or level >= len(steps(services, incident)):
         return False
     run_at = services.clock() + timedelta(minutes=service.escalation.ack_timeout_minutes)
     return schedule_once(services, job_id(incident_id, level), JOB, run_at,
@@ -54,15 +66,16 @@ def check_acknowledged(incident_id: int, level: int) -> None:
 
 
 def escalate(services: Any, incident_id: int, level: int) -> str | None:
-    """Page ``chain[level]`` if the incident is still unacknowledged; returns who was paged."""
+    """Page step ``level`` if the incident is still unacknowledged; returns who was paged."""
     incident = incident_service.get_incident(services, incident_id)
     service = services.catalog.service(incident.service)
     if incident.status != "triggered" or service is None:
         return None
-    chain = service.escalation.chain
+    chain = steps(services, incident)
     if level >= len(chain):
         return None
-    target = chain[level]
+    step = chain[level]
+    target = step.id
     minutes = service.escalation.ack_timeout_minutes * (level + 1)
     with session_scope(services.engine) as session:
         claimed = session.execute(
@@ -74,31 +87,37 @@ def escalate(services: Any, incident_id: int, level: int) -> str | None:
             return None
         lifecycle.record(session=session, incident_id=incident_id, actor="bot:escalation",
                          kind="escalated", now=services.clock(),
-                         message=f"not acknowledged after {minutes:g} min: paging {target} "
-                                 f"(step {level + 1} of {len(chain)})",
-                         details={"level": level + 1, "user": target})
-    _page(services, incident, target, minutes)
+                         message=f"not acknowledged after {minutes:g} min: paging {target}, "
+                                 f"{step.why} (step {level + 1} of {len(chain)})",
+                         details={"level": level + 1, "user": target, "kind": step.kind,
+                                  "why": step.why})
+    _page(services, incident, step, minutes)
     schedule(services, incident_id, level + 1)
     return target
 
 
-def _page(services: Any, incident: Incident, target: str, minutes: float) -> None:
+def _page(services: Any, incident: Incident, step: Target, minutes: float) -> None:
+    """Invite and mention the step (a group: all its members) in the channel; a person
+    also gets a direct message."""
     if services.slack is None:
         return
-    text = page_text(incident, target, minutes)
+    text = page_text(incident, step.id, minutes, group=step.kind == "group")
     try:
         if incident.slack_channel_id:
-            try:
-                call(services.slack, "conversations_invite", channel=incident.slack_channel_id,
-                     users=target)
-            except SlackCallFailed as error:
-                if error.code != "already_in_channel":
-                    raise
+            members = expand(services, [step])
+            if members:
+                try:
+                    call(services.slack, "conversations_invite",
+                         channel=incident.slack_channel_id, users=",".join(members))
+                except SlackCallFailed as error:
+                    if error.code != "already_in_channel":
+                        raise
             call(services.slack, "chat_postMessage", channel=incident.slack_channel_id,
                  text=text)
-        call(services.slack, "chat_postMessage", channel=target, text=text)
+        if step.kind == "user":
+            call(services.slack, "chat_postMessage", channel=step.id, text=text)
     except Exception as error:
-        record_failure(services, incident.id or 0, f"paging {target}", error)
+        record_failure(services, incident.id or 0, f"paging {step.id}", error)
 
 
 def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:

@@ -9,6 +9,8 @@ commit and the work loses nothing: the rows are there for the next worker.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from bot import lifecycle, outbox
@@ -104,13 +106,14 @@ def assign_role(services: Services, *, incident_id: int, role: str, user: str,
 
 
 def add_note(services: Services, *, incident_id: int, text: str, actor: str,
-             kind: str = "note") -> TimelineEvent:
+             kind: str = "note", details: dict[str, Any] | None = None) -> TimelineEvent:
     if not text.strip():
         raise UserError("note: the text is empty")
     with session_scope(services.engine) as session:
         _load(session, incident_id)
         event = lifecycle.record(session=session, incident_id=incident_id, actor=actor,
-                                 kind=kind, message=text.strip()[:4000], now=services.clock())
+                                 kind=kind, message=text.strip()[:4000], now=services.clock(),
+                                 details=details)
     return event
 
 

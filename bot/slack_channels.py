@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import incident_service
+from bot.oncall import service as oncall
+from bot.oncall.routing import Target
 from bot.outbox import RetryLater
 from bot.runner_identity import RUNNER, gone
 from bot.slack_effects import SlackCallFailed, call, record_failure
@@ -34,6 +37,7 @@ from bot.views.incident import (
     incident_summary_text,
     owners_invited_text,
 )
+from bot.views.oncall import on_call_text
 from store.db import session_scope
 from store.models import Incident
 from store.slack_models import SlackChannelClaim
@@ -165,16 +169,41 @@ def _channel_we_made(services: Any, name: str) -> str | None:
 
 
 def owners_to_invite(services: Any, service_name: str, label: str | None) -> list[str]:
-    """The catalog owners of the failure class, with user groups expanded to members."""
-    service = services.catalog.service(service_name)
-    if service is None:
-        return []
-    owners = service.owners_for(label)
-    users = list(owners.users)
-    for group in owners.groups:
-        response = call(services.slack, "usergroups_users_list", usergroup=group)
-        users.extend(response.get("users", []))
+    """Who the page plan pages first for the class (on call, else every owner), with user
+    groups expanded to their members."""
+    plan = oncall.plan_for(services, service_name, label)
+    return expand(services, plan.first) if plan is not None else []
+
+
+def expand(services: Any, targets: Sequence[Target]) -> list[str]:
+    users: list[str] = []
+    for target in targets:
+        if target.kind == "user":
+            users.append(target.id)
+        else:
+            response = call(services.slack, "usergroups_users_list", usergroup=target.id)
+            users.extend(response.get("users", []))
     return list(dict.fromkeys(users))
+
+
+def _invite_owners(services: Any, incident_id: int, channel_id: str) -> None:
+    """Invite who the plan pages first; with on-call schedules, mention them and list the
+    other owners; each person paged is written on the timeline (the digest counts them)."""
+    incident = incident_service.get_incident(services, incident_id)
+    plan = oncall.plan_for(services, incident.service, incident.behavior)
+    if plan is None:
+        return
+    invite(services, channel_id, expand(services, plan.first))
+    scheduled = any(t.why.startswith(("on call", "secondary")) for t in plan.first)
+    if scheduled or plan.listed:
+        call(services.slack, "chat_postMessage", channel=channel_id, text=on_call_text(plan))
+    already = {(e.details or {}).get("user") for e in
+               incident_service.timeline(services, incident_id) if e.kind == "paged"}
+    for target in plan.first:
+        if target.kind == "user" and target.id not in already:  # the outbox may run twice
+            incident_service.add_note(services, incident_id=incident_id, actor="bot:oncall",
+                                      kind="paged", text=f"paged {target.id}: {target.why}",
+                                      details={"user": target.id, "why": target.why})
 
 
 def invite(services: Any, channel_id: str, users: list[str]) -> list[str]:
@@ -254,10 +283,7 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
             topic=channel_topic(incident))),
         # the label as it is now: a diagnosis that landed after the channel was claimed
         # is read here, and one landing later finds the channel and invites its owners
-        ("inviting the owners", lambda: invite(
-            services, channel_id, owners_to_invite(
-                services, incident.service,
-                incident_service.get_incident(services, incident_id).behavior))),
+        ("inviting the owners", lambda: _invite_owners(services, incident_id, channel_id)),
         ("posting and pinning the summary", lambda: _post_summary(services, incident_id,
                                                                    channel_id)),
         ("announcing in the alerts channel", lambda: _announce(services, incident_id,

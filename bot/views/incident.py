@@ -302,9 +302,10 @@ def owners_invited_text(by: str, label: str | None, users: list[str]) -> str:
                + ", ".join(markup.user(u) for u in users), 3000)
 
 
-def page_text(incident: Incident, target: str, minutes: float) -> str:
-    """The escalation page: the next person in line, and what has waited for them."""
-    return cut(f":rotating_light: {markup.user(target)} incident #{incident.id} "
+def page_text(incident: Incident, target: str, minutes: float, *, group: bool = False) -> str:
+    """The escalation page: the next person (or group) in line, and what waited for them."""
+    who = markup.group(target) if group else markup.user(target)
+    return cut(f":rotating_light: {who} incident #{incident.id} "
                f"({markup.escape(incident.severity)}, {markup.escape(incident.service)}: "
                f"{markup.escape(incident.title)}) has not been acknowledged after "
                f"{minutes:g} min. You are next in line.", 3000)

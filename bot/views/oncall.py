@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.oncall.routing import PagePlan, Target
 from bot.oncall.schedule import Shift
 from bot.silences.silence import Silence
-from bot.views.markup import actor, code, date, escape, user
-from bot.views.text import MESSAGE_BLOCKS, context, section
+from bot.views.markup import actor, code, date, escape, group, user
+from bot.views.text import MESSAGE_BLOCKS, context, cut, section
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,17 @@ def silence_blocks(silences: Sequence[Silence], now: datetime) -> list[dict[str,
     if len(live) > MESSAGE_BLOCKS - 2:
         blocks.append(context(f"…and {len(live) - (MESSAGE_BLOCKS - 2)} more"))
     return blocks
+
+
+def on_call_text(plan: PagePlan) -> str:
+    """Who is paged first and why, and who else owns the class but is not paged."""
+    first = ", ".join(_target(t) + f" ({escape(t.why)})" for t in plan.first)
+    text = f":pager: Paged for this incident: {first}" if first else ""
+    if plan.listed:
+        text += ("\n" if text else "") + "Other owners, not paged: " + \
+            ", ".join(user(u) for u in plan.listed)
+    return cut(text, 3000)
+
+
+def _target(target: Target) -> str:
+    return user(target.id) if target.kind == "user" else group(target.id)
