@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "bot.commands.sources",
     "bot.commands.signals",
     "bot.commands.reports",
+    "bot.commands.oncall",
 ]
 
 

@@ -5,8 +5,8 @@ secondary on call, then the failure class's groups, then ``escalation.chain``
 
 At the k-th timeout (k = 0, 1, ...) the bot pages step k: invites them (a group: its
 members) to the incident channel, mentions them there, sends a person a direct
-message, and writes it on the timeline. The timers are APScheduler jobs in the project database, so a
-restart does not forget them; a compare-and-set on ``incidents.escalation_level``
+message, and writes it on the timeline. The timers are APScheduler jobs in the project
+database, so a restart does not forget them; a compare-and-set on ``incidents.escalation_level``
 makes each step happen once even if a timer fires twice.
 """
 
