@@ -142,13 +142,12 @@ def main(argv: list[str] | None = None) -> int:
           f"(ratio < 1) | {'PASS' if scipy_ratio < 1 else 'FAIL'}")
     if evidently is not None:
         tests_s, preset_s = evidently
-        slowest = max(tests_s, preset_s or 0.0)
         ratio = ours_s / tests_s
+        preset = (f"; {preset_s / ours_s:.0f}x faster than its DataDriftPreset, "
+                  f"{preset_s:.2f} s" if preset_s is not None else "")
         print(f"drift vs evidently, {shape}: ours {ours_s:.3f} s | reference (evidently's "
-              f"stat tests {tests_s:.2f} s" + (f", its DataDriftPreset {preset_s:.2f} s"
-                                              if preset_s is not None else "")
-              + f") | ratio {ratio:.4f}x ({tests_s / ours_s:.0f}x faster than its tests, "
-              f"{slowest / ours_s:.0f}x than the slowest) | target >= 100x faster | "
+              f"stat tests, same four statistics) {tests_s:.2f} s | ratio {ratio:.4f}x "
+              f"({tests_s / ours_s:.0f}x faster{preset}) | target >= 100x faster | "
               f"{'PASS' if tests_s / ours_s >= 100 else 'FAIL'}")
     print(f"drift, {shape}: ours {ours_s:.3f} s ({per_100:.2f} s per 100 features) | "
           f"reference (scipy ks_2samp loop) {scipy_s:.3f} s | ratio {scipy_ratio:.3f}x | "
