@@ -6,8 +6,12 @@ per 1k requests and tokens per request; three SLOs each; 6 weeks of incidents an
 runbook runs), then times what the bot does for a digest once the records are
 loaded: the content (SLO weeks, burn-downs, incidents, cost), the three charts,
 the HTML report and the Block Kit message. Reading the records from the store is
-not in the figure (it depends on the database, not on this code); ``--store``
-adds a run that loads them through ``store.signal_queries`` on SQLite as well.
+not in the figure (it depends on the database, not on this code).
+
+The reference, on the same records in the same run: the least any weekly report
+does, one pass over every record summing its value per service, signal and ISO
+week in plain Python (no SLOs, charts or templates). The last line prints ours,
+the reference, the ratio and the target.
 
     python3 benchmarks/digest.py              # target: under 5 s
     python3 benchmarks/digest.py --step 5     # denser data
@@ -118,6 +122,21 @@ def history(names: list[str], seed: int) -> tuple[list[IncidentFact], list[RunFa
     return incidents, runs
 
 
+def weekly_sums(inputs: DigestInputs) -> dict[tuple[str, str, tuple[int, int]], float]:
+    """The reference: every record's value summed per service, signal and ISO week."""
+    sums: dict[tuple[str, str, tuple[int, int]], float] = {}
+    weeks: dict[object, tuple[int, int]] = {}
+    for service in inputs.services:
+        for record in service.records:
+            day = record.ts.date()
+            week = weeks.get(day)
+            if week is None:
+                week = weeks[day] = day.isocalendar()[:2]
+            key = (service.name, record.name, week)
+            sums[key] = sums.get(key, 0.0) + record.value
+    return sums
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--services", type=int, default=SERVICES)
@@ -149,6 +168,12 @@ def main() -> int:
         message = render_message(digest)
         t3 = time.perf_counter()
         timings.append((t3 - t0, t1 - t0, t2 - t1, t3 - t2))
+    reference = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        weekly_sums(inputs)
+        reference.append(time.perf_counter() - t0)
+    reference_s = statistics.median(reference)
     total = statistics.median(t[0] for t in timings)
     content, chart, render = (statistics.median(t[i] for t in timings) for i in (1, 2, 3))
     print(f"digest: {len(digest.slos)} SLOs, {len(message.blocks)} Slack blocks, "
@@ -157,6 +182,11 @@ def main() -> int:
           f"{args.repeat} (content {content:.2f} s, charts {chart:.2f} s, "
           f"templates {render:.2f} s); target < {TARGET_SECONDS:.0f} s: "
           f"{'met' if total < TARGET_SECONDS else 'MISSED'}")
+    print(f"reference, one pass summing every record per service, signal and week: "
+          f"{reference_s:.2f} s median of {args.repeat}")
+    print(f"\nweekly digest, {args.services} services: ours {total:.2f} s | reference "
+          f"(weekly sums in one pass) {reference_s:.2f} s | ratio {total / reference_s:.1f}x | "
+          f"target < {TARGET_SECONDS:.0f} s | {'PASS' if total < TARGET_SECONDS else 'FAIL'}")
     return 0 if total < TARGET_SECONDS else 1
 
 

@@ -5,6 +5,16 @@ Alertmanager v4 webhook bodies from concurrent clients for a fixed duration, the
 checks that every alert sent was stored or deduplicated (stored count equals the
 distinct fingerprints sent) and prints sustained alerts/s and p50/p99 latency.
 
+Two references, measured in the same run:
+
+- a parse-only route: the same bodies from the same clients for the same time
+  against a benchmark-only app on the same server stack (``bot.server.serve``, the
+  same uvicorn settings, FastAPI) whose ``POST /webhooks/alertmanager`` reads the
+  body and ``json.loads`` it as the bot does, and stores nothing;
+- bare inserts: the alert rows the bot stored, inserted again into a fresh database
+  of the same store (same migrations) by SQLAlchemy ``executemany``, one transaction
+  per request's worth of rows (``--batch``), without the incident link.
+
     python3 benchmarks/intake.py                         # SQLite, one replica
     python3 benchmarks/intake.py --postgres --replicas 2    # a throwaway PostgreSQL
     python3 benchmarks/intake.py --database-url postgresql+psycopg://... --replicas 2
@@ -27,6 +37,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from fastapi import FastAPI, Request
 
 TOKEN = "bench-token"
 
@@ -43,6 +54,56 @@ def start_replica(database_url: str, port: int, log: Path) -> subprocess.Popen[b
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def parse_only_server(host: str, port: int) -> int:
+    """The reference route: same framework and JSON parsing as the webhook, nothing stored."""
+    from bot.server import serve
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/webhooks/alertmanager")
+    async def parse_only(request: Request) -> dict[str, int]:
+        payload = json.loads(await request.body())
+        return {"accepted": len(payload["alerts"])}
+
+    serve(app, host=host, port=port)
+    return 0
+
+
+def start_parse_only(port: int, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, __file__, "--parse-only-server", "127.0.0.1",
+                             str(port)], stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def bare_inserts(source_url: str, target_url: str, batch: int) -> tuple[int, float]:
+    """The rows the bot stored, inserted again by ``executemany``: (rows, seconds)."""
+    from sqlalchemy import insert, select
+
+    from store.db import make_engine, upgrade
+    from store.models import Alert
+
+    table = Alert.__table__  # type: ignore[attr-defined]
+    source = make_engine(source_url)
+    with source.connect() as connection:
+        rows = [dict(row._mapping) for row in connection.execute(select(table))]
+    source.dispose()
+    for row in rows:
+        row.pop("id", None)
+        row["incident_id"] = None  # the incidents are not copied
+    upgrade(target_url)
+    target = make_engine(target_url)
+    started = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        with target.begin() as connection:
+            connection.execute(insert(table), rows[start:start + batch])
+    took = time.perf_counter() - started
+    target.dispose()
+    return len(rows), took
 
 
 def wait_ready(url: str, timeout: float = 60) -> None:
@@ -138,7 +199,11 @@ def main() -> int:
     parser.add_argument("--distinct", type=int, default=100_000,
                         help="distinct fingerprints to draw from (repeats are deduplicated)")
     parser.add_argument("--services", type=int, default=5)
+    parser.add_argument("--parse-only-server", nargs=2, metavar=("HOST", "PORT"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.parse_only_server:
+        return parse_only_server(args.parse_only_server[0], int(args.parse_only_server[1]))
 
     from store.db import upgrade
 
@@ -154,6 +219,8 @@ def main() -> int:
         cluster = PostgresCluster(bin_dir).start()
         args.database_url = cluster.url(cluster.create_database())
     database_url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+    reference_url = (cluster.url(cluster.create_database()) if cluster is not None
+                     else None if args.database_url else f"sqlite:///{folder / 'bare.db'}")
     upgrade(database_url)
     ports = [free_port() for _ in range(args.replicas)]
     replicas = [start_replica(database_url, port, folder / f"replica{i}.log")
@@ -176,7 +243,19 @@ def main() -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+    # The references, after the bot has stopped: each has the machine as the bot had it.
+    parse_port = free_port()
+    parse_only = start_parse_only(parse_port, folder / "parse-only.log")
+    try:
+        wait_ready(f"http://127.0.0.1:{parse_port}")
+        parse_sent, _, parse_latencies, parse_errors = asyncio.run(
+            drive([f"http://127.0.0.1:{parse_port}"], args.seconds, args.batch,
+                  args.concurrency, args.distinct, args.services))
+    finally:
+        parse_only.send_signal(signal.SIGINT)
+        parse_only.wait(timeout=15)
     stored = stored_alerts(database_url)
+    bare = bare_inserts(database_url, reference_url, args.batch) if reference_url else None
     if cluster is not None:
         cluster.stop()
     lat = np.array(latencies) * 1000
@@ -188,6 +267,28 @@ def main() -> int:
           f"deduplicated: {sent - len(fingerprints)}")
     ok = stored == len(fingerprints) and errors == 0
     print("every alert stored or deduplicated: " + ("yes" if ok else "NO"))
+    ours = sent / args.seconds
+    parse_rate = parse_sent / args.seconds
+    parse_lat = np.array(parse_latencies) * 1000
+    print(f"\nreference, parse-only route (same server stack, json.loads, nothing stored): "
+          f"{parse_rate:,.0f} alerts/s, p50 {np.percentile(parse_lat, 50):.1f} ms, "
+          f"p99 {np.percentile(parse_lat, 99):.1f} ms ({parse_errors} errors)")
+    lines = [("parse-only route", parse_rate)]
+    if bare is not None:
+        rows, took = bare
+        bare_rate = rows / took
+        print(f"reference, bare executemany of the {rows:,} stored rows into a fresh "
+              f"{database_url.split(':')[0]} store, {args.batch} rows a transaction: "
+              f"{bare_rate:,.0f} rows/s")
+        lines.append(("bare executemany", bare_rate))
+    print(f"ours: {ours:,.0f} alerts/s; " + "; ".join(
+        f"{name}: {rate:,.0f}/s, ratio ours/reference {ours / rate:.2f}" for name, rate in lines))
+    passed = ok and ours >= 2000
+    print(f"alertmanager intake: ours {ours:,.0f} alerts/s | reference "
+          + " / ".join(f"{name} {rate:,.0f}/s" for name, rate in lines) + " | ratio "
+          + " / ".join(f"{ours / rate:.2f}x" for _, rate in lines)
+          + " | target >= 2,000 alerts/s sustained, every alert stored or deduplicated | "
+          + ("PASS" if passed else "FAIL"))
     return 0 if ok else 1
 
 

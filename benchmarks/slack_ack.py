@@ -1,16 +1,22 @@
 """Slack ack latency: 50 concurrent signed slash commands and button clicks on loopback.
 
-Three processes, as in production: ``resilio serve``; the Slack emulator (which
-receives the follow-up replies and Web API calls); and the load generator. The
-load generator has its own process so that its client work does not share a GIL
-with the server or the emulator and get counted as server latency: it signs every
-request and opens one keep-alive connection per request before the timed section,
-then writes all 50 at once over raw sockets and times each from its write to its
-answer. It declares an incident through /incident declare and its modal, then
-sends 25 ``/incident note`` commands and 25 Acknowledge clicks at once. Prints
-p50/p99 of the time until the HTTP answer (target: p99 < 50 ms), then shows that
-the work after the ack completed: 25 notes on the timeline, one acknowledgement,
-a reply to every request.
+Four processes, as in production: ``resilio serve``; the Slack emulator (which
+receives the follow-up replies and Web API calls); the reference server; and the
+load generator. The load generator has its own process so that its client work does
+not share a GIL with the server or the emulator and get counted as server latency:
+it signs every request and opens one keep-alive connection per request before the
+timed section, then writes all 50 at once over raw sockets and times each from its
+write to its answer. Each round declares an incident through /incident declare and
+its modal, then sends 25 ``/incident note`` commands and 25 Acknowledge clicks at
+once, and checks that the work after the ack completed: 25 notes on the timeline,
+one acknowledgement, a reply to every request.
+
+The reference is the same burst, from the same load generator, against an empty
+route on the same server stack: ``bot.server.serve`` (the same uvicorn settings)
+running an app whose ``POST /slack/events`` answers 200 at once, started at the same
+time as the bot. Each round fires at the reference, then at the bot. Prints p50/p99
+of both, their ratio, and the first burst after start-up on its own (targets: p99
+ratio <= 3 and p99 < 50 ms, first burst included).
 
     python benchmarks/slack_ack.py [--rounds 5]
 """
@@ -163,6 +169,34 @@ def wait_until(predicate, timeout: float = 60.0) -> float:  # type: ignore[no-un
     return time.perf_counter() - started
 
 
+def reference_server(host: str, port: int) -> int:
+    """The reference: the same server stack with a route that answers 200 at once."""
+    from fastapi import FastAPI
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from bot.server import serve
+
+    async def empty(_: Request) -> Response:
+        return Response(status_code=200)
+
+    app = FastAPI()
+    # Mounted as the bot mounts its Slack route: a plain Starlette route.
+    app.router.add_route("/slack/events", empty, methods=["POST"], include_in_schema=False)
+    app.router.add_route("/healthz", empty, methods=["GET"], include_in_schema=False)
+    serve(app, host=host, port=port)
+    return 0
+
+
+def start_reference() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--reference-server", "127.0.0.1",
+                                str(port)])
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _healthy(base), timeout=30)
+    return process, base
+
+
 def start_bot(slack: SlackEmulator, url: str) -> tuple[subprocess.Popen, str]:
     """``resilio serve`` in its own process, as it runs in production."""
     port = free_port()
@@ -188,9 +222,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--load-generator", nargs=2, metavar=("HOST", "PORT"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--reference-server", nargs=2, metavar=("HOST", "PORT"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_generator:
         return load_generator(args.load_generator[0], int(args.load_generator[1]))
+    if args.reference_server:
+        return reference_server(args.reference_server[0], int(args.reference_server[1]))
     folder = tempfile.mkdtemp(prefix="resilio-bench-")
     url = f"sqlite:///{folder}/bench.db"
     upgrade(url)
@@ -200,12 +238,16 @@ def main() -> int:
         slack.workspace.add_channel("ai-alerts", channel_id="C0ALERTS01")
         general = slack.workspace.add_channel("general").id
         reader = build_services(Settings(DATABASE_URL=url), load_catalog(None))
+        reference_process, reference_base = start_reference()
         process, base = start_bot(slack, url)
         slack.app_url = f"{base}/slack/events"
         generator = LoadGenerator(base)
+        reference_generator = LoadGenerator(reference_base)
         failures: list[str] = []
         try:
             latencies: list[float] = []
+            reference: list[float] = []
+            first: list[float] = []
             follow_ups: list[float] = []
             cpu_per_burst: list[float] = []
             for round_number in range(args.rounds):
@@ -249,6 +291,10 @@ def main() -> int:
                     cpu.append(cpu_seconds(process.pid))
                     clock.append(time.perf_counter())
 
+                reference_answers = reference_generator.burst(slack.signing_secret, requests)
+                assert all(status == 200 for _, status in reference_answers), reference_answers
+                reference_latencies = [seconds for seconds, _ in reference_answers]
+                reference += reference_latencies
                 answers = generator.burst(slack.signing_secret, requests, go)
                 cpu_before, started = cpu[0], clock[0]
                 cpu_after = cpu_seconds(process.pid)
@@ -257,8 +303,12 @@ def main() -> int:
                 round_latencies = [seconds for seconds, _ in answers]
                 if cpu_before is not None and cpu_after is not None:
                     cpu_per_burst.append(cpu_after - cpu_before)
+                burst_cpu = (f"{cpu_per_burst[-1] * 1000:.0f} ms" if cpu_per_burst
+                             else "unknown")
                 assert all(status == 200 for _, status in answers), answers
                 latencies += round_latencies
+                if round_number == 0:
+                    first = round_latencies
                 follow_ups.append(done)
                 events = incident_service.timeline(reader, incident.id)
                 notes = sum(1 for e in events if e.kind == "note")
@@ -267,8 +317,11 @@ def main() -> int:
                 print(f"round {round_number + 1}: {len(requests)} concurrent requests, slowest "
                       f"answer {max(round_latencies) * 1000:.1f} ms (p50 "
                       f"{statistics.median(round_latencies) * 1000:.1f} ms); follow-up done "
-                      f"after {done * 1000:.0f} ms: {notes} notes and {acks} acknowledgement "
-                      f"on the timeline, {replies} replies sent")
+                      f"after {done * 1000:.0f} ms (server CPU during the burst "
+                      f"{burst_cpu}): {notes} notes and {acks} acknowledgement "
+                      f"on the timeline, {replies} replies sent; reference (empty route) "
+                      f"slowest {max(reference_latencies) * 1000:.1f} ms, p50 "
+                      f"{statistics.median(reference_latencies) * 1000:.1f} ms")
                 if not (notes == CONCURRENCY // 2 and acks == 1 and replies >= CONCURRENCY):
                     failures.append(f"round {round_number + 1}: {notes} notes, {acks} "
                                     f"acknowledgements, {replies} replies")
@@ -285,12 +338,28 @@ def main() -> int:
                       f"{os.getloadavg()[0]:.1f} at the end)")
         finally:
             generator.close()
-            process.terminate()
-            process.wait(10)
+            reference_generator.close()
+            for child in (process, reference_process):
+                child.terminate()
+                child.wait(10)
             reader.close()
     if failures:
         print("the follow-up work went wrong:\n  " + "\n  ".join(failures))
         return 1
+    ours_p50, ours_p99 = statistics.median(latencies) * 1000, percentile(latencies, .99) * 1000
+    ref_p50, ref_p99 = statistics.median(reference) * 1000, percentile(reference, .99) * 1000
+    first_p99 = percentile(first, .99) * 1000
+    ratio = ours_p99 / ref_p99
+    print(f"\nours (resilio serve): p50 {ours_p50:.1f} ms, p99 {ours_p99:.1f} ms "
+          f"(first burst after start-up: p99 {first_p99:.1f} ms)")
+    print(f"reference (empty route, same server stack): p50 {ref_p50:.1f} ms, "
+          f"p99 {ref_p99:.1f} ms")
+    print(f"ratio: p50 {ours_p50 / ref_p50:.2f}x, p99 {ratio:.2f}x")
+    passed = ratio <= 3 and ours_p99 < 50 and first_p99 < 50
+    print(f"slack ack, {len(latencies)} requests in bursts of {CONCURRENCY}: ours p99 "
+          f"{ours_p99:.1f} ms | reference p99 {ref_p99:.1f} ms | ratio {ratio:.2f}x | target "
+          f"p99 ratio <= 3 and p99 < 50 ms, first burst included | "
+          f"{'PASS' if passed else 'FAIL'}")
     return 0
 
 

@@ -32,6 +32,7 @@ ROUTER_MODULES = [
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.
 STARTUP_HOOKS: list[str] = [
+    "bot.warmup.warm_up",  # first, while the pools are idle
     "bot.runbook_runs.recover_interrupted",
     "bot.scheduler.start_scheduler",
     "bot.reports.schedule.start_digest_schedules",

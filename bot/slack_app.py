@@ -125,6 +125,12 @@ class TrackedExecutor(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
+    def prestart(self) -> int:
+        """Start the worker threads now, not on the first burst (``bot.warmup``)."""
+        from bot.warmup import prestart_threads
+
+        return prestart_threads(self._pool)
+
 
 def slack_client(services: Services) -> WebClient:
     if services.slack is not None:

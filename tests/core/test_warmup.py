@@ -1,0 +1,45 @@
+"""Start-up warming starts the worker threads before the first request needs them."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bot.warmup import open_connections, prestart_threads
+from store.db import make_engine
+
+
+def test_every_worker_thread_is_running_before_any_work_is_submitted() -> None:
+    pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="warm-test")
+    try:
+        assert prestart_threads(pool) == 6
+        names = {t.name for t in threading.enumerate() if t.name.startswith("warm-test")}
+        assert len(names) == 6
+        # and the pool still does work afterwards
+        assert pool.submit(lambda: 41 + 1).result(timeout=5) == 42
+    finally:
+        pool.shutdown(wait=True)
+
+
+def test_a_busy_pool_is_not_blocked_by_warming() -> None:
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="busy-test")
+    release = threading.Event()
+    try:
+        pool.submit(release.wait, 10)
+        assert prestart_threads(pool) == 3  # returns at once, the barrier times out later
+        release.set()
+        assert pool.submit(lambda: "ok").result(timeout=10) == "ok"
+    finally:
+        release.set()
+        pool.shutdown(wait=True)
+
+
+def test_database_connections_are_open_before_the_first_request(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'warm.db'}")
+    try:
+        assert engine.pool.checkedin() == 0
+        assert open_connections(engine, 4) == 4
+        assert engine.pool.checkedin() == 4  # kept by the pool for the first burst
+    finally:
+        engine.dispose()
