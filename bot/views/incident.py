@@ -166,16 +166,17 @@ def evidence_blocks(incident: Incident) -> list[dict[str, Any]]:
         blocks.append(section(f"{title}\n{body}"))
     if incident.behavior != "none":
         slices = [slice_line(s) for s in _dicts(diagnosis.get("slices"))]
-        text = ", ".join(slices[:MAX_SLICES]) if slices else "all traffic"
+        text = cut(f"*Failing slices:* {', '.join(slices[:MAX_SLICES]) or 'all traffic'}",
+                   2800)
         if len(slices) > MAX_SLICES:
             text += f" _… and {len(slices) - MAX_SLICES} more_"
-        blocks.append(section(cut(f"*Failing slices:* {text}", 2900)))
+        blocks.append(section(text))
     changes = _dicts(diagnosis.get("suspect_changes"))
     if changes:
-        text = f"*Suspect change:* {change_line(changes[0])}"
+        text = cut(f"*Suspect change:* {change_line(changes[0])}", 2800)
         if len(changes) > 1:
             text += f"\n_… and {len(changes) - 1} more changes ranked lower_"
-        blocks.append(section(cut(text, 2900)))
+        blocks.append(section(text))
     return blocks
 
 
