@@ -21,6 +21,7 @@ from bot.views.timeline import timeline_blocks
 from runbooks.engine import Plan, PlannedStep
 from store.models import Incident, TimelineEvent
 from tests.reports import fixtures
+from tests.views.hostile import foreign_tokens
 
 HUGE = "<!channel>&" * 400  # 4,400 characters, each < and & growing 3 to 4 when escaped
 OPENED = datetime(2026, 12, 1, 4, 22, tzinfo=UTC)
@@ -98,3 +99,6 @@ def test_a_digest_with_huge_names_fits() -> None:
                                               "incidents": incidents}))
     message = render_message(digest)
     assert blocks_errors(message.blocks) == [] and len(message.text) <= 40_000
+    # and the hostile titles and team name arrive as text, not as pings
+    assert foreign_tokens(message.blocks) == [] and foreign_tokens(message.text) == []
+    assert "&lt;!channel&gt;" in str(message.blocks)
