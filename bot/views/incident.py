@@ -260,6 +260,8 @@ def _label(incident: Incident) -> str:
         return ""
     confidence = f" ({incident.confidence:.2f})" \
         if isinstance(incident.confidence, int | float) else ""
+    if incident.behavior == "none":
+        return f" — no failure found{confidence}"
     return f" — {markup.escape(incident.behavior)} failure{confidence}"
 
 
@@ -284,7 +286,8 @@ def channel_topic(incident: Incident) -> str:
 def alerts_notice_text(incident: Incident, channel_id: str | None) -> str:
     """The alerts channel's notice: the incident's headline and where to follow it."""
     where = f" Follow it in {markup.channel(channel_id)}." if channel_id else ""
-    label = f" — {markup.code(incident.behavior)} failure" if incident.behavior else ""
+    label = "" if not incident.behavior else " — no failure found" \
+        if incident.behavior == "none" else f" — {markup.code(incident.behavior)} failure"
     return cut(f":rotating_light: *{_title(incident)}* on *{markup.escape(incident.service)}* "
                f"({markup.escape(incident.severity)}){label}.{where}", 3000)
 
