@@ -166,16 +166,17 @@ def evidence_blocks(incident: Incident) -> list[dict[str, Any]]:
         blocks.append(section(f"{title}\n{body}"))
     if incident.behavior != "none":
         slices = [slice_line(s) for s in _dicts(diagnosis.get("slices"))]
-        text = ", ".join(slices[:MAX_SLICES]) if slices else "all traffic"
+        text = cut(f"*Failing slices:* {', '.join(slices[:MAX_SLICES]) or 'all traffic'}",
+                   2800)
         if len(slices) > MAX_SLICES:
             text += f" _… and {len(slices) - MAX_SLICES} more_"
-        blocks.append(section(cut(f"*Failing slices:* {text}", 2900)))
+        blocks.append(section(text))
     changes = _dicts(diagnosis.get("suspect_changes"))
     if changes:
-        text = f"*Suspect change:* {change_line(changes[0])}"
+        text = cut(f"*Suspect change:* {change_line(changes[0])}", 2800)
         if len(changes) > 1:
             text += f"\n_… and {len(changes) - 1} more changes ranked lower_"
-        blocks.append(section(cut(text, 2900)))
+        blocks.append(section(text))
     return blocks
 
 
@@ -259,6 +260,8 @@ def _label(incident: Incident) -> str:
         return ""
     confidence = f" ({incident.confidence:.2f})" \
         if isinstance(incident.confidence, int | float) else ""
+    if incident.behavior == "none":
+        return f" — no failure found{confidence}"
     return f" — {markup.escape(incident.behavior)} failure{confidence}"
 
 
@@ -283,7 +286,8 @@ def channel_topic(incident: Incident) -> str:
 def alerts_notice_text(incident: Incident, channel_id: str | None) -> str:
     """The alerts channel's notice: the incident's headline and where to follow it."""
     where = f" Follow it in {markup.channel(channel_id)}." if channel_id else ""
-    label = f" — {markup.code(incident.behavior)} failure" if incident.behavior else ""
+    label = "" if not incident.behavior else " — no failure found" \
+        if incident.behavior == "none" else f" — {markup.code(incident.behavior)} failure"
     return cut(f":rotating_light: *{_title(incident)}* on *{markup.escape(incident.service)}* "
                f"({markup.escape(incident.severity)}){label}.{where}", 3000)
 

@@ -99,6 +99,42 @@ def test_block_limits(client: WebClient, blocks: list) -> None:
         == "invalid_blocks"
 
 
+def select(options: int = 1, value: str = "v", label: str = "Pick",
+           placeholder: str = "choose") -> dict:
+    return {"type": "input", "block_id": "b", "label": {"type": "plain_text", "text": label},
+            "element": {"type": "static_select", "action_id": "a",
+                        "placeholder": {"type": "plain_text", "text": placeholder},
+                        "options": [{"text": {"type": "plain_text", "text": f"o{i}"},
+                                     "value": value} for i in range(options)]}}
+
+
+@pytest.mark.parametrize("blocks", [
+    [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}],
+    [{"type": "section", "text": {"type": "mrkdwn", "text": ""}}],
+    [{"type": "context", "elements": [{"type": "mrkdwn", "text": "x" * 3001}]}],
+])
+def test_more_block_limits(client: WebClient, blocks: list) -> None:
+    """Slack's other documented limits: 10 fields, text objects of 1 to 3,000 characters."""
+    channel = client.conversations_create(name="more-limits")["channel"]["id"]
+    assert error_of(lambda: client.chat_postMessage(channel=channel, text="t", blocks=blocks)) \
+        == "invalid_blocks"
+
+
+@pytest.mark.parametrize("block", [
+    select(options=101), select(value="v" * 151), select(label="l" * 2001),
+    select(placeholder="p" * 151),
+    {"type": "input", "label": {"type": "plain_text", "text": "x"},
+     "element": {"type": "plain_text_input", "action_id": "a", "max_length": 10,
+                 "initial_value": "x" * 11}},
+])
+def test_view_input_limits(client: WebClient, block: dict) -> None:
+    view = {"type": "home", "blocks": [block]}
+    assert error_of(lambda: client.views_publish(user_id="U0SRE0001", view=view)) \
+        == "invalid_arguments"
+    assert client.views_publish(user_id="U0SRE0001",
+                                view={"type": "home", "blocks": [select(options=100)]})["ok"]
+
+
 def test_limits_at_the_edge_are_accepted(client: WebClient) -> None:
     channel = client.conversations_create(name="edges")["channel"]["id"]
     blocks = [section("x" * 3000), button(label="x" * 75, value="v" * 2000, action_id="a" * 255)]

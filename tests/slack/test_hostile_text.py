@@ -108,7 +108,7 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     assert f"<#{channel}>" in live and any(t.startswith("<!date^") for t in live)
     assert f"<@{ML}>" in live or f"<@{SRE}>" in live
     transcript = render_transcript(bot.slack, channel)
-    assert "&lt;!here&gt;" in transcript
+    assert "<!here> <!everyone> <@U0EVIL001>" in transcript and "@u0ml00001" in transcript
 
 
 def test_the_emulator_check_catches_live_markup(bot: Bot) -> None:

@@ -1,7 +1,10 @@
 """A channel's story as plain text: what a person scrolling the channel would see.
 
 Blocks are rendered the way Slack lays them out, reduced to text: headers in
-capitals, sections as paragraphs, fields two to a line, buttons in brackets.
+capitals, sections as paragraphs, fields two to a line, buttons in brackets. Text
+is shown as Slack shows it: live tokens become what they render as (``@name``,
+``#channel``, a live ``@here``, a date's fallback, ``label (→ url)`` for a link) and
+``&lt;`` is ``<`` again, so escaped alert text reads as the literal ``<!here>`` it was.
 """
 
 from __future__ import annotations
@@ -9,38 +12,64 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bot.devtools.slack_emulator.markup import TOKEN, kind
 from bot.devtools.slack_emulator.workspace import Activity
 
 
-def _text(obj: Any) -> str:
-    return obj.get("text", "") if isinstance(obj, dict) else str(obj or "")
+def _token(body: str, names: dict[str, str]) -> str:
+    target, _, label = body.partition("|")
+    what = kind(body)
+    if what == "user":
+        return "@" + names.get(target[1:], label or target[1:])
+    if what == "channel":
+        return "#" + names.get(target[1:], label or target[1:])
+    if what == "broadcast":
+        return "@" + target[1:]
+    if what == "group":
+        return label or "@" + names.get(target[9:], target[9:])
+    if what == "date":
+        return label
+    return f"{label} (→ {target})" if label else target
 
 
-def render_blocks(blocks: list[dict[str, Any]], indent: str = "    ") -> list[str]:
+def shown(text: str, names: dict[str, str] | None = None) -> str:
+    """``text`` as a person reads it in Slack (names: user, group and channel ids)."""
+    lookup = names or {}
+    plain = TOKEN.sub(lambda m: _token(m.group(1), lookup), text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _text(obj: Any, names: dict[str, str] | None = None) -> str:
+    raw = obj.get("text", "") if isinstance(obj, dict) else str(obj or "")
+    return shown(raw, names)
+
+
+def render_blocks(blocks: list[dict[str, Any]], indent: str = "    ",
+                  names: dict[str, str] | None = None) -> list[str]:
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
         if kind == "header":
-            lines.append(f"== {_text(block.get('text'))} ==")
+            lines.append(f"== {_text(block.get('text'), names)} ==")
         elif kind == "section":
             if block.get("text"):
-                lines.extend(_text(block["text"]).splitlines())
-            fields = [_text(f) for f in block.get("fields", [])]
+                lines.extend(_text(block["text"], names).splitlines())
+            fields = [_text(f, names) for f in block.get("fields", [])]
             for left, right in zip(fields[::2], fields[1::2] + [""], strict=False):
                 lines.append(f"{left.replace(chr(10), ' ')}    {right.replace(chr(10), ' ')}"
                              .rstrip())
             accessory = block.get("accessory")
             if isinstance(accessory, dict) and accessory.get("type") == "button":
-                lines.append(f"[{_text(accessory.get('text'))}]")
+                lines.append(f"[{_text(accessory.get('text'), names)}]")
         elif kind == "context":
-            lines.append("(" + " · ".join(_text(e) for e in block.get("elements", [])) + ")")
+            lines.append("(" + " · ".join(_text(e, names) for e in block.get("elements", [])) + ")")
         elif kind == "divider":
             lines.append("-" * 40)
         elif kind == "actions":
-            lines.append(" ".join(f"[{_text(e.get('text')) or e.get('type')}]"
+            lines.append(" ".join(f"[{_text(e.get('text'), names) or e.get('type')}]"
                                   for e in block.get("elements", [])))
         elif kind == "input":
-            lines.append(f"{_text(block.get('label'))}: ____")
+            lines.append(f"{_text(block.get('label'), names)}: ____")
     return [indent + line for line in lines]
 
 
@@ -51,7 +80,7 @@ def _line(entry: Activity, names: dict[str, str], pinned: set[str]) -> list[str]
     if entry.kind == "created":
         body = [f"{who} created the channel {entry.text}"]
     elif entry.kind == "topic":
-        body = [f"{who} set the topic: {entry.text}"]
+        body = [f"{who} set the topic: {shown(entry.text, names)}"]
     elif entry.kind == "invited":
         invited = ", ".join("@" + names.get(u.strip(), u.strip()) for u in entry.text.split(","))
         body = [f"{who} invited {invited}"]
@@ -60,10 +89,11 @@ def _line(entry: Activity, names: dict[str, str], pinned: set[str]) -> list[str]
     elif entry.kind in ("message", "ephemeral"):
         prefix = "(only visible to you) " if entry.kind == "ephemeral" else ""
         tag = " [pinned]" if entry.ts in pinned else ""
-        body = [f"{who}{tag}: {prefix}{entry.text}".rstrip()]
-        body += render_blocks(entry.blocks)
+        body = [f"{who}{tag}: {prefix}{shown(entry.text, names)}".rstrip()]
+        body += render_blocks(entry.blocks, names=names)
     elif entry.kind == "updated":
-        body = [f"{who} edited their message {entry.ts}:"] + render_blocks(entry.blocks)
+        body = [f"{who} edited their message {entry.ts}:",
+                *render_blocks(entry.blocks, names=names)]
     elif entry.kind == "pinned":
         body = [f"{who} pinned message {entry.ts}"]
     elif entry.kind == "reaction":
@@ -83,11 +113,15 @@ def render_transcript(emulator: Any, channel_id: str) -> str:
     with workspace.lock:
         channel = workspace.channel(channel_id)
         names = {uid: user.get("name", uid) for uid, user in workspace.users.items()}
+        names.update({gid: "@" + str(g.get("handle", gid)) for gid, g in
+                      workspace.usergroups.items()})
+        names.update({cid: c.name for cid, c in workspace.channels.items()})
+
         entries = list(workspace.activity.get(channel_id, []))
         pinned = set(channel.pins)
         header = f"#{channel.name} ({channel.id})"
         if channel.topic:
-            header += f" — {channel.topic}"
+            header += f" — {shown(channel.topic, names)}"
         members = ", ".join("@" + names.get(m, m) for m in sorted(channel.members))
     lines = [header, f"members: {members}", ""]
     for entry in entries:
