@@ -6,8 +6,10 @@ secondary on call, then the failure class's groups, then ``escalation.chain``
 At the k-th timeout (k = 0, 1, ...) the bot pages step k: invites them (a group: its
 members) to the incident channel, mentions them there, sends a person a direct
 message, and writes it on the timeline. The timers are APScheduler jobs in the project
-database, so a restart does not forget them; a compare-and-set on ``incidents.escalation_level``
-makes each step happen once even if a timer fires twice.
+database, so a restart does not forget them; a compare-and-set on
+``incidents.escalation_level`` makes each step happen once even if a timer fires twice,
+and the step's page and next timer are outbox rows written with it
+(``incident.escalated``), so a crash between the step and the page does not swallow it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from bot import incident_service, lifecycle
+from bot import incident_service, lifecycle, outbox
 from bot.oncall import service as oncall
 from bot.oncall.routing import Target
 from bot.scheduler import job_services, schedule_once
@@ -85,15 +87,34 @@ def escalate(services: Any, incident_id: int, level: int) -> str | None:
             .values(escalation_level=level + 1))
         if not getattr(claimed, "rowcount", 0):
             return None
+        now = services.clock()
         lifecycle.record(session=session, incident_id=incident_id, actor="bot:escalation",
-                         kind="escalated", now=services.clock(),
+                         kind="escalated", now=now,
                          message=f"not acknowledged after {minutes:g} min: paging {target}, "
                                  f"{step.why} (step {level + 1} of {len(chain)})",
                          details={"level": level + 1, "user": target, "kind": step.kind,
                                   "why": step.why})
-    _page(services, incident, step, minutes)
-    schedule(services, incident_id, level + 1)
+        # the page and the next timer commit with the step (bot.outbox): a crash right
+        # after this commit still pages
+        work = outbox.record(session, "incident.escalated", now=now, incident_id=incident_id,
+                             level=level, target=target, kind=step.kind, why=step.why,
+                             minutes=minutes)
+    outbox.kick(services, work)
     return target
+
+
+def on_escalated(*, services: Any, incident_id: int, level: int, target: str, minutes: float,
+                 kind: str = "user", why: str = "escalation chain", **_: Any) -> None:
+    """Outbox handler of ``incident.escalated``: set the next timer, then page ``target``.
+
+    The timer first: it is idempotent (its job id), so a retry for want of a scheduler
+    here never pages twice.
+    """
+    if services.extras.get("scheduler") is None:
+        raise outbox.RetryLater("no scheduler in this process to set the next timer")
+    schedule(services, incident_id, level + 1)
+    step = Target("group" if kind == "group" else "user", target, why)
+    _page(services, incident_service.get_incident(services, incident_id), step, minutes)
 
 
 def _page(services: Any, incident: Incident, step: Target, minutes: float) -> None:
@@ -127,7 +148,5 @@ def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:
     replica with one takes it.
     """
     if services.extras.get("scheduler") is None:
-        from bot.outbox import RetryLater
-
-        raise RetryLater("no scheduler in this process to set the escalation timer")
+        raise outbox.RetryLater("no scheduler in this process to set the escalation timer")
     schedule(services, incident_id, 0)

@@ -1,9 +1,12 @@
-"""In-process incident events, so parts react to each other without importing each other.
+"""In-process events, so parts react to each other without importing each other.
 
-Intake and lifecycle emit ``opened``/``changed``/``relabelled``...; the Slack part
-subscribes to open channels and refresh summaries, the runbook part to post
-progress. Handlers run on the background pool after the request's transaction has
-committed, so a slow or failing handler never delays an ack or loses an alert.
+This bus is the fast path for what may be lost in a crash: runbook progress posted
+to a Slack thread. Work that must survive one (diagnosis, the channel, escalation,
+summaries, budget impact) is not subscribed here: it is written as outbox rows in
+the transaction of the change (:mod:`bot.outbox`, whose ``FOLLOW_UPS`` lists it),
+and ``Services.emit`` of such an event writes those rows. Handlers run on the
+background pool after the request's transaction has committed, so a slow or failing
+handler never delays an ack or loses an alert.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ Handler = Callable[..., None]
 
 # Event names in use: "incident.opened", "incident.changed", "incident.classified" (the
 # classifier's label is stored), "incident.relabelled" (a responder's label),
-# "incident.alerts_resolved", "runbook.progress".
+# "incident.escalated" (a step of the chain), "incident.alerts_resolved",
+# "runbook.progress". The durable ones and their handlers: bot.outbox.FOLLOW_UPS.
 
 
 class EventBus:

@@ -66,6 +66,7 @@ FOLLOW_UPS: dict[str, tuple[FollowUp, ...]] = {
                          FollowUp("bot.slack_channels:on_changed")),
     "incident.relabelled": (FollowUp("bot.slack_channels:on_relabelled"),),
     "incident.classified": (FollowUp("bot.slack_channels:on_classified"),),
+    "incident.escalated": (FollowUp("bot.escalation:on_escalated"),),
 }
 
 BATCH = 50  # rows one poll claims at most

@@ -16,6 +16,7 @@ import pytest
 
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.runner_identity import HOST
 from tests.durability.support import (
     Database,
     alert,
@@ -89,3 +90,35 @@ def test_incident_opened_then_kill_9_is_finished_by_the_next_server(
     assert f"escalation-{incident_id}-0" in database.escalation_jobs()  # paged in due time
     assert all(t.state == "done" for t in database.tasks())
     assert health["checks"]["outbox"]["dead"] == 0
+
+
+
+def test_another_replica_finishes_what_a_killed_one_left(
+        pg_cluster, slack: SlackEmulator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two replicas on PostgreSQL: the one that answered dies; the other, still running
+    and never restarted, does the dead one's follow-up work from the rows it left."""
+    if pg_cluster is None:
+        pytest.skip("PostgreSQL binaries not found")
+    from store.db import upgrade
+
+    url = pg_cluster.url(pg_cluster.create_database())
+    upgrade(url)
+    database = Database(url)
+    catalog = catalog_of(tmp_path, ["rag-assistant", "checkout"])
+    held = Replica(environment(url, slack, catalog, RESILIO_OUTBOX_HOLD_SECONDS="600"), "held")
+    other = Replica(environment(url, slack, catalog), "other")
+    try:
+        held.wait_ready()
+        other.wait_ready()
+        response = post_alerts(held.url, [alert("checkout", "Errors", "replica-1")])
+        [incident_id] = response.json()["incidents_opened"]
+        held.kill()
+        wait_for(lambda: database.finished([incident_id]), timeout=60,
+                 what="the surviving replica to finish the incident")
+        workers = {t.claimed_by for t in database.tasks()}
+    finally:
+        held.kill()
+        other.stop()
+        database.close()
+    assert len(channels_created(slack)) == 1
+    assert workers == {f"{HOST}:{other.process.pid}"}  # all of it done by the survivor

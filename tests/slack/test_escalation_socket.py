@@ -51,10 +51,10 @@ def test_unacknowledged_incident_pages_the_chain_and_survives_a_restart(slack, d
         current = incident_service.get_incident(second, incident.id)
         assert current.escalation_level == 2
         channel = slack.workspace.channels[current.slack_channel_id]
-        # the page goes to Slack after its timeline event is committed: wait for it too
-        assert wait_for(lambda: SRE2 in channel.members), channel.members
-        assert wait_for(lambda: any(f"<@{SRE2}>" in m.text and "not been acknowledged" in m.text
-                                    for m in channel.messages))
+        # the page follows its step as outbox work, a moment after the step's commit
+        assert wait_for(lambda: SRE2 in channel.members and any(
+            f"<@{SRE2}>" in m.text and "not been acknowledged" in m.text
+            for m in channel.messages)), channel.members
         assert escalation.escalate(second, incident.id, 1) is None  # a repeat does nothing
     finally:
         stop_scheduler(second)
