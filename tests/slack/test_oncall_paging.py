@@ -12,6 +12,7 @@ import yaml
 from bot import escalation, incident_service, lifecycle, outbox
 from bot.catalog import Catalog, parse_catalog
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.scheduler import start_scheduler, stop_scheduler
 from bot.services import Services, build_services
 from bot.wiring import wire
 from store.db import session_scope
@@ -55,8 +56,12 @@ def test_a_model_incident_at_3am_pages_the_on_call_engineer_then_escalates(
     slack.workspace.add_usergroup("S0MLTEAM1", "ml-team", [GROUP_MEMBER])
     for user in (PRIMARY, OTHER, SECOND):
         slack.workspace.add_user(user)
-    services = wire(build_services(slack_settings(slack, sqlite_url), catalog()))
+    settings = slack_settings(slack, sqlite_url).model_copy(update={"run_scheduler": True})
+    services = wire(build_services(settings, catalog()))
     services.clock = lambda: AT_3AM
+    scheduler = start_scheduler(services)
+    assert scheduler is not None
+    scheduler.pause()  # timers are stored; the test steps through them itself
     try:
         incident_id = open_model_incident(services)
         services.drain(20)
@@ -73,14 +78,17 @@ def test_a_model_incident_at_3am_pages_the_on_call_engineer_then_escalates(
         # nobody acknowledges: the escalation timers (their persistence is tested in
         # test_escalation_socket) walk the plan, one step each
         assert escalation.escalate(services, incident_id, 0) == SECOND
+        services.drain(20)  # the page is outbox work that follows the step
         assert SECOND in channel.members
         assert escalation.escalate(services, incident_id, 1) == "S0MLTEAM1"
+        services.drain(20)
         assert GROUP_MEMBER in channel.members
         assert any("<!subteam^S0MLTEAM1>" in m.text for m in channel.messages)
         assert escalation.escalate(services, incident_id, 2) is None  # nothing after the group
         assert [e.details["user"] for e in incident_service.timeline(services, incident_id)
                 if e.kind == "escalated"] == [SECOND, "S0MLTEAM1"]
     finally:
+        stop_scheduler(services)
         services.drain(10)
         services.close()
 
