@@ -9,12 +9,22 @@ records of the same batch are kept.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 LAYERS = ("infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control")
 Layer = Literal[
@@ -50,11 +60,28 @@ def default_direction(name: str) -> Direction:
     return "both"
 
 
+# The years a timestamp may fall in: a wider range is a typo or an attack, and near
+# year 1 or 9999 the conversion to UTC itself overflows.
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+
+
 def to_utc(ts: datetime) -> datetime:
-    """Naive timestamps are taken as UTC; aware ones are converted to it."""
-    if ts.tzinfo is None:
-        return ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
+    """Naive timestamps are taken as UTC; aware ones are converted to it.
+
+    Raises ``ValueError`` (never ``OverflowError``) outside the years 1970-2200.
+    """
+    if not FIRST_YEAR - 1 <= ts.year <= LAST_YEAR + 1:  # an offset moves a day at most
+        raise ValueError(f"timestamp {ts.isoformat()} is outside the years "
+                         f"{FIRST_YEAR}-{LAST_YEAR}")
+    converted = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    if not FIRST_YEAR <= converted.year <= LAST_YEAR:
+        raise ValueError(f"timestamp {ts.isoformat()} is outside the years "
+                         f"{FIRST_YEAR}-{LAST_YEAR}")
+    return converted
+
+
+# A timestamp field or query parameter: parsed, range-checked, in UTC.
+UtcTimestamp = Annotated[datetime, AfterValidator(to_utc)]
 
 
 def format_ts(ts: datetime) -> str:
@@ -66,12 +93,17 @@ class _Record(BaseModel):
     # Unknown fields are kept (extra="allow") but nothing reads them.
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    ts: datetime
+    ts: UtcTimestamp
     service: str = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
-    def _utc(self) -> _Record:
-        object.__setattr__(self, "ts", to_utc(self.ts))
+    def _no_nul(self) -> _Record:
+        # PostgreSQL text cannot hold NUL: refused here, per record, not as a failed batch.
+        for name, value in self:
+            texts = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, text in texts:
+                if any(isinstance(t, str) and "\x00" in t for t in (key, text)):
+                    raise ValueError(f"{name} contains a NUL character")
         return self
 
 
@@ -79,16 +111,14 @@ class SignalRecord(_Record):
     type: Literal["signal"]
     layer: Layer
     name: str = Field(min_length=1, max_length=200)
-    value: float
-    count: float | None = Field(default=None, ge=0)
+    value: FiniteFloat
+    count: FiniteFloat | None = Field(default=None, ge=0)
     kind: SignalKind | None = None
     bad: Direction | None = None
     slice: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _defaults(self) -> SignalRecord:
-        if self.value != self.value or self.value in (float("inf"), float("-inf")):
-            raise ValueError("value must be a finite number")
         kind = self.kind
         if kind is None:
             ratio_name = self.name.endswith(("_rate", "_share", "_ratio"))
@@ -105,16 +135,14 @@ class DistributionRecord(_Record):
     type: Literal["distribution"]
     layer: Layer
     name: str = Field(min_length=1, max_length=200)
-    values: list[float] | None = None
-    counts: dict[str, float] | None = None
+    values: list[FiniteFloat] | None = None
+    counts: dict[str, FiniteFloat] | None = None
     slice: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_of(self) -> DistributionRecord:
         if (self.values is None) == (self.counts is None):
             raise ValueError("a distribution has exactly one of 'values' or 'counts'")
-        if self.values is not None and any(v != v for v in self.values):
-            raise ValueError("distribution values must not be NaN")
         if self.counts is not None and any(c < 0 for c in self.counts.values()):
             raise ValueError("category counts must not be negative")
         return self
@@ -133,8 +161,8 @@ class ChangeRecord(_Record):
     type: Literal["change"]
     kind: ChangeKind
     ref: str = Field(min_length=1, max_length=200)
-    previous: str | None = None
-    author: str | None = None
+    previous: str | None = Field(default=None, max_length=200)
+    author: str | None = Field(default=None, max_length=200)
     description: str | None = None
     slice: dict[str, str] = Field(default_factory=dict)
 
@@ -176,6 +204,30 @@ class ParsedBatch:
     errors: list[RecordError]
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` that refuses with a ``ValueError`` what it would crash on or store.
+
+    Nesting deeper than the interpreter's recursion limit (a ``RecursionError``
+    otherwise) and escaped lone surrogates such as ``"\\ud800"`` (text no database
+    can store as UTF-8) are refused; so are integers too long to convert. Looking
+    for surrogates costs one regex scan; the exact check runs only on a match.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a string holds a lone UTF-16 surrogate (not valid Unicode)") \
+                from None
+    return value
+
+
 def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
@@ -211,9 +263,11 @@ def parse_lines(text: str) -> ParsedBatch:
             if not raw.strip():
                 continue
             try:
-                yield number, json.loads(raw), None
+                yield number, loads(raw), None
             except json.JSONDecodeError as error:
                 yield number, None, f"invalid JSON: {error.msg} at column {error.colno}"
+            except ValueError as error:
+                yield number, None, f"invalid JSON: {error}"
 
     return _collect(decoded())
 
@@ -236,14 +290,19 @@ def _collect(items: Iterable[tuple[int, Any, str | None]]) -> ParsedBatch:
 
 
 def parse_body(body: bytes) -> ParsedBatch:
-    """A request body: a JSON array of records, one JSON object, or JSON Lines."""
+    """A request body: a JSON array of records, one JSON object, or JSON Lines.
+
+    Raises ``UnicodeDecodeError`` when the body is not UTF-8.
+    """
     text = body.decode("utf-8", errors="strict")
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            decoded = json.loads(text)
+            decoded = loads(text)
         except json.JSONDecodeError as error:
             return ParsedBatch([], [], [RecordError(error.lineno, f"invalid JSON: {error.msg}")])
+        except ValueError as error:
+            return ParsedBatch([], [], [RecordError(1, f"invalid JSON: {error}")])
         return parse_objects(decoded)
     return parse_lines(text)
 

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from bot.services import Services
 
@@ -66,6 +66,14 @@ def create_app(services: Services) -> FastAPI:
             log.warning("database error answered with 503: %s", str(error).splitlines()[0])
             return JSONResponse({"detail": "database unavailable; retry later"},
                                 status_code=503, headers={"Retry-After": "5"})
+        # A value the database refused is the request's fault, never a 500; the
+        # validators should have caught it first, so it is logged to be fixed there.
+        if isinstance(error, DataError | IntegrityError):
+            reason = str(error.orig).splitlines()[0][:300] if error.orig else type(error).__name__
+            log.warning("database refused a request's data: %s", reason)
+            status = 422 if isinstance(error, DataError) else 409
+            return JSONResponse({"detail": f"the database refused a value: {reason}"},
+                                status_code=status)
         raise error
 
     for name in ROUTER_MODULES:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 from bot.catalog import CatalogError, load_catalog
 from bot.errors import UserError
-from bot.settings import Settings
+from bot.settings import Settings, exposure_problem
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -60,6 +61,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = settings_from(args)
+    problem = exposure_problem(settings, args.host)
+    if problem:
+        print(f"resilio serve: {problem}", file=sys.stderr)
+        return 2
     catalog = catalog_from(settings)
     if not args.no_migrate:
         upgrade(settings.database_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.exchange import to_utc
 from bot.intake.model import IncomingAlert, service_of, severity_of, stable_fingerprint
@@ -24,6 +24,14 @@ class _Alert(BaseModel):
     generatorURL: str | None = None
     fingerprint: str | None = None
 
+    @field_validator("startsAt", "endsAt")
+    @classmethod
+    def _when(cls, value: datetime | None) -> datetime | None:
+        # Checked here so a refusal names the field; the zero time means "not set".
+        if value is None or value.year == _ZERO_YEAR:
+            return None
+        return to_utc(value)
+
 
 class AlertmanagerWebhook(BaseModel):
     """The envelope; ``alerts`` stays raw so one bad alert does not sink the batch."""
@@ -40,12 +48,6 @@ class AlertmanagerWebhook(BaseModel):
     externalURL: str = ""
 
 
-def _when(value: datetime | None) -> datetime | None:
-    if value is None or value.year == _ZERO_YEAR:
-        return None
-    return to_utc(value)
-
-
 def parse_alert(raw: Any, source: str = "alertmanager") -> IncomingAlert:
     alert = _Alert.model_validate(raw)
     labels = alert.labels
@@ -59,5 +61,5 @@ def parse_alert(raw: Any, source: str = "alertmanager") -> IncomingAlert:
         fingerprint=alert.fingerprint or stable_fingerprint(source, service, name, labels),
         service=service, name=name, status=alert.status, severity=severity_of(labels),
         labels=labels, annotations=annotations,
-        starts_at=_when(alert.startsAt), ends_at=_when(alert.endsAt),
+        starts_at=alert.startsAt, ends_at=alert.endsAt,
     )
