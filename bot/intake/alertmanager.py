@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.exchange import to_utc
 from bot.intake.model import IncomingAlert, service_of, severity_of, stable_fingerprint
 
-_ZERO_YEAR = 1  # Alertmanager writes endsAt 0001-01-01T00:00:00Z for "not ended"
+_ZERO_TIME = datetime(1, 1, 1)  # Alertmanager writes endsAt 0001-01-01T00:00:00Z: "not ended"
 
 
 class _Alert(BaseModel):
@@ -27,8 +27,10 @@ class _Alert(BaseModel):
     @field_validator("startsAt", "endsAt")
     @classmethod
     def _when(cls, value: datetime | None) -> datetime | None:
-        # Checked here so a refusal names the field; the zero time means "not set".
-        if value is None or value.year == _ZERO_YEAR:
+        # Checked here so a refusal names the field. Only the zero time itself means
+        # "not set": any other time in year 1 is out of range like year 9999.
+        if value is None or (value.replace(tzinfo=None) == _ZERO_TIME
+                             and value.utcoffset() in (None, timedelta(0))):
             return None
         return to_utc(value)
 
