@@ -191,6 +191,20 @@ class BotIdentity:
         self.result = dict(answer.data) if isinstance(answer.data, dict) else None
 
 
+class _TokenSkippedNotice(logging.Filter):
+    """Drops Bolt's notice that, with ``authorize`` given, it ignores the client's token.
+
+    It is expected here: the same token comes back in every AuthorizeResult, and the
+    app's client keeps it for the listeners that post outside a request.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`authorize` has been used" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_TokenSkippedNotice())
+
+
 def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
     """The Bolt app; HTTP requests must carry a valid signature unless ``socket_mode``."""
     settings = services.settings
