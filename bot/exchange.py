@@ -80,6 +80,9 @@ def to_utc(ts: datetime) -> datetime:
     return converted
 
 
+# The width of the stored slice key (``dim=value,...``) in the signal tables.
+SLICE_KEY_WIDTH = 500
+
 # A timestamp field or query parameter: parsed, range-checked, in UTC.
 UtcTimestamp = Annotated[datetime, AfterValidator(to_utc)]
 
@@ -97,13 +100,19 @@ class _Record(BaseModel):
     service: str = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
-    def _no_nul(self) -> _Record:
-        # PostgreSQL text cannot hold NUL: refused here, per record, not as a failed batch.
+    def _storable(self) -> _Record:
+        # What the database would refuse is refused here, per record, not as a failed
+        # batch: NUL in text (PostgreSQL), a slice wider than its key column.
         for name, value in self:
             texts = value.items() if isinstance(value, dict) else [(None, value)]
             for key, text in texts:
                 if any(isinstance(t, str) and "\x00" in t for t in (key, text)):
                     raise ValueError(f"{name} contains a NUL character")
+        slice_ = getattr(self, "slice", None) or {}
+        width = sum(len(k) + len(v) + 2 for k, v in slice_.items()) - 1
+        if width > SLICE_KEY_WIDTH:
+            raise ValueError(f"slice is {width} characters as 'dim=value,...' "
+                             f"(the limit is {SLICE_KEY_WIDTH})")
         return self
 
 
@@ -152,8 +161,8 @@ class StateRecord(_Record):
     type: Literal["state"]
     layer: Layer = "control"
     name: str = Field(min_length=1, max_length=200)
-    value: str
-    expected: str | None = None
+    value: str = Field(max_length=500)
+    expected: str | None = Field(default=None, max_length=500)
     slice: dict[str, str] = Field(default_factory=dict)
 
 
@@ -170,11 +179,18 @@ class ChangeRecord(_Record):
 class AlertRecord(_Record):
     type: Literal["alert"]
     name: str = Field(min_length=1, max_length=200)
-    severity: str = "warning"
+    severity: str = Field(default="warning", max_length=50)
     status: Literal["firing", "resolved"] = "firing"
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    fingerprint: str | None = None
+    fingerprint: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _source_fits(self) -> AlertRecord:
+        # A ``source`` label names the alert's source, a 30-character column.
+        if len(self.labels.get("source", "")) > 30:
+            raise ValueError("labels.source is longer than 30 characters")
+        return self
 
 
 Record = Annotated[

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
@@ -75,6 +76,14 @@ def create_app(services: Services) -> FastAPI:
             return JSONResponse({"detail": f"the database refused a value: {reason}"},
                                 status_code=status)
         raise error
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes each bad input, which fails to render (a 500) when
+        # the input holds NaN, and can echo megabytes: where and why are enough.
+        detail = [{"type": item.get("type"), "loc": list(item.get("loc", ())),
+                   "msg": item.get("msg")} for item in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).build_router(services))

@@ -15,6 +15,7 @@ Who acts is the token's owner, never what a request body claims.
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -122,7 +123,23 @@ class ActingBody(BaseModel):
                 raise ValueError(
                     f"{', '.join(claimed)} may not be given in the body: the actor and "
                     "their groups are those of the token's owner")
+            where = _non_finite(data)
+            if where is not None:  # JSON has no NaN; Python's parser takes it, databases not
+                raise ValueError(f"{where or 'the body'} is NaN or Infinity, not a number")
         return data
+
+
+def _non_finite(value: Any, path: str = "") -> str | None:
+    """The path of the first NaN or infinite number in a decoded body, else None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        found = _non_finite(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 async def read_body(request: Request, services: Services) -> bytes:

@@ -245,3 +245,31 @@ def test_times_at_the_edges_of_the_range_are_taken(bot: Bot) -> None:
     assert answer.status_code == 200, answer.text
 
 
+
+
+def test_values_wider_than_their_columns_are_refused_per_line(bot: Bot) -> None:
+    base = {"ts": GOOD_TS, "service": "rag-assistant"}
+    lines = [
+        {**base, "type": "signal", "layer": "quality", "name": "kept_wide", "value": 0.5},
+        {**base, "type": "state", "name": "flag", "value": "v" * 501},
+        {**base, "type": "signal", "layer": "quality", "name": "wide", "value": 0.5,
+         "slice": {"tenant": "t" * 600}},
+        {**base, "type": "alert", "name": "Wide", "fingerprint": "f" * 201},
+        {**base, "type": "alert", "name": "Wide", "severity": "s" * 51},
+        {**base, "type": "alert", "name": "Wide", "labels": {"source": "s" * 31}},
+    ]
+    answer = bot.post("signals", "\n".join(json.dumps(line) for line in lines).encode())
+    assert answer.status_code == 207, answer.text
+    result = answer.json()
+    assert result["taken_lines"] == [1]
+    assert [e["line"] for e in result["errors"]] == [2, 3, 4, 5, 6], result
+
+
+@pytest.mark.parametrize("query", [{"service": "rag\x00"}, {"status": "\x00"},
+                                   {"limit": "0"}, {"limit": str(2**64)}])
+def test_odd_query_parameters_are_4xx_or_nothing_found(bot: Bot, query: dict) -> None:
+    answer = httpx.get(f"{bot.url}/v1/incidents", params=query, timeout=30,
+                       headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert answer.status_code < 500, answer.text
+    if answer.status_code == 200:
+        assert answer.json()["count"] == 0

@@ -44,7 +44,9 @@ class Running:
 
     def call(self, method: str, path: str, token: str | None = None,
              **kwargs: object) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30,
                              **kwargs)  # type: ignore[arg-type]
 
@@ -212,3 +214,17 @@ def test_serve_refuses_the_network_without_tokens(tmp_path) -> None:  # type: ig
     assert done.returncode == 2
     assert "refusing to listen on 0.0.0.0: no token is set" in done.stderr
     assert not (tmp_path / "never.db").exists()  # refused before touching anything
+
+
+def test_nan_in_an_acting_body_is_422(running: Running) -> None:
+    path = f"/v1/incidents/{running.incident_id}/runbooks"
+    for params in ({"verify_poll_seconds": float("nan")}, {"nested": [1, float("inf")]}):
+        body = '{"name": "rollback-model", "params": ' + \
+            str(params).replace("'", '"').replace("nan", "NaN").replace("inf", "Infinity") + "}"
+        answer = running.call("POST", path, SRE_TOKEN, content=body)
+        assert answer.status_code == 422, answer.text
+        assert "NaN or Infinity" in answer.text and "params." in answer.text
+    # a refused body holding NaN is answered 422 too (FastAPI's echo of it would not render)
+    answer = running.call("POST", f"/v1/incidents/{running.incident_id}/transition", API,
+                          content='{"to": NaN}')
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "to"]
