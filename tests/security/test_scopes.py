@@ -227,4 +227,4 @@ def test_nan_in_an_acting_body_is_422(running: Running) -> None:
     # a refused body holding NaN is answered 422 too (FastAPI's echo of it would not render)
     answer = running.call("POST", f"/v1/incidents/{running.incident_id}/transition", API,
                           content='{"to": NaN}')
-    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "to"]
+    assert answer.status_code == 422 and "to is NaN" in answer.json()["detail"][0]["msg"]
