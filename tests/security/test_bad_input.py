@@ -272,4 +272,6 @@ def test_odd_query_parameters_are_4xx_or_nothing_found(bot: Bot, query: dict) ->
                        headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert answer.status_code < 500, answer.text
     if answer.status_code == 200:
-        assert answer.json()["count"] == 0
+        assert answer.json()["count"] == 0  # SQLite stores NUL: nothing has it
+    elif "\x00" in str(query):  # PostgreSQL refuses NUL: its DataError is a 422
+        assert "the database refused a value" in answer.json()["detail"]
