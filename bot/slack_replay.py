@@ -16,13 +16,16 @@ saw one request could replay it. Two layers stop that:
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from store.db import session_scope
@@ -76,6 +79,19 @@ current_request: contextvars.ContextVar[SignedRequest | None] = contextvars.Cont
     "resilio_signed_request", default=None)
 
 
+CLAIM_KIND = "signed_request"
+PRUNE_EVERY = 500  # claims between two clean-ups of the claims older than the window
+_claims = itertools.count(1)
+
+
+def _prune(services: Any, *, before: datetime) -> None:
+    """Claims older than the window guard nothing (Bolt refuses those requests): drop them."""
+    table = SlackProcessedRequest.__table__  # type: ignore[attr-defined]
+    with session_scope(services.engine) as session:
+        session.execute(delete(table).where(table.c.kind == CLAIM_KIND)
+                        .where(table.c.processed_at < before))
+
+
 def claim_work(services: Any, key: str) -> bool:
     """True if this process may run the work ``key``: no replica has claimed it before.
 
@@ -83,10 +99,12 @@ def claim_work(services: Any, key: str) -> bool:
     cache already stopped replays to this process, and losing a person's command
     is worse than running a cross-replica replay.
     """
+    now = services.clock()
     try:
         with session_scope(services.engine) as session:
-            session.add(SlackProcessedRequest(key=key[:300], kind="signed_request",
-                                              processed_at=services.clock()))
+            session.add(SlackProcessedRequest(key=key[:300], kind=CLAIM_KIND, processed_at=now))
+        if next(_claims) % PRUNE_EVERY == 0:
+            _prune(services, before=now - timedelta(seconds=2 * WINDOW_SECONDS))
         return True
     except IntegrityError:
         return False

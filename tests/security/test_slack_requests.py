@@ -11,16 +11,22 @@ import hmac
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlmodel import select
 
 from bot import incident_service
 from bot.catalog import load_catalog
 from bot.devtools.slack_emulator import SlackEmulator, payloads
 from bot.server import ServerThread, free_port
 from bot.services import build_services
+from bot.slack_replay import _prune, claim_work
 from bot.wiring import wire
+from store.db import session_scope
+from store.slack_models import SlackProcessedRequest
+from tests.conftest import make_services
 from tests.slack.conftest import GENERAL, SRE, SRE2, Bot, slack_settings
 from tests.slack.test_commands import declare
 
@@ -148,4 +154,18 @@ def test_the_ack_never_waits_on_an_unreachable_slack(slack: SlackEmulator,
             assert reply.status == 200, reply.body
             assert reply.latency < 1.0
     services.drain(30)
+    services.close()
+
+
+def test_work_claims_are_once_per_key_and_pruned_after_the_window(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    assert claim_work(services, "signed:v0=abc:1") is True
+    assert claim_work(services, "signed:v0=abc:1") is False  # another replica's replay
+    assert claim_work(services, "signed:v0=abc:2") is True
+    _prune(services, before=services.clock() - timedelta(minutes=10))
+    with session_scope(services.engine) as session:
+        assert len(session.exec(select(SlackProcessedRequest)).all()) == 2
+    _prune(services, before=services.clock() + timedelta(seconds=1))
+    with session_scope(services.engine) as session:
+        assert session.exec(select(SlackProcessedRequest)).all() == []
     services.close()
