@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    FiniteFloat,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -60,11 +61,31 @@ def default_direction(name: str) -> Direction:
     return "both"
 
 
+# The years a timestamp may fall in: a wider range is a typo or an attack, and near
+# year 1 or 9999 the conversion to UTC itself overflows.
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+
+
 def to_utc(ts: datetime) -> datetime:
-    """Naive timestamps are taken as UTC; aware ones are converted to it."""
-    if ts.tzinfo is None:
-        return ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
+    """Naive timestamps are taken as UTC; aware ones are converted to it.
+
+    Raises ``ValueError`` (never ``OverflowError``) outside the years 1970-2200.
+    """
+    if not FIRST_YEAR - 1 <= ts.year <= LAST_YEAR + 1:  # an offset moves a day at most
+        raise ValueError(f"timestamp {ts.isoformat()} is outside the years "
+                         f"{FIRST_YEAR}-{LAST_YEAR}")
+    converted = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    if not FIRST_YEAR <= converted.year <= LAST_YEAR:
+        raise ValueError(f"timestamp {ts.isoformat()} is outside the years "
+                         f"{FIRST_YEAR}-{LAST_YEAR}")
+    return converted
+
+
+# The width of the stored slice key (``dim=value,...``) in the signal tables.
+SLICE_KEY_WIDTH = 500
+
+# A timestamp field or query parameter: parsed, range-checked, in UTC.
+UtcTimestamp = Annotated[datetime, AfterValidator(to_utc)]
 
 
 def format_ts(ts: datetime) -> str:
@@ -107,15 +128,24 @@ class _Record(BaseModel):
     # Unknown fields are kept (extra="allow") but nothing reads them.
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    ts: datetime
+    ts: UtcTimestamp
     service: str = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
-    def _utc(self) -> _Record:
-        try:
-            object.__setattr__(self, "ts", to_utc(self.ts))
-        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first UTC instant
-            raise ValueError("ts: out of range once converted to UTC") from None
+    def _storable(self) -> _Record:
+        # What the database would refuse is refused here, per record, not as a failed
+        # batch: NUL in text (PostgreSQL), a slice wider than its key column, text that
+        # is not valid Unicode in the unknown fields kept and written back out.
+        for name, value in self:
+            texts = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, text in texts:
+                if any(isinstance(t, str) and "\x00" in t for t in (key, text)):
+                    raise ValueError(f"{name} contains a NUL character")
+        slice_ = getattr(self, "slice", None) or {}
+        width = sum(len(k) + len(v) + 2 for k, v in slice_.items()) - 1
+        if width > SLICE_KEY_WIDTH:
+            raise ValueError(f"slice is {width} characters as 'dim=value,...' "
+                             f"(the limit is {SLICE_KEY_WIDTH})")
         for key, value in (self.__pydantic_extra__ or {}).items():
             if not _unicode_throughout(key) or not _unicode_throughout(value):
                 raise ValueError(f"{key}: not valid Unicode (a lone surrogate)")
@@ -126,16 +156,14 @@ class SignalRecord(_Record):
     type: Literal["signal"]
     layer: Layer
     name: str = Field(min_length=1, max_length=200)
-    value: float
-    count: float | None = Field(default=None, ge=0)
+    value: FiniteFloat
+    count: FiniteFloat | None = Field(default=None, ge=0)
     kind: SignalKind | None = None
     bad: Direction | None = None
     slice: Slice = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _defaults(self) -> SignalRecord:
-        if self.value != self.value or self.value in (float("inf"), float("-inf")):
-            raise ValueError("value must be a finite number")
         kind = self.kind
         if kind is None:
             ratio_name = self.name.endswith(("_rate", "_share", "_ratio"))
@@ -152,16 +180,14 @@ class DistributionRecord(_Record):
     type: Literal["distribution"]
     layer: Layer
     name: str = Field(min_length=1, max_length=200)
-    values: list[float] | None = None
-    counts: dict[str, float] | None = None
+    values: list[FiniteFloat] | None = None
+    counts: dict[str, FiniteFloat] | None = None
     slice: Slice = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_of(self) -> DistributionRecord:
         if (self.values is None) == (self.counts is None):
             raise ValueError("a distribution has exactly one of 'values' or 'counts'")
-        if self.values is not None and any(v != v for v in self.values):
-            raise ValueError("distribution values must not be NaN")
         if self.counts is not None and any(c < 0 for c in self.counts.values()):
             raise ValueError("category counts must not be negative")
         return self
@@ -171,8 +197,8 @@ class StateRecord(_Record):
     type: Literal["state"]
     layer: Layer = "control"
     name: str = Field(min_length=1, max_length=200)
-    value: str
-    expected: str | None = None
+    value: str = Field(max_length=500)
+    expected: str | None = Field(default=None, max_length=500)
     slice: Slice = Field(default_factory=dict)
 
 
@@ -180,8 +206,8 @@ class ChangeRecord(_Record):
     type: Literal["change"]
     kind: ChangeKind
     ref: str = Field(min_length=1, max_length=200)
-    previous: str | None = None
-    author: str | None = None
+    previous: str | None = Field(default=None, max_length=200)
+    author: str | None = Field(default=None, max_length=200)
     description: str | None = None
     slice: Slice = Field(default_factory=dict)
     # Expected impact: for this long after ``ts`` the change may move what ``affects``
@@ -193,11 +219,18 @@ class ChangeRecord(_Record):
 class AlertRecord(_Record):
     type: Literal["alert"]
     name: str = Field(min_length=1, max_length=200)
-    severity: str = "warning"
+    severity: str = Field(default="warning", max_length=50)
     status: Literal["firing", "resolved"] = "firing"
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    fingerprint: str | None = None
+    fingerprint: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _source_fits(self) -> AlertRecord:
+        # A ``source`` label names the alert's source, a 30-character column.
+        if len(self.labels.get("source", "")) > 30:
+            raise ValueError("labels.source is longer than 30 characters")
+        return self
 
 
 Record = Annotated[
@@ -227,6 +260,30 @@ class ParsedBatch:
     errors: list[RecordError]
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` that refuses with a ``ValueError`` what it would crash on or store.
+
+    Nesting deeper than the interpreter's recursion limit (a ``RecursionError``
+    otherwise) and escaped lone surrogates such as ``"\\ud800"`` (text no database
+    can store as UTF-8) are refused; so are integers too long to convert. Looking
+    for surrogates costs one regex scan; the exact check runs only on a match.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a string holds a lone UTF-16 surrogate (not valid Unicode)") \
+                from None
+    return value
+
+
 def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
@@ -249,9 +306,6 @@ def parse_object(obj: Any) -> Any:
         raise ValueError(_describe(error)) from None
 
 
-TOO_DEEP = "invalid JSON: nested too deeply"
-
-
 def parse_objects(objects: Iterable[Any], first_line: int = 1, *,
                   fast: bool = True) -> ParsedBatch:
     """Parse decoded JSON values, numbering them from ``first_line``.
@@ -270,11 +324,11 @@ def parse_lines(text: str) -> ParsedBatch:
             if not raw.strip():
                 continue
             try:
-                yield number, json.loads(raw), None
+                yield number, loads(raw), None
             except json.JSONDecodeError as error:
                 yield number, None, f"invalid JSON: {error.msg} at column {error.colno}"
-            except RecursionError:
-                yield number, None, TOO_DEEP
+            except ValueError as error:  # too deep, or a lone surrogate (see loads)
+                yield number, None, f"invalid JSON: {error}"
 
     return _collect(decoded())
 
@@ -402,6 +456,8 @@ class SignalFastPath:
                 parsed = datetime.fromisoformat(text).astimezone(UTC)
             except (ValueError, OverflowError):
                 parsed = None
+            if parsed is not None and not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+                parsed = None  # the model refuses it, with its reason
         self._times[text] = parsed
         return parsed
 
@@ -424,12 +480,14 @@ class SignalFastPath:
         if known is None:
             known = self._slices[items] = all(
                 type(k) is str and type(v) is str and _plain(k) and _plain(v)
-                for k, v in items)
+                for k, v in items) and \
+                sum(len(k) + len(v) + 2 for k, v in items) - 1 <= SLICE_KEY_WIDTH
         return known
 
 
 def _plain(text: str) -> bool:
-    return text.isascii() or _encodable(text)
+    """Text the model keeps as it is: no NUL, valid Unicode."""
+    return "\x00" not in text and (text.isascii() or _encodable(text))
 
 
 _ABSENT = object()
@@ -458,16 +516,19 @@ def _encodable(text: str) -> bool:
 
 
 def parse_body(body: bytes) -> ParsedBatch:
-    """A request body: a JSON array of records, one JSON object, or JSON Lines."""
+    """A request body: a JSON array of records, one JSON object, or JSON Lines.
+
+    Raises ``UnicodeDecodeError`` when the body is not UTF-8.
+    """
     text = body.decode("utf-8", errors="strict")
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            decoded = json.loads(text)
+            decoded = loads(text)
         except json.JSONDecodeError as error:
             return ParsedBatch([], [], [RecordError(error.lineno, f"invalid JSON: {error.msg}")])
-        except RecursionError:
-            return ParsedBatch([], [], [RecordError(1, TOO_DEEP)])
+        except ValueError as error:
+            return ParsedBatch([], [], [RecordError(1, f"invalid JSON: {error}")])
         return parse_objects(decoded)
     return parse_lines(text)
 

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from bot.services import Services
 
@@ -70,7 +71,23 @@ def create_app(services: Services) -> FastAPI:
             log.warning("database error answered with 503: %s", str(error).splitlines()[0])
             return JSONResponse({"detail": "database unavailable; retry later"},
                                 status_code=503, headers={"Retry-After": "5"})
+        # A value the database refused is the request's fault, never a 500; the
+        # validators should have caught it first, so it is logged to be fixed there.
+        if isinstance(error, DataError | IntegrityError):
+            reason = str(error.orig).splitlines()[0][:300] if error.orig else type(error).__name__
+            log.warning("database refused a request's data: %s", reason)
+            status = 422 if isinstance(error, DataError) else 409
+            return JSONResponse({"detail": f"the database refused a value: {reason}"},
+                                status_code=status)
         raise error
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes each bad input, which fails to render (a 500) when
+        # the input holds NaN, and can echo megabytes: where and why are enough.
+        detail = [{"type": item.get("type"), "loc": list(item.get("loc", ())),
+                   "msg": item.get("msg")} for item in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).build_router(services))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 class Settings(BaseSettings):
@@ -24,6 +28,9 @@ class Settings(BaseSettings):
     grafana_token: str | None = Field(default=None, alias="RESILIO_GRAFANA_TOKEN")
     generic_token: str | None = Field(default=None, alias="RESILIO_GENERIC_TOKEN")
     api_token: str | None = Field(default=None, alias="RESILIO_API_TOKEN")
+    # People's own API tokens, "U…:token" pairs separated by commas: each acts as that
+    # Slack user (and in the user groups Slack reports for them).
+    user_tokens: str | None = Field(default=None, alias="RESILIO_USER_TOKENS")
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -48,7 +55,51 @@ class Settings(BaseSettings):
     # can kill the server "right after the answer" with the work certainly not yet done.
     outbox_hold_seconds: float = Field(default=0.0, ge=0, alias="RESILIO_OUTBOX_HOLD_SECONDS")
 
+    @field_validator("user_tokens")
+    @classmethod
+    def _pairs(cls, value: str | None) -> str | None:
+        for pair in (value or "").split(","):
+            user, _, token = pair.strip().partition(":")
+            if pair.strip() and not (_SLACK_USER.fullmatch(user) and token.strip()):
+                raise ValueError(f"RESILIO_USER_TOKENS: {user or pair!r} is not "
+                                 "'<Slack user id>:<token>' (e.g. U024BE7LH:s3cret)")
+        return value
+
+    def person_tokens(self) -> dict[str, str]:
+        """Slack user id -> that person's token."""
+        pairs = (pair.strip().partition(":") for pair in (self.user_tokens or "").split(","))
+        return {user: token.strip() for user, _, token in pairs if user}
+
+    def webhook_tokens(self) -> list[str]:
+        """Every token that may post alerts, signals or changes."""
+        tokens = (self.webhook_token, self.alertmanager_token, self.grafana_token,
+                  self.generic_token)
+        return [token for token in tokens if token]
+
     def token_for(self, source: str) -> str | None:
         """The bearer token a webhook source must present (its override, else the shared one)."""
         override = getattr(self, f"{source}_token", None)
         return override or self.webhook_token
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def exposure_problem(settings: Settings, host: str) -> str | None:
+    """Why ``serve`` must not listen on ``host`` with these settings; None when it may.
+
+    Every endpoint is closed without tokens, so such a server would answer nothing
+    but 401 to the network: refusing to start says so at once, and the same check
+    keeps the webhook token from carrying the API's rights.
+    """
+    webhooks = settings.webhook_tokens()
+    api = [t for t in (settings.api_token, *settings.person_tokens().values()) if t]
+    if host not in LOOPBACK_HOSTS and not host.startswith("127.") and not (webhooks or api):
+        return (f"refusing to listen on {host}: no token is set, so anyone on the network "
+                "would meet an API without keys. Set RESILIO_WEBHOOK_TOKEN (alerts, signals, "
+                "changes) and RESILIO_API_TOKEN (the JSON API), or listen on 127.0.0.1")
+    if set(webhooks) & set(api):
+        return ("a webhook token is also an API token: the token given to Alertmanager "
+                "would read incidents and run runbooks. Give RESILIO_API_TOKEN and "
+                "RESILIO_USER_TOKENS values of their own")
+    return None

@@ -18,10 +18,11 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.middleware.authorization import SingleTeamAuthorization
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.services import Services
+from bot.slack_replay import claim_work, current_request
 
 LISTENER_MODULES = [
     "bot.listeners.commands",
@@ -49,7 +50,9 @@ class AcksFirst:
     """
 
     def __init__(self, quiet: float = 0.02, longest: float = 0.5,
-                 in_turn_within: float = 30.0) -> None:
+                 in_turn_within: float = 30.0,
+                 claim: Callable[[str], bool] | None = None) -> None:
+        self.claim = claim  # for signed requests: may this work run (not a replay)?
         self.quiet = quiet
         self.longest = longest
         self.in_turn_within = in_turn_within
@@ -69,8 +72,12 @@ class AcksFirst:
     def hold(self, fn: Callable[..., Any], after: str | None = None) -> Callable[..., Any]:
         """``fn``, to run after the burst's acks and ``after``'s earlier work.
 
-        Call it when the work is queued (in the listener), not when it runs.
+        Call it when the work is queued (in the listener), not when it runs. Work
+        queued while a signed request is dispatched is claimed by that request's
+        signature first, so a replay's work runs nowhere (:mod:`bot.slack_replay`).
         """
+        signed = current_request.get()
+        key = signed.next_key() if signed is not None and self.claim is not None else None
         requests = self._requests
         previous = done = None
         if after:
@@ -84,6 +91,8 @@ class AcksFirst:
                 self._wait_for_quiet(requests)
                 if previous is not None:
                     previous.wait(self.in_turn_within)
+                if key is not None and self.claim is not None and not self.claim(key):
+                    return None
                 return fn(*args, **kwargs)
             finally:
                 if after and done is not None:
@@ -107,7 +116,8 @@ def acks_first(services: Services) -> AcksFirst:
     """The one gate of this bot: the HTTP route feeds it, the follow-up work waits on it."""
     gate = services.extras.get("slack_acks_first")
     if gate is None:
-        gate = services.extras.setdefault("slack_acks_first", AcksFirst())
+        gate = services.extras.setdefault(
+            "slack_acks_first", AcksFirst(claim=lambda key: claim_work(services, key)))
     return gate
 
 
@@ -139,6 +149,69 @@ def slack_client(services: Services) -> WebClient:
     return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
+class BotIdentity:
+    """The bot's own Slack ids (``auth.test``), learned off the request path.
+
+    Bolt's single-workspace authorization calls ``auth.test`` on the first request
+    and again on every request while it fails, so with the Slack API unreachable a
+    slash command waited on the network and then answered 500. This authorize
+    function answers at once from what is known (the token always; the bot's ids
+    once learned), and a request that finds them unknown starts one background
+    ``auth.test``: the ack never waits on the Slack Web API.
+    """
+
+    RETRY_SECONDS = 30.0
+
+    def __init__(self, services: Services, client: WebClient) -> None:
+        self.services = services
+        self.client = client
+        self.result: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._asked_at = -self.RETRY_SECONDS
+
+    def authorize(self, enterprise_id: str | None, team_id: str | None,
+                  user_id: str | None) -> AuthorizeResult:
+        known = self.result
+        if known is None:
+            self._learn_soon()
+        known = known or {}
+        return AuthorizeResult(enterprise_id=enterprise_id or known.get("enterprise_id"),
+                               team_id=team_id or known.get("team_id"), user_id=user_id,
+                               bot_token=self.client.token, bot_user_id=known.get("user_id"),
+                               bot_id=known.get("bot_id"))
+
+    def _learn_soon(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._asked_at < self.RETRY_SECONDS:
+                return
+            self._asked_at = now
+        self.services.submit(self.learn)
+
+    def learn(self) -> None:
+        """Ask Slack who the bot is; a failure is only logged (a later request retries)."""
+        try:
+            answer = self.client.auth_test()
+        except Exception as error:  # noqa: BLE001 - Slack down must not fail anything here
+            logging.getLogger(__name__).warning("auth.test failed: %s", error)
+            return
+        self.result = dict(answer.data) if isinstance(answer.data, dict) else None
+
+
+class _TokenSkippedNotice(logging.Filter):
+    """Drops Bolt's notice that, with ``authorize`` given, it ignores the client's token.
+
+    It is expected here: the same token comes back in every AuthorizeResult, and the
+    app's client keeps it for the listeners that post outside a request.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`authorize` has been used" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_TokenSkippedNotice())
+
+
 def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
     """The Bolt app; HTTP requests must carry a valid signature unless ``socket_mode``."""
     settings = services.settings
@@ -146,8 +219,18 @@ def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
         raise ValueError("SLACK_SIGNING_SECRET is not set: Slack requests cannot be verified")
     executor = TrackedExecutor(services)
     services.extras.setdefault("slack_executors", []).append(executor)
+    client = slack_client(services)
+    identity = BotIdentity(services, client)
+    services.extras["slack_bot_identity"] = identity
+
+    def authorize(enterprise_id: str | None, team_id: str | None,
+                  user_id: str | None) -> AuthorizeResult:
+        # A plain function: Bolt passes arguments by the names it finds in the code.
+        return identity.authorize(enterprise_id, team_id, user_id)
+
     app = App(
-        client=slack_client(services),
+        client=client,
+        authorize=authorize,
         signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signature",
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,
@@ -159,37 +242,8 @@ def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
     return app
 
 
-def _authorization(app: App) -> SingleTeamAuthorization | None:
-    # Bolt keeps its built-in middleware in a private list; if that changes, the
-    # answer is None and requests simply stay on the dispatch pool.
-    for middleware in getattr(app, "_middleware_list", []):
-        if isinstance(middleware, SingleTeamAuthorization):
-            return middleware
-    return None
-
-
-def ack_path_is_io_free(app: App) -> bool:
-    """True once a dispatch can no longer make a Web API call before the ack.
-
-    Bolt's single-workspace authorization calls ``auth.test`` on the first request
-    that needs it (``token_verification_enabled=False`` only defers that call) and
-    again on every request while it fails. Until its result is known, a dispatch may
-    block on Slack; after that, every ack function is I/O-free.
-    """
-    authorization = _authorization(app)
-    return authorization is not None and authorization.auth_test_result is not None
-
-
-def learn_identity(app: App) -> None:
-    """Make the ``auth.test`` call Bolt would make on the first request, now.
-
-    Run at start-up on the background pool, so the first slash command is not the
-    one that waits for Slack; a failure is only logged (Bolt retries on a request).
-    """
-    authorization = _authorization(app)
-    if authorization is None or authorization.auth_test_result is not None:
-        return
-    try:
-        authorization.auth_test_result = app.client.auth_test()
-    except Exception as error:  # noqa: BLE001 - start-up must not fail on Slack
-        logging.getLogger(__name__).warning("auth.test at start-up failed: %s", error)
+def learn_identity(services: Services) -> None:
+    """Ask for the bot's ids at start-up, so the first requests already know them."""
+    identity = services.extras.get("slack_bot_identity")
+    if identity is not None:
+        identity.learn()

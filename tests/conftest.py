@@ -18,7 +18,8 @@ from store.db import upgrade
 from tests.support.binaries import missing
 from tests.support.postgres import PostgresCluster, pg_bin_dir
 
-TOKEN = "test-webhook-token"
+TOKEN = "test-webhook-token"  # posts alerts, signals and changes
+API_TOKEN = "test-api-token"  # reads the JSON API and acts on incidents
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,8 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 
 def make_services(db_url: str, **settings: object) -> Services:
-    values = {"DATABASE_URL": db_url, "RESILIO_WEBHOOK_TOKEN": TOKEN, **settings}
+    values = {"DATABASE_URL": db_url, "RESILIO_WEBHOOK_TOKEN": TOKEN,
+              "RESILIO_API_TOKEN": API_TOKEN, **settings}
     return build_services(Settings(**values), load_catalog(None))
 
 

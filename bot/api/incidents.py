@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from bot import incident_service
-from bot.api.guards import read_body, require_bearer, require_reader
+from bot.api.guards import (
+    ActingBody,
+    RowId,
+    Scope,
+    parse_batch,
+    read_body,
+    require,
+    require_bearer,
+    require_reader,
+)
 from bot.api.serialize import alert_dict, event_dict, incident_dict
 from bot.errors import Conflict, NotFound
-from bot.exchange import ChangeRecord, parse_body, to_utc
+from bot.exchange import ChangeRecord, UtcTimestamp
 from bot.services import Services
 from store import queries
 from store.db import session_scope
 from store.models import ChangeEvent
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(ActingBody):
     to: Literal["acknowledged", "mitigated", "resolved", "triggered"]
-    actor: str = "api"
     note: str | None = None
 
 
@@ -51,17 +57,17 @@ def build_router(services: Services) -> APIRouter:
 
     @router.get("/incidents", summary="Incidents, newest first")
     def list_incidents(request: Request, status: str | None = None,
-                       service: str | None = None, since: datetime | None = None,
+                       service: str | None = None, since: UtcTimestamp | None = None,
                        limit: int = Query(200, ge=1, le=1000)) -> dict[str, Any]:
         require_reader(request, services)
         with session_scope(services.engine) as session:
             rows = queries.list_incidents(session=session, status=status, service=service,
-                                          since=to_utc(since) if since else None, limit=limit)
+                                          since=since, limit=limit)
             data = [incident_dict(row) for row in rows]
         return {"data": data, "count": len(data)}
 
     @router.get("/incidents/{incident_id}", summary="One incident with its alerts and timeline")
-    def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
+    def get_incident(request: Request, incident_id: RowId) -> dict[str, Any]:
         require_reader(request, services)
         with session_scope(services.engine) as session:
             incident = queries.get_incident(session=session, incident_id=incident_id)
@@ -75,11 +81,12 @@ def build_router(services: Services) -> APIRouter:
         return body
 
     @router.post("/incidents/{incident_id}/transition", summary="Acknowledge, mitigate, ...")
-    def transition(request: Request, incident_id: int, body: TransitionIn) -> dict[str, Any]:
-        require_bearer(request, settings.api_token or settings.webhook_token, "the API")
+    def transition(request: Request, incident_id: RowId, body: TransitionIn) -> dict[str, Any]:
+        caller = require(request, services, Scope.act, "changing an incident")
         try:
             incident = incident_service.change_status(
-                services, incident_id=incident_id, to=body.to, actor=body.actor, note=body.note)
+                services, incident_id=incident_id, to=body.to, actor=caller.actor,
+                note=body.note)
         except NotFound as error:
             raise HTTPException(404, str(error)) from None
         except Conflict as error:
@@ -89,7 +96,7 @@ def build_router(services: Services) -> APIRouter:
     @router.post("/changes", summary="Change events (exchange-format 'change' records)")
     async def post_changes(request: Request) -> dict[str, Any]:
         require_bearer(request, settings.token_for("generic"), "the changes endpoint")
-        batch = parse_body(await read_body(request, services))
+        batch = parse_batch(await read_body(request, services))
         changes, errors = [], [{"line": e.line, "reason": e.reason} for e in batch.errors]
         for line, record in zip(batch.lines, batch.records, strict=True):
             if isinstance(record, ChangeRecord):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from bot.api.guards import require_bearer, require_reader
+from bot.api.guards import ActingBody, RowId, Scope, require, require_reader
 from bot.errors import NotFound, UserError
 from bot.exchange import format_ts, to_utc
 from bot.oncall import ical
@@ -20,20 +20,22 @@ from bot.silences import service as silences
 from bot.silences.silence import Silence
 
 
-class SilenceIn(BaseModel):
+class SilenceIn(ActingBody):
+    """Who set it is the token's owner (``api`` or a person), never the body."""
+
     matchers: str = Field(min_length=1, max_length=4000,
                           examples=['service="rag-assistant", alertname=~"Ground.*"'])
     comment: str = Field(min_length=1, max_length=2000)
-    created_by: str = Field(min_length=1, max_length=200)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     duration_minutes: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
 
 
-class OverrideIn(BaseModel):
-    user: str = Field(min_length=1, max_length=50, examples=["U012ABCDEF"])
+class OverrideIn(ActingBody):
+    """``user`` takes the pager; who set the override is the token's owner."""
+
+    on_call: str = Field(min_length=1, max_length=50, examples=["U012ABCDEF"])
     until: datetime
-    set_by: str = Field(min_length=1, max_length=50)
     reason: str = Field(default="", max_length=500)
 
 
@@ -54,7 +56,6 @@ def shift_dict(shift: Shift | None) -> dict[str, Any] | None:
 
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["on-call"])
-    settings = services.settings
 
     def as_http(error: UserError) -> HTTPException:
         return HTTPException(404 if isinstance(error, NotFound) else 422, str(error))
@@ -62,10 +63,10 @@ def build_router(services: Services) -> APIRouter:
     @router.post("/silences", summary="Silence alerts matching Alertmanager matchers",
                  status_code=201)
     def post_silence(request: Request, body: SilenceIn) -> dict[str, Any]:
-        require_bearer(request, settings.api_token, "the API")
+        caller = require(request, services, Scope.act, "setting a silence")
         try:
             silence = silences.create_silence(
-                services, matchers=body.matchers, created_by=body.created_by,
+                services, matchers=body.matchers, created_by=caller.actor,
                 comment=body.comment, starts_at=to_utc(body.starts_at) if body.starts_at else None,
                 ends_at=to_utc(body.ends_at) if body.ends_at else None,
                 duration=timedelta(minutes=body.duration_minutes)
@@ -83,9 +84,8 @@ def build_router(services: Services) -> APIRouter:
         return {"data": data, "count": len(data)}
 
     @router.delete("/silences/{silence_id}", summary="End a silence now")
-    def delete_silence(request: Request, silence_id: int = Path(..., ge=1, lt=2**63)
-                       ) -> dict[str, Any]:
-        require_bearer(request, settings.api_token, "the API")
+    def delete_silence(request: Request, silence_id: RowId) -> dict[str, Any]:
+        require(request, services, Scope.act, "ending a silence")
         try:
             return silence_dict(silences.end_silence(services, silence_id), services.clock())
         except UserError as error:
@@ -119,10 +119,10 @@ def build_router(services: Services) -> APIRouter:
     @router.post("/schedules/{name}/overrides", summary="Someone takes the pager until a time",
                  status_code=201)
     def post_override(request: Request, name: str, body: OverrideIn) -> dict[str, Any]:
-        require_bearer(request, settings.api_token, "the API")
+        caller = require(request, services, Scope.act, "setting an override")
         try:
-            shift = add_override(services, schedule=name, user=body.user,
-                                 until=to_utc(body.until), set_by=body.set_by,
+            shift = add_override(services, schedule=name, user=body.on_call,
+                                 until=to_utc(body.until), set_by=caller.user or caller.actor,
                                  reason=body.reason)
         except (UserError, ValueError) as error:
             raise HTTPException(404 if isinstance(error, NotFound) else 422,

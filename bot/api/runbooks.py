@@ -1,8 +1,10 @@
 """JSON API over runbooks and their runs.
 
-Every route needs ``Authorization: Bearer $RESILIO_API_TOKEN`` when that token is
-set. The caller states who acts and in which Slack groups (the Slack part
-resolves them from the signed request); the same rules as in Slack apply.
+Every route needs an API token (``RESILIO_API_TOKEN``, acting as ``api``) or a
+person's token (``RESILIO_USER_TOKENS``, acting as that Slack user); a webhook token
+gets 403. Who acts, and in which Slack user groups, comes from the token's owner and
+Slack's own answer (``usergroups.list``), never from the body; the same rules as in
+Slack apply.
 """
 
 from __future__ import annotations
@@ -11,27 +13,35 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bot import runbook_runs
-from bot.api.guards import require_bearer
+from bot.api.guards import ActingBody, Caller, RowId, Scope, require
 from bot.errors import Conflict, NotFound, UserError
 from bot.services import Services
+from bot.slack_identity import user_groups
 
 
-class RunIn(BaseModel):
+class RunIn(ActingBody):
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
-    actor: str = "api"
-    groups: list[str] = Field(default_factory=list)
     idempotency_key: str | None = Field(default=None, max_length=200)
     dry_run: bool = False
 
 
-class DecisionIn(BaseModel):
-    actor: str
-    groups: list[str] = Field(default_factory=list)
+class DecisionIn(ActingBody):
     reason: str | None = None
+
+
+def _groups(services: Services, caller: Caller) -> list[str]:
+    """The caller's Slack user groups, as Slack reports them (none for the API token)."""
+    if caller.user is None or services.slack is None:
+        return []
+    try:
+        return user_groups(services.slack, caller.user)
+    except Exception as error:  # noqa: BLE001 - any Slack failure: we cannot tell, so no
+        raise HTTPException(503, f"cannot ask Slack for the user groups of {caller.user} "
+                                 f"({type(error).__name__}); retry later") from None
 
 
 def _http_error(error: Exception) -> HTTPException:
@@ -55,11 +65,10 @@ def _runbook_dict(runbook: Any) -> dict[str, Any]:
 
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["runbooks"])
-    settings = services.settings
 
-    def guard(request: Request) -> None:
-        # Runbooks act on production systems: never without a token.
-        require_bearer(request, settings.api_token or settings.webhook_token, "the runbook API")
+    def guard(request: Request, scope: Scope = Scope.read) -> Caller:
+        # Runbooks act on production systems: never without a token of the API's scope.
+        return require(request, services, scope, "the runbook API")
 
     @router.get("/runbooks", summary="Every runbook the bot knows")
     def list_runbooks(request: Request) -> dict[str, Any]:
@@ -69,7 +78,7 @@ def build_router(services: Services) -> APIRouter:
 
     @router.get("/incidents/{incident_id}/runbooks",
                 summary="Suggested runbooks and the runs of one incident")
-    def incident_runbooks(request: Request, incident_id: int) -> dict[str, Any]:
+    def incident_runbooks(request: Request, incident_id: RowId) -> dict[str, Any]:
         guard(request)
         try:
             suggestions = runbook_runs.suggest(services, incident_id=incident_id)
@@ -80,18 +89,19 @@ def build_router(services: Services) -> APIRouter:
 
     @router.post("/incidents/{incident_id}/runbooks", status_code=202,
                  summary="Run (or dry-run) a runbook on an incident")
-    async def run_runbook(request: Request, incident_id: int, body: RunIn) -> dict[str, Any]:
-        guard(request)
+    async def run_runbook(request: Request, incident_id: RowId, body: RunIn) -> dict[str, Any]:
+        caller = guard(request, Scope.act)
         try:
             if body.dry_run:
                 plan = await run_in_threadpool(
                     runbook_runs.dry_run, services, incident_id=incident_id, name=body.name,
-                    params=body.params, actor=body.actor)
+                    params=body.params, actor=caller.actor)
                 return {"dry_run": True, "runbook": plan.runbook, "params": plan.params,
                         "steps": [s.__dict__ for s in plan.steps], "problems": plan.problems}
+            groups = await run_in_threadpool(_groups, services, caller)
             started = await run_in_threadpool(
                 runbook_runs.start, services, incident_id=incident_id, name=body.name,
-                params=body.params, actor=body.actor, groups=body.groups,
+                params=body.params, actor=caller.actor, groups=groups,
                 idempotency_key=body.idempotency_key)
             view = await run_in_threadpool(runbook_runs.run_view, services,
                                            run_id=started.run.id or 0)
@@ -100,7 +110,7 @@ def build_router(services: Services) -> APIRouter:
         return {**view, "created": started.created}
 
     @router.get("/runbook-runs/{run_id}", summary="One run with its steps")
-    def get_run(request: Request, run_id: int) -> dict[str, Any]:
+    def get_run(request: Request, run_id: RowId) -> dict[str, Any]:
         guard(request)
         try:
             return runbook_runs.run_view(services, run_id=run_id)
@@ -108,19 +118,20 @@ def build_router(services: Services) -> APIRouter:
             raise _http_error(error) from None
 
     def _decision(verb: str):  # type: ignore[no-untyped-def]
-        async def decide(request: Request, run_id: int, body: DecisionIn) -> dict[str, Any]:
-            guard(request)
+        async def decide(request: Request, run_id: RowId, body: DecisionIn) -> dict[str, Any]:
+            caller = guard(request, Scope.act)
+            groups = await run_in_threadpool(_groups, services, caller)
             try:
                 if verb == "approve":
                     await run_in_threadpool(runbook_runs.approve, services, run_id=run_id,
-                                            actor=body.actor, groups=body.groups)
+                                            actor=caller.actor, groups=groups)
                 elif verb == "reject":
                     await run_in_threadpool(runbook_runs.reject, services, run_id=run_id,
-                                            actor=body.actor, groups=body.groups,
+                                            actor=caller.actor, groups=groups,
                                             reason=body.reason)
                 else:
                     await run_in_threadpool(runbook_runs.cancel, services, run_id=run_id,
-                                            actor=body.actor, groups=body.groups)
+                                            actor=caller.actor, groups=groups)
                 return await run_in_threadpool(runbook_runs.run_view, services, run_id=run_id)
             except UserError as error:
                 raise _http_error(error) from None

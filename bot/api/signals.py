@@ -12,19 +12,17 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
-from bot.api.guards import read_body, require_bearer
+from bot.api.guards import ActingBody, RowId, Scope, parse_batch, read_body, require, require_bearer
 from bot.errors import NotFound, UserError
-from bot.exchange import AlertRecord, parse_body
+from bot.exchange import AlertRecord
 from bot.services import Services
 from store.db import session_scope
 from store.signal_queries import save_records
 
 
-class LabelIn(BaseModel):
+class LabelIn(ActingBody):
     label: str
-    actor: str = Field(default="api", min_length=1, max_length=200)
 
 
 def _store(services: Services, records: list[Any]) -> tuple[int, list[AlertRecord]]:
@@ -41,14 +39,15 @@ def _alerts(services: Services, alerts: list[AlertRecord]) -> dict[str, Any]:
     return {"alerts": len(alerts), "incidents_opened": getattr(result, "opened", None)}
 
 
-def _relabel(services: Services, incident_id: int, body: LabelIn) -> dict[str, Any]:
+def _relabel(services: Services, incident_id: int, body: LabelIn,
+             actor: str) -> dict[str, Any]:
     from bot import outbox
     from bot.diagnosis.feedback import relabel
 
     now = services.clock()
     with session_scope(services.engine) as session:
         incident = relabel(session=session, incident_id=incident_id, label=body.label,
-                           actor=body.actor, now=now)
+                           actor=actor, now=now)
         result = {"incident_id": incident_id, "behavior": incident.behavior,
                   "label_source": incident.label_source}
         # bot.outbox: the new owners' invitation and the summary commit with the label
@@ -63,11 +62,7 @@ def build_router(services: Services) -> APIRouter:
     @router.post("/v1/signals", summary="exchange-format records (JSON Lines or a JSON array)")
     async def post_signals(request: Request) -> JSONResponse:
         require_bearer(request, services.settings.token_for("generic"), "signal intake")
-        body = await read_body(request, services)
-        try:
-            batch = parse_body(body)
-        except UnicodeDecodeError:
-            raise HTTPException(400, "body is not UTF-8 text") from None
+        batch = parse_batch(await read_body(request, services))
         errors = [{"line": e.line, "reason": e.reason} for e in batch.errors]
         if not batch.records:
             raise HTTPException(400, {"message": "no valid record in the batch",
@@ -80,11 +75,10 @@ def build_router(services: Services) -> APIRouter:
         return JSONResponse(payload, status_code=207 if errors else 200)
 
     @router.post("/v1/incidents/{incident_id}/label", summary="a responder's label")
-    async def post_label(incident_id: int, body: LabelIn, request: Request) -> dict[str, Any]:
-        require_bearer(request, services.settings.api_token or services.settings.token_for(
-            "generic"), "the incident API")
+    async def post_label(incident_id: RowId, body: LabelIn, request: Request) -> dict[str, Any]:
+        caller = require(request, services, Scope.act, "relabelling an incident")
         try:
-            return await run_in_threadpool(_relabel, services, incident_id, body)
+            return await run_in_threadpool(_relabel, services, incident_id, body, caller.actor)
         except NotFound as error:
             raise HTTPException(404, str(error)) from None
         except UserError as error:

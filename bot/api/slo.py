@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
 from bot.api.guards import require_reader
 from bot.errors import NotFound
-from bot.exchange import format_ts, to_utc
+from bot.exchange import UtcTimestamp, format_ts
 from bot.services import Services
 from bot.slo.compute import all_statuses, service_status
 
@@ -20,17 +19,17 @@ def build_router(services: Services) -> APIRouter:
     # Plain ``def`` handlers: FastAPI runs them in its thread pool, so the budget
     # computation never blocks the event loop that acks Slack.
     @router.get("/slo", summary="Every SLO of every service")
-    def list_slos(request: Request, at: datetime | None = None) -> dict[str, Any]:
+    def list_slos(request: Request, at: UtcTimestamp | None = None) -> dict[str, Any]:
         require_reader(request, services)
-        now = to_utc(at) if at else services.clock()
+        now = at or services.clock()
         data = [status.to_dict() for status in all_statuses(services, now=now)]
         return {"data": data, "count": len(data), "computed_at": format_ts(now)}
 
     @router.get("/slo/{service}", summary="The SLOs of one service")
     def service_slos(request: Request, service: str,
-                     at: datetime | None = None) -> dict[str, Any]:
+                     at: UtcTimestamp | None = None) -> dict[str, Any]:
         require_reader(request, services)
-        now = to_utc(at) if at else services.clock()
+        now = at or services.clock()
         try:
             statuses = service_status(services, service, now=now)
         except NotFound as error:

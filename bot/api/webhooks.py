@@ -39,8 +39,17 @@ def _parse_each(raw_alerts: list[Any],
         try:
             good.append(parse(raw))
         except (ValidationError, ValueError) as error:
-            bad.append({"index": index, "reason": f"alerts[{index}]: {_reason(error)}"})
+            bad.append({"index": index,
+                        "reason": f"alerts[{index}]{_named(raw)}: {_reason(error)}"})
     return good, bad
+
+
+def _named(raw: Any) -> str:
+    """`` (alertname X)`` for a refused alert that says its name, so a person can find it."""
+    labels = raw.get("labels") if isinstance(raw, dict) else None
+    name = labels.get("alertname") if isinstance(labels, dict) else None
+    name = name or (raw.get("name") if isinstance(raw, dict) else None)
+    return f" ({str(name)[:80]!r})" if isinstance(name, str) and name else ""
 
 
 async def _store(intake: GroupCommit, good: list[IncomingAlert],

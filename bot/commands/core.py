@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserError
@@ -84,6 +85,12 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = settings_from(args)
+    from bot.settings import exposure_problem
+
+    problem = exposure_problem(settings, args.host)
+    if problem:
+        print(f"resilio serve: {problem}", file=sys.stderr)
+        return 2
     catalog = checked_catalog(settings)
     if not args.no_migrate:
         upgrade(settings.database_url)

@@ -67,4 +67,10 @@ def act(ctx: DemoContext) -> None:
         ctx.say(f"  a malformed body gets {bad.status_code}: {bad.json()['detail']}")
         anon = client.post("/webhooks/alertmanager", json={}, headers={"Authorization": ""})
         ctx.say(f"  a request without the token gets {anon.status_code}: {anon.json()['detail']}")
+        peek = client.get("/v1/incidents")
+        ctx.say(f"  the webhook token reading the incident API gets {peek.status_code}: "
+                f"{peek.json()['detail']}")
+    with ctx.api() as api:
+        listed = api.get("/v1/incidents").json()
+        ctx.say(f"  the API token reads it: {listed['count']} incident(s)")
     ctx.settle()

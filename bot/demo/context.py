@@ -18,6 +18,7 @@ class DemoContext:
     url: str
     token: str
     out: Path
+    api_token: str = ""  # the JSON API's token; ``token`` is the webhooks' and may not read
     quiet: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -26,6 +27,11 @@ class DemoContext:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30.0,
                             headers={"Authorization": f"Bearer {self.token}"})
+
+    def api(self) -> httpx.Client:
+        """A client of the JSON API (incidents, SLOs, runbooks)."""
+        return httpx.Client(base_url=self.url, timeout=30.0,
+                            headers={"Authorization": f"Bearer {self.api_token}"})
 
     def say(self, text: str = "") -> None:
         if not self.quiet:

@@ -45,17 +45,19 @@ def run(out: str | None = None, prometheus: bool = False, quiet: bool = False) -
     database.unlink(missing_ok=True)
     url = f"sqlite:///{database}"
     token = secrets.token_urlsafe(16)
+    api_token = secrets.token_urlsafe(16)  # its own: the webhook token may not read the API
     upgrade(url)
     slack = SlackEmulator().start()  # a local Slack: the bot's Web API calls go here
     populate(slack)
-    settings = Settings(DATABASE_URL=url, RESILIO_WEBHOOK_TOKEN=token,
+    settings = Settings(DATABASE_URL=url, RESILIO_WEBHOOK_TOKEN=token, RESILIO_API_TOKEN=api_token,
                         SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret,
                         SLACK_API_URL=slack.url, RESILIO_RUN_SCHEDULER="false")
     services = wire(build_services(settings, load_catalog(None)))
     services.extras["demo"] = True
     server = ServerThread(services).start()
     slack.app_url = f"{server.url}/slack/events"
-    ctx = DemoContext(services=services, url=server.url, token=token, out=folder, quiet=quiet)
+    ctx = DemoContext(services=services, url=server.url, token=token, api_token=api_token,
+                      out=folder, quiet=quiet)
     ctx.extras["slack"] = slack
     ctx.extras["prometheus"] = prometheus
     ctx.say(f"Resilio demo: bot on {server.url}, database {database}")

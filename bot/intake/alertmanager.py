@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.exchange import to_utc
 from bot.intake.model import IncomingAlert, service_of, severity_of, stable_fingerprint
 
-_ZERO_YEAR = 1  # Alertmanager writes endsAt 0001-01-01T00:00:00Z for "not ended"
+_ZERO_TIME = datetime(1, 1, 1)  # Alertmanager writes endsAt 0001-01-01T00:00:00Z: "not ended"
 
 
 class _Alert(BaseModel):
@@ -23,6 +23,16 @@ class _Alert(BaseModel):
     endsAt: datetime | None = None
     generatorURL: str | None = None
     fingerprint: str | None = None
+
+    @field_validator("startsAt", "endsAt")
+    @classmethod
+    def _when(cls, value: datetime | None) -> datetime | None:
+        # Checked here so a refusal names the field. Only the zero time itself means
+        # "not set": any other time in year 1 is out of range like year 9999.
+        if value is None or (value.replace(tzinfo=None) == _ZERO_TIME
+                             and value.utcoffset() in (None, timedelta(0))):
+            return None
+        return to_utc(value)
 
 
 class AlertmanagerWebhook(BaseModel):
@@ -40,12 +50,6 @@ class AlertmanagerWebhook(BaseModel):
     externalURL: str = ""
 
 
-def _when(value: datetime | None) -> datetime | None:
-    if value is None or value.year == _ZERO_YEAR:
-        return None
-    return to_utc(value)
-
-
 def parse_alert(raw: Any, source: str = "alertmanager") -> IncomingAlert:
     alert = _Alert.model_validate(raw)
     labels = alert.labels
@@ -59,5 +63,5 @@ def parse_alert(raw: Any, source: str = "alertmanager") -> IncomingAlert:
         fingerprint=alert.fingerprint or stable_fingerprint(source, service, name, labels),
         service=service, name=name, status=alert.status, severity=severity_of(labels),
         labels=labels, annotations=annotations,
-        starts_at=_when(alert.startsAt), ends_at=_when(alert.endsAt),
+        starts_at=alert.startsAt, ends_at=alert.endsAt,
     )

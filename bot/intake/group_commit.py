@@ -5,6 +5,10 @@ Under a storm many requests wait at once. Each transaction pays the same fixed p
 commit), so one writer thread takes every request waiting in the queue, stores them
 as one batch, and hands each request its own share of the result. A request that
 arrives alone is stored at once, so a quiet system sees no added latency.
+
+Sharing a transaction must not share a failure: when a combined batch fails, each
+request is stored again on its own, so one request's bad data fails that request
+alone and the others are stored as if they had come one by one.
 """
 
 from __future__ import annotations
@@ -54,14 +58,26 @@ class GroupCommit:
     def _run(self) -> None:
         while True:
             items = self._take()
+            if len(items) == 1:
+                self._alone(items[0])
+                continue
             combined = [alert for alerts, _ in items for alert in alerts]
             try:
                 result = ingest_alerts(self.services, combined)
-            except Exception as error:  # every waiting request hears why
-                log.warning("intake of %d alerts failed: %s", len(combined), error)
-                for _, future in items:
-                    future.set_exception(error)
+            except Exception as error:
+                log.warning("intake of %d alerts from %d requests failed (%s: %s); "
+                            "storing each request alone", len(combined), len(items),
+                            type(error).__name__, str(error).splitlines()[0][:200])
+                for item in items:
+                    self._alone(item)
                 continue
             claimed: set[str] = set()
             for alerts, future in items:
                 future.set_result(result.share_of(alerts, claimed))
+
+    def _alone(self, item: Item) -> None:
+        alerts, future = item
+        try:
+            future.set_result(ingest_alerts(self.services, alerts))
+        except Exception as error:  # this request hears why; the thread goes on
+            future.set_exception(error)

@@ -9,6 +9,7 @@ group meet at a unique key; the loser retries and joins what the winner made.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -77,8 +78,24 @@ class IngestResult:
                                      if f in self.incident_of})
 
 
+_GROUP_KEY_WIDTH = Incident.__table__.c.group_key.type.length  # type: ignore[attr-defined]
+_TITLE_WIDTH = Incident.__table__.c.title.type.length  # type: ignore[attr-defined]
+
+
 def group_key_for(alert: IncomingAlert, catalog: Catalog) -> str:
-    return "|".join(f"{key}={alert.labels.get(key, '')}" for key in catalog.grouping.group_by)
+    """The ``group_by`` labels as ``k=v|k=v``; a key wider than its column is hashed.
+
+    Hashing keeps the grouping (the same labels give the same key) where cutting the
+    text could merge two groups that differ only past the cut.
+    """
+    key = "|".join(f"{name}={alert.labels.get(name, '')}" for name in catalog.grouping.group_by)
+    if len(key) > _GROUP_KEY_WIDTH:
+        return f"sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    return key
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
 
 
 def open_key_for(service: str, group_key: str) -> str:
@@ -191,7 +208,8 @@ class _Groups:
                 incident = None
         if incident is None:
             incident = lifecycle.new_incident(
-                session=self.session, service=alert.service, title=alert.title,
+                session=self.session, service=alert.service,
+                title=_clip(alert.title, _TITLE_WIDTH),
                 severity=alert.severity, source=_incident_source(alert),
                 actor=f"alert:{alert.source}", now=self.now, group_key=group_key,
                 open_key=open_key, description=alert.annotations.get("description"))

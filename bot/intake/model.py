@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from store.models import Alert
+
 SEVERITY_RANK = {"critical": 5, "page": 5, "high": 4, "error": 4, "warning": 3, "warn": 3,
                  "low": 2, "info": 1, "none": 0}
 
@@ -27,10 +29,32 @@ class IncomingAlert:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse what the database would refuse, here, for this alert alone.
+
+        A value wider than its column (PostgreSQL: ``StringDataRightTruncation``) or
+        text holding NUL would otherwise fail the whole shared transaction.
+        """
+        for name in _WIDTHS:
+            value = getattr(self, name)
+            if len(value) > _WIDTHS[name]:
+                raise ValueError(f"{name} is {len(value)} characters long (the limit is "
+                                 f"{_WIDTHS[name]}): {value[:40]!r}...")
+        texts = [self.fingerprint, self.source, self.service, self.name, self.severity,
+                 *self.labels, *self.labels.values(), *self.annotations,
+                 *self.annotations.values()]
+        if any("\x00" in text for text in texts):
+            raise ValueError("a label, annotation or name contains a NUL character")
+
     @property
     def title(self) -> str:
         summary = self.annotations.get("summary") or self.annotations.get("title")
         return f"{self.name}: {summary}" if summary else f"{self.name} on {self.service}"
+
+
+# The widths of the alerts table's text columns, read from the table so they cannot drift.
+_WIDTHS = {name: Alert.__table__.c[name].type.length  # type: ignore[attr-defined]
+           for name in ("fingerprint", "source", "service", "name", "severity")}
 
 
 def stable_fingerprint(source: str, service: str, name: str, labels: dict[str, str]) -> str:

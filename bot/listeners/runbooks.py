@@ -25,6 +25,7 @@ from bot import incident_service, runbook_runs
 from bot.errors import UserError
 from bot.listeners.common import acked, actor, error_reply
 from bot.listeners.dedup import first_time
+from bot.slack_identity import user_groups
 from bot.views import runbooks as views
 from bot.views.markup import code, escape
 from bot.views.markup import error as markup_error
@@ -39,12 +40,6 @@ from bot.views.modals import (
 )
 from bot.views.text import cut
 from runbooks.models import Audience
-
-
-def user_groups(client: Any, user: str) -> list[str]:
-    """The Slack user groups ``user`` belongs to."""
-    answer = client.usergroups_list(include_users=True)
-    return [g["id"] for g in answer.get("usergroups", []) if user in (g.get("users") or [])]
 
 
 def groups_for(client: Any, user: str, audience: Audience) -> list[str]:

@@ -184,7 +184,7 @@ def test_json_nested_too_deeply_is_refused_on_its_line_and_the_rest_kept() -> No
     good = json.dumps(BASE)
     batch = parse_lines("\n".join([good, "[" * 100_000, good]))
     assert batch.lines == [1, 3]
-    assert [(e.line, e.reason) for e in batch.errors] == [(2, "invalid JSON: nested too deeply")]
+    assert [(e.line, e.reason) for e in batch.errors] == [(2, "invalid JSON: JSON nested too deep")]
 
 
 def test_text_that_cannot_be_written_back_as_json_is_refused() -> None:

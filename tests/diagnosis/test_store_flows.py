@@ -18,7 +18,7 @@ from bot.services import Services
 from store.db import session_scope
 from store.models import Incident, TimelineEvent
 from store.signal_queries import save_records
-from tests.conftest import TOKEN
+from tests.conftest import API_TOKEN, TOKEN
 from tests.diagnosis.helpers import T0, quality_only, series
 
 
@@ -98,9 +98,13 @@ def test_signals_api_partly_bad_batch_and_label(services: Services,
     assert client.post("/v1/signals", content="{broken").status_code == 400
     assert httpx.post(f"{client.base_url}/v1/signals", content=lines[0]).status_code == 401
     incident_id = open_incident(services, "rag-assistant", 2)
-    answer = client.post(f"/v1/incidents/{incident_id}/label",
-                         json={"label": "data", "actor": "api:test"})
-    assert answer.status_code == 200 and answer.json()["behavior"] == "data"
+    api = {"Authorization": f"Bearer {API_TOKEN}"}  # a label is the API's, not a webhook's
     assert client.post(f"/v1/incidents/{incident_id}/label",
+                       json={"label": "data"}).status_code == 403
+    answer = client.post(f"/v1/incidents/{incident_id}/label", json={"label": "data"},
+                         headers=api)
+    assert answer.status_code == 200 and answer.json()["behavior"] == "data"
+    assert client.post(f"/v1/incidents/{incident_id}/label", headers=api,
                        json={"label": "bogus"}).status_code == 422
-    assert client.post("/v1/incidents/999999/label", json={"label": "data"}).status_code == 404
+    assert client.post("/v1/incidents/999999/label", json={"label": "data"},
+                       headers=api).status_code == 404

@@ -7,7 +7,7 @@ import pytest
 
 from bot.server import ServerThread
 from bot.services import Services
-from tests.conftest import TOKEN
+from tests.conftest import API_TOKEN, TOKEN
 
 
 @pytest.fixture
@@ -20,4 +20,12 @@ def server(services: Services) -> Iterator[ServerThread]:
 def client(server: ServerThread) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30,
                       headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        yield http
+
+
+@pytest.fixture
+def api(server: ServerThread) -> Iterator[httpx.Client]:
+    """The JSON API's client: the webhook token may not read it."""
+    with httpx.Client(base_url=server.url, timeout=30,
+                      headers={"Authorization": f"Bearer {API_TOKEN}"}) as http:
         yield http

@@ -33,7 +33,7 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 30.0) -> Non
 
 
 def test_alerts_posted_to_alertmanager_become_incidents_and_resolve(
-        alertmanager: AlertmanagerProcess, client: httpx.Client) -> None:
+        alertmanager: AlertmanagerProcess, client: httpx.Client, api: httpx.Client) -> None:
     start = datetime.now(UTC) - timedelta(minutes=2)
     alerts = [{"labels": {"alertname": "GroundednessLow", "service": "rag-assistant",
                           "severity": "critical", "tenant": tenant},
@@ -42,12 +42,12 @@ def test_alerts_posted_to_alertmanager_become_incidents_and_resolve(
     alertmanager.post_alerts(alerts)
 
     def incident_with_two_alerts() -> bool:
-        data = client.get("/v1/incidents", params={"service": "rag-assistant"}).json()["data"]
+        data = api.get("/v1/incidents", params={"service": "rag-assistant"}).json()["data"]
         return bool(data) and data[0]["alerts_firing"] == 2
 
     wait_for(incident_with_two_alerts, "Alertmanager to deliver two firing alerts")
-    incident = client.get("/v1/incidents", params={"service": "rag-assistant"}).json()["data"][0]
-    detail = client.get(f"/v1/incidents/{incident['id']}").json()
+    incident = api.get("/v1/incidents", params={"service": "rag-assistant"}).json()["data"][0]
+    detail = api.get(f"/v1/incidents/{incident['id']}").json()
     assert len(detail["alerts"]) == 2
     assert {a["labels"]["tenant"] for a in detail["alerts"]} == {"acme", "globex"}
     assert all(len(a["fingerprint"]) == 16 for a in detail["alerts"])  # Alertmanager's own
@@ -58,8 +58,8 @@ def test_alerts_posted_to_alertmanager_become_incidents_and_resolve(
     alertmanager.post_alerts(alerts)
 
     def all_resolved() -> bool:
-        body = client.get(f"/v1/incidents/{incident['id']}").json()
+        body = api.get(f"/v1/incidents/{incident['id']}").json()
         return body["alerts_firing"] == 0 and body["timeline"][-1]["kind"] == "alerts_resolved"
 
     wait_for(all_resolved, "Alertmanager to deliver the resolution")
-    assert client.get("/v1/incidents").json()["count"] == 1
+    assert api.get("/v1/incidents").json()["count"] == 1

@@ -24,15 +24,15 @@ def counts(services: Services) -> tuple[int, int, int]:
                 queries.count_rows(session=session, table=TimelineEvent))
 
 
-def test_reference_firing_payload_opens_one_incident(client: httpx.Client,
-                                                     services: Services) -> None:
+def test_reference_firing_payload_opens_one_incident(
+        client: httpx.Client, services: Services, api: httpx.Client) -> None:
     response = client.post("/webhooks/alertmanager", json=REFERENCE["firing"])
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["stored"] == 2 and body["deduplicated"] == 0
     assert len(body["incidents_opened"]) == 1
 
-    incident = client.get(f"/v1/incidents/{body['incidents_opened'][0]}").json()
+    incident = api.get(f"/v1/incidents/{body['incidents_opened'][0]}").json()
     assert incident["service"] == "checkout"
     assert incident["status"] == "triggered"
     assert incident["severity"] == "critical"
@@ -44,8 +44,8 @@ def test_reference_firing_payload_opens_one_incident(client: httpx.Client,
     assert incident["alerts"][0]["ends_at"] is None  # 0001-01-01 means "not ended"
 
 
-def test_repeats_deduplicate_and_resolution_is_recorded(client: httpx.Client,
-                                                        services: Services) -> None:
+def test_repeats_deduplicate_and_resolution_is_recorded(
+        client: httpx.Client, services: Services, api: httpx.Client) -> None:
     client.post("/webhooks/alertmanager", json=REFERENCE["firing"]).raise_for_status()
     again = client.post("/webhooks/alertmanager", json=REFERENCE["firing"]).json()
     assert again["stored"] == 0 and again["deduplicated"] == 2
@@ -54,7 +54,7 @@ def test_repeats_deduplicate_and_resolution_is_recorded(client: httpx.Client,
     assert (alerts, incidents) == (2, 1)
 
     done = client.post("/webhooks/alertmanager", json=REFERENCE["resolved"]).json()
-    incident = client.get(f"/v1/incidents/{done['incidents_touched'][0]}").json()
+    incident = api.get(f"/v1/incidents/{done['incidents_touched'][0]}").json()
     kinds = [event["kind"] for event in incident["timeline"]]
     assert kinds.count("alerts") == 1  # the repeat changed nothing, so it is not on the timeline
     assert kinds[-1] == "alerts_resolved"
@@ -64,7 +64,7 @@ def test_repeats_deduplicate_and_resolution_is_recorded(client: httpx.Client,
 
 
 def test_services_make_separate_incidents_and_refire_reopens_group(
-        client: httpx.Client, services: Services) -> None:
+        client: httpx.Client, services: Services, api: httpx.Client) -> None:
     other = copy.deepcopy(REFERENCE["firing"])
     for index, alert in enumerate(other["alerts"]):
         alert["labels"]["service"] = "rag-assistant"
@@ -76,14 +76,15 @@ def test_services_make_separate_incidents_and_refire_reopens_group(
 
     # Resolve the checkout incident by hand; the same alert firing again opens a new incident.
     incident_id = first["incidents_opened"][0]
-    client.post(f"/v1/incidents/{incident_id}/transition",
-                json={"to": "resolved", "actor": "test", "note": "fixed"}).raise_for_status()
+    api.post(f"/v1/incidents/{incident_id}/transition",
+             json={"to": "resolved", "note": "fixed"}).raise_for_status()
     again = client.post("/webhooks/alertmanager", json=REFERENCE["firing"]).json()
     assert again["incidents_opened"] and again["incidents_opened"][0] != incident_id
     assert counts(services)[0] == 4  # fingerprints are still stored once each
 
 
-def test_grafana_and_generic_webhooks(client: httpx.Client, services: Services) -> None:
+def test_grafana_and_generic_webhooks(client: httpx.Client, services: Services,
+                                      api: httpx.Client) -> None:
     grafana = {
         "receiver": "resilio", "status": "firing", "orgId": 1, "version": "1",
         "groupKey": "{}:{alertname=\"GroundednessLow\"}", "title": "[FIRING:1] GroundednessLow",
@@ -103,13 +104,13 @@ def test_grafana_and_generic_webhooks(client: httpx.Client, services: Services) 
                "name": "PredictionDrift", "severity": "page", "labels": {"segment": "new_users"}}
     response = client.post("/webhooks/generic", json=generic)
     assert response.status_code == 200, response.text
-    incidents = client.get("/v1/incidents").json()["data"]
+    incidents = api.get("/v1/incidents").json()["data"]
     assert {i["service"] for i in incidents} == {"rag-assistant", "fraud-scorer"}
     fraud = next(i for i in incidents if i["service"] == "fraud-scorer")
-    detail = client.get(f"/v1/incidents/{fraud['id']}").json()
+    detail = api.get(f"/v1/incidents/{fraud['id']}").json()
     assert detail["alerts"][0]["starts_at"] == "2026-11-26T09:01:00Z"  # converted to UTC
     rag = next(i for i in incidents if i["service"] == "rag-assistant")
-    detail = client.get(f"/v1/incidents/{rag['id']}").json()
+    detail = api.get(f"/v1/incidents/{rag['id']}").json()
     assert detail["alerts"][0]["annotations"]["dashboardURL"] == "http://grafana/d/abc"
 
 
@@ -156,14 +157,14 @@ def test_batch_with_some_bad_alerts_keeps_the_good_ones(client: httpx.Client,
     assert counts(services)[0] == 2
 
 
-def test_incident_list_filters(client: httpx.Client) -> None:
+def test_incident_list_filters(client: httpx.Client, api: httpx.Client) -> None:
     client.post("/webhooks/alertmanager", json=REFERENCE["firing"]).raise_for_status()
-    assert client.get("/v1/incidents", params={"service": "checkout"}).json()["count"] == 1
-    assert client.get("/v1/incidents", params={"service": "nope"}).json()["count"] == 0
-    assert client.get("/v1/incidents", params={"status": "resolved"}).json()["count"] == 0
-    assert client.get("/v1/incidents",
-                      params={"since": "2999-01-01T00:00:00Z"}).json()["count"] == 0
-    assert client.get("/v1/incidents/999").status_code == 404
+    assert api.get("/v1/incidents", params={"service": "checkout"}).json()["count"] == 1
+    assert api.get("/v1/incidents", params={"service": "nope"}).json()["count"] == 0
+    assert api.get("/v1/incidents", params={"status": "resolved"}).json()["count"] == 0
+    assert api.get("/v1/incidents",
+                      params={"since": "2199-01-01T00:00:00Z"}).json()["count"] == 0
+    assert api.get("/v1/incidents/999").status_code == 404
 
 
 def test_changes_endpoint_stores_once_and_reports_bad_lines(client: httpx.Client) -> None:
@@ -182,7 +183,7 @@ def test_changes_endpoint_stores_once_and_reports_bad_lines(client: httpx.Client
     assert client.post("/v1/changes", content=lines).json()["duplicates"] == 1
 
 
-def test_health_metrics_and_openapi(client: httpx.Client) -> None:
+def test_health_metrics_and_openapi(client: httpx.Client, api: httpx.Client) -> None:
     client.post("/webhooks/alertmanager", json=REFERENCE["firing"]).raise_for_status()
     assert client.get("/healthz").json()["checks"]["database"] == "ok"
     metrics = client.get("/metrics").text

@@ -62,7 +62,7 @@ def send(http: httpx.Client, body: dict[str, object]) -> dict[str, object]:
 
 def silence(http: httpx.Client, **body: object) -> httpx.Response:
     return http.post("/v1/silences", headers={"Authorization": f"Bearer {API}"},
-                     json={"created_by": "U0ALICE01", "comment": "re-indexing", **body})
+                     json={"comment": "re-indexing", **body})
 
 
 def test_a_silence_keeps_matching_alerts_quiet_until_it_ends(http: httpx.Client, bot: Services,
@@ -112,8 +112,11 @@ def test_bad_silences_are_refused_with_the_reason(http: httpx.Client, body: dict
     assert response.status_code == status and says in response.text, response.text
 
 
-def test_silences_need_the_api_token(http: httpx.Client) -> None:
-    body = {"matchers": 'service="x"', "duration_minutes": 5, "created_by": "U1", "comment": "c"}
+def test_silences_need_the_api_token_and_say_who_set_them(http: httpx.Client) -> None:
+    body = {"matchers": 'service="x"', "duration_minutes": 5, "comment": "c"}
     webhook_token = {"Authorization": f"Bearer {TOKEN}"}
-    assert http.post("/v1/silences", json=body, headers=webhook_token).status_code == 401
+    assert http.post("/v1/silences", json=body, headers=webhook_token).status_code == 403
     assert http.post("/v1/silences", json=body).status_code == 401
+    claimed = silence(http, **body, created_by="U0BOSS001")
+    assert claimed.status_code == 422 and "may not be given in the body" in claimed.text
+    assert silence(http, **body).json()["created_by"] == "api"

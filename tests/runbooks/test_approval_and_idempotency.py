@@ -129,7 +129,7 @@ def test_double_click_runs_once(gateway, tmp_path, db_url):  # type: ignore[no-u
 def test_api_retry_with_the_same_key_returns_the_first_run(gateway, sqlite_url):  # type: ignore[no-untyped-def]
     services = build_bot(sqlite_url, RESILIO_API_TOKEN=API_TOKEN)
     incident_id = open_incident(services, behavior="control_plane")
-    body = {"name": "disable-flag", "actor": "U0SRE0001", "idempotency_key": "slack-retry-1",
+    body = {"name": "disable-flag", "idempotency_key": "slack-retry-1",
             "params": {"flag": "streaming", "gateway_url": gateway.url}}
     auth = {"Authorization": f"Bearer {API_TOKEN}"}
     with ServerThread(services) as server, httpx.Client(base_url=server.url, timeout=30,

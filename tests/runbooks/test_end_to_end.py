@@ -3,6 +3,8 @@
 Everything runs for real on loopback: the gateway subprocess serves and emits its
 own signals, the bot's API server takes the request and the approval, the engine
 switches the gateway over HTTP and the verify step reads the gateway's signals.
+Who asks and who approves are the owners of their tokens; the approver's user
+groups come from the Slack emulator (``usergroups.list``).
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 import httpx
 
 from bot import runbook_runs
+from bot.devtools.slack_emulator import SlackEmulator
 from bot.exchange import ChangeRecord
 from bot.server import ServerThread
 from store import queries
 from store.db import session_scope
 from tests.runbooks.support import Progress, build_bot, open_incident, wait_for
+from tests.slack.conftest import populate
 
 API_TOKEN = "api-token-for-tests"
+SRE_TOKEN, ML_TOKEN = "token-of-the-sre", "token-of-the-ml-engineer"
 
 
 def test_rollback_model_end_to_end(gateway, sqlite_url):  # type: ignore[no-untyped-def]
@@ -28,7 +33,11 @@ def test_rollback_model_end_to_end(gateway, sqlite_url):  # type: ignore[no-unty
     change = next(r for r in gateway.records() if isinstance(r, ChangeRecord))
     assert (change.ref, change.previous) == ("v8", "v7")
 
-    services = build_bot(sqlite_url, gateway_url=gateway.url, RESILIO_API_TOKEN=API_TOKEN)
+    slack = SlackEmulator().start()
+    populate(slack)
+    services = build_bot(sqlite_url, gateway_url=gateway.url, RESILIO_API_TOKEN=API_TOKEN,
+                         RESILIO_USER_TOKENS=f"U0SRE0001:{SRE_TOKEN},U0ML00001:{ML_TOKEN}",
+                         SLACK_BOT_TOKEN=slack.bot_token, SLACK_API_URL=slack.url)
     progress = Progress()
     services.events.subscribe("runbook.progress", progress)
     incident_id = open_incident(services, changes=[change])
@@ -41,22 +50,23 @@ def test_rollback_model_end_to_end(gateway, sqlite_url):  # type: ignore[no-unty
         listed = api.get("/v1/runbooks", headers=auth).json()
         assert {"rollback-model", "fallback-mode", "cap-tokens"} <= {
             r["name"] for r in listed["data"]}
-        request = {"name": "rollback-model", "actor": "U0SRE0001", "groups": [],
-                   "idempotency_key": "slack:action:1",
+        request = {"name": "rollback-model", "idempotency_key": "slack:action:1",
                    "params": {"gateway_url": gateway.url, "verify_poll_seconds": 0.1}}
-        started = api.post(f"/v1/incidents/{incident_id}/runbooks", json=request, headers=auth)
+        started = api.post(f"/v1/incidents/{incident_id}/runbooks", json=request,
+                           headers={"Authorization": f"Bearer {SRE_TOKEN}"})
         assert started.status_code == 202, started.text
         run = started.json()
         assert run["status"] == "pending_approval" and run["params"]["version"] == "v7"
         assert gateway.state()["model_version"] == "v8"  # nothing happens before approval
 
-        approved = api.post(f"/v1/runbook-runs/{run['id']}/approve", headers=auth,
-                            json={"actor": "U0ML00001", "groups": ["S0MLTEAM1"]})
+        approved = api.post(f"/v1/runbook-runs/{run['id']}/approve", json={},
+                            headers={"Authorization": f"Bearer {ML_TOKEN}"})
         assert approved.status_code == 200, approved.text
         final = wait_for(lambda: (body := api.get(f"/v1/runbook-runs/{run['id']}",
                                                   headers=auth).json())["status"]
                          in ("succeeded", "failed") and body)
     services.drain(10)
+    slack.stop()
 
     assert final["status"] == "succeeded", final
     assert final["verdict"] == "recovered"

@@ -10,7 +10,7 @@ import pytest
 
 from bot.server import ServerThread
 from store.db import upgrade
-from tests.conftest import TOKEN, make_services
+from tests.conftest import API_TOKEN, TOKEN, make_services
 from tests.support.binaries import missing
 from tests.support.postgres import PostgresCluster, pg_bin_dir
 
@@ -49,5 +49,6 @@ def test_requests_fail_fast_while_the_database_is_down(own_cluster: PostgresClus
             time.sleep(0.2)
         again = client.post("/webhooks/generic", json={**alert, "name": "Other"})
         assert again.status_code == 200, again.text
-        assert client.get("/v1/incidents").json()["data"][0]["alerts_firing"] == 2
+        listed = client.get("/v1/incidents", headers={"Authorization": f"Bearer {API_TOKEN}"})
+        assert listed.json()["data"][0]["alerts_firing"] == 2
     services.close()

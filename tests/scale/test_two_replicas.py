@@ -18,7 +18,7 @@ from bot.devtools.slack_emulator import SlackEmulator
 from store import queries
 from store.db import make_engine, session_scope, upgrade
 from store.models import Alert, Incident
-from tests.conftest import TOKEN
+from tests.conftest import API_TOKEN, TOKEN
 from tests.support.binaries import missing
 from tests.support.postgres import PostgresCluster
 from tests.support.replicas import Replica
@@ -62,7 +62,8 @@ def replicas(pg_url: str, slack: SlackEmulator,
              tmp_path: Path) -> Iterator[list[Replica]]:
     catalog, due = catalog_with_digest_due(tmp_path)
     slack.digest_due = due  # type: ignore[attr-defined]
-    env = {"DATABASE_URL": pg_url, "RESILIO_WEBHOOK_TOKEN": TOKEN, "RESILIO_CONFIG": str(catalog),
+    env = {"DATABASE_URL": pg_url, "RESILIO_WEBHOOK_TOKEN": TOKEN, "RESILIO_API_TOKEN": API_TOKEN,
+           "RESILIO_CONFIG": str(catalog),
            "RESILIO_REPORTS_DIR": str(tmp_path / "reports"),
            "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
            "SLACK_API_URL": slack.url, "RESILIO_LEADER_POLL_SECONDS": "1"}
@@ -161,7 +162,8 @@ def test_leader_dies_and_the_other_takes_over(replicas: list[Replica]) -> None:
 
 def test_leader_killed_mid_runbook_run_is_resumed_or_interrupted_once(
         replicas: list[Replica], pg_url: str) -> None:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {TOKEN}"}  # posts the alert
+    api = {"Authorization": f"Bearer {API_TOKEN}"}  # runs and reads
     leaders = [replica.health()["checks"]["leader"] for replica in replicas]
     leader, follower = (replicas[0], replicas[1]) if leaders[0] else (replicas[1], replicas[0])
     record = {"type": "alert", "ts": "2026-11-26T10:00:00Z", "service": "rag-assistant",
@@ -169,8 +171,8 @@ def test_leader_killed_mid_runbook_run_is_resumed_or_interrupted_once(
     opened = httpx.post(f"{leader.url}/webhooks/generic", json=record, headers=headers,
                         timeout=30).json()["incidents_opened"][0]
     # fallback-mode's verify step waits for groundedness that never comes: a long run.
-    run = httpx.post(f"{leader.url}/v1/incidents/{opened}/runbooks", headers=headers,
-                     timeout=30, json={"name": "fallback-mode", "actor": "test",
+    run = httpx.post(f"{leader.url}/v1/incidents/{opened}/runbooks", headers=api,
+                     timeout=30, json={"name": "fallback-mode",
                                        "idempotency_key": "failover-1",
                                        "params": {"verify_poll_seconds": 1,
                                                   "gateway_url": "http://127.0.0.1:9"}})
@@ -178,11 +180,11 @@ def test_leader_killed_mid_runbook_run_is_resumed_or_interrupted_once(
     run_id = run.json()["id"]
 
     def state() -> dict:
-        return httpx.get(f"{follower.url}/v1/runbook-runs/{run_id}", headers=headers,
+        return httpx.get(f"{follower.url}/v1/runbook-runs/{run_id}", headers=api,
                          timeout=10).json()
 
     def recoveries() -> list[str]:
-        timeline = httpx.get(f"{follower.url}/v1/incidents/{opened}", headers=headers,
+        timeline = httpx.get(f"{follower.url}/v1/incidents/{opened}", headers=api,
                              timeout=10).json()["timeline"]
         return [e["kind"] for e in timeline
                 if e["kind"] in ("runbook.resumed", "runbook.interrupted")]
@@ -202,6 +204,6 @@ def test_leader_killed_mid_runbook_run_is_resumed_or_interrupted_once(
         assert final["status"] == "interrupted"
     else:
         assert final["status"] in ("running", "succeeded", "failed")
-    runs = httpx.get(f"{follower.url}/v1/incidents/{opened}/runbooks", headers=headers,
+    runs = httpx.get(f"{follower.url}/v1/incidents/{opened}/runbooks", headers=api,
                      timeout=10).json()["runs"]
     assert [r["id"] for r in runs] == [run_id]  # never doubled
