@@ -141,7 +141,9 @@ class _Record(BaseModel):
             for key, text in texts:
                 if any(isinstance(t, str) and "\x00" in t for t in (key, text)):
                     raise ValueError(f"{name} contains a NUL character")
-        slice_ = getattr(self, "slice", None) or {}
+        # a declared slice only: an unknown field named "slice" is an extra, kept as given
+        slice_ = (getattr(self, "slice", None) or {}) if "slice" in type(self).model_fields \
+            else {}
         width = sum(len(k) + len(v) + 2 for k, v in slice_.items()) - 1
         if width > SLICE_KEY_WIDTH:
             raise ValueError(f"slice is {width} characters as 'dim=value,...' "
@@ -412,7 +414,7 @@ class SignalFastPath:
         count = obj.get("count")
         if count is not None:
             count = _number(count)
-            if count is None or not count >= 0:
+            if count is None or not count >= 0 or count - count != 0.0:  # inf: no 0.0
                 return None
         kind, bad = obj.get("kind"), obj.get("bad")
         if not (kind is None or type(kind) is str and kind in _KINDS) \

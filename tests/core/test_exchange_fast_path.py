@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from bot.exchange import SignalFastPath, SignalRecord, _collect, parse_lines
+from bot.exchange import (
+    SignalFastPath,
+    SignalRecord,
+    _collect,
+    loads,
+    parse_lines,
+    parse_objects,
+)
 
 BASE: dict[str, Any] = {"type": "signal", "ts": "2026-11-25T06:00:00Z", "service": "rag",
                         "layer": "quality", "name": "groundedness", "value": 0.91}
@@ -140,10 +147,12 @@ def test_json_lines_with_hostile_text_agree_and_keep_line_numbers() -> None:
     for number, raw in enumerate(text.splitlines(), start=1):
         if raw.strip():
             try:
-                decoded.append((number, json.loads(raw), None))
+                decoded.append((number, loads(raw), None))
             except json.JSONDecodeError as error:
                 decoded.append((number, None, f"invalid JSON: {error.msg} at column "
                                               f"{error.colno}"))
+            except ValueError as error:  # what the decoder itself refuses (see loads)
+                decoded.append((number, None, f"invalid JSON: {error}"))
     fast = parse_lines(text)
     slow = _collect(iter(decoded), fast=False)
     assert fast.lines == slow.lines and fast.records == slow.records
@@ -163,7 +172,7 @@ def test_the_fast_path_answers_for_the_common_shape_and_passes_on_the_rest() -> 
 def test_a_time_before_the_first_utc_instant_is_refused_not_a_crash() -> None:
     batch = parse_lines(json.dumps({**BASE, "ts": "0001-01-01T00:00:00+01:00"}))
     assert not batch.records
-    assert "out of range" in batch.errors[0].reason
+    assert "outside the years 1970-2200" in batch.errors[0].reason
 
 
 def test_every_pair_of_single_faults_agrees() -> None:
@@ -192,8 +201,12 @@ def test_text_that_cannot_be_written_back_as_json_is_refused() -> None:
     lines = [json.dumps({**BASE, "slice": {"tenant": "\ud800"}}),
              json.dumps({**BASE, "note": ["ok", {"deep": "\udfff"}]}),
              json.dumps({**BASE, "note": [[["fine"]]]})]
-    batch = parse_lines("\n".join(lines))
+    batch = parse_lines("\n".join(lines))  # refused as they are decoded (see loads)
     assert batch.lines == [3]
     assert [e.line for e in batch.errors] == [1, 2]
-    assert "slice" in batch.errors[0].reason and "note" in batch.errors[1].reason
-    assert all("lone surrogate" in e.reason for e in batch.errors)
+    assert all("lone UTF-16 surrogate" in e.reason for e in batch.errors)
+    # decoded elsewhere (a JSON body parsed by the framework), the models refuse them
+    objects = parse_objects([{**BASE, "slice": {"tenant": "\ud800"}},
+                             {**BASE, "note": ["ok", {"deep": "\udfff"}]}])
+    assert "slice" in objects.errors[0].reason and "note" in objects.errors[1].reason
+    assert all("lone surrogate" in e.reason for e in objects.errors)

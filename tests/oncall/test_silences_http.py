@@ -117,6 +117,7 @@ def test_silences_need_the_api_token_and_say_who_set_them(http: httpx.Client) ->
     webhook_token = {"Authorization": f"Bearer {TOKEN}"}
     assert http.post("/v1/silences", json=body, headers=webhook_token).status_code == 403
     assert http.post("/v1/silences", json=body).status_code == 401
-    claimed = silence(http, **body, created_by="U0BOSS001")
+    claimed = silence(http, **body, actor="slack:U0BOSS001")
     assert claimed.status_code == 422 and "may not be given in the body" in claimed.text
+    assert silence(http, **body, created_by="U0BOSS001").status_code == 422
     assert silence(http, **body).json()["created_by"] == "api"
