@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.changes.config import ModelRegistry
+from bot.otel.rules import OtelOptions
 from bot.slo.spec import SLOList
 from bot.sources.models import PrometheusServer, SignalSpec, check_servers
 
@@ -73,6 +75,7 @@ class Service(_Strict):
     runbooks: list[str] = Field(default_factory=list)
     slos: SLOList = Field(default_factory=list)
     signals: list[SignalSpec] = Field(default_factory=list)  # where each signal comes from
+    registry: ModelRegistry = Field(default_factory=ModelRegistry)  # models, prompts, runbooks
 
     def owners_for(self, label: str | None) -> Owners:
         """The owners of a failure class, else the service's default owners."""
@@ -139,6 +142,7 @@ class Catalog(_Strict):
     runbooks: RunbookOptions = Field(default_factory=RunbookOptions)
     templates: dict[str, str] = Field(default_factory=dict)
     prometheus: PrometheusServer | None = None  # for signals with a Prometheus source
+    otel: OtelOptions = Field(default_factory=OtelOptions)  # OTLP metric mapping
     source: str = Field(default="<embedded>", exclude=True)
 
     @model_validator(mode="after")
@@ -159,6 +163,20 @@ class Catalog(_Strict):
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
+
+    def service_of_model(self, model: str) -> str:
+        """The service a registered model belongs to (its registry entry), else the name."""
+        for service in self.services:
+            if (service.registry.model or service.name) == model:
+                return service.name
+        return model
+
+    def service_of_prompt(self, prompt: str) -> str:
+        """The service that lists a prompt of the prompt registry, else the prompt's name."""
+        for service in self.services:
+            if prompt in service.registry.prompts:
+                return service.name
+        return prompt
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -27,6 +27,8 @@ ROUTER_MODULES = [
     "bot.api.runbooks",
     "bot.api.slack",
     "bot.api.signals",
+    "bot.api.otlp",
+    "bot.api.reads",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.

@@ -1,6 +1,7 @@
 """Imports every table module so ``SQLModel.metadata`` knows all tables (alembic, tests)."""
 
 import store.models  # noqa: F401
+import store.otel_models  # noqa: F401
 import store.report_models  # noqa: F401
 import store.runbook_models  # noqa: F401
 import store.signal_models  # noqa: F401
