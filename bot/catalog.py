@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.changes.config import ModelRegistry
+from bot.changes.config import ChangeSources, ModelRegistry
 from bot.otel.rules import OtelOptions
 from bot.slo.spec import SLOList
 from bot.sources.models import PrometheusServer, SignalSpec, check_servers
@@ -76,6 +76,7 @@ class Service(_Strict):
     slos: SLOList = Field(default_factory=list)
     signals: list[SignalSpec] = Field(default_factory=list)  # where each signal comes from
     registry: ModelRegistry = Field(default_factory=ModelRegistry)  # models, prompts, runbooks
+    changes: ChangeSources = Field(default_factory=ChangeSources)  # CI/CD subjects
 
     def owners_for(self, label: str | None) -> Owners:
         """The owners of a failure class, else the service's default owners."""
@@ -170,6 +171,20 @@ class Catalog(_Strict):
             if (service.registry.model or service.name) == model:
                 return service.name
         return model
+
+    def service_of_repository(self, full_name: str) -> str:
+        """The service of a GitHub repository (``owner/name``), else the repository's name."""
+        for service in self.services:
+            if full_name in service.changes.repositories:
+                return service.name
+        return full_name.rpartition("/")[2] or full_name
+
+    def service_of_application(self, application: str) -> str:
+        """The service of an Argo CD application, else the application's name."""
+        for service in self.services:
+            if application in service.changes.argocd_applications:
+                return service.name
+        return application
 
     def service_of_prompt(self, prompt: str) -> str:
         """The service that lists a prompt of the prompt registry, else the prompt's name."""

@@ -29,6 +29,7 @@ ROUTER_MODULES = [
     "bot.api.signals",
     "bot.api.otlp",
     "bot.api.reads",
+    "bot.api.change_webhooks",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.

@@ -32,5 +32,17 @@ class ModelRegistry(BaseModel):
     alias: str = Field(default="champion", min_length=1, max_length=200)
     prompts: list[str] = Field(default_factory=list)
     prompt_alias: str = Field(default="production", min_length=1, max_length=200)
-    # A bearer token for the registry's REST API, read from this variable at run time.
-    token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+
+class ChangeSources(BaseModel):
+    """Which CI/CD and GitOps subjects are this service's, for the change webhooks.
+
+    Unlisted, a GitHub repository belongs to the service named like the repository,
+    and an Argo CD application to the service named like the application.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    repositories: list[str] = Field(default_factory=list)  # GitHub "owner/name"
+    environments: list[str] = Field(default_factory=list)  # deployments that count (empty: all)
+    argocd_applications: list[str] = Field(default_factory=list)

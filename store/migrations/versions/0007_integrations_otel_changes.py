@@ -1,4 +1,5 @@
-"""OTLP stream state: the previous point of each cumulative or delta stream
+"""OTLP stream state (the previous point of each stream) and change pointers (what each
+registry alias or deployment environment points at)
 
 Revision ID: 0007_integrations
 Revises: 0006
@@ -31,8 +32,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_index("ix_otel_streams_updated_at", "otel_streams", ["updated_at"])
+    op.create_table(
+        "change_pointers",
+        sa.Column("source", _S(length=40), nullable=False),
+        sa.Column("subject", _S(length=400), nullable=False),
+        sa.Column("value", _S(length=200), nullable=False),
+        sa.Column("updated_at", store.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("source", "subject"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("change_pointers")
     op.drop_index("ix_otel_streams_updated_at", table_name="otel_streams")
     op.drop_table("otel_streams")
