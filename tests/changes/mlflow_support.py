@@ -30,8 +30,10 @@ services:
 """
 
 
-def changes_of(url: str, service: str = "rag-assistant") -> list[dict[str, Any]]:
-    response = httpx.get(f"{url}/v1/changes", params={"service": service})
+def changes_of(url: str, service: str = "rag-assistant", token: str | None = None
+               ) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.get(f"{url}/v1/changes", params={"service": service}, headers=headers)
     response.raise_for_status()
     return response.json()["data"]
 

@@ -1,0 +1,210 @@
+"""The loop against real servers: MLflow's alias change, OTel signals, diagnosis, rollback.
+
+A real ``mlflow server`` registers v1 and v2 of a model; pointing ``champion`` at v2
+fires MLflow's webhook at the bot, which records the change with ``previous`` v1.
+The service's quality signals arrive through the real OpenTelemetry SDK exporter
+and drop; an alert opens an incident the classifier labels ``model`` with v2 as
+the suspect; ``rollback-model`` points the alias back at v1 on the MLflow server,
+the registry confirms, and verification sees the signals recover.
+
+The signals need an hour of history before the change, which a test cannot wait
+for: the SDK's clock (``time_ns`` in its metrics modules) and the bot's clock are
+moved instead, and MLflow's own timestamps stay real. Everything else runs as is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from bot.server import ServerThread
+from bot.services import Services
+from bot.wiring import wire
+from tests.changes.conftest import SECRETS, changes_services
+from tests.changes.mlflow_support import MODEL_EVENTS, catalog_for, changes_of, unique, wait_for
+from tests.conftest import TOKEN
+from tests.otel.support import sdk
+
+API = "api-token"
+MINUTE = 60 * 10**9
+OTEL_RULES = """
+otel:
+  rules:
+    - {prefix: "rag.quality.", layer: quality, rename: ""}
+    - {prefix: "rag.model.", layer: model, rename: ""}
+    - {prefix: "rag.data.", layer: data, rename: ""}
+    - {prefix: "rag.freshness.", layer: freshness, rename: ""}
+    - {prefix: "rag.runtime.", layer: runtime, rename: ""}
+    - {prefix: "rag.feedback.", layer: quality}
+  ratios:
+    - {name: thumbs_down_rate, numerator: rag.feedback.thumbs_down,
+       denominator: rag.feedback.total, bad: up}
+"""
+
+
+class Clock:
+    """One moved clock for the SDK (nanoseconds) and the bot (``services.clock``)."""
+
+    def __init__(self) -> None:
+        self.offset_ns = 0
+        self.fixed_ns: int | None = None
+
+    def time_ns(self) -> int:
+        return self.fixed_ns if self.fixed_ns is not None else time.time_ns() + self.offset_ns
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp((time.time_ns() + self.offset_ns) / 1e9, tz=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    moved = Clock()
+    from opentelemetry.sdk.metrics._internal import (
+        _view_instrument_match,
+        instrument,
+        metric_reader_storage,
+    )
+
+    for module in (instrument, metric_reader_storage, _view_instrument_match):
+        monkeypatch.setattr(module, "time_ns", moved.time_ns)
+    return moved
+
+
+@pytest.fixture
+def loop(db_url: str, mlflow_server, clock: Clock) -> Iterator[tuple[Services, str, str]]:
+    model = unique("rag-llm")
+    services = changes_services(db_url, catalog_for(model, mlflow_server.url) + OTEL_RULES,
+                                RESILIO_API_TOKEN=API)
+    services.clock = clock.now
+    wire(services)
+    with ServerThread(services) as server:
+        yield services, server.url, model
+    services.drain(30)
+    services.close()
+
+
+class Service:
+    """The model service's telemetry: quality and model-layer signals by serving version."""
+
+    def __init__(self, meter) -> None:  # type: ignore[no-untyped-def]
+        self.rng = np.random.default_rng(11)
+        self.grounded = meter.create_gauge("rag.quality.groundedness")
+        self.confidence = meter.create_gauge("rag.model.mean_confidence")
+        self.length = meter.create_gauge("rag.data.input_length_mean")
+        self.lag = meter.create_gauge("rag.freshness.index_lag_seconds")
+        self.latency = meter.create_gauge("rag.runtime.p99_latency_ms")
+        self.total = meter.create_counter("rag.feedback.total")
+        self.down = meter.create_counter("rag.feedback.thumbs_down")
+
+    def minute(self, bad: bool) -> None:
+        noise = self.rng.normal
+        self.grounded.set((0.70 if bad else 0.91) + noise(0, 0.01))
+        self.confidence.set((0.55 if bad else 0.82) + noise(0, 0.01))
+        self.length.set(120 + noise(0, 2))
+        self.lag.set(90 + noise(0, 4))
+        self.latency.set(640 + noise(0, 15))
+        self.total.add(400)
+        self.down.add(int(self.rng.binomial(400, 0.16 if bad else 0.03)))
+
+
+def test_alias_change_incident_and_rollback_on_mlflow(loop: tuple[Services, str, str],
+                                                      mlflow_server, clock: Clock) -> None:
+    services, url, model = loop
+    registry = MlflowClient(tracking_uri=mlflow_server.url)
+    registry.create_webhook(name=unique("resilio"), url=f"{url}/webhooks/mlflow",
+                            events=MODEL_EVENTS, secret=SECRETS["RESILIO_MLFLOW_WEBHOOK_SECRET"])
+    registry.create_registered_model(model)
+    for _ in range(2):
+        registry.create_model_version(model, source=f"s3://models/{model}")
+    registry.set_registered_model_alias(model, "champion", "1")
+    wait_for(lambda: any(c["description"].endswith("set to version 1")
+                         for c in changes_of(url, token=API)))
+
+    start = time.time_ns() - 45 * MINUTE
+    clock.fixed_ns = start
+    with sdk(url) as (meter, provider):
+        telemetry = Service(meter)
+        for minute in range(1, 45):  # three quarters of an hour on v1
+            clock.fixed_ns = start + minute * MINUTE
+            telemetry.minute(bad=False)
+            assert provider.force_flush(10_000)
+
+        registry.set_registered_model_alias(model, "champion", "2")
+        change = wait_for(lambda: [c for c in changes_of(url, token=API)
+                                   if c["description"].endswith("set to version 2")])[0]
+        assert (change["ref"], change["previous"]) == ("2", "1")
+        changed_at = datetime.fromisoformat(change["ts"].replace("Z", "+00:00"))
+
+        base = int(changed_at.timestamp() * 1e9)
+        for minute in range(1, 13):  # v2 serves: quality drops
+            clock.fixed_ns = base + minute * MINUTE
+            telemetry.minute(bad=True)
+            assert provider.force_flush(10_000)
+        clock.offset_ns = base + 13 * MINUTE - time.time_ns()  # the bot lives 13 min on
+        clock.fixed_ns = None
+
+        alert = {"type": "alert", "ts": clock.now().isoformat(), "service": "rag-assistant",
+                 "name": "GroundednessLow", "severity": "page"}
+        opened = httpx.post(f"{url}/webhooks/generic", json=alert,
+                            headers={"Authorization": f"Bearer {TOKEN}"})
+        incident_id = opened.json()["incidents_opened"][0]
+        auth = {"Authorization": f"Bearer {API}"}
+        incident = wait_for(lambda: (body := httpx.get(
+            f"{url}/v1/incidents/{incident_id}", headers=auth).json())["behavior"] and body,
+            what="the diagnosis")
+        assert incident["behavior"] == "model", incident["diagnosis"]["explanation"]
+        suspect = incident["diagnosis"]["suspect_changes"][0]
+        assert (suspect["kind"], suspect["ref"], suspect["previous"]) == ("model", "2", "1")
+
+        started = httpx.post(f"{url}/v1/incidents/{incident_id}/runbooks", headers=auth, json={
+            "name": "rollback-model", "actor": "U0SRE0001", "groups": [],
+            "idempotency_key": "slack:action:rollback-1",
+            "params": {"verify_poll_seconds": 0.2}})
+        assert started.status_code == 202, started.text
+        run = started.json()
+        assert run["params"]["version"] == "1"  # the suspect's previous version
+        assert registry.get_model_version_by_alias(model, "champion").version == "2"
+
+        stop = threading.Event()
+
+        def serve_v1() -> None:  # after the rollback the service reports as v1 again
+            while not stop.is_set():
+                clock.offset_ns += MINUTE
+                telemetry.minute(bad=registry_version() != "1")
+                provider.force_flush(10_000)
+                stop.wait(0.2)
+
+        def registry_version() -> str:
+            return registry.get_model_version_by_alias(model, "champion").version
+
+        pusher = threading.Thread(target=serve_v1, daemon=True)
+        approved = httpx.post(f"{url}/v1/runbook-runs/{run['id']}/approve", headers=auth,
+                              json={"actor": "U0ML00001", "groups": ["S0MLTEAM1"]})
+        assert approved.status_code == 200, approved.text
+        pusher.start()
+        try:
+            final = wait_for(lambda: (body := httpx.get(
+                f"{url}/v1/runbook-runs/{run['id']}", headers=auth).json())["status"]
+                in ("succeeded", "failed") and body, timeout=120, what="the runbook")
+        finally:
+            stop.set()
+            pusher.join(30)
+
+    assert final["status"] == "succeeded", final
+    assert final["verdict"] == "recovered"
+    assert [s["step"] for s in final["steps"]] == ["announce", "set-serving-alias",
+                                                   "verify-quality"]
+    alias_step = final["steps"][1]
+    assert "the registry confirms" in alias_step["summary"]
+    assert registry.get_model_version_by_alias(model, "champion").version == "1"
+    # MLflow told the bot about the rollback too: champion 2 -> 1
+    wait_for(lambda: [c for c in changes_of(url, token=API)
+                      if c["ref"] == "1" and c["previous"] == "2"])
+
