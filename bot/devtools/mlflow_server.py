@@ -45,7 +45,7 @@ class MlflowServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 120.0) -> MlflowServer:
+    def start(self, timeout: float = 300.0) -> MlflowServer:
         executable = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or \
             shutil.which("mlflow")
         if executable is None:
