@@ -7,7 +7,7 @@ and drop; an alert opens an incident the classifier labels ``model`` with v2 as
 the suspect; ``rollback-model`` points the alias back at v1 on the MLflow server,
 the registry confirms, and verification sees the signals recover.
 
-The signals need an hour of history before the change, which a test cannot wait
+The signals need history before the change, which a test cannot wait
 for: the SDK's clock (``time_ns`` in its metrics modules) and the bot's clock are
 moved instead, and MLflow's own timestamps stay real. Everything else runs as is.
 """
@@ -17,13 +17,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
-import numpy as np
 import pytest
+import yaml
 from mlflow import MlflowClient
 
+from bot.demo.mlflow import OTEL, MovedClock
+from bot.demo.mlflow_telemetry import Telemetry
 from bot.server import ServerThread
 from bot.services import Services
 from bot.wiring import wire
@@ -34,54 +36,31 @@ from tests.otel.support import sdk
 
 API = "api-token"
 MINUTE = 60 * 10**9
-OTEL_RULES = """
-otel:
-  rules:
-    - {prefix: "rag.quality.", layer: quality, rename: ""}
-    - {prefix: "rag.model.", layer: model, rename: ""}
-    - {prefix: "rag.data.", layer: data, rename: ""}
-    - {prefix: "rag.freshness.", layer: freshness, rename: ""}
-    - {prefix: "rag.runtime.", layer: runtime, rename: ""}
-    - {prefix: "rag.feedback.", layer: quality}
-  ratios:
-    - {name: thumbs_down_rate, numerator: rag.feedback.thumbs_down,
-       denominator: rag.feedback.total, bad: up}
-"""
-
-
-class Clock:
-    """One moved clock for the SDK (nanoseconds) and the bot (``services.clock``)."""
-
-    def __init__(self) -> None:
-        self.offset_ns = 0
-        self.fixed_ns: int | None = None
-
-    def time_ns(self) -> int:
-        return self.fixed_ns if self.fixed_ns is not None else time.time_ns() + self.offset_ns
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp((time.time_ns() + self.offset_ns) / 1e9, tz=UTC)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
+def clock() -> Iterator[MovedClock]:
     from opentelemetry.sdk.metrics._internal import (
         _view_instrument_match,
         instrument,
         metric_reader_storage,
     )
 
-    for module in (instrument, metric_reader_storage, _view_instrument_match):
-        monkeypatch.setattr(module, "time_ns", moved.time_ns)
-    return moved
+    modules = (instrument, metric_reader_storage, _view_instrument_match)
+    real = [module.time_ns for module in modules]
+    moved = MovedClock()
+    moved.install()
+    yield moved
+    for module, function in zip(modules, real, strict=True):
+        module.time_ns = function
 
 
 @pytest.fixture
-def loop(db_url: str, mlflow_server, clock: Clock) -> Iterator[tuple[Services, str, str]]:
+def loop(db_url: str, mlflow_server, clock: MovedClock) -> Iterator[tuple[Services, str, str]]:
     model = unique("rag-llm")
-    services = changes_services(db_url, catalog_for(model, mlflow_server.url) + OTEL_RULES,
-                                RESILIO_API_TOKEN=API)
+    catalog = yaml.safe_load(catalog_for(model, mlflow_server.url))
+    catalog["otel"] = OTEL  # the demo's metric names: demo.quality.groundedness, ...
+    services = changes_services(db_url, yaml.safe_dump(catalog), RESILIO_API_TOKEN=API)
     services.clock = clock.now
     wire(services)
     with ServerThread(services) as server:
@@ -90,32 +69,8 @@ def loop(db_url: str, mlflow_server, clock: Clock) -> Iterator[tuple[Services, s
     services.close()
 
 
-class Service:
-    """The model service's telemetry: quality and model-layer signals by serving version."""
-
-    def __init__(self, meter) -> None:  # type: ignore[no-untyped-def]
-        self.rng = np.random.default_rng(11)
-        self.grounded = meter.create_gauge("rag.quality.groundedness")
-        self.confidence = meter.create_gauge("rag.model.mean_confidence")
-        self.length = meter.create_gauge("rag.data.input_length_mean")
-        self.lag = meter.create_gauge("rag.freshness.index_lag_seconds")
-        self.latency = meter.create_gauge("rag.runtime.p99_latency_ms")
-        self.total = meter.create_counter("rag.feedback.total")
-        self.down = meter.create_counter("rag.feedback.thumbs_down")
-
-    def minute(self, bad: bool) -> None:
-        noise = self.rng.normal
-        self.grounded.set((0.70 if bad else 0.91) + noise(0, 0.01))
-        self.confidence.set((0.55 if bad else 0.82) + noise(0, 0.01))
-        self.length.set(120 + noise(0, 2))
-        self.lag.set(90 + noise(0, 4))
-        self.latency.set(640 + noise(0, 15))
-        self.total.add(400)
-        self.down.add(int(self.rng.binomial(400, 0.16 if bad else 0.03)))
-
-
 def test_alias_change_incident_and_rollback_on_mlflow(loop: tuple[Services, str, str],
-                                                      mlflow_server, clock: Clock) -> None:
+                                                      mlflow_server, clock: MovedClock) -> None:
     services, url, model = loop
     registry = MlflowClient(tracking_uri=mlflow_server.url)
     registry.create_webhook(name=unique("resilio"), url=f"{url}/webhooks/mlflow",
@@ -130,7 +85,7 @@ def test_alias_change_incident_and_rollback_on_mlflow(loop: tuple[Services, str,
     start = time.time_ns() - 45 * MINUTE
     clock.fixed_ns = start
     with sdk(url) as (meter, provider):
-        telemetry = Service(meter)
+        telemetry = Telemetry(meter)
         for minute in range(1, 45):  # three quarters of an hour on v1
             clock.fixed_ns = start + minute * MINUTE
             telemetry.minute(bad=False)
