@@ -24,8 +24,10 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
+from bot import runbook_runs
 from bot.demo.mlflow import OTEL, MovedClock
 from bot.demo.mlflow_telemetry import Telemetry
+from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import ServerThread
 from bot.services import Services
 from bot.wiring import wire
@@ -33,6 +35,7 @@ from tests.changes.conftest import SECRETS, changes_services
 from tests.changes.mlflow_support import MODEL_EVENTS, catalog_for, changes_of, unique, wait_for
 from tests.conftest import TOKEN
 from tests.otel.support import sdk
+from tests.slack.conftest import ML, SPEC, SRE, populate
 
 API = "api-token"
 MINUTE = 60 * 10**9
@@ -56,21 +59,64 @@ def clock() -> Iterator[MovedClock]:
 
 
 @pytest.fixture
-def loop(db_url: str, mlflow_server, clock: MovedClock) -> Iterator[tuple[Services, str, str]]:
+def slack() -> Iterator[SlackEmulator]:
+    emulator = SlackEmulator(spec_path=SPEC).start()
+    populate(emulator)
+    yield emulator
+    emulator.stop()
+    assert emulator.violations == [], "the bot broke the Web API spec"
+
+
+@pytest.fixture
+def loop(db_url: str, mlflow_server, clock: MovedClock,
+         slack: SlackEmulator) -> Iterator[tuple[Services, str, str]]:
     model = unique("rag-llm")
     catalog = yaml.safe_load(catalog_for(model, mlflow_server.url))
     catalog["otel"] = OTEL  # the demo's metric names: demo.quality.groundedness, ...
-    services = changes_services(db_url, yaml.safe_dump(catalog), RESILIO_API_TOKEN=API)
+    services = changes_services(
+        db_url, yaml.safe_dump(catalog), RESILIO_API_TOKEN=API, SLACK_BOT_TOKEN=slack.bot_token,
+        SLACK_SIGNING_SECRET=slack.signing_secret, SLACK_API_URL=slack.url)
     services.clock = clock.now
     wire(services)
     with ServerThread(services) as server:
+        slack.app_url = f"{server.url}/slack/events"
         yield services, server.url, model
     services.drain(30)
     services.close()
 
 
+def _has_button(slack: SlackEmulator, channel: str, ts: str, action_id: str) -> bool:
+    with slack.workspace.lock:
+        blocks = slack.workspace.channel(channel).message(ts).blocks or []
+    return any(element.get("action_id") == action_id for block in blocks
+               for element in block.get("elements", []) if isinstance(element, dict))
+
+
+def _run_message(slack: SlackEmulator, channel: str, run_id: int) -> str | None:
+    with slack.workspace.lock:
+        for message in slack.workspace.channel(channel).messages:
+            if any(b.get("block_id") == f"runbook.run.{run_id}" for b in message.blocks):
+                return str(message.ts)
+    return None
+
+
+def _slack_of(services: Services, incident_id: int) -> tuple[str, str]:
+    from store.db import session_scope
+    from store.models import Incident
+
+    def found() -> tuple[str, str] | None:
+        with session_scope(services.engine) as session:
+            incident = session.get(Incident, incident_id)
+            if incident and incident.slack_channel_id and incident.slack_summary_ts:
+                return incident.slack_channel_id, incident.slack_summary_ts
+        return None
+
+    return wait_for(found, what="the incident channel and its pinned summary")
+
+
 def test_alias_change_incident_and_rollback_on_mlflow(loop: tuple[Services, str, str],
-                                                      mlflow_server, clock: MovedClock) -> None:
+                                                      mlflow_server, clock: MovedClock,
+                                                      slack: SlackEmulator) -> None:
     services, url, model = loop
     registry = MlflowClient(tracking_uri=mlflow_server.url)
     registry.create_webhook(name=unique("resilio"), url=f"{url}/webhooks/mlflow",
@@ -118,14 +164,23 @@ def test_alias_change_incident_and_rollback_on_mlflow(loop: tuple[Services, str,
         suspect = incident["diagnosis"]["suspect_changes"][0]
         assert (suspect["kind"], suspect["ref"], suspect["previous"]) == ("model", "2", "1")
 
-        started = httpx.post(f"{url}/v1/incidents/{incident_id}/runbooks", headers=auth, json={
-            "name": "rollback-model", "actor": "U0SRE0001", "groups": [],
-            "idempotency_key": "slack:action:rollback-1",
-            "params": {"verify_poll_seconds": 0.2}})
-        assert started.status_code == 202, started.text
-        run = started.json()
-        assert run["params"]["version"] == "1"  # the suspect's previous version
+        # In the incident channel: the summary's Run button, the prefilled form, approval.
+        channel, summary = _slack_of(services, incident_id)
+        wait_for(lambda: _has_button(slack, channel, summary, "runbook.run:rollback-model"),
+                 what="the Run rollback-model button")
+        assert slack.click(channel, summary, "runbook.run:rollback-model", user=SRE).status == 200
+        form = wait_for(lambda: next((v for v in reversed(list(slack.workspace.views.values()))
+                                      if v.get("callback_id") == "runbook.params"), None),
+                        what="the parameter form")
+        version = next(b["element"].get("initial_value") for b in form["blocks"]
+                       if b.get("block_id") == "param.version")
+        assert version == "1"  # the suspect's previous version
+        slack.submit_view(form["id"], {"param.verify_poll_seconds": "0.2"}, user=SRE)
+        run = wait_for(lambda: next(iter(runbook_runs.runs_of(services, incident_id=incident_id)),
+                                    None), what="the run")
+        assert run["status"] == "pending_approval"
         assert registry.get_model_version_by_alias(model, "champion").version == "2"
+        message = wait_for(lambda: _run_message(slack, channel, run["id"]), what="run message")
 
         stop = threading.Event()
 
@@ -140,9 +195,7 @@ def test_alias_change_incident_and_rollback_on_mlflow(loop: tuple[Services, str,
             return registry.get_model_version_by_alias(model, "champion").version
 
         pusher = threading.Thread(target=serve_v1, daemon=True)
-        approved = httpx.post(f"{url}/v1/runbook-runs/{run['id']}/approve", headers=auth,
-                              json={"actor": "U0ML00001", "groups": ["S0MLTEAM1"]})
-        assert approved.status_code == 200, approved.text
+        assert slack.click(channel, message, "runbook.approve", user=ML).status == 200
         pusher.start()
         try:
             final = wait_for(lambda: (body := httpx.get(
