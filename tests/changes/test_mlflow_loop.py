@@ -4,7 +4,8 @@ A real ``mlflow server`` registers v1 and v2 of a model; pointing ``champion`` a
 fires MLflow's webhook at the bot, which records the change with ``previous`` v1.
 The service's quality signals arrive through the real OpenTelemetry SDK exporter
 and drop; an alert opens an incident the classifier labels ``model`` with v2 as
-the suspect; ``rollback-model`` points the alias back at v1 on the MLflow server,
+the suspect; the Run button in the incident channel (the Slack emulator) starts
+``rollback-model``, an ml-team member approves, it points the alias back at v1 on the MLflow server,
 the registry confirms, and verification sees the signals recover.
 
 The signals need history before the change, which a test cannot wait
