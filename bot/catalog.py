@@ -18,7 +18,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from bot.changes.config import ChangeSources, ModelRegistry
 from bot.oncall.schedule import Schedule
+from bot.otel.rules import OtelOptions
 from bot.safe_yaml import safe_load
 from bot.slo.spec import SLOList
 from bot.sources.models import PrometheusServer, SignalSpec, check_servers
@@ -101,6 +103,8 @@ class Service(_Strict):
     runbooks: list[str] = Field(default_factory=list)
     slos: SLOList = Field(default_factory=list)
     signals: list[SignalSpec] = Field(default_factory=list)  # where each signal comes from
+    registry: ModelRegistry = Field(default_factory=ModelRegistry)  # models, prompts, runbooks
+    changes: ChangeSources = Field(default_factory=ChangeSources)  # CI/CD subjects
 
     _alerts_channel = field_validator("alerts_channel")(_channel_id)
 
@@ -172,6 +176,7 @@ class Catalog(_Strict):
     templates: dict[str, str] = Field(default_factory=dict)
     prometheus: PrometheusServer | None = None  # for signals with a Prometheus source
     schedules: list[Schedule] = Field(default_factory=list)
+    otel: OtelOptions = Field(default_factory=OtelOptions)  # OTLP metric mapping
     source: str = Field(default="<embedded>", exclude=True)
 
     _index: tuple[list[Service], dict[str, Service]] | None = PrivateAttr(default=None)
@@ -226,6 +231,34 @@ def _schedule_references(catalog: Catalog) -> list[tuple[str, str]]:
                     problems.append((f"services[{index}].owners.{label}.schedules[{s_index}]",
                                      f"unknown schedule {name!r}"))
     return problems
+
+    def service_of_model(self, model: str) -> str:
+        """The service a registered model belongs to (its registry entry), else the name."""
+        for service in self.services:
+            if (service.registry.model or service.name) == model:
+                return service.name
+        return model
+
+    def service_of_repository(self, full_name: str) -> str:
+        """The service of a GitHub repository (``owner/name``), else the repository's name."""
+        for service in self.services:
+            if full_name in service.changes.repositories:
+                return service.name
+        return full_name.rpartition("/")[2] or full_name
+
+    def service_of_application(self, application: str) -> str:
+        """The service of an Argo CD application, else the application's name."""
+        for service in self.services:
+            if application in service.changes.argocd_applications:
+                return service.name
+        return application
+
+    def service_of_prompt(self, prompt: str) -> str:
+        """The service that lists a prompt of the prompt registry, else the prompt's name."""
+        for service in self.services:
+            if prompt in service.registry.prompts:
+                return service.name
+        return prompt
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -29,6 +29,9 @@ ROUTER_MODULES = [
     "bot.api.slack",
     "bot.api.signals",
     "bot.api.oncall",
+    "bot.api.otlp",
+    "bot.api.reads",
+    "bot.api.change_webhooks",
 ]
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.

@@ -156,6 +156,18 @@ def _suspect_change(session: Session, incident: Incident) -> dict[str, Any] | No
             "ts": latest.ts.isoformat()}
 
 
+def _registry(catalog_service: Any, name: str) -> dict[str, Any]:
+    """The service's model registry entry for templates (runbooks choose their target by
+    ``kind``), with the registered model defaulting to the service's name."""
+    from bot.changes.config import ModelRegistry
+
+    registry = catalog_service.registry if catalog_service is not None else ModelRegistry()
+    data = registry.model_dump()
+    data["model"] = registry.model or name
+    data["prompt"] = registry.prompts[0] if registry.prompts else None
+    return data
+
+
 def incident_context(services: Services, session: Session, incident: Incident,
                      run_id: int | None = None) -> dict[str, Any]:
     """What runbook templates may read about an incident. All of it is data."""
@@ -164,7 +176,8 @@ def incident_context(services: Services, session: Session, incident: Incident,
         labels.update({str(k): str(v) for k, v in (alert.labels or {}).items()})
     catalog_service = services.catalog.service(incident.service)
     service = {"name": incident.service,
-               "description": catalog_service.description if catalog_service else ""}
+               "description": catalog_service.description if catalog_service else "",
+               "registry": _registry(catalog_service, incident.service)}
     facts = {"id": incident.id, "service": incident.service, "title": incident.title,
              "severity": incident.severity, "status": incident.status,
              "behavior": incident.behavior, "confidence": incident.confidence,

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     # People's own API tokens, "U…:token" pairs separated by commas: each acts as that
     # Slack user (and in the user groups Slack reports for them).
     user_tokens: str | None = Field(default=None, alias="RESILIO_USER_TOKENS")
+    otlp_token: str | None = Field(default=None, alias="RESILIO_OTLP_TOKEN")
+    # Signed change webhooks: each source has its own secret; unset, the source is closed.
+    mlflow_webhook_secret: str | None = Field(default=None, alias="RESILIO_MLFLOW_WEBHOOK_SECRET")
+    github_webhook_secret: str | None = Field(default=None, alias="RESILIO_GITHUB_WEBHOOK_SECRET")
+    argocd_token: str | None = Field(default=None, alias="RESILIO_ARGOCD_TOKEN")
+    change_webhook_secret: str | None = Field(default=None,
+                                              alias="RESILIO_CHANGE_WEBHOOK_SECRET")
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+import runbooks.mlflow  # noqa: F401  (registers the mlflow_alias step kind)
 from runbooks.models import MAX_NESTING, Runbook, coerce
 from runbooks.steps import (
     STEP_FUNCTIONS,
@@ -30,7 +31,8 @@ from runbooks.templating import RenderError, is_template, render_text, render_va
 
 # Fields that steer the engine rather than the action; they are not rendered.
 _CONTROL_FIELDS = {"id", "kind", "retry", "on_failure", "compensate", "idempotent",
-                   "timeout_seconds"}
+                   "timeout_seconds", "when"}
+_FALSE = {"", "false", "no", "off", "0", "none"}
 
 StepStatus = Literal["succeeded", "failed", "timed_out", "cancelled"]
 RunStatus = Literal["succeeded", "failed", "cancelled"]
@@ -194,6 +196,14 @@ def render_step(step: Any, context: Mapping[str, Any], where: str) -> dict[str, 
     return rendered
 
 
+def applies(step: Any, context: Mapping[str, Any], where: str) -> bool:
+    """Whether a step with a ``when`` condition runs (raises :class:`RenderError`)."""
+    if step.when is None:
+        return True
+    value = render_text(step.when, context, f"{where}.when")  # may render a native bool
+    return str(value).strip().lower() not in _FALSE
+
+
 def redact_value(value: Any, tools: Tools) -> Any:
     if isinstance(value, str):
         return tools.redact(value)
@@ -229,6 +239,8 @@ class Engine:
             error = None
             rendered: dict[str, Any] = {}
             try:
+                if not applies(step, scope, path):
+                    continue  # not for this service (its ``when`` is false)
                 rendered = redact_value(render_step(step, scope, path), self.tools)
             except RenderError as failure:
                 error = str(failure)
@@ -268,6 +280,11 @@ class Engine:
             path = f"{_prefix}steps[{index}]"
             if tools.cancelled():
                 return RunResult("cancelled", tuple(results), "cancelled before " + step.id)
+            try:
+                if not applies(step, scope, path):
+                    continue  # not for this service: no result, nothing on the timeline
+            except RenderError as failure:
+                return RunResult("failed", tuple(results), f"step {step.id}: {failure}")
             result = self._execute(step, path, index, scope, tools)
             results.append(result)
             if result.status == "cancelled":
@@ -277,8 +294,10 @@ class Engine:
             error = f"step {step.id} {result.status.replace('_', ' ')}: {result.error}"
             if step.on_failure == "compensate":
                 for number, compensation in enumerate(step.compensate):
-                    done = self._execute(compensation, f"{path}.compensate[{number}]", index,
-                                         scope, tools)
+                    where = f"{path}.compensate[{number}]"
+                    if not applies(compensation, scope, where):
+                        continue
+                    done = self._execute(compensation, where, index, scope, tools)
                     results.append(done)
                     if not done.ok:
                         error += f"; compensation {compensation.id} also failed: {done.error}"

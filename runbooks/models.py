@@ -172,6 +172,9 @@ class _StepBase(_Strict):
     compensate: list[Step] = Field(default_factory=list)
     # Safe to run again after a crash (setting a value, not toggling it).
     idempotent: bool = False
+    # A template; the step runs only when it renders true (say, on the service's
+    # registry kind: ``"{{ service.registry.kind == 'mlflow' }}"``). Unset: always.
+    when: str | None = None
 
     @model_validator(mode="after")
     def _compensation(self) -> _StepBase:
@@ -262,6 +265,20 @@ class ShellStep(_StepBase):
         return value
 
 
+class MlflowAliasStep(_StepBase):
+    """Point an MLflow registered model's (or prompt's) alias at a version, and confirm it."""
+
+    kind: Literal["mlflow_alias"]
+    registry_url: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    alias: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    secret_required: bool = False
+    timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    idempotent: bool = True
+
+
 class RunbookStep(_StepBase):
     kind: Literal["runbook"]
     runbook: str = Field(pattern=NAME_PATTERN)
@@ -269,12 +286,14 @@ class RunbookStep(_StepBase):
 
 
 Step = Annotated[
-    HttpStep | FlagStep | WaitStep | VerifyStep | NotifyStep | ShellStep | RunbookStep,
+    HttpStep | FlagStep | WaitStep | VerifyStep | NotifyStep | ShellStep | MlflowAliasStep
+    | RunbookStep,
     Field(discriminator="kind"),
 ]
-STEP_KINDS = ("http", "flag", "wait", "verify", "notify", "shell", "runbook")
+STEP_KINDS = ("http", "flag", "wait", "verify", "notify", "shell", "mlflow_alias", "runbook")
 
-for _model in (HttpStep, FlagStep, WaitStep, VerifyStep, NotifyStep, ShellStep, RunbookStep):
+for _model in (HttpStep, FlagStep, WaitStep, VerifyStep, NotifyStep, ShellStep, MlflowAliasStep,
+               RunbookStep):
     _model.model_rebuild()
 
 

@@ -1,7 +1,9 @@
 """Imports every table module so ``SQLModel.metadata`` knows all tables (alembic, tests)."""
 
+import store.change_models  # noqa: F401
 import store.models  # noqa: F401
 import store.oncall_models  # noqa: F401
+import store.otel_models  # noqa: F401
 import store.outbox_models  # noqa: F401
 import store.report_models  # noqa: F401
 import store.runbook_models  # noqa: F401

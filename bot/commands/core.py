@@ -72,6 +72,8 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--out", help="keep the output (database, reports) in this folder")
     demo.add_argument("--prometheus", action="store_true",
                       help="also read signals from a local Prometheus (needs the binary)")
+    demo.add_argument("--mlflow", action="store_true",
+                      help="also roll a model back on a local mlflow server (needs the dev extra)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.set_defaults(func=run_demo)
 
@@ -139,4 +141,5 @@ def run_check_config(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from bot.demo.run import run
 
-    return run(out=args.out, prometheus=args.prometheus, quiet=args.quiet)
+    return run(out=args.out, prometheus=args.prometheus, quiet=args.quiet,
+               mlflow=getattr(args, "mlflow", False))

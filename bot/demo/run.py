@@ -35,10 +35,12 @@ ACTS = [
     "bot.demo.silent.act",
     "bot.demo.reports.act",
     "bot.demo.prometheus.act",
+    "bot.demo.mlflow.act",
 ]
 
 
-def run(out: str | None = None, prometheus: bool = False, quiet: bool = False) -> int:
+def run(out: str | None = None, prometheus: bool = False, quiet: bool = False,
+        mlflow: bool = False) -> int:
     folder = Path(out) if out else Path(tempfile.mkdtemp(prefix="resilio-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "resilio-demo.db"
@@ -60,6 +62,7 @@ def run(out: str | None = None, prometheus: bool = False, quiet: bool = False) -
                       out=folder, quiet=quiet)
     ctx.extras["slack"] = slack
     ctx.extras["prometheus"] = prometheus
+    ctx.extras["mlflow"] = mlflow
     ctx.say(f"Resilio demo: bot on {server.url}, database {database}")
     try:
         for path in ACTS:

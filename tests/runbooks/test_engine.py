@@ -156,7 +156,8 @@ def test_dry_run_renders_every_step_and_changes_nothing(gateway):  # type: ignor
     plan = Engine(tools=Tools(), runbooks=shipped).plan(book, CONTEXT, values)
     assert plan.ok
     paths = [s.path for s in plan.steps]
-    assert paths == ["steps[0]", "steps[1]", "steps[1].compensate[0]", "steps[2]"]
+    # steps[2] points an MLflow alias instead: its `when` is false for a gateway service
+    assert paths == ["steps[0]", "steps[1]", "steps[1].compensate[0]", "steps[3]"]
     switch = plan.steps[1].rendered
     assert switch["url"] == f"{gateway.url}/model"
     assert switch["json_body"] == {"version": "v7", "author": "resilio:rollback-model"}

@@ -18,7 +18,7 @@ def test_shipped_runbooks_are_valid_and_destructive_ones_need_approval() -> None
     runbooks = load_directories()
     assert set(runbooks) >= SHIPPED
     needs_approval = {name for name, r in runbooks.items() if r.approval.required}
-    assert needs_approval == {"rollback-model", "pin-retrieval-index"}
+    assert needs_approval == {"rollback-model", "promote-model", "pin-retrieval-index"}
     modes = runbooks["fallback-mode"].parameter("mode")
     assert modes is not None and modes.choices == ["cached", "smaller-model", "retrieval-only",
                                                    "rules-based"]

@@ -1,0 +1,111 @@
+"""Signed change webhooks: MLflow, GitHub, Argo CD and the generic signed form.
+
+Each source has its own secret or token setting and is closed without it. The
+signature is checked on the raw bytes before anything is parsed; a wrong or
+missing one is 401 and records nothing. A signed body that is not what the
+source documents is 400 (not JSON) or 422 (a field missing or of the wrong
+kind), saying which.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+
+from bot.api.guards import decode_json, read_body, require_bearer
+from bot.api.serialize import change_dict
+from bot.changes import argocd, generic, github, mlflow
+from bot.changes.fields import PayloadError
+from bot.changes.model import Ignored, IncomingChange
+from bot.changes.record import current_pointer, record_changes
+from bot.changes.signatures import (
+    SignatureError,
+    verify_generic,
+    verify_github,
+    verify_mlflow,
+)
+from bot.services import Services
+
+
+def _answer(services: Services, parsed: IncomingChange | Ignored | list[IncomingChange],
+            errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    if isinstance(parsed, Ignored):
+        return {"recorded": [], "duplicates": 0, "ignored": parsed.reason}
+    changes = parsed if isinstance(parsed, list) else [parsed]
+    result = record_changes(services, changes)
+    return {"recorded": [change_dict(event) for event in result.stored],
+            "duplicates": result.duplicates, "errors": errors or []}
+
+
+def _verified(check: Callable[[], None]) -> None:
+    try:
+        check()
+    except SignatureError as error:
+        raise HTTPException(401, str(error)) from None
+
+
+def _parsed(parse: Callable[[], Any]) -> Any:
+    try:
+        return parse()
+    except PayloadError as error:
+        raise HTTPException(422, f"not a payload this webhook documents: {error}") from None
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(tags=["change webhooks"])
+    settings = services.settings
+
+    @router.post("/webhooks/mlflow", summary="MLflow model and prompt registry webhooks")
+    async def mlflow_webhook(request: Request) -> dict[str, Any]:
+        body = await read_body(request, services)
+        headers = request.headers
+        _verified(lambda: verify_mlflow(
+            settings.mlflow_webhook_secret, body=body,
+            delivery_id=headers.get("x-mlflow-delivery-id"),
+            timestamp=headers.get("x-mlflow-timestamp"),
+            signature=headers.get("x-mlflow-signature"), now=time.time()))
+        payload = decode_json(body)
+
+        def work() -> dict[str, Any]:
+            parsed = _parsed(lambda: mlflow.parse(
+                payload, services.catalog, now=services.clock(),
+                current=lambda source, subject: current_pointer(services, source, subject)))
+            return _answer(services, parsed)
+
+        return await run_in_threadpool(work)
+
+    @router.post("/webhooks/github", summary="GitHub deployment_status and release webhooks")
+    async def github_webhook(request: Request) -> dict[str, Any]:
+        body = await read_body(request, services)
+        _verified(lambda: verify_github(settings.github_webhook_secret, body=body,
+                                        signature=request.headers.get("x-hub-signature-256")))
+        payload = decode_json(body)
+        parsed = _parsed(lambda: github.parse(request.headers.get("x-github-event"), payload,
+                                              services.catalog, now=services.clock()))
+        return await run_in_threadpool(_answer, services, parsed)
+
+    @router.post("/webhooks/argocd", summary="Argo CD notifications (documented template)")
+    async def argocd_webhook(request: Request) -> dict[str, Any]:
+        require_bearer(request, settings.argocd_token, "the Argo CD webhook (set "
+                                                       "RESILIO_ARGOCD_TOKEN)")
+        payload = decode_json(await read_body(request, services))
+        parsed = _parsed(lambda: argocd.parse(payload, services.catalog, now=services.clock()))
+        return await run_in_threadpool(_answer, services, parsed)
+
+    @router.post("/webhooks/change", summary="Generic signed change records")
+    async def generic_change_webhook(request: Request) -> dict[str, Any]:
+        body = await read_body(request, services)
+        _verified(lambda: verify_generic(
+            settings.change_webhook_secret, body=body,
+            timestamp=request.headers.get("x-resilio-timestamp"),
+            signature=request.headers.get("x-resilio-signature"), now=time.time()))
+        changes, errors = generic.parse(decode_json(body), now=services.clock())
+        if not changes:
+            raise HTTPException(422, {"message": "no valid change in the body", "errors": errors})
+        return await run_in_threadpool(_answer, services, changes, errors)
+
+    return router

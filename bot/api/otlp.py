@@ -1,0 +1,75 @@
+"""``POST /otlp/v1/metrics``: the OTLP/HTTP metrics receiver (an exporter's endpoint is ``/otlp``).
+
+Answers as the OTLP specification says: 200 with an ``ExportMetricsServiceResponse``
+in the request's encoding, with ``partial_success`` (how many points were
+rejected and which, by where they are in the request) when some were refused;
+4xx with a ``google.rpc.Status`` saying what is wrong when the request cannot
+be read at all. The points that were valid are stored either way.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from google.protobuf import json_format
+from google.rpc import code_pb2, status_pb2
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceResponse,
+)
+
+from bot.api.guards import read_body, require_bearer
+from bot.otel.decode import JSON, PROTOBUF, BadRequest, decode
+from bot.otel.intake import ingest
+from bot.services import Services
+
+_CODES = {400: code_pb2.INVALID_ARGUMENT, 401: code_pb2.UNAUTHENTICATED,
+          413: code_pb2.RESOURCE_EXHAUSTED, 415: code_pb2.INVALID_ARGUMENT}
+
+
+def _encoding_of(request: Request) -> str:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return JSON if kind == JSON else PROTOBUF
+
+
+def _answer(message: object, encoding: str, status: int = 200,
+            headers: dict[str, str] | None = None) -> Response:
+    if encoding == JSON:
+        body = json_format.MessageToJson(message, indent=None)  # type: ignore[arg-type]
+        return Response(body, status_code=status, media_type=JSON, headers=headers)
+    return Response(message.SerializeToString(), status_code=status,  # type: ignore[attr-defined]
+                    media_type=PROTOBUF, headers=headers)
+
+
+def _failure(status: int, reason: str, encoding: str,
+             headers: dict[str, str] | None = None) -> Response:
+    return _answer(status_pb2.Status(code=_CODES.get(status, code_pb2.INVALID_ARGUMENT),
+                                     message=reason), encoding, status, headers)
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(tags=["otlp"])
+    settings = services.settings
+
+    @router.post("/otlp/v1/metrics", summary="OTLP/HTTP metrics (protobuf or JSON, gzip)")
+    async def export_metrics(request: Request) -> Response:
+        encoding = _encoding_of(request)
+        try:
+            require_bearer(request, settings.token_for("otlp"), "OTLP intake")
+            body = await read_body(request, services)
+        except HTTPException as error:
+            return _failure(error.status_code, str(error.detail), encoding,
+                            dict(error.headers or {}))
+        try:
+            decoded = decode(body, content_type=request.headers.get("content-type"),
+                             content_encoding=request.headers.get("content-encoding"),
+                             limit=settings.max_body_bytes)
+        except BadRequest as error:
+            return _failure(error.status, str(error), encoding)
+        result = await run_in_threadpool(ingest, services, decoded.request)
+        response = ExportMetricsServiceResponse()
+        if result.rejected:
+            response.partial_success.rejected_data_points = result.rejected
+            response.partial_success.error_message = result.message
+        return _answer(response, decoded.encoding)
+
+    return router

@@ -1,0 +1,208 @@
+"""Demo act: a model rolled back on a real MLflow registry, end to end.
+
+Runs with ``resilio demo --mlflow`` when ``mlflow`` and the OpenTelemetry SDK are
+installed (the dev extra; the bot itself only talks HTTP to both). It starts
+``mlflow server`` on loopback, registers v1 and v2 of a model, and lets MLflow's
+signed webhook tell the bot each alias move. The service's signals go through the
+real OpenTelemetry SDK exporter to ``/otlp/v1/metrics``; pointing ``champion`` at
+v2 makes quality drop, an alert opens an incident the classifier labels
+``model`` with v2 as the suspect, and ``rollback-model`` points the alias back at
+v1 on MLflow and verifies recovery.
+
+The signals need history before the change, which a demo cannot wait for: the
+SDK's clock and this act's bot clock are moved forward instead (MLflow's own
+timestamps stay real), as the other acts push backdated records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from bot.catalog import Service
+from bot.demo.context import DemoContext
+from bot.server import ServerThread
+
+SERVICE = "mlflow-assistant"
+MINUTE = 60 * 10**9
+OTEL = {"rules": [{"prefix": f"demo.{layer}.", "layer": layer, "rename": ""}
+                  for layer in ("quality", "model", "data", "freshness", "runtime")]
+        + [{"prefix": "demo.feedback.", "layer": "quality"}],
+        "ratios": [{"name": "thumbs_down_rate", "numerator": "demo.feedback.thumbs_down",
+                    "denominator": "demo.feedback.total", "bad": "up"}]}
+
+
+class MovedClock:
+    """One clock for the OTel SDK (``time_ns``) and the act's bot (``services.clock``)."""
+
+    def __init__(self) -> None:
+        self.offset_ns = 0
+        self.fixed_ns: int | None = None
+
+    def time_ns(self) -> int:
+        return self.fixed_ns if self.fixed_ns is not None else time.time_ns() + self.offset_ns
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp((time.time_ns() + self.offset_ns) / 1e9, tz=UTC)
+
+    def install(self) -> None:
+        from opentelemetry.sdk.metrics._internal import (
+            _view_instrument_match,
+            instrument,
+            metric_reader_storage,
+        )
+
+        for module in (instrument, metric_reader_storage, _view_instrument_match):
+            module.time_ns = self.time_ns  # type: ignore[attr-defined]
+
+
+def _available() -> str | None:
+    try:
+        import mlflow  # noqa: F401
+        import opentelemetry.exporter.otlp.proto.http  # noqa: F401
+        import opentelemetry.sdk.metrics  # noqa: F401
+    except ImportError as error:
+        return f"{error.name} is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def act(ctx: DemoContext) -> None:
+    if not ctx.extras.get("mlflow"):
+        return
+    ctx.heading("A model rolled back on a real MLflow registry")
+    missing = _available()
+    if missing:
+        ctx.say(f"{missing}: act skipped")
+        ctx.summary["mlflow"] = {"ran": False, "why": missing}
+        return
+    from bot.devtools.mlflow_server import MlflowServer
+
+    with MlflowServer() as registry_server:
+        ctx.say(f"mlflow server on {registry_server.url} (SQLite backend)")
+        ctx.summary["mlflow"] = _run(ctx, registry_server.url)
+
+
+def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedClock) -> Any:
+    base = ctx.services.catalog
+    owners = base.services[0].owners if base.services else {}
+    service = Service.model_validate({
+        "name": SERVICE, "description": "assistant whose model lives in MLflow",
+        "owners": {name: owner.model_dump() for name, owner in owners.items()},
+        "registry": {"kind": "mlflow", "url": registry_url, "model": SERVICE,
+                     "alias": "champion"}, "runbooks": ["rollback-model"]})
+    catalog = base.model_copy(update={"services": [service], "teams": [],
+                                      "otel": base.otel.model_validate(OTEL)})
+    settings = ctx.services.settings.model_copy(update={"mlflow_webhook_secret": secret})
+    return dataclasses.replace(ctx.services, catalog=catalog, settings=settings,
+                               clock=clock.now, extras={})
+
+
+def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
+    from mlflow import MlflowClient
+
+    from bot.demo.mlflow_telemetry import Telemetry, exporter
+
+    secret = secrets.token_urlsafe(16)
+    clock = MovedClock()
+    clock.install()
+    services = _services(ctx, registry_url, secret, clock)
+    registry = MlflowClient(tracking_uri=registry_url)
+    auth = {"Authorization": f"Bearer {ctx.token}"}
+    with ServerThread(services) as server, httpx.Client(base_url=server.url, timeout=30,
+                                                        headers=auth) as bot:
+        def changes() -> list[dict[str, Any]]:
+            return bot.get("/v1/changes", params={"service": SERVICE}).json()["data"]
+
+        registry.create_webhook(name="resilio", url=f"{server.url}/webhooks/mlflow",
+                                secret=secret, events=["model_version.created",
+                                                       "model_version_alias.created"])
+        registry.create_registered_model(SERVICE)
+        for _ in range(2):
+            registry.create_model_version(SERVICE, source=f"s3://models/{SERVICE}")
+        registry.set_registered_model_alias(SERVICE, "champion", "1")
+        _wait(lambda: any(c["ref"] == "1" and "alias" in c["description"] for c in changes()))
+        ctx.say("registered v1 and v2; champion -> v1 (MLflow's signed webhook told the bot)")
+
+        start = time.time_ns() - 45 * MINUTE
+        clock.fixed_ns = start
+        with exporter(server.url, ctx.token) as (meter, provider):
+            telemetry = Telemetry(meter)
+            for minute in range(1, 45):
+                clock.fixed_ns = start + minute * MINUTE
+                telemetry.minute(bad=False)
+                provider.force_flush(10_000)
+            ctx.say("45 minutes of v1 telemetry pushed through the OpenTelemetry SDK exporter")
+            registry.set_registered_model_alias(SERVICE, "champion", "2")
+            change = _wait(lambda: [c for c in changes() if c["ref"] == "2"
+                                    and "alias" in c["description"]])[0]
+            ctx.say(f"champion -> v2: change recorded, ref {change['ref']}, previous "
+                    f"{change['previous']}")
+            base = int(datetime.fromisoformat(change["ts"].replace("Z", "+00:00")).timestamp()
+                       * 1e9)
+            for minute in range(1, 13):
+                clock.fixed_ns = base + minute * MINUTE
+                telemetry.minute(bad=True)
+                provider.force_flush(10_000)
+            clock.offset_ns, clock.fixed_ns = base + 13 * MINUTE - time.time_ns(), None
+            alert = {"type": "alert", "ts": clock.now().isoformat(), "service": SERVICE,
+                     "name": "GroundednessLow", "severity": "page"}
+            incident_id = bot.post("/webhooks/generic", json=alert).json()[
+                "incidents_opened"][0]
+            incident = _wait(lambda: (body := bot.get(f"/v1/incidents/{incident_id}").json())[
+                "behavior"] and body)
+            suspect = (incident["diagnosis"]["suspect_changes"] or [{}])[0]
+            ctx.say(f"incident #{incident_id}: {incident['behavior']} "
+                    f"({incident['confidence']:.2f}); suspect {suspect.get('kind')} change "
+                    f"{suspect.get('ref')} (previous {suspect.get('previous')})")
+            run = bot.post(f"/v1/incidents/{incident_id}/runbooks", json={
+                "name": "rollback-model", "actor": "U0SRE0001", "groups": [],
+                "idempotency_key": f"demo:mlflow:{incident_id}",
+                "params": {"verify_poll_seconds": 0.2}}).json()
+            final = _rollback(bot, run["id"], clock, telemetry, provider, registry)
+        served = registry.get_model_version_by_alias(SERVICE, "champion").version
+        ctx.say(f"rollback-model {final['status']} ({final.get('verdict')}); MLflow now "
+                f"answers champion -> v{served}")
+        return {"ran": True, "incident": incident_id, "behavior": incident["behavior"],
+                "suspect": suspect, "runbook": final["status"], "verdict": final.get("verdict"),
+                "champion": served}
+
+
+def _rollback(bot: httpx.Client, run_id: int, clock: MovedClock, telemetry: Any,
+              provider: Any, registry: Any) -> dict[str, Any]:
+    """Approve the run; meanwhile the service reports as whatever version MLflow serves."""
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            clock.offset_ns += MINUTE
+            telemetry.minute(bad=registry.get_model_version_by_alias(
+                SERVICE, "champion").version != "1")
+            provider.force_flush(10_000)
+            stop.wait(0.2)
+
+    pusher = threading.Thread(target=serve, name="demo-mlflow-telemetry", daemon=True)
+    bot.post(f"/v1/runbook-runs/{run_id}/approve",
+             json={"actor": "U0ML00001", "groups": ["S0MLTEAM1"]}).raise_for_status()
+    pusher.start()
+    try:
+        return _wait(lambda: (body := bot.get(f"/v1/runbook-runs/{run_id}").json())["status"]
+                     in ("succeeded", "failed") and body, timeout=120)
+    finally:
+        stop.set()
+        pusher.join(30)
+
+
+def _wait(condition: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise RuntimeError("the MLflow act timed out waiting for the bot")
