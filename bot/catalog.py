@@ -194,6 +194,34 @@ class Catalog(_Strict):
     def schedule(self, name: str) -> Schedule | None:
         return next((s for s in self.schedules if s.name == name), None)
 
+    def service_of_model(self, model: str) -> str:
+        """The service a registered model belongs to (its registry entry), else the name."""
+        for service in self.services:
+            if (service.registry.model or service.name) == model:
+                return service.name
+        return model
+
+    def service_of_repository(self, full_name: str) -> str:
+        """The service of a GitHub repository (``owner/name``), else the repository's name."""
+        for service in self.services:
+            if full_name in service.changes.repositories:
+                return service.name
+        return full_name.rpartition("/")[2] or full_name
+
+    def service_of_application(self, application: str) -> str:
+        """The service of an Argo CD application, else the application's name."""
+        for service in self.services:
+            if application in service.changes.argocd_applications:
+                return service.name
+        return application
+
+    def service_of_prompt(self, prompt: str) -> str:
+        """The service that lists a prompt of the prompt registry, else the prompt's name."""
+        for service in self.services:
+            if prompt in service.registry.prompts:
+                return service.name
+        return prompt
+
 
 def _cross_references(catalog: Catalog) -> list[tuple[str, str]]:
     """(path, reason) of each name that must be unique or must exist, all of them."""
@@ -231,34 +259,6 @@ def _schedule_references(catalog: Catalog) -> list[tuple[str, str]]:
                     problems.append((f"services[{index}].owners.{label}.schedules[{s_index}]",
                                      f"unknown schedule {name!r}"))
     return problems
-
-    def service_of_model(self, model: str) -> str:
-        """The service a registered model belongs to (its registry entry), else the name."""
-        for service in self.services:
-            if (service.registry.model or service.name) == model:
-                return service.name
-        return model
-
-    def service_of_repository(self, full_name: str) -> str:
-        """The service of a GitHub repository (``owner/name``), else the repository's name."""
-        for service in self.services:
-            if full_name in service.changes.repositories:
-                return service.name
-        return full_name.rpartition("/")[2] or full_name
-
-    def service_of_application(self, application: str) -> str:
-        """The service of an Argo CD application, else the application's name."""
-        for service in self.services:
-            if application in service.changes.argocd_applications:
-                return service.name
-        return application
-
-    def service_of_prompt(self, prompt: str) -> str:
-        """The service that lists a prompt of the prompt registry, else the prompt's name."""
-        for service in self.services:
-            if prompt in service.registry.prompts:
-                return service.name
-        return prompt
 
 
 def _location(loc: tuple[Any, ...]) -> str:

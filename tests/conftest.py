@@ -20,6 +20,7 @@ from tests.support.postgres import PostgresCluster, pg_bin_dir
 
 TOKEN = "test-webhook-token"  # posts alerts, signals and changes
 API_TOKEN = "test-api-token"  # reads the JSON API and acts on incidents
+READER = {"Authorization": f"Bearer {API_TOKEN}"}  # headers of a JSON API read
 
 
 @pytest.fixture(scope="session")

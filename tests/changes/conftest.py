@@ -9,7 +9,7 @@ from bot.catalog import parse_catalog
 from bot.server import ServerThread
 from bot.services import Services, build_services
 from bot.settings import Settings
-from tests.conftest import TOKEN
+from tests.conftest import API_TOKEN, TOKEN
 
 SECRETS = {"RESILIO_MLFLOW_WEBHOOK_SECRET": "mlflow-secret",
            "RESILIO_GITHUB_WEBHOOK_SECRET": "github-secret",
@@ -29,6 +29,7 @@ services:
 
 def changes_services(db_url: str, catalog: str = CATALOG, **settings: str) -> Services:
     values = {"DATABASE_URL": db_url, "RESILIO_WEBHOOK_TOKEN": TOKEN,
+              "RESILIO_API_TOKEN": API_TOKEN,
               "RESILIO_RUN_SCHEDULER": "false", **SECRETS, **settings}
     return build_services(Settings(**values), parse_catalog(yaml.safe_load(catalog)))
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import API_TOKEN
+
 MODEL_EVENTS = ["model_version.created", "model_version_alias.created",
                 "model_version_alias.deleted", "model_version_tag.set"]
 PROMPT_EVENTS = ["prompt_version.created", "prompt_alias.created"]
@@ -30,9 +32,9 @@ services:
 """
 
 
-def changes_of(url: str, service: str = "rag-assistant", token: str | None = None
+def changes_of(url: str, service: str = "rag-assistant", token: str = API_TOKEN
                ) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Authorization": f"Bearer {token}"}
     response = httpx.get(f"{url}/v1/changes", params={"service": service}, headers=headers)
     response.raise_for_status()
     return response.json()["data"]
