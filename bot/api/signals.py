@@ -14,7 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bot.api import docs
 from bot.api.guards import read_body, require_bearer
+from bot.api.params import IncidentId
+from bot.catalog import FailureClass
 from bot.errors import NotFound, UserError
 from bot.exchange import AlertRecord, parse_body
 from bot.services import Services
@@ -23,7 +26,7 @@ from store.signal_queries import save_records
 
 
 class LabelIn(BaseModel):
-    label: str
+    label: FailureClass
     actor: str = Field(default="api", min_length=1, max_length=200)
 
 
@@ -57,7 +60,9 @@ def _relabel(services: Services, incident_id: int, body: LabelIn) -> dict[str, A
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["signals"])
 
-    @router.post("/v1/signals", summary="exchange-format records (JSON Lines or a JSON array)")
+    @router.post("/v1/signals", summary="exchange-format records (JSON Lines or a JSON array)",
+                 responses={**docs.partial("Some records were stored"), **docs.INTAKE},
+                 openapi_extra=docs.SIGNALS_BODY)
     async def post_signals(request: Request) -> JSONResponse:
         require_bearer(request, services.settings.token_for("generic"), "signal intake")
         body = await read_body(request, services)
@@ -76,8 +81,10 @@ def build_router(services: Services) -> APIRouter:
             payload.update(await run_in_threadpool(_alerts, services, alerts))
         return JSONResponse(payload, status_code=207 if errors else 200)
 
-    @router.post("/v1/incidents/{incident_id}/label", summary="a responder's label")
-    async def post_label(incident_id: int, body: LabelIn, request: Request) -> dict[str, Any]:
+    @router.post("/v1/incidents/{incident_id}/label", summary="a responder's label",
+                 responses=docs.WRITE_ONE, openapi_extra=docs.secured())
+    async def post_label(incident_id: IncidentId, body: LabelIn,
+                         request: Request) -> dict[str, Any]:
         require_bearer(request, services.settings.api_token or services.settings.token_for(
             "generic"), "the incident API")
         try:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from bot.api import docs
 from bot.api.guards import require_reader
+from bot.api.params import QueryTime
 from bot.errors import NotFound
 from bot.exchange import format_ts, to_utc
 from bot.services import Services
@@ -19,16 +20,18 @@ def build_router(services: Services) -> APIRouter:
 
     # Plain ``def`` handlers: FastAPI runs them in its thread pool, so the budget
     # computation never blocks the event loop that acks Slack.
-    @router.get("/slo", summary="Every SLO of every service")
-    def list_slos(request: Request, at: datetime | None = None) -> dict[str, Any]:
+    @router.get("/slo", summary="Every SLO of every service", responses=docs.READ,
+                openapi_extra=docs.secured())
+    def list_slos(request: Request, at: QueryTime | None = None) -> dict[str, Any]:
         require_reader(request, services)
         now = to_utc(at) if at else services.clock()
         data = [status.to_dict() for status in all_statuses(services, now=now)]
         return {"data": data, "count": len(data), "computed_at": format_ts(now)}
 
-    @router.get("/slo/{service}", summary="The SLOs of one service")
+    @router.get("/slo/{service}", summary="The SLOs of one service", responses=docs.READ_ONE,
+                openapi_extra=docs.secured())
     def service_slos(request: Request, service: str,
-                     at: datetime | None = None) -> dict[str, Any]:
+                     at: QueryTime | None = None) -> dict[str, Any]:
         require_reader(request, services)
         now = to_utc(at) if at else services.clock()
         try:

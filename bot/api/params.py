@@ -1,0 +1,52 @@
+"""Path and query parameter types shared by the routes, refused with 422 when out of range.
+
+Row ids are 32-bit integers on PostgreSQL (``INTEGER``) and 64-bit on SQLite; an id
+beyond the smaller range is no row on either, and sent to PostgreSQL it would be a
+driver error (500) instead of an answer. Timestamps in a query are RFC 3339 (the
+exchange format's) within the years 1970-2199: ``since=0`` is not a time, and near
+year 1 or 9999 the conversion to UTC would overflow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+
+ID_MAX = 2**31 - 1
+
+IncidentId = Annotated[int, Path(ge=1, le=ID_MAX, description="incident id")]
+RunId = Annotated[int, Path(ge=1, le=ID_MAX, description="runbook run id")]
+
+# RFC 3339 date-time (section 5.6), years 1970-2199; what the documented schema says.
+# Days run to 28 in every month, 30 or 31 where the month has them (February 29 is for
+# the server to judge: it refuses it outside leap years).
+RFC3339_PATTERN = (r"^(19[7-9][0-9]|2[01][0-9][0-9])-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+                   r"|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31|02-29)"
+                   r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+                   r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+
+
+def _rfc3339(value: Any) -> Any:
+    import re
+
+    if not isinstance(value, str) or not re.match(RFC3339_PATTERN, value):
+        raise ValueError("expected an RFC 3339 timestamp within the years 1970-2199, like "
+                         "2026-11-26T10:00:00Z")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if not 1970 <= utc.year <= 2199:
+        raise ValueError("the timestamp is outside the years 1970-2199 in UTC")
+    return utc
+
+
+QueryTime = Annotated[
+    datetime, BeforeValidator(_rfc3339), AfterValidator(_in_utc),
+    WithJsonSchema({"type": "string", "pattern": RFC3339_PATTERN,
+                    "description": "RFC 3339, e.g. 2026-11-26T10:00:00Z"}),
+]
