@@ -36,9 +36,9 @@ def test_existing_alerts_migrate_and_sources_get_their_own_fingerprints(fresh_ur
         with engine.begin() as connection:
             connection.execute(INSERT, {"fingerprint": "abc", "source": "alertmanager"})
             connection.execute(INSERT, {"fingerprint": "def", "source": "grafana"})
-            with pytest.raises(IntegrityError):  # before: one fingerprint across sources
-                with connection.begin_nested():
-                    connection.execute(INSERT, {"fingerprint": "abc", "source": "grafana"})
+            # Before: one fingerprint across sources.
+            with pytest.raises(IntegrityError), connection.begin_nested():
+                connection.execute(INSERT, {"fingerprint": "abc", "source": "grafana"})
         upgrade(fresh_url)
         assert current_revision(fresh_url) == "0006_checks"
         with engine.begin() as connection:
@@ -46,9 +46,9 @@ def test_existing_alerts_migrate_and_sources_get_their_own_fingerprints(fresh_ur
                 "SELECT fingerprint, source, receive_count FROM alerts ORDER BY id")).all()
             assert [tuple(r) for r in rows] == [("abc", "alertmanager", 3), ("def", "grafana", 3)]
             connection.execute(INSERT, {"fingerprint": "abc", "source": "grafana"})  # now fine
-            with pytest.raises(IntegrityError):  # still unique within a source
-                with connection.begin_nested():
-                    connection.execute(INSERT, {"fingerprint": "abc", "source": "alertmanager"})
+            # Still unique within a source.
+            with pytest.raises(IntegrityError), connection.begin_nested():
+                connection.execute(INSERT, {"fingerprint": "abc", "source": "alertmanager"})
             probes = connection.execute(text("SELECT count(*) FROM write_probes")).scalar()
             assert probes == 0
     finally:
