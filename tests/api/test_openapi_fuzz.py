@@ -28,11 +28,14 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 SEED = 1
 
 
-def fuzz(url: str, report: Path, *, token: str | None, examples: int) -> tuple[int, str]:
+def fuzz(url: str, report: Path, *, token: str | None, examples: int,
+         phases: str) -> tuple[int, str]:
+    # One worker: hypothesis describing strategies from several threads trips a CPython
+    # 3.11 bug in ast.parse ("AST constructor recursion depth mismatch").
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run",
                f"{url}/openapi.json", "--checks", "all", "--max-examples", str(examples),
                "--seed", str(SEED), "--workers", "1", "--request-timeout", "30",
-               "--phases", "examples,coverage,fuzzing,stateful",
+               "--phases", phases,
                "--report", "har", "--report-har-path", str(report), "--no-color"]
     if token:
         command += ["--header", f"Authorization: Bearer {token}"]
@@ -53,6 +56,7 @@ def statuses(report: Path) -> Counter[int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # about 2 minutes on a quiet 2-core machine
 def test_fuzzing_the_served_openapi_finds_no_5xx_and_no_violation(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'fuzz.db'}"
     upgrade(database)
@@ -68,9 +72,12 @@ def test_fuzzing_the_served_openapi_finds_no_5xx_and_no_violation(tmp_path: Path
                                   for i in range(3)])
         assert seeded.status_code == 200, seeded.text
         totals: dict[str, Counter[int]] = {}
-        for label, token, examples in (("with token", TOKEN, 12), ("without token", None, 4)):
+        runs = (("with token", TOKEN, 10, "examples,coverage,fuzzing,stateful"),
+                ("without token", None, 3, "examples,coverage,fuzzing"))
+        for label, token, examples, phases in runs:
             report = tmp_path / f"{label.replace(' ', '-')}.har"
-            code, output = fuzz(server.url, report, token=token, examples=examples)
+            code, output = fuzz(server.url, report, token=token, examples=examples,
+                                phases=phases)
             totals[label] = statuses(report)
             errors = sum(n for status, n in totals[label].items() if status >= 500)
             print(f"schemathesis {label}: {sum(totals[label].values())} requests, "
