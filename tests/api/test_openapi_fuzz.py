@@ -43,7 +43,8 @@ def fuzz(url: str, report: Path, *, token: str | None, examples: int,
     env = {**os.environ, "FUZZ_INTAKE_AUTHORIZATION": f"Bearer {WEBHOOK_TOKEN}" if token else ""}
     if token:
         command += ["--header", f"Authorization: Bearer {token}"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env,
+                          cwd=report.parent)  # its run cache goes there, not in the repo
     return done.returncode, done.stdout + done.stderr
 
 
