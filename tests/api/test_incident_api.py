@@ -99,3 +99,19 @@ def test_the_openapi_document_describes_bodies_and_errors(client: httpx.Client) 
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     options = client.options("/v1/incidents/1/runbooks")
     assert options.status_code == 405 and options.headers["allow"] == "GET, POST"
+
+
+def test_the_documented_timestamp_pattern_is_exactly_the_calendar() -> None:
+    """Every day of 1970-2199 matches, no other: a fuzzer's valid time is a valid time."""
+    import calendar
+    import re
+
+    from bot.api.params import RFC3339_PATTERN
+
+    wrong = [f"{y:04d}-{m:02d}-{d:02d}" for y in range(1970, 2200) for m in range(1, 13)
+             for d in range(1, 32)
+             if bool(re.match(RFC3339_PATTERN, f"{y:04d}-{m:02d}-{d:02d}T00:00:00Z"))
+             != (d <= calendar.monthrange(y, m)[1])]
+    assert wrong == []
+    assert not re.match(RFC3339_PATTERN, "1969-12-31T23:59:59Z")
+    assert re.match(RFC3339_PATTERN, "2026-11-26T10:00:00.123456+05:30")
