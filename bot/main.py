@@ -94,4 +94,7 @@ def create_app(services: Services) -> FastAPI:
 
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).build_router(services))
+    from bot.api.docs import install
+
+    install(app)  # request bodies the intake routes read themselves, the bearer scheme
     return app

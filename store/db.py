@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 DEFAULT_URL = "sqlite:///resilio.db"
@@ -62,6 +64,25 @@ def write_lock(engine: Engine) -> AbstractContextManager[object]:
         return _WRITE_LOCKS.setdefault(engine, threading.Lock())
 
 
+_FAILURES: weakref.WeakKeyDictionary[Engine, tuple[float, str]] = weakref.WeakKeyDictionary()
+
+
+def _transient(error: OperationalError) -> bool:
+    """Lock waits and PostgreSQL's broken lock cycles: the caller retries, nothing is wrong."""
+    if getattr(error.orig, "sqlstate", None) in ("40P01", "40001", "55P03"):
+        return True
+    return "database is locked" in str(error.orig)
+
+
+def last_failure(engine: Engine) -> tuple[float, str] | None:
+    """When (``time.monotonic()``) and why a unit of work last failed in the database itself.
+
+    A full disk, a read-only file or a lost server fail every write while ``SELECT 1``
+    still answers; ``/healthz`` reads this to say so.
+    """
+    return _FAILURES.get(engine)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
@@ -69,7 +90,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as error:
+        if isinstance(error, OperationalError) and not _transient(error):
+            _FAILURES[engine] = (time.monotonic(), str(error.orig or error).splitlines()[0])
         session.rollback()
         raise
     finally:

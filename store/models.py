@@ -87,7 +87,9 @@ class Incident(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("fingerprint", name="uq_alerts_fingerprint"),
+        # A fingerprint names an alert within its source: Alertmanager's and Grafana's
+        # hashes are different namespaces, and one must never update the other's alert.
+        UniqueConstraint("source", "fingerprint", name="uq_alerts_source_fingerprint"),
         Index("ix_alerts_incident", "incident_id"),
     )
 
@@ -140,3 +142,13 @@ class ChangeEvent(SQLModel, table=True):
     slice: dict[str, Any] = _json(dict)
     maintenance_minutes: float | None = None  # expected impact window after ts
     affects: list[str] = _json(list)          # layers or signals it may move meanwhile
+
+
+class WriteProbe(SQLModel, table=True):
+    """One row per replica, rewritten by ``/healthz``: a database that cannot take this
+    write cannot take an alert either, whatever ``SELECT 1`` says."""
+
+    __tablename__ = "write_probes"
+
+    replica: str = Field(primary_key=True, max_length=200)
+    probed_at: datetime = _ts(nullable=False)

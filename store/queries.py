@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from store.models import Alert, ChangeEvent, Incident, TimelineEvent
+from store.models import Alert, ChangeEvent, Incident, TimelineEvent, WriteProbe
 
 
 def get_incident(*, session: Session, incident_id: int) -> Incident | None:
@@ -47,15 +47,28 @@ def timeline(*, session: Session, incident_id: int) -> list[TimelineEvent]:
     return list(session.exec(query))
 
 
-def alerts_of(*, session: Session, incident_id: int) -> list[Alert]:
-    query = select(Alert).where(Alert.incident_id == incident_id).order_by(col(Alert.id))
+def alerts_of(*, session: Session, incident_id: int, after_id: int = 0,
+              limit: int | None = None) -> list[Alert]:
+    """An incident's alerts in id order; ``after_id`` and ``limit`` read one page."""
+    query = (select(Alert).where(Alert.incident_id == incident_id)
+             .where(col(Alert.id) > after_id).order_by(col(Alert.id)))
+    if limit is not None:
+        query = query.limit(limit)
     return list(session.exec(query))
 
 
-def alerts_by_fingerprint(*, session: Session, fingerprints: Sequence[str]) -> dict[str, Alert]:
+def count_alerts(*, session: Session, incident_id: int) -> int:
+    query = select(func.count()).select_from(Alert).where(Alert.incident_id == incident_id)
+    return int(session.exec(query).one())
+
+
+def alerts_by_fingerprint(*, session: Session, fingerprints: Sequence[str],
+                          source: str) -> dict[str, Alert]:
+    """The stored alerts of one source by fingerprint (fingerprints are unique per source)."""
     if not fingerprints:
         return {}
-    query = select(Alert).where(col(Alert.fingerprint).in_(list(fingerprints)))
+    query = (select(Alert).where(Alert.source == source)
+             .where(col(Alert.fingerprint).in_(list(fingerprints))))
     return {alert.fingerprint: alert for alert in session.exec(query)}
 
 
@@ -93,3 +106,13 @@ def held_incidents_due(*, session: Session, now: datetime, limit: int = 100) -> 
     query = (select(Incident).where(col(Incident.held_until).is_not(None))
              .where(col(Incident.held_until) <= now).order_by(col(Incident.id)).limit(limit))
     return list(session.exec(query))
+
+
+def touch_write_probe(*, session: Session, replica: str, now: datetime) -> None:
+    """Rewrite this replica's probe row: a real write, as small as one can be."""
+    probe = session.get(WriteProbe, replica)
+    if probe is None:
+        session.add(WriteProbe(replica=replica, probed_at=now))
+    else:
+        probe.probed_at = now
+        session.add(probe)

@@ -23,12 +23,13 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from bot.api.params import ID_MAX
 from bot.exchange import ParsedBatch, loads, parse_body
 from bot.services import Services
 from bot.settings import Settings
 
-# Ids in paths are 64-bit database keys: anything wider is a 422, not an overflow.
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# Ids in paths are database keys (32-bit on PostgreSQL): anything wider is a 422.
+RowId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
 class Scope(StrEnum):

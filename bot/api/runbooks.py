@@ -16,7 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from bot import runbook_runs
-from bot.api.guards import ActingBody, Caller, RowId, Scope, require
+from bot.api import docs
+from bot.api.guards import ActingBody, Caller, Scope, require
+from bot.api.params import IncidentId, RunId
 from bot.errors import Conflict, NotFound, UserError
 from bot.services import Services
 from bot.slack_identity import user_groups
@@ -70,15 +72,17 @@ def build_router(services: Services) -> APIRouter:
         # Runbooks act on production systems: never without a token of the API's scope.
         return require(request, services, scope, "the runbook API")
 
-    @router.get("/runbooks", summary="Every runbook the bot knows")
+    @router.get("/runbooks", summary="Every runbook the bot knows", responses=docs.READ,
+                openapi_extra=docs.secured())
     def list_runbooks(request: Request) -> dict[str, Any]:
         guard(request)
         data = [_runbook_dict(r) for _, r in sorted(runbook_runs.library(services).items())]
         return {"data": data, "count": len(data)}
 
     @router.get("/incidents/{incident_id}/runbooks",
-                summary="Suggested runbooks and the runs of one incident")
-    def incident_runbooks(request: Request, incident_id: RowId) -> dict[str, Any]:
+                summary="Suggested runbooks and the runs of one incident",
+                responses=docs.READ_ONE, openapi_extra=docs.secured())
+    def incident_runbooks(request: Request, incident_id: IncidentId) -> dict[str, Any]:
         guard(request)
         try:
             suggestions = runbook_runs.suggest(services, incident_id=incident_id)
@@ -88,8 +92,11 @@ def build_router(services: Services) -> APIRouter:
                 "runs": runbook_runs.runs_of(services, incident_id=incident_id)}
 
     @router.post("/incidents/{incident_id}/runbooks", status_code=202,
-                 summary="Run (or dry-run) a runbook on an incident")
-    async def run_runbook(request: Request, incident_id: RowId, body: RunIn) -> dict[str, Any]:
+                 summary="Run (or dry-run) a runbook on an incident",
+                 responses={**docs.errors(400, 403), **docs.WRITE_ONE},
+                 openapi_extra=docs.secured())
+    async def run_runbook(request: Request, incident_id: IncidentId,
+                          body: RunIn) -> dict[str, Any]:
         caller = guard(request, Scope.act)
         try:
             if body.dry_run:
@@ -109,8 +116,9 @@ def build_router(services: Services) -> APIRouter:
             raise _http_error(error) from None
         return {**view, "created": started.created}
 
-    @router.get("/runbook-runs/{run_id}", summary="One run with its steps")
-    def get_run(request: Request, run_id: RowId) -> dict[str, Any]:
+    @router.get("/runbook-runs/{run_id}", summary="One run with its steps",
+                responses=docs.READ_ONE, openapi_extra=docs.secured())
+    def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
         guard(request)
         try:
             return runbook_runs.run_view(services, run_id=run_id)
@@ -118,7 +126,7 @@ def build_router(services: Services) -> APIRouter:
             raise _http_error(error) from None
 
     def _decision(verb: str):  # type: ignore[no-untyped-def]
-        async def decide(request: Request, run_id: RowId, body: DecisionIn) -> dict[str, Any]:
+        async def decide(request: Request, run_id: RunId, body: DecisionIn) -> dict[str, Any]:
             caller = guard(request, Scope.act)
             groups = await run_in_threadpool(_groups, services, caller)
             try:
@@ -140,5 +148,7 @@ def build_router(services: Services) -> APIRouter:
 
     for verb in ("approve", "reject", "cancel"):
         router.add_api_route(f"/runbook-runs/{{run_id}}/{verb}", _decision(verb),
-                             methods=["POST"], summary=f"{verb.capitalize()} a run")
+                             methods=["POST"], summary=f"{verb.capitalize()} a run",
+                             responses={**docs.errors(400, 403), **docs.WRITE_ONE},
+                             openapi_extra=docs.secured())
     return router

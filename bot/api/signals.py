@@ -13,7 +13,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot.api.guards import ActingBody, RowId, Scope, parse_batch, read_body, require, require_bearer
+from bot.api import docs
+from bot.api.guards import ActingBody, Scope, parse_batch, read_body, require, require_bearer
+from bot.api.params import IncidentId
+from bot.catalog import FailureClass
 from bot.errors import NotFound, UserError
 from bot.exchange import AlertRecord
 from bot.services import Services
@@ -22,7 +25,7 @@ from store.signal_queries import save_records
 
 
 class LabelIn(ActingBody):
-    label: str
+    label: FailureClass
 
 
 def _store(services: Services, records: list[Any]) -> tuple[int, list[AlertRecord]]:
@@ -59,7 +62,9 @@ def _relabel(services: Services, incident_id: int, body: LabelIn,
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["signals"])
 
-    @router.post("/v1/signals", summary="exchange-format records (JSON Lines or a JSON array)")
+    @router.post("/v1/signals", summary="exchange-format records (JSON Lines or a JSON array)",
+                 responses={**docs.partial("Some records were stored"), **docs.INTAKE},
+                 openapi_extra=docs.SIGNALS_BODY)
     async def post_signals(request: Request) -> JSONResponse:
         require_bearer(request, services.settings.token_for("generic"), "signal intake")
         batch = parse_batch(await read_body(request, services))
@@ -74,8 +79,10 @@ def build_router(services: Services) -> APIRouter:
             payload.update(await run_in_threadpool(_alerts, services, alerts))
         return JSONResponse(payload, status_code=207 if errors else 200)
 
-    @router.post("/v1/incidents/{incident_id}/label", summary="a responder's label")
-    async def post_label(incident_id: RowId, body: LabelIn, request: Request) -> dict[str, Any]:
+    @router.post("/v1/incidents/{incident_id}/label", summary="a responder's label",
+                 responses=docs.WRITE_ONE, openapi_extra=docs.secured())
+    async def post_label(incident_id: IncidentId, body: LabelIn,
+                         request: Request) -> dict[str, Any]:
         caller = require(request, services, Scope.act, "relabelling an incident")
         try:
             return await run_in_threadpool(_relabel, services, incident_id, body, caller.actor)

@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from bot.api import docs
 from bot.api.guards import require_reader
+from bot.api.params import QueryTime
 from bot.errors import NotFound
-from bot.exchange import UtcTimestamp, format_ts
+from bot.exchange import format_ts
 from bot.services import Services
 from bot.slo.compute import all_statuses, service_status
 
@@ -18,16 +20,18 @@ def build_router(services: Services) -> APIRouter:
 
     # Plain ``def`` handlers: FastAPI runs them in its thread pool, so the budget
     # computation never blocks the event loop that acks Slack.
-    @router.get("/slo", summary="Every SLO of every service")
-    def list_slos(request: Request, at: UtcTimestamp | None = None) -> dict[str, Any]:
+    @router.get("/slo", summary="Every SLO of every service", responses=docs.READ,
+                openapi_extra=docs.secured())
+    def list_slos(request: Request, at: QueryTime | None = None) -> dict[str, Any]:
         require_reader(request, services)
         now = at or services.clock()
         data = [status.to_dict() for status in all_statuses(services, now=now)]
         return {"data": data, "count": len(data), "computed_at": format_ts(now)}
 
-    @router.get("/slo/{service}", summary="The SLOs of one service")
+    @router.get("/slo/{service}", summary="The SLOs of one service", responses=docs.READ_ONE,
+                openapi_extra=docs.secured())
     def service_slos(request: Request, service: str,
-                     at: UtcTimestamp | None = None) -> dict[str, Any]:
+                     at: QueryTime | None = None) -> dict[str, Any]:
         require_reader(request, services)
         now = at or services.clock()
         try:

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from bot.api import docs
 from bot.api.guards import decode_json, read_body, require_bearer
 from bot.exchange import parse_object
 from bot.intake import IncomingAlert, alertmanager, grafana
@@ -53,13 +55,15 @@ def _named(raw: Any) -> str:
 
 
 async def _store(intake: GroupCommit, good: list[IncomingAlert],
-                 bad: list[dict]) -> dict[str, Any]:
+                 bad: list[dict]) -> JSONResponse:
     if not good and bad:
         raise HTTPException(422, {"message": "no valid alert in the batch", "errors": bad})
     result = await asyncio.wrap_future(intake.submit(good))
-    return {"accepted": len(good), "stored": result.stored, "deduplicated": result.updated,
-            "incidents_opened": result.opened, "incidents_touched": result.touched,
-            "errors": bad}
+    # Some alerts refused, the others stored: 207, as every intake endpoint answers it.
+    return JSONResponse({"accepted": len(good), "stored": result.stored,
+                         "deduplicated": result.updated, "incidents_opened": result.opened,
+                         "incidents_touched": result.touched, "errors": bad},
+                        status_code=207 if bad else 200)
 
 
 def build_router(services: Services) -> APIRouter:
@@ -71,7 +75,7 @@ def build_router(services: Services) -> APIRouter:
                             parse: Callable[[Any], IncomingAlert], what: str) -> Any:
         """Alertmanager and Grafana send the same envelope; only the parser differs."""
 
-        async def webhook(request: Request) -> dict[str, Any]:
+        async def webhook(request: Request) -> JSONResponse:
             require_bearer(request, settings.token_for(source), what)
             payload = decode_json(await read_body(request, services))
             envelope = _envelope(model, payload)
@@ -80,17 +84,21 @@ def build_router(services: Services) -> APIRouter:
 
         return webhook
 
+    responses = {**docs.partial("Some alerts were stored"), **docs.INTAKE}
     router.add_api_route(
         "/webhooks/alertmanager", methods=["POST"], summary="Prometheus Alertmanager webhook (v4)",
+        responses=responses, openapi_extra=docs.ALERTMANAGER_BODY,
         endpoint=alertmanager_shaped("alertmanager", alertmanager.AlertmanagerWebhook,
                                      alertmanager.parse_alert, "the Alertmanager webhook"))
     router.add_api_route(
         "/webhooks/grafana", methods=["POST"], summary="Grafana unified alerting webhook",
+        responses=responses, openapi_extra=docs.GRAFANA_BODY,
         endpoint=alertmanager_shaped("grafana", grafana.GrafanaWebhook, grafana.parse_alert,
                                      "the Grafana webhook"))
 
-    @router.post("/webhooks/generic", summary="Exchange-format alert record(s)")
-    async def generic_webhook(request: Request) -> dict[str, Any]:
+    @router.post("/webhooks/generic", summary="Exchange-format alert record(s)",
+                 responses=responses, openapi_extra=docs.GENERIC_BODY)
+    async def generic_webhook(request: Request) -> JSONResponse:
         require_bearer(request, settings.token_for("generic"), "the generic webhook")
         payload = decode_json(await read_body(request, services))
         items = payload if isinstance(payload, list) else [payload]

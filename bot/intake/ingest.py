@@ -55,17 +55,19 @@ class IngestResult:
     touched: list[int] = field(default_factory=list)  # incidents this batch changed
     all_resolved: list[int] = field(default_factory=list)  # incidents whose alerts all resolved
     silenced: int = 0  # firing alerts a silence kept from opening or joining an incident
-    new: set[str] = field(default_factory=set)  # fingerprints stored for the first time
-    incident_of: dict[str, int] = field(default_factory=dict)  # fingerprint -> its incident
-    silenced_fingerprints: set[str] = field(default_factory=set)
+    # Alerts are known by (source, fingerprint): fingerprints are unique per source only.
+    new: set[tuple[str, str]] = field(default_factory=set)  # alerts stored for the first time
+    incident_of: dict[tuple[str, str], int] = field(default_factory=dict)  # alert -> incident
+    silenced_fingerprints: set[tuple[str, str]] = field(default_factory=set)
 
-    def share_of(self, alerts: Iterable[IncomingAlert], claimed: set[str]) -> IngestResult:
+    def share_of(self, alerts: Iterable[IncomingAlert],
+                 claimed: set[tuple[str, str]]) -> IngestResult:
         """The part of a combined batch's result that concerns ``alerts`` (one request).
 
         ``claimed`` holds the new fingerprints already credited to earlier requests, so
         an alert sent twice in one combined batch is stored once and deduplicated once.
         """
-        distinct = {alert.fingerprint for alert in alerts}
+        distinct = {_key(alert) for alert in alerts}
         stored = (distinct & self.new) - claimed
         claimed |= stored
         touched = sorted({self.incident_of[f] for f in distinct if f in self.incident_of})
@@ -80,6 +82,10 @@ class IngestResult:
 
 _GROUP_KEY_WIDTH = Incident.__table__.c.group_key.type.length  # type: ignore[attr-defined]
 _TITLE_WIDTH = Incident.__table__.c.title.type.length  # type: ignore[attr-defined]
+
+
+def _key(alert: IncomingAlert) -> tuple[str, str]:
+    return alert.source, alert.fingerprint
 
 
 def group_key_for(alert: IncomingAlert, catalog: Catalog) -> str:
@@ -104,7 +110,7 @@ def open_key_for(service: str, group_key: str) -> str:
 
 def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> IngestResult:
     """Store one batch and emit the incident events once it is committed."""
-    batch = sorted(_latest_per_fingerprint(alerts), key=lambda alert: alert.fingerprint)
+    batch = sorted(_latest_per_fingerprint(alerts), key=_key)
     if not batch:
         return IngestResult()
     for attempt in range(_ATTEMPTS):
@@ -170,10 +176,10 @@ def _incident_source(alert: IncomingAlert) -> str:
 
 def _latest_per_fingerprint(alerts: Iterable[IncomingAlert]) -> list[IncomingAlert]:
     # Within one batch the last word on a fingerprint wins; order is otherwise kept.
-    latest: dict[str, IncomingAlert] = {}
+    latest: dict[tuple[str, str], IncomingAlert] = {}
     for alert in alerts:
-        latest.pop(alert.fingerprint, None)
-        latest[alert.fingerprint] = alert
+        latest.pop(_key(alert), None)
+        latest[_key(alert)] = alert
     return list(latest.values())
 
 
@@ -230,8 +236,9 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
     result = IngestResult()
     groups = _Groups(session, catalog, now, result)
     table = Alert.__table__
-    known = {row.fingerprint: row for row in session.execute(
-        sa_select(table.c.id, table.c.fingerprint, table.c.incident_id, table.c.status,
+    known = {(row.source, row.fingerprint): row for row in session.execute(
+        sa_select(table.c.id, table.c.source, table.c.fingerprint, table.c.incident_id,
+                  table.c.status,
                   table.c.starts_at, table.c.receive_count)
         .where(table.c.fingerprint.in_([a.fingerprint for a in batch])))}
     joined: dict[int, Counter[str]] = defaultdict(Counter)
@@ -242,22 +249,22 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
     updates: list[dict[str, Any]] = []
     # A firing alert under a silence is stored and counted but opens and joins nothing.
     in_force = silences_in_force(session, now)
-    silenced_by: dict[str, int] = {}
+    silenced_by: dict[tuple[str, str], int] = {}
     for alert in batch if in_force else ():
         labels = {**alert.labels, "service": alert.service, "alertname": alert.name}
         silence = silencing(in_force, labels, now) if alert.status == "firing" else None
         if silence is not None:
-            silenced_by[alert.fingerprint] = silence.id
+            silenced_by[_key(alert)] = silence.id
     result.silenced_fingerprints = set(silenced_by)
     result.silenced = len(silenced_by)
 
     def existing(alert: IncomingAlert) -> Incident | None:
-        stored = known.get(alert.fingerprint)
+        stored = known.get(_key(alert))
         return session.get(Incident, stored.incident_id) if stored and stored.incident_id \
             else None
 
     def needs_group(alert: IncomingAlert, current: Incident | None) -> bool:
-        return alert.status == "firing" and alert.fingerprint not in silenced_by and (
+        return alert.status == "firing" and _key(alert) not in silenced_by and (
             current is None or current.status == IncidentStatus.resolved.value)
 
     # Open or find the groups first, in open-key order, then write alerts in fingerprint
@@ -268,7 +275,7 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
         groups.incident_for(alert)
 
     for alert in batch:
-        stored = known.get(alert.fingerprint)
+        stored = known.get(_key(alert))
         incident_id = stored.incident_id if stored else None
         current = existing(alert)
         refiring = needs_group(alert, current)
@@ -277,13 +284,13 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
         if current is not None:
             incidents[_require_id(current)] = current
         if current is not None:
-            result.incident_of[alert.fingerprint] = _require_id(current)
+            result.incident_of[_key(alert)] = _require_id(current)
         elif incident_id is not None:
-            result.incident_of[alert.fingerprint] = incident_id
+            result.incident_of[_key(alert)] = incident_id
         values = {"status": alert.status, "severity": alert.severity, "labels": alert.labels,
                   "annotations": alert.annotations, "ends_at": alert.ends_at, "last_seen": now,
                   "incident_id": current.id if current is not None else incident_id,
-                  "silenced_by": silenced_by.get(alert.fingerprint)}
+                  "silenced_by": silenced_by.get(_key(alert))}
         if stored is None:
             inserts.append({**values, "fingerprint": alert.fingerprint, "source": alert.source,
                             "service": alert.service, "name": alert.name,
@@ -309,21 +316,23 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
         # A replica may have stored the same new fingerprint a moment ago: that row wins,
         # and this batch's copy becomes an update of it instead of failing the batch.
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c.fingerprint)
-        taken = set(session.execute(statement, inserts).scalars())
+        statement = dialect.insert(table).on_conflict_do_nothing().returning(
+            table.c.source, table.c.fingerprint)
+        taken = {(row.source, row.fingerprint) for row in session.execute(statement, inserts)}
         result.new = taken
-        lost = [row for row in inserts if row["fingerprint"] not in taken]
+        lost = [row for row in inserts if (row["source"], row["fingerprint"]) not in taken]
         if lost:
             result.stored -= len(lost)
             result.updated += len(lost)
             columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
                        "incident_id", "silenced_by")
             session.execute(
-                update(table).where(table.c.fingerprint == bindparam("_fingerprint"))
+                update(table).where(table.c.source == bindparam("_source"),
+                                    table.c.fingerprint == bindparam("_fingerprint"))
                 .values({**{name: bindparam(name) for name in columns},
                          "receive_count": table.c.receive_count + 1}),
-                [{**{name: row[name] for name in columns}, "_fingerprint": row["fingerprint"]}
-                 for row in lost])
+                [{**{name: row[name] for name in columns}, "_source": row["source"],
+                  "_fingerprint": row["fingerprint"]} for row in lost])
     if updates:
         columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
                    "incident_id", "starts_at", "receive_count", "silenced_by")

@@ -145,7 +145,8 @@ def _stored_alerts(services: Services, fingerprints: list[str]) -> dict[str, Ale
     from store.db import session_scope
 
     with session_scope(services.engine) as session:
-        return dict(queries.alerts_by_fingerprint(session=session, fingerprints=fingerprints))
+        return dict(queries.alerts_by_fingerprint(session=session, fingerprints=fingerprints,
+                                                  source=SOURCE))
 
 
 def _send(services: Services, records: list[AlertRecord]) -> None:
