@@ -69,12 +69,19 @@ FIRST_YEAR, LAST_YEAR = 1970, 2200
 def to_utc(ts: datetime) -> datetime:
     """Naive timestamps are taken as UTC; aware ones are converted to it.
 
-    Raises ``ValueError`` (never ``OverflowError``) outside the years 1970-2200.
+    For the bot's own times (window starts, "30 days before"), which may lie anywhere;
+    a time that came from outside goes through :func:`checked_utc` instead.
     """
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def checked_utc(ts: datetime) -> datetime:
+    """A time from outside, in UTC: ``ValueError`` (never ``OverflowError``) unless it
+    falls in the years 1970-2200."""
     if not FIRST_YEAR - 1 <= ts.year <= LAST_YEAR + 1:  # an offset moves a day at most
         raise ValueError(f"timestamp {ts.isoformat()} is outside the years "
                          f"{FIRST_YEAR}-{LAST_YEAR}")
-    converted = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    converted = to_utc(ts)
     if not FIRST_YEAR <= converted.year <= LAST_YEAR:
         raise ValueError(f"timestamp {ts.isoformat()} is outside the years "
                          f"{FIRST_YEAR}-{LAST_YEAR}")
@@ -85,7 +92,7 @@ def to_utc(ts: datetime) -> datetime:
 SLICE_KEY_WIDTH = 500
 
 # A timestamp field or query parameter: parsed, range-checked, in UTC.
-UtcTimestamp = Annotated[datetime, AfterValidator(to_utc)]
+UtcTimestamp = Annotated[datetime, AfterValidator(checked_utc)]
 
 
 def format_ts(ts: datetime) -> str:

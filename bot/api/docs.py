@@ -56,7 +56,8 @@ class AlertmanagerIn(AlertmanagerWebhook):
 _DESCRIPTIONS = {
     400: "The body is not UTF-8 JSON (or JSON Lines), or holds no valid record",
     401: "Missing or wrong bearer token, or the endpoint has no token configured",
-    403: "The actor may not start, approve or cancel this runbook",
+    403: "This token's scope does not allow it, or the actor may not act on this runbook",
+    415: "The body's content type is not one this endpoint reads",
     404: "No such incident, run or service",
     409: "The request is valid but the current state does not allow it",
     413: "The body is over the server's limit (RESILIO_MAX_BODY_BYTES)",
@@ -129,6 +130,29 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+def _every_route_says_its_errors(document: dict[str, Any]) -> None:
+    """Routes that did not list their errors get the ones every route can give: 401 on
+    the token-protected API, 404 where the path names something, 503 with the database
+    down. A route's own list (``responses=``) is kept as it is."""
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            wanted = [503]
+            if path.startswith(("/v1/", "/otlp/", "/webhooks/")):
+                wanted.append(401)
+            if path.startswith("/v1/"):
+                wanted.append(403)  # a token of another scope (a webhook token reading)
+            if method in ("post", "put", "patch"):
+                wanted += [400, 413, 422]
+            if "{" in path:
+                wanted.append(404)
+            for code in wanted:
+                responses.setdefault(str(code), {
+                    "description": _DESCRIPTIONS[code],
+                    "content": {"application/json": {
+                        "schema": {"$ref": REF.format(model="ErrorOut")}}}})
+
+
 def install(app: FastAPI) -> None:
     """Add the body schemas and the bearer scheme to the app's generated document.
 
@@ -153,6 +177,7 @@ def install(app: FastAPI) -> None:
                 "type": "http", "scheme": "bearer",
                 "description": "RESILIO_API_TOKEN for the JSON API; the webhook token (or a "
                                "source's own) for intake"}
+            _every_route_says_its_errors(document)
             app.openapi_schema = document
         return app.openapi_schema
 

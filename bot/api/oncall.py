@@ -9,9 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import Field
 
+from bot.api import docs
 from bot.api.guards import ActingBody, RowId, Scope, require, require_reader
+from bot.api.params import QueryTime
 from bot.errors import NotFound, UserError
-from bot.exchange import format_ts, to_utc
+from bot.exchange import UtcTimestamp, format_ts, to_utc
 from bot.oncall import ical
 from bot.oncall.schedule import Shift, shifts
 from bot.oncall.service import add_override, effective_schedule, now_and_next, schedule_names
@@ -26,8 +28,8 @@ class SilenceIn(ActingBody):
     matchers: str = Field(min_length=1, max_length=4000,
                           examples=['service="rag-assistant", alertname=~"Ground.*"'])
     comment: str = Field(min_length=1, max_length=2000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: UtcTimestamp | None = None
+    ends_at: UtcTimestamp | None = None
     duration_minutes: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
 
 
@@ -35,7 +37,7 @@ class OverrideIn(ActingBody):
     """``user`` takes the pager; who set the override is the token's owner."""
 
     on_call: str = Field(min_length=1, max_length=50, examples=["U012ABCDEF"])
-    until: datetime
+    until: UtcTimestamp
     reason: str = Field(default="", max_length=500)
 
 
@@ -61,7 +63,7 @@ def build_router(services: Services) -> APIRouter:
         return HTTPException(404 if isinstance(error, NotFound) else 422, str(error))
 
     @router.post("/silences", summary="Silence alerts matching Alertmanager matchers",
-                 status_code=201)
+                 status_code=201, responses=docs.WRITE_ONE, openapi_extra=docs.secured())
     def post_silence(request: Request, body: SilenceIn) -> dict[str, Any]:
         caller = require(request, services, Scope.act, "setting a silence")
         try:
@@ -76,14 +78,15 @@ def build_router(services: Services) -> APIRouter:
         return silence_dict(silence, services.clock())
 
     @router.get("/silences", summary="Silences, newest first (state: pending, active, expired)")
-    def get_silences(request: Request, since: datetime | None = None) -> dict[str, Any]:
+    def get_silences(request: Request, since: QueryTime | None = None) -> dict[str, Any]:
         require_reader(request, services)
         now = services.clock()
         data = [silence_dict(s, now) for s in
                 silences.list_silences(services, to_utc(since) if since else None)]
         return {"data": data, "count": len(data)}
 
-    @router.delete("/silences/{silence_id}", summary="End a silence now")
+    @router.delete("/silences/{silence_id}", summary="End a silence now",
+                   responses=docs.WRITE_ONE, openapi_extra=docs.secured())
     def delete_silence(request: Request, silence_id: RowId) -> dict[str, Any]:
         require(request, services, Scope.act, "ending a silence")
         try:
@@ -117,7 +120,7 @@ def build_router(services: Services) -> APIRouter:
                         headers={"Content-Disposition": f'inline; filename="{name}.ics"'})
 
     @router.post("/schedules/{name}/overrides", summary="Someone takes the pager until a time",
-                 status_code=201)
+                 status_code=201, responses=docs.WRITE_ONE, openapi_extra=docs.secured())
     def post_override(request: Request, name: str, body: OverrideIn) -> dict[str, Any]:
         caller = require(request, services, Scope.act, "setting an override")
         try:

@@ -9,6 +9,8 @@ be read at all. The points that were valid are stored either way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from google.protobuf import json_format
@@ -46,11 +48,25 @@ def _failure(status: int, reason: str, encoding: str,
                                      message=reason), encoding, status, headers)
 
 
+# OTLP answers in the request's encoding: an ExportMetricsServiceResponse on success, a
+# google.rpc.Status on failure, protobuf or its JSON form.
+_OTLP_BODY = {"content": {"application/x-protobuf": {}, "application/json": {}}}
+_OTLP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": description, **_OTLP_BODY} for code, description in (
+        (200, "Accepted (partial_success names the points refused)"),
+        (400, "The body is not an OTLP metrics request"),
+        (401, "Missing or wrong bearer token"),
+        (413, "The body (or what it inflates to) is over the limit"),
+        (415, "Neither application/x-protobuf nor application/json"),
+        (503, "The database is unavailable; the exporter retries"))}
+
+
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["otlp"])
     settings = services.settings
 
-    @router.post("/otlp/v1/metrics", summary="OTLP/HTTP metrics (protobuf or JSON, gzip)")
+    @router.post("/otlp/v1/metrics", summary="OTLP/HTTP metrics (protobuf or JSON, gzip)",
+                 responses=_OTLP_RESPONSES, response_class=Response)
     async def export_metrics(request: Request) -> Response:
         encoding = _encoding_of(request)
         try:

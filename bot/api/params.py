@@ -9,11 +9,13 @@ year 1 or 9999 the conversion to UTC would overflow.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+
+from bot.exchange import checked_utc
 
 ID_MAX = 2**31 - 1
 
@@ -40,8 +42,9 @@ def _rfc3339(value: Any) -> Any:
 
 
 def _in_utc(value: datetime) -> datetime:
-    # The years as written are 1970-2199 (the pattern); an offset moves a day at most.
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    """In UTC, and still within the years the bot takes (``checked_utc``): the pattern
+    bounds the years as written, and an offset can move 1970-01-01 into 1969."""
+    return checked_utc(value)
 
 
 QueryTime = Annotated[

@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from bot.api.guards import require_reader
+from bot.api.params import QueryTime
 from bot.api.serialize import change_dict
 from bot.exchange import CHANGE_KINDS, LAYERS, format_ts, to_utc
 from bot.services import Services
@@ -92,8 +93,8 @@ def build_router(services: Services) -> APIRouter:
     @router.get("/signals", summary="Stored signal series of a service, with slices, paged")
     async def get_signals(
             request: Request, service: str = Query(min_length=1), name: str | None = None,
-            layer: str | None = None, since: datetime | None = None,
-            until: datetime | None = None,
+            layer: str | None = None, since: QueryTime | None = None,
+            until: QueryTime | None = None,
             type: Literal["signal", "distribution"] = "signal",
             limit: int = Query(1000, ge=1, le=10000),
             cursor: str | None = None) -> dict[str, Any]:
@@ -126,8 +127,8 @@ def build_router(services: Services) -> APIRouter:
 
     @router.get("/changes", summary="Stored change events, in time order, paged")
     async def get_changes(
-            request: Request, service: str | None = None, since: datetime | None = None,
-            until: datetime | None = None, kind: list[str] = Query(default_factory=list),
+            request: Request, service: str | None = None, since: QueryTime | None = None,
+            until: QueryTime | None = None, kind: list[str] = Query(default_factory=list),
             limit: int = Query(500, ge=1, le=5000),
             cursor: str | None = None) -> dict[str, Any]:
         require_reader(request, services)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import UserError
-from bot.exchange import ParsedBatch, parse_lines, to_utc
+from bot.exchange import ParsedBatch, checked_utc, parse_lines
 
 
 def register(subparsers: Any) -> None:
@@ -53,7 +53,7 @@ def _at(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return to_utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+        return checked_utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
     except ValueError:
         raise UserError(f"--at: {text!r} is not an RFC 3339 time") from None
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import UserError
-from bot.exchange import to_utc
+from bot.exchange import checked_utc
 from bot.slo.views import HEADER_ROW, status_row
 
 
@@ -26,7 +26,7 @@ def _at(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return checked_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         raise UserError(f"--at: {text!r} is not an RFC 3339 time") from None
 

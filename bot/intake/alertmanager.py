@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.exchange import to_utc
+from bot.exchange import checked_utc
 from bot.intake.model import IncomingAlert, service_of, severity_of, stable_fingerprint
 
 _ZERO_TIME = datetime(1, 1, 1)  # Alertmanager writes endsAt 0001-01-01T00:00:00Z: "not ended"
@@ -32,7 +32,7 @@ class _Alert(BaseModel):
         if value is None or (value.replace(tzinfo=None) == _ZERO_TIME
                              and value.utcoffset() in (None, timedelta(0))):
             return None
-        return to_utc(value)
+        return checked_utc(value)
 
 
 class AlertmanagerWebhook(BaseModel):
