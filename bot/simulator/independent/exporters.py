@@ -19,7 +19,7 @@ import numpy as np
 
 from bot.simulator.independent.world import World
 
-RETENTION_POINTS = 1600
+RETENTION_POINTS = 900
 
 
 @dataclass(frozen=True)
