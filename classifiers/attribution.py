@@ -30,6 +30,13 @@ LAYER_KIND_FIT: dict[str, dict[str, float]] = {
     "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6},
 }
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
+
+
+def kind_floor() -> float:
+    """The fitted floor when there is one: culprits are sometimes of an unexpected kind."""
+    from classifiers import behaviour_weights
+
+    return float(behaviour_weights.ATTRIBUTION.get("kind_floor", KIND_FLOOR))
 SLICE_BONUS = 1.5
 HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
 
@@ -37,7 +44,8 @@ HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled
 def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], label: str,
                  slice_matches: Sequence[bool] | None = None,
                  root_layers: Sequence[str] = (),
-                 history: Sequence[bool] | None = None) -> list[ChangeScore]:
+                 history: Sequence[bool] | None = None, *, onset_halfwidth: float = 0.0,
+                 resolution: float = 1.0) -> list[ChangeScore]:
     """Changes ranked by how well they explain the onset, best first.
 
     Parameters
@@ -58,6 +66,10 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
         returned to baseline, or a later change rolled it back. Such a change did not
         start the episode in force now, whatever its kind; its score is multiplied by
         ``HISTORY_FACTOR``.
+    onset_halfwidth, resolution : float
+        How far before its estimate the onset may lie and the sampling interval, in
+        minutes (:func:`classifiers.behaviour.onset_precision`): a change inside the
+        interval fits as well as one right at the onset (see ``time_fit``).
 
     Returns
     -------
@@ -77,13 +89,14 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     if len(matches) != len(kinds) or len(past) != len(kinds):
         raise ValueError("slice_matches and history must match kinds in length")
     ranked = []
+    floor = kind_floor()
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
-        tf = time_fit(float(minutes))
+        tf = time_fit(float(minutes), onset_halfwidth, resolution)
         kf = kind_fit(kind, label) if label != "none" else 0.0
         if root_layers and label != "none":
             layer_fit = max(LAYER_KIND_FIT.get(layer, {}).get(kind, 0.0) for layer in root_layers)
             kf = 0.5 * (kf + layer_fit)
-        score = tf * (KIND_FLOOR + kf) * (SLICE_BONUS if matches[index] else 1.0)
+        score = tf * (floor + kf) * (SLICE_BONUS if matches[index] else 1.0)
         if past[index]:
             score *= HISTORY_FACTOR
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,

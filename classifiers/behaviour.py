@@ -59,6 +59,7 @@ KIND_FIT: dict[str, dict[str, float]] = {
     "infra": {"infrastructure": 1.0, "cost": 0.4},
 }
 NONE_SCORE = 1.5        # what a failure label must beat
+QUIET_MINUTES = 20.0    # default e-folding of a change's plausibility per minute of calm
 ROOT_MINUTES = 4.0      # e-folding time of "moved first" after the earliest onset
 CHANGE_MINUTES = 45.0   # e-folding time of a change's relevance before the onset
 CHANGE_WEIGHT = 0.9
@@ -76,6 +77,13 @@ class LayerEvidence:
     onset_minutes: float
     findings: int = 1
     top: str = ""
+    resolution_minutes: float = 1.0   # the leading series' sampling interval
+    onset_halfwidth: float = 0.0      # minutes either side the onset may lie (see onsets.py)
+    excess: float = 1.0               # largest effect over its practical threshold
+
+    @property
+    def onset_low(self) -> float:
+        return self.onset_minutes - self.onset_halfwidth
 
 
 @dataclass(frozen=True)
@@ -94,13 +102,48 @@ class LearnedPriors:
     patterns: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
-def time_fit(minutes_before_onset: float) -> float:
-    """How plausibly a change this long before the onset caused it (0..1)."""
-    if minutes_before_onset < -5.0:
+def quiet_minutes() -> float:
+    """E-folding time of a change's plausibility per minute of calm between it and the onset."""
+    from classifiers import behaviour_weights
+
+    return float(behaviour_weights.ATTRIBUTION.get("quiet_minutes", QUIET_MINUTES))
+
+
+def time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
+             resolution: float = 1.0) -> float:
+    """How plausibly a change this long before the onset caused it (0..1).
+
+    The onset is an interval (``halfwidth`` minutes before the estimate, see
+    :mod:`classifiers.onsets`), sampled every ``resolution`` minutes. A change inside
+    it, or within one sample of its lower end, came "right before the first clear
+    move": full fit. One that came earlier was followed by a stretch in which nothing
+    moved, and each minute of that calm makes it less plausible (e-folding
+    :func:`quiet_minutes`); a change after the interval's upper end cannot have
+    started what was already moving.
+    """
+    m = float(minutes_before_onset)
+    if m < -(0.5 * halfwidth + max(5.0, resolution)):
         return 0.02
-    if minutes_before_onset < 0.0:
+    if m < 0.0:
         return 0.5
-    return math.exp(-minutes_before_onset / CHANGE_MINUTES)
+    inside = halfwidth + max(resolution, 1.0)
+    if m <= inside:
+        return 1.0
+    return math.exp(-(m - inside) / quiet_minutes())
+
+
+def onset_precision(layers: Sequence[LayerEvidence]) -> tuple[float, float]:
+    """(halfwidth, resolution) in minutes of the layer that set the first clear onset."""
+    if not layers:
+        return 0.0, 1.0
+    first = first_onset(layers)
+    top = max(item.strength for item in layers)
+    lead = min((item for item in layers if item.strength >= 0.8 * top
+                and item.onset_minutes == first), key=lambda item: item.onset_halfwidth,
+               default=None)
+    if lead is None:
+        return 0.0, 1.0
+    return lead.onset_halfwidth, lead.resolution_minutes
 
 
 def kind_fit(kind: str, label: str) -> float:
@@ -144,6 +187,99 @@ def _learned(priors: LearnedPriors, pattern: str) -> dict[str, float]:
                     if label in bonus:
                         bonus[label] += weight * PATTERN_WEIGHT * min(float(count), 4.0)
     return bonus
+
+
+LAYER_NAMES = ("infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost",
+               "control")
+CHANGE_KIND_NAMES = ("model", "prompt", "retrieval", "threshold", "features", "config", "code",
+                     "infra")
+FEATURES: tuple[str, ...] = (
+    tuple(f"{layer} first" for layer in LAYER_NAMES)
+    + tuple(f"{layer} later" for layer in LAYER_NAMES)
+    + tuple(f"{layer} size" for layer in LAYER_NAMES)
+    + tuple(f"{kind} change before" for kind in CHANGE_KIND_NAMES)
+    + ("layers moved", "largest size", "bias"))
+MAX_SIZE = 4.0  # log1p of the effect over threshold is capped: past this, all are huge
+
+
+def root_share(item: LayerEvidence, first: float) -> float:
+    """How much a layer counts as having moved first (1) rather than later (0).
+
+    The lag is measured from the earliest clear onset in units of the larger of
+    ``ROOT_MINUTES`` and the layer's own onset uncertainty: on 5-minute scrapes two
+    layers 5 minutes apart may well have moved together.
+    """
+    lag = max(item.onset_minutes - first, 0.0)
+    scale = max(ROOT_MINUTES, item.resolution_minutes, item.onset_halfwidth)
+    return math.exp(-lag / scale)
+
+
+def evidence_features(layers: Sequence[LayerEvidence],
+                      changes: Sequence[ChangeEvidence]) -> list[float]:
+    """The interpretable features the fitted weights read, in the order of ``FEATURES``.
+
+    Per layer its strength split into a "moved first" and a "moved later" part
+    (:func:`root_share`) and how far its largest effect passed its practical
+    threshold (``log1p``, capped: strengths saturate at 1, sizes tell a cause that
+    tripled from a side effect that rose a fifth), per change kind the best
+    :func:`time_fit` of a change of that kind, the number of layers that moved, the
+    largest size of all (a false alarm is seldom far past its threshold), and a
+    constant.
+    """
+    x = dict.fromkeys(FEATURES, 0.0)
+    first = first_onset(layers) if layers else 0.0
+    halfwidth, resolution = onset_precision(layers)
+    for item in layers:
+        if item.layer not in LAYER_NAMES:
+            continue
+        s = float(min(max(item.strength, 0.0), 1.0))
+        r = root_share(item, first)
+        x[f"{item.layer} first"] = max(x[f"{item.layer} first"], s * r)
+        x[f"{item.layer} later"] = max(x[f"{item.layer} later"], s * (1 - r))
+        size = min(math.log1p(max(item.excess, 0.0)), MAX_SIZE)
+        x[f"{item.layer} size"] = max(x[f"{item.layer} size"], size)
+    for change in changes:
+        if change.kind in CHANGE_KIND_NAMES:
+            key = f"{change.kind} change before"
+            x[key] = max(x[key], time_fit(change.minutes_before_onset, halfwidth, resolution))
+    x["layers moved"] = float(len(layers))
+    x["largest size"] = max((x[f"{layer} size"] for layer in LAYER_NAMES), default=0.0)
+    x["bias"] = 1.0
+    return [x[name] for name in FEATURES]
+
+
+def _fitted_scores(x: Sequence[float]) -> dict[str, float] | None:
+    from classifiers import behaviour_weights
+
+    weights = behaviour_weights.WEIGHTS
+    if not weights:
+        return None
+    return {label: float(sum(w * v for w, v in zip(weights[label], x, strict=True)))
+            for label in LABELS}
+
+
+def _fitted_reasons(x: Sequence[float], layers: Sequence[LayerEvidence],
+                    changes: Sequence[ChangeEvidence]) -> dict[str, list[tuple[float, str]]]:
+    """Each label's largest positive terms of the fitted score, in words."""
+    from classifiers import behaviour_weights
+
+    first = first_onset(layers) if layers else 0.0
+    texts = {}
+    for item in layers:
+        lag = max(item.onset_minutes - first, 0.0)
+        role = "first" if root_share(item, first) >= 0.5 else f"{lag:.0f} min later"
+        key = f"{item.layer} {'first' if role == 'first' else 'later'}"
+        texts.setdefault(key, f"{item.top or item.layer} moved {role}")
+    for change in sorted(changes, key=lambda c: abs(c.minutes_before_onset)):
+        texts.setdefault(f"{change.kind} change before",
+                         f"{change.kind} change {change.minutes_before_onset:.0f} min before "
+                         "onset")
+    out: dict[str, list[tuple[float, str]]] = {label: [] for label in LABELS}
+    for label in LABELS:
+        for w, v, name in zip(behaviour_weights.WEIGHTS[label], x, FEATURES, strict=True):
+            if name in texts and w * v > 0.05:
+                out[label].append((w * v, texts[name]))
+    return out
 
 
 def classify_behaviour(layers: Sequence[LayerEvidence],
@@ -196,8 +332,9 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
             if value:
                 scores[label] += value
                 contributions[label].append((value, f"{item.top or item.layer} moved {role}"))
+    halfwidth, resolution = onset_precision(layers)
     for change in changes:
-        tf = time_fit(change.minutes_before_onset)
+        tf = time_fit(change.minutes_before_onset, halfwidth, resolution)
         for label in FAILURES:
             value = CHANGE_WEIGHT * tf * kind_fit(change.kind, label)
             if value > 0.05:
@@ -208,15 +345,22 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
         change_values = [v for v, text in contributions[label] if " change " in text]
         if change_values:
             scores[label] += max(change_values)
+    temperature = TEMPERATURE
+    x = evidence_features(layers, changes)
+    fitted = _fitted_scores(x)
+    if fitted is not None:
+        scores, temperature = fitted, 1.0
+        contributions = _fitted_reasons(x, layers, changes)
     if not layers:
-        scores = {label: (3.0 if label == "none" else 0.0) for label in LABELS}
+        scores = {label: (3.0 * temperature / TEMPERATURE if label == "none" else 0.0)
+                  for label in LABELS}
     pattern = pattern_of(layers, changes)
     for label, bonus in _learned(priors, pattern).items():
-        scores[label] += bonus
+        scores[label] += bonus * temperature / TEMPERATURE  # the same logit as before
         if bonus > 0.5:
             contributions[label].append((bonus, "responders labelled this pattern so"))
     top = max(scores.values())
-    weights = {label: math.exp((score - top) / TEMPERATURE) for label, score in scores.items()}
+    weights = {label: math.exp((score - top) / temperature) for label, score in scores.items()}
     total = sum(weights.values())
     probabilities = {label: weights[label] / total for label in LABELS}
     label = max(probabilities, key=lambda key: probabilities[key])

@@ -121,6 +121,8 @@ class SliceResult:
     effect: float
     p_value: float
     statistic: float
+    share: float = float("nan")        # of the global excess this slice accounts for
+    heterogeneity_p: float = float("nan")  # its dimension's values moved alike (Cochran Q)
 
 
 @dataclass(frozen=True)
@@ -158,3 +160,24 @@ class Posterior:
     scores: dict[str, float] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
     pattern: str = ""
+
+
+@dataclass(frozen=True)
+class OnsetInterval:
+    """Where a change point lies (epoch seconds): the estimate and an interval around it.
+
+    Attributes
+    ----------
+    onset : float
+        The detector's estimate.
+    low, high : float
+        The interval; ``low`` is further from the estimate than ``high`` because a
+        step shows only once enough points after it have moved.
+    resolution : float
+        The series' sampling interval (seconds).
+    """
+
+    onset: float
+    low: float
+    high: float
+    resolution: float

@@ -3,8 +3,18 @@
 For each slice value the change of a degraded signal inside the slice is compared
 with its change in the rest of the same dimension (a difference in differences),
 combined over signals, and controlled for the false discovery rate. A slice is
-reported only when it is significantly worse than the rest *and* the rest moved
-much less, so a failure of all traffic reports no slice at all.
+reported only when
+
+- it is significantly worse than the rest *and* the rest moved much less;
+- its dimension's values did not all move alike: Cochran's Q over the values'
+  changes rejects homogeneity (Benjamini-Hochberg over signal x dimension), so an
+  all-traffic failure in which every tenant moved by about the same, with one a
+  little more by chance, names no tenant;
+- it accounts for most of the global excess: its traffic share times its change,
+  over the sum of that product across its dimension's values, is at least
+  ``min_share``. The share is reported with the slice.
+
+So a failure of all traffic reports no slice at all.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from classifiers.fdr import benjamini_hochberg
 from classifiers.results import SliceResult
@@ -36,10 +46,50 @@ class SliceContrast:
     delta_rest: float
     se_rest: float
     scale: float = 1.0
+    signal: str = ""               # which signal (contrasts of one signal share a dimension)
+    weight: float = float("nan")   # the value's share of its dimension's traffic
+
+
+def _heterogeneity(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str], float]:
+    """Cochran's Q p-value per (signal, dimension): did its values move alike?"""
+    groups: dict[tuple[str, str], list[SliceContrast]] = defaultdict(list)
+    for c in contrasts:
+        groups[(c.signal, c.dimension)].append(c)
+    out = {}
+    for key, items in groups.items():
+        d = np.array([c.delta_in for c in items])
+        se = np.array([c.se_in for c in items])
+        ok = np.isfinite(d) & np.isfinite(se) & (se > 0)
+        if ok.sum() < 2:
+            out[key] = 1.0
+            continue
+        w = 1.0 / se[ok] ** 2
+        mean = float((w * d[ok]).sum() / w.sum())
+        q = float((w * (d[ok] - mean) ** 2).sum())
+        out[key] = float(stats.chi2.sf(q, int(ok.sum()) - 1))
+    return out
+
+
+def _shares(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str, str], float]:
+    """Per (signal, dimension, value): its part of the dimension's traffic-weighted excess."""
+    groups: dict[tuple[str, str], list[SliceContrast]] = defaultdict(list)
+    for c in contrasts:
+        groups[(c.signal, c.dimension)].append(c)
+    out = {}
+    for (signal, dim), items in groups.items():
+        weights = np.array([c.weight for c in items], dtype=float)
+        if not np.all(np.isfinite(weights)) or weights.sum() <= 0:
+            weights = np.ones(len(items))
+        weights = weights / weights.sum()
+        excess = np.array([max(c.delta_in, 0.0) for c in items]) * weights
+        total = float(excess.sum())
+        for c, e in zip(items, excess, strict=True):
+            out[(signal, dim, c.value)] = float(e / total) if total > 0 else 0.0
+    return out
 
 
 def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,
-                    concentration: float = 0.5) -> list[SliceResult]:
+                    concentration: float = 0.5, min_share: float = 0.5) -> list[SliceResult]:
     """The slice values where the degradation concentrates, most significant first.
 
     Parameters
@@ -50,6 +100,8 @@ def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,
         FDR level (Benjamini-Hochberg over all slice values).
     concentration : float
         The rest may have worsened by at most this share of the slice's worsening.
+    min_share : float
+        The least part of the global excess the slice must account for.
 
     Returns
     -------
@@ -60,15 +112,23 @@ def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,
     ----------
     .. [1] Y. Benjamini and Y. Hochberg (1995), see :func:`classifiers.fdr.benjamini_hochberg`.
     .. [2] S. A. Stouffer et al., "The American Soldier", vol. 1 (1949) (combining z).
+    .. [3] W. G. Cochran, "The combination of estimates from different experiments",
+       Biometrics 10 (1954), pp. 101-129 (the Q test of homogeneity).
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    het = _heterogeneity(contrasts)
+    het_keys = list(het)
+    het_q = dict(zip(het_keys, benjamini_hochberg([het[k] for k in het_keys]), strict=True)
+                 ) if het_keys else {}
+    share_of = _shares(contrasts)
     grouped: dict[tuple[str, str], list[SliceContrast]] = defaultdict(list)
     for item in contrasts:
         grouped[(item.dimension, item.value)].append(item)
-    keys, z_values, effects, confined = [], [], [], []
+    keys, z_values, effects, confined, shares, het_p = [], [], [], [], [], []
     for key, items in grouped.items():
         zs, effs, ok = [], [], 0
+        item_shares, item_het = [], []
         for item in items:
             se = math.hypot(item.se_in, item.se_rest)
             if se <= 0 or not math.isfinite(se):
@@ -77,21 +137,28 @@ def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,
             z_in = item.delta_in / item.se_in if item.se_in > 0 else 0.0
             zs.append(z_dd)
             effs.append((item.delta_in - item.delta_rest) / max(item.scale, 1e-12))
-            if z_in > 3 and item.delta_rest <= concentration * item.delta_in:
+            differs = float(het_q.get((item.signal, item.dimension), 1.0)) <= alpha
+            if z_in > 3 and item.delta_rest <= concentration * item.delta_in and differs:
                 ok += 1
+            item_shares.append(share_of.get((item.signal, item.dimension, item.value), 0.0))
+            item_het.append(het.get((item.signal, item.dimension), 1.0))
         if not zs:
             continue
         keys.append(key)
         z_values.append(float(np.sum(zs) / math.sqrt(len(zs))))
         effects.append(float(np.median(effs)))
-        confined.append(ok * 2 >= len(zs) and ok > 0)
+        shares.append(float(np.median(item_shares)))
+        het_p.append(float(np.min(item_het)))
+        confined.append(ok * 2 >= len(zs) and ok > 0 and shares[-1] >= min_share)
     if not keys:
         return []
     z = np.array(z_values)
     p = special.ndtr(-z)
     q = benjamini_hochberg(p)
-    found = [SliceResult(dimension=k[0], value=k[1], effect=e, p_value=float(pv), statistic=zv)
-             for k, e, pv, qv, zv, c in zip(keys, effects, p, q, z, confined, strict=True)
+    found = [SliceResult(dimension=k[0], value=k[1], effect=e, p_value=float(pv), statistic=zv,
+                         share=sh, heterogeneity_p=hp)
+             for k, e, pv, qv, zv, c, sh, hp in zip(keys, effects, p, q, z, confined, shares,
+                                                    het_p, strict=True)
              if c and qv <= alpha and zv > 0]
     found.sort(key=lambda r: (-r.statistic, -r.effect))
     return found

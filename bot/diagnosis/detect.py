@@ -280,12 +280,91 @@ def _state_tests(s: States) -> tuple[list[Test], list[tuple[float, str, str]]]:
     return tests, switches
 
 
+NEWBORN_MIN_SECONDS = 1800.0  # a slice that appears this long after its siblings is new
+NEWBORN_MIN_POINTS = 5
+
+
+def _newborn_tests(data: Assembled) -> list[Test]:
+    """A slice value that appeared mid-window (a canary version, a new route) against
+    its siblings over the same time.
+
+    Such a series has no baseline of its own, so the shift detectors cannot test it;
+    yet the canary that fails on its tenth of traffic is the commonest model
+    regression there is, and on all traffic its effect is diluted tenfold. Its own
+    level after its birth is compared with that of the other values of its
+    dimension after the same moment: a pooled two-proportion z test (rates with
+    counts, with the siblings' overdispersion) or a mean difference over the
+    siblings' point noise (gauges). The onset is its birth.
+    """
+    groups: dict[tuple[str, str, str], list[Series]] = {}
+    for (layer, name, key), s in data.series.items():
+        if len(key) == 1 and s.values.size:
+            groups.setdefault((layer, name, key[0][0]), []).append(s)
+    tests = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        starts = [float(m.times[0]) for m in members]
+        earliest = min(starts)
+        for s, born in zip(members, starts, strict=True):
+            if born - earliest < NEWBORN_MIN_SECONDS or s.values.size < NEWBORN_MIN_POINTS:
+                continue
+            rest = [m for m in members if m is not s and m.times[0] < born]
+            if not rest:
+                continue
+            test = _newborn_test(s, rest, born)
+            if test is not None:
+                tests.append(test)
+    return tests
+
+
+def _newborn_test(s: Series, rest: list[Series], born: float) -> Test | None:
+    if s.kind == "ratio" and s.has_counts and all(m.has_counts for m in rest):
+        n_in = float(s.counts.sum())
+        p_in = float((s.values * s.counts).sum()) / n_in
+        after = [(m.values[m.times >= born], m.counts[m.times >= born]) for m in rest]
+        n_out = float(sum(c.sum() for _, c in after))
+        if n_out <= 0:
+            return None
+        p_out = float(sum((v * c).sum() for v, c in after)) / n_out
+        pooled = (p_in * n_in + p_out * n_out) / (n_in + n_out)
+        se = math.sqrt(max(pooled * (1 - pooled) * (1 / n_in + 1 / n_out), 1e-18))
+        delta = p_in - p_out
+        z = delta / se
+        relative = delta / max(p_out, 1e-9)
+        h = 2 * math.asin(math.sqrt(min(max(p_in, 0), 1))) - 2 * math.asin(
+            math.sqrt(min(max(p_out, 0), 1)))
+        worse = _worse(s.bad, z)
+        events = p_in * n_in
+        practical = (abs(relative) >= MIN_RATE_RELATIVE and abs(h) >= MIN_RATE_H
+                     and events >= MIN_RATE_EVENTS)
+        hint = min(abs(relative) / MIN_RATE_RELATIVE, abs(h) / MIN_RATE_H)
+        effect = h
+    else:
+        others = np.concatenate([m.values[m.times >= born] for m in rest])
+        if others.size < NEWBORN_MIN_POINTS:
+            return None
+        level = float(np.median(others))
+        sd = max(1.4826 * float(np.median(np.abs(others - level))), 1e-3 * abs(level), 1e-9)
+        delta = float(np.median(s.values)) - level
+        z = delta / (sd * math.sqrt(1 / s.values.size + 1 / others.size) * 1.25)
+        relative = delta / max(abs(level), 1e-9)
+        effect = delta / sd
+        worse = _worse(s.bad, z)
+        practical = abs(effect) >= MIN_GAUGE_EFFECT and abs(relative) >= MIN_GAUGE_RELATIVE
+        hint = abs(effect) / MIN_GAUGE_EFFECT
+    p = min(1.0, float(math.erfc(abs(z) / math.sqrt(2))))  # two-sided, like the others
+    return Test(s.layer, s.name, s.slice, "newborn_slice", z, p, effect, born, relative,
+                worse, practical, hint)
+
+
 def run_tests(data: Assembled) -> tuple[list[Test], list[tuple[float, str, str]]]:
     tests: list[Test] = []
     switches: list[tuple[float, str, str]] = []
     worth = screen(list(data.series.values()))
     for s in data.series.values():
         tests.extend(_series_tests(s, worth[id(s)]))
+    tests.extend(_newborn_tests(data))
     for d in data.distributions.values():
         tests.extend(_distribution_tests(d))
     for st in data.states.values():

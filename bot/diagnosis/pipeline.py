@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Series, assemble, slice_text
-from bot.diagnosis.detect import Finding, Test, run_tests, select_findings
+from bot.diagnosis.detect import (
+    MIN_GAUGE_EFFECT,
+    MIN_RATE_RELATIVE,
+    Finding,
+    Test,
+    run_tests,
+    select_findings,
+)
 from bot.exchange import (
     AlertRecord,
     ChangeRecord,
@@ -37,8 +44,10 @@ from classifiers.behaviour import (
     LearnedPriors,
     classify_behaviour,
     first_onset,
+    onset_precision,
 )
-from classifiers.shifts import _median, _noise_sd
+from classifiers.onsets import onset_interval
+from classifiers.shifts import _median, _noise_sd, rate_shift, robust_shift
 from classifiers.slices import SliceContrast, localise_slices
 
 SLICE_WINDOW = 120   # baseline points before the onset for slice contrasts
@@ -113,7 +122,62 @@ def _current_episode(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.test.onset >= start or f.test.detector == "lag_growth"]
 
 
-def _layer_evidence(findings: list[Finding]) -> list[LayerEvidence]:
+IMPROVEMENT_MINUTES = 10.0  # one-sided moves this close to a two-sided one explain it
+IMPROVEMENT_ALPHA = 1e-4
+
+
+def _without_improvements(findings: list[Finding], tests: list[Test], data: Assembled
+                          ) -> list[Finding]:
+    """Drop two-sided findings that came with an improvement and no harm.
+
+    A signal marked ``bad: both`` (latency on some dashboards, a mean score) trips on
+    any large move, so a deploy that halves latency looks like a failure. The
+    one-sided signals are then also tested the *good* way (their own detectors only
+    look for harm); when some moved that way at about the same time and none of the
+    one-sided findings is near, the two-sided move is read as the same improvement.
+    A two-sided move with any one-sided harm beside it, or with nothing beside it,
+    stays a finding.
+    """
+    both = [f for f in findings if f.test.detector != "newborn_slice"
+            and _is_two_sided(f.test, data)]
+    if not both:
+        return findings
+    window = IMPROVEMENT_MINUTES * 60.0
+    harms = [f.test.onset for f in findings if not _is_two_sided(f.test, data)]
+    better = _improvement_onsets(data)
+    dropped = set()
+    for f in both:
+        near_harm = any(abs(t - f.test.onset) <= window for t in harms)
+        near_better = any(abs(t - f.test.onset) <= window for t in better)
+        if near_better and not near_harm:
+            dropped.add(id(f))
+    return [f for f in findings if id(f) not in dropped]
+
+
+def _improvement_onsets(data: Assembled) -> list[float]:
+    """Onsets of clear moves the good way of one-sided all-traffic signals."""
+    out = []
+    for (_, _, key), s in data.series.items():
+        if key or s.bad == "both" or s.values.size < 12:
+            continue
+        good = "down" if s.bad == "up" else "up"
+        if s.kind == "ratio" and s.has_counts:
+            r = rate_shift(s.values, s.counts, direction=good)
+            practical = abs(r.relative) >= MIN_RATE_RELATIVE
+        else:
+            r = robust_shift(s.values, s.times, direction=good)
+            practical = abs(r.effect) >= MIN_GAUGE_EFFECT and abs(r.relative) >= 0.05
+        if r.onset >= 0 and r.p_value < IMPROVEMENT_ALPHA and practical:
+            out.append(float(s.times[r.onset]))
+    return out
+
+
+def _is_two_sided(test: Test, data: Assembled) -> bool:
+    series = data.series.get((test.layer, test.name, test.slice))
+    return series is not None and series.bad == "both"
+
+
+def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvidence]:
     by_layer: dict[str, list[Finding]] = {}
     for f in findings:
         by_layer.setdefault(f.test.layer, []).append(f)
@@ -126,9 +190,15 @@ def _layer_evidence(findings: list[Finding]) -> list[LayerEvidence]:
         first = min(leaders, key=lambda f: f.test.onset)
         top = max(items, key=lambda f: f.strength).test
         label = f"{layer}/{top.name}" + (f"[{slice_text(top.slice)}]" if top.slice else "")
-        layers.append(LayerEvidence(layer=layer, strength=strength,
-                                    onset_minutes=first.test.onset / 60.0,
-                                    findings=len(items), top=label))
+        series = data.series.get((first.test.layer, first.test.name, first.test.slice))
+        interval = (onset_interval(series.times, first.test.onset, first.test.statistic)
+                    if series is not None else None)
+        layers.append(LayerEvidence(
+            layer=layer, strength=strength, onset_minutes=first.test.onset / 60.0,
+            findings=len(items), top=label,
+            resolution_minutes=interval.resolution / 60.0 if interval else 1.0,
+            onset_halfwidth=(first.test.onset - interval.low) / 60.0 if interval else 0.0,
+            excess=max(f.test.strength_hint for f in items)))
     return layers
 
 
@@ -195,8 +265,42 @@ def _slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceCont
                     if sa is None or sb is None:
                         continue
                     contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
-                                                   scale=sa[2]))
+                                                   scale=sa[2], signal=f"{layer}/{name}",
+                                                   weight=_traffic(a, onset)))
     return contrasts
+
+
+def _traffic(s: Series, onset: float) -> float:
+    """Requests a slice carried after the onset (NaN when its records have no counts)."""
+    after = s.counts[s.times >= onset]
+    if after.size == 0 or not np.all(np.isfinite(after)):
+        return float("nan")
+    return float(after.sum())
+
+
+def _state_slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
+    """Slices where served and expected versions disagree while their siblings agree.
+
+    A region that never picked up a deploy shows no numeric signal of its own, only
+    a served version that differs from the expected one there and nowhere else in
+    its dimension. Named only when every other value of the dimension is reported
+    and agrees after the onset (the states' own heterogeneity: all or nothing).
+    """
+    flagged: dict[tuple[str, str], set[str]] = {}
+    for f in findings:
+        t = f.test
+        if t.detector.startswith("state") and len(t.slice) == 1:
+            dim, value = t.slice[0]
+            flagged.setdefault((t.name, dim), set()).add(value)
+    out = []
+    for (name, dim), values in flagged.items():
+        siblings = {key[0][1] for (_, n, key) in data.states if n == name and len(key) == 1
+                    and key[0][0] == dim}
+        if len(siblings) > len(values) and len(values) == 1:
+            value = next(iter(values))
+            out.append({"dimension": dim, "value": value, "effect": 1.0, "p_value": 0.0,
+                        "share": 1.0})
+    return out
 
 
 def _spliced(before: Series, after: Series, onset: float) -> Series:
@@ -325,16 +429,29 @@ def _explain(label: str, confidence: float, reasons: Sequence[str], slices: list
     return "; ".join(parts) + ". Deciding: " + "; ".join(reasons) + "."
 
 
-def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
-             at: datetime | None = None, catalog_service: Any = None,
-             priors: LearnedPriors | None = None) -> Diagnosis:
-    """Diagnose one service from its exchange records (signals, distributions, states).
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the decision reads, gathered from one service's records.
 
-    ``records`` may also hold change records (they join ``changes``) and alerts (ignored
-    here). With ``at`` only records up to it are used. ``catalog_service`` (a
-    ``bot.catalog.Service``) limits suggested runbooks to those it lists; ``priors``
-    are responder corrections.
+    Split from :func:`diagnose` so that the label weights can be fitted on exactly
+    the evidence the classifier sees (``benchmarks/fit_behaviour.py``).
     """
+
+    kept: list[Any]
+    data: Assembled
+    tests: list[Test]
+    findings: list[Finding]
+    layers: list[LayerEvidence]
+    onset_epoch: float | None
+    changes: list[ChangeRecord]
+    history: list[bool]
+    change_evidence: list[ChangeEvidence]
+    service: str | None
+
+
+def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
+           at: datetime | None = None) -> Evidence:
+    """Assemble, test and sum up the records of one service (see :func:`diagnose`)."""
     at = to_utc(at) if at is not None else None
     kept, change_list = [], list(changes)
     for record in records:
@@ -360,8 +477,8 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
             unique_changes.append(c)
     data = assemble(kept)
     tests, switches = run_tests(data)
-    findings = _current_episode(select_findings(tests))
-    layers = _layer_evidence(findings)
+    findings = _current_episode(_without_improvements(select_findings(tests), tests, data))
+    layers = _layer_evidence(findings, data)
     onset_minutes = first_onset(layers) if layers else None
     onset_epoch = onset_minutes * 60.0 if onset_minutes is not None else None
 
@@ -378,22 +495,46 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     change_evidence = [ChangeEvidence(c.kind, (onset_epoch - c.ts.timestamp()) / 60.0)
                        for c, past in zip(all_changes, history, strict=True)
                        if not past] if onset_epoch is not None else []
+    return Evidence(kept, data, tests, findings, layers, onset_epoch, all_changes, history,
+                    change_evidence, service)
+
+
+def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
+             at: datetime | None = None, catalog_service: Any = None,
+             priors: LearnedPriors | None = None) -> Diagnosis:
+    """Diagnose one service from its exchange records (signals, distributions, states).
+
+    ``records`` may also hold change records (they join ``changes``) and alerts (ignored
+    here). With ``at`` only records up to it are used. ``catalog_service`` (a
+    ``bot.catalog.Service``) limits suggested runbooks to those it lists; ``priors``
+    are responder corrections.
+    """
+    ev = gather(records, changes, at=at)
+    kept, data, findings, layers = ev.kept, ev.data, ev.findings, ev.layers
+    onset_epoch, all_changes, history = ev.onset_epoch, ev.changes, ev.history
+    change_evidence, service = ev.change_evidence, ev.service
     posterior = classify_behaviour(layers, change_evidence, priors)
     label = posterior.label
 
     slice_results = localise_slices(_slice_contrasts(data, findings)) if label != "none" else []
     slices = [{"dimension": s.dimension, "value": s.value, "effect": _round(s.effect, 4),
-               "p_value": _round(s.p_value, 12)} for s in slice_results[:5]]
+               "p_value": _round(s.p_value, 12), "share": _round(s.share, 3)}
+              for s in slice_results[:5]]
+    if label != "none":
+        named = _state_slices(data, findings)
+        slices = named + [s for s in slices if (s["dimension"], s["value"]) not in
+                          {(n["dimension"], n["value"]) for n in named}][: 5 - len(named)]
 
     suspects: list[dict[str, Any]] = []
     top_change = None
     if onset_epoch is not None and all_changes and label != "none":
         minutes = [(onset_epoch - c.ts.timestamp()) / 60.0 for c in all_changes]
-        roots = [item.layer for item in layers
-                 if item.onset_minutes - onset_minutes <= ROOT_MINUTES and item.layer != "quality"]
+        roots = [item.layer for item in layers if item.layer != "quality"
+                 and item.onset_minutes - onset_epoch / 60.0 <= ROOT_MINUTES]
+        halfwidth, resolution = onset_precision(layers)
         ranked = rank_changes(minutes, [c.kind for c in all_changes], label,
                               [_slice_matches(c, slices) for c in all_changes], roots,
-                              history)
+                              history, onset_halfwidth=halfwidth, resolution=resolution)
         for r in ranked[:5]:
             c = all_changes[r.index]
             suspects.append({"ts": format_ts(c.ts), "kind": c.kind, "ref": c.ref,

@@ -1,0 +1,341 @@
+"""Fit the behaviour classifier's evidence weights on labelled incidents of several sources.
+
+Run: ``python benchmarks/fit_behaviour.py collect`` (gathers the evidence the classifier
+sees on development seeds of every source into ``benchmarks/data/behaviour_evidence.jsonl``)
+then ``python benchmarks/fit_behaviour.py fit`` (fits, prints the cross-source table, and
+writes ``classifiers/behaviour_weights.py``).
+
+The model keeps the classifier's interpretable structure: a label's score is a sum
+of weights, one per (layer, moved first or later) and per change kind before the
+onset, plus a constant (``classifiers.behaviour.FEATURES``); the posterior is their
+softmax, so the fit is a multinomial logistic regression. It is regularised
+towards the hand-set tables (a Gaussian prior centred on them), so a weight the
+data say nothing about keeps its hand-set value, and each source and each label
+carries equal total weight, so no generator dominates. Cross-source validation
+fits on all sources but one and reports on the one left out, then each source
+in-sample for comparison; the expected calibration error is reported for both.
+The development seeds here are disjoint from ``benchmarks/accuracy.py``'s defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.accuracy import (  # noqa: E402
+    SOURCES,
+    expected_calibration_error,
+    handwritten_cases,
+    jobs_for,
+    labelled,
+    macro_f1,
+)
+from bot.diagnosis.pipeline import gather  # noqa: E402
+from bot.exchange import parse_objects  # noqa: E402
+from classifiers import behaviour, behaviour_weights  # noqa: E402
+from classifiers.attribution import KIND_FLOOR, rank_changes  # noqa: E402
+from classifiers.behaviour import (  # noqa: E402
+    FEATURES,
+    LABELS,
+    ROOT_MINUTES,
+    ChangeEvidence,
+    LayerEvidence,
+    evidence_features,
+    first_onset,
+    onset_precision,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+EVIDENCE = ROOT / "benchmarks" / "data" / "behaviour_evidence.jsonl"
+WEIGHTS = ROOT / "classifiers" / "behaviour_weights.py"
+DEV_SEEDS = {"simulator": 40_000, "independent": 40_000, "handwritten": 100}
+PRIOR_SD = 1.5     # how far (in score units) the data may pull a weight from its hand-set value
+
+
+def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
+    source, key = job
+    raw, truth = labelled(source, key)
+    ev = gather(parse_objects(raw).records)
+    return {"source": source, "key": list(key), "label": truth["label"],
+            "variant": truth["variant"],
+            "layers": [{"layer": x.layer, "strength": x.strength, "onset": x.onset_minutes,
+                        "resolution": x.resolution_minutes, "halfwidth": x.onset_halfwidth,
+                        "findings": x.findings, "top": x.top, "excess": x.excess}
+                       for x in ev.layers],
+            "culprit": truth["culprit"],
+            "slice": truth["slice"],
+            "changes": [{"kind": c.kind, "at": c.ts.timestamp() / 60.0, "history": past,
+                         "ref": c.ref, "slice": dict(c.slice)}
+                        for c, past in zip(ev.changes, ev.history, strict=True)]}
+
+
+def collect(per_class: int, jobs: int) -> None:
+    work = []
+    for source in SOURCES:
+        seed = DEV_SEEDS[source]
+        if source == "handwritten":
+            work += [(source, (i, seed + k)) for i in range(len(handwritten_cases()))
+                     for k in range(4)]
+        else:
+            work += jobs_for(source, per_class, seed, 4)
+    EVIDENCE.parent.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(jobs) as pool, EVIDENCE.open("w") as out:
+        for n, row in enumerate(pool.map(_collect_one, work, chunksize=2), start=1):
+            out.write(json.dumps(row, separators=(",", ":")) + "\n")
+            if n % 20 == 0:
+                print(f"  {n}/{len(work)}", file=sys.stderr, flush=True)
+
+
+def load() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in EVIDENCE.read_text().splitlines() if line.strip()]
+
+
+def evidence_of(row: dict[str, Any]) -> tuple[list[LayerEvidence], list[ChangeEvidence]]:
+    layers = [LayerEvidence(x["layer"], x["strength"], x["onset"], x["findings"], x["top"],
+                            x["resolution"], x["halfwidth"], x.get("excess", 1.0))
+              for x in row["layers"]]
+    if not layers:
+        return layers, []
+    onset = first_onset(layers)
+    changes = [ChangeEvidence(c["kind"], onset - c["at"]) for c in row["changes"]
+               if not c["history"]]
+    return layers, changes
+
+
+def design(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.array([evidence_features(*evidence_of(r)) for r in rows])
+    y = np.array([LABELS.index(r["label"]) for r in rows])
+    empty = np.array([not r["layers"] for r in rows])
+    return x, y, empty
+
+
+def prior_weights() -> np.ndarray:
+    """The hand-set tables as weights on FEATURES (score units of the old softmax)."""
+    w = np.zeros((len(LABELS), len(FEATURES)))
+    t = behaviour.TEMPERATURE
+    for j, name in enumerate(FEATURES):
+        for i, label in enumerate(LABELS):
+            if name.endswith(" first"):
+                w[i, j] = behaviour.ROOT_AFFINITY.get(name[:-6], {}).get(label, 0.0) / t
+            elif name.endswith(" later"):
+                w[i, j] = behaviour.SYMPTOM_AFFINITY.get(name[:-6], {}).get(label, 0.0) / t
+            elif name.endswith(" change before"):
+                kind = name.split()[0]
+                w[i, j] = behaviour.CHANGE_WEIGHT * behaviour.kind_fit(kind, label) / t
+            elif name == "bias" and label == "none":
+                w[i, j] = behaviour.NONE_SCORE / t
+    return w
+
+
+def fit(rows: list[dict[str, Any]]) -> np.ndarray:
+    """MAP multinomial logistic weights, each source and label weighing the same."""
+    x, y, empty = design(rows)
+    sources = np.array([r["source"] for r in rows])
+    # each (source, label) cell weighs the same, counted with the incidents in which
+    # nothing moved (they are "none" by rule, without weights, but are part of the cell)
+    sample = np.ones(len(y))
+    for s in set(sources):
+        for c in set(y[sources == s]):
+            cell = (sources == s) & (y == c)
+            sample[cell] = 1.0 / cell.sum()
+    keep = ~empty
+    x, y, sample = x[keep], y[keep], sample[keep]
+    sample *= len(y) / sample.sum()
+    w0 = prior_weights()
+    onehot = np.eye(len(LABELS))[y]
+
+    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        w = flat.reshape(w0.shape)
+        z = x @ w.T
+        z -= z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        p = np.exp(logp)
+        nll = -(sample * (onehot * logp).sum(axis=1)).sum()
+        reg = ((w - w0) ** 2).sum() / (2 * PRIOR_SD ** 2)
+        grad = ((p - onehot) * sample[:, None]).T @ x + (w - w0) / PRIOR_SD ** 2
+        return nll + reg, grad.ravel()
+
+    # Signs that keep the weights readable: a layer that moved, and a change, are
+    # never evidence *for* a healthy service (without this the fit learns "quality
+    # moved alone, so none" from detector false alarms on noisy nights).
+    bounds = [(None, None)] * w0.size
+    none = LABELS.index("none")
+    for j, name in enumerate(FEATURES):
+        if name != "bias":
+            bounds[none * len(FEATURES) + j] = (None, 0.0)
+    start = np.clip(w0.ravel(), [b[0] if b[0] is not None else -np.inf for b in bounds],
+                    [b[1] if b[1] is not None else np.inf for b in bounds])
+    res = optimize.minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                            options={"maxiter": 2000})
+    return res.x.reshape(w0.shape)
+
+
+def predict(w: np.ndarray, rows: list[dict[str, Any]]) -> tuple[list[str], list[float]]:
+    x, _, empty = design(rows)
+    z = x @ w.T
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    labels = [LABELS[int(i)] for i in p.argmax(axis=1)]
+    conf = [float(v) for v in p.max(axis=1)]
+    for i, e in enumerate(empty):
+        if e:
+            labels[i], conf[i] = "none", 0.9
+    return labels, conf
+
+
+def _score(w: np.ndarray, rows: list[dict[str, Any]]) -> tuple[float, float, float]:
+    pred, conf = predict(w, rows)
+    truth = [r["label"] for r in rows]
+    acc = float(np.mean([p == t for p, t in zip(pred, truth, strict=True)]))
+    ece = expected_calibration_error(conf, [p == t for p, t in zip(pred, truth, strict=True)])
+    return macro_f1(truth, pred), acc, ece
+
+
+def report(rows: list[dict[str, Any]]) -> np.ndarray:
+    sources = sorted({r["source"] for r in rows})
+    print(f"{'held-out source':<14}{'fitted on':<28}{'macro-F1':>9}{'acc':>7}{'ECE':>7}"
+          f"{'hand-set F1':>12}")
+    prior = prior_weights()
+    for held in sources:
+        train = [r for r in rows if r["source"] != held]
+        test = [r for r in rows if r["source"] == held]
+        w = fit(train)
+        f1, acc, ece = _score(w, test)
+        f1_0 = _score(prior, test)[0]
+        print(f"{held:<14}{'+'.join(s for s in sources if s != held):<28}{f1:>9.3f}"
+              f"{acc:>7.3f}{ece:>7.3f}{f1_0:>12.3f}")
+    w = fit(rows)
+    for src in sources:
+        f1, acc, ece = _score(w, [r for r in rows if r["source"] == src])
+        print(f"{src:<14}{'all (in-sample)':<28}{f1:>9.3f}{acc:>7.3f}{ece:>7.3f}")
+    return w
+
+
+QUIET_GRID = (5.0, 8.0, 12.0, 16.0, 20.0, 30.0, 45.0, 60.0)
+FLOOR_GRID = (0.12, 0.2, 0.3, 0.45, 0.6, 0.8)
+
+
+def _culprit_hits(rows: list[dict[str, Any]], quiet: float, floor: float) -> dict[str, float]:
+    """Culprit top-1 per source with the given attribution constants (truth label)."""
+    behaviour_weights.ATTRIBUTION.update({"quiet_minutes": quiet, "kind_floor": floor})
+    hits: dict[str, list[bool]] = {}
+    for r in rows:
+        if not r["culprit"] or not r["layers"]:
+            continue
+        layers, _ = evidence_of(r)
+        onset = first_onset(layers)
+        refs = [c["ref"] for c in r["changes"]]
+        if r["culprit"] not in refs:
+            hits.setdefault(r["source"], []).append(False)
+            continue
+        roots = [x.layer for x in layers if x.layer != "quality"
+                 and x.onset_minutes - onset <= ROOT_MINUTES]
+        where = r["slice"]
+        matches = [bool(where) and c["slice"].get(where["dimension"]) == where["value"]
+                   for c in r["changes"]]
+        halfwidth, resolution = onset_precision(layers)
+        ranked = rank_changes([onset - c["at"] for c in r["changes"]],
+                              [c["kind"] for c in r["changes"]], r["label"], matches, roots,
+                              [c["history"] for c in r["changes"]],
+                              onset_halfwidth=halfwidth, resolution=resolution)
+        hits.setdefault(r["source"], []).append(refs[ranked[0].index] == r["culprit"])
+    return {s: float(np.mean(v)) for s, v in hits.items()}
+
+
+def fit_attribution(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Grid search of the calm e-folding and the kind floor, sources weighing alike."""
+    saved = dict(behaviour_weights.ATTRIBUTION)
+    best = (-1.0, QUIET_GRID[0], FLOOR_GRID[0])
+    for quiet in QUIET_GRID:
+        for floor in FLOOR_GRID:
+            per_source = _culprit_hits(rows, quiet, floor)
+            score = float(np.mean(list(per_source.values()))) if per_source else 0.0
+            if score > best[0] + 1e-9:
+                best = (score, quiet, floor)
+    behaviour_weights.ATTRIBUTION.clear()
+    behaviour_weights.ATTRIBUTION.update(saved)
+    return {"quiet_minutes": best[1], "kind_floor": best[2]}
+
+
+def report_attribution(rows: list[dict[str, Any]]) -> dict[str, float]:
+    sources = sorted({r["source"] for r in rows})
+    print(f"\n{'held-out source':<14}{'constants fitted on others':<34}{'culprit top-1':>14}"
+          f"{'default':>9}")
+    for held in sources:
+        chosen = fit_attribution([r for r in rows if r["source"] != held])
+        test = [r for r in rows if r["source"] == held]
+        got = _culprit_hits(test, chosen["quiet_minutes"], chosen["kind_floor"]).get(held, 0.0)
+        default = _culprit_hits(test, behaviour.QUIET_MINUTES, KIND_FLOOR).get(held, 0.0)
+        print(f"{held:<14}{str(chosen):<34}{got:>14.3f}{default:>9.3f}")
+    chosen = fit_attribution(rows)
+    print(f"all sources: {chosen}")
+    return chosen
+
+
+def write(w: np.ndarray, n: int, attribution: dict[str, float]) -> None:
+    lines = [
+        '"""Fitted evidence weights of the behaviour classifier.',
+        "",
+        "Written by ``python benchmarks/fit_behaviour.py fit`` from "
+        f"{n} labelled incidents of the",
+        "simulator, the independent generator and the hand-written cases",
+        "(``benchmarks/data/behaviour_evidence.jsonl``). One row per label, one weight per",
+        "``classifiers.behaviour.FEATURES`` entry; a label's score is the dot product.",
+        '"""',
+        "",
+        "WEIGHTS: dict[str, list[float]] = {",
+    ]
+    for i, label in enumerate(LABELS):
+        values = ", ".join(f"{v:.3f}" for v in w[i])
+        lines.append(f'    "{label}": [')
+        chunk = []
+        for part in values.split(", "):
+            chunk.append(part)
+            if len(chunk) == 9:
+                lines.append("        " + ", ".join(chunk) + ",")
+                chunk = []
+        if chunk:
+            lines.append("        " + ", ".join(chunk) + ",")
+        lines.append("    ],")
+    lines.append("}")
+    lines.append("")
+    lines.append("# the calm e-folding of time_fit (minutes) and attribution's kind floor")
+    lines.append(f"ATTRIBUTION: dict[str, float] = {attribution!r}")
+    WEIGHTS.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["collect", "fit", "show"])
+    parser.add_argument("--per-class", type=int, default=16)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--dry-run", action="store_true", help="fit and report, write nothing")
+    args = parser.parse_args(argv)
+    if args.what == "collect":
+        collect(args.per_class, args.jobs)
+        return 0
+    rows = load()
+    attribution = report_attribution(rows)
+    behaviour_weights.ATTRIBUTION.update(attribution)  # the label features read time_fit
+    w = report(rows)
+    if args.what == "show":
+        for i, label in enumerate(LABELS):
+            top = sorted(zip(w[i], FEATURES, strict=True), key=lambda p: -abs(p[0]))[:6]
+            print(f"{label:<15}" + "; ".join(f"{name} {v:+.2f}" for v, name in top))
+    if args.what == "fit" and not args.dry_run:
+        write(w, len(rows), attribution)
+        print(f"wrote {WEIGHTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The independent scenario generator: reproducible, valid, and its breakdowns add up."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+
+from bot.exchange import parse_objects
+from bot.simulator import independent
+from bot.simulator.independent.failures import CATALOGUE
+from bot.simulator.scenarios import LABELS, Scenario
+
+
+@cache
+def _scenarios() -> tuple[Scenario, ...]:
+    return tuple(independent.generate(label, seed) for label in LABELS for seed in (3, 4))
+
+
+def test_every_label_generates_valid_records_with_a_truth() -> None:
+    for s in _scenarios():
+        assert parse_objects(s.records).errors == []
+        label = s.truth["label"]
+        assert s.truth["failure"] in {f.name for f in CATALOGUE if f.label == label}
+        if s.truth["culprit"]:
+            assert any(r.get("ref") == s.truth["culprit"] for r in s.records
+                       if r["type"] == "change")
+    assert {s.truth["label"] for s in _scenarios()} == set(LABELS)
+    assert _scenarios()[0].records == independent.generate(LABELS[0], 3).records
+
+
+def test_slice_breakdowns_add_up_to_all_traffic() -> None:
+    totals: dict[tuple[str, str, str], float] = {}
+    per_dim: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    for s in _scenarios():
+        for r in s.records:
+            if r["type"] != "signal" or "count" not in r:
+                continue
+            if r.get("slice"):
+                (dim, _), = r["slice"].items()
+                per_dim[(s.name, r["name"], r["ts"], dim)] += r["count"]
+            else:
+                totals[(s.name, r["name"], r["ts"])] = r["count"]
+    assert per_dim
+    for (scenario, name, ts, _dim), count in per_dim.items():
+        assert count == totals[(scenario, name, ts)]
+
+
+def test_exporter_names_and_resolutions_are_real_ones() -> None:
+    names = {r["name"] for s in _scenarios() for r in s.records if r["type"] == "signal"}
+    intervals = {i for s in _scenarios() for i in s.truth["intervals"].values()}
+    for prefix in ("vllm:", "DCGM_FI_", "http.server.", "gen_ai."):
+        assert any(n.startswith(prefix) for n in names), prefix
+    assert min(intervals) <= 30.0 and max(intervals) >= 300.0
+
+
+def test_some_failures_have_no_culprit_and_some_none_cases_a_change() -> None:
+    failures = [s.truth for s in _scenarios() if s.truth["label"] != "none"]
+    assert any(t["culprit"] is None for t in failures)
+    assert any(t["culprit"] is not None for t in failures)
+    assert all(s.truth["culprit"] is None for s in _scenarios() if s.truth["label"] == "none")

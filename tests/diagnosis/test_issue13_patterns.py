@@ -1,0 +1,338 @@
+"""The failure patterns of issue 13, each written by hand (not drawn from a generator).
+
+Every case here was misread by the classifier before the issue's changes: an
+all-traffic failure got a slice, a healthy canary or an improvement was paged as a
+failure, a data, cost or control-plane failure that raised latency on the side was
+called infrastructure, timeouts that truncate answers were called a model failure,
+a change of the culprit's kind long before the onset was blamed, a canary's own
+``model_version`` slice went unnamed. Cadences and names are the ones real
+exporters use (``vllm:*``, ``http.server.*``, ``DCGM_FI_*``), not the simulator's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.diagnosis.pipeline import diagnose
+from bot.exchange import parse_objects
+
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+Records = list[dict[str, Any]]
+
+
+def _ts(seconds: float) -> str:
+    return (T0 + timedelta(seconds=float(seconds))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _gauge(out: Records, layer: str, name: str, t: np.ndarray, v: np.ndarray, bad: str,
+           slice_: dict[str, str] | None = None) -> None:
+    for ti, vi in zip(t, v, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
+                    "name": name, "value": float(vi), "bad": bad, "slice": slice_ or {}})
+
+
+def _ratio(out: Records, layer: str, name: str, t: np.ndarray, n: np.ndarray, p: np.ndarray,
+           rng: np.random.Generator, slice_: dict[str, str] | None = None) -> np.ndarray:
+    events = rng.binomial(n.astype(int), np.clip(p, 0, 1))
+    for ti, ni, ei in zip(t, n, events, strict=True):
+        if ni > 0:
+            out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
+                        "name": name, "value": float(ei / ni), "count": int(ni),
+                        "kind": "ratio", "bad": "up", "slice": slice_ or {}})
+    return events
+
+
+def _change(out: Records, seconds: float, kind: str, ref: str, **extra: Any) -> None:
+    out.append({"type": "change", "ts": _ts(seconds), "service": "svc", "kind": kind,
+                "ref": ref, **extra})
+
+
+def every_tenant_moves_alike(rng: np.random.Generator) -> Records:
+    """A dependency slows down: every tenant's errors rise by the same 35 % (a small
+    tenant noisily) and latency with them. Infrastructure, and no slice."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    on = 240 * 60.0
+    tenants = {"acme": 900, "globex": 500, "initech": 60}
+    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
+    for tenant, volume in tenants.items():
+        n = rng.poisson(volume, t.size).astype(float)
+        e = _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+                   np.where(t >= on, 0.027, 0.02), rng, {"tenant": tenant})
+        total_n, total_e = total_n + n, total_e + e
+    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "runtime",
+                    "name": "http.server.request.error_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.4 + rng.normal(0, 0.02, t.size) + 0.3 * (t >= on), "up")
+    return out
+
+
+def prompt_bloat_with_latency_on_the_side(rng: np.random.Generator) -> Records:
+    """Tokens per request triple and latency rises a fifth with them: cost, not infra."""
+    out: Records = []
+    t = np.arange(160) * 120.0
+    on = 130 * 120.0
+    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+           900 + rng.normal(0, 30, t.size) + 1800 * (t >= on), "up")
+    _gauge(out, "runtime", "vllm:e2e_request_latency_seconds_p95", t,
+           2.0 + rng.normal(0, 0.06, t.size) + 1.2 * (t >= on), "up")
+    _gauge(out, "runtime", "vllm:num_requests_waiting", t,
+           3 + rng.normal(0, 0.4, t.size) + 6 * (t >= on), "up")
+    _gauge(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t,
+           60 + rng.normal(0, 2, t.size) + 25 * (t >= on), "up")
+    _gauge(out, "quality", "rag.groundedness", t, 0.9 + rng.normal(0, 0.01, t.size), "down")
+    _change(out, on - 240, "prompt", "system-prompt-v12")
+    return out
+
+
+def timeouts_truncate_answers(rng: np.random.Generator) -> Records:
+    """A hosted API slows and times out; truncated answers score badly at once: infra."""
+    out: Records = []
+    t = np.arange(720) * 15.0
+    on = 600 * 15.0
+    n = rng.poisson(300, t.size).astype(float)
+    _gauge(out, "runtime", "gen_ai.client.operation.duration_p95", t,
+           3.0 + rng.normal(0, 0.2, t.size) + 2.0 * (t >= on + 30), "up")
+    _ratio(out, "runtime", "gen_ai.client.error_ratio", t, n,
+           np.where(t >= on + 30, 0.05, 0.005), rng)
+    _gauge(out, "quality", "rag.groundedness", t,
+           0.9 + rng.normal(0, 0.01, t.size) - 0.08 * (t >= on), "down")
+    _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+           np.where(t >= on, 0.09, 0.04), rng)
+    _gauge(out, "model", "gen_ai.response.output_tokens", t,
+           300 + rng.normal(0, 10, t.size) - 90 * (t >= on), "both")
+    return out
+
+
+def template_mismatch_on_one_route(rng: np.random.Generator) -> Records:
+    """A prompt template no longer matches on route=search: control plane, route=search."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    for route, volume in (("chat", 500), ("search", 300), ("summarise", 200)):
+        n = rng.poisson(volume, t.size).astype(float)
+        broken = route == "search"
+        _ratio(out, "control", "prompt.template_mismatch_ratio", t, n,
+               np.where((t >= on) & broken, 0.4, 0.002), rng, {"route": route})
+        _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+               np.where((t >= on + 120) & broken, 0.12, 0.04), rng, {"route": route})
+    _gauge(out, "model", "model.answer_confidence", t,
+           0.8 + rng.normal(0, 0.01, t.size) - 0.03 * (t >= on + 120), "both")
+    _change(out, on - 300, "prompt", "tpl-88")
+    return out
+
+
+def unit_change_for_part_of_a_tenant(rng: np.random.Generator) -> Records:
+    """Half of tenant hooli's amounts arrive in cents (x100): data, tenant=hooli."""
+    out: Records = []
+    t = np.arange(96) * 300.0
+    on = 80 * 300.0
+    for tenant in ("acme", "globex", "hooli"):
+        broken = (t >= on) & (tenant == "hooli")
+        base = 40 + rng.normal(0, 1.5, t.size)
+        _gauge(out, "data", "transaction.amount_mean", t,
+               np.where(broken, base * (0.5 + 0.5 * 100), base), "both", {"tenant": tenant})
+        _gauge(out, "model", "fraud.score_mean", t,
+               0.1 + rng.normal(0, 0.005, t.size) + 0.06 * broken, "both", {"tenant": tenant})
+    return out
+
+
+def slow_input_drift_over_ninety_minutes(rng: np.random.Generator) -> Records:
+    """Inputs drift over 90 minutes; predictions and clicks follow: data."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    on = 180 * 60.0
+    ramp = np.clip((t - on) / 5400.0, 0, 1)
+    for i in range(0, t.size, 5):
+        values = rng.lognormal(3.0 + 0.9 * ramp[i], 0.6, 300)
+        out.append({"type": "distribution", "ts": _ts(t[i]), "service": "svc",
+                    "layer": "data", "name": "feature.item_price",
+                    "values": [round(float(v), 3) for v in values]})
+    _gauge(out, "model", "ranker.score_mean", t,
+           0.3 + rng.normal(0, 0.005, t.size) + 0.08 * ramp, "both")
+    n = rng.poisson(2000, t.size).astype(float)
+    _ratio(out, "quality", "ranking.ctr", t, n, 0.1 * (1 - 0.3 * ramp), rng)
+    out[-t.size:] = [dict(r, bad="down") for r in out[-t.size:]]
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.05 + rng.normal(0, 0.002, t.size), "up")
+    return out
+
+
+def a_healthy_canary(rng: np.random.Generator) -> Records:
+    """A new model_version takes a tenth of traffic and does as well: none."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    total = rng.poisson(1000, t.size).astype(float)
+    canary = np.where(t >= on, np.round(total * 0.1), 0)
+    stable = total - canary
+    es = _ratio(out, "quality", "feedback.thumbs_down_ratio", t, stable,
+                np.full(t.size, 0.04), rng, {"model_version": "m-10"})
+    live = t >= on
+    ec = _ratio(out, "quality", "feedback.thumbs_down_ratio", t[live], canary[live],
+                np.full(live.sum(), 0.04), rng, {"model_version": "m-11"})
+    full = es.astype(float)
+    full[live] += ec
+    for ti, ni, ei in zip(t, total, full, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "quality",
+                    "name": "feedback.thumbs_down_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.8 + rng.normal(0, 0.03, t.size), "up")
+    _change(out, on - 60, "model", "m-11", slice={"model_version": "m-11"})
+    return out
+
+
+def an_improvement_on_a_two_sided_signal(rng: np.random.Generator) -> Records:
+    """A deploy halves latency and errors: nothing to page for."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    n = rng.poisson(800, t.size).astype(float)
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.6 + rng.normal(0, 0.02, t.size) - 0.3 * (t >= on), "both")
+    _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+           np.where(t >= on, 0.004, 0.01), rng)
+    _change(out, on - 120, "code", "release-2026.11.20")
+    return out
+
+
+def the_culprit_kind_long_before_and_the_culprit_just_before(rng: np.random.Generator
+                                                             ) -> Records:
+    """Two config changes: one 40 min before the onset (nothing moved after it), and the
+    culprit 4 min before; the refusal rate rises on 5-minute points."""
+    out: Records = []
+    t = np.arange(96) * 300.0
+    on = 84 * 300.0
+    n = rng.poisson(3000, t.size).astype(float)
+    _ratio(out, "eval", "safety.refusal_ratio", t, n, np.where(t >= on, 0.05, 0.02), rng)
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.8 + rng.normal(0, 0.03, t.size), "up")
+    _change(out, on - 2400, "config", "guard-cfg-1")
+    _change(out, on - 240, "config", "guard-cfg-2")
+    return out
+
+
+def a_canary_fails_on_its_twelfth_of_traffic(rng: np.random.Generator) -> Records:
+    """A new version serves 8 % and doubles its thumbs-down: all traffic moves 8 %."""
+    out: Records = []
+    t = np.arange(180) * 60.0
+    on = 140 * 60.0
+    total = rng.poisson(1500, t.size).astype(float)
+    canary = np.where(t >= on, np.round(total * 0.08), 0)
+    stable = total - canary
+    es = _ratio(out, "quality", "feedback.thumbs_down_ratio", t, stable,
+                np.full(t.size, 0.04), rng, {"model_version": "m-10"})
+    live = t >= on
+    ec = _ratio(out, "quality", "feedback.thumbs_down_ratio", t[live], canary[live],
+                np.full(live.sum(), 0.09), rng, {"model_version": "m-11"})
+    full = es.astype(float)
+    full[live] += ec
+    for ti, ni, ei in zip(t, total, full, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "quality",
+                    "name": "feedback.thumbs_down_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.8 + rng.normal(0, 0.03, t.size), "up")
+    _change(out, on - 90, "model", "m-11", slice={"model_version": "m-11"})
+    _change(out, on - 1800, "config", "cfg-3")
+    return out
+
+
+def a_region_never_picked_up_the_deploy(rng: np.random.Generator) -> Records:
+    """After a deploy two regions serve the new version and eu-west the old: control."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    for region in ("us-east", "eu-west", "ap-south"):
+        for ti in t:
+            new = ti >= on
+            served = "m-11" if new and region != "eu-west" else "m-10"
+            out.append({"type": "state", "ts": _ts(ti), "service": "svc", "layer": "control",
+                        "name": "served_model_version", "value": served,
+                        "expected": "m-11" if new else "m-10", "slice": {"region": region}})
+        n = rng.poisson(400, t.size).astype(float)
+        _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+               np.where((t >= on + 300) & (region == "eu-west"), 0.07, 0.04), rng,
+               {"region": region})
+    _change(out, on - 120, "model", "m-11")
+    return out
+
+
+def a_model_change_behind_misrouting(rng: np.random.Generator) -> Records:
+    """The culprit is a model change 3 min before traffic falls back; a routing config
+    change 35 min before moved nothing. Control plane, blamed on the model change."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    n = rng.poisson(800, t.size).astype(float)
+    _ratio(out, "control", "router.fallback_ratio", t, n, np.where(t >= on, 0.25, 0.02), rng)
+    _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+           np.where(t >= on + 240, 0.06, 0.04), rng)
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.8 + rng.normal(0, 0.03, t.size) + 0.1 * (t >= on), "up")
+    _change(out, on - 2100, "config", "router-cfg-7")
+    _change(out, on - 180, "model", "m-12")
+    return out
+
+
+def a_judge_swap_after_the_pool_scaled_down_for_the_night(rng: np.random.Generator
+                                                          ) -> Records:
+    """Replicas fell from 8 to 5 as traffic ebbed (an autoscaler, not a failure); hours
+    later only the judge score drops after a judge config change: eval_policy."""
+    out: Records = []
+    t = np.arange(120) * 300.0
+    on = 100 * 300.0
+    replicas = np.where(t >= 40 * 300.0, 5.0, 8.0)
+    _gauge(out, "infra", "kube_deployment_status_replicas_available", t, replicas, "down")
+    _gauge(out, "eval", "eval.judge_score", t,
+           0.82 + rng.normal(0, 0.01, t.size) - 0.15 * (t >= on), "down")
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.8 + rng.normal(0, 0.03, t.size), "up")
+    _change(out, on - 300, "config", "judge-gpt-swap")
+    return out
+
+
+CASES: list[Any] = [
+    (every_tenant_moves_alike, "infrastructure", None, None),
+    (prompt_bloat_with_latency_on_the_side, "cost", None, "system-prompt-v12"),
+    pytest.param(timeouts_truncate_answers, "infrastructure", None, None, marks=pytest.mark.xfail(
+        strict=True, reason="not fixed: when latency, output length and quality move within "
+        "one scrape, the fitted weights read model; no source yet teaches that timeouts "
+        "shorten outputs")),
+    (template_mismatch_on_one_route, "control_plane", ("route", "search"), "tpl-88"),
+    (unit_change_for_part_of_a_tenant, "data", ("tenant", "hooli"), None),
+    (slow_input_drift_over_ninety_minutes, "data", None, None),
+    (a_healthy_canary, "none", None, None),
+    (an_improvement_on_a_two_sided_signal, "none", None, None),
+    (the_culprit_kind_long_before_and_the_culprit_just_before, "eval_policy", None,
+     "guard-cfg-2"),
+    (a_canary_fails_on_its_twelfth_of_traffic, "model", ("model_version", "m-11"), "m-11"),
+    (a_region_never_picked_up_the_deploy, "control_plane", ("region", "eu-west"), "m-11"),
+    (a_model_change_behind_misrouting, "control_plane", None, "m-12"),
+    (a_judge_swap_after_the_pool_scaled_down_for_the_night, "eval_policy", None,
+     "judge-gpt-swap"),
+]
+
+
+@pytest.mark.parametrize(("build", "label", "slice_", "culprit"), CASES,
+                         ids=[(case.values if hasattr(case, "values") else case)[0].__name__
+                              for case in CASES])
+def test_issue13_pattern(build: Callable[[np.random.Generator], Records], label: str,
+                         slice_: tuple[str, str] | None, culprit: str | None) -> None:
+    records = parse_objects(build(np.random.default_rng(11))).records
+    d = diagnose(records)
+    assert d.behavior == label, d.explanation
+    if label == "none":
+        return
+    found = [(s["dimension"], s["value"]) for s in d.slices]
+    assert found[:1] == ([slice_] if slice_ else []), found
+    if culprit is not None:
+        assert d.suspect_changes and d.suspect_changes[0]["ref"] == culprit, d.suspect_changes
