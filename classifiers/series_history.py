@@ -135,7 +135,8 @@ def _mad(x: np.ndarray) -> float:
     return float(np.median(np.abs(x - np.median(x)))) if x.size else math.nan
 
 
-def _fold(keys: np.ndarray, values: np.ndarray, bins: int, offset: float) -> np.ndarray | None:
+def _fold(keys: np.ndarray, values: np.ndarray, bins: int, offset: float,
+          least: int = FOLD_MIN) -> np.ndarray | None:
     """Median per bin of the cycle (NaN-free), or None when bins lack two values each.
 
     Bins a series never reports in (an hourly series fills every other half-hour)
@@ -146,7 +147,7 @@ def _fold(keys: np.ndarray, values: np.ndarray, bins: int, offset: float) -> np.
     b = ((keys * BUCKET_SECONDS - offset) // BUCKET_SECONDS).astype(np.int64) % bins
     counts = np.bincount(b, minlength=bins)
     used = counts > 0
-    if np.mean(used) < 0.25 or np.mean(counts[used] >= FOLD_MIN) < 0.8:
+    if np.mean(used) < 0.25 or np.mean(counts[used] >= least) < 0.8:
         return None
     order = np.lexsort((values, b))
     sorted_values, sorted_bins = values[order], b[order]
@@ -190,10 +191,19 @@ def _fit_cycle(keys: np.ndarray, means: np.ndarray) -> np.ndarray:
         profile = _fold(k, v, bins, offset)
         if profile is None:
             continue
-        profile = profile - _median(profile)
-        left = _mad(v - profile[_bins(k, bins)])
+        # judged out of sample: the cycle of the even days (weeks) must explain the odd
+        # ones and the other way round, or a cycle would be read into pure noise
+        parity = ((k * BUCKET_SECONDS - offset) // (bins * BUCKET_SECONDS)).astype(np.int64) % 2
+        left = 0.0
+        for side in (0, 1):
+            part = _fold(k[parity == side], v[parity == side], bins, offset, least=1)
+            if part is None:
+                left = math.inf
+                break
+            other = parity != side
+            left += 0.5 * _mad(v[other] - part[_bins(k[other], bins)])
         if left <= CYCLE_GAIN * best:
-            cycle, best = profile, left
+            cycle, best = profile - _median(profile), left
     return cycle
 
 

@@ -41,7 +41,7 @@ from classifiers.shifts import _median
 SCALES = (1, 4, 16, 64)
 RING = 256                    # recent points kept for the noise estimate
 HELD_OUT = 16                 # the newest points are tested, not used for the noise
-MIN_POINTS = 24               # points before a series is tested at all
+MIN_POINTS = 48               # points before a series is tested at all
 MEMORY_SECONDS = 14 * 86400.0  # calibration forgets with this time constant ...
 MEMORY_POINTS = 2000          # ... or this many points, whichever is longer
 PRIOR_POINTS = 100.0          # weight of the prior (heavy-tailed) calibration
@@ -53,7 +53,8 @@ _SQRT = np.sqrt(np.array(SCALES, dtype=float))
 _REFRESH = 32                 # points between threshold refreshes
 _NOISE_EVERY = 8              # points between noise refreshes
 NOISE_MEMORY_SECONDS = 86400.0  # the noise in force is the last day's, smoothed
-ALARM_WEIGHT = 0.0            # alarmed points are not learnt as ordinary (SPOT)
+ALARM_WEIGHT = 0.0            # what an alarmed point weighs in the calibration ...
+EPISODE_LEARN = 8             # ... for the first points of its episode (none after)
 EPISODE_GAP = 8               # points without an alarm that end an episode
 EPISODES_KEPT = 8
 WEEK = 7 * 86400.0
@@ -103,6 +104,7 @@ class WatchState:
     # the one going on (start, last alarm, peak; NaN when none)
     episodes: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     episode: np.ndarray = field(default_factory=lambda: np.full(3, np.nan))
+    episode_points: int = 0
 
     @classmethod
     def empty(cls) -> WatchState:
@@ -285,6 +287,7 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
     risk, noise, pending = state.risk, state.noise, state.pending_decay
     level = history.level
     episodes, episode = state.episodes, state.episode.copy()
+    episode_points = state.episode_points
     for t, y in zip(t_all.tolist(), y_all.tolist(), strict=True):
         level = history.level if math.isfinite(history.level) else _cold_level(ry)
         step = history.step if math.isfinite(history.step) else 60.0
@@ -337,6 +340,8 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
                 signed = math.copysign(best.strength, best.statistic)
                 if not math.isfinite(episode[0]):
                     episode = np.array([t, t, signed])
+                    episode_points = 0
+                episode_points += 1
                 episode[1] = t
                 if abs(signed) > abs(episode[2]):
                     episode[2] = signed
@@ -346,7 +351,11 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
             hourly[b] += gain * (min(abs(y - expected), 10.0 * scale) - hourly[b])
             if best is not None and not best.rhythm:
                 alarms.append(best)
-            weight = 1.0 if best is None else ALARM_WEIGHT
+            # an alarm episode teaches the calibration a little (its first points, at a
+            # fraction): a step the series takes every few hours becomes ordinary after
+            # a few, a lone anomaly hardly moves the tail
+            learning = best is not None and episode_points <= EPISODE_LEARN
+            weight = 1.0 if best is None else ALARM_WEIGHT if learning else 0.0
             if weight > 0:
                 pending += 1
                 for s, w in enumerate(SCALES):
@@ -371,7 +380,7 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
     new_state = replace(state, history=history, recent_times=rt, recent_values=ry,
                         scores=np.array(scores), calibration=calibration, points=points,
                         hourly_noise=hourly, noise=noise, pending_decay=pending,
-                        episodes=episodes, episode=episode,
+                        episodes=episodes, episode=episode, episode_points=episode_points,
                         thresholds=thresholds if thresholds is not None else np.zeros(0),
                         risk=risk)
     return new_state, WatchVerdict(tuple(alarms), int(t_all.size), float(level),
@@ -380,7 +389,7 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
 
 _HISTORY_SCALARS = ("open_key", "open_sum", "open_count", "level", "quantum", "resolution",
                     "step", "last_time", "last_value", "smooth")
-_STATE_SCALARS = ("points", "risk", "noise", "pending_decay")
+_STATE_SCALARS = ("points", "risk", "noise", "pending_decay", "episode_points")
 
 
 def encode(state: WatchState) -> bytes:
@@ -427,4 +436,5 @@ def decode(blob: bytes) -> WatchState:
                           points=int(ss["points"]), hourly_noise=data["hourly"].astype(
                               np.float64), thresholds=data["thresholds"], risk=ss["risk"],
                           noise=ss["noise"], pending_decay=int(ss["pending_decay"]),
-                          episodes=data["episodes"], episode=data["episode"])
+                          episodes=data["episodes"], episode=data["episode"],
+                          episode_points=int(ss["episode_points"]))
