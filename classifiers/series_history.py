@@ -245,7 +245,11 @@ def add_points(history: SeriesHistory, times: np.ndarray, values: np.ndarray
                 slot = open_key % HISTORY_BUCKETS
                 keys[slot], means[slot] = open_key, open_sum / open_count
                 closed = True
-                recycle = recycle or open_key % CYCLE_REFIT == 0
+                # the cycle is refitted every two hours, or every eight points on
+                # coarse series (an hourly series closes a half-hour at every point)
+                every = CYCLE_REFIT if not math.isfinite(step) else max(
+                    CYCLE_REFIT, math.ceil(8.0 * step / BUCKET_SECONDS))
+                recycle = recycle or key // every != open_key // every
             open_key, open_sum, open_count = key, 0.0, 0
         open_sum += y
         open_count += 1

@@ -28,7 +28,6 @@ References
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field, replace
 
@@ -55,6 +54,7 @@ _NOISE_EVERY = 8              # points between noise refreshes
 NOISE_MEMORY_SECONDS = 86400.0  # the noise in force is the last day's, smoothed
 ALARM_WEIGHT = 0.0            # what an alarmed point weighs in the calibration ...
 EPISODE_LEARN = 8             # ... for the first points of its episode (none after)
+RHYTHM_SECONDS = 12 * 3600.0  # excursions this close together are the series' rhythm
 EPISODE_GAP = 8               # points without an alarm that end an episode
 EPISODES_KEPT = 8
 WEEK = 7 * 86400.0
@@ -219,26 +219,22 @@ def _cold_level(y: np.ndarray) -> float:
 
 def _rhythm(episodes: np.ndarray, start: float, duration: float, peak: float,
             step: float) -> bool:
-    """Whether an episode so far is the next beat of one of the series' rhythms.
+    """Whether an episode so far is one more of the series' recurring excursions.
 
     A rhythm is at least two earlier episodes on its side, each at least half this
-    one's size, coming at a regular beat: this one starts one beat (within a
-    quarter) after the last of them. It is no more than half again larger than the
-    largest of them and has lasted no longer than half again the longest (plus the
-    gap that ends an episode): a batch job's burst every two hours, a nightly
-    backup, not an incident. Once it outgrows, outlasts or breaks the beat, it is an
-    alarm again. Irregular bursts are never a rhythm, however often they come.
+    one's size, that ended within the last ``RHYTHM_SECONDS`` (or 48 points): the
+    series does this several times a day. This one is no more than half again larger
+    than the largest of them and has lasted no longer than half again the longest
+    (plus the gap that ends an episode): a batch job's burst every two hours, a
+    plateau's step, not an incident. Once it outgrows or outlasts them it is an
+    alarm again; excursions days apart are never a rhythm, however alike.
     """
     if episodes.shape[0] < 2:
         return False
-    alike = episodes[(episodes[:, 2] * peak > 0) & (np.abs(episodes[:, 2]) >= 0.5 * abs(peak))]
-    if alike.shape[0] < 2:
-        return False
-    starts = alike[:, 0] - alike[:, 1]
-    beat = float(np.median(np.diff(starts)))
-    since = start - starts[-1]
-    return bool(beat > 0 and 0.75 * beat <= since <= 1.25 * beat
-                and abs(peak) <= 1.5 * np.max(np.abs(alike[:, 2]))
+    recent = episodes[:, 0] >= start - max(RHYTHM_SECONDS, 48 * step)
+    alike = episodes[recent & (episodes[:, 2] * peak > 0)
+                     & (np.abs(episodes[:, 2]) >= 0.5 * abs(peak))]
+    return bool(alike.shape[0] >= 2 and abs(peak) <= 1.5 * np.max(np.abs(alike[:, 2]))
                 and duration <= 1.5 * np.max(alike[:, 1]) + EPISODE_GAP * step)
 
 
@@ -392,49 +388,74 @@ _HISTORY_SCALARS = ("open_key", "open_sum", "open_count", "level", "quantum", "r
 _STATE_SCALARS = ("points", "risk", "noise", "pending_decay", "episode_points")
 
 
+_FORMAT = 1
+_ARRAYS = ("offsets", "means", "cycle", "recent_times", "recent_values", "scores",
+           "calibration", "hourly", "thresholds", "episodes", "episode")
+_DTYPES = {"offsets": np.int32, "means": np.float32, "cycle": np.float32,
+           "recent_times": np.float32, "recent_values": np.float64, "scores": np.float32,
+           "calibration": np.float32, "hourly": np.float32, "thresholds": np.float64,
+           "episodes": np.float64, "episode": np.float64}
+
+
 def encode(state: WatchState) -> bytes:
     """The state as bytes for the store: arrays in their smallest faithful types.
 
-    Bucket keys are kept as offsets from the open bucket (int32) and bucket means,
-    recent times (as offsets) and calibration counts as float32: a few kilobytes per
-    series, whatever its resolution.
+    A version byte, the scalars, then each array as its length and raw bytes (no
+    archive format: the watch decodes and encodes every series every run). Bucket
+    keys are kept as offsets from the open bucket (int32), bucket means, the cycle,
+    recent times (as offsets from the newest) and calibration counts as float32.
     """
     h = state.history
-    buffer = io.BytesIO()
-    offsets = np.where(h.keys >= 0, h.open_key - h.keys, -1).astype(np.int32)
-    np.savez(buffer,
-             history=np.array([float(getattr(h, k)) for k in _HISTORY_SCALARS]),
-             state=np.array([float(getattr(state, k)) for k in _STATE_SCALARS]),
-             offsets=offsets, means=h.means.astype(np.float32),
-             cycle=h.cycle.astype(np.float64),
-             recent_times=(state.recent_times - h.last_time).astype(np.float32)
-             if state.recent_times.size else np.zeros(0, np.float32),
-             recent_values=state.recent_values, scores=state.scores.astype(np.float32),
-             calibration=state.calibration.astype(np.float32),
-             hourly=state.hourly_noise.astype(np.float32), thresholds=state.thresholds,
-             episodes=state.episodes, episode=state.episode)
-    return buffer.getvalue()
+    arrays = {
+        "offsets": np.where(h.keys >= 0, h.open_key - h.keys, -1),
+        "means": h.means, "cycle": h.cycle,
+        "recent_times": state.recent_times - h.last_time if state.recent_times.size
+        else state.recent_times,
+        "recent_values": state.recent_values, "scores": state.scores,
+        "calibration": state.calibration.ravel(), "hourly": state.hourly_noise,
+        "thresholds": state.thresholds.ravel(), "episodes": state.episodes.ravel(),
+        "episode": state.episode}
+    scalars = np.array([float(getattr(h, k)) for k in _HISTORY_SCALARS]
+                       + [float(getattr(state, k)) for k in _STATE_SCALARS])
+    parts = [bytes([_FORMAT]), scalars.tobytes()]
+    for name in _ARRAYS:
+        raw = np.ascontiguousarray(arrays[name], dtype=_DTYPES[name]).tobytes()
+        parts += [np.uint32(len(raw)).tobytes(), raw]
+    return b"".join(parts)
 
 
 def decode(blob: bytes) -> WatchState:
     """The state :func:`encode` wrote."""
-    with np.load(io.BytesIO(blob)) as data:
-        hs = dict(zip(_HISTORY_SCALARS, data["history"].tolist(), strict=True))
-        ss = dict(zip(_STATE_SCALARS, data["state"].tolist(), strict=True))
-        offsets = data["offsets"].astype(np.int64)
-        open_key = int(hs["open_key"])
-        history = SeriesHistory(
-            keys=np.where(offsets >= 0, open_key - offsets, -1), means=data["means"].astype(
-                np.float64), open_key=open_key, open_sum=hs["open_sum"],
-            open_count=int(hs["open_count"]), cycle=data["cycle"], level=hs["level"],
-            quantum=hs["quantum"], resolution=hs["resolution"], step=hs["step"],
-            last_time=hs["last_time"], last_value=hs["last_value"], smooth=bool(hs["smooth"]))
-        times = data["recent_times"].astype(np.float64) + history.last_time
-        return WatchState(history=history, recent_times=times,
-                          recent_values=data["recent_values"], scores=data["scores"].astype(
-                              np.float64), calibration=data["calibration"].astype(np.float64),
-                          points=int(ss["points"]), hourly_noise=data["hourly"].astype(
-                              np.float64), thresholds=data["thresholds"], risk=ss["risk"],
-                          noise=ss["noise"], pending_decay=int(ss["pending_decay"]),
-                          episodes=data["episodes"], episode=data["episode"],
-                          episode_points=int(ss["episode_points"]))
+    if not blob or blob[0] != _FORMAT:
+        raise ValueError("not a watch state of this format")
+    count = len(_HISTORY_SCALARS) + len(_STATE_SCALARS)
+    scalars = np.frombuffer(blob, dtype=np.float64, count=count, offset=1).tolist()
+    hs = dict(zip(_HISTORY_SCALARS, scalars[:len(_HISTORY_SCALARS)], strict=True))
+    ss = dict(zip(_STATE_SCALARS, scalars[len(_HISTORY_SCALARS):], strict=True))
+    at = 1 + 8 * count
+    data = {}
+    for name in _ARRAYS:
+        size = int(np.frombuffer(blob, dtype=np.uint32, count=1, offset=at)[0])
+        at += 4
+        data[name] = np.frombuffer(blob, dtype=_DTYPES[name], count=size // np.dtype(
+            _DTYPES[name]).itemsize, offset=at).astype(np.float64 if name != "offsets"
+                                                       else np.int64)
+        at += size
+    open_key = int(hs["open_key"])
+    offsets = data["offsets"]
+    history = SeriesHistory(
+        keys=np.where(offsets >= 0, open_key - offsets, -1), means=data["means"],
+        open_key=open_key, open_sum=hs["open_sum"], open_count=int(hs["open_count"]),
+        cycle=data["cycle"], level=hs["level"], quantum=hs["quantum"],
+        resolution=hs["resolution"], step=hs["step"], last_time=hs["last_time"],
+        last_value=hs["last_value"], smooth=bool(hs["smooth"]))
+    times = data["recent_times"] + history.last_time
+    thresholds = data["thresholds"]
+    return WatchState(
+        history=history, recent_times=times, recent_values=data["recent_values"],
+        scores=data["scores"], calibration=data["calibration"].reshape(
+            len(SCALES), 2, EDGES.size), points=int(ss["points"]),
+        hourly_noise=data["hourly"], thresholds=thresholds.reshape(len(SCALES), 2)
+        if thresholds.size else thresholds, risk=ss["risk"], noise=ss["noise"],
+        pending_decay=int(ss["pending_decay"]), episodes=data["episodes"].reshape(-1, 3),
+        episode=data["episode"], episode_points=int(ss["episode_points"]))

@@ -103,17 +103,22 @@ def test_an_idle_baseline_and_float_jitter_are_no_million_sd_changes() -> None:
     assert rows and 2000 <= rows[0] <= 2001
 
 
-def test_a_calm_plateau_that_steps_eight_percent_as_it_always_does_opens_nothing() -> None:
+def test_a_calm_plateau_that_steps_eight_percent_every_two_hours_opens_once() -> None:
+    # a calm plateau (noise 0.1 %) that steps up 8 % for half an hour every two hours
+    # (give or take ten minutes), 5-minute points
     rng = np.random.default_rng(5)
-    n = 5 * 288
+    n = 3 * 288
     y = np.full(n, 2.0)
-    i, high = 0, False
-    while i < n:  # steps of 8 % up and down every one to three hours (5-minute points)
-        length = int(rng.integers(12, 36))
-        y[i:i + length] = 2.16 if high else 2.0
-        high, i = not high, i + length
+    starts = np.arange(12, n, 24) + rng.integers(-2, 3, len(range(12, n, 24)))
+    for s in starts:
+        y[s:s + 6] = 2.16
     y = np.round(y + rng.normal(0, 0.002, n), 3)
-    assert [r for r in alarm_rows(y, 300.0, name="cpu_utilization") if r >= 288] == []
+    rows = alarm_rows(y, 300.0, name="cpu_utilization")
+    assert rows and rows[0] < starts[3]  # the first steps are news
+    # one incident at most (an open incident covers later alarms; a new one needs
+    # three quiet hours first): not one per step, as the 180-minute window made it
+    opened = [r for k, r in enumerate(rows) if k == 0 or r - rows[k - 1] > 36]
+    assert len(opened) <= 1, opened
 
 
 def test_regular_25_minute_bursts_are_the_series_rhythm_not_shifts() -> None:
@@ -129,4 +134,4 @@ def test_regular_25_minute_bursts_are_the_series_rhythm_not_shifts() -> None:
     y[starts[-2]:starts[-2] + 25] += 400
     rows = alarm_rows(y, 60.0)
     assert [r for r in rows if r >= starts[3]] and all(
-        starts[-2] <= r < starts[-2] + 40 for r in rows if r >= starts[3]), rows
+        starts[-2] <= r < starts[-2] + 90 for r in rows if r >= starts[3]), rows
