@@ -7,8 +7,11 @@ arbitrary 1e-9). The standardised residuals are summed over the last 1, 4, 16 an
 64 points (a spike, a burst, a shift, a slow one: in points, so a 15-second and an
 hourly series get the same test, the hourly one over more hours), and each sum is
 compared with a threshold set from *that series' own history of that sum*: how
-far it strays on ordinary days, with the tail beyond the top 5 % extrapolated as an
-exponential (peaks over threshold), never below the Gaussian quantile. The
+far it strays on ordinary days, with the tail beyond the top 5 % extrapolated as a
+generalised Pareto (peaks over threshold; at least as heavy as an exponential),
+never below the Gaussian quantile, from a heavy-tailed (Laplace) prior that the
+series' own sums replace as they come. Excursions that recur several times within
+half a day (a batch job, a plateau's steps) are the series' rhythm and do not alarm. The
 threshold is the level such sums pass with probability ``q`` per point, where
 ``q`` spreads the false-alarm budget (alarms per week) over the points of a week,
 the four sums and the directions that are tested. Points that raised an alarm are
@@ -239,7 +242,8 @@ def _rhythm(episodes: np.ndarray, start: float, duration: float, peak: float,
 
 
 def advance(state: WatchState, times: object, values: object, *, direction: str = "both",
-            false_alarms_per_week: float = 1.0) -> tuple[WatchState, WatchVerdict]:
+            false_alarms_per_week: float = 1.0, counts: object = None
+            ) -> tuple[WatchState, WatchVerdict]:
     """Test the new points of one series in time order, then learn them.
 
     Parameters
@@ -253,6 +257,10 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
         Which side of a move is a degradation.
     false_alarms_per_week : float
         The false-alarm budget of this series (the service's budget over its series).
+    counts : array_like, optional
+        Denominators of a rate (requests behind each value, NaN when unknown): a rate
+        over 30 requests is never read more precisely than its binomial error, however
+        calm its history (mostly zeros) looks.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
@@ -260,17 +268,19 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
         raise ValueError("false_alarms_per_week must be positive")
     t_all = np.asarray(times, dtype=float).ravel()
     y_all = np.asarray(values, dtype=float).ravel()
+    n_all = (np.full(t_all.shape, np.nan) if counts is None
+             else np.asarray(counts, dtype=float).ravel())
     if t_all.shape != y_all.shape:
         raise ValueError("times and values must have the same length")
     keep = np.isfinite(t_all) & np.isfinite(y_all)
-    t_all, y_all = t_all[keep], y_all[keep]
+    t_all, y_all, n_all = t_all[keep], y_all[keep], n_all[keep]
     order = np.argsort(t_all, kind="stable")
-    t_all, y_all = t_all[order], y_all[order]
+    t_all, y_all, n_all = t_all[order], y_all[order], n_all[order]
     history = state.history
     new = t_all > history.last_time
     if new.size > 1:
         new[1:] &= np.diff(t_all) > 0
-    t_all, y_all = t_all[new], y_all[new]
+    t_all, y_all, n_all = t_all[new], y_all[new], n_all[new]
 
     sides = (0, 1) if direction == "both" else (0,) if direction == "up" else (1,)
     rt, ry = state.recent_times, state.recent_values
@@ -284,7 +294,7 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
     level = history.level
     episodes, episode = state.episodes, state.episode.copy()
     episode_points = state.episode_points
-    for t, y in zip(t_all.tolist(), y_all.tolist(), strict=True):
+    for t, y, count in zip(t_all.tolist(), y_all.tolist(), n_all.tolist(), strict=True):
         level = history.level if math.isfinite(history.level) else _cold_level(ry)
         step = history.step if math.isfinite(history.step) else 60.0
         if math.isfinite(level) and points >= MIN_POINTS:
@@ -311,6 +321,10 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
                 # are noisier than its quiet ones, every day
                 around = max(hourly[b - 1], hourly[b], hourly[(b + 1) % DAY_BINS])
                 scale = max(noise, 1.2533 * around)
+            if count > 0 and 0.0 <= expected <= 1.0:
+                # a rate's binomial error at this point's count (at least half an event)
+                p = min(max(expected, 0.5 / count), 1.0 - 0.5 / count) if count > 1 else 0.5
+                scale = max(scale, math.sqrt(p * (1.0 - p) / count))
             z = max(-CLIP, min(CLIP, (y - expected) / scale))
             scores.append(z)
             if len(scores) > SCALES[-1]:

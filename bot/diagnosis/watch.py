@@ -49,6 +49,7 @@ class SeriesPoints:
     times: np.ndarray   # epoch seconds
     values: np.ndarray
     bad: str = "both"
+    counts: np.ndarray | None = None  # a rate's denominators (NaN where unknown)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def judge(states: Mapping[SeriesKey, WatchState], points: Mapping[SeriesKey, Ser
     for key, new in points.items():
         state = updated.get(key) or WatchState.empty()
         state, verdict = advance(state, new.times, new.values, direction=new.bad,
-                                 false_alarms_per_week=share)
+                                 false_alarms_per_week=share, counts=new.counts)
         updated[key] = state
         alarms.extend(SeriesAlarm(key, a) for a in verdict.alarms if a.time >= since)
     return Judgement(updated, frozenset(points), tuple(alarms))
@@ -121,8 +122,9 @@ def judge(states: Mapping[SeriesKey, WatchState], points: Mapping[SeriesKey, Ser
 def series_points(records: Iterable[Any]) -> dict[SeriesKey, SeriesPoints]:
     """The numeric signals among ``records`` as arrays, per (layer, name, slice)."""
     data = assemble(r for r in records if isinstance(r, SignalRecord))
-    return {(layer, name, slice_text(key)): SeriesPoints(s.times, s.values, s.bad)
-            for (layer, name, key), s in data.series.items()}
+    return {(layer, name, slice_text(key)): SeriesPoints(
+        s.times, s.values, s.bad, s.counts if s.kind == "ratio" else None)
+        for (layer, name, key), s in data.series.items()}
 
 
 def _open_incident(session: Any, service: str) -> Incident | None:
