@@ -149,11 +149,20 @@ class Grouping(_Strict):
 
 
 class Watch(_Strict):
-    """The silent-degradation watch: how often it runs and how far back it looks."""
+    """The silent-degradation watch: how often it runs, what it diagnoses, how often it may
+    be wrong.
+
+    ``false_alarms_per_week`` is the rate at which a healthy service opens an incident
+    (shared by its signals; ``benchmarks/nab.py`` checks it on real streams);
+    ``history_hours`` how far back a series new to the watch is learnt from;
+    ``window_minutes`` how recent an alarm must be to open one, and what is diagnosed.
+    """
 
     enabled: bool = True
     interval_seconds: float = Field(default=60, gt=0)
     window_minutes: float = Field(default=180, gt=0)
+    false_alarms_per_week: float = Field(default=1.0, gt=0, le=1000)
+    history_hours: float = Field(default=48, gt=0, le=24 * 21)
 
 
 class SlackOptions(_Strict):

@@ -9,3 +9,4 @@ import store.report_models  # noqa: F401
 import store.runbook_models  # noqa: F401
 import store.signal_models  # noqa: F401
 import store.slack_models  # noqa: F401
+import store.watch_models  # noqa: F401

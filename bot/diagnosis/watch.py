@@ -1,37 +1,134 @@
 """The silent-degradation watch: incidents nobody alerted on.
 
-Every run diagnoses each catalog service over its latest window; a confident
-failure with no open incident of that service opens one (source ``detector``).
+Every run feeds each catalog service's new points, series by series, to that
+series' running model (:mod:`classifiers.watch_test`, kept in ``watch_models``):
+the baseline comes from days of the series' own history, the test is calibrated
+so that a healthy service trips it about ``watch.false_alarms_per_week`` times a
+week, and one clearly failing signal is enough. When a series of a service with
+no open incident passed its threshold within the watch window, an incident opens
+(source ``detector``) and the usual pipeline diagnoses it; its label may be
+"unknown cause" when the classifier cannot say, the finding that opened it is
+kept beside the diagnosis.
+
+:func:`judge` is the decision itself, on arrays and models only, so the NAB
+benchmark (``benchmarks/nab.py``) replays real streams through exactly the code
+a run uses.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlmodel import select
 
 from bot import outbox
+from bot.diagnosis.assemble import assemble, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
-from bot.exchange import to_utc
+from bot.exchange import SignalRecord, format_ts, to_utc
+from bot.silences.holds import hold, windows_in_force
+from bot.silences.maintenance import holding
+from bot.silences.service import silence_covering
 from bot.sources import load_signals, with_unavailable
+from classifiers.watch_test import Alarm, WatchState, advance, decode, encode
 from store.db import session_scope
 from store.models import Incident
 from store.signal_queries import load_changes
+from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
 
-WATCH_MIN_CONFIDENCE = 0.8
-WATCH_MAX_P = 1e-6  # nobody is paged on a borderline test: the best finding must be clear
+DEFAULT_FALSE_ALARMS_PER_WEEK = 1.0
+DEFAULT_HISTORY_HOURS = 48.0
 
 
-def should_open(diagnosis: Any) -> bool:
-    """A confident failure resting on at least one unmistakable finding."""
-    if diagnosis.behavior == "none" or diagnosis.confidence < WATCH_MIN_CONFIDENCE:
-        return False
-    best = min((e["p_value"] for e in diagnosis.evidence if e["p_value"] is not None),
-               default=1.0)
-    return best <= WATCH_MAX_P
+@dataclass(frozen=True)
+class SeriesPoints:
+    """New points of one series and the side on which it degrades."""
+
+    times: np.ndarray   # epoch seconds
+    values: np.ndarray
+    bad: str = "both"
+    counts: np.ndarray | None = None  # a rate's denominators (NaN where unknown)
+
+
+@dataclass(frozen=True)
+class SeriesAlarm:
+    key: SeriesKey
+    alarm: Alarm
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.alarm
+        layer, name, key = self.key
+        return {"layer": layer, "name": name, "slice": key,
+                "at": format_ts(datetime.fromtimestamp(a.time, UTC)),
+                "value": _finite(a.value), "expected": _finite(a.expected),
+                "noise": _finite(a.noise), "points": a.scale,
+                "statistic": _finite(a.statistic), "threshold": _finite(a.threshold),
+                "risk_per_point": _finite(a.risk)}
+
+    def text(self) -> str:
+        a = self.alarm
+        layer, name, key = self.key
+        where = f"{layer}/{name}" + (f"[{key}]" if key else "")
+        return (f"{where} read {a.value:.4g} where {a.expected:.4g} is usual: "
+                f"{abs(a.statistic):.1f} noise units over the last {a.scale} point(s), "
+                f"past its threshold of {a.threshold:.1f}")
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The watch's decision for one service in one run."""
+
+    states: dict[SeriesKey, WatchState]   # every model, updated
+    changed: frozenset[SeriesKey]         # models that took new points
+    alarms: tuple[SeriesAlarm, ...]       # alarms at or after ``since``
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.alarms)
+
+    @property
+    def strongest(self) -> SeriesAlarm | None:
+        return max(self.alarms, key=lambda s: s.alarm.strength) if self.alarms else None
+
+
+def judge(states: Mapping[SeriesKey, WatchState], points: Mapping[SeriesKey, SeriesPoints],
+          *, since: float, false_alarms_per_week: float = DEFAULT_FALSE_ALARMS_PER_WEEK
+          ) -> Judgement:
+    """Feed each series' new points to its model; alarms from ``since`` on count.
+
+    The service's false-alarm budget is shared evenly by the series it watches
+    (those it had and those that just appeared), so a service with forty signals
+    is no noisier than one with four.
+    """
+    watched = set(states) | set(points)
+    share = false_alarms_per_week / max(len(watched), 1)
+    updated = dict(states)
+    alarms: list[SeriesAlarm] = []
+    for key, new in points.items():
+        state = updated.get(key) or WatchState.empty()
+        state, verdict = advance(state, new.times, new.values, direction=new.bad,
+                                 false_alarms_per_week=share, counts=new.counts)
+        updated[key] = state
+        alarms.extend(SeriesAlarm(key, a) for a in verdict.alarms if a.time >= since)
+    return Judgement(updated, frozenset(points), tuple(alarms))
+
+
+def series_points(records: Iterable[Any]) -> dict[SeriesKey, SeriesPoints]:
+    """The numeric signals among ``records`` as arrays, per (layer, name, slice)."""
+    data = assemble(r for r in records if isinstance(r, SignalRecord))
+    return {(layer, name, slice_text(key)): SeriesPoints(
+        s.times, s.values, s.bad, s.counts if s.kind == "ratio" else None)
+        for (layer, name, key), s in data.series.items()}
 
 
 def _open_incident(session: Any, service: str) -> Incident | None:
@@ -39,44 +136,98 @@ def _open_incident(session: Any, service: str) -> Incident | None:
                                                Incident.status != "resolved")).first()
 
 
+def _settings(services: Any) -> tuple[timedelta, timedelta, float]:
+    watch = services.catalog.watch
+    window = timedelta(minutes=float(watch.window_minutes))
+    history = timedelta(hours=float(getattr(watch, "history_hours", DEFAULT_HISTORY_HOURS)))
+    budget = float(getattr(watch, "false_alarms_per_week", DEFAULT_FALSE_ALARMS_PER_WEEK))
+    return window, max(history, window), budget
+
+
 def run_watch(services: Any, now: datetime | None = None) -> list[int]:
-    """Diagnose every catalog service over the watch window; returns incident ids opened."""
+    """Advance every catalog service's models to ``now``; returns incident ids opened."""
     now = to_utc(now or services.clock())
-    window = timedelta(minutes=float(services.catalog.watch.window_minutes))
+    window, history, budget = _settings(services)
     opened: list[int] = []
     work: list[int] = []
     for service in services.catalog.services:
         with session_scope(services.engine) as session:
-            if _open_incident(session, service.name) is not None:
-                continue
-            # bot.sources: pushed records plus those pulled from Prometheus; a source that
-            # fails comes back as a message in ``load.errors``, never as an exception.
+            stored = {k: decode(b) for k, b in load_watch_models(
+                session=session, service=service.name).items()}
+            seen = [s.history.last_time for s in stored.values()
+                    if math.isfinite(s.history.last_time)]
+            # from the newest point any model has (series that lag are caught up from
+            # there), at most ``history`` back: a new service learns from its history
+            start = now - history
+            if seen:
+                start = max(start, datetime.fromtimestamp(min(seen), UTC))
             load = load_signals(services, session=session, service=service.name,
-                                start=now - window, end=now)
-            records = load.records
-            if not records:
+                                start=start, end=now)
+            points = series_points(load.records)
+            judgement = judge(stored, points, since=(now - window).timestamp(),
+                              false_alarms_per_week=budget)
+            save_watch_models(session=session, service=service.name, now=now, models={
+                key: (encode(judgement.states[key]), datetime.fromtimestamp(
+                    judgement.states[key].history.last_time, UTC))
+                for key in judgement.changed
+                if math.isfinite(judgement.states[key].history.last_time)})
+            if not judgement.degraded or _open_incident(session, service.name) is not None:
                 continue
-            changes = load_changes(session=session, service=service.name,
-                                   start=now - window - timedelta(hours=24), end=now)
-            diagnosis = diagnose(records, changes, at=now, catalog_service=service,
-                                 priors=learned_priors(session=session, service=service.name))
-            if not should_open(diagnosis):
-                continue
-            title = (f"Silent degradation: {diagnosis.behavior} ({diagnosis.confidence:.2f}) "
-                     f"in {service.name}")
-            incident = _insert(session, service.name, title, now)
-            store_diagnosis(session=session, incident=incident, diagnosis=diagnosis, now=now)
-            details = with_unavailable(diagnosis.to_json(), load.errors)  # bot.sources
-            incident.diagnosis = details
-            write_timeline(session=session, incident_id=incident.id, actor="classifier",
-                           kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
-                           details=details)
+            strongest = judgement.strongest
+            assert strongest is not None
+            layer, name, _ = strongest.key
+            labels = {"service": service.name, "alertname": "SilentDegradation",
+                      "source": "detector", "layer": layer, "signal": name}
+            if silence_covering(session, labels, now) is not None:
+                continue  # a silence covers it: the models learned, nobody is paged
+            incident_id = _open(services, session, service, judgement, now, window, load)
+            opened.append(incident_id)
+            # a change that announced it would move this: diagnosed now, paged at release
+            window_held = holding(windows_in_force(session, [service.name], now),
+                                  service.name, {layer, name}, now)
+            event = "incident.opened"
+            if window_held is not None:
+                incident = session.get(Incident, incident_id)
+                assert incident is not None
+                hold(session, incident, window_held, now)
+                event = "incident.held"
             # bot.outbox: the channel and escalation commit with the incident
-            work += outbox.record(session, "incident.opened", now=now,
-                                  incident_id=int(incident.id))
-            opened.append(int(incident.id))
+            work += outbox.record(session, event, now=now, incident_id=incident_id)
     outbox.kick(services, work)
     return opened
+
+
+def _open(services: Any, session: Any, service: Any, judgement: Judgement, now: datetime,
+          window: timedelta, load: Any) -> int:
+    """Open the detector incident and diagnose it over the watch window."""
+    records, errors = load.records, load.errors
+    if not records or min(r.ts for r in records) > now - window:
+        reload = load_signals(services, session=session, service=service.name,
+                              start=now - window, end=now)
+        records, errors = reload.records, reload.errors
+    records = [r for r in records if r.ts >= now - window]
+    changes = load_changes(session=session, service=service.name,
+                           start=now - window - timedelta(hours=24), end=now)
+    diagnosis = diagnose(records, changes, at=now, catalog_service=service,
+                         priors=learned_priors(session=session, service=service.name))
+    strongest = judgement.strongest
+    assert strongest is not None
+    cause = (f"{diagnosis.behavior} ({diagnosis.confidence:.2f})"
+             if diagnosis.behavior != "none" else "unknown cause")
+    title = f"Silent degradation: {cause} in {service.name}"
+    incident = _insert(session, service.name, title, now)
+    store_diagnosis(session=session, incident=incident, diagnosis=diagnosis, now=now)
+    watch = {"opened_by": strongest.to_json(),
+             "alarms": [a.to_json() for a in sorted(
+                 judgement.alarms, key=lambda a: -a.alarm.strength)[:10]]}
+    details = with_unavailable({**diagnosis.to_json(), "watch": watch}, errors)
+    incident.diagnosis = details
+    write_timeline(session=session, incident_id=int(incident.id), actor="detector",
+                   kind="watch", message=strongest.text()[:2000], now=now, details=watch)
+    write_timeline(session=session, incident_id=int(incident.id), actor="classifier",
+                   kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
+                   details=details)
+    return int(incident.id)
 
 
 def _insert(session: Any, service: str, title: str, now: datetime) -> Incident:

@@ -1,0 +1,91 @@
+"""How long the watch takes over 100 services per minute of data (target: under 1 s).
+
+Run: ``python benchmarks/watch_speed.py [--services 100] [--minutes 10]``.
+
+Each service is a simulated healthy service (every signal and slice of
+``bot.simulator.healthy_day``, one point a minute). Its models are warmed on three
+hours of points, then each measured minute does what ``run_watch`` does per
+service apart from the SQL: decode the stored models, turn the minute's records
+into series, :func:`bot.diagnosis.watch.judge` them, encode the models again.
+The reference, measured in the same run, is the pipeline the watch ran before
+(``diagnose`` over the 180-minute window), per service per minute, on a sample of
+the services: the ratio says what the new decision costs against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.diagnosis.pipeline import diagnose  # noqa: E402
+from bot.diagnosis.watch import judge, series_points  # noqa: E402
+from bot.exchange import parse_objects  # noqa: E402
+from bot.simulator.scenarios import healthy_day  # noqa: E402
+from classifiers.watch_test import decode, encode  # noqa: E402
+
+WARM_MINUTES = 180
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=100)
+    parser.add_argument("--minutes", type=int, default=10)
+    parser.add_argument("--reference-services", type=int, default=5)
+    args = parser.parse_args(argv)
+    days = []
+    for k in range(args.services):
+        records = sorted(parse_objects(healthy_day(9_000_000 + k, minutes=WARM_MINUTES
+                                                   + args.minutes + 1).records).records,
+                         key=lambda r: r.ts)
+        days.append((records, [r.ts for r in records]))
+        if (k + 1) % 20 == 0:
+            print(f"  built {k + 1}/{args.services} services", file=sys.stderr, flush=True)
+    models: list[dict] = []
+    for records, stamps in days:
+        start = records[0].ts
+        warm = records[:bisect.bisect_right(stamps, start + timedelta(minutes=WARM_MINUTES))]
+        states = judge({}, series_points(warm), since=0.0).states
+        models.append({key: encode(state) for key, state in states.items()})
+    series = sum(len(m) for m in models)
+    per_minute = []
+    for minute in range(args.minutes):
+        started = time.perf_counter()
+        for k, (records, stamps) in enumerate(days):
+            lo_t = records[0].ts + timedelta(minutes=WARM_MINUTES + minute)
+            hi_t = lo_t + timedelta(minutes=1)
+            new = records[bisect.bisect_right(stamps, lo_t):bisect.bisect_right(stamps, hi_t)]
+            states = {key: decode(blob) for key, blob in models[k].items()}
+            judgement = judge(states, series_points(new), since=lo_t.timestamp())
+            models[k] = {**models[k], **{key: encode(judgement.states[key])
+                                         for key in judgement.changed}}
+        per_minute.append(time.perf_counter() - started)
+        print(f"  minute {minute + 1}/{args.minutes}: {per_minute[-1]:.3f} s", file=sys.stderr,
+              flush=True)
+    reference = []
+    for records, stamps in days[:args.reference_services]:
+        now = records[0].ts + timedelta(minutes=WARM_MINUTES)
+        window = records[bisect.bisect_left(stamps, now - timedelta(minutes=180)):
+                         bisect.bisect_right(stamps, now)]
+        started = time.perf_counter()
+        diagnose(window)
+        reference.append(time.perf_counter() - started)
+    watch = statistics.median(per_minute)
+    before = statistics.median(reference) * args.services
+    size = statistics.median(len(b) for m in models for b in m.values())
+    print(f"watch over {args.services} services ({series} series, one point a minute each): "
+          f"median {watch:.3f} s per minute of data (target < 1 s); models {size / 1024:.1f} KiB "
+          f"per series")
+    print(f"reference, the 180-minute diagnose the watch ran before: {before:.3f} s per minute "
+          f"for {args.services} services (from {len(reference)}); ratio {watch / before:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

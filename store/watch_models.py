@@ -1,0 +1,36 @@
+"""The watch's memory: one row per watched series, holding its running model.
+
+The silent-degradation watch tests each series against days of its own history
+(:mod:`classifiers.watch_test`); that history is kept here as the model's bytes,
+so a restart, a failover to another replica or a deploy does not make every
+series new again (and the watch blind for the days a daily cycle takes to learn).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime
+
+
+def _ts() -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WatchModel(SQLModel, table=True):
+    __tablename__ = "watch_models"
+    __table_args__ = (UniqueConstraint("service", "layer", "name", "slice_key",
+                                       name="uq_watch_models_series"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=200, index=True)
+    layer: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    slice_key: str = Field(default="", max_length=500)  # as in ``signal_points``
+    model: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    last_point: datetime = _ts()   # the newest point the model has seen
+    updated_at: datetime = _ts()
