@@ -168,6 +168,10 @@ def _claim_and_run(services: Services, ids: list[int]) -> int:
 
 
 def resolve(handler: str) -> Callable[..., Any]:
+    """The function a row names; only handlers :data:`FOLLOW_UPS` lists are ever imported."""
+    if not any(follow.handler == handler for follows in FOLLOW_UPS.values()
+               for follow in follows):
+        raise LookupError(f"{handler!r} is not a follow-up handler (bot.outbox.FOLLOW_UPS)")
     module, _, function = handler.partition(":")
     return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
 
