@@ -97,12 +97,19 @@ def record(session: Session, event: str, *, now: datetime, **payload: Any) -> li
 
 
 def record_each(session: Session, event: str, *, now: datetime,
-                payloads: list[dict[str, Any]]) -> list[int]:
-    """:func:`record` for many payloads in one statement (a storm touches many incidents)."""
+                payloads: list[dict[str, Any]], delay: timedelta | None = None) -> list[int]:
+    """:func:`record` for many payloads in one statement (a storm touches many incidents).
+
+    With ``delay`` the rows wait that long, for the poller rather than the fast path:
+    repeats arriving meanwhile coalesce into the waiting row, so an alert storm that
+    changes an incident in every batch costs one summary refresh a second, not one
+    per batch.
+    """
+    due = now + delay if delay else now
     rows = [{"event": event, "handler": follow.handler, "payload": payload,
              "incident_id": payload.get("incident_id"),
              "pending_key": _pending_key(follow.handler, event, payload),
-             "state": "pending", "attempts": 0, "available_at": now, "created_at": now}
+             "state": "pending", "attempts": 0, "available_at": due, "created_at": now}
             for payload in payloads for follow in FOLLOW_UPS.get(event, ())
             if follow.needs is None or payload.get(follow.needs) is not None]
     return tasks_q.add(session=session, rows=rows)
@@ -163,6 +170,10 @@ def _claim_and_run(services: Services, ids: list[int]) -> int:
 
 
 def resolve(handler: str) -> Callable[..., Any]:
+    """The function a row names; only handlers :data:`FOLLOW_UPS` lists are ever imported."""
+    if not any(follow.handler == handler for follows in FOLLOW_UPS.values()
+               for follow in follows):
+        raise LookupError(f"{handler!r} is not a follow-up handler (bot.outbox.FOLLOW_UPS)")
     module, _, function = handler.partition(":")
     return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
 

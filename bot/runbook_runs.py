@@ -72,11 +72,11 @@ log = logging.getLogger(__name__)
 # lost its process, on every store: ``resilio serve`` and a ``resilio runbook run`` in a
 # terminal share a SQLite file too. Its runner beats BEATS_PER_PERIOD times per period.
 BEATS_PER_PERIOD = 4
+DEFAULT_GATEWAY_URL = "http://127.0.0.1:8700"
 
 
 def stale_after(services: Services) -> timedelta:
     return timedelta(seconds=services.settings.runbook_stale_seconds)
-DEFAULT_GATEWAY_URL = "http://127.0.0.1:8700"
 
 
 class Forbidden(UserError):

@@ -39,6 +39,8 @@ from store.models import Alert, Incident, IncidentSource, IncidentStatus
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 4
+# An incident a storm changes in every batch gets its summary refreshed once per this.
+CHANGES_COALESCE = timedelta(seconds=1)
 _RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
@@ -141,12 +143,17 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
 
 
 def _record_follow_ups(session: Session, result: IngestResult, now: datetime) -> list[int]:
+    """The opened incidents' work, to start at once; changes wait a moment to coalesce.
+
+    An incident held by a change's maintenance window gets only its diagnosis now.
+    """
     held = [{"incident_id": i} for i in result.held]
     opened = [{"incident_id": i} for i in result.opened if i not in result.held]
     changed = [{"incident_id": i} for i in result.touched if i not in result.opened]
+    outbox.record_each(session, "incident.changed", now=now, payloads=changed,
+                       delay=CHANGES_COALESCE)
     return (outbox.record_each(session, "incident.opened", now=now, payloads=opened)
-            + outbox.record_each(session, "incident.held", now=now, payloads=held)
-            + outbox.record_each(session, "incident.changed", now=now, payloads=changed))
+            + outbox.record_each(session, "incident.held", now=now, payloads=held))
 
 
 def ingest_alert_records(services: Services, records: Iterable[AlertRecord],

@@ -44,7 +44,10 @@ class Clock:
 
 
 @pytest.fixture
-def bot(db_url: str) -> Iterator[Services]:
+def bot(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    monkeypatch.setitem(outbox.FOLLOW_UPS, "test", tuple(
+        outbox.FollowUp(f"tests.durability.test_outbox:{name}")
+        for name in ("always_fails", "counts_calls")))
     services = make_services(db_url, RESILIO_RUN_SCHEDULER="false", RESILIO_OUTBOX_MAX_ATTEMPTS=3)
     services.clock = Clock()
     CALLS.clear()
@@ -53,8 +56,8 @@ def bot(db_url: str) -> Iterator[Services]:
     services.close()
 
 
-def add(services: Services, handler: str, key: str, **fields: object) -> int:
-    row = {"event": "test", "handler": f"tests.durability.test_outbox:{handler}",
+def add(services: Services, function: str, key: str, **fields: object) -> int:
+    row = {"event": "test", "handler": f"tests.durability.test_outbox:{function}",
            "payload": {"key": key}, "incident_id": None, "pending_key": None,
            "state": "pending", "attempts": 0, "available_at": services.clock(),
            "created_at": services.clock(), **fields}
@@ -167,6 +170,15 @@ def test_rows_of_a_dead_local_process_are_taken_at_once(bot: Services) -> None:
     assert task.id == remote and task.attempts == 1
     assert outbox.run_task(bot, task) and CALLS["held-elsewhere"] == 1
     assert {t.id: t.state for t in rows(bot)}[remote] == "done"
+
+
+def test_only_listed_handlers_are_run(bot: Services) -> None:
+    """A row naming anything else (a bad migration, a hand-edited table) is never imported."""
+    add(bot, "counts_calls", "x", handler="os:system", payload={"command": "true"})
+    [task] = outbox._claim(bot)  # noqa: SLF001
+    assert outbox.run_task(bot, task) is False
+    [row] = rows(bot)
+    assert "not a follow-up handler" in (row.last_error or "")
 
 
 def test_a_worker_that_lost_its_lease_cannot_finish_the_row(bot: Services) -> None:
