@@ -14,7 +14,9 @@ from tests.conftest import TOKEN
 SECRETS = {"RESILIO_MLFLOW_WEBHOOK_SECRET": "mlflow-secret",
            "RESILIO_GITHUB_WEBHOOK_SECRET": "github-secret",
            "RESILIO_CHANGE_WEBHOOK_SECRET": "change-secret",
-           "RESILIO_ARGOCD_TOKEN": "argocd-token"}
+           "RESILIO_ARGOCD_TOKEN": "argocd-token",
+           "RESILIO_API_TOKEN": "changes-api-token"}  # reads of the JSON API need it
+READ = {"Authorization": f"Bearer {SECRETS['RESILIO_API_TOKEN']}"}
 
 CATALOG = """
 services:

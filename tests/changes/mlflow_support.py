@@ -32,7 +32,9 @@ services:
 
 def changes_of(url: str, service: str = "rag-assistant", token: str | None = None
                ) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    from tests.changes.conftest import SECRETS
+
+    headers = {"Authorization": f"Bearer {token or SECRETS['RESILIO_API_TOKEN']}"}
     response = httpx.get(f"{url}/v1/changes", params={"service": service}, headers=headers)
     response.raise_for_status()
     return response.json()["data"]

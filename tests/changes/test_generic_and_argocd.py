@@ -9,7 +9,7 @@ import httpx
 
 from bot.changes.signatures import sign_generic
 from bot.services import Services
-from tests.changes.conftest import SECRETS
+from tests.changes.conftest import READ, SECRETS
 
 SECRET = SECRETS["RESILIO_CHANGE_WEBHOOK_SECRET"]
 
@@ -43,7 +43,8 @@ def test_generic_signature_and_replay_are_checked(served: tuple[Services, str]) 
     stale = _signed(url, change, ts=int(time.time()) - 3600)
     assert stale.status_code == 401 and "replay" in stale.json()["detail"]
     assert _signed(url, None, body=b"{not json").status_code == 400
-    listed = httpx.get(f"{url}/v1/changes", params={"service": "rag-assistant"}).json()
+    listed = httpx.get(f"{url}/v1/changes", params={"service": "rag-assistant"},
+                       headers=READ).json()
     assert listed["data"] == []
 
 
@@ -64,6 +65,6 @@ def test_argocd_sync_is_a_config_change(served: tuple[Services, str]) -> None:
                          json={**body, "phase": "Running"})
     assert running.json()["ignored"]
     assert httpx.post(f"{url}/webhooks/argocd", json=body).status_code == 401
-    kinds = httpx.get(f"{url}/v1/changes", params={"service": "rag-assistant",
-                                                    "kind": "config"}).json()
+    kinds = httpx.get(f"{url}/v1/changes", headers=READ, params={"service": "rag-assistant",
+                                                                  "kind": "config"}).json()
     assert kinds["count"] == 2

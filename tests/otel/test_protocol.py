@@ -24,16 +24,17 @@ from bot.server import ServerThread
 from bot.services import Services, build_services
 from bot.settings import Settings
 from tests.conftest import TOKEN
-from tests.otel.support import CATALOG, one, series
+from tests.otel.support import API_TOKEN, CATALOG, one, series
 
 PROTOBUF = {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {TOKEN}"}
+READ = {"Authorization": f"Bearer {API_TOKEN}"}
 NOW = time.time_ns()
 MINUTE = 60 * 10**9
 
 
 def _services(db_url: str) -> Services:
     return build_services(Settings(DATABASE_URL=db_url, RESILIO_WEBHOOK_TOKEN=TOKEN,
-                                   RESILIO_RUN_SCHEDULER="false"),
+                                   RESILIO_API_TOKEN=API_TOKEN, RESILIO_RUN_SCHEDULER="false"),
                           parse_catalog(yaml.safe_load(CATALOG)))
 
 
@@ -205,7 +206,7 @@ def test_signals_are_paged_without_loss(served: tuple[Services, str]) -> None:
     while True:
         params = {"service": "rag-assistant", "since": "2000-01-01T00:00:00Z", "limit": 7,
                   "name": "rag.feedback.total", **({"cursor": cursor} if cursor else {})}
-        body = httpx.get(f"{url}/v1/signals", params=params).json()
+        body = httpx.get(f"{url}/v1/signals", params=params, headers=READ).json()
         pages += 1
         values += [p["value"] for s in body["series"] if s["slice"] == {"tenant": "acme"}
                    for p in s["points"]]
@@ -213,7 +214,9 @@ def test_signals_are_paged_without_loss(served: tuple[Services, str]) -> None:
         if not cursor:
             break
     assert values == [float(i) for i in range(40)] and pages >= 12
-    bad = httpx.get(f"{url}/v1/signals", params={"service": "x", "cursor": "nonsense"})
+    bad = httpx.get(f"{url}/v1/signals", params={"service": "x", "cursor": "nonsense"},
+                    headers=READ)
     assert bad.status_code == 400 and "cursor" in bad.json()["detail"]
-    assert json.loads(httpx.get(f"{url}/v1/signals", params={
+    assert json.loads(httpx.get(f"{url}/v1/signals", headers=READ, params={
         "service": "x", "layer": "nope"}).text)["detail"].startswith("layer 'nope'")
+    assert httpx.get(f"{url}/v1/signals", params={"service": "x"}).status_code == 401
