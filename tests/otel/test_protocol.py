@@ -220,3 +220,30 @@ def test_signals_are_paged_without_loss(served: tuple[Services, str]) -> None:
     assert json.loads(httpx.get(f"{url}/v1/signals", headers=READ, params={
         "service": "x", "layer": "nope"}).text)["detail"].startswith("layer 'nope'")
     assert httpx.get(f"{url}/v1/signals", params={"service": "x"}).status_code == 401
+
+
+def test_garbage_never_gets_a_500(served: tuple[Services, str]) -> None:
+    """Truncated, bit-flipped and random bodies in both encodings: a 4xx or a partial success."""
+    import random
+
+    _, url = served
+    good = request_of(counter("rag.feedback.total", (NOW - MINUTE, NOW, 3.0))).SerializeToString()
+    text = json_format.MessageToJson(request_of(counter("rag.feedback.total",
+                                                        (NOW - MINUTE, NOW, 3.0)))).encode()
+    rng = random.Random(5)
+    bodies: list[tuple[str, bytes]] = []
+    for _ in range(40):
+        cut = rng.randrange(1, len(good))
+        flipped = bytearray(good)
+        flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        bodies += [("application/x-protobuf", good[:cut]),
+                   ("application/x-protobuf", bytes(flipped)),
+                   ("application/x-protobuf", rng.randbytes(rng.randrange(1, 200))),
+                   ("application/json", text[:rng.randrange(1, len(text))]),
+                   ("application/json", text.replace(b'"asDouble": 3.0',
+                                                     b'"asDouble": "x"'))]
+    with httpx.Client(timeout=10) as http:
+        for content_type, body in bodies:
+            response = http.post(f"{url}/otlp/v1/metrics", content=body,
+                                 headers={**PROTOBUF, "Content-Type": content_type})
+            assert response.status_code in (200, 400), (response.status_code, body[:60])
