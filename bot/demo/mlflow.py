@@ -6,8 +6,9 @@ installed (the dev extra; the bot itself only talks HTTP to both). It starts
 signed webhook tell the bot each alias move. The service's signals go through the
 real OpenTelemetry SDK exporter to ``/otlp/v1/metrics``; pointing ``champion`` at
 v2 makes quality drop, an alert opens an incident the classifier labels
-``model`` with v2 as the suspect, and ``rollback-model`` points the alias back at
-v1 on MLflow and verifies recovery.
+``model`` with v2 as the suspect, a responder clicks Run rollback-model in the
+incident channel (the Slack emulator), an ml-team member approves, and the
+runbook points the alias back at v1 on MLflow and verifies recovery.
 
 The signals need history before the change, which a demo cannot wait for: the
 SDK's clock and this act's bot clock are moved forward instead (MLflow's own
@@ -20,7 +21,7 @@ import dataclasses
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,6 +31,8 @@ from bot.demo.context import DemoContext
 from bot.server import ServerThread
 
 SERVICE = "mlflow-assistant"
+RESPONDER = "U0SRE0001"  # sam.sre runs the runbook
+APPROVER = "U0ML00001"  # mia.ml, of the ml-team user group, approves it
 MINUTE = 60 * 10**9
 OTEL = {"rules": [{"prefix": f"demo.{layer}.", "layer": layer, "rename": ""}
                   for layer in ("quality", "model", "data", "freshness", "runtime")]
@@ -103,6 +106,24 @@ def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedCloc
                                clock=clock.now, extras={})
 
 
+def _changes(services: Any) -> list[Any]:
+    from store.db import session_scope
+    from store.signal_queries import load_changes
+
+    now = services.clock()
+    with session_scope(services.engine) as session:
+        return load_changes(session=session, service=SERVICE, start=now - timedelta(days=1),
+                            end=now + timedelta(days=1))
+
+
+def _incident(services: Any, incident_id: int) -> Any:
+    from store.db import session_scope
+    from store.models import Incident
+
+    with session_scope(services.engine) as session:
+        return session.get(Incident, incident_id)
+
+
 def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
     from mlflow import MlflowClient
 
@@ -113,69 +134,114 @@ def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
     clock.install()
     services = _services(ctx, registry_url, secret, clock)
     registry = MlflowClient(tracking_uri=registry_url)
-    auth = {"Authorization": f"Bearer {ctx.token}"}
-    with ServerThread(services) as server, httpx.Client(base_url=server.url, timeout=30,
-                                                        headers=auth) as bot:
-        def changes() -> list[dict[str, Any]]:
-            return bot.get("/v1/changes", params={"service": SERVICE}).json()["data"]
-
-        registry.create_webhook(name="resilio", url=f"{server.url}/webhooks/mlflow",
-                                secret=secret, events=["model_version.created",
-                                                       "model_version_alias.created"])
-        registry.create_registered_model(SERVICE)
-        for _ in range(2):
-            registry.create_model_version(SERVICE, source=f"s3://models/{SERVICE}")
-        registry.set_registered_model_alias(SERVICE, "champion", "1")
-        _wait(lambda: any(c["ref"] == "1" and "alias" in c["description"] for c in changes()))
-        ctx.say("registered v1 and v2; champion -> v1 (MLflow's signed webhook told the bot)")
-
-        start = time.time_ns() - 45 * MINUTE
-        clock.fixed_ns = start
-        with exporter(server.url, ctx.token) as (meter, provider):
-            telemetry = Telemetry(meter)
-            for minute in range(1, 45):
-                clock.fixed_ns = start + minute * MINUTE
-                telemetry.minute(bad=False)
-                provider.force_flush(10_000)
-            ctx.say("45 minutes of v1 telemetry pushed through the OpenTelemetry SDK exporter")
-            registry.set_registered_model_alias(SERVICE, "champion", "2")
-            change = _wait(lambda: [c for c in changes() if c["ref"] == "2"
-                                    and "alias" in c["description"]])[0]
-            ctx.say(f"champion -> v2: change recorded, ref {change['ref']}, previous "
-                    f"{change['previous']}")
-            base = int(datetime.fromisoformat(change["ts"].replace("Z", "+00:00")).timestamp()
-                       * 1e9)
-            for minute in range(1, 13):
-                clock.fixed_ns = base + minute * MINUTE
-                telemetry.minute(bad=True)
-                provider.force_flush(10_000)
-            clock.offset_ns, clock.fixed_ns = base + 13 * MINUTE - time.time_ns(), None
-            alert = {"type": "alert", "ts": clock.now().isoformat(), "service": SERVICE,
-                     "name": "GroundednessLow", "severity": "page"}
-            incident_id = bot.post("/webhooks/generic", json=alert).json()[
-                "incidents_opened"][0]
-            incident = _wait(lambda: (body := bot.get(f"/v1/incidents/{incident_id}").json())[
-                "behavior"] and body)
-            suspect = (incident["diagnosis"]["suspect_changes"] or [{}])[0]
-            ctx.say(f"incident #{incident_id}: {incident['behavior']} "
-                    f"({incident['confidence']:.2f}); suspect {suspect.get('kind')} change "
-                    f"{suspect.get('ref')} (previous {suspect.get('previous')})")
-            run = bot.post(f"/v1/incidents/{incident_id}/runbooks", json={
-                "name": "rollback-model", "actor": "U0SRE0001", "groups": [],
-                "idempotency_key": f"demo:mlflow:{incident_id}",
-                "params": {"verify_poll_seconds": 0.2}}).json()
-            final = _rollback(bot, run["id"], clock, telemetry, provider, registry)
-        served = registry.get_model_version_by_alias(SERVICE, "champion").version
-        ctx.say(f"rollback-model {final['status']} ({final.get('verdict')}); MLflow now "
-                f"answers champion -> v{served}")
-        return {"ran": True, "incident": incident_id, "behavior": incident["behavior"],
-                "suspect": suspect, "runbook": final["status"], "verdict": final.get("verdict"),
-                "champion": served}
+    slack = ctx.extras["slack"]
+    main_app = slack.app_url
+    with ServerThread(services) as server, httpx.Client(base_url=server.url, timeout=30) as bot:
+        slack.app_url = f"{server.url}/slack/events"  # this act's buttons reach this act's bot
+        try:
+            return _loop(ctx, services, bot, registry, secret, clock, slack, server.url,
+                         Telemetry, exporter)
+        finally:
+            slack.app_url = main_app
 
 
-def _rollback(bot: httpx.Client, run_id: int, clock: MovedClock, telemetry: Any,
-              provider: Any, registry: Any) -> dict[str, Any]:
-    """Approve the run; meanwhile the service reports as whatever version MLflow serves."""
+def _loop(ctx: DemoContext, services: Any, bot: httpx.Client, registry: Any, secret: str,
+          clock: MovedClock, slack: Any, url: str, telemetry_type: Any,
+          exporter: Any) -> dict[str, Any]:
+    registry.create_webhook(name="resilio", url=f"{url}/webhooks/mlflow", secret=secret,
+                            events=["model_version.created", "model_version_alias.created"])
+    registry.create_registered_model(SERVICE)
+    for _ in range(2):
+        registry.create_model_version(SERVICE, source=f"s3://models/{SERVICE}")
+    registry.set_registered_model_alias(SERVICE, "champion", "1")
+    _wait(lambda: any(c.ref == "1" and "alias" in (c.description or "")
+                      for c in _changes(services)))
+    ctx.say("registered v1 and v2; champion -> v1 (MLflow's signed webhook told the bot)")
+
+    start = time.time_ns() - 45 * MINUTE
+    clock.fixed_ns = start
+    with exporter(url, ctx.token) as (meter, provider):
+        telemetry = telemetry_type(meter)
+        for minute in range(1, 45):
+            clock.fixed_ns = start + minute * MINUTE
+            telemetry.minute(bad=False)
+            provider.force_flush(10_000)
+        ctx.say("45 minutes of v1 telemetry pushed through the OpenTelemetry SDK exporter")
+        registry.set_registered_model_alias(SERVICE, "champion", "2")
+        change = _wait(lambda: [c for c in _changes(services)
+                                if c.ref == "2" and "alias" in (c.description or "")])[0]
+        ctx.say(f"champion -> v2: change recorded, ref {change.ref}, previous {change.previous}")
+        base = int(change.ts.timestamp() * 1e9)
+        for minute in range(1, 13):
+            clock.fixed_ns = base + minute * MINUTE
+            telemetry.minute(bad=True)
+            provider.force_flush(10_000)
+        clock.offset_ns, clock.fixed_ns = base + 13 * MINUTE - time.time_ns(), None
+        alert = {"type": "alert", "ts": clock.now().isoformat(), "service": SERVICE,
+                 "name": "GroundednessLow", "severity": "page"}
+        incident_id = bot.post("/webhooks/generic", json=alert, headers={
+            "Authorization": f"Bearer {ctx.token}"}).json()["incidents_opened"][0]
+        incident = _wait(lambda: (found := _incident(services, incident_id)).behavior and found)
+        suspect = ((incident.diagnosis or {}).get("suspect_changes") or [{}])[0]
+        ctx.say(f"incident #{incident_id}: {incident.behavior} ({incident.confidence or 0:.2f});"
+                f" suspect {suspect.get('kind')} change {suspect.get('ref')} (previous "
+                f"{suspect.get('previous')})")
+        run_id = _run_from_slack(ctx, services, slack, incident_id)
+        final = _rollback(services, slack, incident_id, run_id, clock, telemetry, provider,
+                          registry)
+    served = registry.get_model_version_by_alias(SERVICE, "champion").version
+    ctx.say(f"rollback-model {final['status']} ({final.get('verdict')}); MLflow now "
+            f"answers champion -> v{served}")
+    return {"ran": True, "incident": incident_id, "behavior": incident.behavior,
+            "suspect": suspect, "runbook": final["status"], "verdict": final.get("verdict"),
+            "champion": served}
+
+
+def _has_button(slack: Any, channel: str, ts: str, action_id: str) -> bool:
+    with slack.workspace.lock:
+        blocks = slack.workspace.channel(channel).message(ts).blocks or []
+    return any(element.get("action_id") == action_id for block in blocks
+               for element in block.get("elements", []) if isinstance(element, dict))
+
+
+def _run_message(slack: Any, channel: str, run_id: int) -> str | None:
+    with slack.workspace.lock:
+        for message in slack.workspace.channel(channel).messages:
+            if any(b.get("block_id") == f"runbook.run.{run_id}" for b in message.blocks):
+                return str(message.ts)
+    return None
+
+
+def _run_from_slack(ctx: DemoContext, services: Any, slack: Any, incident_id: int) -> int:
+    """sam.sre clicks Run rollback-model on the pinned summary and submits the form."""
+    from bot import runbook_runs
+
+    incident = _wait(lambda: (found := _incident(services, incident_id)).slack_summary_ts
+                     and found)
+    channel, summary = incident.slack_channel_id, incident.slack_summary_ts
+    _wait(lambda: _has_button(slack, channel, summary, "runbook.run:rollback-model"))
+    earlier = set(slack.workspace.views)  # the other acts' forms
+    slack.click(channel, summary, "runbook.run:rollback-model", user=RESPONDER)
+    form = _wait(lambda: next((v for key, v in list(slack.workspace.views.items())
+                               if key not in earlier
+                               and v.get("callback_id") == "runbook.params"), None))
+    version = next(b["element"].get("initial_value") for b in form["blocks"]
+                   if b.get("block_id") == "param.version")
+    slack.submit_view(form["id"], {"param.verify_poll_seconds": "0.2"}, user=RESPONDER)
+    ctx.say(f"sam.sre clicks 'Run rollback-model' in the incident channel; the form is "
+            f"prefilled with version={version} (the suspect's previous); submitted")
+    run = _wait(lambda: next(iter(runbook_runs.runs_of(services, incident_id=incident_id)),
+                             None))
+    return int(run["id"])
+
+
+def _rollback(services: Any, slack: Any, incident_id: int, run_id: int, clock: MovedClock,
+              telemetry: Any, provider: Any, registry: Any) -> dict[str, Any]:
+    """mia.ml approves; meanwhile the service reports as whatever version MLflow serves."""
+    from bot import runbook_runs
+
+    channel = _incident(services, incident_id).slack_channel_id
+    message = _wait(lambda: _run_message(slack, channel, run_id))
     stop = threading.Event()
 
     def serve() -> None:
@@ -187,12 +253,11 @@ def _rollback(bot: httpx.Client, run_id: int, clock: MovedClock, telemetry: Any,
             stop.wait(0.2)
 
     pusher = threading.Thread(target=serve, name="demo-mlflow-telemetry", daemon=True)
-    bot.post(f"/v1/runbook-runs/{run_id}/approve",
-             json={"actor": "U0ML00001", "groups": ["S0MLTEAM1"]}).raise_for_status()
+    slack.click(channel, message, "runbook.approve", user=APPROVER)
     pusher.start()
     try:
-        return _wait(lambda: (body := bot.get(f"/v1/runbook-runs/{run_id}").json())["status"]
-                     in ("succeeded", "failed") and body, timeout=120)
+        return _wait(lambda: (view := runbook_runs.run_view(services, run_id=run_id))["status"]
+                     in ("succeeded", "failed") and dict(view), timeout=120)
     finally:
         stop.set()
         pusher.join(30)

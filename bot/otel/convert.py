@@ -48,6 +48,7 @@ NO_RECORDED_VALUE = metrics_pb2.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
 DEFAULT_SLICES = tuple(Service.model_fields["slices"].default_factory())  # type: ignore[misc]
 QUANTILE_GAUGES = ((0.5, "p50"), (0.95, "p95"), (0.99, "p99"))
 MAX_REASONS = 20
+LAST_NS = 2**63  # signed 64-bit nanoseconds, as the store keeps them: April 2262
 
 PointKind = Literal["gauge", "sum", "histogram", "summary"]
 
@@ -204,6 +205,10 @@ def _metric(context: _Context, metric: metrics_pb2.Metric, service: str, stream_
             continue  # an explicit gap (staleness marker), not a value
         if not point.time_unix_nano:
             out.refuse(at, "time_unix_nano is 0")
+            continue
+        if point.time_unix_nano >= LAST_NS or point.start_time_unix_nano >= LAST_NS:
+            out.refuse(at, "time_unix_nano or start_time_unix_nano lies past the year 2262 "
+                           "(not nanoseconds since 1970)")
             continue
         try:
             value, quantiles = _value(which, point)

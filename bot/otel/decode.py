@@ -99,7 +99,7 @@ def decode(body: bytes, *, content_type: str | None, content_encoding: str | Non
     if encoding == PROTOBUF:
         try:
             request.ParseFromString(body)
-        except DecodeError as error:
+        except (DecodeError, ValueError, RecursionError) as error:
             raise BadRequest(f"the body is not an OTLP ExportMetricsServiceRequest in "
                              f"protobuf: {error}") from None
         return Decoded(request, encoding)
@@ -117,6 +117,6 @@ def decode(body: bytes, *, content_type: str | None, content_encoding: str | Non
         document = _hex_ids_to_base64(document)
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
-    except json_format.ParseError as error:
+    except (json_format.ParseError, ValueError, TypeError, RecursionError) as error:
         raise BadRequest(f"not an OTLP ExportMetricsServiceRequest: {error}") from None
     return Decoded(request, encoding)

@@ -9,12 +9,14 @@ from bot.catalog import parse_catalog
 from bot.server import ServerThread
 from bot.services import Services, build_services
 from bot.settings import Settings
-from tests.conftest import API_TOKEN, TOKEN
+from tests.conftest import TOKEN
 
 SECRETS = {"RESILIO_MLFLOW_WEBHOOK_SECRET": "mlflow-secret",
            "RESILIO_GITHUB_WEBHOOK_SECRET": "github-secret",
            "RESILIO_CHANGE_WEBHOOK_SECRET": "change-secret",
-           "RESILIO_ARGOCD_TOKEN": "argocd-token"}
+           "RESILIO_ARGOCD_TOKEN": "argocd-token",
+           "RESILIO_API_TOKEN": "changes-api-token"}  # reads of the JSON API need it
+READ = {"Authorization": f"Bearer {SECRETS['RESILIO_API_TOKEN']}"}
 
 CATALOG = """
 services:
@@ -29,7 +31,6 @@ services:
 
 def changes_services(db_url: str, catalog: str = CATALOG, **settings: str) -> Services:
     values = {"DATABASE_URL": db_url, "RESILIO_WEBHOOK_TOKEN": TOKEN,
-              "RESILIO_API_TOKEN": API_TOKEN,
               "RESILIO_RUN_SCHEDULER": "false", **SECRETS, **settings}
     return build_services(Settings(**values), parse_catalog(yaml.safe_load(catalog)))
 

@@ -9,8 +9,6 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import API_TOKEN
-
 MODEL_EVENTS = ["model_version.created", "model_version_alias.created",
                 "model_version_alias.deleted", "model_version_tag.set"]
 PROMPT_EVENTS = ["prompt_version.created", "prompt_alias.created"]
@@ -32,9 +30,11 @@ services:
 """
 
 
-def changes_of(url: str, service: str = "rag-assistant", token: str = API_TOKEN
+def changes_of(url: str, service: str = "rag-assistant", token: str | None = None
                ) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {token}"}
+    from tests.changes.conftest import SECRETS
+
+    headers = {"Authorization": f"Bearer {token or SECRETS['RESILIO_API_TOKEN']}"}
     response = httpx.get(f"{url}/v1/changes", params={"service": service}, headers=headers)
     response.raise_for_status()
     return response.json()["data"]

@@ -9,8 +9,7 @@ import httpx
 
 from bot.changes.signatures import sign_generic
 from bot.services import Services
-from tests.changes.conftest import SECRETS
-from tests.conftest import READER
+from tests.changes.conftest import READ, SECRETS
 
 SECRET = SECRETS["RESILIO_CHANGE_WEBHOOK_SECRET"]
 
@@ -44,8 +43,8 @@ def test_generic_signature_and_replay_are_checked(served: tuple[Services, str]) 
     stale = _signed(url, change, ts=int(time.time()) - 3600)
     assert stale.status_code == 401 and "replay" in stale.json()["detail"]
     assert _signed(url, None, body=b"{not json").status_code == 400
-    listed = httpx.get(f"{url}/v1/changes", headers=READER,
-                       params={"service": "rag-assistant"}).json()
+    listed = httpx.get(f"{url}/v1/changes", params={"service": "rag-assistant"},
+                       headers=READ).json()
     assert listed["data"] == []
 
 
@@ -66,6 +65,44 @@ def test_argocd_sync_is_a_config_change(served: tuple[Services, str]) -> None:
                          json={**body, "phase": "Running"})
     assert running.json()["ignored"]
     assert httpx.post(f"{url}/webhooks/argocd", json=body).status_code == 401
-    kinds = httpx.get(f"{url}/v1/changes", headers=READER, params={"service": "rag-assistant",
-                                                    "kind": "config"}).json()
+    kinds = httpx.get(f"{url}/v1/changes", headers=READ, params={"service": "rag-assistant",
+                                                                  "kind": "config"}).json()
     assert kinds["count"] == 2
+
+
+def test_signed_nonsense_is_a_4xx_never_a_500(served: tuple[Services, str]) -> None:
+    """Correctly signed bodies of the wrong shape, for every source."""
+    import base64
+    import hashlib
+    import hmac
+    import uuid
+
+    _, url = served
+    shapes = [[], "x", 5, None, {"entity": 3}, {"entity": "model_version_alias",
+                                                "action": "created", "data": []},
+              {"entity": "model_version_alias", "action": "created",
+               "data": {"name": {"a": 1}, "alias": "c", "version": [1]}},
+              {"repository": {"full_name": ["x"]}, "deployment_status": {"state": "success"}},
+              {"action": "published", "repository": {"full_name": "a/b"}, "release": {}},
+              {"app": "x", "revision": "r", "kind": "nonsense"}, {"app": [], "revision": 1}]
+    for shape in shapes:
+        body = json.dumps(shape).encode()
+        stamp = str(int(time.time()))
+        delivery = str(uuid.uuid4())
+        mlflow_sig = "v1," + base64.b64encode(hmac.new(
+            SECRETS["RESILIO_MLFLOW_WEBHOOK_SECRET"].encode(),
+            f"{delivery}.{stamp}.".encode() + body, hashlib.sha256).digest()).decode()
+        github_sig = "sha256=" + hmac.new(SECRETS["RESILIO_GITHUB_WEBHOOK_SECRET"].encode(),
+                                          body, hashlib.sha256).hexdigest()
+        answers = [
+            httpx.post(f"{url}/webhooks/mlflow", content=body, headers={
+                "X-MLflow-Signature": mlflow_sig, "X-MLflow-Timestamp": stamp,
+                "X-MLflow-Delivery-Id": delivery}),
+            *(httpx.post(f"{url}/webhooks/github", content=body, headers={
+                "X-GitHub-Event": event, "X-Hub-Signature-256": github_sig})
+              for event in ("deployment_status", "release")),
+            httpx.post(f"{url}/webhooks/argocd", content=body, headers={
+                "Authorization": f"Bearer {SECRETS['RESILIO_ARGOCD_TOKEN']}"}),
+            _signed(url, None, body=body)]
+        for answer in answers:
+            assert answer.status_code < 500, (shape, answer.request.url, answer.text)

@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 
 from bot.services import Services
-from tests.changes.conftest import SECRETS
-from tests.conftest import READER
+from tests.changes.conftest import READ, SECRETS
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SECRET = SECRETS["RESILIO_GITHUB_WEBHOOK_SECRET"]
@@ -27,7 +26,7 @@ def _post(url: str, event: str, body: bytes, secret: str = SECRET,
 
 
 def _changes(url: str) -> list[dict]:
-    return httpx.get(f"{url}/v1/changes", headers=READER, params={
+    return httpx.get(f"{url}/v1/changes", headers=READ, params={
         "service": "rag-assistant", "since": "2019-01-01T00:00:00Z"}).json()["data"]
 
 

@@ -38,7 +38,7 @@ from tests.conftest import TOKEN
 from tests.otel.support import sdk
 from tests.slack.conftest import ML, SPEC, SRE, populate
 
-API = "api-token"
+API = SECRETS["RESILIO_API_TOKEN"]
 MINUTE = 60 * 10**9
 
 
@@ -75,7 +75,7 @@ def loop(db_url: str, mlflow_server, clock: MovedClock,
     catalog = yaml.safe_load(catalog_for(model, mlflow_server.url))
     catalog["otel"] = OTEL  # the demo's metric names: demo.quality.groundedness, ...
     services = changes_services(
-        db_url, yaml.safe_dump(catalog), RESILIO_API_TOKEN=API, SLACK_BOT_TOKEN=slack.bot_token,
+        db_url, yaml.safe_dump(catalog), SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET=slack.signing_secret, SLACK_API_URL=slack.url)
     services.clock = clock.now
     wire(services)

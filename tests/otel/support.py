@@ -15,8 +15,10 @@ from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExp
 from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 
-from tests.conftest import API_TOKEN, READER, TOKEN
+from tests.conftest import TOKEN
 from tests.support.replicas import Replica
+
+API_TOKEN = "otel-api-token"  # reads of the JSON API need the API token
 
 CATALOG = """
 services:
@@ -43,9 +45,8 @@ def write_catalog(directory: Path, text: str = CATALOG) -> Path:
 @contextmanager
 def running_bot(db_url: str, catalog: Path, **env: str) -> Iterator[Replica]:
     replica = Replica({"DATABASE_URL": db_url, "RESILIO_CONFIG": str(catalog),
-                       "RESILIO_WEBHOOK_TOKEN": TOKEN,
-                       "RESILIO_API_TOKEN": API_TOKEN, "RESILIO_RUN_SCHEDULER": "false",
-                       **env}, "otel")
+                       "RESILIO_WEBHOOK_TOKEN": TOKEN, "RESILIO_API_TOKEN": API_TOKEN,
+                       "RESILIO_RUN_SCHEDULER": "false", **env}, "otel")
     try:
         yield replica.wait_ready()
     finally:
@@ -79,7 +80,8 @@ def series(url: str, **params: Any) -> list[dict[str, Any]]:
     cursor = None
     while True:
         query = {**params, **({"cursor": cursor} if cursor else {})}
-        response = httpx.get(f"{url}/v1/signals", headers=READER, params=query, timeout=10)
+        response = httpx.get(f"{url}/v1/signals", params=query, timeout=10,
+                             headers={"Authorization": f"Bearer {API_TOKEN}"})
         response.raise_for_status()
         body = response.json()
         for item in body["series"]:

@@ -23,18 +23,18 @@ from bot.catalog import parse_catalog
 from bot.server import ServerThread
 from bot.services import Services, build_services
 from bot.settings import Settings
-from tests.conftest import API_TOKEN, READER, TOKEN
-from tests.otel.support import CATALOG, one, series
+from tests.conftest import TOKEN
+from tests.otel.support import API_TOKEN, CATALOG, one, series
 
 PROTOBUF = {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {TOKEN}"}
+READ = {"Authorization": f"Bearer {API_TOKEN}"}
 NOW = time.time_ns()
 MINUTE = 60 * 10**9
 
 
 def _services(db_url: str) -> Services:
     return build_services(Settings(DATABASE_URL=db_url, RESILIO_WEBHOOK_TOKEN=TOKEN,
-                                   RESILIO_API_TOKEN=API_TOKEN,
-                                   RESILIO_RUN_SCHEDULER="false"),
+                                   RESILIO_API_TOKEN=API_TOKEN, RESILIO_RUN_SCHEDULER="false"),
                           parse_catalog(yaml.safe_load(CATALOG)))
 
 
@@ -206,7 +206,7 @@ def test_signals_are_paged_without_loss(served: tuple[Services, str]) -> None:
     while True:
         params = {"service": "rag-assistant", "since": "2000-01-01T00:00:00Z", "limit": 7,
                   "name": "rag.feedback.total", **({"cursor": cursor} if cursor else {})}
-        body = httpx.get(f"{url}/v1/signals", headers=READER, params=params).json()
+        body = httpx.get(f"{url}/v1/signals", params=params, headers=READ).json()
         pages += 1
         values += [p["value"] for s in body["series"] if s["slice"] == {"tenant": "acme"}
                    for p in s["points"]]
@@ -214,8 +214,36 @@ def test_signals_are_paged_without_loss(served: tuple[Services, str]) -> None:
         if not cursor:
             break
     assert values == [float(i) for i in range(40)] and pages >= 12
-    bad = httpx.get(f"{url}/v1/signals", headers=READER,
-                    params={"service": "x", "cursor": "nonsense"})
+    bad = httpx.get(f"{url}/v1/signals", params={"service": "x", "cursor": "nonsense"},
+                    headers=READ)
     assert bad.status_code == 400 and "cursor" in bad.json()["detail"]
-    assert json.loads(httpx.get(f"{url}/v1/signals", headers=READER, params={
+    assert json.loads(httpx.get(f"{url}/v1/signals", headers=READ, params={
         "service": "x", "layer": "nope"}).text)["detail"].startswith("layer 'nope'")
+    assert httpx.get(f"{url}/v1/signals", params={"service": "x"}).status_code == 401
+
+
+def test_garbage_never_gets_a_500(served: tuple[Services, str]) -> None:
+    """Truncated, bit-flipped and random bodies in both encodings: a 4xx or a partial success."""
+    import random
+
+    _, url = served
+    good = request_of(counter("rag.feedback.total", (NOW - MINUTE, NOW, 3.0))).SerializeToString()
+    text = json_format.MessageToJson(request_of(counter("rag.feedback.total",
+                                                        (NOW - MINUTE, NOW, 3.0)))).encode()
+    rng = random.Random(5)
+    bodies: list[tuple[str, bytes]] = []
+    for _ in range(40):
+        cut = rng.randrange(1, len(good))
+        flipped = bytearray(good)
+        flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        bodies += [("application/x-protobuf", good[:cut]),
+                   ("application/x-protobuf", bytes(flipped)),
+                   ("application/x-protobuf", rng.randbytes(rng.randrange(1, 200))),
+                   ("application/json", text[:rng.randrange(1, len(text))]),
+                   ("application/json", text.replace(b'"asDouble": 3.0',
+                                                     b'"asDouble": "x"'))]
+    with httpx.Client(timeout=10) as http:
+        for content_type, body in bodies:
+            response = http.post(f"{url}/otlp/v1/metrics", content=body,
+                                 headers={**PROTOBUF, "Content-Type": content_type})
+            assert response.status_code in (200, 400), (response.status_code, body[:60])
