@@ -84,6 +84,25 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
         assert bot.slack.slash_command("/incident", text, user=SRE, channel=channel).status \
             == 200
     bot.settle()
+    # a dry run of the suggested runbook renders its steps with the hostile defaults
+    # (the suspect change's previous version is "<!here>")
+    incident = incident_service.get_incident(bot.services, incident.id)
+    bot.slack.click(channel, incident.slack_summary_ts, "runbook.dry_run:rollback-model",
+                    user=ML)
+    bot.settle()
+    form = bot.slack.last_view()
+    assert form["callback_id"] == "runbook.params"
+    prefilled = {b["block_id"]: b["element"].get("initial_value")
+                 or (b["element"].get("initial_option") or {}).get("value")
+                 for b in form["blocks"] if b["type"] == "input"}
+    assert prefilled["param.version"] == "<!here>"  # an input shows it as typed, unparsed
+    reply = bot.slack.submit_view(form["id"], {k: v for k, v in prefilled.items() if v},
+                                  user=ML)
+    assert reply.status == 200 and reply.body is None, reply.body
+    bot.settle()
+    plans = [c for c in bot.slack.calls_to("chat.postEphemeral")
+             if "Dry run of" in str(c.args.get("text"))]
+    assert plans and "&lt;!here&gt;" in str(plans[-1].args.get("blocks"))
 
     workspace = bot.slack.workspace
     room = workspace.channels[channel]
