@@ -78,8 +78,15 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     assert incident.behavior and incident.behavior != "none"
     assert HOSTILE in str(incident.diagnosis)  # the slice and the change carry it
 
-    # a person reads it all back and types some more
+    # a person's message that did @here goes on the timeline with a :pushpin: (stored as
+    # plain text), then everything is read back with commands, and a note is typed
     channel = incident.slack_channel_id
+    pinned = bot.slack.post_as(SRE, channel, "<!here> rolled back <https://evil.example|here>")
+    assert bot.slack.react(channel, pinned, "pushpin", user=SRE).status == 200
+    bot.settle()
+    notes = [e.message for e in incident_service.timeline(bot.services, incident.id)
+             if e.kind == "slack_message"]
+    assert notes == [f"@{SRE}: @here rolled back here (https://evil.example)"]
     for text in ("status", "timeline", "list", f"note {HOSTILE}"):
         assert bot.slack.slash_command("/incident", text, user=SRE, channel=channel).status \
             == 200
@@ -115,7 +122,8 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     assert any("Click to re-authenticate" in str(m.blocks) for m in [summary])
     assert "&lt;https://evil.example|Click to re-authenticate&gt;" in str(summary.blocks)
 
-    bot.slack.assert_inert([HOSTILE, *ALSO[:-1], "<!here>", "<@U0EVIL001>"])
+    bot.slack.assert_inert([HOSTILE, *ALSO[:-1], "<!here>", "<@U0EVIL001>",
+                            "<https://evil.example|here>"])
     # A real owner's id typed into the alert stays text too: the only live mention of
     # them is the bot's own invitation when the diagnosis names their class.
     owner = [t for t in bot.slack.live_markup() if t.token == f"<@{ML}>"]
