@@ -87,6 +87,8 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     notes = [e.message for e in incident_service.timeline(bot.services, incident.id)
              if e.kind == "slack_message"]
     assert notes == [f"@{SRE}: @here rolled back here (https://evil.example)"]
+    usage = bot.slack.slash_command("/incident", f"{HOSTILE} now", user=SRE, channel=channel)
+    assert usage.status == 200 and "unknown subcommand" in usage.body["text"]  # ack body
     for text in ("status", "timeline", "list", f"note {HOSTILE}"):
         assert bot.slack.slash_command("/incident", text, user=SRE, channel=channel).status \
             == 200
@@ -148,8 +150,11 @@ def test_the_emulator_check_catches_live_markup(bot: Bot) -> None:
                                 "type": "mrkdwn", "text": "hi <@U0EVIL001>"}}])
     client.conversations_setTopic(channel="C0GENERAL1", topic="<!everyone> topic")
     client.chat_postMessage(channel="C0GENERAL1", text="names", link_names=True)
+    bot.slack.acks.append({"text": "usage", "blocks": [{"type": "section", "text": {
+        "type": "mrkdwn", "text": "unknown subcommand `<!here>`"}}]})  # as an ack body
     found = bot.slack.untrusted_markup(["<@U0EVIL001>"])
     assert [(t.method, t.where, t.token) for t in found] == [
         ("chat.postMessage", "blocks[0].text.text", "<@U0EVIL001>"),
         ("conversations.setTopic", "topic", "<!everyone>"),
+        ("ack", "blocks[0].text.text", "<!here>"),
         ("chat.postMessage", "parse", "parse=full or link_names")]
