@@ -153,9 +153,9 @@ def evidence_blocks(incident: Incident) -> list[dict[str, Any]]:
     reasons = _reasons(diagnosis)
     if reasons:
         blocks.append(context(cut(f"Deciding: {markup.escape(reasons)}", 2000)))
-    evidence = [evidence_line(e) for e in _dicts(diagnosis.get("evidence"))]
-    if evidence:
-        shown = evidence[:MAX_EVIDENCE]
+    evidence = _dicts(diagnosis.get("evidence"))
+    if evidence:  # only what is shown is formatted: a diagnosis may hold hundreds
+        shown = [evidence_line(e) for e in evidence[:MAX_EVIDENCE]]
         title = f"*Evidence* ({len(shown)} of {len(evidence)} findings, earliest first)" \
             if len(evidence) > len(shown) else f"*Evidence* ({len(evidence)} findings)"
         body = bullet_list(shown, 2900 - len(title), what="findings",
@@ -165,9 +165,9 @@ def evidence_blocks(incident: Incident) -> list[dict[str, Any]]:
                     f"(see the incident record)_"
         blocks.append(section(f"{title}\n{body}"))
     if incident.behavior != "none":
-        slices = [slice_line(s) for s in _dicts(diagnosis.get("slices"))]
-        text = cut(f"*Failing slices:* {', '.join(slices[:MAX_SLICES]) or 'all traffic'}",
-                   2800)
+        slices = _dicts(diagnosis.get("slices"))
+        listed = ", ".join(slice_line(item) for item in slices[:MAX_SLICES])
+        text = cut(f"*Failing slices:* {listed or 'all traffic'}", 2800)
         if len(slices) > MAX_SLICES:
             text += f" _… and {len(slices) - MAX_SLICES} more_"
         blocks.append(section(text))

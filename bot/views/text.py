@@ -8,7 +8,6 @@ links and mentions are explicit tokens, which verbatim text still renders.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,10 +23,6 @@ CONTEXT_ELEMENTS = 10
 ACTIONS_ELEMENTS = 25
 TOPIC_TEXT = 250
 
-# An entity or a token the cut would break in two: ``&am`` or ``<@U12``.
-_OPEN_TAIL = re.compile(r"(&[a-z]{0,4}|<[^<>]*)$")
-
-
 def cut(text: str, limit: int, note: str = "…") -> str:
     """``text`` if it fits, else its start and ``note`` within ``limit`` characters.
 
@@ -37,7 +32,12 @@ def cut(text: str, limit: int, note: str = "…") -> str:
     if len(text) <= limit:
         return text
     head = text[: max(0, limit - len(note))]
-    head = _OPEN_TAIL.sub("", head)
+    opened = head.rfind("<")
+    if opened > head.rfind(">"):  # inside a token: end before it
+        head = head[:opened]
+    amp = head.rfind("&", max(0, len(head) - 5))
+    if amp >= 0 and ";" not in head[amp:]:  # inside an entity: the same
+        head = head[:amp]
     return head.rstrip() + note
 
 

@@ -23,25 +23,26 @@ def event_line(event: TimelineEvent) -> str:
 
 
 def timeline_blocks(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
-    lines = [event_line(e) for e in events]
     blocks = [section(cut(f"*Timeline of incident #{incident.id}* "
                           f"({markup.escape(incident.title)})", 2900))]
     chunk: list[str] = []
     size = 0
-    # Pack lines into sections near the 3,000-character limit; the last block says what's left.
-    for index, line in enumerate(lines):
+    # Pack lines into sections near the 3,000-character limit; the last block says what's
+    # left. Lines are formatted as they are packed: a long incident has thousands.
+    for index, event in enumerate(events):
+        line = event_line(event)
         if size + len(line) > 2800 and chunk:
             blocks.append(section("\n".join(chunk)))
             chunk, size = [], 0
             if len(blocks) >= MESSAGE_BLOCKS - 2:
-                blocks.append(context(f"_… and {len(lines) - index} more events not shown "
+                blocks.append(context(f"_… and {len(events) - index} more events not shown "
                                       f"(`GET /v1/incidents/{incident.id}` has them all)_"))
                 return blocks
         chunk.append(line)
         size += len(line) + 1
     if chunk:
         blocks.append(section("\n".join(chunk)))
-    if not lines:
+    if not events:
         blocks.append(context("No events yet."))
     return blocks
 

@@ -78,12 +78,40 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     assert incident.behavior and incident.behavior != "none"
     assert HOSTILE in str(incident.diagnosis)  # the slice and the change carry it
 
-    # a person reads it all back and types some more
+    # a person's message that did @here goes on the timeline with a :pushpin: (stored as
+    # plain text), then everything is read back with commands, and a note is typed
     channel = incident.slack_channel_id
+    pinned = bot.slack.post_as(SRE, channel, "<!here> rolled back <https://evil.example|here>")
+    assert bot.slack.react(channel, pinned, "pushpin", user=SRE).status == 200
+    bot.settle()
+    notes = [e.message for e in incident_service.timeline(bot.services, incident.id)
+             if e.kind == "slack_message"]
+    assert notes == [f"@{SRE}: @here rolled back here (https://evil.example)"]
+    usage = bot.slack.slash_command("/incident", f"{HOSTILE} now", user=SRE, channel=channel)
+    assert usage.status == 200 and "unknown subcommand" in usage.body["text"]  # ack body
     for text in ("status", "timeline", "list", f"note {HOSTILE}"):
         assert bot.slack.slash_command("/incident", text, user=SRE, channel=channel).status \
             == 200
     bot.settle()
+    # a dry run of the suggested runbook renders its steps with the hostile defaults
+    # (the suspect change's previous version is "<!here>")
+    incident = incident_service.get_incident(bot.services, incident.id)
+    bot.slack.click(channel, incident.slack_summary_ts, "runbook.dry_run:rollback-model",
+                    user=ML)
+    bot.settle()
+    form = bot.slack.last_view()
+    assert form["callback_id"] == "runbook.params"
+    prefilled = {b["block_id"]: b["element"].get("initial_value")
+                 or (b["element"].get("initial_option") or {}).get("value")
+                 for b in form["blocks"] if b["type"] == "input"}
+    assert prefilled["param.version"] == "<!here>"  # an input shows it as typed, unparsed
+    reply = bot.slack.submit_view(form["id"], {k: v for k, v in prefilled.items() if v},
+                                  user=ML)
+    assert reply.status == 200 and reply.body is None, reply.body
+    bot.settle()
+    plans = [c for c in bot.slack.calls_to("chat.postEphemeral")
+             if "Dry run of" in str(c.args.get("text"))]
+    assert plans and "&lt;!here&gt;" in str(plans[-1].args.get("blocks"))
 
     workspace = bot.slack.workspace
     room = workspace.channels[channel]
@@ -96,7 +124,8 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     assert any("Click to re-authenticate" in str(m.blocks) for m in [summary])
     assert "&lt;https://evil.example|Click to re-authenticate&gt;" in str(summary.blocks)
 
-    bot.slack.assert_inert([HOSTILE, *ALSO[:-1], "<!here>", "<@U0EVIL001>"])
+    bot.slack.assert_inert([HOSTILE, *ALSO[:-1], "<!here>", "<@U0EVIL001>",
+                            "<https://evil.example|here>"])
     # A real owner's id typed into the alert stays text too: the only live mention of
     # them is the bot's own invitation when the diagnosis names their class.
     owner = [t for t in bot.slack.live_markup() if t.token == f"<@{ML}>"]
@@ -121,8 +150,11 @@ def test_the_emulator_check_catches_live_markup(bot: Bot) -> None:
                                 "type": "mrkdwn", "text": "hi <@U0EVIL001>"}}])
     client.conversations_setTopic(channel="C0GENERAL1", topic="<!everyone> topic")
     client.chat_postMessage(channel="C0GENERAL1", text="names", link_names=True)
+    bot.slack.acks.append({"text": "usage", "blocks": [{"type": "section", "text": {
+        "type": "mrkdwn", "text": "unknown subcommand `<!here>`"}}]})  # as an ack body
     found = bot.slack.untrusted_markup(["<@U0EVIL001>"])
     assert [(t.method, t.where, t.token) for t in found] == [
         ("chat.postMessage", "blocks[0].text.text", "<@U0EVIL001>"),
         ("conversations.setTopic", "topic", "<!everyone>"),
+        ("ack", "blocks[0].text.text", "<!here>"),
         ("chat.postMessage", "parse", "parse=full or link_names")]

@@ -67,6 +67,7 @@ class SlackEmulator:
         self.violations: list[str] = []  # calls that broke the spec: a bug in the caller
         self.unknown_arguments: list[str] = []  # arguments the spec does not list
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
+        self.acks: list[dict[str, Any]] = []  # what the app answered in its acks (the body)
         self.app_url: str | None = None
         self.transport = "http"
         self.socket = SocketModeServer()
@@ -139,12 +140,15 @@ class SlackEmulator:
     # -- markup checks -------------------------------------------------------------------
     def live_markup(self) -> list[markup.LiveToken]:
         """Every token Slack would act on in every text the app sent: messages, edits,
-        ephemerals, topics, views and ``response_url`` replies, in the order sent."""
+        ephemerals, topics, views, ``response_url`` replies and ack bodies."""
         with self._lock:
             calls = list(self.calls)
             responses = list(self.responses)
         found = [token for call in calls for token in markup.scan(call.method, call.args)]
         found += [token for body in responses for token in markup.scan("response_url", body)]
+        with self._lock:
+            acks = list(self.acks)
+        found += [token for body in acks for token in markup.scan("ack", body)]
         return found
 
     def untrusted_markup(self, untrusted: Iterable[str]) -> list[markup.LiveToken]:
@@ -312,7 +316,19 @@ class SlackEmulator:
             answer: Any = reply.json() if reply.content else None
         except ValueError:
             answer = reply.text
+        self._check_ack(kind, answer)
         return Delivery(reply.status_code, answer, latency, payload)
+
+    def _check_ack(self, kind: str, answer: Any) -> None:
+        """An ack with a body is a message (or view errors) Slack shows: keep it, check it."""
+        if not isinstance(answer, dict):
+            return
+        with self._lock:
+            self.acks.append(answer)
+        if "blocks" in answer:
+            errors = blocks_errors(answer["blocks"])
+            if errors:
+                self.violations.append(f"{kind} ack: invalid blocks: {'; '.join(errors)}")
 
     def slash_command(self, command: str, text: str = "", *, user: str,
                       channel: str) -> Delivery:
