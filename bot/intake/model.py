@@ -33,17 +33,21 @@ class IncomingAlert:
         """Refuse what the database would refuse, here, for this alert alone.
 
         A value wider than its column (PostgreSQL: ``StringDataRightTruncation``) or
-        text holding NUL would otherwise fail the whole shared transaction.
+        text holding NUL would otherwise fail the whole shared transaction. The common
+        case costs five comparisons and one join (alerts arrive by the thousand).
         """
-        for name in _WIDTHS:
-            value = getattr(self, name)
-            if len(value) > _WIDTHS[name]:
-                raise ValueError(f"{name} is {len(value)} characters long (the limit is "
-                                 f"{_WIDTHS[name]}): {value[:40]!r}...")
-        texts = [self.fingerprint, self.source, self.service, self.name, self.severity,
-                 *self.labels, *self.labels.values(), *self.annotations,
-                 *self.annotations.values()]
-        if any("\x00" in text for text in texts):
+        if (len(self.fingerprint) > _FINGERPRINT or len(self.source) > _SOURCE
+                or len(self.service) > _SERVICE or len(self.name) > _NAME
+                or len(self.severity) > _SEVERITY):
+            for name, limit in _WIDTHS.items():
+                value = getattr(self, name)
+                if len(value) > limit:
+                    raise ValueError(f"{name} is {len(value)} characters long (the limit is "
+                                     f"{limit}): {value[:40]!r}...")
+        texts = "".join((self.fingerprint, self.source, self.service, self.name,
+                         *self.labels, *self.labels.values(), *self.annotations,
+                         *self.annotations.values()))
+        if "\x00" in texts:
             raise ValueError("a label, annotation or name contains a NUL character")
 
     @property
@@ -55,6 +59,7 @@ class IncomingAlert:
 # The widths of the alerts table's text columns, read from the table so they cannot drift.
 _WIDTHS = {name: Alert.__table__.c[name].type.length  # type: ignore[attr-defined]
            for name in ("fingerprint", "source", "service", "name", "severity")}
+_FINGERPRINT, _SOURCE, _SERVICE, _NAME, _SEVERITY = _WIDTHS.values()
 
 
 def stable_fingerprint(source: str, service: str, name: str, labels: dict[str, str]) -> str:

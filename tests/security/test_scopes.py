@@ -18,7 +18,7 @@ import pytest
 
 from bot.catalog import load_catalog
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.server import ServerThread
+from bot.server import ServerThread, free_port
 from bot.services import Services, build_services
 from bot.settings import Settings, exposure_problem
 from store import queries
@@ -228,3 +228,19 @@ def test_nan_in_an_acting_body_is_422(running: Running) -> None:
     answer = running.call("POST", f"/v1/incidents/{running.incident_id}/transition", API,
                           content='{"to": NaN}')
     assert answer.status_code == 422 and "to is NaN" in answer.json()["detail"][0]["msg"]
+
+
+def test_groups_that_cannot_be_asked_of_slack_are_a_503_not_a_guess(sqlite_url: str) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/api/"  # Slack unreachable
+    services, server = start(sqlite_url, RESILIO_API_TOKEN=API, RESILIO_USER_TOKENS=PEOPLE,
+                             SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=dead)
+    try:
+        incident = open_incident(services)
+        answer = httpx.post(f"{server.url}/v1/incidents/{incident}/runbooks", timeout=30,
+                            json={"name": "rollback-model"},
+                            headers={"Authorization": f"Bearer {SRE_TOKEN}"})
+        assert answer.status_code == 503, answer.text
+        assert "user groups of U0SRE0001" in answer.json()["detail"]
+    finally:
+        server.stop()
+        services.close()
