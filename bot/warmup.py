@@ -6,7 +6,9 @@ loop, so that burst also paid for starting every worker thread of the pools (up 
 8 for Bolt's listeners, plus the background pool), each start taking the GIL from
 the acks. They are started here instead, when the server starts. Likewise the
 database pool opens its connections on demand (on PostgreSQL a connection costs
-a round of authentication): the follow-up work of that burst found none open.
+a round of authentication): the follow-up work of that burst found none open. And
+the exchange-record validators are built on first use (``bot.exchange``), which a
+server does here, not on its first request.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from bot.exchange import build_validators
 
 log = logging.getLogger(__name__)
 _START_TIMEOUT = 1.0
@@ -59,8 +63,9 @@ def open_connections(engine: Engine, count: int) -> int:
 
 
 def warm_up(services: Any) -> None:
-    """Start-up hook: the worker threads of the background and Slack pools, and as many
-    database connections as the Slack pool has workers."""
+    """Start-up hook: the record validators, the worker threads of the background and
+    Slack pools, and as many database connections as the Slack pool has workers."""
+    build_validators()
     started = prestart_threads(services.background)
     executors = services.extras.get("slack_executors", [])
     for executor in executors:

@@ -2,8 +2,9 @@
 
 ``kb-assistant`` pushes its signals and has no alert rules and no SLOs: nothing
 would ever page on it. Over the last ``DRIFT_MINUTES`` minutes tenant acme's
-groundedness drifts down slowly (and its thumbs-down rate up) while every other
-tenant, the error rate and latency stay where they were. The demo runs the
+groundedness drifts down slowly, its thumbs-down rate up and the model's own
+confidence on its answers down, while every other tenant, the error rate, latency,
+inputs, index freshness and cost stay where they were. The demo runs the
 silent-degradation watch (:func:`bot.diagnosis.watch.run_watch`, the scheduled
 job's own function) once: it opens a ``detector`` incident whose diagnosis names
 the slice, the incident channel opens in the (emulated) Slack, and the week's
@@ -19,7 +20,11 @@ from typing import Any
 import numpy as np
 
 from bot.demo.context import DemoContext
+from bot.devtools.slack_emulator import render_transcript
+from bot.diagnosis.watch import run_watch
 from bot.exchange import format_ts
+from store import queries
+from store.db import session_scope
 
 SERVICE = "kb-assistant"
 HOURS = 6
@@ -80,11 +85,6 @@ def signals(now: datetime, rng: np.random.Generator) -> list[dict[str, Any]]:
 
 
 def act(ctx: DemoContext) -> None:
-    from bot.devtools.slack_emulator import render_transcript
-    from bot.diagnosis.watch import run_watch
-    from store import queries
-    from store.db import session_scope
-
     ctx.heading("Silent degradation: no alert, no SLO; the watch finds it")
     now = ctx.services.clock()
     records = signals(now.replace(second=0, microsecond=0), np.random.default_rng(21))

@@ -210,3 +210,32 @@ def test_text_that_cannot_be_written_back_as_json_is_refused() -> None:
                              {**BASE, "note": ["ok", {"deep": "\udfff"}]}])
     assert "slice" in objects.errors[0].reason and "note" in objects.errors[1].reason
     assert all("lone surrogate" in e.reason for e in objects.errors)
+
+
+def test_one_model_per_tag_answers_as_the_union_of_all_records() -> None:
+    # parse_object validates with the model its tag names; the union gives the same.
+    from pydantic import ValidationError
+
+    from bot.exchange import _describe, _record_adapter, parse_object
+
+    rng = random.Random(7)
+    extra_pools = {"kind": ["model", "prompt", "bogus", 3, None], "ref": ["v8", "", None, 1],
+                   "values": [[1.0, 2.0], [], [float("nan")], "x", None],
+                   "counts": [{"a": 1.0}, {"a": -1}, None], "expected": ["v8", 1, None],
+                   "severity": ["page", 2, None], "status": ["firing", "resolved", "x"],
+                   "labels": [{"a": "b"}, {"a": 1}, None], "fingerprint": ["f", 1, None]}
+    pools = {**POOLS, **extra_pools,
+             "type": ["signal", "distribution", "state", "change", "alert", "other"]}
+    for _ in range(3000):
+        obj = {f: rng.choice(pool) for f, pool in pools.items() if rng.random() < 0.7}
+        obj = {k: v for k, v in obj.items() if v is not None}
+        obj["type"] = rng.choice(pools["type"])
+        try:
+            mine: Any = parse_object(obj)
+        except ValueError as error:
+            mine = str(error)
+        try:
+            union: Any = _record_adapter().validate_python(obj)
+        except ValidationError as error:
+            union = _describe(error)
+        assert mine == union, obj

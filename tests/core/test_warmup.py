@@ -43,3 +43,17 @@ def test_database_connections_are_open_before_the_first_request(tmp_path: Path) 
         assert engine.pool.checkedin() == 4  # kept by the pool for the first burst
     finally:
         engine.dispose()
+
+
+def test_the_record_validators_are_built_at_start_up() -> None:
+    import subprocess
+    import sys
+
+    # A fresh process: in this one, other tests have validated records already.
+    code = ("from bot.exchange import SignalRecord, build_validators\n"
+            "before = SignalRecord.__pydantic_complete__\n"
+            "build_validators()\n"
+            "print(before, SignalRecord.__pydantic_complete__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]  # deferred at import, built by the warm-up
