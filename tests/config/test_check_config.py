@@ -158,7 +158,8 @@ def test_verify_checks_must_read_signals_the_service_reports(
 def test_serve_refuses_the_same_configuration(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = write_catalog(tmp_path, [{**GOOD_SERVICE, "owners": {}}])
-    assert main(["--config", str(path), "serve", "--no-migrate", "--port", "1"]) == 2
+    assert main(["--config", str(path), "serve", "--host", "127.0.0.1", "--no-migrate",
+                 "--port", "1"]) == 2
     assert "'svc' has no owners" in capsys.readouterr().err
 
 

@@ -141,6 +141,6 @@ def test_a_non_utf8_runbook_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_the_shipped_runbooks_pass_every_check() -> None:
     library = load_directories()
-    assert len(library) == 7
+    assert len(library) == 9  # with promote-model and pin-prompt-version (the registry)
     assert main(["runbook", "validate"]) == 0
 
