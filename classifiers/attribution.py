@@ -101,5 +101,6 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
             score *= HISTORY_FACTOR
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
                                   minutes_before_onset=float(minutes)))
-    ranked.sort(key=lambda c: -c.score)
+    # equal scores (two changes inside the onset's interval): the one nearest the onset
+    ranked.sort(key=lambda c: (-c.score, abs(c.minutes_before_onset)))
     return ranked
