@@ -113,6 +113,10 @@ def test_prompt_registry_changes_are_prompt_changes(bot: tuple[Services, str],
         mlflow.genai.register_prompt(name="rag-prompt", template=text)
     version = max(int(v.version) for v in client.search_prompt_versions("rag-prompt"))
     mlflow.genai.set_prompt_alias("rag-prompt", alias="production", version=version - 1)
+    # MLflow delivers from a pool, in no set order: let the first move land first
+    wait_for(lambda: [c for c in changes_of(url) if c["kind"] == "prompt" and
+                      "alias production" in c["description"] and
+                      c["ref"] == str(version - 1)], what="the first prompt alias change")
     mlflow.genai.set_prompt_alias("rag-prompt", alias="production", version=version)
     moved = wait_for(lambda: [c for c in changes_of(url) if c["kind"] == "prompt" and
                               "alias production" in c["description"] and
