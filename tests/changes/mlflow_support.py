@@ -40,7 +40,7 @@ def changes_of(url: str, service: str = "rag-assistant", token: str | None = Non
     return response.json()["data"]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 180.0, what: str = "") -> Any:
     """MLflow delivers webhooks from a background pool: poll until they have arrived."""
     deadline = time.monotonic() + timeout
     while True:
