@@ -37,9 +37,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.baseline import diagnose_baseline  # noqa: E402
+from bot.core.exchange import parse_objects  # noqa: E402
 from bot.diagnosis.pipeline import diagnose  # noqa: E402
 from bot.diagnosis.watch import judge, series_points  # noqa: E402
-from bot.exchange import parse_objects  # noqa: E402
 from bot.simulator import independent  # noqa: E402
 from bot.simulator.scenarios import LABELS, generate, healthy_day  # noqa: E402
 

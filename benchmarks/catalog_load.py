@@ -29,8 +29,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.catalog import load_catalog  # noqa: E402
-from bot.config_check import check_config  # noqa: E402
+from bot.config.catalog import load_catalog  # noqa: E402
+from bot.config.check import check_config  # noqa: E402
 
 TARGET_SECONDS = 2.0
 

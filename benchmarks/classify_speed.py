@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.exchange import DistributionRecord, SignalRecord, format_ts
 from bot.diagnosis import pipeline
 from bot.diagnosis.assemble import assemble
-from bot.exchange import DistributionRecord, SignalRecord, format_ts
 
 LAYERS = ("infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control")
 T0 = datetime(2026, 11, 25, tzinfo=UTC)
@@ -245,8 +245,8 @@ def _breakdown(path: Path) -> None:
     code = (
         "import json, sys, time\n"
         "t0 = time.perf_counter()\n"
-        "import bot.cli, bot.commands.signals, bot.diagnosis.pipeline as pipeline\n"
-        "from bot.exchange import parse_lines, parse_objects\n"
+        "import bot.cli.main, bot.cli.signals, bot.diagnosis.pipeline as pipeline\n"
+        "from bot.core.exchange import parse_lines, parse_objects\n"
         "t1 = time.perf_counter()\n"
         "text = open(sys.argv[1]).read()\n"
         "lines = text.splitlines()\n"

@@ -39,8 +39,8 @@ from benchmarks.accuracy import (  # noqa: E402
     labelled,
     macro_f1,
 )
+from bot.core.exchange import parse_objects  # noqa: E402
 from bot.diagnosis.pipeline import gather  # noqa: E402
-from bot.exchange import parse_objects  # noqa: E402
 from classifiers import behaviour, behaviour_weights  # noqa: E402
 from classifiers.attribution import KIND_FLOOR, rank_changes  # noqa: E402
 from classifiers.behaviour import (  # noqa: E402

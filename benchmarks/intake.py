@@ -8,7 +8,7 @@ distinct fingerprints sent) and prints sustained alerts/s and p50/p99 latency.
 Two references, measured in the same run:
 
 - a parse-only route: the same bodies from the same clients for the same time
-  against a benchmark-only app on the same server stack (``bot.server.serve``, the
+  against a benchmark-only app on the same server stack (``bot.app.server.serve``, the
   same uvicorn settings, FastAPI) whose ``POST /webhooks/alertmanager`` reads the
   body and ``json.loads`` it as the bot does, and stores nothing;
 - bare inserts: the alert rows the bot stored, inserted again into a fresh database
@@ -58,7 +58,7 @@ def start_replica(database_url: str, port: int, log: Path) -> subprocess.Popen[b
 
 def parse_only_server(host: str, port: int) -> int:
     """The reference route: same framework and JSON parsing as the webhook, nothing stored."""
-    from bot.server import serve
+    from bot.app.server import serve
 
     app = FastAPI()
 

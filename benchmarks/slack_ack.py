@@ -12,7 +12,7 @@ once, and checks that the work after the ack completed: 25 notes on the timeline
 one acknowledgement, a reply to every request.
 
 The reference is the same burst, from the same load generator, against an empty
-route on the same server stack: ``bot.server.serve`` (the same uvicorn settings)
+route on the same server stack: ``bot.app.server.serve`` (the same uvicorn settings)
 running an app whose ``POST /slack/events`` answers 200 at once, started at the same
 time as the bot. Each round fires at the reference, then at the bot. Prints p50/p99
 of both, their ratio, and the first burst after start-up on its own (targets: p99
@@ -38,12 +38,12 @@ from typing import Any
 
 import httpx
 
-from bot import incident_service
-from bot.catalog import load_catalog
+from bot.app.server import free_port
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core.services import build_services
 from bot.devtools.slack_emulator import SlackEmulator, payloads
-from bot.server import free_port
-from bot.services import build_services
-from bot.settings import Settings
+from bot.incidents import service as incident_service
 from store.db import upgrade
 
 CONCURRENCY = 50
@@ -175,7 +175,7 @@ def reference_server(host: str, port: int) -> int:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from bot.server import serve
+    from bot.app.server import serve
 
     async def empty(_: Request) -> Response:
         return Response(status_code=200)

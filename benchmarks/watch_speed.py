@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.core.exchange import parse_objects  # noqa: E402
 from bot.diagnosis.pipeline import diagnose  # noqa: E402
 from bot.diagnosis.watch import judge, series_points  # noqa: E402
-from bot.exchange import parse_objects  # noqa: E402
 from bot.simulator.scenarios import healthy_day  # noqa: E402
 from classifiers.watch_test import decode, encode  # noqa: E402
 

@@ -34,11 +34,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot import lifecycle
-from bot.catalog import Catalog
-from bot.errors import Conflict, NotFound, UserError
-from bot.runner_identity import RUNNER, gone
-from bot.services import Services
+from bot.config.catalog import Catalog
+from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.runner_identity import RUNNER, gone
+from bot.core.services import Services
+from bot.incidents import lifecycle
 from bot.views.markup import escape
 from bot.views.text import cut
 from runbooks.engine import (
@@ -159,7 +159,7 @@ def _suspect_change(session: Session, incident: Incident) -> dict[str, Any] | No
 def _registry(catalog_service: Any, name: str) -> dict[str, Any]:
     """The service's model registry entry for templates (runbooks choose their target by
     ``kind``), with the registered model defaulting to the service's name."""
-    from bot.changes.config import ModelRegistry
+    from bot.config.change_sources import ModelRegistry
 
     registry = catalog_service.registry if catalog_service is not None else ModelRegistry()
     data = registry.model_dump()

@@ -1,6 +1,6 @@
 """Queries of the signals domain. Keyword-only, never commit (the caller owns the unit of work).
 
-``load_records`` hands back exchange-format records (``bot.exchange``), so the
+``load_records`` hands back exchange-format records (``bot.core.exchange``), so the
 classifier, the SLO engine and runbook verification all read stored signals the
 same way they read a file or an HTTP batch.
 """
@@ -50,7 +50,7 @@ def save_records(*, session: Session, records: Iterable[Any]) -> tuple[int, list
     Changes go to ``change_events`` and are deduplicated on (service, ts, kind, ref).
     Returns (records stored, alert records left for the caller to handle).
     """
-    from bot.exchange import (
+    from bot.core.exchange import (
         AlertRecord,
         ChangeRecord,
         DistributionRecord,
@@ -111,7 +111,7 @@ def load_records(*, session: Session, service: str, start: datetime, end: dateti
                  layers: Sequence[str] | None = None) -> list[Any]:
     """Signal, distribution and state records of ``service`` with start <= ts <= end,
     as exchange records in time order."""
-    from bot.exchange import DistributionRecord, SignalRecord, StateRecord
+    from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
 
     # Signal points are the bulk (every signal and slice, every minute): they are read as
     # plain columns, not ORM objects, with the slice's JSON parsed once per distinct
@@ -170,7 +170,7 @@ def _slice_reader() -> Callable[[Any], dict[str, str]]:
 def load_changes(*, session: Session, service: str, start: datetime, end: datetime
                  ) -> list[Any]:
     """Change events of ``service`` in [start, end] as exchange change records."""
-    from bot.exchange import ChangeRecord
+    from bot.core.exchange import ChangeRecord
 
     rows = session.exec(select(ChangeEvent).where(
         ChangeEvent.service == service, ChangeEvent.ts >= start, ChangeEvent.ts <= end)

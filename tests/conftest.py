@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import load_catalog
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from store.db import upgrade
 from tests.support.binaries import missing
 from tests.support.postgres import PostgresCluster, pg_bin_dir

@@ -28,7 +28,7 @@ from bot.changes.signatures import (
     verify_github,
     verify_mlflow,
 )
-from bot.services import Services
+from bot.core.services import Services
 
 
 def _answer(services: Services, parsed: IncomingChange | Ignored | list[IncomingChange],

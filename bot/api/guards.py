@@ -24,9 +24,9 @@ from fastapi import HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from bot.api.params import ID_MAX
-from bot.exchange import ParsedBatch, loads, parse_body
-from bot.services import Services
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.core.exchange import ParsedBatch, loads, parse_body
+from bot.core.services import Services
 
 # Ids in paths are database keys (32-bit on PostgreSQL): anything wider is a 422.
 RowId = Annotated[int, Path(ge=1, le=ID_MAX)]

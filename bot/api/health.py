@@ -20,7 +20,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from bot.services import Services
+from bot.core.services import Services
 from store import queries
 from store.db import last_failure, session_scope, write_lock
 

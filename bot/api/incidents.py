@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 
-from bot import incident_service
 from bot.api import docs
 from bot.api.guards import (
     ActingBody,
@@ -23,9 +22,10 @@ from bot.api.guards import (
 )
 from bot.api.params import ID_MAX, IncidentId, QueryTime
 from bot.api.serialize import alert_dict, event_dict, incident_dict
-from bot.errors import Conflict, NotFound
-from bot.exchange import ChangeRecord
-from bot.services import Services
+from bot.core.errors import Conflict, NotFound
+from bot.core.exchange import ChangeRecord
+from bot.core.services import Services
+from bot.incidents import service as incident_service
 from store import queries
 from store.db import session_scope
 from store.models import ChangeEvent

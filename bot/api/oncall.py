@@ -12,12 +12,12 @@ from pydantic import Field
 from bot.api import docs
 from bot.api.guards import ActingBody, RowId, Scope, require, require_reader
 from bot.api.params import QueryTime
-from bot.errors import NotFound, UserError
-from bot.exchange import UtcTimestamp, format_ts, to_utc
+from bot.config.oncall_schedule import Shift, shifts
+from bot.core.errors import NotFound, UserError
+from bot.core.exchange import UtcTimestamp, format_ts, to_utc
+from bot.core.services import Services
 from bot.oncall import ical
-from bot.oncall.schedule import Shift, shifts
 from bot.oncall.service import add_override, effective_schedule, now_and_next, schedule_names
-from bot.services import Services
 from bot.silences import service as silences
 from bot.silences.silence import Silence
 

@@ -20,9 +20,9 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 
 from bot.api.guards import read_body, require_bearer
+from bot.core.services import Services
 from bot.otel.decode import JSON, PROTOBUF, BadRequest, decode
 from bot.otel.intake import ingest
-from bot.services import Services
 
 _CODES = {400: code_pb2.INVALID_ARGUMENT, 401: code_pb2.UNAUTHENTICATED,
           413: code_pb2.RESOURCE_EXHAUSTED, 415: code_pb2.INVALID_ARGUMENT}

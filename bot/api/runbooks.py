@@ -19,9 +19,9 @@ from bot import runbook_runs
 from bot.api import docs
 from bot.api.guards import ActingBody, Caller, Scope, require
 from bot.api.params import IncidentId, RunId
-from bot.errors import Conflict, NotFound, UserError
-from bot.services import Services
-from bot.slack_identity import user_groups
+from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.services import Services
+from bot.slack.identity import user_groups
 
 
 class RunIn(ActingBody):

@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from bot.api import docs
 from bot.api.guards import ActingBody, Scope, parse_batch, read_body, require, require_bearer
 from bot.api.params import IncidentId
-from bot.catalog import FailureClass
-from bot.errors import NotFound, UserError
-from bot.exchange import AlertRecord
-from bot.services import Services
+from bot.config.catalog import FailureClass
+from bot.core.errors import NotFound, UserError
+from bot.core.exchange import AlertRecord
+from bot.core.services import Services
 from store.db import session_scope
 from store.signal_queries import save_records
 
@@ -44,7 +44,7 @@ def _alerts(services: Services, alerts: list[AlertRecord]) -> dict[str, Any]:
 
 def _relabel(services: Services, incident_id: int, body: LabelIn,
              actor: str) -> dict[str, Any]:
-    from bot import outbox
+    from bot.core import outbox
     from bot.diagnosis.feedback import relabel
 
     now = services.clock()
@@ -53,7 +53,7 @@ def _relabel(services: Services, incident_id: int, body: LabelIn,
                            actor=actor, now=now)
         result = {"incident_id": incident_id, "behavior": incident.behavior,
                   "label_source": incident.label_source}
-        # bot.outbox: the new owners' invitation and the summary commit with the label
+        # bot.core.outbox: the new owners' invitation and the summary commit with the label
         work = outbox.record(session, "incident.relabelled", now=now, incident_id=incident_id)
     outbox.kick(services, work)
     return result

@@ -6,11 +6,11 @@ otherwise crash or cost: a ``X-Slack-Request-Timestamp`` that is not whole
 seconds (400), a body over the webhooks' limit (413, read as a stream so a huge
 body is never held), a body that is not UTF-8 (400). Then its signature: a bad
 one or one older than five minutes is 401 (Bolt), and one seen before in this
-process is a replay: acked with an empty 200, nothing runs (:mod:`bot.slack_replay`).
+process is a replay: acked with an empty 200, nothing runs (:mod:`bot.slack.replay`).
 
 A verified request is acked by Bolt's ``App.dispatch``, which costs well under a
 millisecond: every ack function is I/O-free, the bot's own Slack ids come from
-memory (:class:`bot.slack_app.BotIdentity`), and the work after the ack goes to
+memory (:class:`bot.slack.app.BotIdentity`), and the work after the ack goes to
 the background pool. So dispatch runs right here on the event loop: a hop to a
 thread pool made each ack wait for the GIL behind other threads and the loop, and
 sent a burst's answers out together instead of one by one.
@@ -25,9 +25,9 @@ from slack_sdk.signature import SignatureVerifier
 from starlette.exceptions import HTTPException
 
 from bot.api.guards import read_body, utf8
-from bot.services import Services
-from bot.slack_app import acks_first, build_slack_app, learn_identity
-from bot.slack_replay import ReplayCache, SignedRequest, current_request
+from bot.core.services import Services
+from bot.slack.app import acks_first, build_slack_app, learn_identity
+from bot.slack.replay import ReplayCache, SignedRequest, current_request
 
 _TIMESTAMP_DIGITS = 12  # seconds since 1970 fit in 11 digits until the year 5138
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.catalog import Catalog
 from bot.changes.fields import PayloadError, text, timestamp
 from bot.changes.model import Ignored, IncomingChange, Pointer
-from bot.exchange import CHANGE_KINDS
+from bot.config.catalog import Catalog
+from bot.core.exchange import CHANGE_KINDS
 
 POINTERS = "argocd"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.changes.fields import PayloadError
 from bot.changes.model import IncomingChange, Pointer
-from bot.exchange import ChangeRecord, format_ts, parse_object
+from bot.core.exchange import ChangeRecord, format_ts, parse_object
 
 POINTERS = "generic"
 

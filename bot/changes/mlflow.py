@@ -21,9 +21,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.catalog import Catalog
 from bot.changes.fields import PayloadError, field, text, timestamp
 from bot.changes.model import Ignored, IncomingChange, Pointer
+from bot.config.catalog import Catalog
 
 MODEL_POINTERS = "mlflow-model"
 PROMPT_POINTERS = "mlflow-prompt"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.changes.model import IncomingChange
-from bot.services import Services
+from bot.core.services import Services
 from store import change_queries
 from store.db import session_scope, write_lock
 from store.models import ChangeEvent

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.core.exchange import format_ts
 from bot.demo.context import DemoContext
-from bot.exchange import format_ts
 
 
 def alertmanager_body(status: str, alerts: list[dict[str, Any]], group: dict[str, str],

@@ -12,8 +12,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.exchange import format_ts, to_utc
 from bot.demo.context import DemoContext
-from bot.exchange import format_ts, to_utc
 from bot.simulator.scenarios import generate
 from store import queries
 from store.db import session_scope

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bot.services import Services
+from bot.core.services import Services
 
 
 @dataclass

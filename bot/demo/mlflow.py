@@ -26,9 +26,9 @@ from typing import Any
 
 import httpx
 
-from bot.catalog import Service
+from bot.app.server import ServerThread
+from bot.config.catalog import Service
 from bot.demo.context import DemoContext
-from bot.server import ServerThread
 
 SERVICE = "mlflow-assistant"
 RESPONDER = "U0SRE0001"  # sam.sre runs the runbook

@@ -14,10 +14,10 @@ import shutil
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.catalog import Service
+from bot.config.catalog import Service
+from bot.config.source_spec import PrometheusServer, SignalSpec
 from bot.demo.context import DemoContext
 from bot.demo.prometheus_lab import FeedbackLedger, PrometheusProcess, next_second
-from bot.sources.models import PrometheusServer, SignalSpec
 
 SERVICE = "chat-llm"
 HISTORY_SECONDS = 600
@@ -64,8 +64,8 @@ def act(ctx: DemoContext) -> None:
 
 
 def _run(ctx: DemoContext, lab: PrometheusProcess, ledger: FeedbackLedger) -> None:
+    from bot.core.exchange import ChangeRecord
     from bot.diagnosis.watch import run_watch
-    from bot.exchange import ChangeRecord
     from bot.sources import load_signals
     from store.db import session_scope
     from store.signal_queries import save_records

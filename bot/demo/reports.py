@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.demo.context import DemoContext
-from bot.postmortem import render_postmortem
+from bot.incidents.postmortem import render_postmortem
 from bot.reports.publish import render_digest, write_report
 from bot.reports.weeks import IsoWeek
 from store import queries

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.api.serialize import event_dict, incident_dict
-from bot.catalog import load_catalog
+from bot.app.server import ServerThread
+from bot.app.wiring import wire
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core.services import build_services
 from bot.demo.context import DemoContext
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.server import ServerThread
-from bot.services import build_services
-from bot.settings import Settings
-from bot.wiring import wire
 from store import queries
 from store.db import session_scope, upgrade
 

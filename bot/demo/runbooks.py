@@ -31,9 +31,10 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bot import incident_service, runbook_runs
+from bot import runbook_runs
+from bot.core.exchange import format_ts
 from bot.demo.context import DemoContext
-from bot.exchange import format_ts
+from bot.incidents import service as incident_service
 from examples.gateway.server import GatewayServer
 from examples.gateway.state import Gateway
 from store.models import Incident

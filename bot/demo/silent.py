@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from bot.core.exchange import format_ts
 from bot.demo.context import DemoContext
 from bot.devtools.slack_emulator import render_transcript
 from bot.diagnosis.watch import run_watch
-from bot.exchange import format_ts
 from store import queries
 from store.db import session_scope
 

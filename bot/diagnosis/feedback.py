@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.core.errors import NotFound, UserError
 from bot.diagnosis.incidents import write_timeline
-from bot.errors import NotFound, UserError
 from classifiers.behaviour import LABELS
 from store.models import Incident
 from store.signal_queries import add_correction

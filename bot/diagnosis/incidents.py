@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot import outbox
+from bot.core import outbox
+from bot.core.errors import NotFound
+from bot.core.exchange import to_utc
 from bot.diagnosis.pipeline import Diagnosis, diagnose
 from bot.diagnosis.priors import learned_priors
-from bot.errors import NotFound
-from bot.exchange import to_utc
 from bot.sources import load_signals, with_unavailable
 from store.db import session_scope
 from store.models import Incident
@@ -21,8 +21,8 @@ CHANGE_LOOKBACK = timedelta(hours=24)
 
 def write_timeline(*, session: Any, incident_id: int, actor: str, kind: str, message: str,
                    now: Any, details: dict[str, Any] | None = None) -> None:
-    """Through ``bot.lifecycle.record`` (the one writer of timelines)."""
-    from bot.lifecycle import record
+    """Through ``bot.incidents.lifecycle.record`` (the one writer of timelines)."""
+    from bot.incidents.lifecycle import record
 
     record(session=session, incident_id=incident_id, actor=actor, kind=kind, message=message,
            now=now, details=details or {})
@@ -49,7 +49,7 @@ def classify_incident(services: Any, incident_id: int) -> None:
 
     Writes behavior, confidence, diagnosis, onset and ``label_source="classifier"``, a
     timeline event (actor ``classifier``, kind ``diagnosis``) and the follow-up work of
-    ``incident.classified`` (bot.outbox), in one commit.
+    ``incident.classified`` (bot.core.outbox), in one commit.
     """
     window = timedelta(minutes=float(getattr(services.catalog.watch, "window_minutes",
                                              DEFAULT_WINDOW_MINUTES)))

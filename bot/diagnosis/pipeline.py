@@ -17,6 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from bot.core.exchange import (
+    AlertRecord,
+    ChangeRecord,
+    DistributionRecord,
+    SignalRecord,
+    StateRecord,
+    format_ts,
+    to_utc,
+)
 from bot.diagnosis.assemble import Assembled, Series, assemble, slice_text
 from bot.diagnosis.detect import (
     MIN_GAUGE_EFFECT,
@@ -25,15 +34,6 @@ from bot.diagnosis.detect import (
     Test,
     run_tests,
     select_findings,
-)
-from bot.exchange import (
-    AlertRecord,
-    ChangeRecord,
-    DistributionRecord,
-    SignalRecord,
-    StateRecord,
-    format_ts,
-    to_utc,
 )
 from classifiers.attribution import rank_changes
 from classifiers.behaviour import (
@@ -506,7 +506,7 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
 
     ``records`` may also hold change records (they join ``changes``) and alerts (ignored
     here). With ``at`` only records up to it are used. ``catalog_service`` (a
-    ``bot.catalog.Service``) limits suggested runbooks to those it lists; ``priors``
+    ``bot.config.catalog.Service``) limits suggested runbooks to those it lists; ``priors``
     are responder corrections.
     """
     ev = gather(records, changes, at=at)

@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 from sqlmodel import select
 
-from bot import outbox
+from bot.core import outbox
+from bot.core.exchange import SignalRecord, format_ts, to_utc
 from bot.diagnosis.assemble import assemble, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
-from bot.exchange import SignalRecord, format_ts, to_utc
 from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
@@ -191,7 +191,7 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
                 assert incident is not None
                 hold(session, incident, window_held, now)
                 event = "incident.held"
-            # bot.outbox: the channel and escalation commit with the incident
+            # bot.core.outbox: the channel and escalation commit with the incident
             work += outbox.record(session, event, now=now, incident_id=incident_id)
     outbox.kick(services, work)
     return opened
@@ -232,7 +232,7 @@ def _open(services: Any, session: Any, service: Any, judgement: Judgement, now: 
 
 def _insert(session: Any, service: str, title: str, now: datetime) -> Incident:
     try:
-        from bot.lifecycle import new_incident
+        from bot.incidents.lifecycle import new_incident
     except ImportError:  # pragma: no cover - the lead's module is part of the tree
         new_incident = None
     if new_incident is not None:

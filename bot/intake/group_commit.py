@@ -18,9 +18,9 @@ import queue
 import threading
 from concurrent.futures import Future
 
+from bot.core.services import Services
 from bot.intake.ingest import IngestResult, ingest_alerts
 from bot.intake.model import IncomingAlert
-from bot.services import Services
 
 log = logging.getLogger(__name__)
 

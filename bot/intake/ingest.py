@@ -23,11 +23,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func
 
-from bot import lifecycle, outbox
-from bot.catalog import Catalog
-from bot.exchange import AlertRecord
+from bot.config.catalog import Catalog
+from bot.core import outbox
+from bot.core.exchange import AlertRecord
+from bot.core.services import Services
+from bot.incidents import lifecycle
 from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint
-from bot.services import Services
 from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import Window, holding, what_an_alert_moves
 from bot.silences.service import silences_in_force

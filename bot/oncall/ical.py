@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.oncall.schedule import FixedShift, Layer, Schedule, Shift, local_to_utc
+from bot.config.oncall_schedule import FixedShift, Layer, Schedule, Shift, local_to_utc
 
 _STAMP = "%Y%m%dT%H%M%SZ"
 _DURATION = re.compile(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.oncall.schedule import Schedule, on_call
+from bot.config.oncall_schedule import Schedule, on_call
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,11 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
-from bot.catalog import Catalog, Service
-from bot.exchange import DistributionRecord, SignalRecord, default_direction
+from bot.config.catalog import Catalog, Service
+from bot.config.otel_rules import Mapped, MetricMapper
+from bot.core.exchange import DistributionRecord, SignalRecord, default_direction
 from bot.otel import buckets
 from bot.otel.amounts import Amount, ExplicitHistogram, ExponentialHistogram
-from bot.otel.rules import Mapped, MetricMapper
 
 DELTA = metrics_pb2.AGGREGATION_TEMPORALITY_DELTA
 CUMULATIVE = metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE

@@ -19,11 +19,11 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.config.otel_rules import MetricMapper, OtelOptions
+from bot.core.services import Services
 from bot.otel import temporality
 from bot.otel.convert import Interval, Point, assemble, unpack
-from bot.otel.rules import MetricMapper, OtelOptions
 from bot.otel.temporality import StreamState
-from bot.services import Services
 from store.db import session_scope, write_lock
 from store.otel_queries import StreamRow, load_streams, prune_streams, save_streams
 from store.signal_queries import save_records

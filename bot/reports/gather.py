@@ -11,17 +11,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.errors import NotFound
+from bot.config.slo_spec import SLO
+from bot.core.errors import NotFound
 from bot.reports.inputs import DigestInputs, IncidentFact, PageFact, RunFact, ServiceData
 from bot.reports.weeks import IsoWeek
 from bot.slo.compute import RecordLoader, store_loader
-from bot.slo.spec import SLO
 from store import report_queries
 from store.db import session_scope
 
 if TYPE_CHECKING:
-    from bot.catalog import Team
-    from bot.services import Services
+    from bot.config.catalog import Team
+    from bot.core.services import Services
 
 HISTORY_WEEKS = 6
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.catalog import FAILURE_CLASSES
+from bot.config.catalog import FAILURE_CLASSES
 from bot.reports.inputs import UNCLASSIFIED, IncidentFact, RunFact
 from bot.reports.weeks import IsoWeek
 

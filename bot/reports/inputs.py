@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.config.slo_spec import SLO
 from bot.reports.weeks import IsoWeek
-from bot.slo.spec import SLO
 
 UNCLASSIFIED = "unclassified"
 

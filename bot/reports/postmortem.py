@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bot.reports.templates import template
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.core.services import Services
 
 # Timeline kinds that set or change the diagnosis (the classifier, the watch, a responder).
 DIAGNOSIS_PREFIXES = ("diagnos", "classif", "relabel", "reclassif")
@@ -117,7 +117,7 @@ def render_markdown(context: dict[str, Any], catalog: Any = None) -> str:
 def render_postmortem(services: Services, incident_id: int) -> str:
     """The postmortem of one stored incident; ``NotFound`` when there is none."""
     from bot.api.serialize import event_dict, incident_dict
-    from bot.errors import NotFound
+    from bot.core.errors import NotFound
     from store import queries, runbook_queries
     from store.db import session_scope
 

@@ -1,7 +1,7 @@
 """Weekly digest jobs: one APScheduler cron job per catalog team.
 
 Jobs live in the scheduler's SQLAlchemy job store (the project database, see
-``bot.scheduler``), so a restart keeps them: a job whose schedule is unchanged is
+``bot.core.scheduler``), so a restart keeps them: a job whose schedule is unchanged is
 left as it is, which keeps its stored next run time, and a digest that fell due
 while the bot was down runs once at start (the scheduler coalesces, with no
 misfire limit). A team whose schedule changed gets its job replaced; a team gone
@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 if TYPE_CHECKING:
-    from bot.catalog import DigestSchedule
-    from bot.services import Services
+    from bot.config.catalog import DigestSchedule
+    from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def schedule_digests(scheduler: Any, services: Services) -> list[str]:
 
 
 def start_digest_schedules(services: Services) -> None:
-    """Start hook (after ``bot.scheduler.start_scheduler``): schedule every team's digest."""
+    """Start hook (after ``bot.core.scheduler.start_scheduler``): schedule every team's digest."""
     scheduler = services.extras.get("scheduler")
     if scheduler is None:
         return
@@ -68,9 +68,9 @@ def start_digest_schedules(services: Services) -> None:
 
 def run_digest_job(team: str) -> None:
     """The persistent job: post last week's digest (or only write it, without Slack)."""
+    from bot.core.scheduler import job_services
     from bot.reports.publish import post_digest, render_digest, reports_dir, write_report
     from bot.reports.weeks import IsoWeek
-    from bot.scheduler import job_services
 
     services = job_services()
     if services is None:

@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from bot.exchange import SignalRecord
+from bot.config.slo_spec import SLO
+from bot.core.exchange import SignalRecord
 from bot.reports.weeks import IsoWeek
 from bot.slo.compute import budget_basis
 from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series
-from bot.slo.spec import SLO
 
 BURN_STEP = timedelta(hours=1)
 WORST_SLICES = 3

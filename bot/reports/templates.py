@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import PackageLoader, StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.errors import UserError
+from bot.core.errors import UserError
 from bot.views.markup import code, escape
 
 DEFAULTS = {

@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session
 
-from bot import lifecycle, outbox
-from bot.services import Services
+from bot.core import outbox
+from bot.core.services import Services
+from bot.incidents import lifecycle
 from bot.silences.maintenance import Window, release_message, settled_message, window_of
 from store import queries
 from store.db import session_scope

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.errors import NotFound, UserError
-from bot.services import Services
+from bot.core.errors import NotFound, UserError
+from bot.core.services import Services
 from bot.silences.matchers import MatcherError, parse_matchers
 from bot.silences.silence import Silence, silencing
 from store import oncall_queries

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.exchange import format_ts
+from bot.core.exchange import format_ts
 
 
 @dataclass

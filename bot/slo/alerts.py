@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.exchange import AlertRecord, to_utc
+from bot.config.slo_spec import SLO
+from bot.core.exchange import AlertRecord, to_utc
 from bot.slo.compute import RecordLoader, evaluate, lookback, store_loader
 from bot.slo.series import RecordsByName
-from bot.slo.spec import SLO
 from classifiers.burn import BurnEvaluation
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.core.services import Services
     from store.models import Alert
 
 log = logging.getLogger(__name__)

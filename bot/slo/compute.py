@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.exchange import format_ts, to_utc
+from bot.config.slo_spec import SLO
+from bot.core.exchange import format_ts, to_utc
 from bot.slo.series import Records, RecordsByName, UnitSeries, bin_step, unit_series
-from bot.slo.spec import SLO
 from classifiers.budget import BudgetResult, error_budget, time_to_exhaustion
 from classifiers.burn import (
     PAGE,
@@ -31,7 +31,7 @@ from classifiers.burn import (
 )
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def load_window(slo_list: Sequence[SLO], *, now: datetime) -> datetime:
 def service_status(services: Services, service: str, *, now: datetime | None = None,
                    loader: RecordLoader | None = None) -> list[SLOStatus]:
     """Every SLO of one catalog service; raises ``NotFound`` for an unknown service."""
-    from bot.errors import NotFound
+    from bot.core.errors import NotFound
 
     entry = services.catalog.service(service)
     if entry is None:

@@ -29,14 +29,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.exchange import format_ts, to_utc
+from bot.config.slo_spec import SLO
+from bot.core.exchange import format_ts, to_utc
 from bot.slo.compute import RecordLoader, budget_basis, store_loader
 from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series
-from bot.slo.spec import SLO
 from classifiers.budget import BudgetImpact, budget_impact
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.core.services import Services
 
 BASELINE = timedelta(hours=24)
 
@@ -98,8 +98,8 @@ def update_budget_impact(services: Services, incident_id: int, *,
     The span runs from the incident's onset (else its creation) to its mitigation
     (else its resolution, else now, while it is ongoing).
     """
-    from bot import lifecycle
-    from bot.errors import NotFound
+    from bot.core.errors import NotFound
+    from bot.incidents import lifecycle
     from store.db import session_scope
     from store.models import Incident
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.exchange import SignalRecord, to_utc
-from bot.slo.spec import SLO, Indicator
+from bot.config.slo_spec import SLO, Indicator
+from bot.core.exchange import SignalRecord, to_utc
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from bot.sources.pull import health, pull_signal, pulled_specs, source_state
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from bot.services import Services
+    from bot.core.services import Services
 
 __all__ = ["SignalLoad", "load_signals", "register_health", "with_unavailable"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.exchange import DistributionRecord, SignalRecord, StateRecord
-from bot.sources.models import PrometheusSource, SignalSpec
+from bot.config.source_spec import PrometheusSource, SignalSpec
+from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
 from bot.sources.prometheus import PromSeries
 
 SliceKey = tuple[tuple[str, str], ...]

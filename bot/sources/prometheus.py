@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bot.sources.models import PrometheusServer
+from bot.config.source_spec import PrometheusServer
 
 
 class SourceError(Exception):

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.exchange import format_ts, to_utc, utcnow
+from bot.config.source_spec import PrometheusServer, PrometheusSource, SignalSpec
+from bot.core.exchange import format_ts, to_utc, utcnow
 from bot.sources.cache import QueryCache
 from bot.sources.convert import Converted, distribution_records, signal_records, state_records
-from bot.sources.models import PrometheusServer, PrometheusSource, SignalSpec
 from bot.sources.prometheus import (
     EmptyResult,
     PrometheusReader,
@@ -29,8 +29,8 @@ from bot.sources.prometheus import (
 )
 
 if TYPE_CHECKING:
-    from bot.catalog import Catalog
-    from bot.services import Services
+    from bot.config.catalog import Catalog
+    from bot.core.services import Services
 
 STATE_KEY = "signal_sources"
 MAX_CHUNKS = 60  # range queries per signal and load: 60 x 11,000 steps is 7.6 days at 1 min

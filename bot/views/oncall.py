@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config.oncall_schedule import Shift
 from bot.oncall.routing import PagePlan, Target
-from bot.oncall.schedule import Shift
 from bot.silences.silence import Silence
 from bot.views.markup import actor, code, date, escape, group, user
 from bot.views.text import MESSAGE_BLOCKS, context, cut, section

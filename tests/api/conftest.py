@@ -5,8 +5,8 @@ from collections.abc import Generator, Iterator
 import httpx
 import pytest
 
-from bot.server import ServerThread
-from bot.services import Services
+from bot.app.server import ServerThread
+from bot.core.services import Services
 from tests.conftest import API_TOKEN, TOKEN
 
 

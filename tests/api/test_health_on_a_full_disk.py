@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import bot.api.health as health
-from bot.server import ServerThread
+from bot.app.server import ServerThread
 from store.db import upgrade
 from tests.conftest import TOKEN, make_services
 from tests.support.binaries import missing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlmodel import select
 
-from bot.services import Services
+from bot.core.services import Services
 from store.db import session_scope
 from store.models import Alert
 

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from bot.catalog import parse_catalog
-from bot.server import ServerThread
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.app.server import ServerThread
+from bot.config.catalog import parse_catalog
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from tests.conftest import TOKEN
 
 SECRETS = {"RESILIO_MLFLOW_WEBHOOK_SECRET": "mlflow-secret",

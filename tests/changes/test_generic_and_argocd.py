@@ -8,7 +8,7 @@ import time
 import httpx
 
 from bot.changes.signatures import sign_generic
-from bot.services import Services
+from bot.core.services import Services
 from tests.changes.conftest import READ, SECRETS
 
 SECRET = SECRETS["RESILIO_CHANGE_WEBHOOK_SECRET"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.services import Services
+from bot.core.services import Services
 from tests.changes.conftest import READ, SECRETS
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -95,7 +95,7 @@ def test_events_that_change_nothing_are_acknowledged_not_recorded(
 
 
 def test_a_source_without_its_secret_is_closed(db_url: str) -> None:
-    from bot.server import ServerThread
+    from bot.app.server import ServerThread
     from tests.changes.conftest import changes_services
 
     services = changes_services(db_url, RESILIO_GITHUB_WEBHOOK_SECRET="")

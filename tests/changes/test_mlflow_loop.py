@@ -26,12 +26,12 @@ import yaml
 from mlflow import MlflowClient
 
 from bot import runbook_runs
+from bot.app.server import ServerThread
+from bot.app.wiring import wire
+from bot.core.services import Services
 from bot.demo.mlflow import OTEL, MovedClock
 from bot.demo.mlflow_telemetry import Telemetry
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.server import ServerThread
-from bot.services import Services
-from bot.wiring import wire
 from tests.changes.conftest import SECRETS, changes_services
 from tests.changes.mlflow_support import MODEL_EVENTS, catalog_for, changes_of, unique, wait_for
 from tests.conftest import TOKEN

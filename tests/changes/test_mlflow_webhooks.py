@@ -12,8 +12,8 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.webhooks.delivery import _generate_hmac_signature
 
-from bot.server import ServerThread
-from bot.services import Services
+from bot.app.server import ServerThread
+from bot.core.services import Services
 from tests.changes.conftest import SECRETS, changes_services
 from tests.changes.mlflow_support import (
     MODEL_EVENTS,

@@ -9,7 +9,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from bot.exchange import SignalRecord
+from bot.core.exchange import SignalRecord
 from runbooks.engine import Engine, resolve_params
 from runbooks.loader import load_directories
 from runbooks.steps import Tools

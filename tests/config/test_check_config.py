@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalog import CatalogError, load_catalog
-from bot.cli import main
+from bot.cli.main import main
+from bot.config.catalog import CatalogError, load_catalog
 
 GOOD_SERVICE = {"name": "svc", "alerts_channel": "C0ALERTS01",
                 "owners": {"default": {"users": ["U0SRE0001"]}},

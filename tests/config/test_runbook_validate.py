@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from runbooks.engine import Engine, base_context
 from runbooks.loader import RunbookError, load_directories, load_file, parse_runbook
 from runbooks.steps import Tools

@@ -45,16 +45,16 @@ def test_runbooks_use_only_the_store_of_ours() -> None:
 
 def test_store_does_not_import_the_application() -> None:
     # The one allowance: signal queries hand back exchange records (the data format).
-    allowed = {"bot.exchange"}
+    allowed = {"bot.core.exchange"}
     for module, names in imports_of("store").items():
         foreign = {n for n in ours(names) if n.split(".")[0] != "store"} - allowed
         assert not foreign, f"{module} imports {foreign}"
 
 
 def test_nothing_imports_listeners_or_main_but_their_wiring() -> None:
-    wiring = {"bot/slack_app.py", "bot/listeners", "bot/server.py", "bot/commands"}
+    wiring = {"bot/slack/app.py", "bot/listeners", "bot/app/server.py", "bot/commands"}
     for module, names in imports_of("bot").items():
         if any(module.startswith(w) for w in wiring):
             continue
-        bad = {n for n in names if n.startswith("bot.listeners") or n == "bot.main"}
+        bad = {n for n in names if n.startswith("bot.slack.listeners") or n == "bot.app.http"}
         assert not bad, f"{module} imports {bad}"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import CatalogError, load_catalog
-from bot.cli import main
+from bot.cli.main import main
+from bot.config.catalog import CatalogError, load_catalog
 from store.db import current_revision
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.exchange import parse_lines
+from bot.core.exchange import parse_lines
 from store.db import make_engine, session_scope
 from store.signal_models import SKETCH_SIZE
 from store.signal_queries import load_changes, load_records, prune, save_records

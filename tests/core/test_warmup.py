@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.warmup import open_connections, prestart_threads
+from bot.app.warmup import open_connections, prestart_threads
 from store.db import make_engine
 
 
@@ -50,7 +50,7 @@ def test_the_record_validators_are_built_at_start_up() -> None:
     import sys
 
     # A fresh process: in this one, other tests have validated records already.
-    code = ("from bot.exchange import SignalRecord, build_validators\n"
+    code = ("from bot.core.exchange import SignalRecord, build_validators\n"
             "before = SignalRecord.__pydantic_complete__\n"
             "build_validators()\n"
             "print(before, SignalRecord.__pydantic_complete__)\n")

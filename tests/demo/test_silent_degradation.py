@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from bot.core.exchange import parse_objects
+from bot.core.services import Services
 from bot.demo.silent import DRIFT_MINUTES, DRIFTING, SERVICE, signals
 from bot.diagnosis.watch import run_watch
-from bot.exchange import parse_objects
-from bot.services import Services
 from store.db import session_scope
 from store.models import Incident
 from store.signal_queries import save_records

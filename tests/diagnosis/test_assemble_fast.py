@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from bot.core.exchange import SignalRecord
 from bot.diagnosis.assemble import Series, assemble, slice_key
 from bot.diagnosis.detect import _MAX_DIST_VALUES, _QUANTILES, _pool, _row_quantiles
 from bot.diagnosis.pipeline import SLICE_HORIZON, SLICE_WINDOW, _combine, _window
-from bot.exchange import SignalRecord
 
 T0 = datetime(2026, 11, 26, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.simulator import generate, healthy_day
 from tests.diagnosis.helpers import series, ts
 

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.watch import judge, series_points
-from bot.exchange import parse_objects
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 Records = list[dict[str, Any]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
-from bot.exchange import parse_objects
 from bot.simulator import generate
 from classifiers.shifts import rate_shift, robust_shift
 from tests.diagnosis.helpers import series, ts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cache
 
-from bot.exchange import parse_objects
+from bot.core.exchange import parse_objects
 from bot.simulator import independent
 from bot.simulator.independent.failures import CATALOGUE
 from bot.simulator.scenarios import LABELS, Scenario

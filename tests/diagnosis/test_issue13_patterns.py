@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
-from bot.exchange import parse_objects
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 Records = list[dict[str, Any]]

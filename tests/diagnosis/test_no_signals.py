@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.exchange import parse_lines
 from bot.diagnosis.pipeline import diagnose
-from bot.exchange import parse_lines
 
 
 def test_no_signals_is_none_and_says_why() -> None:

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from bot.core.exchange import parse_objects
+from bot.core.services import Services
 from bot.diagnosis.feedback import relabel
 from bot.diagnosis.incidents import classify_incident
 from bot.diagnosis.watch import run_watch
-from bot.exchange import parse_objects
-from bot.services import Services
 from store.db import session_scope
 from store.models import Incident, TimelineEvent
 from store.signal_queries import save_records
@@ -77,7 +77,7 @@ def test_watch_opens_one_incident_and_none_when_healthy(services: Services) -> N
 
 @pytest.fixture
 def client(services: Services) -> Iterator[httpx.Client]:
-    from bot.server import ServerThread
+    from bot.app.server import ServerThread
 
     with ServerThread(services) as running, httpx.Client(
             base_url=running.url, timeout=30,

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.core.exchange import parse_objects
 from bot.diagnosis.watch import judge, series_points
-from bot.exchange import parse_objects
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # a Monday
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.core.services import Services
 from bot.diagnosis.watch import run_watch
-from bot.services import Services
 from classifiers.watch_test import decode
 from store.db import session_scope
 from store.models import Incident, TimelineEvent

@@ -13,14 +13,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import escalation, incident_service, outbox
-from bot.catalog import load_catalog
+from bot.app.wiring import wire
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core import outbox
+from bot.core.scheduler import start_scheduler, stop_scheduler
+from bot.core.services import build_services
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.scheduler import start_scheduler, stop_scheduler
-from bot.services import build_services
-from bot.settings import Settings
-from bot.wiring import wire
+from bot.incidents import escalation
+from bot.incidents import service as incident_service
 
 CHAIN = ("U0SRE0001", "U0SRE0002")  # rag-assistant's chain in the example catalog
 

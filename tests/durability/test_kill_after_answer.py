@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.runner_identity import HOST
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.runner_identity import HOST
 from tests.durability.support import (
     Database,
     alert,
@@ -62,9 +62,9 @@ def test_incident_opened_then_kill_9_is_finished_by_the_next_server(
     assert incident.slack_channel_id is None and channels_created(slack) == []
     assert database.escalation_jobs() == set()
     left = [(t.handler, t.state) for t in database.tasks()]
-    assert sorted(left) == [("bot.escalation:on_opened", "pending"),
-                            ("bot.reactions:classify_on_open", "pending"),
-                            ("bot.slack_channels:on_opened", "pending")]
+    assert sorted(left) == [("bot.incidents.escalation:on_opened", "pending"),
+                            ("bot.incidents.reactions:classify_on_open", "pending"),
+                            ("bot.slack.channels:on_opened", "pending")]
 
     second = Replica(environment(db_url, slack, catalog), "second").wait_ready()
     try:

@@ -13,10 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from bot import lifecycle, outbox
-from bot.main import create_app
-from bot.runner_identity import HOST
-from bot.services import Services
+from bot.app.http import create_app
+from bot.core import outbox
+from bot.core.runner_identity import HOST
+from bot.core.services import Services
+from bot.incidents import lifecycle
 from store import outbox_queries as tasks_q
 from store.db import session_scope
 from store.outbox_models import OutboxTask

@@ -25,12 +25,12 @@ import pytest
 import yaml
 
 from bot import runbook_runs
-from bot.catalog import load_catalog
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core.runner_identity import HOST
+from bot.core.services import build_services
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.runner_identity import HOST
-from bot.services import build_services
-from bot.settings import Settings
 from store import queries
 from store import runbook_queries as runs_q
 from store.db import session_scope

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.server import ServerThread
+from bot.app.server import ServerThread
 from tests.conftest import TOKEN
 from tests.support.alertmanager import AlertmanagerProcess
 from tests.support.binaries import require

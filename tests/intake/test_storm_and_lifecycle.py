@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import incident_service
-from bot.errors import Conflict, NotFound
+from bot.core.errors import Conflict, NotFound
+from bot.core.services import Services
+from bot.incidents import service as incident_service
 from bot.intake import IncomingAlert, ingest_alerts
-from bot.services import Services
 from store import queries
 from store.db import session_scope
 from store.models import Alert, Incident

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.services import Services
+from bot.core.services import Services
 from store import queries
 from store.db import session_scope
 from store.models import Alert, Incident, TimelineEvent

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.config.oncall_schedule import Layer, Override, Restriction, Rotation, Schedule, shifts
 from bot.oncall.ical import CalendarError, from_ics, to_ics
-from bot.oncall.schedule import Layer, Override, Restriction, Rotation, Schedule, shifts
 
 STAMP = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 import yaml
 
-from bot.cli import main
+from bot.app.server import ServerThread
+from bot.cli.main import main
+from bot.config.oncall_schedule import Schedule, shifts
 from bot.oncall.ical import from_ics
-from bot.oncall.schedule import Schedule, shifts
-from bot.server import ServerThread
 from tests.conftest import make_services
 from tests.oncall.test_ical import OTHER_TOOL
 
@@ -69,7 +69,7 @@ def test_export_and_who_read_the_catalog(tmp_path: Path,
 def test_the_ics_feed_needs_a_token_and_reads_back(db_url: str, tmp_path: Path) -> None:
     config = tmp_path / "resilio.yml"
     config.write_text(CATALOG)
-    from bot.catalog import load_catalog
+    from bot.config.catalog import load_catalog
 
     services = make_services(db_url, RESILIO_API_TOKEN="feed-token", RESILIO_RUN_SCHEDULER=False)
     services.catalog = load_catalog(config)

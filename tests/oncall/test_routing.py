@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.catalog import CatalogError, parse_catalog
+from bot.config.catalog import CatalogError, parse_catalog
+from bot.config.oncall_schedule import Layer, Restriction, Rotation, Schedule
 from bot.oncall.routing import Target, page_plan
-from bot.oncall.schedule import Layer, Restriction, Rotation, Schedule
 
 PRIMARY = Schedule(name="ml-primary", timezone="Europe/Berlin", layers=[Layer(
     name="week", rotation=Rotation(members=["UALICE01", "UBOB0002"],

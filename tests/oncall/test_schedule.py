@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from bot.oncall.schedule import (
+from bot.config.oncall_schedule import (
     Layer,
     Override,
     Restriction,

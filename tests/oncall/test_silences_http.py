@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.server import ServerThread
-from bot.services import Services
+from bot.app.server import ServerThread
+from bot.core.services import Services
 from store.db import session_scope
 from store.models import Alert
 from tests.conftest import TOKEN, make_services

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.catalog import CatalogError, parse_catalog
+from bot.config.catalog import CatalogError, parse_catalog
+from bot.config.otel_rules import MetricMapper, OtelOptions
 from bot.otel import buckets, temporality
 from bot.otel.amounts import ExplicitHistogram
-from bot.otel.rules import MetricMapper, OtelOptions
 
 
 @pytest.mark.parametrize(("metric", "layer", "bad"), [

@@ -19,10 +19,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
-from bot.catalog import parse_catalog
-from bot.server import ServerThread
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.app.server import ServerThread
+from bot.config.catalog import parse_catalog
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from tests.conftest import TOKEN
 from tests.otel.support import API_TOKEN, CATALOG, one, series
 

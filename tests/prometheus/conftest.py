@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import Catalog, parse_catalog
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.config.catalog import Catalog, parse_catalog
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from tests.support.binaries import require
 from tests.support.prometheus import FeedbackLedger, PrometheusProcess
 

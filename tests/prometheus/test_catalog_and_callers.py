@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.catalog import CatalogError, parse_catalog
+from bot.config.catalog import CatalogError, parse_catalog
 from bot.diagnosis.incidents import classify_incident
 from bot.runbook_runs import _signal_reader
 from runbooks.steps import _judge
@@ -42,7 +42,7 @@ def test_bad_sources_stop_the_catalog_with_where_and_why(signal, message) -> Non
 
 def test_an_alert_opened_incident_is_classified_with_the_unreadable_signals_named(
         sqlite_url) -> None:
-    from bot.lifecycle import new_incident
+    from bot.incidents.lifecycle import new_incident
 
     url = f"http://127.0.0.1:{free_port()}"
     services = services_for(sqlite_url, make_catalog(url, signal_specs()))

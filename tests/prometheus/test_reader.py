@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.api.health import build_router
+from bot.config.source_spec import PrometheusServer
 from bot.sources import load_signals
-from bot.sources.models import PrometheusServer
 from bot.sources.prometheus import (
     EmptyResult,
     PrometheusReader,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.catalog import load_catalog
-from bot.cli import main
+from bot.cli.main import main
+from bot.config.catalog import load_catalog
 from tests.prometheus.conftest import SLOS, signal_specs
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prometheus-catalog.yml"

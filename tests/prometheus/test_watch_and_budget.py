@@ -13,8 +13,8 @@ import shutil
 import time
 from datetime import UTC, datetime
 
+from bot.core.exchange import ChangeRecord, SignalRecord
 from bot.diagnosis.watch import run_watch
-from bot.exchange import ChangeRecord, SignalRecord
 from bot.slo.compute import service_status
 from store.db import session_scope
 from store.models import Incident

@@ -21,8 +21,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.catalog import parse_catalog
-from bot.exchange import SignalRecord
+from bot.config.catalog import parse_catalog
+from bot.core.exchange import SignalRecord
 from bot.reports.inputs import DigestInputs, IncidentFact, RunFact, ServiceData
 from bot.reports.weeks import IsoWeek
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from store.db import session_scope
 from store.models import Incident
 from store.runbook_models import RunbookRun

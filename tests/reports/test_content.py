@@ -186,8 +186,8 @@ def test_slack_message_stays_within_limits_for_a_big_team() -> None:
 
 
 def test_an_slo_restricted_to_one_tenant() -> None:
+    from bot.config.slo_spec import SLO
     from bot.reports.slos import slo_week
-    from bot.slo.spec import SLO
 
     acme = SLO.model_validate({"name": "acme-availability", "target": 0.99, "window": "7d",
                                "sli": {"kind": "availability", "signal": "error_rate"},

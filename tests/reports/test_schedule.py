@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.catalog import parse_catalog
+from bot.config.catalog import parse_catalog
+from bot.core.scheduler import build_scheduler
 from bot.reports.schedule import job_id, schedule_digests
-from bot.scheduler import build_scheduler
 from tests.reports.fixtures import CATALOG
 from tests.reports.support import team_services
 

@@ -96,7 +96,7 @@ def test_digest_command_writes_the_report(sqlite_url: str, tmp_path: Path, monke
                                           capsys) -> None:
     import yaml
 
-    from bot.cli import main
+    from bot.cli.main import main
     from tests.reports.fixtures import CATALOG
 
     with team_services(sqlite_url) as services:

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from bot.catalog import RunbookOptions, load_catalog
-from bot.exchange import ChangeRecord, SignalRecord, format_ts, parse_lines
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.config.catalog import RunbookOptions, load_catalog
+from bot.config.settings import Settings
+from bot.core.exchange import ChangeRecord, SignalRecord, format_ts, parse_lines
+from bot.core.services import Services, build_services
 from store.db import session_scope
 from store.models import ChangeEvent, Incident
 
@@ -98,7 +98,7 @@ def build_bot(db_url: str, directories: Sequence[str | Path] = (),
 def open_incident(services: Services, *, service: str = "rag-assistant", behavior: str = "model",
                   changes: Sequence[ChangeRecord] = (), labels: dict[str, str] | None = None,
                   title: str = "groundedness dropped") -> int:
-    from bot import lifecycle
+    from bot.incidents import lifecycle
     from store.models import Alert
 
     now = services.clock()

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from bot import runbook_runs
-from bot.errors import Conflict
-from bot.server import ServerThread
+from bot.app.server import ServerThread
+from bot.core.errors import Conflict
 from store import queries
 from store.db import session_scope
 from tests.runbooks.support import build_bot, open_incident

@@ -12,9 +12,9 @@ from __future__ import annotations
 import httpx
 
 from bot import runbook_runs
+from bot.app.server import ServerThread
+from bot.core.exchange import ChangeRecord
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.exchange import ChangeRecord
-from bot.server import ServerThread
 from store import queries
 from store.db import session_scope
 from tests.runbooks.support import Progress, build_bot, open_incident, wait_for

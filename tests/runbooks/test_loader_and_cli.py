@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as resilio
+from bot.cli.main import main as resilio
 from runbooks.loader import RunbookError, load_directories, load_file
 from tests.runbooks.support import build_bot, open_incident
 

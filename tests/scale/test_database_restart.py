@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.server import ServerThread
+from bot.app.server import ServerThread
 from store.db import upgrade
 from tests.conftest import API_TOKEN, TOKEN, make_services
 from tests.support.binaries import missing

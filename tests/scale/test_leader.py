@@ -7,7 +7,7 @@ import time
 import psycopg
 import pytest
 
-from bot.leader import ADVISORY_KEY, LeaderElection
+from bot.core.leader import ADVISORY_KEY, LeaderElection
 from store.db import make_engine
 from tests.support.binaries import missing
 from tests.support.postgres import PostgresCluster
@@ -58,7 +58,7 @@ def test_sqlite_process_is_always_leader(sqlite_url: str) -> None:
 
 
 def test_the_leader_registers_the_periodic_jobs(sqlite_url: str) -> None:
-    from bot.scheduler import start_scheduler, stop_scheduler
+    from bot.core.scheduler import start_scheduler, stop_scheduler
     from tests.conftest import make_services
 
     services = make_services(sqlite_url)

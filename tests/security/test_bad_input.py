@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bot.server import ServerThread
+from bot.app.server import ServerThread
 from tests.conftest import API_TOKEN, TOKEN, make_services
 from tests.support.binaries import missing
 

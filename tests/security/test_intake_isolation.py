@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlalchemy.exc import DataError
 
+from bot.app.server import ServerThread
+from bot.core.services import Services
 from bot.intake.group_commit import GroupCommit
 from bot.intake.model import IncomingAlert
-from bot.server import ServerThread
-from bot.services import Services
 from store import queries
 from store.db import session_scope
 from store.models import Alert

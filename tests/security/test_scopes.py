@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bot.catalog import load_catalog
+from bot.app.server import ServerThread, free_port
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings, exposure_problem
+from bot.core.services import Services, build_services
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.server import ServerThread, free_port
-from bot.services import Services, build_services
-from bot.settings import Settings, exposure_problem
 from store import queries
 from store.db import session_scope
 from tests.runbooks.support import open_incident

@@ -17,13 +17,13 @@ from pathlib import Path
 import httpx
 from sqlmodel import select
 
-from bot import incident_service
-from bot.catalog import load_catalog
+from bot.app.server import ServerThread, free_port
+from bot.app.wiring import wire
+from bot.config.catalog import load_catalog
+from bot.core.services import build_services
 from bot.devtools.slack_emulator import SlackEmulator, payloads
-from bot.server import ServerThread, free_port
-from bot.services import build_services
-from bot.slack_replay import _prune, claim_work
-from bot.wiring import wire
+from bot.incidents import service as incident_service
+from bot.slack.replay import _prune, claim_work
 from store.db import session_scope
 from store.slack_models import SlackProcessedRequest
 from tests.conftest import make_services
@@ -39,7 +39,7 @@ def note_command(bot: Bot, channel: str, text: str) -> dict[str, str]:
 
 
 def notes(bot: Bot, incident_id: int) -> list[str]:
-    return [e.message for e in incident_service.timeline(bot.services, incident_id)
+    return [e.message for e in incident_service.timeline(bot.core.services, incident_id)
             if e.kind == "note"]
 
 
@@ -80,7 +80,7 @@ def test_a_replay_sent_to_another_replica_does_nothing_there(slack: SlackEmulato
 
 
 def post(bot: Bot, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(f"{bot.server.url}/slack/events", content=body, headers=headers,
+    return httpx.post(f"{bot.app.server.url}/slack/events", content=body, headers=headers,
                       timeout=30)
 
 
@@ -111,7 +111,7 @@ def rss_bytes() -> int:
 
 
 def test_a_body_over_the_limit_is_refused_without_holding_it(bot: Bot) -> None:
-    limit = bot.services.settings.max_body_bytes
+    limit = bot.core.services.settings.max_body_bytes
     declared = post(bot, b"x" * (limit + 1), {"X-Slack-Request-Timestamp": "1"})
     assert declared.status_code == 413
 
@@ -132,7 +132,7 @@ def test_a_body_over_the_limit_is_refused_without_holding_it(bot: Bot) -> None:
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        answer = httpx.post(f"{bot.server.url}/slack/events", content=stream(), timeout=60)
+        answer = httpx.post(f"{bot.app.server.url}/slack/events", content=stream(), timeout=60)
         assert answer.status_code == 413
     except httpx.HTTPError:
         pass  # the server may close the connection on the refused upload: also a refusal

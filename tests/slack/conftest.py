@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import load_catalog
+from bot.app.server import ServerThread
+from bot.app.wiring import wire
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.server import ServerThread
-from bot.services import Services, build_services
-from bot.settings import Settings
-from bot.wiring import wire
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "slack_web_openapi_v2.json"
 ALERTS = "C0ALERTS01"

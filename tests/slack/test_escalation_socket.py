@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
-from bot import escalation, incident_service
-from bot.catalog import load_catalog
-from bot.scheduler import start_scheduler, stop_scheduler
-from bot.services import build_services
-from bot.slack_socket import start_socket_mode
-from bot.wiring import wire
+from bot.app.wiring import wire
+from bot.config.catalog import load_catalog
+from bot.core.scheduler import start_scheduler, stop_scheduler
+from bot.core.services import build_services
+from bot.incidents import escalation
+from bot.incidents import service as incident_service
+from bot.slack.socket import start_socket_mode
 from tests.slack.conftest import GENERAL, SRE, SRE2, slack_settings
 
 

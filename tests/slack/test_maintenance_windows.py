@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot import incident_service
-from bot.catalog import load_catalog
+from bot.app.server import ServerThread
+from bot.app.wiring import wire
+from bot.config.catalog import load_catalog
+from bot.core.services import Services, build_services
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.server import ServerThread
-from bot.services import Services, build_services
+from bot.incidents import service as incident_service
 from bot.silences.holds import release_due
-from bot.wiring import wire
 from tests.slack.conftest import WEBHOOK_TOKEN, slack_settings
 
 T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from bot.devtools.slack_emulator.limits import blocks_errors, view_errors
-from bot.listeners.parsing import parse_incident, parse_runbook
+from bot.slack.listeners.parsing import parse_incident, parse_runbook
 from bot.views.incident import incident_summary_blocks
 from bot.views.modals import declare_modal, relabel_modal, resolve_modal
 from bot.views.timeline import incident_list_blocks, timeline_blocks

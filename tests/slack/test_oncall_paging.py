@@ -9,12 +9,14 @@ from importlib import resources
 
 import yaml
 
-from bot import escalation, incident_service, lifecycle, outbox
-from bot.catalog import Catalog, parse_catalog
+from bot.app.wiring import wire
+from bot.config.catalog import Catalog, parse_catalog
+from bot.core import outbox
+from bot.core.scheduler import start_scheduler, stop_scheduler
+from bot.core.services import Services, build_services
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.scheduler import start_scheduler, stop_scheduler
-from bot.services import Services, build_services
-from bot.wiring import wire
+from bot.incidents import escalation, lifecycle
+from bot.incidents import service as incident_service
 from store.db import session_scope
 from tests.slack.conftest import slack_settings
 

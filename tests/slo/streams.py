@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.catalog import parse_catalog
-from bot.exchange import SignalRecord
-from bot.slo.spec import SLO
+from bot.config.catalog import parse_catalog
+from bot.config.slo_spec import SLO
+from bot.core.exchange import SignalRecord
 
 START = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 

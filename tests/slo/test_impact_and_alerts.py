@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.catalog import load_catalog
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from bot.slo.alerts import evaluate_burn_alerts, fingerprint_for
 from bot.slo.impact import update_budget_impact
 from store.db import session_scope
@@ -58,7 +58,7 @@ def services(sqlite_url: str) -> Iterator[Services]:
 
 
 def _incident(services: Services) -> int:
-    from bot import lifecycle
+    from bot.incidents import lifecycle
 
     with session_scope(services.engine) as session:
         incident = lifecycle.new_incident(session=session, service="rag-assistant",

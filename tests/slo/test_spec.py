@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.catalog import CatalogError, load_catalog, parse_catalog
+from bot.config.catalog import CatalogError, load_catalog, parse_catalog
 
 
 def test_the_shipped_example_catalog_has_typed_slos() -> None:

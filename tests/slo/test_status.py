@@ -32,7 +32,7 @@ def quality_records() -> list:
 
 @pytest.fixture(scope="module")
 def rag_slos() -> dict:
-    from bot.catalog import load_catalog
+    from bot.config.catalog import load_catalog
 
     return {s.name: s for s in load_catalog(None).service("rag-assistant").slos}
 

@@ -12,13 +12,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.api.slo import build_router
-from bot.catalog import load_catalog
-from bot.cli import main
+from bot.cli.main import main
+from bot.config.catalog import load_catalog
+from bot.config.settings import Settings
+from bot.core.services import Services, build_services
 from bot.devtools.slack_emulator.limits import blocks_errors
-from bot.services import Services, build_services
-from bot.settings import Settings
 from bot.slo.compute import slo_status
-from bot.slo.views import impact_lines, slo_table_blocks
+from bot.views.slo import impact_lines, slo_table_blocks
 from tests.slo.streams import START, rag_stream
 
 NOW = START + timedelta(minutes=1499)

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from bot.devtools.slack_emulator.limits import blocks_errors, view_errors
 from bot.devtools.slack_emulator.markup import kind
 from bot.runbook_runs import Suggestion
-from bot.slo.views import slo_table_blocks
 from bot.views import incident as views
 from bot.views.help import INCIDENT_USAGE, usage_blocks
 from bot.views.modals import declare_modal, relabel_modal, runbook_refused_modal
 from bot.views.runbooks import plan_blocks, plan_text, run_message, runbook_list_blocks
+from bot.views.slo import slo_table_blocks
 from bot.views.timeline import incident_list_blocks, timeline_blocks
 from runbooks.engine import Plan, PlannedStep
 from runbooks.loader import load_directories

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from bot.devtools.slack_emulator.limits import MAX_MESSAGE_BLOCKS, blocks_errors
 from bot.reports.content import build_digest
 from bot.reports.render import render_message
-from bot.slo.views import slo_table_blocks
 from bot.views import incident as views
 from bot.views.runbooks import plan_blocks
+from bot.views.slo import slo_table_blocks
 from bot.views.text import TOPIC_TEXT, fit_blocks, section
 from bot.views.timeline import timeline_blocks
 from runbooks.engine import Plan, PlannedStep

@@ -1,0 +1,1 @@
+"""The composition root: the HTTP app, the server, wiring and warm-up."""

@@ -1,0 +1,1 @@
+"""What is declared: settings, the catalog and its specs, and checks of them."""

@@ -1,0 +1,2 @@
+"""What every part shares: errors, events, metrics, services, the exchange format,
+the outbox of follow-up work and the scheduler."""

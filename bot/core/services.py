@@ -1,0 +1,93 @@
+"""The long-lived things a running bot shares: settings, catalog, database, Slack, workers.
+
+Built once by ``build_services`` (never at import time) and handed to the HTTP app,
+the Slack app, the scheduler and the CLI, so each of them can be built in tests
+with a temporary database and the Slack emulator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bot.config.catalog import Catalog, load_catalog
+from bot.config.settings import Settings
+from bot.core.events import EventBus
+from bot.core.exchange import utcnow
+from bot.core.metrics import Metrics
+from store.db import make_engine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    engine: Engine
+    background: ThreadPoolExecutor
+    slack: Any = None  # slack_sdk.WebClient when a bot token is set
+    clock: Callable[[], datetime] = utcnow
+    events: EventBus = field(default_factory=EventBus)
+    metrics: Metrics = field(default_factory=Metrics)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    pending: set[Future[Any]] = field(default_factory=set)
+
+    def emit(self, name: str, **payload: Any) -> None:
+        """Announce an event after the caller committed.
+
+        Events with durable follow-up work (``bot.core.outbox.FOLLOW_UPS``) get their outbox
+        rows written now, in a transaction of their own; code that changes an incident
+        records them in its own transaction instead (``bot.core.outbox.record``). In-memory
+        subscribers (runbook progress) run on the background pool.
+        """
+        from bot.core import outbox
+
+        if outbox.is_durable(name):
+            outbox.publish(self, name, **payload)
+        for future in self.events.emit(name, self.background, services=self, **payload):
+            self.track(future)
+
+    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run slow work on the background pool, tracked so ``drain`` can wait for it."""
+        return self.track(self.background.submit(function, *args, **kwargs))
+
+    def track(self, future: Future[Any]) -> Future[Any]:
+        self.pending.add(future)
+        future.add_done_callback(self.pending.discard)
+        return future
+
+    def drain(self, timeout: float = 60.0) -> bool:
+        """Wait until no background work is left, including work that work queued."""
+        deadline = time.monotonic() + timeout
+        while self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            wait(list(self.pending), timeout=remaining)
+        return True
+
+    def close(self) -> None:
+        self.background.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, catalog: Catalog | None = None) -> Services:
+    if catalog is None:
+        catalog = load_catalog(settings.config_path)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow,
+                         pool_timeout=settings.db_pool_timeout)
+    slack = None
+    if settings.slack_bot_token:
+        from slack_sdk import WebClient
+
+        slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    return Services(settings=settings, catalog=catalog, engine=engine,
+                    background=ThreadPoolExecutor(max_workers=4, thread_name_prefix="resilio-bg"),
+                    slack=slack)

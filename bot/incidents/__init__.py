@@ -1,0 +1,1 @@
+"""The incident domain: lifecycle, the service that changes incidents, escalation, post-mortems."""

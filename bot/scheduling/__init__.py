@@ -1,0 +1,1 @@
+"""Timed entry points: every job the scheduler persists, by name."""

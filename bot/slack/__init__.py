@@ -1,0 +1,1 @@
+"""The Slack edge: the Bolt app, acks, channels, and one listener module per surface."""

@@ -1,0 +1,249 @@
+"""``build_slack_app(services)``: the Bolt app with every listener registered.
+
+No module-level App: each call builds one, so tests and the demo get an app wired
+to their own database and Slack emulator. ``process_before_response=True`` runs
+each ack function inline and hands the lazy functions to our executor, so the
+HTTP answer leaves as soon as the (I/O-free) ack returns, with no polling, and
+``services.drain()`` also waits for the work done after the ack.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from bot.core.services import Services
+from bot.slack.replay import claim_work, current_request
+
+LISTENER_MODULES = [
+    "bot.slack.listeners.commands",
+    "bot.slack.listeners.actions",
+    "bot.slack.listeners.views",
+    "bot.slack.listeners.events",
+    "bot.slack.listeners.runbooks",
+    "bot.slack.listeners.oncall",
+]
+
+
+class AcksFirst:
+    """Holds the work after an ack back while a burst of Slack requests is arriving.
+
+    On two cores under the GIL, follow-up work (database writes, replies to Slack)
+    running next to a burst of requests slows every ack behind it: 50 concurrent
+    acks went from ~30 ms to over 100 ms. Slack needs the acks within 3 seconds and
+    the follow-ups only within the response_url's 30 minutes. So work whose request
+    was followed by others waits until no request has come in for ``quiet``
+    seconds, never longer than ``longest`` (sustained traffic must not starve it);
+    a lone request's work starts at once.
+
+    Holding work reorders it, so one person's work runs in the order they sent it
+    (``after``: their user id): "mitigate" then "reopen" must not land reversed.
+    """
+
+    def __init__(self, quiet: float = 0.02, longest: float = 0.5,
+                 in_turn_within: float = 30.0,
+                 claim: Callable[[str], bool] | None = None) -> None:
+        self.claim = claim  # for signed requests: may this work run (not a replay)?
+        self.quiet = quiet
+        self.longest = longest
+        self.in_turn_within = in_turn_within
+        self._requests = 0
+        self._last_request = 0.0
+        self._lock = threading.Lock()
+        self._tails: dict[str, threading.Event] = {}
+
+    def request_seen(self) -> None:
+        """A request arrived (called on the event loop, for each one)."""
+        self._requests += 1
+        self._last_request = time.monotonic()
+
+    def request_answered(self) -> None:
+        self._last_request = time.monotonic()
+
+    def hold(self, fn: Callable[..., Any], after: str | None = None) -> Callable[..., Any]:
+        """``fn``, to run after the burst's acks and ``after``'s earlier work.
+
+        Call it when the work is queued (in the listener), not when it runs. Work
+        queued while a signed request is dispatched is claimed by that request's
+        signature first, so a replay's work runs nowhere (:mod:`bot.slack.replay`).
+        """
+        signed = current_request.get()
+        key = signed.next_key() if signed is not None and self.claim is not None else None
+        requests = self._requests
+        previous = done = None
+        if after:
+            done = threading.Event()
+            with self._lock:
+                previous = self._tails.get(after)
+                self._tails[after] = done
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            try:
+                self._wait_for_quiet(requests)
+                if previous is not None:
+                    previous.wait(self.in_turn_within)
+                if key is not None and self.claim is not None and not self.claim(key):
+                    return None
+                return fn(*args, **kwargs)
+            finally:
+                if after and done is not None:
+                    done.set()
+                    with self._lock:
+                        if self._tails.get(after) is done:
+                            del self._tails[after]
+        return held
+
+    def _wait_for_quiet(self, requests: int) -> None:
+        started = time.monotonic()
+        while self._requests != requests:  # others came after ours: a burst
+            now = time.monotonic()
+            left = min(self.quiet - (now - self._last_request), self.longest - (now - started))
+            if left <= 0:
+                return
+            time.sleep(left)
+
+
+def acks_first(services: Services) -> AcksFirst:
+    """The one gate of this bot: the HTTP route feeds it, the follow-up work waits on it."""
+    gate = services.extras.get("slack_acks_first")
+    if gate is None:
+        gate = services.extras.setdefault(
+            "slack_acks_first", AcksFirst(claim=lambda key: claim_work(services, key)))
+    return gate
+
+
+class TrackedExecutor(Executor):
+    """Runs Bolt's lazy listeners on a pool whose futures ``services.drain`` waits for."""
+
+    def __init__(self, services: Services, workers: int = 8) -> None:
+        self._services = services
+        self._gate = acks_first(services)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="resilio-slack")
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._services.track(self._pool.submit(self._gate.hold(fn), *args, **kwargs))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def prestart(self) -> int:
+        """Start the worker threads now, not on the first burst (``bot.app.warmup``)."""
+        from bot.app.warmup import prestart_threads
+
+        return prestart_threads(self._pool)
+
+
+def slack_client(services: Services) -> WebClient:
+    if services.slack is not None:
+        return services.slack
+    settings = services.settings
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+
+
+class BotIdentity:
+    """The bot's own Slack ids (``auth.test``), learned off the request path.
+
+    Bolt's single-workspace authorization calls ``auth.test`` on the first request
+    and again on every request while it fails, so with the Slack API unreachable a
+    slash command waited on the network and then answered 500. This authorize
+    function answers at once from what is known (the token always; the bot's ids
+    once learned), and a request that finds them unknown starts one background
+    ``auth.test``: the ack never waits on the Slack Web API.
+    """
+
+    RETRY_SECONDS = 30.0
+
+    def __init__(self, services: Services, client: WebClient) -> None:
+        self.services = services
+        self.client = client
+        self.result: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._asked_at = -self.RETRY_SECONDS
+
+    def authorize(self, enterprise_id: str | None, team_id: str | None,
+                  user_id: str | None) -> AuthorizeResult:
+        known = self.result
+        if known is None:
+            self._learn_soon()
+        known = known or {}
+        return AuthorizeResult(enterprise_id=enterprise_id or known.get("enterprise_id"),
+                               team_id=team_id or known.get("team_id"), user_id=user_id,
+                               bot_token=self.client.token, bot_user_id=known.get("user_id"),
+                               bot_id=known.get("bot_id"))
+
+    def _learn_soon(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._asked_at < self.RETRY_SECONDS:
+                return
+            self._asked_at = now
+        self.services.submit(self.learn)
+
+    def learn(self) -> None:
+        """Ask Slack who the bot is; a failure is only logged (a later request retries)."""
+        try:
+            answer = self.client.auth_test()
+        except Exception as error:  # noqa: BLE001 - Slack down must not fail anything here
+            logging.getLogger(__name__).warning("auth.test failed: %s", error)
+            return
+        self.result = dict(answer.data) if isinstance(answer.data, dict) else None
+
+
+class _TokenSkippedNotice(logging.Filter):
+    """Drops Bolt's notice that, with ``authorize`` given, it ignores the client's token.
+
+    It is expected here: the same token comes back in every AuthorizeResult, and the
+    app's client keeps it for the listeners that post outside a request.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`authorize` has been used" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_TokenSkippedNotice())
+
+
+def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
+    """The Bolt app; HTTP requests must carry a valid signature unless ``socket_mode``."""
+    settings = services.settings
+    if not socket_mode and not settings.slack_signing_secret:
+        raise ValueError("SLACK_SIGNING_SECRET is not set: Slack requests cannot be verified")
+    executor = TrackedExecutor(services)
+    services.extras.setdefault("slack_executors", []).append(executor)
+    client = slack_client(services)
+    identity = BotIdentity(services, client)
+    services.extras["slack_bot_identity"] = identity
+
+    def authorize(enterprise_id: str | None, team_id: str | None,
+                  user_id: str | None) -> AuthorizeResult:
+        # A plain function: Bolt passes arguments by the names it finds in the code.
+        return identity.authorize(enterprise_id, team_id, user_id)
+
+    app = App(
+        client=client,
+        authorize=authorize,
+        signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signature",
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=False,
+        process_before_response=True,
+        listener_executor=executor,
+    )
+    for name in LISTENER_MODULES:
+        importlib.import_module(name).register(app, services)
+    return app
+
+
+def learn_identity(services: Services) -> None:
+    """Ask for the bot's ids at start-up, so the first requests already know them."""
+    identity = services.extras.get("slack_bot_identity")
+    if identity is not None:
+        identity.learn()
