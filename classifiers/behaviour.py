@@ -17,9 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from classifiers.results import Posterior
-
-LABELS = ("infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none")
-FAILURES = LABELS[:-1]
+from classifiers.vocabulary import CHANGE_KINDS, FAILURES, LABELS, LAYERS
 
 # How much a layer that moved *first* speaks for each label (missing = 0).
 ROOT_AFFINITY: dict[str, dict[str, float]] = {
@@ -189,10 +187,8 @@ def _learned(priors: LearnedPriors, pattern: str) -> dict[str, float]:
     return bonus
 
 
-LAYER_NAMES = ("infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost",
-               "control")
-CHANGE_KIND_NAMES = ("model", "prompt", "retrieval", "threshold", "features", "config", "code",
-                     "infra")
+LAYER_NAMES = LAYERS
+CHANGE_KIND_NAMES = CHANGE_KINDS
 FEATURES: tuple[str, ...] = (
     tuple(f"{layer} first" for layer in LAYER_NAMES)
     + tuple(f"{layer} later" for layer in LAYER_NAMES)

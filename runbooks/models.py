@@ -13,9 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FAILURE_CLASSES = ("infrastructure", "data", "control_plane", "model", "eval_policy", "cost",
-                   "none")
-CHANGE_KINDS = ("model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra")
+from classifiers.vocabulary import ChangeKind, Label
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9\-]{0,62}$"
 STEP_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
@@ -80,11 +78,9 @@ class Approval(Audience):
 class AppliesTo(_Strict):
     """When the bot suggests this runbook; empty lists match anything."""
 
-    classes: list[Literal["infrastructure", "data", "control_plane", "model", "eval_policy",
-                          "cost", "none"]] = Field(default_factory=list)
+    classes: list[Label] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
-    change_kinds: list[Literal["model", "prompt", "retrieval", "threshold", "features", "config",
-                               "code", "infra"]] = Field(default_factory=list)
+    change_kinds: list[ChangeKind] = Field(default_factory=list)
 
 
 ParameterType = Literal["string", "int", "float", "bool", "enum"]

@@ -17,7 +17,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from bot.api.guards import decode_json, read_body, require_bearer
-from bot.api.serialize import change_dict
 from bot.changes import argocd, generic, github, mlflow
 from bot.changes.fields import PayloadError
 from bot.changes.model import Ignored, IncomingChange
@@ -29,6 +28,7 @@ from bot.changes.signatures import (
     verify_mlflow,
 )
 from bot.core.services import Services
+from bot.incidents.serialize import change_dict
 
 
 def _answer(services: Services, parsed: IncomingChange | Ignored | list[IncomingChange],

@@ -21,11 +21,11 @@ from bot.api.guards import (
     require_reader,
 )
 from bot.api.params import ID_MAX, IncidentId, QueryTime
-from bot.api.serialize import alert_dict, event_dict, incident_dict
 from bot.core.errors import Conflict, NotFound
 from bot.core.exchange import ChangeRecord
 from bot.core.services import Services
 from bot.incidents import service as incident_service
+from bot.incidents.serialize import alert_dict, event_dict, incident_dict
 from store import queries
 from store.db import session_scope
 from store.models import ChangeEvent

@@ -36,9 +36,9 @@ ROUTER_MODULES = [
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.
 STARTUP_HOOKS: list[str] = [
-    "bot.app.warmup.warm_up",  # first, while the pools are idle
+    "bot.core.warmup.warm_up",  # first, while the pools are idle
     "bot.runbook_runs.recover_interrupted",
-    "bot.core.scheduler.start_scheduler",
+    "bot.scheduling.jobs.start_scheduling",
     "bot.reports.schedule.start_digest_schedules",
     "bot.sources.register_health",
     "bot.core.outbox.start_worker",

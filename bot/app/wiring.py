@@ -13,7 +13,7 @@ from bot.core.services import Services
 
 SUBSCRIBERS: list[str] = [
     # diagnosis, channel, escalation timer, summary, budget: durable rows, bot.core.outbox
-    "bot.core.outbox.subscribe",
+    "bot.scheduling.follow_ups.install",
 ]
 
 

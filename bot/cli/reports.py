@@ -71,7 +71,7 @@ def run_digest(args: argparse.Namespace) -> int:
 def run_postmortem(args: argparse.Namespace) -> int:
     from bot.cli.core import catalog_from, settings_from
     from bot.core.services import build_services
-    from bot.incidents.postmortem import render_postmortem
+    from bot.slack.postmortem import render_postmortem
 
     settings = settings_from(args)
     services = build_services(settings, catalog_from(settings))

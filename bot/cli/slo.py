@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.core.errors import UserError
 from bot.core.exchange import checked_utc
-from bot.views.slo import HEADER_ROW, status_row
+from bot.views.slo import render_table
 
 
 def register(subparsers: Any) -> None:
@@ -54,13 +54,3 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_table(rows: list[dict[str, Any]]) -> str:
-    """One block per service: the same columns as the Slack table."""
-    if not rows:
-        return "no SLOs defined (add `slos:` to a service in resilio.yml)"
-    out: list[str] = []
-    for service in dict.fromkeys(row["service"] for row in rows):
-        out += [service, "  " + HEADER_ROW]
-        out += ["  " + status_row(row) for row in rows if row["service"] == service]
-        out.append("")
-    return "\n".join(out).rstrip()

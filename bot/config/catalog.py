@@ -24,12 +24,7 @@ from bot.config.otel_rules import OtelOptions
 from bot.config.safe_yaml import safe_load
 from bot.config.slo_spec import SLOList
 from bot.config.source_spec import PrometheusServer, SignalSpec, check_servers
-
-FAILURE_CLASSES = (
-    "infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none"
-)
-FailureClass = Literal["infrastructure", "data", "control_plane", "model", "eval_policy", "cost",
-                       "none"]
+from classifiers.vocabulary import Label as FailureClass
 
 
 class CatalogError(ValueError):

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -357,3 +358,19 @@ def next_shift(schedule: Schedule, at: datetime, horizon: timedelta = timedelta(
         if shift.start > at and (now is None or shift.user != now.user):
             return shift
     return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One step of the plan: a user, or a user group to expand; ``why`` is for people."""
+
+    kind: Literal["user", "group"]
+    id: str
+    why: str
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    first: tuple[Target, ...]     # invited and mentioned when the incident opens
+    listed: tuple[str, ...]       # other owners, shown but not paged
+    steps: tuple[Target, ...]     # paged one by one while nobody acknowledges

@@ -26,7 +26,7 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.core.exchange import Direction, Layer, default_direction
+from classifiers.vocabulary import Direction, Layer, default_direction
 
 
 class _Strict(BaseModel):

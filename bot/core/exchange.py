@@ -28,39 +28,14 @@ from pydantic import (
     model_validator,
 )
 
-LAYERS = ("infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control")
-Layer = Literal[
-    "infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost", "control"
-]
-CHANGE_KINDS = ("model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra")
-ChangeKind = Literal[
-    "model", "prompt", "retrieval", "threshold", "features", "config", "code", "infra"
-]
-Direction = Literal["up", "down", "both"]
-SignalKind = Literal["ratio", "gauge", "count"]
-
-# Built-in directions for well-known names: a rise (or a fall) is what hurts.
-_BAD_UP_HINTS = (
-    "error", "latency", "lag", "age", "null", "invalid", "refusal", "block", "thumbs_down",
-    "cost", "tokens", "timeout", "oom", "queue", "fallback", "drop", "staleness", "p99", "p95",
-    "retries", "5xx", "mismatch", "utilization_gap", "complaint", "escalation",
+from classifiers.vocabulary import (
+    LAYERS,
+    ChangeKind,
+    Direction,
+    Layer,
+    SignalKind,
+    default_direction,
 )
-_BAD_DOWN_HINTS = (
-    "groundedness", "relevance", "accuracy", "pass_rate", "thumbs_up", "ndcg", "precision",
-    "recall", "success", "hit_rate", "throughput", "faithfulness", "judge_score", "availability",
-    "good", "ctr", "conversion", "mrr", "f1", "score",
-)
-
-
-def default_direction(name: str) -> Direction:
-    """The side on which a well-known signal name is bad; ``both`` when unknown."""
-    lowered = name.lower()
-    if any(hint in lowered for hint in _BAD_UP_HINTS):
-        return "up"
-    if any(hint in lowered for hint in _BAD_DOWN_HINTS):
-        return "down"
-    return "both"
-
 
 # The years a timestamp may fall in: a wider range is a typo or an attack, and near
 # year 1 or 9999 the conversion to UTC itself overflows.
@@ -263,7 +238,7 @@ def _record_adapter() -> TypeAdapter[Any]:
 
 
 def build_validators() -> None:
-    """Build every record validator now: a server does it at start-up (``bot.app.warmup``)
+    """Build every record validator now: a server does it at start-up (``bot.core.warmup``)
     so that its first request does not; a one-shot command leaves it to first use."""
     for model in _MODELS.values():
         model.model_rebuild(force=True)

@@ -20,7 +20,6 @@ the escalation timer its job id, a summary refresh re-reads the incident.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import threading
@@ -44,8 +43,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FollowUp:
-    """One handler of an event, named ``module:function`` so any process can run it.
+    """One handler of an event, by a stable name that rows keep across code moves.
 
+    The name is resolved to a function through ``services.follow_up_handlers``,
+    which the composition root fills (``bot.scheduling.follow_ups.HANDLERS``), so this
+    module knows what must happen without importing the parts that do it.
     ``needs`` names a payload field without which the handler has nothing to do
     (pricing needs the new status), so no row is written for it.
     """
@@ -57,17 +59,17 @@ class FollowUp:
 # Which durable work follows which event, top to bottom. Handlers are called as
 # handler(services=services, **payload) and must be idempotent.
 FOLLOW_UPS: dict[str, tuple[FollowUp, ...]] = {
-    "incident.opened": (FollowUp("bot.incidents.reactions:classify_on_open"),
-                        FollowUp("bot.slack.channels:on_opened"),
-                        FollowUp("bot.incidents.escalation:on_opened")),
+    "incident.opened": (FollowUp("diagnose"), FollowUp("open-channel"),
+                        FollowUp("arm-escalation")),
     # opened inside a change's maintenance window: diagnosed now, paged only at release
-    "incident.held": (FollowUp("bot.incidents.reactions:classify_on_open"),),
-    "incident.changed": (FollowUp("bot.incidents.reactions:price_budget_impact", needs="status"),
-                         FollowUp("bot.slack.channels:on_changed")),
-    "incident.relabelled": (FollowUp("bot.slack.channels:on_relabelled"),),
-    "incident.classified": (FollowUp("bot.slack.channels:on_classified"),),
-    "incident.escalated": (FollowUp("bot.incidents.escalation:on_escalated"),),
+    "incident.held": (FollowUp("diagnose"),),
+    "incident.changed": (FollowUp("price-budget-impact", needs="status"),
+                         FollowUp("refresh-summary")),
+    "incident.relabelled": (FollowUp("post-relabel"),),
+    "incident.classified": (FollowUp("post-diagnosis"),),
+    "incident.escalated": (FollowUp("page-escalation"),),
 }
+HANDLER_NAMES = frozenset(f.handler for follows in FOLLOW_UPS.values() for f in follows)
 
 BATCH = 50  # rows one poll claims at most
 BACKOFF_BASE_SECONDS = 2.0
@@ -130,13 +132,10 @@ def publish(services: Services, event: str, **payload: Any) -> None:
 
 
 def runs_here(services: Services) -> bool:
-    return bool(services.extras.get("outbox.runs_here"))
-
-
-def subscribe(services: Services) -> None:
-    """Wiring entry: this process runs follow-up work (the fast path and, in a server, the
-    poller). Processes that only write (CLI commands) leave their rows to the server."""
-    services.extras["outbox.runs_here"] = True
+    """Whether this process runs follow-up work (the fast path and, in a server, the
+    poller): it does once wired with handlers. Processes that only write (CLI commands)
+    leave their rows to the server."""
+    return bool(services.follow_up_handlers)
 
 
 def kick(services: Services, ids: list[int]) -> None:
@@ -169,13 +168,13 @@ def _claim_and_run(services: Services, ids: list[int]) -> int:
     return len(claimed)
 
 
-def resolve(handler: str) -> Callable[..., Any]:
-    """The function a row names; only handlers :data:`FOLLOW_UPS` lists are ever imported."""
-    if not any(follow.handler == handler for follows in FOLLOW_UPS.values()
-               for follow in follows):
-        raise LookupError(f"{handler!r} is not a follow-up handler (bot.core.outbox.FOLLOW_UPS)")
-    module, _, function = handler.partition(":")
-    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+def resolve(services: Services, handler: str) -> Callable[..., Any]:
+    """The function a row names, from the handlers this process was given."""
+    function = services.follow_up_handlers.get(handler)
+    if function is None:
+        raise LookupError(f"no follow-up handler {handler!r} in this process (services not "
+                          "wired: bot.scheduling.follow_ups.install)")
+    return function
 
 
 def backoff(attempts: int) -> float:
@@ -186,7 +185,7 @@ def backoff(attempts: int) -> float:
 def run_task(services: Services, task: ClaimedTask) -> bool:
     """Run one claimed row; True when it is done. Failures are retried or left dead."""
     try:
-        resolve(task.handler)(services=services, **task.payload)
+        resolve(services, task.handler)(services=services, **task.payload)
     except Exception as error:
         _failed(services, task, error)
         return False

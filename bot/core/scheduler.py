@@ -10,16 +10,20 @@ resumes it, so each job runs on one replica only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 
+from bot.core.leader import LeaderElection
 from bot.core.services import Services
 from store.db import normalise_url
 
 log = logging.getLogger(__name__)
+
+PeriodicJobs = Callable[[BackgroundScheduler, Services], None]
 
 _RUNNING: dict[str, Services] = {}
 # Advisory-lock key under which replicas take turns creating the job store's table.
@@ -34,8 +38,14 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
                                              "max_instances": 1})
 
 
-def start_scheduler(services: Services) -> BackgroundScheduler | None:
-    """Start hook: build, remember and start the scheduler (unless switched off)."""
+def start_scheduler(services: Services, periodic: PeriodicJobs | None = None
+                    ) -> BackgroundScheduler | None:
+    """Build, remember and start the scheduler (unless switched off).
+
+    ``periodic`` adds the fixed jobs each time this replica is elected leader; the
+    start hook ``bot.scheduling.jobs.start_scheduling`` passes them, so this module
+    never names the parts whose work it runs.
+    """
     if not services.settings.run_scheduler:
         return None
     existing = services.extras.get("scheduler")
@@ -47,12 +57,10 @@ def start_scheduler(services: Services) -> BackgroundScheduler | None:
     # Every replica starts paused, so it can add timers to the shared job store; only
     # the elected leader resumes and runs them.
     _start_paused(scheduler, services)
-    from bot.core.leader import LeaderElection
-    from bot.scheduling.jobs import register_periodic_jobs
-
     def elected() -> None:
         services.metrics.is_leader.set(1)
-        register_periodic_jobs(scheduler, services)
+        if periodic is not None:
+            periodic(scheduler, services)
         scheduler.resume()
 
     def lost() -> None:

@@ -35,6 +35,9 @@ class Services:
     events: EventBus = field(default_factory=EventBus)
     metrics: Metrics = field(default_factory=Metrics)
     extras: dict[str, Any] = field(default_factory=dict)
+    # follow-up name -> handler(services=, **payload); filled by the wiring, empty in
+    # processes that only record work for a server to run (bot.core.outbox)
+    follow_up_handlers: dict[str, Callable[..., None]] = field(default_factory=dict)
 
     pending: set[Future[Any]] = field(default_factory=set)
 

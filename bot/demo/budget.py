@@ -13,13 +13,12 @@ from datetime import timedelta
 
 import numpy as np
 
-from bot.cli.slo import render_table
 from bot.core.exchange import format_ts
 from bot.demo.context import DemoContext
 from bot.incidents import service as incident_service
 from bot.slo.alerts import evaluate_burn_alerts
 from bot.slo.compute import service_status
-from bot.views.slo import impact_lines
+from bot.views.slo import impact_lines, render_table
 from store import queries
 from store.db import session_scope
 

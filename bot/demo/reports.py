@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.demo.context import DemoContext
-from bot.incidents.postmortem import render_postmortem
 from bot.reports.publish import render_digest, write_report
 from bot.reports.weeks import IsoWeek
+from bot.slack.postmortem import render_postmortem
 from store import queries
 from store.db import session_scope
 

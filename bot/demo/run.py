@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.api.serialize import event_dict, incident_dict
 from bot.app.server import ServerThread
 from bot.app.wiring import wire
 from bot.config.catalog import load_catalog
@@ -23,6 +22,7 @@ from bot.core.services import build_services
 from bot.demo.context import DemoContext
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.incidents.serialize import event_dict, incident_dict
 from store import queries
 from store.db import session_scope, upgrade
 

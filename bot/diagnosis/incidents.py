@@ -44,6 +44,20 @@ def _parse(text: str) -> Any:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def classify_on_open(*, services: Any, incident_id: int, **_: Any) -> None:
+    """Follow-up of an opened incident: diagnose it, unless it came with its diagnosis.
+
+    The row is written with the incident and run after the commit, so an alert's
+    intake never waits for the classifier and a crash in between does not lose it.
+    """
+    with session_scope(services.engine) as session:
+        incident = session.get(Incident, incident_id)
+        # The watch opens detector incidents with their diagnosis already attached.
+        if incident is None or incident.behavior is not None:
+            return
+    classify_incident(services, incident_id)
+
+
 def classify_incident(services: Any, incident_id: int) -> None:
     """Diagnose the incident's service over the watch window up to its creation and store it.
 

@@ -9,6 +9,7 @@ commit and the work loses nothing: the rows are there for the next worker.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlmodel import Session
@@ -16,10 +17,13 @@ from sqlmodel import Session
 from bot.core import outbox
 from bot.core.errors import NotFound, UserError
 from bot.core.services import Services
+from bot.core.slack_api import SlackCallFailed
 from bot.incidents import lifecycle
 from store import queries
 from store.db import session_scope, write_lock
 from store.models import Incident, IncidentSource, TimelineEvent
+
+log = logging.getLogger(__name__)
 
 
 def _load(session: Session, incident_id: int, *, for_update: bool = False) -> Incident:
@@ -131,3 +135,18 @@ def add_followup(services: Services, *, incident_id: int, text: str, actor: str)
         lifecycle.record(session=session, incident_id=incident_id, actor=actor, kind="followup",
                          message=text.strip()[:2000], now=now)
     return incident
+
+
+def record_failure(services: Any, incident_id: int, what: str, error: Exception) -> None:
+    """Put a failed Slack side effect on the incident's timeline (and never raise).
+
+    A channel that could not be created or an invite refused must leave a trace the
+    responders can see, not a log line nobody reads.
+    """
+    code = error.code if isinstance(error, SlackCallFailed) else type(error).__name__
+    log.warning("incident %s: %s failed: %s", incident_id, what, error)
+    try:
+        add_note(services, incident_id=incident_id, actor="bot:slack", kind="slack_error",
+                 text=f"Slack: {what} failed ({code})")
+    except Exception:
+        log.exception("could not record the Slack failure of incident %s", incident_id)

@@ -14,27 +14,9 @@ into its members needs Slack and happens in the Slack part.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-from bot.config.oncall_schedule import Schedule, on_call
-
-
-@dataclass(frozen=True)
-class Target:
-    """One step of the plan: a user, or a user group to expand; ``why`` is for people."""
-
-    kind: Literal["user", "group"]
-    id: str
-    why: str
-
-
-@dataclass(frozen=True)
-class PagePlan:
-    first: tuple[Target, ...]     # invited and mentioned when the incident opens
-    listed: tuple[str, ...]       # other owners, shown but not paged
-    steps: tuple[Target, ...]     # paged one by one while nobody acknowledges
+from bot.config.oncall_schedule import PagePlan, Schedule, Target, on_call
 
 
 def page_plan(*, users: Sequence[str], groups: Sequence[str], schedule_names: Sequence[str],

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.config.oncall_schedule import Override, Schedule, Shift, next_shift, on_call
+from bot.config.oncall_schedule import Override, PagePlan, Schedule, Shift, next_shift, on_call
 from bot.core.errors import NotFound, UserError
 from bot.core.services import Services
 from bot.incidents import lifecycle
-from bot.oncall.routing import PagePlan, page_plan
+from bot.oncall.routing import page_plan
 from store import oncall_queries, queries
 from store.db import session_scope
 

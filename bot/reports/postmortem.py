@@ -1,7 +1,7 @@
 """A Markdown postmortem drafted from an incident's record, so nobody types it up.
 
 ``postmortem_context`` is pure: the incident, its timeline and its runbook runs
-as plain dicts (the shapes of ``bot.api.serialize``) in, the template's context
+as plain dicts (the shapes of ``bot.incidents.serialize``) in, the template's context
 out. ``render_postmortem`` reads them from the store and renders the
 ``postmortem`` template, which the catalog may override
 (``templates: {postmortem: path/to/postmortem.md.j2}``).
@@ -116,8 +116,8 @@ def render_markdown(context: dict[str, Any], catalog: Any = None) -> str:
 
 def render_postmortem(services: Services, incident_id: int) -> str:
     """The postmortem of one stored incident; ``NotFound`` when there is none."""
-    from bot.api.serialize import event_dict, incident_dict
     from bot.core.errors import NotFound
+    from bot.incidents.serialize import event_dict, incident_dict
     from store import queries, runbook_queries
     from store.db import session_scope
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core.errors import UserError
+from bot.core.slack_api import SlackCallFailed, call
 from bot.reports.content import Digest, build_digest
 from bot.reports.gather import find_team, gather_inputs
 from bot.reports.render import SlackMessage, render_html, render_message, report_name
 from bot.reports.weeks import IsoWeek
-from bot.slack.effects import SlackCallFailed, call
 from bot.slo.compute import RecordLoader
 from store import report_queries
 from store.db import session_scope

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.core.scheduler import job_services
+from bot.core.scheduler import job_services, start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +105,8 @@ def register_periodic_jobs(scheduler: Any, services: Any) -> None:
     if any(entry.slos for entry in services.catalog.services):
         scheduler.add_job("bot.scheduling.jobs:burn_alerts_job", "interval", seconds=60,
                           id="burn-alerts", replace_existing=True)
+
+
+def start_scheduling(services: Any) -> None:
+    """Start hook: the scheduler, with the fixed jobs above added whenever this replica leads."""
+    start_scheduler(services, periodic=register_periodic_jobs)

@@ -19,10 +19,8 @@ from typing import Any
 import numpy as np
 
 from bot.simulator.world import Effect, Signal, World, render, render_distribution
+from classifiers.vocabulary import CHANGE_KINDS, LABELS
 
-LABELS = ("infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none")
-CHANGE_KINDS = ("model", "prompt", "retrieval", "threshold", "features", "config", "code",
-                "infra")
 # change kinds that could not explain a label (used for red herrings near the onset)
 _UNRELATED = {
     "infrastructure": ["threshold", "retrieval", "features", "prompt"],

@@ -136,8 +136,8 @@ class TrackedExecutor(Executor):
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def prestart(self) -> int:
-        """Start the worker threads now, not on the first burst (``bot.app.warmup``)."""
-        from bot.app.warmup import prestart_threads
+        """Start the worker threads now, not on the first burst (``bot.core.warmup``)."""
+        from bot.core.warmup import prestart_threads
 
         return prestart_threads(self._pool)
 

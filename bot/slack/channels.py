@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,10 +24,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.outbox import RetryLater
 from bot.core.runner_identity import RUNNER, gone
+from bot.core.slack_api import SlackCallFailed, call, expand
 from bot.incidents import service as incident_service
 from bot.oncall import service as oncall
-from bot.oncall.routing import Target
-from bot.slack.effects import SlackCallFailed, call, record_failure
 from bot.views.incident import (
     alerts_notice_blocks,
     alerts_notice_text,
@@ -175,17 +173,6 @@ def owners_to_invite(services: Any, service_name: str, label: str | None) -> lis
     return expand(services, plan.first) if plan is not None else []
 
 
-def expand(services: Any, targets: Sequence[Target]) -> list[str]:
-    users: list[str] = []
-    for target in targets:
-        if target.kind == "user":
-            users.append(target.id)
-        else:
-            response = call(services.slack, "usergroups_users_list", usergroup=target.id)
-            users.extend(response.get("users", []))
-    return list(dict.fromkeys(users))
-
-
 def _invite_owners(services: Any, incident_id: int, channel_id: str) -> None:
     """Invite who the plan pages first; with on-call schedules, mention them and list the
     other owners; each person paged is written on the timeline (the digest counts them)."""
@@ -267,7 +254,8 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
                                                adopt=claim.action == "take_over")
         except Exception as error:
             _finish_claim(services, incident_id, state="failed", error=str(error)[:500])
-            record_failure(services, incident_id, "creating the incident channel", error)
+            incident_service.record_failure(services, incident_id,
+                                            "creating the incident channel", error)
             if isinstance(error, SlackCallFailed):
                 return None
             raise
@@ -293,7 +281,7 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
         try:
             step()
         except Exception as error:
-            record_failure(services, incident_id, what, error)
+            incident_service.record_failure(services, incident_id, what, error)
     _finish_claim(services, incident_id, state="complete")
     return channel_id
 
@@ -357,7 +345,7 @@ def refresh_summary(services: Any, incident_id: int) -> bool:
                  ts=incident.slack_summary_ts, **_summary_kwargs(services, incident))
             return True
         except SlackCallFailed as error:
-            record_failure(services, incident_id, "updating the summary", error)
+            incident_service.record_failure(services, incident_id, "updating the summary", error)
             return False
 
 
@@ -369,7 +357,7 @@ def invite_new_owners(services: Any, incident_id: int, *, by: str = "Relabelled"
         invited = invite(services, incident.slack_channel_id,
                          owners_to_invite(services, incident.service, incident.behavior))
     except SlackCallFailed as error:
-        record_failure(services, incident_id, "inviting the new owners", error)
+        incident_service.record_failure(services, incident_id, "inviting the new owners", error)
         return []
     if invited:
         call(services.slack, "chat_postMessage", channel=incident.slack_channel_id,

@@ -142,3 +142,16 @@ def describe_impact(impact: dict[str, Any]) -> str:
     if not parts:
         return "budget impact: no SLO budget spent beyond the baseline"
     return "budget impact (share of each SLO's window budget): " + ", ".join(parts)
+
+
+# Stages at which an incident's budget impact is (re)computed.
+_PRICED_AT = {"mitigated", "resolved"}
+
+
+def price_budget_impact(*, services: Any, incident_id: int, status: str | None = None,
+                        **_: Any) -> None:
+    """Follow-up of a changed incident: price its budget impact once it is mitigated."""
+    if status not in _PRICED_AT:
+        return
+    update_budget_impact(services, incident_id)
+    services.emit("incident.changed", incident_id=incident_id)  # refresh the Slack summary

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from bot.config.oncall_schedule import Shift
-from bot.oncall.routing import PagePlan, Target
-from bot.silences.silence import Silence
+from bot.config.oncall_schedule import PagePlan, Shift, Target
 from bot.views.markup import actor, code, date, escape, group, user
 from bot.views.text import MESSAGE_BLOCKS, context, cut, section
 
@@ -22,6 +21,19 @@ class OnCallRow:
     schedule: str
     now: Shift | None
     next: Shift | None
+
+
+class SilenceShown(Protocol):
+    """What the silence list reads of a silence (``bot.silences.silence.Silence``)."""
+
+    id: int | None
+    matchers: Sequence[object]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+
+    def state(self, now: datetime) -> str: ...
 
 
 def oncall_blocks(rows: Sequence[OnCallRow], title: str = "On call") -> list[dict[str, object]]:
@@ -42,7 +54,7 @@ def oncall_blocks(rows: Sequence[OnCallRow], title: str = "On call") -> list[dic
     return blocks
 
 
-def silence_blocks(silences: Sequence[Silence], now: datetime) -> list[dict[str, object]]:
+def silence_blocks(silences: Sequence[SilenceShown], now: datetime) -> list[dict[str, object]]:
     live = [s for s in silences if s.state(now) != "expired"]
     if not live:
         return [section("No silences in force or pending.")]

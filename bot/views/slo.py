@@ -125,3 +125,15 @@ def impact_lines(budget_impact: dict[str, Any], *, limit: int = 10) -> list[str]
             text += "; by slice: " + ", ".join(spent)
         lines.append(text)
     return lines
+
+
+def render_table(rows: list[dict[str, Any]]) -> str:
+    """One block per service: the same columns as the Slack table."""
+    if not rows:
+        return "no SLOs defined (add `slos:` to a service in resilio.yml)"
+    out: list[str] = []
+    for service in dict.fromkeys(row["service"] for row in rows):
+        out += [service, "  " + HEADER_ROW]
+        out += ["  " + status_row(row) for row in rows if row["service"] == service]
+        out.append("")
+    return "\n".join(out).rstrip()

@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.app.warmup import open_connections, prestart_threads
+from bot.core.warmup import open_connections, prestart_threads
 from store.db import make_engine
 
 

@@ -62,9 +62,8 @@ def test_incident_opened_then_kill_9_is_finished_by_the_next_server(
     assert incident.slack_channel_id is None and channels_created(slack) == []
     assert database.escalation_jobs() == set()
     left = [(t.handler, t.state) for t in database.tasks()]
-    assert sorted(left) == [("bot.incidents.escalation:on_opened", "pending"),
-                            ("bot.incidents.reactions:classify_on_open", "pending"),
-                            ("bot.slack.channels:on_opened", "pending")]
+    assert sorted(left) == [("arm-escalation", "pending"), ("diagnose", "pending"),
+                            ("open-channel", "pending")]
 
     second = Replica(environment(db_url, slack, catalog), "second").wait_ready()
     try:

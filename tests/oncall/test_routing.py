@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config.catalog import CatalogError, parse_catalog
-from bot.config.oncall_schedule import Layer, Restriction, Rotation, Schedule
-from bot.oncall.routing import Target, page_plan
+from bot.config.oncall_schedule import Layer, Restriction, Rotation, Schedule, Target
+from bot.oncall.routing import page_plan
 
 PRIMARY = Schedule(name="ml-primary", timezone="Europe/Berlin", layers=[Layer(
     name="week", rotation=Rotation(members=["UALICE01", "UBOB0002"],

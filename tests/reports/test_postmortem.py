@@ -14,7 +14,7 @@ from bot.config.catalog import parse_catalog
 from bot.core.errors import NotFound
 from bot.incidents import lifecycle
 from bot.incidents import service as incident_service
-from bot.incidents.postmortem import render_postmortem
+from bot.slack.postmortem import render_postmortem
 from store.db import session_scope
 from store.models import Incident
 from store.runbook_models import RunbookRun
@@ -136,7 +136,7 @@ def test_template_overridden_from_the_catalog_and_the_cli(db_url: str, tmp_path:
 
 
 def test_incident_postmortem_in_slack_uploads_the_draft(slack, sqlite_url: str) -> None:
-    from bot.incidents.postmortem import postmortem_for_slack
+    from bot.slack.postmortem import postmortem_for_slack
     from store import queries
     from tests.slack.conftest import slack_settings
 

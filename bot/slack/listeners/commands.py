@@ -127,7 +127,7 @@ def _relabel(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
 
 def _postmortem(services: Any, cmd: IncidentCommand, incident_id: int, who: str,
                 user: str) -> Reply:
-    module = optional_module("bot.incidents.postmortem")
+    module = optional_module("bot.slack.postmortem")
     draft = getattr(module, "postmortem_for_slack", None) if module else None
     if draft is None:
         incident_service.add_note(services, incident_id=incident_id, actor=who,

@@ -32,8 +32,8 @@ def postmortem_for_slack(services: Services, *, incident_id: int, actor: str) ->
     a Slack client the reply carries a preview instead. Either way the timeline
     records that a draft was made.
     """
+    from bot.core.slack_api import SlackCallFailed, call
     from bot.incidents import lifecycle
-    from bot.slack.effects import SlackCallFailed, call
     from store import queries
     from store.db import session_scope
 

@@ -3,17 +3,19 @@ name what failed, and put failures on the incident's timeline.
 
 A side effect that fails (a channel that could not be created, an invite refused)
 must leave a trace the responders can see, not a log line nobody reads and not a
-half-made incident: ``record_failure`` writes it as a timeline event.
+half-made incident: ``bot.incidents.service.record_failure`` writes it as a timeline event.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+
+from bot.config.oncall_schedule import Target
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +58,13 @@ def call(client: Any, method: str, *, sleep: Callable[[float], None] = time.slee
     raise AssertionError("unreachable")
 
 
-def record_failure(services: Any, incident_id: int, what: str, error: Exception) -> None:
-    """Put a failed Slack side effect on the incident's timeline (and never raise)."""
-    from bot.incidents.service import add_note
-
-    code = error.code if isinstance(error, SlackCallFailed) else type(error).__name__
-    log.warning("incident %s: %s failed: %s", incident_id, what, error)
-    try:
-        add_note(services, incident_id=incident_id, actor="bot:slack", kind="slack_error",
-                 text=f"Slack: {what} failed ({code})")
-    except Exception:
-        log.exception("could not record the Slack failure of incident %s", incident_id)
+def expand(services: Any, targets: Sequence[Target]) -> list[str]:
+    """The users a page plan's targets name: a group stands for its members, once each."""
+    users: list[str] = []
+    for target in targets:
+        if target.kind == "user":
+            users.append(target.id)
+        else:
+            response = call(services.slack, "usergroups_users_list", usergroup=target.id)
+            users.extend(response.get("users", []))
+    return list(dict.fromkeys(users))

@@ -20,21 +20,20 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.config.oncall_schedule import Target
 from bot.core import outbox
 from bot.core.scheduler import job_services, schedule_once
+from bot.core.slack_api import SlackCallFailed, call, expand
 from bot.incidents import lifecycle
 from bot.incidents import service as incident_service
 from bot.oncall import service as oncall
-from bot.oncall.routing import Target
-from bot.slack.channels import expand
-from bot.slack.effects import SlackCallFailed, call, record_failure
 from bot.views.incident import page_text
 from store.db import session_scope
 from store.models import Incident
 
 log = logging.getLogger(__name__)
 
-JOB = "bot.incidents.escalation:check_acknowledged"
+JOB = "bot.oncall.escalation:check_acknowledged"
 
 
 def job_id(incident_id: int, level: int) -> str:
@@ -140,7 +139,7 @@ def _page(services: Any, incident: Incident, step: Target, minutes: float) -> No
         if step.kind == "user":
             call(services.slack, "chat_postMessage", channel=step.id, text=text)
     except Exception as error:
-        record_failure(services, incident.id or 0, f"paging {step.id}", error)
+        incident_service.record_failure(services, incident.id or 0, f"paging {step.id}", error)
 
 
 def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:

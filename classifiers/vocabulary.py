@@ -1,0 +1,49 @@
+"""The words every part shares, written once: failure labels, signal layers, change kinds.
+
+They live here, at the bottom, because everything may import ``classifiers`` and
+nothing below it: the classifier speaks in these labels, runbooks declare which
+labels they apply to, the catalog and the exchange format validate against them,
+and the store keeps them as text. Each ``Literal`` is the source; the tuple beside
+it is read from it, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Label = Literal["infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none"]
+LABELS: tuple[Label, ...] = get_args(Label)
+FAILURES: tuple[Label, ...] = LABELS[:-1]  # every label but "none"
+
+Layer = Literal["infra", "runtime", "data", "freshness", "model", "quality", "eval", "cost",
+                "control"]
+LAYERS: tuple[Layer, ...] = get_args(Layer)
+
+ChangeKind = Literal["model", "prompt", "retrieval", "threshold", "features", "config", "code",
+                     "infra"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
+
+Direction = Literal["up", "down", "both"]
+SignalKind = Literal["ratio", "gauge", "count"]
+
+# Built-in directions for well-known names: a rise (or a fall) is what hurts.
+_BAD_UP_HINTS = (
+    "error", "latency", "lag", "age", "null", "invalid", "refusal", "block", "thumbs_down",
+    "cost", "tokens", "timeout", "oom", "queue", "fallback", "drop", "staleness", "p99", "p95",
+    "retries", "5xx", "mismatch", "utilization_gap", "complaint", "escalation",
+)
+_BAD_DOWN_HINTS = (
+    "groundedness", "relevance", "accuracy", "pass_rate", "thumbs_up", "ndcg", "precision",
+    "recall", "success", "hit_rate", "throughput", "faithfulness", "judge_score", "availability",
+    "good", "ctr", "conversion", "mrr", "f1", "score",
+)
+
+
+def default_direction(name: str) -> Direction:
+    """The side on which a well-known signal name is bad; ``both`` when unknown."""
+    lowered = name.lower()
+    if any(hint in lowered for hint in _BAD_UP_HINTS):
+        return "up"
+    if any(hint in lowered for hint in _BAD_DOWN_HINTS):
+        return "down"
+    return "both"
