@@ -8,7 +8,7 @@ import pytest
 
 from bot.config.catalog import CatalogError, parse_catalog
 from bot.diagnosis.incidents import classify_incident
-from bot.runbook_runs import _signal_reader
+from bot.runbook_runs.execute import _signal_reader
 from runbooks.steps import _judge
 from store.db import session_scope
 from store.models import Incident

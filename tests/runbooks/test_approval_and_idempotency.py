@@ -12,6 +12,7 @@ from bot import runbook_runs
 from bot.app.server import ServerThread
 from bot.core.errors import Conflict
 from store import queries
+from store import runbook_queries as runs_q
 from store.db import session_scope
 from tests.runbooks.support import build_bot, open_incident
 
@@ -115,7 +116,7 @@ def test_double_click_runs_once(gateway, tmp_path, db_url):  # type: ignore[no-u
     assert len({r.run.id for r in results}) == 1
     assert sorted(r.created for r in results) == [False] * 9 + [True]
     with session_scope(services.engine) as session:
-        runs = runbook_runs.runs_q.runs_for_incident(session=session, incident_id=incident_id)
+        runs = runs_q.runs_for_incident(session=session, incident_id=incident_id)
     assert len(runs) == 1
 
     # A different click while that run is active: refused, one run per incident at a time.

@@ -35,18 +35,18 @@ PAIRED = Runbook.model_validate({
 def incident_suggesting(bot: Bot, *names: str) -> Incident:
     """A declared incident (channel, pinned summary) blamed on model v8 (previous v7)."""
     incident = declare(bot)
-    library = runbook_runs.library(bot.core.services)
+    library = runbook_runs.library(bot.services)
     library.setdefault(GUARDED.name, GUARDED)
     library.setdefault(PAIRED.name, PAIRED)
-    with session_scope(bot.core.services.engine) as session:
+    with session_scope(bot.services.engine) as session:
         session.add(ChangeEvent(service=incident.service, kind="model", ref="v8",
                                 previous="v7", author="ci", description="new model",
-                                ts=bot.core.services.clock() - timedelta(minutes=5)))
+                                ts=bot.services.clock() - timedelta(minutes=5)))
         session.execute(update(Incident).where(Incident.id == incident.id).values(
             diagnosis={"suggested_runbooks": list(names)}, behavior="model"))
-    bot.core.services.emit("incident.changed", incident_id=incident.id)
+    bot.services.emit("incident.changed", incident_id=incident.id)
     bot.settle()
-    return incident_service.get_incident(bot.core.services, incident.id)
+    return incident_service.get_incident(bot.services, incident.id)
 
 
 def click(bot: Bot, incident: Incident, action_id: str, user: str) -> None:
@@ -66,7 +66,7 @@ def ephemerals(bot: Bot, channel: str, user: str) -> list[str]:
 
 
 def runs(bot: Bot, incident: Incident) -> list[dict[str, Any]]:
-    return runbook_runs.runs_of(bot.core.services, incident_id=incident.id or 0)
+    return runbook_runs.runs_of(bot.services, incident_id=incident.id or 0)
 
 
 def test_run_opens_a_typed_form_prefilled_from_the_incident(bot: Bot) -> None:
@@ -127,7 +127,7 @@ def test_dry_run_form_posts_the_rendered_plan_and_executes_nothing(bot: Bot) -> 
     assert "set-fallback" in plan and "verify-quality" in plan  # every step
     assert '\\"mode\\": \\"rules-based\\"' in plan or '"mode": "rules-based"' in plan
     assert runs(bot, incident) == []
-    kinds = [e.kind for e in incident_service.timeline(bot.core.services, incident.id or 0)]
+    kinds = [e.kind for e in incident_service.timeline(bot.services, incident.id or 0)]
     assert "runbook.dry_run" in kinds
 
 
@@ -192,15 +192,15 @@ def test_the_requester_cannot_approve_their_own_run(bot: Bot) -> None:
     refusal = bot.slack.responses[-1]
     assert refusal["response_type"] == "ephemeral"
     assert "a second person must approve it" in refusal["text"]
-    assert runbook_runs.run_view(bot.core.services, run_id=run["id"])["status"] == \
+    assert runbook_runs.run_view(bot.services, run_id=run["id"])["status"] == \
         "pending_approval"
 
     bot.slack.click(channel_id, parent.ts, "runbook.approve", user=ML)
     bot.settle()
-    done = wait_for(lambda: runbook_runs.run_view(bot.core.services, run_id=run["id"])["status"]
+    done = wait_for(lambda: runbook_runs.run_view(bot.services, run_id=run["id"])["status"]
                     == "succeeded")
     assert done
-    assert runbook_runs.run_view(bot.core.services, run_id=run["id"])["decided_by"] == f"slack:{ML}"
+    assert runbook_runs.run_view(bot.services, run_id=run["id"])["decided_by"] == f"slack:{ML}"
 
     # Dry run of a runbook without parameters: the plan at once, only to the clicker.
     click(bot, incident, "runbook.dry_run:paired-notify", DATA)
@@ -213,16 +213,16 @@ def test_the_requester_cannot_approve_their_own_run(bot: Bot) -> None:
 def test_self_approval_is_refused_by_the_domain_too(bot: Bot) -> None:
     """The API and the CLI call the same ``approve``: the rule cannot be skipped there."""
     incident = incident_suggesting(bot)
-    started = runbook_runs.start(bot.core.services, incident_id=incident.id or 0,
+    started = runbook_runs.start(bot.services, incident_id=incident.id or 0,
                                  name="paired-notify", actor="U0ML00001",
                                  groups=["S0MLTEAM1"]).run
     with pytest.raises(runbook_runs.Forbidden, match="a second person must approve"):
-        runbook_runs.approve(bot.core.services, run_id=started.id or 0, actor="U0ML00001",
+        runbook_runs.approve(bot.services, run_id=started.id or 0, actor="U0ML00001",
                              groups=["S0MLTEAM1"])
     with pytest.raises(runbook_runs.Forbidden, match="a second person must approve"):
-        runbook_runs.approve(bot.core.services, run_id=started.id or 0, actor="slack:U0ML00001",
+        runbook_runs.approve(bot.services, run_id=started.id or 0, actor="slack:U0ML00001",
                              groups=["S0MLTEAM1"])
-    approved = runbook_runs.approve(bot.core.services, run_id=started.id or 0, actor="U0SRE0001",
+    approved = runbook_runs.approve(bot.services, run_id=started.id or 0, actor="U0SRE0001",
                                     groups=["S0INFRA01"], wait=True)
     assert approved.decided_by == "slack:U0SRE0001"
 

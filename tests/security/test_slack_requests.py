@@ -39,7 +39,7 @@ def note_command(bot: Bot, channel: str, text: str) -> dict[str, str]:
 
 
 def notes(bot: Bot, incident_id: int) -> list[str]:
-    return [e.message for e in incident_service.timeline(bot.core.services, incident_id)
+    return [e.message for e in incident_service.timeline(bot.services, incident_id)
             if e.kind == "note"]
 
 
@@ -111,7 +111,7 @@ def rss_bytes() -> int:
 
 
 def test_a_body_over_the_limit_is_refused_without_holding_it(bot: Bot) -> None:
-    limit = bot.core.services.settings.max_body_bytes
+    limit = bot.services.settings.max_body_bytes
     declared = post(bot, b"x" * (limit + 1), {"X-Slack-Request-Timestamp": "1"})
     assert declared.status_code == 413
 

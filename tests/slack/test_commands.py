@@ -21,13 +21,13 @@ def declare(bot: Bot, title: str = "Answers went wrong", service: str = "rag-ass
                                                "severity": "high"}, user=SRE)
     assert reply.status == 200 and reply.body is None
     bot.settle()
-    incidents = [i for i in incident_service.list_open(bot.core.services) if i.title == title]
+    incidents = [i for i in incident_service.list_open(bot.services) if i.title == title]
     assert len(incidents) == 1
     return incidents[0]
 
 
 def kinds(bot: Bot, incident_id: int) -> list[tuple[str, str]]:
-    return [(e.kind, e.actor) for e in incident_service.timeline(bot.core.services, incident_id)]
+    return [(e.kind, e.actor) for e in incident_service.timeline(bot.services, incident_id)]
 
 
 def last_response(slack: SlackEmulator) -> dict:
@@ -54,7 +54,7 @@ def test_status_subcommands_in_the_incident_channel(bot: Bot, text: str, status:
                                     channel=incident.slack_channel_id)
     assert reply.status == 200
     bot.settle()
-    assert incident_service.get_incident(bot.core.services, incident.id).status == status
+    assert incident_service.get_incident(bot.services, incident.id).status == status
     assert (status, f"slack:{SRE2}") in kinds(bot, incident.id)
     assert last_response(bot.slack)["response_type"] == "in_channel"
     summary = bot.slack.workspace.channels[incident.slack_channel_id].message(
@@ -66,7 +66,7 @@ def test_ack_by_id_elsewhere_then_reopen_and_errors(bot: Bot) -> None:
     incident = declare(bot)
     bot.slack.slash_command("/incident", f"ack {incident.id}", user=SRE, channel=GENERAL)
     bot.settle()
-    assert incident_service.get_incident(bot.core.services, incident.id).status == "acknowledged"
+    assert incident_service.get_incident(bot.services, incident.id).status == "acknowledged"
     bot.slack.slash_command("/incident", f"ack {incident.id}", user=SRE, channel=GENERAL)
     bot.settle()
     assert last_response(bot.slack)["response_type"] == "ephemeral"
@@ -81,7 +81,7 @@ def test_ack_by_id_elsewhere_then_reopen_and_errors(bot: Bot) -> None:
     bot.settle()  # follow-up work runs after the ack; a person types the next command later
     bot.slack.slash_command("/incident", f"reopen {incident.id}", user=SRE, channel=GENERAL)
     bot.settle()
-    assert incident_service.get_incident(bot.core.services, incident.id).status == "triggered"
+    assert incident_service.get_incident(bot.services, incident.id).status == "triggered"
     assert ("reopened", f"slack:{SRE}") in kinds(bot, incident.id)
 
 
@@ -96,7 +96,7 @@ def test_resolve_asks_for_a_summary(bot: Bot) -> None:
     done = bot.slack.submit_view(view["id"], {"summary": "rolled back v8"}, user=SRE)
     assert done.status == 200
     bot.settle()
-    resolved = incident_service.get_incident(bot.core.services, incident.id)
+    resolved = incident_service.get_incident(bot.services, incident.id)
     assert resolved.status == "resolved" and resolved.resolution == "rolled back v8"
 
 
@@ -108,7 +108,7 @@ def test_assign_severity_note_followup_relabel(bot: Bot) -> None:
         reply = bot.slack.slash_command("/incident", text, user=SRE, channel=channel)
         assert reply.status == 200 and reply.body is None
     bot.settle()
-    current = incident_service.get_incident(bot.core.services, incident.id)
+    current = incident_service.get_incident(bot.services, incident.id)
     assert current.roles == {"commander": SRE2}
     assert current.severity == "critical"
     assert current.behavior == "model" and current.followups[0]["text"] == "add a canary"

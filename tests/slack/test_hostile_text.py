@@ -62,19 +62,19 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
                        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"}, timeout=10)
     assert reply.status_code == 200, reply.text
     bot.settle()
-    incident = next(i for i in incident_service.list_open(bot.core.services)
+    incident = next(i for i in incident_service.list_open(bot.services)
                     if i.service == "rag-assistant")
     assert HOSTILE in incident.title  # stored as data, unchanged
 
     # the diagnosis lands on the open incident (signals around its creation time)
-    with session_scope(bot.core.services.engine) as session:
+    with session_scope(bot.services.engine) as session:
         save_records(session=session, records=parse_objects(hostile_signals()).records)
         stored = session.get(Incident, incident.id)
         stored.created_at = T0 + timedelta(minutes=179)
         session.add(stored)
-    classify_incident(bot.core.services, incident.id)
+    classify_incident(bot.services, incident.id)
     bot.settle()
-    incident = incident_service.get_incident(bot.core.services, incident.id)
+    incident = incident_service.get_incident(bot.services, incident.id)
     assert incident.behavior and incident.behavior != "none"
     assert HOSTILE in str(incident.diagnosis)  # the slice and the change carry it
 
@@ -84,7 +84,7 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     pinned = bot.slack.post_as(SRE, channel, "<!here> rolled back <https://evil.example|here>")
     assert bot.slack.react(channel, pinned, "pushpin", user=SRE).status == 200
     bot.settle()
-    notes = [e.message for e in incident_service.timeline(bot.core.services, incident.id)
+    notes = [e.message for e in incident_service.timeline(bot.services, incident.id)
              if e.kind == "slack_message"]
     assert notes == [f"@{SRE}: @here rolled back here (https://evil.example)"]
     usage = bot.slack.slash_command("/incident", f"{HOSTILE} now", user=SRE, channel=channel)
@@ -95,7 +95,7 @@ def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot
     bot.settle()
     # a dry run of the suggested runbook renders its steps with the hostile defaults
     # (the suspect change's previous version is "<!here>")
-    incident = incident_service.get_incident(bot.core.services, incident.id)
+    incident = incident_service.get_incident(bot.services, incident.id)
     bot.slack.click(channel, incident.slack_summary_ts, "runbook.dry_run:rollback-model",
                     user=ML)
     bot.settle()

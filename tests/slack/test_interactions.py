@@ -23,7 +23,7 @@ from tests.slack.test_commands import declare, kinds
 
 
 def summary_of(bot: Bot, incident_id: int):  # type: ignore[no-untyped-def]
-    incident = incident_service.get_incident(bot.core.services, incident_id)
+    incident = incident_service.get_incident(bot.services, incident_id)
     return incident, bot.slack.workspace.channels[incident.slack_channel_id].message(
         incident.slack_summary_ts)
 
@@ -42,7 +42,7 @@ def test_buttons_change_status_once_and_update_the_summary(bot: Bot) -> None:
     assert "acknowledged" in str(summary.blocks) and "incident.ack" not in str(summary.blocks)
     bot.slack.click(channel, ts, "incident.mitigate", user=SRE2)
     bot.settle()
-    assert incident_service.get_incident(bot.core.services, incident.id).status == "mitigated"
+    assert incident_service.get_incident(bot.services, incident.id).status == "mitigated"
     transcript = render_transcript(bot.slack, channel)
     assert "clicked [Acknowledge]" in transcript and "edited their message" in transcript
 
@@ -61,7 +61,7 @@ def test_resolve_and_reopen_buttons(bot: Bot) -> None:
     bot.slack.click(incident.slack_channel_id, incident.slack_summary_ts, "incident.reopen",
                     user=SRE)
     bot.settle()
-    assert incident_service.get_incident(bot.core.services, incident.id).status == "triggered"
+    assert incident_service.get_incident(bot.services, incident.id).status == "triggered"
 
 
 def test_relabel_button_modal_invites_the_new_owners(bot: Bot) -> None:
@@ -87,7 +87,7 @@ def test_declare_modal_validation_keeps_the_modal_open(bot: Bot) -> None:
     assert reply.body["response_action"] == "errors"
     assert set(reply.body["errors"]) == {"title", "service"}
     bot.settle()
-    assert incident_service.list_open(bot.core.services) == []
+    assert incident_service.list_open(bot.services) == []
 
 
 def test_suggested_runbook_button(bot: Bot) -> None:
@@ -97,10 +97,10 @@ def test_suggested_runbook_button(bot: Bot) -> None:
     from store.db import session_scope
     from store.models import Incident
 
-    with session_scope(bot.core.services.engine) as session:
+    with session_scope(bot.services.engine) as session:
         session.execute(update(Incident).where(Incident.id == incident.id).values(
             diagnosis={"suggested_runbooks": ["rollback-model"]}, behavior="model"))
-    bot.core.services.emit("incident.changed", incident_id=incident.id)
+    bot.services.emit("incident.changed", incident_id=incident.id)
     bot.settle()
     _, summary = summary_of(bot, incident.id)
     assert "runbook.dry_run:rollback-model" in str(summary.blocks)
@@ -120,27 +120,27 @@ def test_reaction_puts_the_message_on_the_timeline(bot: Bot) -> None:
     assert reply.status == 200
     bot.slack.react(incident.slack_channel_id, other, "tada", user=SRE)  # not the timeline emoji
     bot.settle()
-    notes = [e for e in incident_service.timeline(bot.core.services, incident.id)
+    notes = [e for e in incident_service.timeline(bot.services, incident.id)
              if e.kind == "slack_message"]
     assert [(n.actor, n.message) for n in notes] == [
         (f"slack:{SRE}", f"@{SRE2}: p99 back to normal after rollback")]
     retry = dict(reply.payload)  # Slack retries an event with the same event_id
     bot.slack.deliver("events_api", retry)
     bot.settle()
-    assert len([e for e in incident_service.timeline(bot.core.services, incident.id)
+    assert len([e for e in incident_service.timeline(bot.services, incident.id)
                 if e.kind == "slack_message"]) == 1
     assert event_callback({"type": "x"})["event_id"] != retry["event_id"]
 
 
 def test_one_channel_even_when_opened_fires_concurrently(bot: Bot) -> None:
-    bot.core.services.extras["outbox.runs_here"] = False  # no automatic follow-ups for this one
+    bot.services.extras["outbox.runs_here"] = False  # no automatic follow-ups for this one
     incident = incident_service.declare_incident(
-        bot.core.services, service="rag-assistant", title="race", actor="test")
+        bot.services, service="rag-assistant", title="race", actor="test")
 
     def attempt() -> None:
         # a loser while the winner is creating is told to come back later (the outbox does)
         with contextlib.suppress(RetryLater):
-            slack_channels.open_incident_channel(bot.core.services, incident.id)
+            slack_channels.open_incident_channel(bot.services, incident.id)
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]
     for thread in threads:
@@ -148,12 +148,12 @@ def test_one_channel_even_when_opened_fires_concurrently(bot: Bot) -> None:
     for thread in threads:
         thread.join()
     assert len(bot.slack.calls_to("conversations.create")) == 1
-    assert incident_service.get_incident(bot.core.services, incident.id).slack_channel_id
+    assert incident_service.get_incident(bot.services, incident.id).slack_channel_id
 
 
 def test_name_taken_gets_a_suffix_and_ratelimits_are_waited_out(bot: Bot) -> None:
     bot.slack.workspace.add_channel("inc-1-rag-assistant-" +
-                                    bot.core.services.clock().strftime("%Y%m%d"))
+                                    bot.services.clock().strftime("%Y%m%d"))
     bot.slack.rate_limit("chat.postMessage", retry_after=1)
     incident = declare(bot)
     assert incident.slack_channel_name.endswith("-2")
@@ -164,12 +164,12 @@ def test_name_taken_gets_a_suffix_and_ratelimits_are_waited_out(bot: Bot) -> Non
 def test_a_failed_side_effect_is_a_timeline_event_not_a_broken_incident(bot: Bot) -> None:
     bot.slack.rate_limit("conversations.create", retry_after=0, times=4)  # every retry
     incident = declare(bot, title="slack is down")
-    events = incident_service.timeline(bot.core.services, incident.id)
+    events = incident_service.timeline(bot.services, incident.id)
     failures = [e for e in events if e.kind == "slack_error"]
     assert failures and "ratelimited" in failures[0].message
     assert incident.status == "triggered" and incident.slack_channel_id is None
-    slack_channels.open_incident_channel(bot.core.services, incident.id)  # a failed claim may retry
-    assert incident_service.get_incident(bot.core.services, incident.id).slack_channel_id
+    slack_channels.open_incident_channel(bot.services, incident.id)  # a failed claim may retry
+    assert incident_service.get_incident(bot.services, incident.id).slack_channel_id
 
 
 def test_channel_names_stay_within_slacks_rules() -> None:
@@ -188,13 +188,13 @@ def test_a_change_made_while_the_summary_is_posted_still_reaches_it(bot: Bot) ->
     # incident is acknowledged meanwhile, when there is no summary to edit yet.
     bot.slack.rate_limit("chat.postMessage", retry_after=2, times=1)
     incident = incident_service.declare_incident(
-        bot.core.services, service="rag-assistant", title="Racing the summary", severity="high",
+        bot.services, service="rag-assistant", title="Racing the summary", severity="high",
         actor="test")
     deadline = time.monotonic() + 10
     while not bot.slack.calls_to("chat.postMessage", ok=False):
         assert time.monotonic() < deadline, "the summary was never attempted"
         time.sleep(0.02)
-    incident_service.change_status(bot.core.services, incident_id=incident.id, to="acknowledged",
+    incident_service.change_status(bot.services, incident_id=incident.id, to="acknowledged",
                                    actor="test")
     bot.settle()
     current, summary = summary_of(bot, incident.id)
@@ -203,21 +203,21 @@ def test_a_change_made_while_the_summary_is_posted_still_reaches_it(bot: Bot) ->
 
 def test_a_diagnosis_that_lands_after_the_channel_brings_its_class_owners(bot: Bot) -> None:
     incident = incident_service.declare_incident(
-        bot.core.services, service="rag-assistant", title="Late diagnosis", severity="high",
+        bot.services, service="rag-assistant", title="Late diagnosis", severity="high",
         actor="test")
     bot.settle()  # the channel is there; the classifier found nothing (no signals yet)
     channel = bot.slack.workspace.channels[
-        incident_service.get_incident(bot.core.services, incident.id).slack_channel_id]
+        incident_service.get_incident(bot.services, incident.id).slack_channel_id]
     assert ML not in channel.members
     batch = parse_objects(quality_only())  # a lone quality drop: read as `model`
-    with session_scope(bot.core.services.engine) as session:
+    with session_scope(bot.services.engine) as session:
         save_records(session=session, records=batch.records)
         stored = session.get(Incident, incident.id)
         stored.created_at, stored.behavior = T0 + timedelta(minutes=179), None
         session.add(stored)
-    classify_incident(bot.core.services, incident.id)
+    classify_incident(bot.services, incident.id)
     bot.settle()
-    assert incident_service.get_incident(bot.core.services, incident.id).behavior == "model"
+    assert incident_service.get_incident(bot.services, incident.id).behavior == "model"
     assert {ML, "U0ML00777"} <= channel.members  # model owners, the user group expanded
     assert any(m.text.startswith("Classified `model`: invited") for m in channel.messages)
     _, summary = summary_of(bot, incident.id)

@@ -71,7 +71,7 @@ def test_oncall_says_who_now_and_next_with_date_tokens(bot: Bot) -> None:
 def test_override_takes_effect_and_is_said_in_the_channel(bot: Bot) -> None:
     reply = command(bot, "/oncall", f"override <@{CAROL}> until 12:00 dentist", user=ALICE)
     assert reply["response_type"] == "in_channel"
-    now, _ = oncall.now_and_next(bot.core.services, "ml-primary")
+    now, _ = oncall.now_and_next(bot.services, "ml-primary")
     assert now is not None and now.user == CAROL and now.source == "override"
     # "12:00" in Alice's zone (Berlin, UTC+1) is 11:00Z the same day
     assert now.end == datetime(2026, 12, 2, 11, tzinfo=UTC)
@@ -79,7 +79,7 @@ def test_override_takes_effect_and_is_said_in_the_channel(bot: Bot) -> None:
 
 def test_swap_trades_the_current_shift_for_the_next(bot: Bot) -> None:
     command(bot, "/oncall", f"swap <@{BOB}>", user=ALICE)
-    now, upcoming = oncall.now_and_next(bot.core.services, "ml-primary")
+    now, upcoming = oncall.now_and_next(bot.services, "ml-primary")
     assert now is not None and now.user == BOB
     assert upcoming is not None and upcoming.user == ALICE  # Alice covers Bob's week
 
@@ -93,11 +93,11 @@ def test_silence_from_slack(bot: Bot) -> None:
     reply = command(bot, "/silence", 'service="rag-assistant", alertname=~"Ground.*" for 2h '
                                      "re-indexing the store")
     assert "Silence #1 set" in text_of(reply)
-    [made] = silences.list_silences(bot.core.services)
+    [made] = silences.list_silences(bot.services)
     assert made.comment == "re-indexing the store" and made.created_by == f"slack:{CAROL}"
     assert "rag-assistant" in text_of(command(bot, "/silence", "list"))
     command(bot, "/silence", "end 1")
-    assert silences.list_silences(bot.core.services)[0].state(WED_3AM_BERLIN) == "expired"
+    assert silences.list_silences(bot.services)[0].state(WED_3AM_BERLIN) == "expired"
 
 
 def test_long_lists_stay_within_block_kit_limits() -> None:

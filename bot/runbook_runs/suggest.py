@@ -1,0 +1,102 @@
+"""Which runbooks fit an incident, and the defaults and checks of a run form's parameters."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.services import Services
+from bot.runbook_runs.context import incident_context, load_incident, suspect_change
+from bot.runbook_runs.library import get_runbook, library
+from runbooks.models import Runbook, coerce
+from runbooks.templating import RenderError, is_template, render_text
+from store.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    name: str
+    title: str
+    reason: str
+    needs_approval: bool
+    has_parameters: bool
+
+
+def suggest(services: Services, *, incident_id: int) -> list[Suggestion]:
+    """Runbooks for this incident: its failure class, its service, its suspect change."""
+    with session_scope(services.engine) as session:
+        incident = load_incident(session, incident_id)
+        change = suspect_change(session, incident)
+    catalog_service = services.catalog.service(incident.service)
+    listed = set(catalog_service.runbooks) if catalog_service else set()
+    scored: list[tuple[int, Suggestion]] = []
+    for runbook in library(services).values():
+        applies = runbook.applies_to
+        if applies.services and incident.service not in applies.services:
+            continue
+        if listed and runbook.name not in listed:
+            continue
+        score, reasons = 0, []
+        if incident.behavior and incident.behavior in applies.classes:
+            score += 2
+            reasons.append(f"{incident.behavior} failure")
+        if change and change.get("kind") in applies.change_kinds:
+            score += 3
+            reasons.append(f"suspect {change['kind']} change {change.get('ref')}")
+        if score == 0:
+            continue
+        scored.append((score, Suggestion(runbook.name, runbook.title, "; ".join(reasons),
+                                         runbook.approval.required, bool(runbook.parameters))))
+    scored.sort(key=lambda item: (-item[0], item[1].name))
+    return [suggestion for _, suggestion in scored]
+
+
+def parameter_defaults(services: Services, *, incident_id: int, name: str) -> dict[str, Any]:
+    """Each parameter's default resolved against the incident, to prefill a form.
+
+    Unlike :func:`resolve_params` this never fails: a default that cannot be
+    resolved (no suspect change, say) is ``None``, so the form opens with that
+    field empty for the person to fill in instead of refusing the whole runbook.
+    """
+    runbook = get_runbook(services, name)
+    with session_scope(services.engine) as session:
+        context = incident_context(services, session, load_incident(session, incident_id))
+    defaults: dict[str, Any] = {}
+    for parameter in runbook.parameters:
+        value = parameter.default
+        if isinstance(value, str) and is_template(value):
+            try:
+                value = render_text(value, context, f"parameters.{parameter.name}.default")
+            except RenderError:
+                value = None
+        if value is not None and value != "":
+            with contextlib.suppress(ValueError):  # shown as it is; checked on submission
+                value = coerce(parameter, value)
+        defaults[parameter.name] = None if value == "" else value
+    return defaults
+
+
+def parameter_errors(runbook: Runbook, given: Mapping[str, Any]) -> dict[str, str]:
+    """Parameter name -> what is wrong with the value typed for it (no I/O: a modal's ack).
+
+    Empty values are left out (the default applies); whether a required value is
+    still missing is decided by :func:`start`, which can resolve the defaults.
+    """
+    errors: dict[str, str] = {}
+    for key, value in given.items():
+        parameter = runbook.parameter(key)
+        if parameter is None:
+            errors[key] = f"{key}: {runbook.name} has no such parameter"
+            continue
+        if value is None or value == "":
+            continue
+        try:
+            coerce(parameter, value)
+        except ValueError as error:
+            errors[key] = f"{key}: {error}"
+    return errors
