@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config.catalog import FAILURE_CLASSES
 from bot.reports.inputs import UNCLASSIFIED, IncidentFact, RunFact
 from bot.reports.weeks import IsoWeek
+from classifiers.vocabulary import LABELS
 
-CLASS_ORDER = (*FAILURE_CLASSES, UNCLASSIFIED)
+CLASS_ORDER = (*LABELS, UNCLASSIFIED)
 SOURCES = ("detector", "alert", "budget", "manual")
 VERIFIED = "recovered"
 

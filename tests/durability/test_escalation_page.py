@@ -21,8 +21,8 @@ from bot.core.scheduler import start_scheduler, stop_scheduler
 from bot.core.services import build_services
 from bot.demo.workspace import populate
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.incidents import escalation
 from bot.incidents import service as incident_service
+from bot.oncall import escalation
 
 CHAIN = ("U0SRE0001", "U0SRE0002")  # rag-assistant's chain in the example catalog
 

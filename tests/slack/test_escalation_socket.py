@@ -8,8 +8,8 @@ from bot.app.wiring import wire
 from bot.config.catalog import load_catalog
 from bot.core.scheduler import start_scheduler, stop_scheduler
 from bot.core.services import build_services
-from bot.incidents import escalation
 from bot.incidents import service as incident_service
+from bot.oncall import escalation
 from bot.slack.socket import start_socket_mode
 from tests.slack.conftest import GENERAL, SRE, SRE2, slack_settings
 

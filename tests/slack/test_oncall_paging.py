@@ -15,8 +15,9 @@ from bot.core import outbox
 from bot.core.scheduler import start_scheduler, stop_scheduler
 from bot.core.services import Services, build_services
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.incidents import escalation, lifecycle
+from bot.incidents import lifecycle
 from bot.incidents import service as incident_service
+from bot.oncall import escalation
 from store.db import session_scope
 from tests.slack.conftest import slack_settings
 

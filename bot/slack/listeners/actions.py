@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.config.catalog import FAILURE_CLASSES
 from bot.core.errors import UserError
 from bot.incidents import service as incident_service
 from bot.slack.listeners.common import acked, actor, error_reply
@@ -18,6 +17,7 @@ from bot.slack.listeners.dedup import first_time
 from bot.views import incident as summary
 from bot.views.markup import user as mention
 from bot.views.modals import relabel_modal, resolve_modal
+from classifiers.vocabulary import LABELS
 
 STATUS_BUTTONS = {summary.ACK: ("acknowledged", "acknowledged"),
                   summary.MITIGATE: ("mitigated", "marked mitigated"),
@@ -69,7 +69,7 @@ def register(app: Any, services: Any) -> None:
     def open_relabel(body: dict[str, Any], client: Any) -> None:
         action, _, channel = _click(body)
         client.views_open(trigger_id=body["trigger_id"], view=relabel_modal(
-            incident_id=int(action["value"]), labels=FAILURE_CLASSES, current=None,
+            incident_id=int(action["value"]), labels=LABELS, current=None,
             channel_id=channel))
 
     app.action(summary.RELABEL)(acked(services, ack_click, open_relabel))

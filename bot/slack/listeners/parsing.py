@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.config.catalog import FAILURE_CLASSES
 from bot.incidents.lifecycle import ROLES, SEVERITIES
 from bot.views.markup import plain_from_slack
+from classifiers.vocabulary import LABELS
 
 
 class UsageError(ValueError):
@@ -91,11 +91,11 @@ def parse_incident(text: str) -> IncidentCommand:
         return IncidentCommand(name, _incident_id(rest[1:], name), {"severity": level})
     if name == "relabel":
         if not rest:
-            raise UsageError(f"`relabel` needs a label: {', '.join(FAILURE_CLASSES)}")
+            raise UsageError(f"`relabel` needs a label: {', '.join(LABELS)}")
         label = rest[0].lower()
-        if label not in FAILURE_CLASSES:
+        if label not in LABELS:
             raise UsageError(f"`{label}` is not a failure class; use one of "
-                             f"{', '.join(FAILURE_CLASSES)}")
+                             f"{', '.join(LABELS)}")
         return IncidentCommand(name, _incident_id(rest[1:], name), {"label": label})
     raise UsageError(f"unknown subcommand `{tokens[0]}`")
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from bot.config.catalog import FAILURE_CLASSES
 from bot.core import outbox
 from bot.core.errors import NotFound, UserError
 from bot.incidents import lifecycle
+from classifiers.vocabulary import LABELS
 from store.db import session_scope
 from store.models import Incident
 
@@ -27,8 +27,8 @@ def _feedback() -> Any:
 
 def relabel_incident(services: Any, *, incident_id: int, label: str, actor: str) -> str | None:
     """Set the incident's label; returns the previous label. Emits ``incident.relabelled``."""
-    if label not in FAILURE_CLASSES:
-        raise UserError(f"label: {label!r} is not one of {', '.join(FAILURE_CLASSES)}")
+    if label not in LABELS:
+        raise UserError(f"label: {label!r} is not one of {', '.join(LABELS)}")
     now = services.clock()
     feedback = _feedback()
     with session_scope(services.engine) as session:

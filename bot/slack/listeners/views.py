@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.config.catalog import FAILURE_CLASSES
 from bot.core.errors import UserError
 from bot.incidents import service as incident_service
 from bot.incidents.lifecycle import SEVERITIES
@@ -20,6 +19,7 @@ from bot.views.markup import code, escape
 from bot.views.markup import error as markup_error
 from bot.views.markup import user as mention
 from bot.views.modals import DECLARE, RELABEL, RESOLVE, metadata, submitted_values
+from classifiers.vocabulary import LABELS
 
 
 def _tell(client: Any, channel: str | None, user: str, text: str, *, public: bool) -> None:
@@ -98,14 +98,14 @@ def register(app: Any, services: Any) -> None:
     app.view(RESOLVE)(acked(services, ack_resolve, resolve))
 
     def ack_relabel(ack: Callable[..., None], view: dict[str, Any]) -> None:
-        if submitted_values(view).get("label") not in FAILURE_CLASSES:
+        if submitted_values(view).get("label") not in LABELS:
             ack(response_action="errors", errors={"label": "Pick a failure class."})
         else:
             ack()
 
     def relabel(body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         label = submitted_values(view).get("label")
-        if label not in FAILURE_CLASSES or not first_time(services, f"view:{view['id']}",
+        if label not in LABELS or not first_time(services, f"view:{view['id']}",
                                                           "view_submission"):
             return
         user = body["user"]["id"]
