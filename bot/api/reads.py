@@ -19,9 +19,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from bot.api.guards import require_reader
 from bot.api.params import QueryTime
-from bot.core.exchange import CHANGE_KINDS, LAYERS, format_ts, to_utc
+from bot.core.exchange import format_ts, to_utc
 from bot.core.services import Services
 from bot.incidents.serialize import change_dict
+from classifiers.vocabulary import CHANGE_KINDS, LAYERS
 from store.db import session_scope
 from store.signal_reads import change_page, distribution_page, signal_page
 
