@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
+from bot.api.docs import install
 from bot.core.services import Services
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,6 @@ def create_app(services: Services) -> FastAPI:
 
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).build_router(services))
-    from bot.api.docs import install
 
     install(app)  # request bodies the intake routes read themselves, the bearer scheme
     return app

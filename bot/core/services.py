@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config.catalog import Catalog, load_catalog
 from bot.config.settings import Settings
+from bot.core import outbox
 from bot.core.events import EventBus
 from bot.core.exchange import utcnow
 from bot.core.metrics import Metrics
@@ -49,7 +50,6 @@ class Services:
         records them in its own transaction instead (``bot.core.outbox.record``). In-memory
         subscribers (runbook progress) run on the background pool.
         """
-        from bot.core import outbox
 
         if outbox.is_durable(name):
             outbox.publish(self, name, **payload)

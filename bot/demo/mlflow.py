@@ -26,9 +26,15 @@ from typing import Any
 
 import httpx
 
+from bot import runbook_runs
 from bot.app.server import ServerThread
 from bot.config.catalog import Service
 from bot.demo.context import DemoContext
+from bot.demo.mlflow_telemetry import Telemetry, exporter
+from bot.devtools.mlflow_server import MlflowServer
+from store.db import session_scope
+from store.models import Incident
+from store.signal_queries import load_changes
 
 SERVICE = "mlflow-assistant"
 RESPONDER = "U0SRE0001"  # sam.sre runs the runbook
@@ -84,7 +90,6 @@ def act(ctx: DemoContext) -> None:
         ctx.say(f"{missing}: act skipped")
         ctx.summary["mlflow"] = {"ran": False, "why": missing}
         return
-    from bot.devtools.mlflow_server import MlflowServer
 
     with MlflowServer() as registry_server:
         ctx.say(f"mlflow server on {registry_server.url} (SQLite backend)")
@@ -107,8 +112,6 @@ def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedCloc
 
 
 def _changes(services: Any) -> list[Any]:
-    from store.db import session_scope
-    from store.signal_queries import load_changes
 
     now = services.clock()
     with session_scope(services.engine) as session:
@@ -117,8 +120,6 @@ def _changes(services: Any) -> list[Any]:
 
 
 def _incident(services: Any, incident_id: int) -> Any:
-    from store.db import session_scope
-    from store.models import Incident
 
     with session_scope(services.engine) as session:
         return session.get(Incident, incident_id)
@@ -127,7 +128,6 @@ def _incident(services: Any, incident_id: int) -> Any:
 def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
     from mlflow import MlflowClient
 
-    from bot.demo.mlflow_telemetry import Telemetry, exporter
 
     secret = secrets.token_urlsafe(16)
     clock = MovedClock()
@@ -214,7 +214,6 @@ def _run_message(slack: Any, channel: str, run_id: int) -> str | None:
 
 def _run_from_slack(ctx: DemoContext, services: Any, slack: Any, incident_id: int) -> int:
     """sam.sre clicks Run rollback-model on the pinned summary and submits the form."""
-    from bot import runbook_runs
 
     incident = _wait(lambda: (found := _incident(services, incident_id)).slack_summary_ts
                      and found)
@@ -238,7 +237,6 @@ def _run_from_slack(ctx: DemoContext, services: Any, slack: Any, incident_id: in
 def _rollback(services: Any, slack: Any, incident_id: int, run_id: int, clock: MovedClock,
               telemetry: Any, provider: Any, registry: Any) -> dict[str, Any]:
     """mia.ml approves; meanwhile the service reports as whatever version MLflow serves."""
-    from bot import runbook_runs
 
     channel = _incident(services, incident_id).slack_channel_id
     message = _wait(lambda: _run_message(slack, channel, run_id))

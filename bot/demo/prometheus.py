@@ -16,8 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config.catalog import Service
 from bot.config.source_spec import PrometheusServer, SignalSpec
+from bot.core.exchange import ChangeRecord
 from bot.demo.context import DemoContext
 from bot.demo.prometheus_lab import FeedbackLedger, PrometheusProcess, next_second
+from bot.diagnosis.watch import run_watch
+from bot.sources import load_signals
+from store.db import session_scope
+from store.signal_queries import save_records
 
 SERVICE = "chat-llm"
 HISTORY_SECONDS = 600
@@ -64,11 +69,6 @@ def act(ctx: DemoContext) -> None:
 
 
 def _run(ctx: DemoContext, lab: PrometheusProcess, ledger: FeedbackLedger) -> None:
-    from bot.core.exchange import ChangeRecord
-    from bot.diagnosis.watch import run_watch
-    from bot.sources import load_signals
-    from store.db import session_scope
-    from store.signal_queries import save_records
 
     base = ctx.services.catalog
     service = Service(name=SERVICE, description="chat model read from Prometheus",

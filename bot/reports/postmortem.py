@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.core.errors import NotFound
+from bot.incidents.serialize import event_dict, incident_dict
 from bot.reports.templates import template
+from store import queries, runbook_queries
+from store.db import session_scope
 
 if TYPE_CHECKING:
     from bot.core.services import Services
@@ -116,10 +120,6 @@ def render_markdown(context: dict[str, Any], catalog: Any = None) -> str:
 
 def render_postmortem(services: Services, incident_id: int) -> str:
     """The postmortem of one stored incident; ``NotFound`` when there is none."""
-    from bot.core.errors import NotFound
-    from bot.incidents.serialize import event_dict, incident_dict
-    from store import queries, runbook_queries
-    from store.db import session_scope
 
     with session_scope(services.engine) as session:
         incident = queries.get_incident(session=session, incident_id=incident_id)

@@ -17,6 +17,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.core.scheduler import job_services
+from bot.reports.publish import post_digest, render_digest, reports_dir, write_report
+from bot.reports.weeks import IsoWeek
+
 if TYPE_CHECKING:
     from bot.config.catalog import DigestSchedule
     from bot.core.services import Services
@@ -68,9 +72,6 @@ def start_digest_schedules(services: Services) -> None:
 
 def run_digest_job(team: str) -> None:
     """The persistent job: post last week's digest (or only write it, without Slack)."""
-    from bot.core.scheduler import job_services
-    from bot.reports.publish import post_digest, render_digest, reports_dir, write_report
-    from bot.reports.weeks import IsoWeek
 
     services = job_services()
     if services is None:

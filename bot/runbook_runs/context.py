@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.config.change_sources import ModelRegistry
 from bot.core.errors import NotFound
 from bot.core.services import Services
 from runbooks.engine import (
@@ -59,7 +60,6 @@ def suspect_change(session: Session, incident: Incident) -> dict[str, Any] | Non
 def _registry(catalog_service: Any, name: str) -> dict[str, Any]:
     """The service's model registry entry for templates (runbooks choose their target by
     ``kind``), with the registered model defaulting to the service's name."""
-    from bot.config.change_sources import ModelRegistry
 
     registry = catalog_service.registry if catalog_service is not None else ModelRegistry()
     data = registry.model_dump()

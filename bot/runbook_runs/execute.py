@@ -16,6 +16,7 @@ from bot.core.services import Services
 from bot.incidents import lifecycle
 from bot.runbook_runs.context import incident_context, load_incident, load_run, post_progress
 from bot.runbook_runs.library import get_runbook, library
+from bot.sources import load_signals
 from bot.views.markup import escape
 from bot.views.text import cut
 from runbooks.engine import (
@@ -113,7 +114,6 @@ def _signal_reader(services: Services) -> Any:
     if reader is not None:
         return reader
     # bot.sources: pushed records plus those pulled from Prometheus (one seam for all).
-    from bot.sources import load_signals
 
     def read(service: str, start: datetime, end: datetime) -> list[Any]:
         with session_scope(services.engine) as session:

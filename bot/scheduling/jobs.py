@@ -10,6 +10,12 @@ import logging
 from typing import Any
 
 from bot.core.scheduler import job_services, start_scheduler
+from bot.diagnosis.watch import run_watch
+from bot.runbook_runs import recover_interrupted
+from bot.silences.holds import release_due
+from bot.slo.alerts import evaluate_burn_alerts
+from store.db import session_scope
+from store import outbox_queries, signal_queries
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +24,6 @@ def watch_job() -> None:
     services = job_services()
     if services is None:
         return
-    from bot.diagnosis.watch import run_watch
 
     opened = run_watch(services)
     if opened:
@@ -29,7 +34,6 @@ def burn_alerts_job() -> None:
     services = job_services()
     if services is None:
         return
-    from bot.slo.alerts import evaluate_burn_alerts
 
     evaluate_burn_alerts(services)
 
@@ -39,7 +43,6 @@ def recover_runs_job() -> None:
     services = job_services()
     if services is None:
         return
-    from bot.runbook_runs import recover_interrupted
 
     recover_interrupted(services)
 
@@ -51,12 +54,10 @@ def prune_signals_job() -> None:
         return
     from datetime import timedelta
 
-    from store.db import session_scope
-    from store.signal_queries import prune
 
     cutoff = services.clock() - timedelta(days=services.settings.signal_retention_days)
     with session_scope(services.engine) as session:
-        removed = prune(session=session, before=cutoff)
+        removed = signal_queries.prune(session=session, before=cutoff)
     log.info("pruned %d stored signal rows older than %s", removed, cutoff)
 
 
@@ -67,11 +68,9 @@ def prune_outbox_job() -> None:
         return
     from datetime import timedelta
 
-    from store.db import session_scope
-    from store.outbox_queries import prune
 
     with session_scope(services.engine) as session:
-        removed = prune(session=session, before=services.clock() - timedelta(days=1))
+        removed = outbox_queries.prune(session=session, before=services.clock() - timedelta(days=1))
     log.info("pruned %d finished follow-up tasks", removed)
 
 
@@ -80,7 +79,6 @@ def release_holds_job() -> None:
     services = job_services()
     if services is None:
         return
-    from bot.silences.holds import release_due
 
     released = release_due(services)
     if released:

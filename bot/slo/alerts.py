@@ -25,6 +25,8 @@ from bot.core.exchange import AlertRecord, to_utc
 from bot.slo.compute import RecordLoader, evaluate, lookback, store_loader
 from bot.slo.series import RecordsByName
 from classifiers.burn import BurnEvaluation
+from store import queries
+from store.db import session_scope
 
 if TYPE_CHECKING:
     from bot.core.services import Services
@@ -141,8 +143,6 @@ def evaluate_burn_alerts(services: Services, now: datetime | None = None, *,
 
 
 def _stored_alerts(services: Services, fingerprints: list[str]) -> dict[str, Alert]:
-    from store import queries
-    from store.db import session_scope
 
     with session_scope(services.engine) as session:
         return dict(queries.alerts_by_fingerprint(session=session, fingerprints=fingerprints,

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.config.slo_spec import SLO
+from bot.core.errors import NotFound
 from bot.core.exchange import format_ts, to_utc
 from bot.slo.series import Records, RecordsByName, UnitSeries, bin_step, unit_series
+from bot.sources import load_signals
 from classifiers.budget import BudgetResult, error_budget, time_to_exhaustion
 from classifiers.burn import (
     PAGE,
@@ -29,6 +31,7 @@ from classifiers.burn import (
     evaluate_burn,
     rolling_burn_rate,
 )
+from store.db import session_scope
 
 if TYPE_CHECKING:
     from bot.core.services import Services
@@ -48,8 +51,6 @@ def store_loader(services: Services) -> RecordLoader:
 
     def load(service: str, start: datetime, end: datetime) -> Sequence[Any]:
         # bot.sources: pushed records plus those pulled from Prometheus (one seam for all).
-        from bot.sources import load_signals
-        from store.db import session_scope
 
         with session_scope(services.engine) as session:
             loaded = load_signals(services, session=session, service=service, start=start,
@@ -192,7 +193,6 @@ def load_window(slo_list: Sequence[SLO], *, now: datetime) -> datetime:
 def service_status(services: Services, service: str, *, now: datetime | None = None,
                    loader: RecordLoader | None = None) -> list[SLOStatus]:
     """Every SLO of one catalog service; raises ``NotFound`` for an unknown service."""
-    from bot.core.errors import NotFound
 
     entry = services.catalog.service(service)
     if entry is None:

@@ -30,10 +30,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.config.slo_spec import SLO
+from bot.core.errors import NotFound
 from bot.core.exchange import format_ts, to_utc
+from bot.incidents import lifecycle
 from bot.slo.compute import RecordLoader, budget_basis, store_loader
 from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series
 from classifiers.budget import BudgetImpact, budget_impact
+from store.db import session_scope
+from store.models import Incident
 
 if TYPE_CHECKING:
     from bot.core.services import Services
@@ -98,10 +102,6 @@ def update_budget_impact(services: Services, incident_id: int, *,
     The span runs from the incident's onset (else its creation) to its mitigation
     (else its resolution, else now, while it is ongoing).
     """
-    from bot.core.errors import NotFound
-    from bot.incidents import lifecycle
-    from store.db import session_scope
-    from store.models import Incident
 
     now = to_utc(services.clock())
     with session_scope(services.engine) as session:
