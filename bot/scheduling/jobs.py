@@ -14,8 +14,8 @@ from bot.diagnosis.watch import run_watch
 from bot.runbook_runs import recover_interrupted
 from bot.silences.holds import release_due
 from bot.slo.alerts import evaluate_burn_alerts
-from store.db import session_scope
 from store import outbox_queries, signal_queries
+from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
