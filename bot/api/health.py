@@ -79,12 +79,12 @@ def build_router(services: Services) -> APIRouter:
                 checks["writes"] = f"error {ago:.0f} s ago: {failed[1][:200]}"
             if checks["writes"] != "ok":
                 response.status_code = 503
-        for name, check in services.extras.get("health_checks", {}).items():
+        for name, check in services.health_checks.items():
             try:
                 checks[name] = check()
             except Exception as error:
                 checks[name] = f"error: {error}"
-        checks["leader"] = bool(services.extras.get("is_leader", lambda: True)())
+        checks["leader"] = services.is_leader()
         status = "ok" if response.status_code != 503 else "degraded"
         return {"status": status, "checks": checks}
 

@@ -135,7 +135,7 @@ def runs_here(services: Services) -> bool:
     """Whether this process runs follow-up work (the fast path and, in a server, the
     poller): it does once wired with handlers. Processes that only write (CLI commands)
     leave their rows to the server."""
-    return bool(services.follow_up_handlers)
+    return services.runs_follow_ups
 
 
 def kick(services: Services, ids: list[int]) -> None:
@@ -275,14 +275,14 @@ class Worker:
 
 def start_worker(services: Services) -> Worker | None:
     """Start hook: poll for due follow-up work (in processes wired to run it)."""
-    if not runs_here(services) or services.extras.get("outbox.worker"):
+    if not runs_here(services) or services.outbox_worker is not None:
         return None
-    worker = services.extras["outbox.worker"] = Worker(services).start()
-    services.extras.setdefault("health_checks", {})["outbox"] = lambda: counts(services)
+    worker = services.outbox_worker = Worker(services).start()
+    services.health_checks["outbox"] = lambda: counts(services)
     return worker
 
 
 def stop_worker(services: Services) -> None:
-    worker = services.extras.pop("outbox.worker", None)
+    worker, services.outbox_worker = services.outbox_worker, None
     if worker is not None:
         worker.stop()

@@ -48,11 +48,9 @@ def start_scheduler(services: Services, periodic: PeriodicJobs | None = None
     """
     if not services.settings.run_scheduler:
         return None
-    existing = services.extras.get("scheduler")
-    if existing is not None:
-        return existing
-    scheduler = build_scheduler(services)
-    services.extras["scheduler"] = scheduler
+    if services.scheduler is not None:
+        return services.scheduler
+    scheduler = services.scheduler = build_scheduler(services)
     _RUNNING["services"] = services
     # Every replica starts paused, so it can add timers to the shared job store; only
     # the elected leader resumes and runs them.
@@ -69,8 +67,7 @@ def start_scheduler(services: Services, periodic: PeriodicJobs | None = None
 
     election = LeaderElection(services.engine, on_elected=elected, on_lost=lost,
                               poll_seconds=services.settings.leader_poll_seconds)
-    services.extras["leader"] = election
-    services.extras["is_leader"] = lambda: election.is_leader
+    services.leader = election
     election.start()
     return scheduler
 
@@ -94,10 +91,10 @@ def _start_paused(scheduler: BackgroundScheduler, services: Services) -> None:
 
 def stop_scheduler(services: Services) -> None:
     """Shutdown hook: stop running jobs here; the stored jobs stay for the next start."""
-    election = services.extras.pop("leader", None)
+    election, services.leader = services.leader, None
     if election is not None:
         election.stop()
-    scheduler = services.extras.pop("scheduler", None)
+    scheduler, services.scheduler = services.scheduler, None
     if scheduler is not None:
         # APScheduler's loop runs one last round after shutdown wakes it; with the stores
         # detached first, that round cannot take a due job whose executor is already gone.
@@ -118,7 +115,7 @@ def schedule_once(services: Services, job_id: str, function: str, run_at: Any,
                   args: list[Any]) -> bool:
     """Add a one-off job ``module:function(*args)`` unless one with this id is pending
     (a repeated event must not push a timer back); False without a scheduler."""
-    scheduler = services.extras.get("scheduler")
+    scheduler = services.scheduler
     if scheduler is None:
         return False
     if scheduler.get_job(job_id) is not None:

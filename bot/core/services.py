@@ -12,8 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
 from bot.config.catalog import Catalog, load_catalog
@@ -22,25 +23,46 @@ from bot.core import outbox
 from bot.core.events import EventBus
 from bot.core.exchange import utcnow
 from bot.core.metrics import Metrics
+from runbooks.models import Runbook
 from store.db import make_engine
 
+if TYPE_CHECKING:
+    from bot.core.leader import LeaderElection
+    from bot.core.outbox import Worker
 
-@dataclass
+
+# Reads a service's records over a time range, for a runbook's ``verify`` step.
+SignalReader = Callable[[str, datetime, datetime], list[Any]]
+
+
+@dataclass(eq=False)  # one bot, compared and hashed by identity (parts key caches on it)
 class Services:
     settings: Settings
     catalog: Catalog
     engine: Engine
     background: ThreadPoolExecutor
-    slack: Any = None  # slack_sdk.WebClient when a bot token is set
+    slack: Any = None  # slack_sdk.WebClient when a bot token is set (duck-typed in tests)
     clock: Callable[[], datetime] = utcnow
     events: EventBus = field(default_factory=EventBus)
     metrics: Metrics = field(default_factory=Metrics)
-    extras: dict[str, Any] = field(default_factory=dict)
     # follow-up name -> handler(services=, **payload); filled by the wiring, empty in
     # processes that only record work for a server to run (bot.core.outbox)
     follow_up_handlers: dict[str, Callable[..., None]] = field(default_factory=dict)
+    runs_follow_ups: bool = False  # this process runs them (fast path, poller): set by wiring
+    # name -> check() for /healthz; each part that runs in the background adds its own
+    health_checks: dict[str, Callable[[], object]] = field(default_factory=dict)
+    scheduler: BackgroundScheduler | None = None  # started by bot.core.scheduler
+    leader: LeaderElection | None = None  # this replica's election, with the scheduler
+    outbox_worker: Worker | None = None  # the follow-up poller (bot.core.outbox)
+    runbooks: dict[str, Runbook] | None = None  # the library, loaded on first use
+    # where runbooks' verify steps read signals (tests point it at a gateway); None: the store
+    runbook_signal_reader: SignalReader | None = None
 
     pending: set[Future[Any]] = field(default_factory=set)
+
+    def is_leader(self) -> bool:
+        """Whether this replica runs the timed work (one with no election leads itself)."""
+        return self.leader is None or self.leader.is_leader
 
     def emit(self, name: str, **payload: Any) -> None:
         """Announce an event after the caller committed.

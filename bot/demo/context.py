@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from bot.core.services import Services
+from bot.devtools.slack_emulator import SlackEmulator
 
 
 @dataclass
@@ -21,7 +22,9 @@ class DemoContext:
     api_token: str = ""  # the JSON API's token; ``token`` is the webhooks' and may not read
     quiet: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    slack: SlackEmulator | None = None  # the local Slack the bot talks to
+    prometheus: bool = False  # the optional acts the user asked for
+    mlflow: bool = False
     started: float = field(default_factory=time.monotonic)
 
     def client(self) -> httpx.Client:

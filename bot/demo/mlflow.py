@@ -82,7 +82,7 @@ def _available() -> str | None:
 
 
 def act(ctx: DemoContext) -> None:
-    if not ctx.extras.get("mlflow"):
+    if not ctx.mlflow:
         return
     ctx.heading("A model rolled back on a real MLflow registry")
     missing = _available()
@@ -108,7 +108,7 @@ def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedCloc
                                       "otel": base.otel.model_validate(OTEL)})
     settings = ctx.services.settings.model_copy(update={"mlflow_webhook_secret": secret})
     return dataclasses.replace(ctx.services, catalog=catalog, settings=settings,
-                               clock=clock.now, extras={})
+                               clock=clock.now)
 
 
 def _changes(services: Any) -> list[Any]:
@@ -134,7 +134,7 @@ def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
     clock.install()
     services = _services(ctx, registry_url, secret, clock)
     registry = MlflowClient(tracking_uri=registry_url)
-    slack = ctx.extras["slack"]
+    slack = ctx.slack
     main_app = slack.app_url
     with ServerThread(services) as server, httpx.Client(base_url=server.url, timeout=30) as bot:
         slack.app_url = f"{server.url}/slack/events"  # this act's buttons reach this act's bot

@@ -48,7 +48,7 @@ def _signals() -> list[SignalSpec]:
 
 
 def act(ctx: DemoContext) -> None:
-    if not ctx.extras.get("prometheus"):
+    if not ctx.prometheus:
         return
     ctx.heading("Signals read straight from Prometheus")
     binary, promtool = shutil.which("prometheus"), shutil.which("promtool")
@@ -77,7 +77,7 @@ def _run(ctx: DemoContext, lab: PrometheusProcess, ledger: FeedbackLedger) -> No
     # Only this service: the watch here must not re-diagnose the other acts' services.
     catalog = base.model_copy(update={"services": [service], "teams": [],
                                       "prometheus": PrometheusServer(url=lab.url)})
-    services = dataclasses.replace(ctx.services, catalog=catalog, extras={})
+    services = dataclasses.replace(ctx.services, catalog=catalog)
     since = next_second() + 1
     with session_scope(services.engine) as session:
         save_records(session=session, records=[ChangeRecord(

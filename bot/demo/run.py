@@ -55,14 +55,11 @@ def run(out: str | None = None, prometheus: bool = False, quiet: bool = False,
                         SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret,
                         SLACK_API_URL=slack.url, RESILIO_RUN_SCHEDULER="false")
     services = wire(build_services(settings, load_catalog(None)))
-    services.extras["demo"] = True
     server = ServerThread(services).start()
     slack.app_url = f"{server.url}/slack/events"
     ctx = DemoContext(services=services, url=server.url, token=token, api_token=api_token,
-                      out=folder, quiet=quiet)
-    ctx.extras["slack"] = slack
-    ctx.extras["prometheus"] = prometheus
-    ctx.extras["mlflow"] = mlflow
+                      out=folder, quiet=quiet, slack=slack, prometheus=prometheus,
+                      mlflow=mlflow)
     ctx.say(f"Resilio demo: bot on {server.url}, database {database}")
     try:
         for path in ACTS:

@@ -170,7 +170,7 @@ def _timeline_account(ctx: DemoContext, incident_id: int) -> int:
 
 def _slack_account(ctx: DemoContext, channel: str, run_ts: str, summary_ts: str) -> None:
     """What the channel shows: the run's message (state, verdict), its thread, the summary."""
-    slack = ctx.extras["slack"]
+    slack = ctx.slack
     with slack.workspace.lock:
         messages = list(slack.workspace.channel(channel).messages)
     parent = next((m for m in messages if m.ts == run_ts), None)
@@ -205,7 +205,7 @@ def _has_button(slack: Any, channel: str, ts: str, action_id: str) -> bool:
 def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
               gateway: Gateway) -> tuple[int, dict[str, Any]]:
     """Incident 1: the classifier blames v8, a Slack button runs rollback-model, approved."""
-    slack = ctx.extras["slack"]
+    slack = ctx.slack
     state = httpx.get(f"{gateway_url}/state").json()
     ctx.say(f"  GET /state -> model {state['model_version']}; groundedness "
             f"{_groundedness(gateway)}")

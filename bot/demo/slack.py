@@ -10,7 +10,7 @@ from store.db import session_scope
 
 
 def act(ctx: DemoContext) -> None:
-    slack = ctx.extras["slack"]
+    slack = ctx.slack
     ctx.settle()
     with session_scope(ctx.services.engine) as session:
         incidents = [i for i in queries.list_incidents(session=session, limit=1000)

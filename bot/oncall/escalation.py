@@ -111,7 +111,7 @@ def on_escalated(*, services: Any, incident_id: int, level: int, target: str, mi
     The timer first: it is idempotent (its job id), so a retry for want of a scheduler
     here never pages twice.
     """
-    if services.extras.get("scheduler") is None:
+    if services.scheduler is None:
         raise outbox.RetryLater("no scheduler in this process to set the next timer")
     schedule(services, incident_id, level + 1)
     step = Target("group" if kind == "group" else "user", target, why)
@@ -148,6 +148,6 @@ def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:
     A process without a running scheduler cannot set it; the row is retried, and a
     replica with one takes it.
     """
-    if services.extras.get("scheduler") is None:
+    if services.scheduler is None:
         raise outbox.RetryLater("no scheduler in this process to set the escalation timer")
     schedule(services, incident_id, 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
@@ -43,10 +44,15 @@ class IntakeResult:
     records: int  # exchange records stored
 
 
+# Per running bot: the compiled mapping rules, and when old streams were last pruned.
+_MAPPERS: WeakKeyDictionary[Services, MetricMapper] = WeakKeyDictionary()
+_PRUNED_AT: WeakKeyDictionary[Services, datetime] = WeakKeyDictionary()
+
+
 def mapper(services: Services) -> MetricMapper:
-    found = services.extras.get("otel_mapper")
+    found = _MAPPERS.get(services)
     if found is None:
-        found = services.extras["otel_mapper"] = MetricMapper(services.catalog.otel)
+        found = _MAPPERS[services] = MetricMapper(services.catalog.otel)
     return found
 
 
@@ -108,10 +114,10 @@ def _store(session: Session, points: list[Point], services: Services) -> int:
 
 def _prune(services: Services) -> None:
     now: datetime = services.clock()
-    last = services.extras.get("otel_pruned_at")
+    last = _PRUNED_AT.get(services)
     if last is not None and now - last < _PRUNE_EVERY:
         return
-    services.extras["otel_pruned_at"] = now
+    _PRUNED_AT[services] = now
     with session_scope(services.engine) as session:
         removed = prune_streams(session=session, before=now - STREAM_RETENTION)
     if removed:

@@ -64,7 +64,7 @@ def schedule_digests(scheduler: Any, services: Services) -> list[str]:
 
 def start_digest_schedules(services: Services) -> None:
     """Start hook (after ``bot.core.scheduler.start_scheduler``): schedule every team's digest."""
-    scheduler = services.extras.get("scheduler")
+    scheduler = services.scheduler
     if scheduler is None:
         return
     schedule_digests(scheduler, services)

@@ -110,7 +110,7 @@ class _Recorder:
 
 
 def _signal_reader(services: Services) -> Any:
-    reader = services.extras.get("runbook_signal_reader")
+    reader = services.runbook_signal_reader
     if reader is not None:
         return reader
     # bot.sources: pushed records plus those pulled from Prometheus (one seam for all).
@@ -158,7 +158,7 @@ def _cancel_check(services: Services, run_id: int) -> Any:
 
 
 def tools_for(services: Services, run: RunbookRun, channel: str | None) -> Tools:
-    return Tools(http=services.extras.get("runbook_http"),
+    return Tools(
                  read_signals=_signal_reader(services),
                  notify=_notifier(services, run, channel),
                  shell_allowlist=tuple(services.catalog.runbooks.shell_allowlist),

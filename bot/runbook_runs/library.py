@@ -25,9 +25,9 @@ def load_library(catalog: Catalog) -> dict[str, Runbook]:
 
 def library(services: Services) -> dict[str, Runbook]:
     """:func:`load_library`, once per ``Services``."""
-    loaded = services.extras.get("runbooks")
+    loaded = services.runbooks
     if loaded is None:
-        loaded = services.extras["runbooks"] = load_library(services.catalog)
+        loaded = services.runbooks = load_library(services.catalog)
     return loaded
 
 

@@ -32,3 +32,4 @@ assert set(HANDLERS) == HANDLER_NAMES, "every follow-up name needs exactly one h
 def install(services: Services) -> None:
     """Wiring entry: this process runs follow-up work with these handlers."""
     services.follow_up_handlers.update(HANDLERS)
+    services.runs_follow_ups = True

@@ -44,7 +44,7 @@ def with_unavailable(details: dict[str, Any], errors: list[str]) -> dict[str, An
 def register_health(services: Services) -> None:
     """Show pulled signals' last outcomes on ``/healthz`` (only when the catalog has any)."""
     if any(spec.pulled for entry in services.catalog.services for spec in entry.signals):
-        checks = services.extras.setdefault("health_checks", {})
+        checks = services.health_checks
         checks.setdefault(HEALTH_CHECK, lambda: health(source_state(services)))
 
 

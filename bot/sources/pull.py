@@ -2,7 +2,7 @@
 
 Holds what outlives one call (a reader per server, the query cache, each signal's
 last outcome for ``/healthz``) in :class:`SourceState`, kept on
-``services.extras["signal_sources"]``. A failing signal never fails the others:
+one ``SourceState`` per running bot. A failing signal never fails the others:
 its error becomes a message the caller can show next to the diagnosis.
 """
 
@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from bot.config.source_spec import PrometheusServer, PrometheusSource, SignalSpec
 from bot.core.exchange import format_ts, to_utc, utcnow
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from bot.config.catalog import Catalog
     from bot.core.services import Services
 
-STATE_KEY = "signal_sources"
 MAX_CHUNKS = 60  # range queries per signal and load: 60 x 11,000 steps is 7.6 days at 1 min
 
 
@@ -86,11 +86,14 @@ class SourceState:
             self._readers.clear()
 
 
+_STATES: WeakKeyDictionary[Services, SourceState] = WeakKeyDictionary()
+
+
 def source_state(services: Services) -> SourceState:
     """The bot's ``SourceState``, made on first use (never at import time)."""
-    state = services.extras.get(STATE_KEY)
+    state = _STATES.get(services)
     if state is None or state.catalog is not services.catalog:
-        state = services.extras[STATE_KEY] = SourceState(services.catalog)
+        state = _STATES[services] = SourceState(services.catalog)
     return state
 
 

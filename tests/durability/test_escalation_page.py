@@ -56,7 +56,7 @@ def test_a_step_taken_just_before_a_crash_still_pages(slack: SlackEmulator, db_u
         worker = outbox.Worker(restarted)
         while worker.poll():  # what the poller finds due, until nothing is left
             assert restarted.drain(30)
-        scheduler = restarted.extras["scheduler"]
+        scheduler = restarted.scheduler
         next_timer = scheduler.get_job(escalation.job_id(incident.id, 1))
         counts = outbox.counts(restarted)
     finally:

@@ -47,9 +47,9 @@ class Clock:
 @pytest.fixture
 def bot(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     monkeypatch.setitem(outbox.FOLLOW_UPS, "test", tuple(
-        outbox.FollowUp(f"tests.durability.test_outbox:{name}")
-        for name in ("always_fails", "counts_calls")))
+        outbox.FollowUp(name) for name in ("always_fails", "counts_calls")))
     services = make_services(db_url, RESILIO_RUN_SCHEDULER="false", RESILIO_OUTBOX_MAX_ATTEMPTS=3)
+    services.follow_up_handlers.update(always_fails=always_fails, counts_calls=counts_calls)
     services.clock = Clock()
     CALLS.clear()
     yield services
@@ -58,7 +58,7 @@ def bot(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
 
 
 def add(services: Services, function: str, key: str, **fields: object) -> int:
-    row = {"event": "test", "handler": f"tests.durability.test_outbox:{function}",
+    row = {"event": "test", "handler": function,
            "payload": {"key": key}, "incident_id": None, "pending_key": None,
            "state": "pending", "attempts": 0, "available_at": services.clock(),
            "created_at": services.clock(), **fields}
@@ -144,7 +144,7 @@ def test_failures_back_off_then_the_row_is_dead_and_healthz_says_so(bot: Service
     [row] = rows(bot)
     assert row.id == task_id and row.state == "dead" and row.attempts == 3
     assert "doomed cannot be done" in (row.last_error or "") and CALLS["doomed"] == 3
-    bot.extras["outbox.runs_here"] = True
+    bot.runs_follow_ups = True
     with TestClient(create_app(bot)) as client:
         health = client.get("/healthz").json()
         metrics = client.get("/metrics").text

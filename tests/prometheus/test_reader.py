@@ -21,6 +21,7 @@ from bot.sources.prometheus import (
     TooManyPoints,
     Unreachable,
 )
+from bot.sources.pull import source_state
 from tests.prometheus.conftest import make_catalog, services_for, signal_specs
 from tests.support.prometheus import LATENCY_BOUNDS, free_port
 
@@ -73,7 +74,7 @@ def test_histogram_buckets_become_counts_and_info_labels_become_states(pulled,
 def test_one_classification_queries_each_range_once(pulled, prometheus) -> None:
     start, end = _window(prometheus, 60)
     load_signals(pulled, session=None, service="rag-assistant", start=start, end=end)
-    cache = pulled.extras["signal_sources"].cache
+    cache = source_state(pulled).cache
     misses = cache.misses
     again = load_signals(pulled, session=None, service="rag-assistant", start=start, end=end)
     assert cache.misses == misses and cache.hits >= 6
@@ -92,7 +93,7 @@ def test_unreachable_prometheus_is_a_message_on_healthz_not_a_crash(sqlite_url) 
         assert load.errors[0].startswith("quality signal thumbs_down_rate unavailable: "
                                          f"prometheus at {url} is unreachable")
         # One connection attempt for the whole load: the rest are skipped with its error.
-        assert services.extras["signal_sources"].cache.misses == 1
+        assert source_state(services).cache.misses == 1
         router = build_router(services)
         healthz = next(r for r in router.routes if r.path == "/healthz")
         from fastapi import Response

@@ -91,7 +91,7 @@ def build_bot(db_url: str, directories: Sequence[str | Path] = (),
         directories=[str(d) for d in directories], shell_allowlist=list(allowlist))})
     services = build_services(Settings(DATABASE_URL=db_url, **settings), catalog)
     if gateway_url:
-        services.extras["runbook_signal_reader"] = gateway_reader(gateway_url)
+        services.runbook_signal_reader = gateway_reader(gateway_url)
     return services
 
 

@@ -13,7 +13,7 @@ INCIDENT_CHANNEL = "C0INC00001"
 
 def test_approval_buttons_in_the_incident_channel(bot, gateway):  # type: ignore[no-untyped-def]  # noqa: F811
     services, emulator = bot.services, bot.slack
-    services.extras["runbook_signal_reader"] = gateway_reader(gateway.url)
+    services.runbook_signal_reader = gateway_reader(gateway.url)
     emulator.workspace.add_channel("inc-1-rag", channel_id=INCIDENT_CHANNEL)
     gateway.post("/model", {"version": "v8"})
     incident_id = open_incident(services)

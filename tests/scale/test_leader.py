@@ -67,7 +67,7 @@ def test_the_leader_registers_the_periodic_jobs(sqlite_url: str) -> None:
         assert scheduler is not None
         ids = {job.id for job in scheduler.get_jobs()}
         assert {"watch", "burn-alerts", "recover-runs", "prune-signals"} <= ids
-        assert services.extras["is_leader"]()
+        assert services.is_leader()
     finally:
         stop_scheduler(services)
         services.close()

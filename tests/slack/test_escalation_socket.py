@@ -37,7 +37,7 @@ def test_unacknowledged_incident_pages_the_chain_and_survives_a_restart(slack, d
     incident = incident_service.declare_incident(first, service="rag-assistant",
                                                  title="nobody home", actor="test")
     first.drain(10)
-    assert first.extras["scheduler"].get_job(escalation.job_id(incident.id, 0))
+    assert first.scheduler.get_job(escalation.job_id(incident.id, 0))
     stop_scheduler(first)  # the bot goes down before the timer fires
     first.close()
     time.sleep(0.8)

@@ -133,7 +133,7 @@ def test_reaction_puts_the_message_on_the_timeline(bot: Bot) -> None:
 
 
 def test_one_channel_even_when_opened_fires_concurrently(bot: Bot) -> None:
-    bot.services.extras["outbox.runs_here"] = False  # no automatic follow-ups for this one
+    bot.services.runs_follow_ups = False  # no automatic follow-ups for this one
     incident = incident_service.declare_incident(
         bot.services, service="rag-assistant", title="race", actor="test")
 

@@ -34,19 +34,22 @@ def clock() -> Clock:
     return Clock()
 
 
+URLS: dict[Services, str] = {}  # each running bot's address
+
+
 @pytest.fixture
 def bot(slack: SlackEmulator, db_url: str, clock: Clock) -> Iterator[Services]:
     services = wire(build_services(slack_settings(slack, db_url), load_catalog(None)))
     services.clock = clock
     with ServerThread(services) as server:
-        services.extras["test.url"] = server.url
+        URLS[services] = server.url
         yield services
     services.drain(30)
     services.close()
 
 
 def post(services: Services, path: str, body: object) -> dict[str, object]:
-    response = httpx.post(f"{services.extras['test.url']}{path}", json=body, timeout=30,
+    response = httpx.post(f"{URLS[services]}{path}", json=body, timeout=30,
                           headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"})
     assert response.status_code in (200, 207), response.text
     return dict(response.json())
