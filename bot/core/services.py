@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
@@ -29,6 +29,12 @@ from store.db import make_engine
 if TYPE_CHECKING:
     from bot.core.leader import LeaderElection
     from bot.core.outbox import Worker
+
+
+class Prestartable(Protocol):
+    def prestart(self) -> int:
+        """Start the pool's threads now; returns how many started."""
+        ...
 
 
 # Reads a service's records over a time range, for a runbook's ``verify`` step.
@@ -57,6 +63,8 @@ class Services:
     runbooks: dict[str, Runbook] | None = None  # the library, loaded on first use
     # where runbooks' verify steps read signals (tests point it at a gateway); None: the store
     runbook_signal_reader: SignalReader | None = None
+    # worker pools to start at start-up rather than on the first burst (the Slack app's)
+    warm_pools: list[Prestartable] = field(default_factory=list)
 
     pending: set[Future[Any]] = field(default_factory=set)
 

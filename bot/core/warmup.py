@@ -67,7 +67,7 @@ def warm_up(services: Any) -> None:
     Slack pools, and as many database connections as the Slack pool has workers."""
     build_validators()
     started = prestart_threads(services.background)
-    executors = services.extras.get("slack_executors", [])
+    executors = services.warm_pools
     for executor in executors:
         started += executor.prestart()
     try:

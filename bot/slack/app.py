@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
@@ -112,12 +113,16 @@ class AcksFirst:
             time.sleep(left)
 
 
+# Per running bot: its acks-first gate and the identity its Bolt app answers as.
+_GATES: WeakKeyDictionary[Services, AcksFirst] = WeakKeyDictionary()
+_IDENTITIES: WeakKeyDictionary[Services, BotIdentity] = WeakKeyDictionary()
+
+
 def acks_first(services: Services) -> AcksFirst:
     """The one gate of this bot: the HTTP route feeds it, the follow-up work waits on it."""
-    gate = services.extras.get("slack_acks_first")
+    gate = _GATES.get(services)
     if gate is None:
-        gate = services.extras.setdefault(
-            "slack_acks_first", AcksFirst(claim=lambda key: claim_work(services, key)))
+        gate = _GATES.setdefault(services, AcksFirst(claim=lambda key: claim_work(services, key)))
     return gate
 
 
@@ -218,10 +223,10 @@ def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
     if not socket_mode and not settings.slack_signing_secret:
         raise ValueError("SLACK_SIGNING_SECRET is not set: Slack requests cannot be verified")
     executor = TrackedExecutor(services)
-    services.extras.setdefault("slack_executors", []).append(executor)
+    services.warm_pools.append(executor)
     client = slack_client(services)
     identity = BotIdentity(services, client)
-    services.extras["slack_bot_identity"] = identity
+    _IDENTITIES[services] = identity
 
     def authorize(enterprise_id: str | None, team_id: str | None,
                   user_id: str | None) -> AuthorizeResult:
@@ -244,6 +249,6 @@ def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
 
 def learn_identity(services: Services) -> None:
     """Ask for the bot's ids at start-up, so the first requests already know them."""
-    identity = services.extras.get("slack_bot_identity")
+    identity = _IDENTITIES.get(services)
     if identity is not None:
         identity.learn()

@@ -18,12 +18,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.outbox import RetryLater
 from bot.core.runner_identity import RUNNER, gone
+from bot.core.services import Services
 from bot.core.slack_api import SlackCallFailed, call, expand
 from bot.incidents import service as incident_service
 from bot.oncall import service as oncall
@@ -319,12 +321,13 @@ def _announce(services: Any, incident_id: int, channel_id: str) -> None:
 
 
 _LOCKS_GUARD = threading.Lock()
+_SUMMARY_LOCKS: WeakKeyDictionary[Services, dict[int, threading.Lock]] = WeakKeyDictionary()
 
 
 def _summary_lock(services: Any, incident_id: int) -> threading.Lock:
     """One lock per incident, for this process's refreshes of its summary."""
     with _LOCKS_GUARD:
-        locks = services.extras.setdefault("slack_channels.summary_locks", {})
+        locks = _SUMMARY_LOCKS.setdefault(services, {})
         return locks.setdefault(incident_id, threading.Lock())
 
 

@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from slack_sdk.errors import SlackApiError
 
@@ -88,10 +89,13 @@ def _requested(user: str, name: str, run: Any) -> str:
     return f"{mention(user)} asked for runbook {code(name)}: run {run.id} is {escape(run.status)}"
 
 
+# One progress poster per running bot, however many Bolt apps it builds.
+_POSTERS: WeakKeyDictionary[Any, ProgressPoster] = WeakKeyDictionary()
+
+
 def register(app: Any, services: Any) -> None:
-    if not services.extras.get("runbook_progress_poster"):
-        poster = ProgressPoster(app.client)
-        services.extras["runbook_progress_poster"] = poster
+    if services not in _POSTERS:
+        poster = _POSTERS[services] = ProgressPoster(app.client)
         services.events.subscribe("runbook.progress", poster)
 
     def ack_click(ack: Callable[..., None]) -> None:
