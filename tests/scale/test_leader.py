@@ -58,12 +58,14 @@ def test_sqlite_process_is_always_leader(sqlite_url: str) -> None:
 
 
 def test_the_leader_registers_the_periodic_jobs(sqlite_url: str) -> None:
-    from bot.core.scheduler import start_scheduler, stop_scheduler
+    from bot.core.scheduler import stop_scheduler
+    from bot.scheduling.jobs import start_scheduling
     from tests.conftest import make_services
 
     services = make_services(sqlite_url)
     try:
-        scheduler = start_scheduler(services)
+        start_scheduling(services)  # the start hook: the scheduler with the fixed jobs
+        scheduler = services.scheduler
         assert scheduler is not None
         ids = {job.id for job in scheduler.get_jobs()}
         assert {"watch", "burn-alerts", "recover-runs", "prune-signals"} <= ids
