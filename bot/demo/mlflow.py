@@ -107,8 +107,8 @@ def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedCloc
 
 
 def _changes(services: Any) -> list[Any]:
+    from bot.changes.history import load_changes
     from store.db import session_scope
-    from store.signal_queries import load_changes
 
     now = services.clock()
     with session_scope(services.engine) as session:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import outbox
+from bot.changes.history import load_changes
 from bot.diagnosis.pipeline import Diagnosis, diagnose
 from bot.diagnosis.priors import learned_priors
 from bot.errors import NotFound
@@ -13,7 +14,6 @@ from bot.exchange import to_utc
 from bot.sources import load_signals, with_unavailable
 from store.db import session_scope
 from store.models import Incident
-from store.signal_queries import load_changes
 
 DEFAULT_WINDOW_MINUTES = 180.0
 CHANGE_LOOKBACK = timedelta(hours=24)

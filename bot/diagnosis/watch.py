@@ -27,6 +27,7 @@ import numpy as np
 from sqlmodel import select
 
 from bot import outbox
+from bot.changes.history import load_changes
 from bot.diagnosis.assemble import assemble, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
@@ -39,7 +40,6 @@ from bot.sources import load_signals, with_unavailable
 from classifiers.watch_test import Alarm, WatchState, advance, decode, encode
 from store.db import session_scope
 from store.models import Incident
-from store.signal_queries import load_changes
 from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
 
 DEFAULT_FALSE_ALARMS_PER_WEEK = 1.0

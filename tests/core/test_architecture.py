@@ -44,10 +44,8 @@ def test_runbooks_use_only_the_store_of_ours() -> None:
 
 
 def test_store_does_not_import_the_application() -> None:
-    # The one allowance: signal queries hand back exchange records (the data format).
-    allowed = {"bot.exchange"}
     for module, names in imports_of("store").items():
-        foreign = {n for n in ours(names) if n.split(".")[0] != "store"} - allowed
+        foreign = {n for n in ours(names) if n.split(".")[0] != "store"}
         assert not foreign, f"{module} imports {foreign}"
 
 
