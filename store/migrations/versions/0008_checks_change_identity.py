@@ -14,8 +14,8 @@ Revises: 0007_nab
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0008_checks"
 down_revision = "0007_nab"
@@ -28,7 +28,7 @@ NEW = [*OLD, "subject"]
 
 def upgrade() -> None:
     with op.batch_alter_table("change_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=400),
+        batch_op.add_column(sa.Column("subject", AutoString(length=400),
                                       nullable=False, server_default=""))
         batch_op.drop_constraint("uq_change_events_identity", type_="unique")
         batch_op.create_unique_constraint("uq_change_events_identity", NEW)
