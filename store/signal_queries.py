@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from store.change_queries import change_known
+from store.db import matched_rows
 from store.models import ChangeEvent
 from store.record_shapes import (
     ChangeShape,
@@ -148,11 +149,10 @@ def load_samples(*, session: Session, service: str, start: datetime, end: dateti
     plain columns, not ORM objects, with the slice's JSON parsed once per distinct slice.
     This reads a service's window about twice as fast.
     """
-    columns = (SignalPoint.ts, SignalPoint.layer, SignalPoint.name, SignalPoint.value,
-               SignalPoint.count, SignalPoint.kind, SignalPoint.bad,
-               type_coerce(SignalPoint.slice, Text))
-    query = sa_select(*columns).where(SignalPoint.service == service, SignalPoint.ts >= start,
-                                      SignalPoint.ts <= end)
+    t = SignalPoint
+    query = sa_select(col(t.ts), col(t.layer), col(t.name), col(t.value), col(t.count),
+                      col(t.kind), col(t.bad), type_coerce(col(t.slice), Text)).where(
+        col(t.service) == service, col(t.ts) >= start, col(t.ts) <= end)
     query_d = select(DistributionSample).where(
         DistributionSample.service == service, DistributionSample.ts >= start,
         DistributionSample.ts <= end)
@@ -193,7 +193,7 @@ def prune(*, session: Session, before: datetime) -> int:
     removed = 0
     for table in (SignalPoint, DistributionSample, StateSample):
         result = session.execute(delete(table).where(col(table.ts) < before))
-        removed += int(result.rowcount or 0)
+        removed += matched_rows(result)
     return removed
 
 
