@@ -4,16 +4,20 @@ One function for every place that suggests runbooks (the diagnosis' buttons,
 ``/runbook list``): the library says when each runbook applies, so adding or
 retargeting a runbook is an edit to its YAML, not to code.
 
-Scores add up, each with the reason shown to the responder:
+Scores add up, each with the reason shown to the responder (in this order):
 
+- the failure class is one it lists (2);
 - the suspect change is of a kind the runbook lists (3): undoing the change is the
   most direct remedy;
-- the failure class is one it lists (2);
 - each moved signal matching one of its ``signals`` patterns (1, at most 2 in all):
   a clue, never enough by itself to outrank a matching class.
 
-A runbook scoring 0 is not suggested. ``applies_to.services`` (when set) and the
-catalog's list of a service's runbooks (``allowed``) filter before scoring.
+A runbook scoring 0 is not suggested, nor one whose ``classes`` leave out the
+incident's known failure class: an infrastructure failure after a model change does
+not call for a model rollback (the class says the change is not the cause). With no
+class known (``None`` or ``none``) the change and the signals are all there is.
+``applies_to.services`` (when set) and the catalog's list of a service's runbooks
+(``allowed``) filter before scoring too.
 Highest score first, then by name, so the order is the same every time.
 """
 
@@ -56,15 +60,18 @@ def _signal_reasons(patterns: Iterable[str], signals: Iterable[str]) -> list[str
 
 def score(runbook: Runbook, label: str | None, change_kind: str | None,
           signals: Iterable[str] = ()) -> Suggested:
-    """How well ``runbook`` fits, 0 when nothing in its ``applies_to`` matches."""
+    """How well ``runbook`` fits, 0 when nothing in its ``applies_to`` matches or its
+    classes leave out the known failure class."""
     applies = runbook.applies_to
     total, reasons = 0, []
-    if change_kind is not None and change_kind in applies.change_kinds:
-        total += CHANGE_WEIGHT
-        reasons.append(f"suspect {change_kind} change")
+    if label not in (None, "none") and applies.classes and label not in applies.classes:
+        return Suggested(runbook, 0, ())
     if label is not None and label in applies.classes:
         total += CLASS_WEIGHT
         reasons.append(f"{label} failure")
+    if change_kind is not None and change_kind in applies.change_kinds:
+        total += CHANGE_WEIGHT
+        reasons.append(f"suspect {change_kind} change")
     moved = _signal_reasons(applies.signals, signals)
     total += min(MAX_SIGNAL_SCORE, SIGNAL_WEIGHT * len(moved))
     reasons.extend(moved[:MAX_SIGNAL_SCORE])

@@ -27,7 +27,7 @@ def _names(label: str | None, kind: str | None, signals: tuple[str, ...] = (), *
 def test_a_model_failure_after_a_model_change_ranks_the_model_runbooks_first() -> None:
     found = suggest(SHIPPED.values(), "model", "model", ())
     assert [s.name for s in found[:2]] == ["promote-model", "rollback-model"]
-    assert found[0].score == 5 and found[0].reasons == ("suspect model change", "model failure")
+    assert found[0].score == 5 and found[0].reasons == ("model failure", "suspect model change")
     # class-only matches follow, alphabetically among equals
     rest = [(s.name, s.score) for s in found[2:]]
     assert rest == sorted(rest, key=lambda item: (-item[1], item[0]))
@@ -38,6 +38,14 @@ def test_the_suspect_change_outranks_the_class() -> None:
     library = [_runbook("by-class", classes=["model"]),
                _runbook("by-change", change_kinds=["prompt"])]
     assert [s.name for s in suggest(library, "model", "prompt")] == ["by-change", "by-class"]
+
+
+def test_a_runbook_for_other_failure_classes_is_not_suggested_whatever_the_change() -> None:
+    # an infrastructure failure after a model change: scale, do not roll the model back
+    assert _names("infrastructure", "model") == ["fallback-mode", "scale-replicas"]
+    # no class known: the change is the clue
+    assert _names("none", "model") == ["promote-model", "rollback-model"]
+    assert _names(None, "prompt") == ["pin-prompt-version", "rollback-prompt"]
 
 
 def test_nothing_matching_suggests_nothing() -> None:
