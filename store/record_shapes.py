@@ -97,7 +97,7 @@ class OtherShape(Protocol):
 StorableRecord = SignalShape | DistributionShape | StateShape | ChangeShape | OtherShape
 
 # ts, layer, name, value, count, kind, bad, slice: one stored signal point, its slice parsed
-SignalRow = tuple[datetime, str, str, float, "float | None", str, str, dict[str, str]]
+SignalRow = tuple[datetime, str, str, float, float | None, str, str, dict[str, str]]
 
 
 @dataclass

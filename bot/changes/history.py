@@ -17,7 +17,8 @@ from store.queries import changes_between
 def load_changes(*, session: Session, service: str, start: datetime,
                  end: datetime) -> list[ChangeRecord]:
     """Change events of ``service`` in [start, end], oldest first."""
-    return [ChangeRecord(type="change", ts=c.ts, service=c.service, kind=c.kind, ref=c.ref,
-                         previous=c.previous, author=c.author, description=c.description,
-                         slice=c.slice or {})
+    return [ChangeRecord.model_validate({
+                "type": "change", "ts": c.ts, "service": c.service, "kind": c.kind,
+                "ref": c.ref, "previous": c.previous, "author": c.author,
+                "description": c.description, "slice": c.slice or {}})
             for c in changes_between(session=session, service=service, start=start, end=end)]

@@ -24,6 +24,7 @@ from typing import Any
 from bot.catalog import Catalog
 from bot.changes.fields import PayloadError, field, text, timestamp
 from bot.changes.model import Ignored, IncomingChange, Pointer
+from bot.exchange import ChangeKind
 
 MODEL_POINTERS = "mlflow-model"
 PROMPT_POINTERS = "mlflow-prompt"
@@ -55,7 +56,7 @@ def parse(payload: Any, catalog: Catalog, *, now: datetime,
     name = text(data, "name")
     assert name is not None
     service = catalog.service_of_prompt(name) if prompt else catalog.service_of_model(name)
-    kind = "prompt" if prompt else "model"
+    kind: ChangeKind = "prompt" if prompt else "model"
     what = "prompt" if prompt else "registered model"
     pointers = PROMPT_POINTERS if prompt else MODEL_POINTERS
     serving = f"{name}@{_serving_alias(catalog, service, prompt)}"
