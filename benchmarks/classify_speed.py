@@ -118,8 +118,9 @@ def bench_stored_window(hours: float = 3.0) -> None:
     An incident is classified from the store over the watch window (3 to 6 h), not from
     a day of records in memory; this times that read plus the diagnosis on SQLite.
     """
+    from bot.sources.pushed import load_records
     from store.db import make_engine, session_scope, upgrade
-    from store.signal_queries import load_records, save_records
+    from store.signal_queries import save_records
 
     end = T0 + timedelta(days=1)
     kept = [type(r).model_validate(r.model_dump()) for r in incident_records()

@@ -145,7 +145,7 @@ def timing_problems(data: dict[str, Any]) -> list[str]:
         field = {"wait": "seconds", "verify": "for_seconds"}.get(str(kind))
         if field is None or field not in step:
             continue
-        timeout = _seconds(step.get("timeout_seconds", _DEFAULT_TIMEOUT.get(kind,
+        timeout = _seconds(step.get("timeout_seconds", _DEFAULT_TIMEOUT.get(str(kind),
                                                                             _STEP_TIMEOUT)), {})
         seconds = _seconds(step[field], params)
         if seconds is None and isinstance(step[field], str) and not is_template(step[field]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -192,6 +192,7 @@ def render_step(step: Any, context: Mapping[str, Any], where: str) -> dict[str, 
     """The step's action fields with every template resolved (raises :class:`RenderError`)."""
     fields = step.model_dump(exclude=_CONTROL_FIELDS)
     rendered = render_value(fields, context, where)
+    assert isinstance(rendered, dict)  # a mapping renders to a mapping
     rendered["kind"] = step.kind
     return rendered
 
@@ -307,7 +308,8 @@ class Engine:
             return RunResult("failed", tuple(results), error)
         return RunResult("succeeded", tuple(results))
 
-    def _nested_runner(self, context: Mapping[str, Any], prefix: str, depth: int):  # type: ignore[no-untyped-def]
+    def _nested_runner(self, context: Mapping[str, Any], prefix: str,
+                       depth: int) -> Callable[[str, dict[str, Any], float], Outcome]:
         def run_child(name: str, given: dict[str, Any], deadline: float) -> Outcome:
             child = self.runbooks.get(name)
             if child is None:
@@ -354,6 +356,8 @@ class Engine:
             return finish("failed", "unknown step kind", 0, {}, f"no step kind {step.kind!r}")
         delay = step.retry.backoff_seconds
         attempt = 0
+        status: StepStatus
+        failed: StepFailed
         while True:
             attempt += 1
             deadline = time.monotonic() + step.timeout_seconds

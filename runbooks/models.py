@@ -28,12 +28,17 @@ class _Strict(BaseModel):
 def _slack_ids(values: list[str], first: str, what: str) -> list[str]:
     for item in values:
         if not item or item[0] not in first or not item.isalnum():
-            raise ValueError(f"{item!r} is not a Slack {what} id")
+            raise ValueError(f"{item!r} is not a Slack {what} id (like {first[0]}012ABCDEF)")
     return values
 
 
-class Audience(_Strict):
-    """A set of Slack users and user groups; empty on both sides means everyone."""
+class SlackPeople(_Strict):
+    """Slack users (``U…``/``W…``) and user groups (``S…``) by id, validated once.
+
+    The one model of "these people" in the project: a runbook's audience and
+    approvers build on it, and so can the catalog's owners (which add schedules).
+    What an empty set means is the subclass's to say.
+    """
 
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
@@ -47,6 +52,10 @@ class Audience(_Strict):
     @classmethod
     def _groups(cls, value: list[str]) -> list[str]:
         return _slack_ids(value, "S", "user-group")
+
+
+class Audience(SlackPeople):
+    """Who may do something; empty on both sides means everyone."""
 
     @property
     def open(self) -> bool:
@@ -81,6 +90,9 @@ class AppliesTo(_Strict):
     classes: list[Label] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
     change_kinds: list[ChangeKind] = Field(default_factory=list)
+    # Signals (or their tests) whose move points at this runbook, as shell-style patterns
+    # over their names ("*index*"): a clue beside the class and the change.
+    signals: list[str] = Field(default_factory=list, max_length=20)
 
 
 ParameterType = Literal["string", "int", "float", "bool", "enum"]

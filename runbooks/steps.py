@@ -287,11 +287,11 @@ def run_shell(step: dict[str, Any], tools: Tools, deadline: float) -> Outcome:
         raise StepTimedOut(f"{argv[0]} timed out after {timeout:.1f}s") from None
     except OSError as error:
         raise StepFailed(f"{argv[0]}: {error.strerror}", retryable=False) from None
+    stderr = tools.redact(done.stderr[-500:])
     output = {"exit_code": done.returncode, "argv": argv,
-              "stdout": tools.redact(done.stdout[-500:]),
-              "stderr": tools.redact(done.stderr[-500:])}
+              "stdout": tools.redact(done.stdout[-500:]), "stderr": stderr}
     if done.returncode != 0:
-        raise StepFailed(f"{argv[0]} exited {done.returncode}: {output['stderr'][-200:]}",
+        raise StepFailed(f"{argv[0]} exited {done.returncode}: {stderr[-200:]}",
                          output=output)
     return Outcome(f"{argv[0]} exited 0", output)
 

@@ -67,6 +67,10 @@ def check_syntax(text: str, where: str) -> None:
 CONTEXT_NAMES = ("incident", "service", "suspect_change", "labels", "defaults", "run")
 
 
+def _is_params(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Name) and node.name == "params"
+
+
 def name_problems(text: str, allowed: set[str], params: set[str] | None) -> list[str]:
     """What a valid template reads that it cannot: unknown names and undeclared ``params.*``.
 
@@ -91,15 +95,10 @@ def name_problems(text: str, allowed: set[str], params: set[str] | None) -> list
             problems.append(f"{name!r} is not something a template can read (it can read "
                             f"{', '.join(sorted(readable - set(env.globals)))})")
     if params is not None:
-        used = set()
-        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            target = node.node
-            if not (isinstance(target, nodes.Name) and target.name == "params"):
-                continue
-            if isinstance(node, nodes.Getattr):
-                used.add(node.attr)
-            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-                used.add(node.arg.value)
+        used = {node.attr for node in tree.find_all(nodes.Getattr) if _is_params(node.node)}
+        used |= {item.arg.value for item in tree.find_all(nodes.Getitem)
+                 if _is_params(item.node) and isinstance(item.arg, nodes.Const)
+                 and isinstance(item.arg.value, str)}
         for name in sorted(used - params):
             declared = ", ".join(sorted(params)) or "none"
             problems.append(f"params.{name} is not a declared parameter (declared: {declared})")

@@ -9,6 +9,8 @@ from sqlmodel import Session, select
 from store.change_models import ChangePointer
 from store.models import ChangeEvent
 
+SUBJECT_MAX = 400  # the length of ``change_events.subject``
+
 
 def pointer(*, session: Session, source: str, subject: str) -> str | None:
     row = session.get(ChangePointer, (source, subject))
@@ -29,7 +31,9 @@ def move_pointer(*, session: Session, source: str, subject: str, value: str | No
     session.add(row)
 
 
-def change_known(*, session: Session, service: str, ts: datetime, kind: str, ref: str) -> bool:
+def change_known(*, session: Session, service: str, ts: datetime, kind: str, ref: str,
+                 subject: str = "") -> bool:
+    """Whether this change is stored already: the identity of ``uq_change_events_identity``."""
     return session.exec(select(ChangeEvent.id).where(
         ChangeEvent.service == service, ChangeEvent.ts == ts, ChangeEvent.kind == kind,
-        ChangeEvent.ref == ref)).first() is not None
+        ChangeEvent.ref == ref, ChangeEvent.subject == subject)).first() is not None

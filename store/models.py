@@ -127,7 +127,11 @@ class TimelineEvent(SQLModel, table=True):
 class ChangeEvent(SQLModel, table=True):
     __tablename__ = "change_events"
     __table_args__ = (
-        UniqueConstraint("service", "ts", "kind", "ref", name="uq_change_events_identity"),
+        # A change is known by what moved (subject) to what (ref) when: "version 3
+        # created" and "alias production set to 3" are two changes, a retry of
+        # either is not a third.
+        UniqueConstraint("service", "ts", "kind", "ref", "subject",
+                         name="uq_change_events_identity"),
         Index("ix_change_events_service_ts", "service", "ts"),
     )
 
@@ -136,6 +140,10 @@ class ChangeEvent(SQLModel, table=True):
     ts: datetime = _ts(nullable=False)
     kind: str = Field(max_length=30)
     ref: str = Field(max_length=200)
+    # What in the source the change is about ("rag-llm@champion", "org/repo@production",
+    # "flag:checkout-v2"); "" when the ref alone says it.
+    subject: str = Field(default="", max_length=400,
+                         sa_column_kwargs={"server_default": ""})
     previous: str | None = Field(default=None, max_length=200)
     author: str | None = Field(default=None, max_length=200)
     description: str | None = None

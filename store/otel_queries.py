@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from store.db import matched_rows, table_of
 from store.otel_models import OtelStream
 
 StreamRow = tuple[int, int, dict[str, Any]]  # start_ns, last_ns, state
@@ -19,7 +20,7 @@ def load_streams(*, session: Session, keys: Iterable[str]) -> dict[str, StreamRo
     """The stored state of these streams, locked for this transaction on PostgreSQL."""
     wanted = sorted(set(keys))
     found: dict[str, StreamRow] = {}
-    table = OtelStream.__table__
+    table = table_of(OtelStream)
     for start in range(0, len(wanted), 500):
         query = sa_select(table.c.key, table.c.start_ns, table.c.last_ns, table.c.state).where(
             table.c.key.in_(wanted[start:start + 500]))
@@ -43,7 +44,7 @@ def save_streams(*, session: Session, new: Mapping[str, tuple[str, str, StreamRo
              "last_ns": row[1], "state": row[2], "updated_at": now}
             for key, (service, metric, row) in sorted(new.items())])
     if changed:
-        table = OtelStream.__table__
+        table = table_of(OtelStream)
         session.execute(
             update(table).where(table.c.key == bindparam("_key")).values(
                 start_ns=bindparam("start_ns"), last_ns=bindparam("last_ns"),
@@ -54,5 +55,5 @@ def save_streams(*, session: Session, new: Mapping[str, tuple[str, str, StreamRo
 
 def prune_streams(*, session: Session, before: datetime) -> int:
     """Forget streams not heard from since ``before`` (their exporters are gone)."""
-    result = session.execute(delete(OtelStream).where(OtelStream.updated_at < before))
-    return int(result.rowcount or 0)
+    result = session.execute(delete(OtelStream).where(col(OtelStream.updated_at) < before))
+    return matched_rows(result)

@@ -16,11 +16,13 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
 
+from store.db import matched_rows, table_of
 from store.outbox_models import OutboxTask, TaskState
 
-_table = OutboxTask.__table__  # type: ignore[attr-defined]
+_table = table_of(OutboxTask)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def claim(*, session: Session, worker: str, now: datetime, lease_until: datetime
         chosen = list(session.execute(candidates.with_for_update(skip_locked=True)).scalars())
         if not chosen:
             return []
-        where = _table.c.id.in_(chosen)
+        where: ColumnElement[bool] = _table.c.id.in_(chosen)
     else:
         where = and_(_table.c.id.in_(candidates.scalar_subquery()), due)
     statement = (update(_table).where(where)
@@ -93,7 +95,7 @@ def finish(*, session: Session, task_id: int, worker: str, now: datetime) -> boo
     result = session.execute(update(_table).where(_held(task_id, worker))
                              .values(state=TaskState.done.value, finished_at=now,
                                      lease_until=None, last_error=None))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(matched_rows(result))
 
 
 def fail(*, session: Session, task_id: int, worker: str, now: datetime, error: str,
@@ -106,7 +108,7 @@ def fail(*, session: Session, task_id: int, worker: str, now: datetime, error: s
     else:
         values.update(state=TaskState.pending.value, available_at=retry_at)
     result = session.execute(update(_table).where(_held(task_id, worker)).values(**values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(matched_rows(result))
 
 
 def claimants(*, session: Session, like: str) -> list[str]:
@@ -125,7 +127,7 @@ def expire_leases(*, session: Session, workers: list[str], now: datetime) -> int
                              .where(_table.c.state == TaskState.running.value,
                                     _table.c.claimed_by.in_(workers))
                              .values(lease_until=now))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return matched_rows(result)
 
 
 def counts(*, session: Session) -> dict[str, int]:
@@ -136,8 +138,8 @@ def counts(*, session: Session) -> dict[str, int]:
 
 
 def tasks_of(*, session: Session, incident_id: int) -> list[OutboxTask]:
-    statement = (select(OutboxTask).where(OutboxTask.incident_id == incident_id)  # type: ignore
-                 .order_by(OutboxTask.id))  # type: ignore[arg-type]
+    statement = (select(OutboxTask).where(col(OutboxTask.incident_id) == incident_id)
+                 .order_by(col(OutboxTask.id)))
     return list(session.execute(statement).scalars())
 
 
@@ -145,4 +147,4 @@ def prune(*, session: Session, before: datetime) -> int:
     """Forget tasks done before ``before`` (dead ones stay until a person looks)."""
     result = session.execute(delete(_table).where(_table.c.state == TaskState.done.value,
                                                   _table.c.finished_at < before))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return matched_rows(result)

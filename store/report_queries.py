@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from store.db import matched_rows
 from store.models import Alert, Incident, TimelineEvent
 from store.report_models import DigestPost, DigestPostStatus
 from store.runbook_models import RunbookRun
@@ -96,9 +97,9 @@ def claim_digest_post(*, session: Session, team: str, week: str, channel: str,
         .where(col(DigestPost.team) == team, col(DigestPost.week) == week, reclaimable)
         .values(status=DigestPostStatus.posting.value, channel=channel, claimed_at=now,
                 error=None, attempts=DigestPost.attempts + 1))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if matched_rows(result) != 1:
         return None
-    post = digest_post(session=session, team=team, week=week)
-    if post is not None:
-        session.refresh(post)
-    return post
+    claimed = digest_post(session=session, team=team, week=week)
+    if claimed is not None:
+        session.refresh(claimed)
+    return claimed

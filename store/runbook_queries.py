@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from store.db import matched_rows
 from store.runbook_models import RunbookRun, RunbookStepRecord
 
 
@@ -67,7 +68,7 @@ def transition(*, session: Session, run_id: int, from_statuses: Iterable[str], t
         statement = statement.where(col(RunbookRun.runner) == held_by)
     statement = (statement.values(status=to_status, **fields)
                  .execution_options(synchronize_session=False))
-    moved = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    moved = matched_rows(session.execute(statement)) == 1
     if moved:
         run = session.get(RunbookRun, run_id)
         if run is not None:

@@ -1,8 +1,8 @@
 """Queries of the signals domain. Keyword-only, never commit (the caller owns the unit of work).
 
-``load_records`` hands back exchange-format records (``bot.core.exchange``), so the
-classifier, the SLO engine and runbook verification all read stored signals the
-same way they read a file or an HTTP batch.
+Records come in as any objects of the shapes in ``store.record_shapes`` (the
+exchange format's records are) and go out as rows (``load_samples``): the bot
+turns those back into its records, so the store needs nothing from the bot.
 """
 
 from __future__ import annotations
@@ -10,14 +10,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 import numpy as np
 from sqlalchemy import Text, delete, insert, type_coerce
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from store.change_queries import change_known
+from store.db import matched_rows
 from store.models import ChangeEvent
+from store.record_shapes import (
+    ChangeShape,
+    DistributionShape,
+    OtherShape,
+    SignalRow,
+    SignalShape,
+    StateShape,
+    StoredSamples,
+)
 from store.signal_models import (
     SKETCH_SIZE,
     DistributionSample,
@@ -28,6 +39,8 @@ from store.signal_models import (
 )
 
 GLOBAL_SCOPE = "*"
+
+R = TypeVar("R", bound=OtherShape)
 
 
 def slice_key(slice_: dict[str, Any]) -> str:
@@ -44,121 +57,129 @@ def sketch(values: Sequence[float], size: int = SKETCH_SIZE) -> list[float]:
     return [float(v) for v in array[index]]
 
 
-def save_records(*, session: Session, records: Iterable[Any]) -> tuple[int, list[Any]]:
-    """Store signal, distribution, state and change records.
+def _is_signal(record: OtherShape) -> TypeGuard[SignalShape]:
+    return record.type == "signal"
 
-    Changes go to ``change_events`` and are deduplicated on (service, ts, kind, ref).
-    Returns (records stored, alert records left for the caller to handle).
-    """
-    from bot.core.exchange import (
-        AlertRecord,
-        ChangeRecord,
-        DistributionRecord,
-        SignalRecord,
-        StateRecord,
-    )
 
-    stored, alerts = 0, []
-    rows: list[Any] = []
-    points: list[dict[str, Any]] = []  # signal points: the bulk, inserted as plain rows
-    changes: dict[tuple, ChangeRecord] = {}
-    for r in records:
-        if isinstance(r, SignalRecord):
-            points.append({"service": r.service, "ts": r.ts, "layer": r.layer, "name": r.name,
-                           "slice": dict(r.slice), "slice_key": slice_key(r.slice),
-                           "value": r.value, "count": r.count, "kind": r.kind or "gauge",
-                           "bad": r.bad or "both"})
-        elif isinstance(r, DistributionRecord):
-            rows.append(DistributionSample(
-                service=r.service, ts=r.ts, layer=r.layer, name=r.name, slice=dict(r.slice),
-                slice_key=slice_key(r.slice),
-                sketch=sketch(r.values) if r.values is not None else None,
-                sample_size=len(r.values) if r.values is not None else int(
-                    sum((r.counts or {}).values())),
-                counts=dict(r.counts) if r.counts is not None else None))
-        elif isinstance(r, StateRecord):
-            rows.append(StateSample(service=r.service, ts=r.ts, layer=r.layer, name=r.name,
-                                    slice=dict(r.slice), slice_key=slice_key(r.slice),
-                                    value=r.value, expected=r.expected))
-        elif isinstance(r, ChangeRecord):
-            changes[(r.service, r.ts, r.kind, r.ref)] = r
-            continue
-        elif isinstance(r, AlertRecord):
-            alerts.append(r)
-            continue
-        else:
-            continue
-        stored += 1
-    if points:
-        # one executemany, no ORM object per point (a minute of a big service is
-        # hundreds of points; a backfill, hundreds of thousands)
-        session.execute(insert(SignalPoint), points)
-    session.add_all(rows)
-    for (service, ts, kind, ref), r in changes.items():
-        exists = session.exec(select(ChangeEvent.id).where(
-            ChangeEvent.service == service, ChangeEvent.ts == ts, ChangeEvent.kind == kind,
-            ChangeEvent.ref == ref)).first()
-        if exists is None:
+def _is_distribution(record: OtherShape) -> TypeGuard[DistributionShape]:
+    return record.type == "distribution"
+
+
+def _is_state(record: OtherShape) -> TypeGuard[StateShape]:
+    return record.type == "state"
+
+
+def _is_change(record: OtherShape) -> TypeGuard[ChangeShape]:
+    return record.type == "change"
+
+
+def _point(r: SignalShape) -> dict[str, Any]:
+    """A signal point as a plain row: the bulk is inserted without an ORM object each."""
+    return {"service": r.service, "ts": r.ts, "layer": r.layer, "name": r.name,
+            "slice": dict(r.slice), "slice_key": slice_key(dict(r.slice)), "value": r.value,
+            "count": r.count, "kind": r.kind or "gauge", "bad": r.bad or "both"}
+
+
+def _distribution(r: DistributionShape) -> DistributionSample:
+    return DistributionSample(
+        service=r.service, ts=r.ts, layer=r.layer, name=r.name, slice=dict(r.slice),
+        slice_key=slice_key(dict(r.slice)),
+        sketch=sketch(r.values) if r.values is not None else None,
+        sample_size=len(r.values) if r.values is not None else int(
+            sum((r.counts or {}).values())),
+        counts=dict(r.counts) if r.counts is not None else None)
+
+
+def _state(r: StateShape) -> StateSample:
+    return StateSample(service=r.service, ts=r.ts, layer=r.layer, name=r.name,
+                       slice=dict(r.slice), slice_key=slice_key(dict(r.slice)),
+                       value=r.value, expected=r.expected)
+
+
+def _save_changes(session: Session, changes: Iterable[ChangeShape]) -> None:
+    """Change records not stored yet (same identity, ``subject`` ""), the last of a batch's
+    repeats kept."""
+    latest = {(c.service, c.ts, c.kind, c.ref): c for c in changes}
+    for (service, ts, kind, ref), r in latest.items():
+        if not change_known(session=session, service=service, ts=ts, kind=kind, ref=ref):
             session.add(ChangeEvent(service=service, ts=ts, kind=kind, ref=ref,
                                     previous=r.previous, author=r.author,
-                                    description=r.description, slice=dict(r.slice)))
-        stored += 1
+                                    description=r.description, slice=dict(r.slice),
+                                    maintenance_minutes=r.maintenance_minutes,
+                                    affects=list(r.affects)))
+
+
+def save_records(*, session: Session, records: Iterable[R]) -> tuple[int, list[R]]:
+    """Store signal, distribution, state and change records.
+
+    Changes go to ``change_events`` and are deduplicated on their identity.
+    Returns (records stored, the other records, alerts, left for the caller to handle).
+    """
+    points: list[dict[str, Any]] = []
+    rows: list[DistributionSample | StateSample] = []
+    changes: list[ChangeShape] = []
+    others: list[R] = []
+    for r in records:
+        if _is_signal(r):
+            points.append(_point(r))
+        elif _is_distribution(r):
+            rows.append(_distribution(r))
+        elif _is_state(r):
+            rows.append(_state(r))
+        elif _is_change(r):
+            changes.append(r)
+        elif r.type == "alert":
+            others.append(r)
+    if points:
+        # one executemany (a minute of a big service is hundreds of points; a backfill,
+        # hundreds of thousands)
+        session.execute(insert(SignalPoint), points)
+    session.add_all(rows)
+    _save_changes(session, changes)
     session.flush()
-    return stored, alerts
+    unique_changes = len({(c.service, c.ts, c.kind, c.ref) for c in changes})
+    return len(points) + len(rows) + unique_changes, others
 
 
-def load_records(*, session: Session, service: str, start: datetime, end: datetime,
-                 layers: Sequence[str] | None = None) -> list[Any]:
-    """Signal, distribution and state records of ``service`` with start <= ts <= end,
-    as exchange records in time order."""
-    from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
+def load_samples(*, session: Session, service: str, start: datetime, end: datetime,
+                 layers: Sequence[str] | None = None) -> StoredSamples:
+    """Signal, distribution and state samples of ``service`` with start <= ts <= end.
 
-    # Signal points are the bulk (every signal and slice, every minute): they are read as
-    # plain columns, not ORM objects, with the slice's JSON parsed once per distinct
-    # slice, and become records without a second validation (they were validated on
-    # the way in). This reads a service's window about twice as fast.
-    columns = (SignalPoint.ts, SignalPoint.layer, SignalPoint.name, SignalPoint.value,
-               SignalPoint.count, SignalPoint.kind, SignalPoint.bad,
-               type_coerce(SignalPoint.slice, Text))
-    query = sa_select(*columns).where(SignalPoint.service == service, SignalPoint.ts >= start,
-                                      SignalPoint.ts <= end)
-    if layers:
-        query = query.where(SignalPoint.layer.in_(list(layers)))  # type: ignore[attr-defined]
-    read_slice = _slice_reader()
-    record = SignalRecord.model_construct
-    out: list[Any] = [
-        record(type="signal", ts=ts, service=service, layer=layer, name=name, value=value,
-               count=count, kind=kind, bad=bad, slice=read_slice(raw))
-        for ts, layer, name, value, count, kind, bad, raw in session.execute(query)]
+    Signal points are the bulk (every signal and slice, every minute): they are read as
+    plain columns, not ORM objects, with the slice's JSON parsed once per distinct slice.
+    This reads a service's window about twice as fast.
+    """
+    t = SignalPoint
+    query = sa_select(col(t.ts), col(t.layer), col(t.name), col(t.value), col(t.count),
+                      col(t.kind), col(t.bad), type_coerce(col(t.slice), Text)).where(
+        col(t.service) == service, col(t.ts) >= start, col(t.ts) <= end)
     query_d = select(DistributionSample).where(
         DistributionSample.service == service, DistributionSample.ts >= start,
         DistributionSample.ts <= end)
-    if layers:
-        query_d = query_d.where(DistributionSample.layer.in_(list(layers)))  # type: ignore
-    for d in session.exec(query_d):
-        out.append(DistributionRecord(type="distribution", ts=d.ts, service=d.service,
-                                      layer=d.layer, name=d.name, values=d.sketch,
-                                      counts=d.counts, slice=d.slice))
     query_s = select(StateSample).where(StateSample.service == service, StateSample.ts >= start,
                                         StateSample.ts <= end)
     if layers:
-        query_s = query_s.where(StateSample.layer.in_(list(layers)))  # type: ignore
-    for s in session.exec(query_s):
-        out.append(StateRecord(type="state", ts=s.ts, service=s.service, layer=s.layer,
-                               name=s.name, value=s.value, expected=s.expected, slice=s.slice))
-    out.sort(key=lambda r: r.ts)
-    return out
+        query = query.where(col(SignalPoint.layer).in_(list(layers)))
+        query_d = query_d.where(col(DistributionSample.layer).in_(list(layers)))
+        query_s = query_s.where(col(StateSample.layer).in_(list(layers)))
+    read_slice = _slice_reader()
+    signals: list[SignalRow] = [
+        (ts, layer, name, value, count, kind, bad, read_slice(raw))
+        for ts, layer, name, value, count, kind, bad, raw in session.execute(query)]
+    return StoredSamples(service=service, signals=signals,
+                         distributions=list(session.exec(query_d)),
+                         states=list(session.exec(query_s)))
 
 
-def _slice_reader() -> Callable[[Any], dict[str, str]]:
+def _slice_reader() -> Callable[[object], dict[str, str]]:
     """Slice maps from their stored JSON, each distinct text parsed once (a fresh copy
     per record, so no two records share a map). PostgreSQL's driver may hand back the
     map already parsed."""
     parsed: dict[str, dict[str, str]] = {}
 
-    def read(raw: Any) -> dict[str, str]:
+    def read(raw: object) -> dict[str, str]:
         if not isinstance(raw, str):
-            return dict(raw or {})
+            return dict(raw) if isinstance(raw, dict) else {}
         found = parsed.get(raw)
         if found is None:
             found = parsed[raw] = json.loads(raw)
@@ -167,30 +188,12 @@ def _slice_reader() -> Callable[[Any], dict[str, str]]:
     return read
 
 
-def load_changes(*, session: Session, service: str, start: datetime, end: datetime
-                 ) -> list[Any]:
-    """Change events of ``service`` in [start, end] as exchange change records."""
-    from bot.core.exchange import ChangeRecord
-
-    rows = session.exec(select(ChangeEvent).where(
-        ChangeEvent.service == service, ChangeEvent.ts >= start, ChangeEvent.ts <= end)
-        .order_by(ChangeEvent.ts))
-    return [ChangeRecord(type="change", ts=c.ts, service=c.service, kind=c.kind, ref=c.ref,
-                         previous=c.previous, author=c.author, description=c.description,
-                         slice=c.slice or {}) for c in rows]
-
-
-def services_with_signals(*, session: Session, since: datetime) -> list[str]:
-    rows = session.exec(select(SignalPoint.service).where(SignalPoint.ts >= since).distinct())
-    return sorted(rows)
-
-
 def prune(*, session: Session, before: datetime) -> int:
     """Delete stored samples older than ``before`` (the retention setting); returns rows."""
     removed = 0
     for table in (SignalPoint, DistributionSample, StateSample):
-        result = session.execute(delete(table).where(table.ts < before))  # type: ignore
-        removed += int(result.rowcount or 0)
+        result = session.execute(delete(table).where(col(table.ts) < before))
+        removed += matched_rows(result)
     return removed
 
 
@@ -221,8 +224,7 @@ def load_priors(*, session: Session, service: str | None) -> tuple[dict[str, flo
     labels: dict[str, float] = {}
     patterns: dict[str, dict[str, float]] = {}
     scopes = [GLOBAL_SCOPE] + ([service] if service else [])
-    for prior in session.exec(select(LearnedPrior).where(
-            LearnedPrior.scope.in_(scopes))):  # type: ignore[attr-defined]
+    for prior in session.exec(select(LearnedPrior).where(col(LearnedPrior.scope).in_(scopes))):
         weight = 1.0 if prior.scope == service else 0.5
         if not prior.pattern:
             labels[prior.label] = labels.get(prior.label, 0.0) + weight * prior.count

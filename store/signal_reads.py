@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Text, or_, tuple_, type_coerce
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
 
 from store.models import ChangeEvent
 from store.signal_models import DistributionSample, SignalPoint
@@ -21,13 +22,14 @@ from store.signal_models import DistributionSample, SignalPoint
 PageKey = tuple[str, str, str, datetime, int]  # name, slice_key, layer, ts, id
 
 
-def _window(table: Any, *, service: str, name: str | None, layer: str | None,
-            since: datetime, until: datetime) -> list[Any]:
-    clauses = [table.service == service, table.ts >= since, table.ts <= until]
+def _window(table: type[SignalPoint] | type[DistributionSample], *, service: str,
+            name: str | None, layer: str | None, since: datetime,
+            until: datetime) -> list[ColumnElement[bool]]:
+    clauses = [col(table.service) == service, col(table.ts) >= since, col(table.ts) <= until]
     if name:
-        clauses.append(table.name == name)
+        clauses.append(col(table.name) == name)
     if layer:
-        clauses.append(table.layer == layer)
+        clauses.append(col(table.layer) == layer)
     return clauses
 
 
@@ -37,8 +39,9 @@ def signal_page(*, session: Session, service: str, name: str | None, layer: str 
     """Up to ``limit`` signal points as (name, slice_key, layer, ts, id, slice json, value,
     count, kind, bad), in series order, after ``after``."""
     t = SignalPoint
-    order = (t.name, t.slice_key, t.layer, t.ts, t.id)
-    query = sa_select(*order, type_coerce(t.slice, Text), t.value, t.count, t.kind, t.bad).where(
+    order = (col(t.name), col(t.slice_key), col(t.layer), col(t.ts), col(t.id))
+    query = sa_select(*order, type_coerce(col(t.slice), Text), col(t.value), col(t.count),
+                      col(t.kind), col(t.bad)).where(
         *_window(t, service=service, name=name, layer=layer, since=since, until=until))
     if after is not None:
         query = query.where(tuple_(*order) > tuple_(*after))
@@ -51,9 +54,9 @@ def distribution_page(*, session: Session, service: str, name: str | None, layer
     """Like :func:`signal_page`, for distribution samples: (…, slice json, sketch,
     sample_size, counts)."""
     t = DistributionSample
-    order = (t.name, t.slice_key, t.layer, t.ts, t.id)
-    query = sa_select(*order, type_coerce(t.slice, Text), t.sketch, t.sample_size,
-                      t.counts).where(
+    order = (col(t.name), col(t.slice_key), col(t.layer), col(t.ts), col(t.id))
+    query = sa_select(*order, type_coerce(col(t.slice), Text), col(t.sketch),
+                      col(t.sample_size), col(t.counts)).where(
         *_window(t, service=service, name=name, layer=layer, since=since, until=until))
     if after is not None:
         query = query.where(tuple_(*order) > tuple_(*after))
@@ -68,9 +71,10 @@ def change_page(*, session: Session, service: str | None, kinds: Sequence[str],
     if service:
         query = query.where(ChangeEvent.service == service)
     if kinds:
-        query = query.where(ChangeEvent.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+        query = query.where(col(ChangeEvent.kind).in_(list(kinds)))
     if after is not None:
         ts, row_id = after
-        query = query.where(or_(ChangeEvent.ts > ts,
-                                (ChangeEvent.ts == ts) & (ChangeEvent.id > row_id)))  # type: ignore
-    return list(session.exec(query.order_by(ChangeEvent.ts, ChangeEvent.id).limit(limit)))
+        query = query.where(or_(col(ChangeEvent.ts) > ts,
+                                (col(ChangeEvent.ts) == ts) & (col(ChangeEvent.id) > row_id)))
+    return list(session.exec(query.order_by(col(ChangeEvent.ts), col(ChangeEvent.id))
+                             .limit(limit)))

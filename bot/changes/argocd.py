@@ -42,5 +42,5 @@ def parse(payload: Any, catalog: Catalog, *, now: datetime) -> IncomingChange | 
         service=catalog.service_of_application(app),
         ts=timestamp(payload, "finished_at", default=now), kind=kind,  # type: ignore[arg-type]
         ref=revision, author=text(payload, "author", required=False) or "argocd",
-        pointer=Pointer(POINTERS, app, revision),
+        subject=app, pointer=Pointer(POINTERS, app, revision),
         description=f"Argo CD synced {app} to {revision[:12]}" + (f" from {repo}" if repo else ""))

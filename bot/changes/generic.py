@@ -17,6 +17,7 @@ from bot.changes.model import IncomingChange, Pointer
 from bot.core.exchange import ChangeRecord, format_ts, parse_object
 
 POINTERS = "generic"
+SUBJECT_LIMIT = 200  # the pointer's subject is "<service>:<subject>", at most 400
 
 
 def parse(payload: Any, *, now: datetime) -> tuple[list[IncomingChange], list[dict[str, Any]]]:
@@ -31,6 +32,9 @@ def parse(payload: Any, *, now: datetime) -> tuple[list[IncomingChange], list[di
             subject = item.get("subject")
             if subject is not None and (not isinstance(subject, str) or not subject.strip()):
                 raise PayloadError("subject: expected non-empty text")
+            if subject is not None and len(subject) > SUBJECT_LIMIT:
+                raise PayloadError(f"subject: at most {SUBJECT_LIMIT} characters, "
+                                   f"got {len(subject)}")
             record = parse_object({"type": "change", "ts": format_ts(now), **{
                 k: v for k, v in item.items() if k != "subject"}})
             if not isinstance(record, ChangeRecord):
@@ -41,7 +45,7 @@ def parse(payload: Any, *, now: datetime) -> tuple[list[IncomingChange], list[di
         changes.append(IncomingChange(
             service=record.service, ts=record.ts, kind=record.kind, ref=record.ref,
             description=record.description or f"{record.kind} change {record.ref}",
-            author=record.author, previous=record.previous,
+            author=record.author, previous=record.previous, subject=subject or "",
             pointer=Pointer(POINTERS, f"{record.service}:{subject}", record.ref)
             if subject else None))
     return changes, errors

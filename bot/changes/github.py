@@ -47,7 +47,7 @@ def parse(event: str | None, payload: Any, catalog: Catalog, *,
             service=service, ts=timestamp(payload, "release.published_at", default=now),
             kind="code", ref=tag,
             author=text(payload, "release.author.login", required=False) or author,
-            pointer=Pointer(RELEASE_POINTERS, repository, tag),
+            subject=repository, pointer=Pointer(RELEASE_POINTERS, repository, tag),
             description=f"release {tag}{f' ({name})' if name else ''} of {repository} published")
     state = text(payload, "deployment_status.state")
     environment = text(payload, "deployment_status.environment", required=False) or text(
@@ -70,6 +70,7 @@ def parse(event: str | None, payload: Any, catalog: Catalog, *,
                      default=timestamp(payload, "deployment_status.created_at", default=now)),
         kind="config" if "config" in task.lower() else "code", ref=sha,
         author=text(payload, "deployment.creator.login", required=False) or author,
+        subject=f"{repository}@{environment}",
         pointer=Pointer(DEPLOYMENT_POINTERS, f"{repository}@{environment}", sha),
         description=f"{task} of {repository}@{branch or sha[:12]} ({sha[:12]}) to {environment} "
                     f"succeeded (GitHub deployment {field(payload, 'deployment.id')})")

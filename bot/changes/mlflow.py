@@ -24,6 +24,7 @@ from typing import Any
 from bot.changes.fields import PayloadError, field, text, timestamp
 from bot.changes.model import Ignored, IncomingChange, Pointer
 from bot.config.catalog import Catalog
+from classifiers.vocabulary import ChangeKind
 
 MODEL_POINTERS = "mlflow-model"
 PROMPT_POINTERS = "mlflow-prompt"
@@ -55,7 +56,7 @@ def parse(payload: Any, catalog: Catalog, *, now: datetime,
     name = text(data, "name")
     assert name is not None
     service = catalog.service_of_prompt(name) if prompt else catalog.service_of_model(name)
-    kind = "prompt" if prompt else "model"
+    kind: ChangeKind = "prompt" if prompt else "model"
     what = "prompt" if prompt else "registered model"
     pointers = PROMPT_POINTERS if prompt else MODEL_POINTERS
     serving = f"{name}@{_serving_alias(catalog, service, prompt)}"
@@ -64,7 +65,7 @@ def parse(payload: Any, catalog: Catalog, *, now: datetime,
         version = text(data, "version")
         return IncomingChange(
             service=service, ts=ts, kind=kind, ref=str(version), author=AUTHOR,
-            previous=current(pointers, serving),
+            subject=name, previous=current(pointers, serving),
             description=f"version {version} of {what} {name} created")
     if entity in ("model_version_alias", "prompt_alias"):
         alias = text(data, "alias")
@@ -73,12 +74,12 @@ def parse(payload: Any, catalog: Catalog, *, now: datetime,
             version = text(data, "version")
             return IncomingChange(
                 service=service, ts=ts, kind=kind, ref=str(version), author=AUTHOR,
-                pointer=Pointer(pointers, subject, str(version)),
+                subject=subject, pointer=Pointer(pointers, subject, str(version)),
                 description=f"alias {alias} of {what} {name} set to version {version}")
         if action == "deleted":
             return IncomingChange(
                 service=service, ts=ts, kind=kind, ref=DELETED, author=AUTHOR,
-                pointer=Pointer(pointers, subject, None),
+                subject=subject, pointer=Pointer(pointers, subject, None),
                 description=f"alias {alias} of {what} {name} deleted")
     if entity in ("model_version_tag", "prompt_version_tag", "prompt_tag"):
         key = text(data, "key")
@@ -88,5 +89,6 @@ def parse(payload: Any, catalog: Catalog, *, now: datetime,
         on = f"version {version} of {what} {name}" if version else f"{what} {name}"
         ref = str(version) if version else f"tag:{key}"
         return IncomingChange(service=service, ts=ts, kind=kind, ref=ref[:200], author=AUTHOR,
+                              subject=f"{name}:tag:{key}",
                               description=f"tag {tag} {action} on {on}")
     return Ignored(f"{event}: not a change the bot records")

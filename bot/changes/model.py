@@ -25,6 +25,10 @@ class IncomingChange:
     kind: ChangeKind
     ref: str
     description: str
+    # What the change moved, part of its identity beside (service, ts, kind, ref): an
+    # alias set to version 3 and version 3's creation are two changes (see
+    # ``store.models.ChangeEvent.subject``). "" when the ref alone says it.
+    subject: str = ""
     author: str | None = None
     previous: str | None = None  # when the source says it; else the pointer's old value
     pointer: Pointer | None = None

@@ -1,8 +1,8 @@
 """Storing verified changes: previous from the pointers, pointers moved, duplicates skipped.
 
 One transaction per delivery. A source's retry of a delivery already stored
-(same service, time, kind and ref) changes nothing, the pointer included, so a
-retry cannot make a change its own ``previous``.
+(same service, time, kind, ref and subject) changes nothing, the pointer included,
+so a retry cannot make a change its own ``previous``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ def record_changes(services: Services, changes: Sequence[IncomingChange]) -> Rec
     now = services.clock()
     with write_lock(services.engine), session_scope(services.engine) as session:
         for change in changes:
+            subject = change.subject[:change_queries.SUBJECT_MAX]
             if change_queries.change_known(session=session, service=change.service,
-                                           ts=change.ts, kind=change.kind, ref=change.ref):
+                                           ts=change.ts, kind=change.kind, ref=change.ref,
+                                           subject=subject):
                 out.duplicates += 1
                 continue
             previous = change.previous
@@ -48,8 +50,9 @@ def record_changes(services: Services, changes: Sequence[IncomingChange]) -> Rec
             if previous == change.ref:
                 previous = None  # re-pointed at what it already was: no version to go back to
             event = ChangeEvent(service=change.service, ts=change.ts, kind=change.kind,
-                                ref=change.ref, previous=previous, author=change.author,
-                                description=change.description, slice={})
+                                ref=change.ref, subject=subject, previous=previous,
+                                author=change.author, description=change.description,
+                                slice={})
             session.add(event)
             session.flush()
             out.stored.append(event)

@@ -34,7 +34,6 @@ from bot.demo.mlflow_telemetry import Telemetry, exporter
 from bot.devtools.mlflow_server import MlflowServer
 from store.db import session_scope
 from store.models import Incident
-from store.signal_queries import load_changes
 
 SERVICE = "mlflow-assistant"
 RESPONDER = "U0SRE0001"  # sam.sre runs the runbook
@@ -112,6 +111,8 @@ def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedCloc
 
 
 def _changes(services: Any) -> list[Any]:
+    from bot.changes.history import load_changes
+    from store.db import session_scope
 
     now = services.clock()
     with session_scope(services.engine) as session:

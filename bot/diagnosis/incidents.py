@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.changes.history import load_changes
 from bot.core import outbox
 from bot.core.errors import NotFound
 from bot.core.exchange import to_utc
@@ -13,7 +14,6 @@ from bot.diagnosis.priors import learned_priors
 from bot.sources import load_signals, with_unavailable
 from store.db import session_scope
 from store.models import Incident
-from store.signal_queries import load_changes
 
 DEFAULT_WINDOW_MINUTES = 180.0
 CHANGE_LOOKBACK = timedelta(hours=24)

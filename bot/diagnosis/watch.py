@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import select
 
+from bot.changes.history import load_changes
 from bot.core import outbox
 from bot.core.exchange import SignalRecord, format_ts, to_utc
 from bot.diagnosis.assemble import assemble, slice_text
@@ -39,7 +40,6 @@ from bot.sources import load_signals, with_unavailable
 from classifiers.watch_test import Alarm, WatchState, advance, decode, encode
 from store.db import session_scope
 from store.models import Incident
-from store.signal_queries import load_changes
 from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
 
 DEFAULT_FALSE_ALARMS_PER_WEEK = 1.0

@@ -51,7 +51,7 @@ def register_health(services: Services) -> None:
 def _pushed(session: Any, service: str, start: datetime, end: datetime,
             layers: Iterable[str] | None) -> tuple[list[Any], list[str]]:
     try:
-        from store.signal_queries import load_records
+        from bot.sources.pushed import load_records
     except ImportError:  # the signal store is not in this build: pulled signals only
         return [], []
     try:

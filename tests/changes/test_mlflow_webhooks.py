@@ -99,10 +99,6 @@ def test_a_wrong_signature_is_401_and_records_nothing(bot: tuple[Services, str],
     assert good.status_code == 200 and good.json()["recorded"][0]["ref"] == "9"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug, open: on the second store of a session (prompt versions 3 and 4) the alias "
-    "move to 3 is sometimes not recorded, likely deduplicated against 'version 3 created' "
-    "(same service, time, kind and ref); change identity needs the event, not only the ref"))
 def test_prompt_registry_changes_are_prompt_changes(bot: tuple[Services, str],
                                                     mlflow_server) -> None:
     import mlflow

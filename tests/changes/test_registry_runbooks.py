@@ -10,11 +10,12 @@ import pytest
 from mlflow import MlflowClient
 
 from bot.core.exchange import SignalRecord
+from bot.sources.pushed import load_records
 from runbooks.engine import Engine, resolve_params
 from runbooks.loader import load_directories
 from runbooks.steps import Tools
 from store.db import make_engine, session_scope
-from store.signal_queries import load_records, save_records
+from store.signal_queries import save_records
 from tests.changes.mlflow_support import unique
 
 

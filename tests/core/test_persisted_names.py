@@ -54,7 +54,7 @@ def _old_timer(store: SQLAlchemyJobStore, scheduler: BackgroundScheduler) -> Non
 
 
 def test_rows_and_timers_stored_before_the_move_still_run(fresh_url: str) -> None:
-    upgrade(fresh_url, "0007_nab")
+    upgrade(fresh_url, "0008_checks")
     engine = make_engine(fresh_url)
     now = datetime(2026, 12, 1, 9, 0)
     with engine.begin() as connection:

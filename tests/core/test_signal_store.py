@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from bot.changes.history import load_changes
 from bot.core.exchange import parse_lines
+from bot.sources.pushed import load_records
 from store.db import make_engine, session_scope
 from store.signal_models import SKETCH_SIZE
-from store.signal_queries import load_changes, load_records, prune, save_records
+from store.signal_queries import prune, save_records
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

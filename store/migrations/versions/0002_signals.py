@@ -7,8 +7,8 @@ Signal points, distribution sketches, states, responder corrections, learned pri
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -17,10 +17,10 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-_S = sqlmodel.sql.sqltypes.AutoString
+_S = AutoString
 
 
-def _common() -> list[sa.Column]:
+def _common() -> list[sa.Column[object]]:
     return [
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("service", _S(length=200), nullable=False),
@@ -28,7 +28,7 @@ def _common() -> list[sa.Column]:
     ]
 
 
-def upgrade() -> None:
+def _signal_points() -> None:
     op.create_table(
         "signal_points", *_common(),
         sa.Column("layer", _S(length=20), nullable=False),
@@ -44,6 +44,9 @@ def upgrade() -> None:
     op.create_index("ix_signal_points_service_ts", "signal_points", ["service", "ts"])
     op.create_index("ix_signal_points_series", "signal_points",
                     ["service", "layer", "name", "slice_key", "ts"])
+
+
+def _distribution_samples() -> None:
     op.create_table(
         "distribution_samples", *_common(),
         sa.Column("layer", _S(length=20), nullable=False),
@@ -57,6 +60,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_distribution_samples_service_ts", "distribution_samples",
                     ["service", "ts"])
+
+
+def _state_samples() -> None:
     op.create_table(
         "state_samples", *_common(),
         sa.Column("layer", _S(length=20), nullable=False),
@@ -68,6 +74,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_state_samples_service_ts", "state_samples", ["service", "ts"])
+
+
+def _relabel_corrections() -> None:
     op.create_table(
         "relabel_corrections", *_common(),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -80,6 +89,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_relabel_corrections_service", "relabel_corrections", ["service"])
+
+
+def _learned_priors() -> None:
     op.create_table(
         "learned_priors",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -90,6 +102,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("scope", "pattern", "label", name="uq_learned_priors"),
     )
+
+
+def upgrade() -> None:
+    """One helper per table; relabel_corrections refers to 0001's incidents."""
+    _signal_points()
+    _distribution_samples()
+    _state_samples()
+    _relabel_corrections()
+    _learned_priors()
 
 
 def downgrade() -> None:

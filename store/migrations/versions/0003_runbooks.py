@@ -7,8 +7,8 @@ Owned by the runbooks part: runbook runs and their step records.
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -23,20 +23,20 @@ def upgrade() -> None:
         "runbook_runs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
-        sa.Column("runbook", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("runbook", AutoString(length=100), nullable=False),
+        sa.Column("status", AutoString(length=30), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
-        sa.Column("requested_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=200),
+        sa.Column("requested_by", AutoString(length=200), nullable=False),
+        sa.Column("decided_by", AutoString(length=200), nullable=True),
+        sa.Column("reason", AutoString(), nullable=True),
+        sa.Column("idempotency_key", AutoString(length=200),
                   nullable=False),
-        sa.Column("active_key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("active_key", AutoString(length=300), nullable=True),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
         sa.Column("next_step", sa.Integer(), nullable=False),
-        sa.Column("verdict", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
-        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("runner", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("verdict", AutoString(length=30), nullable=True),
+        sa.Column("error", AutoString(), nullable=True),
+        sa.Column("runner", AutoString(length=200), nullable=True),
         sa.Column("created_at", store.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", store.types.UTCDateTime(), nullable=False),
         sa.Column("started_at", store.types.UTCDateTime(), nullable=True),
@@ -54,15 +54,15 @@ def upgrade() -> None:
         "runbook_steps",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("path", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("path", AutoString(length=300), nullable=False),
         sa.Column("index", sa.Integer(), nullable=False),
-        sa.Column("step_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("step_id", AutoString(length=100), nullable=False),
+        sa.Column("kind", AutoString(length=20), nullable=False),
+        sa.Column("status", AutoString(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("summary", AutoString(), nullable=False),
         sa.Column("output", sa.JSON(), nullable=False),
-        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("error", AutoString(), nullable=True),
         sa.Column("started_at", store.types.UTCDateTime(), nullable=False),
         sa.Column("ended_at", store.types.UTCDateTime(), nullable=True),
         sa.Column("duration_seconds", sa.Float(), nullable=True),

@@ -5,8 +5,8 @@ Revises: 0003
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -21,10 +21,10 @@ def upgrade() -> None:
         "slack_channel_claims",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("channel_id", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("channel_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("state", AutoString(length=20), nullable=False),
+        sa.Column("channel_id", AutoString(length=50), nullable=True),
+        sa.Column("channel_name", AutoString(length=100), nullable=True),
+        sa.Column("error", AutoString(), nullable=True),
         sa.Column("claimed_at", store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -33,8 +33,8 @@ def upgrade() -> None:
     op.create_table(
         "slack_processed_requests",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("key", AutoString(length=300), nullable=False),
+        sa.Column("kind", AutoString(length=40), nullable=False),
         sa.Column("processed_at", store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_slack_processed_requests_key"),

@@ -9,8 +9,8 @@ Revises: 0007_integrations
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -27,7 +27,7 @@ def upgrade() -> None:
                                           ["source", "fingerprint"])
     op.create_table(
         "write_probes",
-        sa.Column("replica", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("replica", AutoString(length=200), nullable=False),
         sa.Column("probed_at", store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("replica"),
     )

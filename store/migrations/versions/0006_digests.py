@@ -5,8 +5,8 @@ Revises: 0005
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -20,14 +20,14 @@ def upgrade() -> None:
     op.create_table(
         "digest_posts",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("week", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("message_ts", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("file_id", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("path", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("team", AutoString(length=200), nullable=False),
+        sa.Column("week", AutoString(length=10), nullable=False),
+        sa.Column("status", AutoString(length=20), nullable=False),
+        sa.Column("channel", AutoString(length=50), nullable=True),
+        sa.Column("message_ts", AutoString(length=50), nullable=True),
+        sa.Column("file_id", AutoString(length=50), nullable=True),
+        sa.Column("path", AutoString(), nullable=True),
+        sa.Column("error", AutoString(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_at", store.types.UTCDateTime(), nullable=False),
         sa.Column("posted_at", store.types.UTCDateTime(), nullable=True),

@@ -6,8 +6,8 @@ Revises: 0007_silences
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -16,7 +16,7 @@ down_revision = "0007_silences"
 branch_labels = None
 depends_on = None
 
-_S = sqlmodel.sql.sqltypes.AutoString
+_S = AutoString
 
 
 def upgrade() -> None:

@@ -5,8 +5,8 @@ Revises: 0006_checks
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -20,10 +20,10 @@ def upgrade() -> None:
     op.create_table(
         "watch_models",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("layer", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("slice_key", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("service", AutoString(length=200), nullable=False),
+        sa.Column("layer", AutoString(length=20), nullable=False),
+        sa.Column("name", AutoString(length=200), nullable=False),
+        sa.Column("slice_key", AutoString(length=500), nullable=False),
         sa.Column("model", sa.LargeBinary(), nullable=False),
         sa.Column("last_point", store.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", store.types.UTCDateTime(), nullable=False),

@@ -5,8 +5,8 @@ Revises: 0006_durable
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.types
 
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    text = sqlmodel.sql.sqltypes.AutoString
+    text = AutoString
     op.create_table(
         "silences",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -5,7 +5,7 @@ Outbox rows now keep a stable follow-up name ("diagnose") instead of a code path
 stored timers point at the functions' new modules. Rows written before keep working.
 
 Revision ID: 0008_names
-Revises: 0007_nab
+Revises: 0008_checks
 """
 
 import pickle
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_names"
-down_revision = "0007_nab"
+down_revision = "0008_checks"
 branch_labels = None
 depends_on = None
 

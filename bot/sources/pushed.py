@@ -1,0 +1,41 @@
+"""Pushed signals read back from the store as exchange records.
+
+The store hands back rows (``store.signal_queries.load_samples``); this turns them
+into the records the classifier, the SLO engine and runbook verification read, the
+same records a file or an HTTP batch gives. Signal points were validated on the
+way in, so they are built without a second validation (``model_construct``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
+from store.signal_queries import load_samples
+
+StoredRecord = SignalRecord | DistributionRecord | StateRecord
+
+
+def load_records(*, session: Session, service: str, start: datetime, end: datetime,
+                 layers: Sequence[str] | None = None) -> list[StoredRecord]:
+    """Signal, distribution and state records of ``service`` with start <= ts <= end,
+    in time order."""
+    samples = load_samples(session=session, service=service, start=start, end=end,
+                           layers=layers)
+    record = SignalRecord.model_construct
+    out: list[StoredRecord] = [
+        record(type="signal", ts=ts, service=service, layer=layer, name=name, value=value,
+               count=count, kind=kind, bad=bad, slice=slice_)
+        for ts, layer, name, value, count, kind, bad, slice_ in samples.signals]
+    out.extend(DistributionRecord(type="distribution", ts=d.ts, service=d.service,
+                                  layer=d.layer, name=d.name, values=d.sketch,
+                                  counts=d.counts, slice=d.slice)
+               for d in samples.distributions)
+    out.extend(StateRecord(type="state", ts=s.ts, service=s.service, layer=s.layer,
+                           name=s.name, value=s.value, expected=s.expected, slice=s.slice)
+               for s in samples.states)
+    out.sort(key=lambda r: r.ts)
+    return out
