@@ -28,7 +28,7 @@ from bot.diagnosis.pipeline import diagnose  # noqa: E402
 from bot.diagnosis.watch import judge, series_points  # noqa: E402
 from bot.exchange import parse_objects  # noqa: E402
 from bot.simulator.scenarios import healthy_day  # noqa: E402
-from classifiers.watch_test import decode, encode  # noqa: E402
+from classifiers.watch_codec import decode, encode  # noqa: E402
 
 WARM_MINUTES = 180
 

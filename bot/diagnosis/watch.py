@@ -36,7 +36,8 @@ from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
 from bot.sources import load_signals, with_unavailable
-from classifiers.watch_test import Alarm, WatchState, advance, decode, encode
+from classifiers.watch_codec import decode, encode
+from classifiers.watch_test import Alarm, WatchState, advance
 from store.db import session_scope
 from store.models import Incident
 from store.signal_queries import load_changes

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.diagnosis.watch import run_watch
 from bot.services import Services
-from classifiers.watch_test import decode
+from classifiers.watch_codec import decode
 from store.db import session_scope
 from store.models import Incident, TimelineEvent
 from store.watch_models import WatchModel
