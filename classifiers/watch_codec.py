@@ -44,8 +44,8 @@ def _arrays(state: WatchState) -> dict[str, np.ndarray]:
         "recent_times": state.recent_times - h.last_time if state.recent_times.size
         else state.recent_times,
         "recent_values": state.recent_values, "scores": state.scores,
-        "calibration": state.calibration.ravel(), "hourly": state.hourly_noise,
-        "thresholds": state.thresholds.ravel(), "episodes": state.episodes.ravel(),
+        "calibration": state.calibration.reshape(-1), "hourly": state.hourly_noise,
+        "thresholds": state.thresholds.reshape(-1), "episodes": state.episodes.reshape(-1),
         "episode": state.episode}
 
 
@@ -61,8 +61,8 @@ def encode(state: WatchState) -> bytes:
     sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
     parts = [bytes([_FORMAT]), _scalars(state).tobytes(), sizes.tobytes()]
     for dtype, names in _GROUPS:
-        parts.append(np.concatenate([np.ravel(arrays[n]) for n in names]).astype(
-            dtype, copy=False).tobytes())
+        parts.append(np.concatenate([arrays[n] for n in names]).astype(
+            dtype, copy=False).tobytes())  # every array is one-dimensional
     return b"".join(parts)
 
 

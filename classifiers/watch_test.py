@@ -234,16 +234,17 @@ _SQRT_LIST = _SQRT.tolist()
 def _new_points(history: SeriesHistory, times: object, values: object, counts: object
                 ) -> tuple[list[float], list[float], list[float]]:
     """The finite points after the last one seen, in time order, one per time."""
+    if (isinstance(times, np.ndarray) and isinstance(values, np.ndarray) and times.size == 1
+            and values.size == 1 and counts is None):  # the watch's usual call: one point
+        t, y = float(times.flat[0]), float(values.flat[0])
+        ok = math.isfinite(t) and math.isfinite(y) and t > history.last_time
+        return ([t], [y], [math.nan]) if ok else ([], [], [])
     t_all = np.asarray(times, dtype=float).ravel()
     y_all = np.asarray(values, dtype=float).ravel()
     n_all = (np.full(t_all.shape, np.nan) if counts is None
              else np.asarray(counts, dtype=float).ravel())
     if t_all.shape != y_all.shape:
         raise ValueError("times and values must have the same length")
-    if t_all.size == 1:  # the watch's usual call: one new point
-        ok = (math.isfinite(t_all[0]) and math.isfinite(y_all[0])
-              and t_all[0] > history.last_time)
-        return (t_all.tolist(), y_all.tolist(), n_all.tolist()) if ok else ([], [], [])
     keep = np.isfinite(t_all) & np.isfinite(y_all)
     t_all, y_all, n_all = t_all[keep], y_all[keep], n_all[keep]
     order = np.argsort(t_all, kind="stable")
