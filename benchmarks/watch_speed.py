@@ -94,14 +94,21 @@ def main(argv: list[str] | None = None) -> int:
           f"per series")
     print(f"reference, the 180-minute diagnose the watch ran before: {before:.3f} s per minute "
           f"for {args.services} services (from {len(reference)}); ratio {watch / before:.2f}")
-    # on a shared machine the wall clock counts other processes' turns too; the CPU
-    # time this process spent is what the watch costs
-    print(f"CPU time: watch {watch_cpu:.3f} s per minute of data, reference {before_cpu:.3f} s; "
-          f"ratio {watch_cpu / before_cpu:.2f}")
-    verdict = "PASS" if watch_cpu < 1.0 else "FAIL"
-    print(f"{verdict}: the watch over {args.services} services takes {watch_cpu:.3f} s of CPU "
-          f"({watch:.3f} s wall) per minute of data (target < 1 s)")
+    _verdict(args.services, watch, watch_cpu, before_cpu)
     return 0
+
+
+def _verdict(services: int, wall: float, cpu: float, reference_cpu: float) -> None:
+    """The CPU figures and the PASS/FAIL line.
+
+    On a shared machine the wall clock counts other processes' turns too; the CPU
+    time this process spent is what the watch costs.
+    """
+    print(f"CPU time: watch {cpu:.3f} s per minute of data, reference {reference_cpu:.3f} s; "
+          f"ratio {cpu / reference_cpu:.2f}")
+    verdict = "PASS" if cpu < 1.0 else "FAIL"
+    print(f"{verdict}: the watch over {services} services takes {cpu:.3f} s of CPU "
+          f"({wall:.3f} s wall) per minute of data (target < 1 s)")
 
 
 if __name__ == "__main__":

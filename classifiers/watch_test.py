@@ -14,11 +14,15 @@ series' own sums replace as they come. Excursions that recur several times withi
 half a day (a batch job, a plateau's steps) are the series' rhythm and do not alarm. The
 threshold is the level such sums pass with probability ``q`` per point, where
 ``q`` spreads the false-alarm budget (alarms per week) over the points of a week,
-the four sums and the directions that are tested. Points that raised an alarm are
-not learnt as ordinary. So the decision needs no label and no confidence: one
+the four sums and the directions that are tested, and shrinks when the series
+raised more alarm episodes than its budget over the calibration's memory (a tail
+heavier than the extrapolation: tweet counts, ad-exchange rates). Points that
+raised an alarm are not learnt as ordinary. So the decision needs no label and no confidence: one
 clearly failing signal is enough, and how often a healthy one trips is a setting.
 
 Pure: numpy arrays in, frozen :class:`WatchState` and :class:`WatchVerdict` out.
+The tails are read in :mod:`classifiers.watch_tails`, the state stored with
+:mod:`classifiers.watch_codec`.
 
 References
 ----------
