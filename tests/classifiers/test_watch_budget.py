@@ -87,3 +87,21 @@ def test_the_stored_model_decodes_to_what_was_encoded() -> None:
     _, a = advance(state, more_t, more_y)
     _, b = advance(again, more_t, more_y)
     assert [x.time for x in a.alarms] == [x.time for x in b.alarms] and a.alarms
+
+
+def test_a_model_stored_in_the_first_format_still_decodes() -> None:
+    from classifiers import watch_codec as codec
+
+    t = 1.7e9 + STEP * np.arange(600)
+    state, _ = advance(WatchState.empty(), t, spiky(1, 12)[:600])
+    # the first format: the scalars, then each array as its byte length and raw bytes
+    arrays = codec._arrays(state)
+    parts = [bytes([1]), codec._scalars(state).tobytes()]
+    for name in codec._ARRAYS:
+        raw = np.ascontiguousarray(arrays[name], dtype=codec._DTYPES[name]).tobytes()
+        parts += [np.uint32(len(raw)).tobytes(), raw]
+    old = decode(b"".join(parts))
+    new = decode(encode(state))
+    assert old.points == new.points == 600
+    np.testing.assert_array_equal(old.history.keys, new.history.keys)
+    np.testing.assert_array_equal(old.calibration, new.calibration)
