@@ -181,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--false-alarms-per-week", type=float, default=1.0,
                         help="the watch's budget (catalog watch.false_alarms_per_week)")
     parser.add_argument("--only", default="", help="only series whose name contains this")
+    parser.add_argument("--half", choices=("tune", "held"), default=None,
+                        help="only the series of one half of the fixed split")
     args = parser.parse_args(argv)
     windows = json.loads((DATA / "windows.json").read_text())
     names = sorted(windows)
-    chosen = [n for n in names if args.only in n]
+    chosen = [n for n in names if args.only in n and args.half in (None, half(n, names))]
     jobs = sorted(((n, half(n, names), args.false_alarms_per_week) for n in chosen),
                   key=lambda j: -(DATA / "data" / j[0]).stat().st_size)
     started = time.perf_counter()
@@ -214,6 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label} ({len(subset)} series)")
         print(_line("watch (bot.diagnosis.watch.judge)", summarise(subset, watch)))
         print(_line(f"windowed Gaussian (|z| >= {best:g})", summarise(subset, gauss)))
+    budget = args.false_alarms_per_week
+    for label, subset in (("all", results), ("held half", [r for r in results
+                                                            if r.half == "held"])):
+        if subset:
+            s = summarise(subset, watch)
+            verdict = "PASS" if s.false_per_week <= budget else "FAIL"
+            print(f"{verdict}: false incidents on {label} {s.false_per_week:.2f} per "
+                  f"series-week against the budget of {budget:g} (standard score "
+                  f"{s.scores['standard']:.1f})")
     seconds = sum(r.seconds for r in results)
     print(f"watch decision time: {seconds / points * 1e6:.0f} us per point "
           f"({seconds:.1f} s over {points} points, in {args.jobs} processes)")

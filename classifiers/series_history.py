@@ -15,6 +15,7 @@ Pure: numpy arrays in, a frozen :class:`SeriesHistory` out; the caller stores it
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -65,8 +66,23 @@ class SeriesHistory:
                    means=np.full(HISTORY_BUCKETS, np.nan))
 
     def seasonal(self, t: float) -> float:
-        """The cycle's offset at time ``t`` (0 without a fitted cycle)."""
-        return float(self.seasonal_at(np.array([t]))[0]) if self.cycle.size else 0.0
+        """The cycle's offset at time ``t`` (0 without a fitted cycle).
+
+        :meth:`seasonal_at` on one time, in scalar arithmetic: the watch asks this
+        once per point, where array set-up would cost more than the reading.
+        """
+        size = self.cycle.size
+        if size == 0:
+            return 0.0
+        origin = 0.0 if size == DAY_BINS else _EPOCH_MONDAY
+        position = (float(t) - origin) / BUCKET_SECONDS
+        if not self.smooth:
+            return float(self.cycle[int(math.floor(position)) % size])
+        position -= 0.5
+        first = math.floor(position)
+        share = position - first
+        k = int(first) % size
+        return float((1.0 - share) * self.cycle[k] + share * self.cycle[(k + 1) % size])
 
     def seasonal_at(self, t: np.ndarray, smooth: bool | None = None) -> np.ndarray:
         """The cycle's offsets at times ``t``: per half-hour, or linear between centres.
@@ -222,21 +238,23 @@ def _fit_level(keys: np.ndarray, means: np.ndarray, cycle: np.ndarray, step: flo
     return _median(v)
 
 
-def add_points(history: SeriesHistory, times: np.ndarray, values: np.ndarray
-               ) -> SeriesHistory:
+def add_points(history: SeriesHistory, times: np.ndarray | Sequence[float],
+               values: np.ndarray | Sequence[float]) -> SeriesHistory:
     """``history`` with the points of ``times``/``values`` (time-ordered, newer) added.
 
     A plain loop over scalars: the watch adds a few points per series per run, where
     array set-up would cost more than the arithmetic.
     """
-    if times.size == 0:
+    times = times.tolist() if isinstance(times, np.ndarray) else list(times)
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if not times:
         return history
     keys, means = history.keys, history.means
     open_key, open_sum, open_count = history.open_key, history.open_sum, history.open_count
     step, quantum, resolution = history.step, history.quantum, history.resolution
     last_t, last_v = history.last_time, history.last_value
     closed, copied, recycle = False, False, False
-    for t, y in zip(times.tolist(), values.tolist(), strict=True):
+    for t, y in zip(times, values, strict=True):
         key = int(t // BUCKET_SECONDS)
         if key != open_key:
             if open_count:

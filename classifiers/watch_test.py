@@ -14,11 +14,15 @@ series' own sums replace as they come. Excursions that recur several times withi
 half a day (a batch job, a plateau's steps) are the series' rhythm and do not alarm. The
 threshold is the level such sums pass with probability ``q`` per point, where
 ``q`` spreads the false-alarm budget (alarms per week) over the points of a week,
-the four sums and the directions that are tested. Points that raised an alarm are
-not learnt as ordinary. So the decision needs no label and no confidence: one
+the four sums and the directions that are tested, and shrinks when the series
+raised more alarm episodes than its budget over the calibration's memory (a tail
+heavier than the extrapolation: tweet counts, ad-exchange rates). Points that
+raised an alarm are not learnt as ordinary. So the decision needs no label and no confidence: one
 clearly failing signal is enough, and how often a healthy one trips is a setting.
 
 Pure: numpy arrays in, frozen :class:`WatchState` and :class:`WatchVerdict` out.
+The tails are read in :mod:`classifiers.watch_tails`, the state stored with
+:mod:`classifiers.watch_codec`.
 
 References
 ----------
@@ -31,14 +35,15 @@ References
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import special
 
 from classifiers.series_history import BUCKET_SECONDS, DAY_BINS, SeriesHistory, add_points
 from classifiers.shifts import _median
+from classifiers.watch_tails import EDGES, PRIOR, WEEK, point_risk, sum_thresholds
 
 SCALES = (1, 4, 16, 64)
 RING = 256                    # recent points kept for the noise estimate
@@ -46,11 +51,7 @@ HELD_OUT = 16                 # the newest points are tested, not used for the n
 MIN_POINTS = 48               # points before a series is tested at all
 MEMORY_SECONDS = 14 * 86400.0  # calibration forgets with this time constant ...
 MEMORY_POINTS = 2000          # ... or this many points, whichever is longer
-PRIOR_POINTS = 100.0          # weight of the prior (heavy-tailed) calibration
-TAIL = 0.05                   # the tail starts where 5 % of the sums lie beyond
 CLIP = 50.0                   # one residual adds at most this many noise units to a sum
-EDGES = np.concatenate([[0.0], 0.5 * 1.25 ** np.arange(28)])  # |sum| bins, to ~200
-_MIDS = np.concatenate([(EDGES[:-1] + EDGES[1:]) / 2, [EDGES[-1] * 1.1]])
 _SQRT = np.sqrt(np.array(SCALES, dtype=float))
 _REFRESH = 32                 # points between threshold refreshes
 _NOISE_EVERY = 8              # points between noise refreshes
@@ -60,26 +61,8 @@ EPISODE_LEARN = 8             # ... for the first points of its episode (none af
 RHYTHM_SECONDS = 12 * 3600.0  # excursions this close together are the series' rhythm
 EPISODE_GAP = 8               # points without an alarm that end an episode
 EPISODES_KEPT = 8
-WEEK = 7 * 86400.0
 NOISE_DAYS = 3.0              # the half-hourly noise profile remembers about three days
 DIRECTIONS = ("up", "down", "both")
-
-
-def _laplace_prior() -> np.ndarray:
-    """``PRIOR_POINTS`` sums as a unit-SD Laplace would spread them, per side.
-
-    Before a series has shown its own tails it is assumed heavy-tailed (a Laplace
-    tail, the widest of one mean absolute deviation), not Gaussian: real metrics
-    burst, and a new series should earn trust. The prior fades as the series' own
-    sums arrive, at the calibration's rate of forgetting.
-    """
-    beyond = 0.5 * np.exp(-math.sqrt(2.0) * EDGES)   # P(sum >= edge) on this side
-    mass = np.append(beyond[:-1] - beyond[1:], beyond[-1])
-    mass[0] += 0.5                                    # the other side's sums, at 0
-    return PRIOR_POINTS * mass
-
-
-_PRIOR = _laplace_prior()
 
 
 @dataclass(frozen=True)
@@ -113,7 +96,7 @@ class WatchState:
     def empty(cls) -> WatchState:
         return cls(history=SeriesHistory.empty(), recent_times=np.zeros(0),
                    recent_values=np.zeros(0), scores=np.zeros(0),
-                   calibration=np.tile(_PRIOR, (len(SCALES), 2, 1)))
+                   calibration=np.tile(PRIOR, (len(SCALES), 2, 1)))
 
 
 @dataclass(frozen=True)
@@ -148,58 +131,6 @@ class WatchVerdict:
     @property
     def strongest(self) -> Alarm | None:
         return max(self.alarms, key=lambda a: a.strength) if self.alarms else None
-
-
-def point_risk(false_alarms_per_week: float, step: float, sides: int) -> float:
-    """Per-point, per-sum, per-side probability that spends the weekly budget.
-
-    Alarms come in runs (a shift trips many points in a row), so spreading the
-    budget as if every point were a separate alarm is conservative.
-    """
-    points_per_week = WEEK / max(step, 1e-3)
-    return float(min(0.01, false_alarms_per_week / (points_per_week * len(SCALES) * sides)))
-
-
-def tail_threshold(counts: np.ndarray, risk: float) -> float:
-    """The size a sum passes with probability ``risk``, from its calibration counts.
-
-    Never below the Gaussian quantile: a series is never trusted to be calmer
-    than white noise.
-    """
-    gauss = float(-special.ndtri(risk))
-    total = float(counts.sum())
-    if total <= 0:
-        return gauss
-    beyond = np.cumsum(counts[::-1])[::-1]  # points at or above each edge
-    k = int(np.searchsorted(-beyond, -TAIL * total, side="left"))  # beyond[k] <= 5 %
-    while k > 0 and (k >= beyond.size or beyond[k] < 3.0):
-        k -= 1
-    n_u = float(beyond[k])
-    if n_u <= 0:
-        return gauss
-    u = float(EDGES[k])
-    over = _MIDS[k:] - u
-    mean = float(np.dot(counts[k:], over)) / n_u
-    if share_ok := n_u / total > risk:
-        share = n_u / total
-        variance = float(np.dot(counts[k:], (over - mean) ** 2)) / n_u
-        # generalised Pareto by moments: shape from the excesses' spread against their
-        # mean (0 for an exponential tail), never lighter than exponential, at most 0.45
-        shape = min(0.45, max(0.0, 0.5 * (1.0 - mean * mean / variance))) if variance > 0 else 0.0
-        scale = 0.5 * mean * (mean * mean / variance + 1.0) if variance > 0 else mean
-        if shape > 1e-6:
-            threshold = u + scale / shape * ((share / risk) ** shape - 1.0)
-        else:
-            threshold = u + max(mean, 0.0) * math.log(share / risk)
-    else:
-        threshold = u
-    del share_ok
-    return max(gauss, threshold)
-
-
-def _thresholds(calibration: np.ndarray, risk: float) -> np.ndarray:
-    return np.array([[tail_threshold(calibration[s, side], risk) for side in (0, 1)]
-                     for s in range(len(SCALES))])
 
 
 def _noise(history: SeriesHistory, t: np.ndarray, y: np.ndarray, level: float) -> float:
@@ -241,6 +172,250 @@ def _rhythm(episodes: np.ndarray, start: float, duration: float, peak: float,
                 and duration <= 1.5 * np.max(alike[:, 1]) + EPISODE_GAP * step)
 
 
+@dataclass
+class _Run:
+    """The working copy of one series' state while :func:`advance` walks its new points.
+
+    Mutable on purpose and private to this module: the per-point test touches a
+    dozen numbers, and rebuilding a frozen state per point (or numpy calls on
+    one-element arrays) costs more than the arithmetic. Ring and scores are lists.
+    """
+
+    history: SeriesHistory
+    rt: np.ndarray              # the ring as it was ...
+    ry: np.ndarray
+    nt: list[float]             # ... and the points added to it since
+    ny: list[float]
+    scores: list[float]
+    calibration: np.ndarray
+    hourly: np.ndarray
+    points: int
+    limits: list[list[float]] | None
+    risk: float
+    noise: float
+    pending: int
+    episodes: np.ndarray
+    episode: list[float]
+    episode_points: int
+    sides: tuple[int, ...]
+    budget: float
+    pace: float = 1.0
+
+    @classmethod
+    def start(cls, state: WatchState, sides: tuple[int, ...], budget: float) -> _Run:
+        return cls(state.history, state.recent_times, state.recent_values, [], [],
+                   state.scores.tolist(), state.calibration.copy(),
+                   state.hourly_noise.copy(), state.points,
+                   state.thresholds.tolist() if state.thresholds.size else None,
+                   state.risk, state.noise, state.pending_decay, state.episodes,
+                   state.episode.tolist(), state.episode_points, sides, budget)
+
+    def ring(self) -> tuple[np.ndarray, np.ndarray]:
+        """The last ``RING`` points (times, values), the new ones included."""
+        if self.nt:
+            self.rt = np.concatenate([self.rt, self.nt])[-RING:]
+            self.ry = np.concatenate([self.ry, self.ny])[-RING:]
+            self.nt, self.ny = [], []
+        return self.rt, self.ry
+
+    def finish(self, state: WatchState) -> WatchState:
+        rt, ry = self.ring()
+        return replace(state, history=self.history, recent_times=rt,
+                       recent_values=ry, scores=np.array(self.scores),
+                       calibration=self.calibration, points=self.points,
+                       hourly_noise=self.hourly, noise=self.noise,
+                       pending_decay=self.pending, episodes=self.episodes,
+                       episode=np.array(self.episode, dtype=float),
+                       episode_points=self.episode_points, risk=self.risk,
+                       thresholds=np.array(self.limits) if self.limits is not None
+                       else np.zeros(0))
+
+
+_EDGE_LIST = EDGES.tolist()
+_SQRT_LIST = _SQRT.tolist()
+
+
+def _new_points(history: SeriesHistory, times: object, values: object, counts: object
+                ) -> tuple[list[float], list[float], list[float]]:
+    """The finite points after the last one seen, in time order, one per time."""
+    if (isinstance(times, np.ndarray) and isinstance(values, np.ndarray) and times.size == 1
+            and values.size == 1 and counts is None):  # the watch's usual call: one point
+        t, y = float(times.flat[0]), float(values.flat[0])
+        ok = math.isfinite(t) and math.isfinite(y) and t > history.last_time
+        return ([t], [y], [math.nan]) if ok else ([], [], [])
+    t_all = np.asarray(times, dtype=float).ravel()
+    y_all = np.asarray(values, dtype=float).ravel()
+    n_all = (np.full(t_all.shape, np.nan) if counts is None
+             else np.asarray(counts, dtype=float).ravel())
+    if t_all.shape != y_all.shape:
+        raise ValueError("times and values must have the same length")
+    keep = np.isfinite(t_all) & np.isfinite(y_all)
+    t_all, y_all, n_all = t_all[keep], y_all[keep], n_all[keep]
+    order = np.argsort(t_all, kind="stable")
+    t_all, y_all, n_all = t_all[order], y_all[order], n_all[order]
+    new = t_all > history.last_time
+    if new.size > 1:
+        new[1:] &= np.diff(t_all) > 0
+    return t_all[new].tolist(), y_all[new].tolist(), n_all[new].tolist()
+
+
+def _pace(run: _Run, t: float, step: float) -> float:
+    """How much of the nominal risk this series may still spend: 1, or less if it overspent.
+
+    The thresholds assume the sums' calibrated tails hold; on a bursty series
+    they hold only roughly, and the alarms it raised lately are the measure of how
+    roughly (anomalies are rare, so most of them were false). Over the
+    calibration's memory the series may raise its budget's worth of alarm
+    episodes, plus one; beyond that the per-point risk shrinks in proportion, so
+    the realised rate is held near the budget whatever the tail's shape.
+    """
+    memory = max(MEMORY_SECONDS, MEMORY_POINTS * step)
+    seen = int(np.count_nonzero(run.episodes[:, 0] > t - memory))
+    allowed = run.budget * min(memory, run.points * step) / WEEK
+    return min(1.0, (allowed + 1.0) / (seen + 1.0))
+
+
+def _refresh(run: _Run, t: float, level: float, step: float) -> None:
+    """Apply the calibration's pending forgetting, its thresholds and the noise, when due."""
+    run.pace = _pace(run, t, step)
+    wanted = point_risk(run.budget, step, len(run.sides), len(SCALES)) * run.pace
+    if run.points % _REFRESH == 0 or run.pending >= _REFRESH:
+        memory = max(MEMORY_SECONDS, MEMORY_POINTS * step)
+        run.calibration *= math.exp(-step * run.pending / memory)
+        run.pending = 0
+    if (run.limits is None or run.points % _REFRESH == 0
+            or abs(wanted / run.risk - 1) > 0.2):
+        run.risk = wanted
+        run.limits = sum_thresholds(run.calibration, wanted).tolist()
+    if run.points % _NOISE_EVERY == 0 or not math.isfinite(run.noise):
+        recent = _noise(run.history, *run.ring(), level)
+        # the noise that counts is the series' usual one, not this hour's: a quiet
+        # hour makes every ordinary burst look huge
+        memory = max(NOISE_MEMORY_SECONDS, RING * step)
+        gain = min(1.0, _NOISE_EVERY * step / memory)
+        noise = run.noise
+        run.noise = recent if not math.isfinite(noise) else noise + gain * (recent - noise)
+
+
+def _scale(run: _Run, b: int, expected: float, count: float) -> float:
+    """The noise unit of this point: the usual noise, this hour's, a rate's binomial error."""
+    scale = run.noise
+    if run.history.cycle.size:
+        # the noise of this time of day: a cycle's sharp edges and busy hours
+        # are noisier than its quiet ones, every day
+        hourly = run.hourly
+        around = max(hourly[b - 1], hourly[b], hourly[(b + 1) % DAY_BINS])
+        scale = max(scale, 1.2533 * float(around))
+    if count > 0 and 0.0 <= expected <= 1.0:
+        # a rate's binomial error at this point's count (at least half an event)
+        p = min(max(expected, 0.5 / count), 1.0 - 0.5 / count) if count > 1 else 0.5
+        scale = max(scale, math.sqrt(p * (1.0 - p) / count))
+    return scale
+
+
+def _sums(scores: list[float]) -> list[float]:
+    """The standardised sums of the last 1, 4, 16, 64 scores (as many as there are).
+
+    Summed newest first, as ``np.cumsum`` of the reversed scores would.
+    """
+    n = len(scores)
+    return [sum(scores[:-w - 1:-1]) / root for w, root in zip(SCALES, _SQRT_LIST, strict=True)
+            if w <= n]
+
+
+def _strongest(run: _Run, sums: list[float], t: float, y: float, expected: float,
+               scale: float) -> Alarm | None:
+    """The sum furthest past its threshold on a degrading side, if any passed."""
+    best: Alarm | None = None
+    limits = run.limits
+    assert limits is not None
+    for s, value in enumerate(sums):
+        side = 0 if value >= 0 else 1
+        limit = limits[s][side]
+        if side in run.sides and abs(value) >= limit:
+            alarm = Alarm(t, y, expected, scale, SCALES[s], value, limit, run.risk)
+            if best is None or alarm.strength > best.strength:
+                best = alarm
+    return best
+
+
+def _track_episode(run: _Run, t: float, step: float, best: Alarm | None) -> Alarm | None:
+    """Close a quiet episode, extend the current one; ``best`` marked if it is rhythm."""
+    episode = run.episode
+    if math.isfinite(episode[0]) and t - episode[1] > EPISODE_GAP * step:
+        memory = max(MEMORY_SECONDS, MEMORY_POINTS * step)
+        kept = run.episodes[run.episodes[:, 0] > t - memory][-(EPISODES_KEPT - 1):]
+        run.episodes = np.vstack([kept, [episode[1], episode[1] - episode[0], episode[2]]])
+        episode = run.episode = [math.nan, math.nan, math.nan]
+    if best is None:
+        return None
+    signed = math.copysign(best.strength, best.statistic)
+    if not math.isfinite(episode[0]):
+        episode = run.episode = [t, t, signed]
+        run.episode_points = 0
+    run.episode_points += 1
+    episode[1] = t
+    if abs(signed) > abs(episode[2]):
+        episode[2] = signed
+    if _rhythm(run.episodes, episode[0], t - episode[0], episode[2], step):
+        return replace(best, rhythm=True)
+    return best
+
+
+def _learn(run: _Run, sums: list[float], best: Alarm | None) -> None:
+    """Count this point's sums in the calibration, unless an alarm episode holds them.
+
+    An alarm episode would teach the calibration only its first points, at
+    ``ALARM_WEIGHT`` (none today): a lone anomaly must not widen the tail. (Teaching
+    an overspending series its alarms in proportion to ``1 - pace`` held the
+    budget five times over but lost a third of the held-out windows; see
+    ``benchmarks/nab.py``.)
+    """
+    learning = best is not None and run.episode_points <= EPISODE_LEARN
+    weight = 1.0 if best is None else ALARM_WEIGHT if learning else 0.0
+    if weight <= 0:
+        return
+    run.pending += 1
+    calibration = run.calibration
+    for s, value in enumerate(sums):
+        side = 0 if value >= 0 else 1
+        bin_ = bisect.bisect_right(_EDGE_LIST, abs(value)) - 1
+        calibration[s, side, bin_] += weight
+        calibration[s, 1 - side, 0] += weight
+
+
+def _test_point(run: _Run, t: float, y: float, count: float, level: float
+                ) -> Alarm | None:
+    """Test one point against its series' usual reading; learn it; its alarm if any."""
+    history = run.history
+    step = history.step if math.isfinite(history.step) else 60.0
+    _refresh(run, t, level, step)
+    expected = level + history.seasonal(t)
+    b = int(t // BUCKET_SECONDS) % DAY_BINS
+    scale = _scale(run, b, expected, count)
+    run.scores.append(max(-CLIP, min(CLIP, (y - expected) / scale)))
+    if len(run.scores) > SCALES[-1]:
+        del run.scores[0]
+    sums = _sums(run.scores)
+    best = _track_episode(run, t, step, _strongest(run, sums, t, y, expected, scale))
+    gain = min(1.0, step / (NOISE_DAYS * BUCKET_SECONDS))
+    run.hourly[b] += gain * (min(abs(y - expected), 10.0 * scale) - run.hourly[b])
+    _learn(run, sums, best)
+    return best if best is not None and not best.rhythm else None
+
+
+def _remember(run: _Run, t: float, y: float) -> None:
+    """Add the point to the ring and the history (re-reading a refitted cycle)."""
+    run.points += 1
+    run.nt.append(t)
+    run.ny.append(y)
+    cycle = run.history.cycle
+    run.history = add_points(run.history, (t,), (y,))
+    if run.history.cycle is not cycle:
+        run.history = run.history.with_reading(*run.ring())
+        run.noise = math.nan
+
+
 def advance(state: WatchState, times: object, values: object, *, direction: str = "both",
             false_alarms_per_week: float = 1.0, counts: object = None
             ) -> tuple[WatchState, WatchVerdict]:
@@ -266,210 +441,19 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     if not false_alarms_per_week > 0:
         raise ValueError("false_alarms_per_week must be positive")
-    t_all = np.asarray(times, dtype=float).ravel()
-    y_all = np.asarray(values, dtype=float).ravel()
-    n_all = (np.full(t_all.shape, np.nan) if counts is None
-             else np.asarray(counts, dtype=float).ravel())
-    if t_all.shape != y_all.shape:
-        raise ValueError("times and values must have the same length")
-    keep = np.isfinite(t_all) & np.isfinite(y_all)
-    t_all, y_all, n_all = t_all[keep], y_all[keep], n_all[keep]
-    order = np.argsort(t_all, kind="stable")
-    t_all, y_all, n_all = t_all[order], y_all[order], n_all[order]
-    history = state.history
-    new = t_all > history.last_time
-    if new.size > 1:
-        new[1:] &= np.diff(t_all) > 0
-    t_all, y_all, n_all = t_all[new], y_all[new], n_all[new]
-
+    ts, ys, ns = _new_points(state.history, times, values, counts)
     sides = (0, 1) if direction == "both" else (0,) if direction == "up" else (1,)
-    rt, ry = state.recent_times, state.recent_values
-    scores = list(state.scores.tolist())
-    calibration = state.calibration.copy()
-    hourly = state.hourly_noise.copy()
-    points = state.points
+    run = _Run.start(state, sides, false_alarms_per_week)
     alarms: list[Alarm] = []
-    thresholds = state.thresholds if state.thresholds.size else None
-    risk, noise, pending = state.risk, state.noise, state.pending_decay
-    level = history.level
-    episodes, episode = state.episodes, state.episode.copy()
-    episode_points = state.episode_points
-    for t, y, count in zip(t_all.tolist(), y_all.tolist(), n_all.tolist(), strict=True):
-        level = history.level if math.isfinite(history.level) else _cold_level(ry)
-        step = history.step if math.isfinite(history.step) else 60.0
-        if math.isfinite(level) and points >= MIN_POINTS:
-            wanted = point_risk(false_alarms_per_week, step, len(sides))
-            if points % _REFRESH == 0 or pending >= _REFRESH:
-                memory = max(MEMORY_SECONDS, MEMORY_POINTS * step)
-                calibration *= math.exp(-step * pending / memory)
-                pending = 0
-            if thresholds is None or points % _REFRESH == 0 or abs(wanted / risk - 1) > 0.2:
-                risk = wanted
-                thresholds = _thresholds(calibration, risk)
-            if points % _NOISE_EVERY == 0 or not math.isfinite(noise):
-                recent = _noise(history, rt, ry, level)
-                # the noise that counts is the series' usual one, not this hour's: a quiet
-                # hour makes every ordinary burst look huge
-                memory = max(NOISE_MEMORY_SECONDS, RING * step)
-                gain = min(1.0, _NOISE_EVERY * step / memory)
-                noise = recent if not math.isfinite(noise) else noise + gain * (recent - noise)
-            expected = level + history.seasonal(t)
-            b = int(t // BUCKET_SECONDS) % DAY_BINS
-            scale = noise
-            if history.cycle.size:
-                # the noise of this time of day: a cycle's sharp edges and busy hours
-                # are noisier than its quiet ones, every day
-                around = max(hourly[b - 1], hourly[b], hourly[(b + 1) % DAY_BINS])
-                scale = max(noise, 1.2533 * around)
-            if count > 0 and 0.0 <= expected <= 1.0:
-                # a rate's binomial error at this point's count (at least half an event)
-                p = min(max(expected, 0.5 / count), 1.0 - 0.5 / count) if count > 1 else 0.5
-                scale = max(scale, math.sqrt(p * (1.0 - p) / count))
-            z = max(-CLIP, min(CLIP, (y - expected) / scale))
-            scores.append(z)
-            if len(scores) > SCALES[-1]:
-                del scores[0]
-            sums = np.cumsum(scores[::-1])
-            best = None
-            for s, w in enumerate(SCALES):
-                if w > sums.size:
-                    break
-                value = float(sums[w - 1]) / _SQRT[s]
-                side = 0 if value >= 0 else 1
-                if side in sides and abs(value) >= thresholds[s, side]:
-                    alarm = Alarm(t, y, expected, scale, w, value,
-                                  float(thresholds[s, side]), risk)
-                    if best is None or alarm.strength > best.strength:
-                        best = alarm
-            if math.isfinite(episode[0]) and t - episode[1] > EPISODE_GAP * step:
-                memory = max(MEMORY_SECONDS, MEMORY_POINTS * step)
-                episodes = np.vstack([episodes[episodes[:, 0] > t - memory][-(EPISODES_KEPT - 1):],
-                                      [episode[1], episode[1] - episode[0], episode[2]]])
-                episode = np.full(3, np.nan)
-            if best is not None:
-                signed = math.copysign(best.strength, best.statistic)
-                if not math.isfinite(episode[0]):
-                    episode = np.array([t, t, signed])
-                    episode_points = 0
-                episode_points += 1
-                episode[1] = t
-                if abs(signed) > abs(episode[2]):
-                    episode[2] = signed
-                if _rhythm(episodes, episode[0], t - episode[0], episode[2], step):
-                    best = replace(best, rhythm=True)
-            gain = min(1.0, step / (NOISE_DAYS * BUCKET_SECONDS))
-            hourly[b] += gain * (min(abs(y - expected), 10.0 * scale) - hourly[b])
-            if best is not None and not best.rhythm:
-                alarms.append(best)
-            # an alarm episode teaches the calibration a little (its first points, at a
-            # fraction): a step the series takes every few hours becomes ordinary after
-            # a few, a lone anomaly hardly moves the tail
-            learning = best is not None and episode_points <= EPISODE_LEARN
-            weight = 1.0 if best is None else ALARM_WEIGHT if learning else 0.0
-            if weight > 0:
-                pending += 1
-                for s, w in enumerate(SCALES):
-                    if w > sums.size:
-                        break
-                    value = float(sums[w - 1]) / _SQRT[s]
-                    side = 0 if value >= 0 else 1
-                    bin_ = int(np.searchsorted(EDGES, abs(value), "right")) - 1
-                    calibration[s, side, bin_] += weight
-                    calibration[s, 1 - side, 0] += weight
-        points += 1
-        if ry.size >= RING:
-            rt = np.append(rt[1:], t)
-            ry = np.append(ry[1:], y)
-        else:
-            rt, ry = np.append(rt, t), np.append(ry, y)
-        cycle = history.cycle
-        history = add_points(history, np.array([t]), np.array([y]))
-        if history.cycle is not cycle:
-            history = history.with_reading(rt, ry)
-            noise = math.nan
-    new_state = replace(state, history=history, recent_times=rt, recent_values=ry,
-                        scores=np.array(scores), calibration=calibration, points=points,
-                        hourly_noise=hourly, noise=noise, pending_decay=pending,
-                        episodes=episodes, episode=episode, episode_points=episode_points,
-                        thresholds=thresholds if thresholds is not None else np.zeros(0),
-                        risk=risk)
-    return new_state, WatchVerdict(tuple(alarms), int(t_all.size), float(level),
-                                   float(noise))
-
-
-_HISTORY_SCALARS = ("open_key", "open_sum", "open_count", "level", "quantum", "resolution",
-                    "step", "last_time", "last_value", "smooth")
-_STATE_SCALARS = ("points", "risk", "noise", "pending_decay", "episode_points")
-
-
-_FORMAT = 1
-_ARRAYS = ("offsets", "means", "cycle", "recent_times", "recent_values", "scores",
-           "calibration", "hourly", "thresholds", "episodes", "episode")
-_DTYPES = {"offsets": np.int32, "means": np.float32, "cycle": np.float32,
-           "recent_times": np.float32, "recent_values": np.float64, "scores": np.float32,
-           "calibration": np.float32, "hourly": np.float32, "thresholds": np.float64,
-           "episodes": np.float64, "episode": np.float64}
-
-
-def encode(state: WatchState) -> bytes:
-    """The state as bytes for the store: arrays in their smallest faithful types.
-
-    A version byte, the scalars, then each array as its length and raw bytes (no
-    archive format: the watch decodes and encodes every series every run). Bucket
-    keys are kept as offsets from the open bucket (int32), bucket means, the cycle,
-    recent times (as offsets from the newest) and calibration counts as float32.
-    """
-    h = state.history
-    arrays = {
-        "offsets": np.where(h.keys >= 0, h.open_key - h.keys, -1),
-        "means": h.means, "cycle": h.cycle,
-        "recent_times": state.recent_times - h.last_time if state.recent_times.size
-        else state.recent_times,
-        "recent_values": state.recent_values, "scores": state.scores,
-        "calibration": state.calibration.ravel(), "hourly": state.hourly_noise,
-        "thresholds": state.thresholds.ravel(), "episodes": state.episodes.ravel(),
-        "episode": state.episode}
-    scalars = np.array([float(getattr(h, k)) for k in _HISTORY_SCALARS]
-                       + [float(getattr(state, k)) for k in _STATE_SCALARS])
-    parts = [bytes([_FORMAT]), scalars.tobytes()]
-    for name in _ARRAYS:
-        raw = np.ascontiguousarray(arrays[name], dtype=_DTYPES[name]).tobytes()
-        parts += [np.uint32(len(raw)).tobytes(), raw]
-    return b"".join(parts)
-
-
-def decode(blob: bytes) -> WatchState:
-    """The state :func:`encode` wrote."""
-    if not blob or blob[0] != _FORMAT:
-        raise ValueError("not a watch state of this format")
-    count = len(_HISTORY_SCALARS) + len(_STATE_SCALARS)
-    scalars = np.frombuffer(blob, dtype=np.float64, count=count, offset=1).tolist()
-    hs = dict(zip(_HISTORY_SCALARS, scalars[:len(_HISTORY_SCALARS)], strict=True))
-    ss = dict(zip(_STATE_SCALARS, scalars[len(_HISTORY_SCALARS):], strict=True))
-    at = 1 + 8 * count
-    data = {}
-    for name in _ARRAYS:
-        size = int(np.frombuffer(blob, dtype=np.uint32, count=1, offset=at)[0])
-        at += 4
-        data[name] = np.frombuffer(blob, dtype=_DTYPES[name], count=size // np.dtype(
-            _DTYPES[name]).itemsize, offset=at).astype(np.float64 if name != "offsets"
-                                                       else np.int64)
-        at += size
-    open_key = int(hs["open_key"])
-    offsets = data["offsets"]
-    history = SeriesHistory(
-        keys=np.where(offsets >= 0, open_key - offsets, -1), means=data["means"],
-        open_key=open_key, open_sum=hs["open_sum"], open_count=int(hs["open_count"]),
-        cycle=data["cycle"], level=hs["level"], quantum=hs["quantum"],
-        resolution=hs["resolution"], step=hs["step"], last_time=hs["last_time"],
-        last_value=hs["last_value"], smooth=bool(hs["smooth"]))
-    times = data["recent_times"] + history.last_time
-    thresholds = data["thresholds"]
-    return WatchState(
-        history=history, recent_times=times, recent_values=data["recent_values"],
-        scores=data["scores"], calibration=data["calibration"].reshape(
-            len(SCALES), 2, EDGES.size), points=int(ss["points"]),
-        hourly_noise=data["hourly"], thresholds=thresholds.reshape(len(SCALES), 2)
-        if thresholds.size else thresholds, risk=ss["risk"], noise=ss["noise"],
-        pending_decay=int(ss["pending_decay"]), episodes=data["episodes"].reshape(-1, 3),
-        episode=data["episode"], episode_points=int(ss["episode_points"]))
+    level = run.history.level
+    for t, y, count in zip(ts, ys, ns, strict=True):
+        level = run.history.level
+        if not math.isfinite(level):
+            level = _cold_level(run.ring()[1])
+        if math.isfinite(level) and run.points >= MIN_POINTS:
+            alarm = _test_point(run, t, y, count, level)
+            if alarm is not None:
+                alarms.append(alarm)
+        _remember(run, t, y)
+    return run.finish(state), WatchVerdict(tuple(alarms), len(ts), float(level),
+                                           float(run.noise))

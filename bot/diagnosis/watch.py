@@ -18,6 +18,7 @@ a run uses.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +38,8 @@ from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
 from bot.sources import load_signals, with_unavailable
-from classifiers.watch_test import Alarm, WatchState, advance, decode, encode
+from classifiers.watch_codec import decode, encode
+from classifiers.watch_test import Alarm, WatchState, advance
 from store.db import session_scope
 from store.models import Incident
 from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
@@ -131,6 +133,44 @@ def series_points(records: Iterable[Any]) -> dict[SeriesKey, SeriesPoints]:
         for (layer, name, key), s in data.series.items()}
 
 
+class ModelCache:
+    """The decoded models of the series this process watched, by their stored bytes.
+
+    Every run loads each series' model from the store; decoding thousands of
+    them a minute costs more than testing their new points. A model whose stored
+    bytes are those this process wrote last is taken as it was decoded (states
+    are immutable), so another replica's write or a restore is always decoded
+    afresh. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._limit = limit
+        self._entries: OrderedDict[tuple[str, SeriesKey], tuple[bytes, WatchState]] = (
+            OrderedDict())
+
+    def decode(self, service: str, blobs: Mapping[SeriesKey, bytes]
+               ) -> dict[SeriesKey, WatchState]:
+        out = {}
+        for key, blob in blobs.items():
+            entry = self._entries.get((service, key))
+            out[key] = entry[1] if entry is not None and entry[0] == blob else decode(blob)
+        return out
+
+    def encode(self, service: str, states: Mapping[SeriesKey, WatchState]
+               ) -> dict[SeriesKey, bytes]:
+        out = {}
+        for key, state in states.items():
+            blob = out[key] = encode(state)
+            self._entries[(service, key)] = (blob, state)
+            self._entries.move_to_end((service, key))
+        while len(self._entries) > self._limit:
+            self._entries.popitem(last=False)
+        return out
+
+
+_MODELS = ModelCache()
+
+
 def _open_incident(session: Any, service: str) -> Incident | None:
     return session.exec(select(Incident).where(Incident.service == service,
                                                Incident.status != "resolved")).first()
@@ -152,8 +192,8 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
     work: list[int] = []
     for service in services.catalog.services:
         with session_scope(services.engine) as session:
-            stored = {k: decode(b) for k, b in load_watch_models(
-                session=session, service=service.name).items()}
+            stored = _MODELS.decode(service.name, load_watch_models(
+                session=session, service=service.name))
             seen = [s.history.last_time for s in stored.values()
                     if math.isfinite(s.history.last_time)]
             # from the newest point any model has (series that lag are caught up from
@@ -166,11 +206,12 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
             points = series_points(load.records)
             judgement = judge(stored, points, since=(now - window).timestamp(),
                               false_alarms_per_week=budget)
+            changed = {key: judgement.states[key] for key in judgement.changed
+                       if math.isfinite(judgement.states[key].history.last_time)}
+            blobs = _MODELS.encode(service.name, changed)
             save_watch_models(session=session, service=service.name, now=now, models={
-                key: (encode(judgement.states[key]), datetime.fromtimestamp(
-                    judgement.states[key].history.last_time, UTC))
-                for key in judgement.changed
-                if math.isfinite(judgement.states[key].history.last_time)})
+                key: (blobs[key], datetime.fromtimestamp(state.history.last_time, UTC))
+                for key, state in changed.items()})
             if not judgement.degraded or _open_incident(session, service.name) is not None:
                 continue
             strongest = judgement.strongest

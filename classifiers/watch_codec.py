@@ -1,0 +1,128 @@
+"""The watch's per-series state as bytes for the store, and back.
+
+The watch decodes and encodes every watched series every run (thousands a
+minute), so the format is raw arrays, not an archive: a version byte, the
+scalars, the lengths of the arrays, then the arrays grouped by stored type
+(int32 bucket offsets; float32 bucket means, cycle, recent time offsets, scores,
+calibration counts, hourly noise; float64 values and thresholds), each group one
+block that is read with one call and sliced. Bucket keys are kept as offsets from
+the open bucket and recent times as offsets from the newest point, so float32
+holds them exactly enough. Models written in the first format (1) still decode.
+
+Pure: bytes in, :class:`classifiers.watch_test.WatchState` out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifiers.series_history import SeriesHistory
+from classifiers.watch_tails import EDGES
+from classifiers.watch_test import SCALES, WatchState
+
+_HISTORY_SCALARS = ("open_key", "open_sum", "open_count", "level", "quantum", "resolution",
+                    "step", "last_time", "last_value", "smooth")
+_STATE_SCALARS = ("points", "risk", "noise", "pending_decay", "episode_points")
+_COUNT = len(_HISTORY_SCALARS) + len(_STATE_SCALARS)
+
+_FORMAT = 2
+_ARRAYS = ("offsets", "means", "cycle", "recent_times", "recent_values", "scores",
+           "calibration", "hourly", "thresholds", "episodes", "episode")
+_DTYPES = {"offsets": np.int32, "means": np.float32, "cycle": np.float32,
+           "recent_times": np.float32, "recent_values": np.float64, "scores": np.float32,
+           "calibration": np.float32, "hourly": np.float32, "thresholds": np.float64,
+           "episodes": np.float64, "episode": np.float64}
+_GROUPS = tuple((dtype, tuple(n for n in _ARRAYS if _DTYPES[n] is dtype))
+                for dtype in (np.int32, np.float32, np.float64))
+
+
+def _arrays(state: WatchState) -> dict[str, np.ndarray]:
+    h = state.history
+    return {
+        "offsets": np.where(h.keys >= 0, h.open_key - h.keys, -1),
+        "means": h.means, "cycle": h.cycle,
+        "recent_times": state.recent_times - h.last_time if state.recent_times.size
+        else state.recent_times,
+        "recent_values": state.recent_values, "scores": state.scores,
+        "calibration": state.calibration.reshape(-1), "hourly": state.hourly_noise,
+        "thresholds": state.thresholds.reshape(-1), "episodes": state.episodes.reshape(-1),
+        "episode": state.episode}
+
+
+def _scalars(state: WatchState) -> np.ndarray:
+    h = state.history
+    return np.array([float(getattr(h, k)) for k in _HISTORY_SCALARS]
+                    + [float(getattr(state, k)) for k in _STATE_SCALARS])
+
+
+def encode(state: WatchState) -> bytes:
+    """The state as bytes for the store: arrays in their smallest faithful types."""
+    arrays = _arrays(state)
+    sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
+    parts = [bytes([_FORMAT]), _scalars(state).tobytes(), sizes.tobytes()]
+    for dtype, names in _GROUPS:
+        parts.append(np.concatenate([arrays[n] for n in names]).astype(
+            dtype, copy=False).tobytes())  # every array is one-dimensional
+    return b"".join(parts)
+
+
+def _state(scalars: list[float], data: dict[str, np.ndarray]) -> WatchState:
+    hs = dict(zip(_HISTORY_SCALARS, scalars[:len(_HISTORY_SCALARS)], strict=True))
+    ss = dict(zip(_STATE_SCALARS, scalars[len(_HISTORY_SCALARS):], strict=True))
+    open_key = int(hs["open_key"])
+    offsets = data["offsets"]
+    history = SeriesHistory(
+        keys=np.where(offsets >= 0, open_key - offsets, -1), means=data["means"],
+        open_key=open_key, open_sum=hs["open_sum"], open_count=int(hs["open_count"]),
+        cycle=data["cycle"], level=hs["level"], quantum=hs["quantum"],
+        resolution=hs["resolution"], step=hs["step"], last_time=hs["last_time"],
+        last_value=hs["last_value"], smooth=bool(hs["smooth"]))
+    thresholds = data["thresholds"]
+    return WatchState(
+        history=history, recent_times=data["recent_times"] + history.last_time,
+        recent_values=data["recent_values"], scores=data["scores"],
+        calibration=data["calibration"].reshape(len(SCALES), 2, EDGES.size),
+        points=int(ss["points"]), hourly_noise=data["hourly"],
+        thresholds=thresholds.reshape(len(SCALES), 2) if thresholds.size else thresholds,
+        risk=ss["risk"], noise=ss["noise"], pending_decay=int(ss["pending_decay"]),
+        episodes=data["episodes"].reshape(-1, 3), episode=data["episode"],
+        episode_points=int(ss["episode_points"]))
+
+
+def decode(blob: bytes) -> WatchState:
+    """The state :func:`encode` wrote (or the first format wrote)."""
+    if blob and blob[0] == 1:
+        return _decode_v1(blob)
+    if not blob or blob[0] != _FORMAT:
+        raise ValueError("not a watch state of this format")
+    scalars = np.frombuffer(blob, dtype=np.float64, count=_COUNT, offset=1).tolist()
+    at = 1 + 8 * _COUNT
+    sizes = dict(zip(_ARRAYS, np.frombuffer(blob, dtype=np.uint32, count=len(_ARRAYS),
+                                            offset=at).tolist(), strict=True))
+    at += 4 * len(_ARRAYS)
+    data: dict[str, np.ndarray] = {}
+    for dtype, names in _GROUPS:
+        total = sum(sizes[n] for n in names)
+        block = np.frombuffer(blob, dtype=dtype, count=total, offset=at)
+        block = block.astype(np.int64 if dtype is np.int32 else np.float64)
+        at += total * np.dtype(dtype).itemsize
+        first = 0
+        for name in names:
+            data[name] = block[first:first + sizes[name]]
+            first += sizes[name]
+    return _state(scalars, data)
+
+
+def _decode_v1(blob: bytes) -> WatchState:
+    """The first format: each array as its byte length and its raw bytes."""
+    scalars = np.frombuffer(blob, dtype=np.float64, count=_COUNT, offset=1).tolist()
+    at = 1 + 8 * _COUNT
+    data = {}
+    for name in _ARRAYS:
+        size = int(np.frombuffer(blob, dtype=np.uint32, count=1, offset=at)[0])
+        at += 4
+        dtype = _DTYPES[name]
+        data[name] = np.frombuffer(blob, dtype=dtype, count=size // np.dtype(
+            dtype).itemsize, offset=at).astype(np.float64 if name != "offsets" else np.int64)
+        at += size
+    return _state(scalars, data)

@@ -1,0 +1,92 @@
+"""How far a watch sum strays on ordinary days: thresholds from its own history of sizes.
+
+Each sum the watch tests (:mod:`classifiers.watch_test`) keeps decayed counts of its
+sizes per side in geometric bins (``EDGES``). The threshold for a per-point risk
+``q`` is read from those counts: the tail beyond the top 5 % extrapolated as a
+generalised Pareto (peaks over threshold, by moments, never lighter than an
+exponential), never below the Gaussian quantile, from a heavy-tailed (Laplace)
+prior that the series' own sums replace as they come.
+
+Pure: numpy arrays in, floats out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+PRIOR_POINTS = 100.0          # weight of the prior (heavy-tailed) calibration
+TAIL = 0.05                   # the tail starts where 5 % of the sums lie beyond
+EDGES = np.concatenate([[0.0], 0.5 * 1.25 ** np.arange(28)])  # |sum| bins, to ~200
+_MIDS = np.concatenate([(EDGES[:-1] + EDGES[1:]) / 2, [EDGES[-1] * 1.1]])
+WEEK = 7 * 86400.0
+
+
+def _laplace_prior() -> np.ndarray:
+    """``PRIOR_POINTS`` sums as a unit-SD Laplace would spread them, per side.
+
+    Before a series has shown its own tails it is assumed heavy-tailed (a Laplace
+    tail, the widest of one mean absolute deviation), not Gaussian: real metrics
+    burst, and a new series should earn trust. The prior fades as the series' own
+    sums arrive, at the calibration's rate of forgetting.
+    """
+    beyond = 0.5 * np.exp(-math.sqrt(2.0) * EDGES)   # P(sum >= edge) on this side
+    mass = np.append(beyond[:-1] - beyond[1:], beyond[-1])
+    mass[0] += 0.5                                    # the other side's sums, at 0
+    return PRIOR_POINTS * mass
+
+
+PRIOR = _laplace_prior()
+
+def point_risk(false_alarms_per_week: float, step: float, sides: int, scales: int) -> float:
+    """Per-point, per-sum, per-side probability that spends the weekly budget.
+
+    Alarms come in runs (a shift trips many points in a row), so spreading the
+    budget as if every point were a separate alarm is conservative.
+    """
+    points_per_week = WEEK / max(step, 1e-3)
+    return float(min(0.01, false_alarms_per_week / (points_per_week * scales * sides)))
+
+
+def tail_threshold(counts: np.ndarray, risk: float) -> float:
+    """The size a sum passes with probability ``risk``, from its calibration counts.
+
+    Never below the Gaussian quantile: a series is never trusted to be calmer
+    than white noise.
+    """
+    gauss = float(-special.ndtri(risk))
+    total = float(counts.sum())
+    if total <= 0:
+        return gauss
+    beyond = np.cumsum(counts[::-1])[::-1]  # points at or above each edge
+    k = int(np.searchsorted(-beyond, -TAIL * total, side="left"))  # beyond[k] <= 5 %
+    while k > 0 and (k >= beyond.size or beyond[k] < 3.0):
+        k -= 1
+    n_u = float(beyond[k])
+    if n_u <= 0:
+        return gauss
+    u = float(EDGES[k])
+    over = _MIDS[k:] - u
+    mean = float(np.dot(counts[k:], over)) / n_u
+    if share_ok := n_u / total > risk:
+        share = n_u / total
+        variance = float(np.dot(counts[k:], (over - mean) ** 2)) / n_u
+        # generalised Pareto by moments: shape from the excesses' spread against their
+        # mean (0 for an exponential tail), never lighter than exponential, at most 0.45
+        shape = min(0.45, max(0.0, 0.5 * (1.0 - mean * mean / variance))) if variance > 0 else 0.0
+        scale = 0.5 * mean * (mean * mean / variance + 1.0) if variance > 0 else mean
+        if shape > 1e-6:
+            threshold = u + scale / shape * ((share / risk) ** shape - 1.0)
+        else:
+            threshold = u + max(mean, 0.0) * math.log(share / risk)
+    else:
+        threshold = u
+    del share_ok
+    return max(gauss, threshold)
+
+
+def sum_thresholds(calibration: np.ndarray, risk: float) -> np.ndarray:
+    return np.array([[tail_threshold(calibration[s, side], risk) for side in (0, 1)]
+                     for s in range(calibration.shape[0])])
