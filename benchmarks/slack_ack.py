@@ -160,11 +160,12 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 # -- the bot and the rounds ----------------------------------------------------------------
-def wait_until(predicate, timeout: float = 60.0) -> float:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 60.0,  # type: ignore[no-untyped-def]
+               what: str = "the follow-up work to finish") -> float:
     started = time.perf_counter()
     while not predicate():
         if time.perf_counter() - started > timeout:
-            raise TimeoutError("the follow-up work did not finish")
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
         time.sleep(0.005)
     return time.perf_counter() - started
 
@@ -193,7 +194,7 @@ def start_reference() -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([sys.executable, __file__, "--reference-server", "127.0.0.1",
                                 str(port)])
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(base), timeout=30)
+    wait_until(lambda: _healthy(base), timeout=120, what="the server to answer /healthz")
     return process, base
 
 
@@ -206,7 +207,7 @@ def start_bot(slack: SlackEmulator, url: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(base), timeout=30)
+    wait_until(lambda: _healthy(base), timeout=120, what="the server to answer /healthz")
     return process, base
 
 

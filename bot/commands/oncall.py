@@ -13,8 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.commands.core import catalog_from, settings_from
 from bot.errors import NotFound, UserError
 from bot.exchange import format_ts, utcnow
@@ -77,6 +75,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    import yaml
+
     from bot.oncall.ical import CalendarError, from_ics
 
     try:

@@ -9,7 +9,6 @@ from typing import Any
 
 from bot.errors import UserError
 from bot.exchange import checked_utc
-from bot.slo.views import HEADER_ROW, status_row
 
 
 def register(subparsers: Any) -> None:
@@ -56,6 +55,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 def render_table(rows: list[dict[str, Any]]) -> str:
     """One block per service: the same columns as the Slack table."""
+    from bot.slo.views import HEADER_ROW, status_row
+
     if not rows:
         return "no SLOs defined (add `slos:` to a service in resilio.yml)"
     out: list[str] = []
