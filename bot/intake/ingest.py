@@ -285,17 +285,17 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
     result.silenced_fingerprints = set(silenced_by)
     result.silenced = len(silenced_by)
 
-    # The incidents the known alerts belong to, read in one query (session.get finds
-    # them in the identity map afterwards instead of one SELECT each).
-    linked = {row.incident_id for row in known.values() if row.incident_id}
-    if linked:
-        list(session.scalars(sa_select(Incident).where(
-            Incident.__table__.c.id.in_(linked))))  # type: ignore[attr-defined]
+    # The incidents the known alerts belong to, read in one query, not one SELECT each.
+    ids = {row.incident_id for row in known.values() if row.incident_id}
+    linked = {incident.id: incident for incident in session.scalars(
+        sa_select(Incident).where(Incident.__table__.c.id.in_(ids)))} if ids else {}  # type: ignore[attr-defined]
 
     def existing(alert: IncomingAlert) -> Incident | None:
         stored = known.get(_key(alert))
-        return session.get(Incident, stored.incident_id) if stored and stored.incident_id \
-            else None
+        if not stored or not stored.incident_id:
+            return None
+        found = linked.get(stored.incident_id)
+        return found if found is not None else session.get(Incident, stored.incident_id)
 
     def needs_group(alert: IncomingAlert, current: Incident | None) -> bool:
         return alert.status == "firing" and _key(alert) not in silenced_by and (
