@@ -189,12 +189,22 @@ def reference_server(host: str, port: int) -> int:
     return 0
 
 
+def _wait_healthy(process: subprocess.Popen, base: str) -> None:
+    """Wait for ``/healthz``; a server that never answers is stopped, not left behind."""
+    try:
+        wait_until(lambda: _healthy(base), timeout=120, what="the server to answer /healthz")
+    except BaseException:
+        process.terminate()
+        process.wait(10)
+        raise
+
+
 def start_reference() -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, __file__, "--reference-server", "127.0.0.1",
                                 str(port)])
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(base), timeout=120, what="the server to answer /healthz")
+    _wait_healthy(process, base)
     return process, base
 
 
@@ -207,7 +217,7 @@ def start_bot(slack: SlackEmulator, url: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(base), timeout=120, what="the server to answer /healthz")
+    _wait_healthy(process, base)
     return process, base
 
 
@@ -240,7 +250,12 @@ def main() -> int:
         general = slack.workspace.add_channel("general").id
         reader = build_services(Settings(DATABASE_URL=url), load_catalog(None))
         reference_process, reference_base = start_reference()
-        process, base = start_bot(slack, url)
+        try:
+            process, base = start_bot(slack, url)
+        except BaseException:
+            reference_process.terminate()
+            reference_process.wait(10)
+            raise
         slack.app_url = f"{base}/slack/events"
         generator = LoadGenerator(base)
         reference_generator = LoadGenerator(reference_base)
