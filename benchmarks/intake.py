@@ -7,9 +7,10 @@ distinct fingerprints sent) and prints sustained alerts/s and p50/p99 latency.
 
 Two references, measured in the same run:
 
-- a parse-only route: the same bodies from the same clients for the same time
-  against a benchmark-only app on the same server stack (``bot.app.server.serve``, the
-  same uvicorn settings, FastAPI) whose ``POST /webhooks/alertmanager`` reads the
+- a parse-only route (run before and after the bot; the mean of the two): the same
+  bodies from the same clients for the same time against a benchmark-only app on the
+  same server stack (``bot.app.server.serve``, the same uvicorn settings, FastAPI) whose
+  ``POST /webhooks/alertmanager`` reads the
   body and ``json.loads`` it as the bot does, and stores nothing;
 - bare inserts: the alert rows the bot stored, inserted again into a fresh database
   of the same store (same migrations) by SQLAlchemy ``executemany``, one transaction
@@ -222,6 +223,24 @@ def main() -> int:
     reference_url = (cluster.url(cluster.create_database()) if cluster is not None
                      else None if args.database_url else f"sqlite:///{folder / 'bare.db'}")
     upgrade(database_url)
+
+    def parse_only_run(log_name: str) -> tuple[int, list[float], int]:
+        parse_port = free_port()
+        parse_only = start_parse_only(parse_port, folder / log_name)
+        try:
+            wait_ready(f"http://127.0.0.1:{parse_port}")
+            parse_sent, _, parse_latencies, parse_errors = asyncio.run(
+                drive([f"http://127.0.0.1:{parse_port}"], args.seconds, args.batch,
+                      args.concurrency, args.distinct, args.services))
+        finally:
+            parse_only.send_signal(signal.SIGINT)
+            parse_only.wait(timeout=15)
+        return parse_sent, parse_latencies, parse_errors
+
+    # The parse-only reference runs before and after the bot (the mean of both is the
+    # reference): on a shared machine the load moves in minutes, and a reference taken
+    # on one side only measured another machine than ours did.
+    before = parse_only_run("parse-only-before.log")
     ports = [free_port() for _ in range(args.replicas)]
     replicas = [start_replica(database_url, port, folder / f"replica{i}.log")
                 for i, port in enumerate(ports)]
@@ -243,17 +262,10 @@ def main() -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-    # The references, after the bot has stopped: each has the machine as the bot had it.
-    parse_port = free_port()
-    parse_only = start_parse_only(parse_port, folder / "parse-only.log")
-    try:
-        wait_ready(f"http://127.0.0.1:{parse_port}")
-        parse_sent, _, parse_latencies, parse_errors = asyncio.run(
-            drive([f"http://127.0.0.1:{parse_port}"], args.seconds, args.batch,
-                  args.concurrency, args.distinct, args.services))
-    finally:
-        parse_only.send_signal(signal.SIGINT)
-        parse_only.wait(timeout=15)
+    after = parse_only_run("parse-only-after.log")
+    parse_sent = (before[0] + after[0]) / 2
+    parse_latencies = before[1] + after[1]
+    parse_errors = before[2] + after[2]
     stored = stored_alerts(database_url)
     bare = bare_inserts(database_url, reference_url, args.batch) if reference_url else None
     if cluster is not None:
@@ -272,7 +284,8 @@ def main() -> int:
     parse_lat = np.array(parse_latencies) * 1000
     print(f"\nreference, parse-only route (same server stack, json.loads, nothing stored): "
           f"{parse_rate:,.0f} alerts/s, p50 {np.percentile(parse_lat, 50):.1f} ms, "
-          f"p99 {np.percentile(parse_lat, 99):.1f} ms ({parse_errors} errors)")
+          f"p99 {np.percentile(parse_lat, 99):.1f} ms ({parse_errors} errors; before the bot "
+          f"{before[0] / args.seconds:,.0f}/s, after it {after[0] / args.seconds:,.0f}/s)")
     lines = [("parse-only route", parse_rate)]
     if bare is not None:
         rows, took = bare

@@ -160,11 +160,12 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 # -- the bot and the rounds ----------------------------------------------------------------
-def wait_until(predicate, timeout: float = 60.0) -> float:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 60.0,  # type: ignore[no-untyped-def]
+               what: str = "the follow-up work to finish") -> float:
     started = time.perf_counter()
     while not predicate():
         if time.perf_counter() - started > timeout:
-            raise TimeoutError("the follow-up work did not finish")
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
         time.sleep(0.005)
     return time.perf_counter() - started
 
@@ -188,12 +189,22 @@ def reference_server(host: str, port: int) -> int:
     return 0
 
 
+def _wait_healthy(process: subprocess.Popen, base: str) -> None:
+    """Wait for ``/healthz``; a server that never answers is stopped, not left behind."""
+    try:
+        wait_until(lambda: _healthy(base), timeout=120, what="the server to answer /healthz")
+    except BaseException:
+        process.terminate()
+        process.wait(10)
+        raise
+
+
 def start_reference() -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, __file__, "--reference-server", "127.0.0.1",
                                 str(port)])
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(base), timeout=30)
+    _wait_healthy(process, base)
     return process, base
 
 
@@ -206,7 +217,7 @@ def start_bot(slack: SlackEmulator, url: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(base), timeout=30)
+    _wait_healthy(process, base)
     return process, base
 
 
@@ -239,7 +250,12 @@ def main() -> int:
         general = slack.workspace.add_channel("general").id
         reader = build_services(Settings(DATABASE_URL=url), load_catalog(None))
         reference_process, reference_base = start_reference()
-        process, base = start_bot(slack, url)
+        try:
+            process, base = start_bot(slack, url)
+        except BaseException:
+            reference_process.terminate()
+            reference_process.wait(10)
+            raise
         slack.app_url = f"{base}/slack/events"
         generator = LoadGenerator(base)
         reference_generator = LoadGenerator(reference_base)

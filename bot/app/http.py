@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 
 ROUTER_MODULES = [
     "bot.api.health",
+    "bot.api.slack",  # early: routes are matched in order, and Slack's acks are timed
     "bot.api.webhooks",
     "bot.api.incidents",
     "bot.api.slo",
     "bot.api.runbooks",
-    "bot.api.slack",
     "bot.api.signals",
     "bot.api.oncall",
     "bot.api.otlp",

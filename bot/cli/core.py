@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +78,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import logging
+
     from bot.app.http import create_app
     from bot.app.server import serve
     from bot.app.wiring import wire

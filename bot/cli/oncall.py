@@ -77,6 +77,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+
     from bot.oncall.ical import CalendarError, from_ics
 
     try:

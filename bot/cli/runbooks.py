@@ -8,7 +8,6 @@ what an operator wants from a terminal; the bot's own runs go through the same
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from typing import Any
@@ -134,6 +133,8 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def run_run(args: argparse.Namespace) -> int:
+    import getpass
+
     from bot import runbook_runs
 
     actor = args.actor or f"cli:{getpass.getuser()}"

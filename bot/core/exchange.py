@@ -330,12 +330,18 @@ def parse_objects(objects: Iterable[Any], first_line: int = 1, *,
 def parse_lines(text: str) -> ParsedBatch:
     """Parse JSON Lines text; blank lines are skipped but still counted."""
 
+    # One scan of the whole text for escaped surrogates, not one per line: without
+    # any, each line needs only ``json.loads`` (what :func:`loads` adds is that check).
+    decode = loads if _SURROGATE_ESCAPE.search(text) else json.loads
+
     def decoded() -> Iterable[tuple[int, Any, str | None]]:
         for number, raw in enumerate(text.splitlines(), start=1):
             if not raw.strip():
                 continue
             try:
-                yield number, loads(raw), None
+                yield number, decode(raw), None
+            except RecursionError:
+                yield number, None, "invalid JSON: JSON nested too deep"
             except json.JSONDecodeError as error:
                 yield number, None, f"invalid JSON: {error.msg} at column {error.colno}"
             except ValueError as error:  # too deep, or a lone surrogate (see loads)

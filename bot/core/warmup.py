@@ -7,8 +7,9 @@ loop, so that burst also paid for starting every worker thread of the pools (up 
 the acks. They are started here instead, when the server starts. Likewise the
 database pool opens its connections on demand (on PostgreSQL a connection costs
 a round of authentication): the follow-up work of that burst found none open. And
-the exchange-record validators are built on first use (``bot.core.exchange``), which a
-server does here, not on its first request.
+the exchange-record validators are built on first use (``bot.core.exchange``), and the
+``idna`` codec on the first connection to a host name, which a server does here,
+not on its first request.
 """
 
 from __future__ import annotations
@@ -62,10 +63,22 @@ def open_connections(engine: Engine, count: int) -> int:
     return count
 
 
+def load_codecs() -> None:
+    """Import the codec the first connection to a host name loads.
+
+    ``socket.getaddrinfo`` encodes a host name with the ``idna`` codec, imported on
+    first use (``encodings.idna`` and ``stringprep``, ~5 ms holding the GIL): the
+    first burst's replies to Slack paid it beside the acks.
+    """
+    "localhost".encode("idna")
+
+
 def warm_up(services: Any) -> None:
-    """Start-up hook: the record validators, the worker threads of the background and
-    Slack pools, and as many database connections as the Slack pool has workers."""
+    """Start-up hook: the record validators, the codecs, the worker threads of the
+    background and Slack pools, and as many database connections as the Slack pool
+    has workers."""
     build_validators()
+    load_codecs()
     started = prestart_threads(services.background)
     executors = services.warm_pools
     for executor in executors:

@@ -57,3 +57,17 @@ def test_the_record_validators_are_built_at_start_up() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True"]  # deferred at import, built by the warm-up
+
+
+def test_the_host_name_codec_is_loaded_at_start_up() -> None:
+    import subprocess
+    import sys
+
+    # A fresh process: the first connection to a host name would import it otherwise.
+    code = ("import sys\nfrom bot.warmup import load_codecs\n"
+            "before = 'encodings.idna' in sys.modules\n"
+            "load_codecs()\n"
+            "print(before, 'encodings.idna' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]

@@ -9,7 +9,6 @@ from sqlmodel import select
 from bot.core.services import Services
 from bot.diagnosis.watch import run_watch
 from classifiers.watch_codec import decode
-from classifiers.watch_test import decode
 from store.db import session_scope
 from store.models import Incident, TimelineEvent
 from store.watch_models import WatchModel

@@ -111,3 +111,36 @@ def test_concurrent_acknowledgements_apply_once(services: Services) -> None:
     assert sorted(outcomes) == ["conflict"] * 7 + ["ok"]
     kinds = [e.kind for e in incident_service.timeline(services, incident.id or 0)]
     assert kinds.count("acknowledged") == 1
+
+
+def test_a_batch_reads_its_open_incidents_in_one_query_however_many_groups(
+        services: Services) -> None:
+    """The statements of a batch do not grow with its alert groups (one SELECT each was
+    a quarter of the intake's time), and the grouping is the same as alert by alert."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def incident_reads(batch: list[IncomingAlert]) -> int:
+        statements.clear()
+        event.listen(services.engine, "before_cursor_execute", seen)
+        try:
+            ingest_alerts(services, batch)
+        finally:
+            event.remove(services.engine, "before_cursor_execute", seen)
+        return sum(1 for s in statements
+                   if s.lstrip().upper().startswith("SELECT") and "FROM incidents" in s)
+
+    few = [alert(f"few-{i % 2}", i) for i in range(4)]
+    many = [alert(f"many-{i % 30}", i) for i in range(60)]  # a group per service
+    assert incident_reads(few) == incident_reads(many) <= 2  # new groups: one read
+    # every group is open now: repeats and new members find them with the same reads
+    again = [alert(f"many-{i % 30}", i + 100) for i in range(60)] + many
+    assert incident_reads(again) <= 2
+    with session_scope(services.engine) as session:
+        incidents = queries.list_incidents(session=session)
+        grouped = [i for i in incidents if i.service.startswith("many-")]
+        assert len(grouped) == 30 and [i.alerts_firing for i in grouped] == [4] * 30
