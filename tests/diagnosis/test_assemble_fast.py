@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from bot.diagnosis.assemble import Series, assemble, slice_key
+from bot.diagnosis.contrasts import SLICE_HORIZON, SLICE_WINDOW
+from bot.diagnosis.contrasts import combine as _combine
+from bot.diagnosis.contrasts import window as _window
 from bot.diagnosis.detect import _MAX_DIST_VALUES, _QUANTILES, _pool, _row_quantiles
-from bot.diagnosis.pipeline import SLICE_HORIZON, SLICE_WINDOW, _combine, _window
 from bot.exchange import SignalRecord
 
 T0 = datetime(2026, 11, 26, tzinfo=UTC)
