@@ -79,6 +79,10 @@ def dependency_timeout(w, on, rng, where):
     p, m = w.profile(on, ramp=rng.uniform(0, 5) * MIN), _m(w, where)
     w.shift("err", rng.uniform(0.03, 0.12), p, m)
     w.scale("lat", rng.uniform(1.6, 3.0), p, m)
+    if w.kind in LLM and rng.random() < 0.6:
+        # the stream is cut when the dependency gives up: partial answers, not errors
+        w.shift("cut", rng.uniform(0.1, 0.5), p, m)
+        return {"variant": "a dependency times out and cuts answers short"}
     return {"variant": "a dependency times out"}
 
 
@@ -101,6 +105,7 @@ def vendor_slowdown(w, on, rng, where):
     p = w.profile(on, ramp=rng.uniform(0, 4) * MIN)
     w.scale("vendor_lat", rng.uniform(2.0, 4.0), p)
     w.shift("err", rng.uniform(0.02, 0.08), p)
+    w.shift("cut", rng.uniform(0.0, 0.4), p)  # streams the vendor drops half-way
     return {"variant": "hosted model API slows down and times out"}
 
 
