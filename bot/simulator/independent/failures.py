@@ -86,6 +86,16 @@ def dependency_timeout(w, on, rng, where):
     return {"variant": "a dependency times out"}
 
 
+def stream_timeouts(w, on, rng, where):
+    """A gateway or upstream tool times out mid-stream: answers arrive cut off (shorter,
+    worse), a share of them as errors; nothing in the model changed."""
+    p, m = w.profile(on, ramp=rng.uniform(0, 3) * MIN), _m(w, where)
+    w.shift("cut", rng.uniform(0.25, 0.6), p, m)
+    w.shift("err", rng.uniform(0.01, 0.06), p, m)
+    w.scale("lat", rng.uniform(1.2, 2.0), p, m)
+    return {"variant": "streams time out and answers arrive truncated"}
+
+
 def kv_saturation(w, on, rng, where):
     p = w.profile(on, ramp=rng.uniform(2, 10) * MIN)
     w.glob.setdefault("kv_bias", np.zeros(w.steps))
@@ -390,6 +400,8 @@ CATALOGUE: tuple[Failure, ...] = (
       (("infra", 0.6), ("config", 0.2), (None, 0.2))),
     F("dependency_timeout", "infrastructure", ALL, dependency_timeout, "err_eff",
       ((None, 0.6), ("code", 0.2), ("config", 0.2)), sliceable=True),
+    F("stream_timeouts", "infrastructure", LLM, stream_timeouts, "tok_out_eff",
+      ((None, 0.5), ("config", 0.3), ("model", 0.2)), sliceable=True),
     F("kv_saturation", "infrastructure", ("rag_vllm",), kv_saturation, "lat_eff",
       (("config", 0.4), ("model", 0.3), (None, 0.3))),
     F("thermal_ramp", "infrastructure", GPU, thermal_ramp, "lat_eff",
