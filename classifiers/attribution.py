@@ -41,6 +41,31 @@ SLICE_BONUS = 1.5
 HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
 
 
+def _rank_iv(minutes_before_onset: Sequence[float], kinds: Sequence[str],
+             slice_matches: Sequence[bool] | None, history: Sequence[bool] | None
+             ) -> tuple[list[bool], list[bool]]:
+    """Checked lengths; the slice matches and history flags as lists (default: none)."""
+    if len(minutes_before_onset) != len(kinds):
+        raise ValueError(f"kinds must match minutes_before_onset in length, got {len(kinds)} "
+                         f"and {len(minutes_before_onset)}")
+    matches = list(slice_matches) if slice_matches is not None else [False] * len(kinds)
+    past = list(history) if history is not None else [False] * len(kinds)
+    if len(matches) != len(kinds) or len(past) != len(kinds):
+        raise ValueError("slice_matches and history must match kinds in length")
+    return matches, past
+
+
+def _kind_fit(kind: str, label: str, root_layers: Sequence[str]) -> float:
+    """The label's fit to the change kind, averaged with the best root layer's fit."""
+    if label == "none":
+        return 0.0
+    kf = kind_fit(kind, label)
+    if root_layers:
+        layer_fit = max(LAYER_KIND_FIT.get(layer, {}).get(kind, 0.0) for layer in root_layers)
+        kf = 0.5 * (kf + layer_fit)
+    return kf
+
+
 def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], label: str,
                  slice_matches: Sequence[bool] | None = None,
                  root_layers: Sequence[str] = (),
@@ -81,21 +106,12 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     .. [1] B. Beyer et al., "Site Reliability Engineering", O'Reilly (2016), ch. 12
        ("what touched it last": the most recent change before the symptom began).
     """
-    if len(minutes_before_onset) != len(kinds):
-        raise ValueError(f"kinds must match minutes_before_onset in length, got {len(kinds)} "
-                         f"and {len(minutes_before_onset)}")
-    matches = list(slice_matches) if slice_matches is not None else [False] * len(kinds)
-    past = list(history) if history is not None else [False] * len(kinds)
-    if len(matches) != len(kinds) or len(past) != len(kinds):
-        raise ValueError("slice_matches and history must match kinds in length")
-    ranked = []
+    matches, past = _rank_iv(minutes_before_onset, kinds, slice_matches, history)
     floor = kind_floor()
+    ranked = []
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
         tf = time_fit(float(minutes), onset_halfwidth, resolution)
-        kf = kind_fit(kind, label) if label != "none" else 0.0
-        if root_layers and label != "none":
-            layer_fit = max(LAYER_KIND_FIT.get(layer, {}).get(kind, 0.0) for layer in root_layers)
-            kf = 0.5 * (kf + layer_fit)
+        kf = _kind_fit(kind, label, root_layers)
         score = tf * (floor + kf) * (SLICE_BONUS if matches[index] else 1.0)
         if past[index]:
             score *= HISTORY_FACTOR

@@ -313,6 +313,46 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
        (temperature scaling).
     """
     priors = priors or LearnedPriors()
+    x = evidence_features(layers, changes)
+    fitted = _fitted_scores(x)
+    if fitted is not None:
+        scores, temperature = fitted, 1.0
+        contributions = _fitted_reasons(x, layers, changes)
+    else:
+        (scores, contributions), temperature = _hand_scores(layers, changes), TEMPERATURE
+    if not layers:
+        scores = {label: (3.0 * temperature / TEMPERATURE if label == "none" else 0.0)
+                  for label in LABELS}
+    pattern = pattern_of(layers, changes)
+    for label, bonus in _learned(priors, pattern).items():
+        scores[label] += bonus * temperature / TEMPERATURE  # the same logit as before
+        if bonus > 0.5:
+            contributions[label].append((bonus, "responders labelled this pattern so"))
+    probabilities = _softmax(scores, temperature)
+    label = max(probabilities, key=lambda key: probabilities[key])
+    reasons = tuple(text for _, text in sorted(contributions[label], reverse=True)[:4])
+    if label == "none":
+        reasons = ("no layer moved significantly",) if not layers else (
+            "the layers that moved do not add up to a failure class",)
+    return Posterior(label=label, confidence=probabilities[label], scores=probabilities,
+                     reasons=reasons, pattern=pattern)
+
+
+def _softmax(scores: Mapping[str, float], temperature: float) -> dict[str, float]:
+    top = max(scores.values())
+    weights = {label: math.exp((scores[label] - top) / temperature) for label in LABELS}
+    total = sum(weights.values())
+    return {label: weights[label] / total for label in LABELS}
+
+
+def _hand_scores(layers: Sequence[LayerEvidence], changes: Sequence[ChangeEvidence]
+                 ) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
+    """Scores from the hand-set tables (used when no fitted weights exist), with reasons.
+
+    Each layer adds its strength times its root or symptom affinity (by how soon after
+    the first clear onset it moved); the best change adds ``CHANGE_WEIGHT * time_fit *
+    kind_fit``; ``none`` scores ``NONE_SCORE``.
+    """
     scores = dict.fromkeys(LABELS, 0.0)
     scores["none"] = NONE_SCORE
     contributions: dict[str, list[tuple[float, str]]] = {label: [] for label in LABELS}
@@ -329,40 +369,15 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
                 scores[label] += value
                 contributions[label].append((value, f"{item.top or item.layer} moved {role}"))
     halfwidth, resolution = onset_precision(layers)
-    for change in changes:
-        tf = time_fit(change.minutes_before_onset, halfwidth, resolution)
-        for label in FAILURES:
-            value = CHANGE_WEIGHT * tf * kind_fit(change.kind, label)
+    for label in FAILURES:
+        best = 0.0
+        for change in changes:
+            value = CHANGE_WEIGHT * time_fit(change.minutes_before_onset, halfwidth,
+                                             resolution) * kind_fit(change.kind, label)
             if value > 0.05:
+                best = max(best, value)
                 contributions[label].append(
                     (value, f"{change.kind} change {change.minutes_before_onset:.0f} min "
                             "before onset"))
-    for label in FAILURES:
-        change_values = [v for v, text in contributions[label] if " change " in text]
-        if change_values:
-            scores[label] += max(change_values)
-    temperature = TEMPERATURE
-    x = evidence_features(layers, changes)
-    fitted = _fitted_scores(x)
-    if fitted is not None:
-        scores, temperature = fitted, 1.0
-        contributions = _fitted_reasons(x, layers, changes)
-    if not layers:
-        scores = {label: (3.0 * temperature / TEMPERATURE if label == "none" else 0.0)
-                  for label in LABELS}
-    pattern = pattern_of(layers, changes)
-    for label, bonus in _learned(priors, pattern).items():
-        scores[label] += bonus * temperature / TEMPERATURE  # the same logit as before
-        if bonus > 0.5:
-            contributions[label].append((bonus, "responders labelled this pattern so"))
-    top = max(scores.values())
-    weights = {label: math.exp((score - top) / temperature) for label, score in scores.items()}
-    total = sum(weights.values())
-    probabilities = {label: weights[label] / total for label in LABELS}
-    label = max(probabilities, key=lambda key: probabilities[key])
-    reasons = tuple(text for _, text in sorted(contributions[label], reverse=True)[:4])
-    if label == "none":
-        reasons = ("no layer moved significantly",) if not layers else (
-            "the layers that moved do not add up to a failure class",)
-    return Posterior(label=label, confidence=probabilities[label], scores=probabilities,
-                     reasons=reasons, pattern=pattern)
+        scores[label] += best
+    return scores, contributions

@@ -20,8 +20,16 @@ from scipy import special
 
 from classifiers._validation import _rate_iv, _shift_iv
 from classifiers.results import ShiftResult
+from classifiers.robust import (
+    MAD_TO_SD,
+    center_spread,
+    median,
+    noise_sd,
+    robust_sd,
+    row_medians,
+)
 
-_MAD_TO_SD = 1.4826
+_MAD_TO_SD = MAD_TO_SD
 _DAY = 86400.0
 _WINSOR = 8.0  # residuals beyond this many baseline SDs are clipped: one spike is not a shift
 _HELD_TO_RECOVER = 8  # points back at the baseline before an excursion counts as recovered
@@ -33,61 +41,13 @@ def _tame(y: np.ndarray) -> np.ndarray:
     return np.clip(y, -1e150, 1e150) if y.size and np.max(np.abs(y)) > 1e150 else y
 
 
-def _median(x: np.ndarray) -> float:
-    """``np.median`` of finite 1-D values, without its generic bookkeeping.
-
-    One diagnosis takes hundreds of medians of a few hundred points; at that size
-    ``np.median``'s axis and NaN handling costs more than the partition itself. The
-    value is the same (the mean of the two middle values for even sizes). Callers
-    pass finite values (the validators drop NaN and inf).
-    """
-    n = x.size
-    if n == 0:
-        return math.nan
-    h = n // 2
-    if n % 2:
-        return float(np.partition(x, h)[h])
-    part = np.partition(x, (h - 1, h))
-    return float((part[h - 1] + part[h]) / 2)
-
-
-def _row_medians(a: np.ndarray) -> np.ndarray:
-    """Median of each row of a finite 2-D array: ``np.median(a, axis=1)``, faster.
-
-    Screening hundreds of series at once needs a median per row; one partition
-    along the rows is several times cheaper than ``np.median``'s general path.
-    """
-    n = a.shape[1]
-    if n == 0:
-        return np.full(a.shape[0], np.nan)
-    h = n // 2
-    if n % 2:
-        return np.partition(a, h, axis=1)[:, h].copy()
-    part = np.partition(a, (h - 1, h), axis=1)
-    return (part[:, h - 1] + part[:, h]) / 2
-
-
-def _robust_sd(x: np.ndarray) -> float:
-    return _center_spread(x)[1]
-
-
-def _center_spread(x: np.ndarray) -> tuple[float, float]:
-    """Median and robust SD (scaled MAD) of ``x``: the MAD needs the median anyway."""
-    center = _median(x)
-    if x.size < 2:
-        return center, 0.0
-    return center, float(_MAD_TO_SD * _median(np.abs(x - center)))
-
-
-def _noise_sd(y: np.ndarray) -> float:
-    """Point-to-point noise from first differences: blind to trends and to one step."""
-    if y.size < 3:
-        return float(np.std(y)) if y.size else 0.0
-    d = np.diff(y)
-    sd = _robust_sd(d) / math.sqrt(2.0)
-    if sd == 0.0:
-        sd = float(np.std(d)) / math.sqrt(2.0)
-    return sd
+# The robust primitives live in classifiers.robust; these aliases keep the names the
+# detectors below (and older callers) use.
+_median = median
+_row_medians = row_medians
+_robust_sd = robust_sd
+_center_spread = center_spread
+_noise_sd = noise_sd
 
 
 def _sd_floor(level: float, noise: float) -> float:

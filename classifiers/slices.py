@@ -88,6 +88,35 @@ def _shares(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str, str], fl
     return out
 
 
+def _one_slice(items: Sequence[SliceContrast], het: dict[tuple[str, str], float],
+               het_q: dict[tuple[str, str], float],
+               share_of: dict[tuple[str, str, str], float], alpha: float, concentration: float
+               ) -> tuple[float, float, float, float, bool] | None:
+    """One slice value over the signals that test it: Stouffer z of the difference in
+    differences, median effect and share, least heterogeneity p, and whether at least
+    half of its signals show it confined (worse inside, the rest barely moved, the
+    dimension heterogeneous). ``None`` when no signal gives a usable standard error."""
+    zs, effs, ok = [], [], 0
+    item_shares, item_het = [], []
+    for item in items:
+        se = math.hypot(item.se_in, item.se_rest)
+        if se <= 0 or not math.isfinite(se):
+            continue
+        z_in = item.delta_in / item.se_in if item.se_in > 0 else 0.0
+        zs.append((item.delta_in - item.delta_rest) / se)
+        effs.append((item.delta_in - item.delta_rest) / max(item.scale, 1e-12))
+        differs = float(het_q.get((item.signal, item.dimension), 1.0)) <= alpha
+        if z_in > 3 and item.delta_rest <= concentration * item.delta_in and differs:
+            ok += 1
+        item_shares.append(share_of.get((item.signal, item.dimension, item.value), 0.0))
+        item_het.append(het.get((item.signal, item.dimension), 1.0))
+    if not zs:
+        return None
+    return (float(np.sum(zs) / math.sqrt(len(zs))), float(np.median(effs)),
+            float(np.median(item_shares)), float(np.min(item_het)),
+            ok * 2 >= len(zs) and ok > 0)
+
+
 def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,
                     concentration: float = 0.5, min_share: float = 0.5) -> list[SliceResult]:
     """The slice values where the degradation concentrates, most significant first.
@@ -127,29 +156,16 @@ def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,
         grouped[(item.dimension, item.value)].append(item)
     keys, z_values, effects, confined, shares, het_p = [], [], [], [], [], []
     for key, items in grouped.items():
-        zs, effs, ok = [], [], 0
-        item_shares, item_het = [], []
-        for item in items:
-            se = math.hypot(item.se_in, item.se_rest)
-            if se <= 0 or not math.isfinite(se):
-                continue
-            z_dd = (item.delta_in - item.delta_rest) / se
-            z_in = item.delta_in / item.se_in if item.se_in > 0 else 0.0
-            zs.append(z_dd)
-            effs.append((item.delta_in - item.delta_rest) / max(item.scale, 1e-12))
-            differs = float(het_q.get((item.signal, item.dimension), 1.0)) <= alpha
-            if z_in > 3 and item.delta_rest <= concentration * item.delta_in and differs:
-                ok += 1
-            item_shares.append(share_of.get((item.signal, item.dimension, item.value), 0.0))
-            item_het.append(het.get((item.signal, item.dimension), 1.0))
-        if not zs:
+        combined = _one_slice(items, het, het_q, share_of, alpha, concentration)
+        if combined is None:
             continue
+        z_value, effect, share, het_min, ok = combined
         keys.append(key)
-        z_values.append(float(np.sum(zs) / math.sqrt(len(zs))))
-        effects.append(float(np.median(effs)))
-        shares.append(float(np.median(item_shares)))
-        het_p.append(float(np.min(item_het)))
-        confined.append(ok * 2 >= len(zs) and ok > 0 and shares[-1] >= min_share)
+        z_values.append(z_value)
+        effects.append(effect)
+        shares.append(share)
+        het_p.append(het_min)
+        confined.append(ok and share >= min_share)
     if not keys:
         return []
     z = np.array(z_values)
@@ -160,5 +176,4 @@ def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,
              for k, e, pv, qv, zv, c, sh, hp in zip(keys, effects, p, q, z, confined, shares,
                                                     het_p, strict=True)
              if c and qv <= alpha and zv > 0]
-    found.sort(key=lambda r: (-r.statistic, -r.effect))
-    return found
+    return sorted(found, key=lambda r: (-r.statistic, -r.effect))

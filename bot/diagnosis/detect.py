@@ -18,7 +18,8 @@ import numpy as np
 from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, States
 from classifiers.drift import categorical_drift, numeric_drift
 from classifiers.fdr import benjamini_hochberg
-from classifiers.shifts import _row_medians, lag_growth, rate_shift, robust_shift
+from classifiers.robust import center_spread, row_robust_sd
+from classifiers.shifts import lag_growth, rate_shift, robust_shift
 from classifiers.states import state_mismatch, state_switch
 
 ALPHA = 0.01
@@ -106,8 +107,7 @@ def screen(series: list[Series]) -> dict[int, bool]:
             rows = group[i:i + _SCREEN_ROWS]
             y = np.vstack([s.values for s in rows])
             d = np.diff(y, axis=1)
-            noise = 1.4826 * _row_medians(np.abs(d - _row_medians(d)[:, None]))
-            noise /= math.sqrt(2.0)
+            noise = row_robust_sd(d) / math.sqrt(2.0)
             c = np.cumsum(y, axis=1)
             t = c[:, 4:n - 5] * b
             t -= c[:, -1:] * a
@@ -344,8 +344,8 @@ def _newborn_test(s: Series, rest: list[Series], born: float) -> Test | None:
         others = np.concatenate([m.values[m.times >= born] for m in rest])
         if others.size < NEWBORN_MIN_POINTS:
             return None
-        level = float(np.median(others))
-        sd = max(1.4826 * float(np.median(np.abs(others - level))), 1e-3 * abs(level), 1e-9)
+        level, spread = center_spread(others)
+        sd = max(spread, 1e-3 * abs(level), 1e-9)
         delta = float(np.median(s.values)) - level
         z = delta / (sd * math.sqrt(1 / s.values.size + 1 / others.size) * 1.25)
         relative = delta / max(abs(level), 1e-9)

@@ -9,13 +9,10 @@ the incident classifier and the silent-degradation watch all call it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-import numpy as np
 
 from bot.core.exchange import (
     AlertRecord,
@@ -26,7 +23,8 @@ from bot.core.exchange import (
     format_ts,
     to_utc,
 )
-from bot.diagnosis.assemble import Assembled, Series, assemble, slice_text
+from bot.diagnosis.assemble import Assembled, assemble, slice_text
+from bot.diagnosis.contrasts import slice_contrasts, state_slices
 from bot.diagnosis.detect import (
     MIN_GAUGE_EFFECT,
     MIN_RATE_RELATIVE,
@@ -34,6 +32,15 @@ from bot.diagnosis.detect import (
     Test,
     run_tests,
     select_findings,
+)
+from bot.diagnosis.explain import (
+    NO_SIGNALS,
+    evidence_rows,
+    explain,
+    layer_rows,
+    rounded,
+    runbooks_for,
+    suspect_row,
 )
 from classifiers.attribution import rank_changes
 from classifiers.behaviour import (
@@ -47,11 +54,9 @@ from classifiers.behaviour import (
     onset_precision,
 )
 from classifiers.onsets import onset_interval
-from classifiers.shifts import _median, _noise_sd, rate_shift, robust_shift
-from classifiers.slices import SliceContrast, localise_slices
+from classifiers.shifts import rate_shift, robust_shift
+from classifiers.slices import localise_slices
 
-SLICE_WINDOW = 120   # baseline points before the onset for slice contrasts
-SLICE_HORIZON = 60   # points after it
 EPISODE_GAP_MINUTES = 240.0  # onsets further apart belong to different episodes
 _DATA_TYPES = frozenset({SignalRecord, DistributionRecord, StateRecord})
 
@@ -87,20 +92,6 @@ class Diagnosis:
             "explanation": self.explanation,
             "pattern": self.pattern,
         }
-
-
-def _round(x: float, digits: int = 6) -> float | None:
-    if x is None or not math.isfinite(x):
-        return None
-    return float(round(x, digits))
-
-
-def _levels(test: Test) -> dict[str, float | None]:
-    """``before``/``after``/``relative`` of a shift test; nothing for tests without levels."""
-    if test.before is None or test.after is None:
-        return {}
-    return {"before": _round(test.before), "after": _round(test.after),
-            "relative": _round(test.relative)}
 
 
 def _current_episode(findings: list[Finding]) -> list[Finding]:
@@ -202,163 +193,6 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
     return layers
 
 
-def _window_stats(s: Series, lo: int, mid: int, hi: int, sign: float
-                  ) -> tuple[float, float, float] | None:
-    if mid - lo < 3 or hi - mid < 2:
-        return None
-    if s.kind == "ratio" and s.has_counts:
-        nb, na = s.counts[lo:mid].sum(), s.counts[mid:hi].sum()
-        p0 = float((s.values[lo:mid] * s.counts[lo:mid]).sum() / nb)
-        p1 = float((s.values[mid:hi] * s.counts[mid:hi]).sum() / na)
-        expected = s.counts[lo:mid] * p0
-        events = s.values[lo:mid] * s.counts[lo:mid]
-        disp = float(np.sum((events - expected) ** 2 / np.maximum(expected * (1 - p0), 1e-12))
-                     / max(mid - lo - 1, 1)) if 0 < p0 < 1 else 1.0
-        disp = min(max(disp, 1.0), 1e4)
-        pooled = (p0 * nb + p1 * na) / (nb + na)
-        se = math.sqrt(max(disp * pooled * (1 - pooled) * (1 / nb + 1 / na), 1e-18))
-        return sign * (p1 - p0), se, math.sqrt(max(p0 * (1 - p0), 1e-12))
-    before, after = s.values[lo:mid], s.values[mid:hi]
-    sd = max(_noise_sd(before), 1e-3 * abs(_median(before)), 1e-9)
-    delta = _median(after) - _median(before)
-    return sign * delta, sd * math.sqrt(1.0 / before.size + 1.0 / after.size) * 1.25, sd
-
-
-def _slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContrast]:
-    """Each slice value against the rest of its dimension, for every degraded signal."""
-    signals = {}
-    for f in findings:
-        key = (f.test.layer, f.test.name)
-        if key not in signals or f.strength > signals[key].strength:
-            signals[key] = f
-    contrasts = []
-    for (layer, name), finding in signals.items():
-        sliced = [s for (lay, nam, key), s in data.series.items()
-                  if lay == layer and nam == name and key]
-        if len(sliced) < 2:
-            continue
-        onset = finding.test.onset
-        sliced = [_window(s, onset) for s in sliced]
-        groups: dict[tuple[str, ...], list[Series]] = {}
-        for s in sliced:
-            groups.setdefault(tuple(k for k, _ in s.slice), []).append(s)
-        for dims, members in groups.items():
-            for dim in dims:
-                values = sorted({dict(s.slice)[dim] for s in members})
-                if len(values) < 2:
-                    continue
-                for value in values:
-                    inside = [s for s in members if dict(s.slice)[dim] == value]
-                    rest = [s for s in members if dict(s.slice)[dim] != value]
-                    a, b = _combine(inside), _combine(rest)
-                    sign = -1.0 if a.bad == "down" else 1.0
-                    if a.bad == "both":
-                        sign = 1.0 if finding.test.statistic >= 0 else -1.0
-                    sa, sb = _around(a, onset, sign), _around(b, onset, sign)
-                    # A slice born at the onset (a canary version, a new route, a fallback
-                    # switched on) has no baseline of its own: its traffic is measured
-                    # against the level that traffic had before, on the other side.
-                    if sa is None and sb is not None:
-                        sa = _around(_spliced(b, a, onset), onset, sign)
-                    elif sb is None and sa is not None:
-                        sb = _around(_spliced(a, b, onset), onset, sign)
-                    if sa is None or sb is None:
-                        continue
-                    contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
-                                                   scale=sa[2], signal=f"{layer}/{name}",
-                                                   weight=_traffic(a, onset)))
-    return contrasts
-
-
-def _traffic(s: Series, onset: float) -> float:
-    """Requests a slice carried after the onset (NaN when its records have no counts)."""
-    after = s.counts[s.times >= onset]
-    if after.size == 0 or not np.all(np.isfinite(after)):
-        return float("nan")
-    return float(after.sum())
-
-
-def _state_slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
-    """Slices where served and expected versions disagree while their siblings agree.
-
-    A region that never picked up a deploy shows no numeric signal of its own, only
-    a served version that differs from the expected one there and nowhere else in
-    its dimension. Named only when every other value of the dimension is reported
-    and agrees after the onset (the states' own heterogeneity: all or nothing).
-    """
-    flagged: dict[tuple[str, str], set[str]] = {}
-    for f in findings:
-        t = f.test
-        if t.detector.startswith("state") and len(t.slice) == 1:
-            dim, value = t.slice[0]
-            flagged.setdefault((t.name, dim), set()).add(value)
-    out = []
-    for (name, dim), values in flagged.items():
-        siblings = {key[0][1] for (_, n, key) in data.states if n == name and len(key) == 1
-                    and key[0][0] == dim}
-        if len(siblings) > len(values) and len(values) == 1:
-            value = next(iter(values))
-            out.append({"dimension": dim, "value": value, "effect": 1.0, "p_value": 0.0,
-                        "share": 1.0})
-    return out
-
-
-def _spliced(before: Series, after: Series, onset: float) -> Series:
-    """``before``'s points up to the onset followed by ``after``'s from it."""
-    early, late = before.times < onset, after.times >= onset
-    return Series(after.layer, after.name, after.slice, after.kind, after.bad,
-                  np.concatenate([before.times[early], after.times[late]]),
-                  np.concatenate([before.values[early], after.values[late]]),
-                  np.concatenate([before.counts[early], after.counts[late]]))
-
-
-def _window(s: Series, onset: float) -> Series:
-    """The points of ``s`` that a contrast at ``onset`` can read, and no others.
-
-    Cutting each member before :func:`_combine` keeps the contrasts from sorting whole
-    days of points. Nothing the contrast reads is lost: the combined series is at least
-    as dense as each member, so its ``SLICE_WINDOW`` points before the onset (and
-    ``SLICE_HORIZON`` from it) lie within the same count of each member's own points.
-    """
-    mid = int(np.searchsorted(s.times, onset, side="left"))
-    lo, hi = max(0, mid - SLICE_WINDOW), min(s.times.size, mid + SLICE_HORIZON)
-    if lo == 0 and hi == s.times.size:
-        return s
-    return Series(s.layer, s.name, s.slice, s.kind, s.bad, s.times[lo:hi], s.values[lo:hi],
-                  s.counts[lo:hi])
-
-
-def _combine(members: list[Series]) -> Series:
-    """One series for several slices: count-weighted mean value, summed counts."""
-    if len(members) == 1:
-        return members[0]
-    first = members[0]
-    if all(np.array_equal(m.times, first.times) for m in members[1:]):
-        # slices reporting on the same timestamps (the usual case): no merge needed
-        values = np.vstack([m.values for m in members])
-        counts = np.vstack([m.counts for m in members])
-        w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
-        return Series(first.layer, first.name, (), first.kind, first.bad, first.times,
-                      (values * w).sum(axis=0) / w.sum(axis=0),
-                      np.where(np.isfinite(counts), counts, np.nan).sum(axis=0))
-    times = np.concatenate([m.times for m in members])
-    values = np.concatenate([m.values for m in members])
-    counts = np.concatenate([m.counts for m in members])
-    order = np.argsort(times, kind="stable")
-    times, values, counts = times[order], values[order], counts[order]
-    unique, inverse = np.unique(times, return_inverse=True)
-    w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
-    v = np.bincount(inverse, weights=values * w) / np.bincount(inverse, weights=w)
-    c = np.bincount(inverse, weights=np.where(np.isfinite(counts), counts, np.nan))
-    return Series(first.layer, first.name, (), first.kind, first.bad, unique, v, c)
-
-
-def _around(s: Series, onset: float, sign: float) -> tuple[float, float, float] | None:
-    mid = int(np.searchsorted(s.times, onset, side="left"))
-    return _window_stats(s, max(0, mid - SLICE_WINDOW), mid, min(s.times.size,
-                         mid + SLICE_HORIZON), sign)
-
-
 def _slice_matches(change: ChangeRecord, slices: list[dict[str, Any]]) -> bool:
     for item in slices[:2]:
         if change.slice.get(item["dimension"]) == item["value"] or change.ref == item["value"]:
@@ -385,48 +219,6 @@ def _history(changes: list[ChangeRecord], tests: list[Test], onset: float | None
                        and o.previous == c.ref and o.ref != c.ref for o in changes)
         flags.append(reverted or (last_recovery is not None and when < last_recovery))
     return flags
-
-
-def _runbooks(label: str, top_change: ChangeRecord | None,
-              findings: list[Finding]) -> list[str]:
-    kind = top_change.kind if top_change is not None else None
-    names = {
-        "model": ["rollback-model"],
-        "infrastructure": ["scale-replicas", "fallback-mode"],
-        "cost": ["cap-tokens"],
-        "control_plane": ["fallback-mode"],
-        "eval_policy": ["disable-flag"],
-        "data": [],
-        "none": [],
-    }[label]
-    if kind == "prompt" and label in ("model", "cost", "eval_policy", "control_plane"):
-        names = ["rollback-prompt", *names]
-    if label in ("control_plane", "data") and (
-            kind == "retrieval" or any("index" in f.test.name for f in findings)):
-        names = ["pin-retrieval-index", *names]
-    if label == "model" and kind == "model":
-        names = ["rollback-model", *[n for n in names if n != "rollback-model"]]
-    return list(dict.fromkeys(names))
-
-
-_SUSPECT_WORDS = ((0.5, "likely cause"), (0.2, "possible cause"), (-1.0, "probably unrelated"))
-
-
-def _explain(label: str, confidence: float, reasons: Sequence[str], slices: list[dict],
-             change: dict | None, onset: str | None) -> str:
-    if label == "none":
-        return f"none ({confidence:.2f}): " + "; ".join(reasons)
-    parts = [f"{label} failure, {confidence:.2f} confident"]
-    if slices:
-        parts.append("only " + ", ".join(f"{s['dimension']}={s['value']}" for s in slices[:3]))
-    if onset:
-        parts.append(f"began {onset}")
-    if change is not None and change["minutes_before_onset"] >= -5:
-        # how much the timing says, so a change that merely came first is not read as blame
-        weight = next(words for floor, words in _SUSPECT_WORDS if change["score"] >= floor)
-        parts.append(f"{change['minutes_before_onset']:.0f} min after {change['kind']} change "
-                     f"{change['ref']} ({weight})")
-    return "; ".join(parts) + ". Deciding: " + "; ".join(reasons) + "."
 
 
 @dataclass(frozen=True)
@@ -499,6 +291,36 @@ def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
                     change_evidence, service)
 
 
+def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
+    """Up to five slices: state mismatches first, then the localised numeric contrasts."""
+    found = [{"dimension": s.dimension, "value": s.value, "effect": rounded(s.effect, 4),
+              "p_value": rounded(s.p_value, 12), "share": rounded(s.share, 3)}
+             for s in localise_slices(slice_contrasts(data, findings))[:5]]
+    named = state_slices(data, findings)
+    taken = {(n["dimension"], n["value"]) for n in named}
+    return named + [s for s in found
+                    if (s["dimension"], s["value"]) not in taken][: 5 - len(named)]
+
+
+def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
+              ) -> tuple[list[dict[str, Any]], ChangeRecord | None]:
+    """The five best-ranked changes as rows, and the one to blame (``None``: no culprit)."""
+    if ev.onset_epoch is None or not ev.changes or label == "none":
+        return [], None
+    onset = ev.onset_epoch
+    roots = [item.layer for item in ev.layers if item.layer != "quality"
+             and item.onset_minutes - onset / 60.0 <= ROOT_MINUTES]
+    halfwidth, resolution = onset_precision(ev.layers)
+    ranked = rank_changes([(onset - c.ts.timestamp()) / 60.0 for c in ev.changes],
+                          [c.kind for c in ev.changes], label,
+                          [_slice_matches(c, slices) for c in ev.changes], roots,
+                          ev.history, onset_halfwidth=halfwidth, resolution=resolution)
+    rows = [suspect_row(ev.changes[r.index], r.score, r.minutes_before_onset)
+            for r in ranked[:5]]
+    top = ev.changes[ranked[0].index] if ranked and ranked[0].score > 0.05 else None
+    return rows, top
+
+
 def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
              at: datetime | None = None, catalog_service: Any = None,
              priors: LearnedPriors | None = None) -> Diagnosis:
@@ -510,67 +332,25 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     are responder corrections.
     """
     ev = gather(records, changes, at=at)
-    kept, data, findings, layers = ev.kept, ev.data, ev.findings, ev.layers
-    onset_epoch, all_changes, history = ev.onset_epoch, ev.changes, ev.history
-    change_evidence, service = ev.change_evidence, ev.service
-    posterior = classify_behaviour(layers, change_evidence, priors)
+    posterior = classify_behaviour(ev.layers, ev.change_evidence, priors)
     label = posterior.label
-
-    slice_results = localise_slices(_slice_contrasts(data, findings)) if label != "none" else []
-    slices = [{"dimension": s.dimension, "value": s.value, "effect": _round(s.effect, 4),
-               "p_value": _round(s.p_value, 12), "share": _round(s.share, 3)}
-              for s in slice_results[:5]]
-    if label != "none":
-        named = _state_slices(data, findings)
-        slices = named + [s for s in slices if (s["dimension"], s["value"]) not in
-                          {(n["dimension"], n["value"]) for n in named}][: 5 - len(named)]
-
-    suspects: list[dict[str, Any]] = []
-    top_change = None
-    if onset_epoch is not None and all_changes and label != "none":
-        minutes = [(onset_epoch - c.ts.timestamp()) / 60.0 for c in all_changes]
-        roots = [item.layer for item in layers if item.layer != "quality"
-                 and item.onset_minutes - onset_epoch / 60.0 <= ROOT_MINUTES]
-        halfwidth, resolution = onset_precision(layers)
-        ranked = rank_changes(minutes, [c.kind for c in all_changes], label,
-                              [_slice_matches(c, slices) for c in all_changes], roots,
-                              history, onset_halfwidth=halfwidth, resolution=resolution)
-        for r in ranked[:5]:
-            c = all_changes[r.index]
-            suspects.append({"ts": format_ts(c.ts), "kind": c.kind, "ref": c.ref,
-                             "previous": c.previous, "author": c.author,
-                             "description": c.description, "score": _round(r.score, 4),
-                             "minutes_before_onset": _round(r.minutes_before_onset, 2)})
-        if ranked and ranked[0].score > 0.05:
-            top_change = all_changes[ranked[0].index]
-    runbooks = _runbooks(label, top_change, findings)
+    slices = _slices(ev.data, ev.findings) if label != "none" else []
+    suspects, top_change = _suspects(ev, label, slices)
+    runbooks = runbooks_for(label, top_change, ev.findings)
     if catalog_service is not None and getattr(catalog_service, "runbooks", None):
         runbooks = [r for r in runbooks if r in catalog_service.runbooks]
-
-    onset = (format_ts(datetime.fromtimestamp(onset_epoch, UTC))
-             if onset_epoch is not None and label != "none" else None)
-    evidence = [{"layer": f.test.layer, "name": f.test.name, "slice": dict(f.test.slice),
-                 "detector": f.test.detector, "statistic": _round(f.test.statistic),
-                 "p_value": _round(f.q_value, 12), "effect": _round(f.test.effect),
-                 # levels and relative change, so a reader sees "0.91 -> 0.74 (-19 %)"
-                 **_levels(f.test),
-                 "onset": format_ts(datetime.fromtimestamp(f.test.onset, UTC))}
-                for f in sorted(findings, key=lambda f: (f.test.onset, -f.strength))[:40]]
-    scores = {k: float(posterior.scores.get(k, 0.0)) for k in LABELS}
-    explanation = _explain(label, posterior.confidence, posterior.reasons, slices,
-                           suspects[0] if suspects and top_change is not None else None, onset)
-    if not kept:
-        # "none" here means nothing was measured, not that everything looked healthy.
-        explanation = ("no signals to diagnose: no signal, distribution or state records "
-                       "in the window, so nothing measured could move")
-    layer_summary = {item.layer: {"strength": round(item.strength, 3),
-                                  "onset": format_ts(datetime.fromtimestamp(
-                                      item.onset_minutes * 60, UTC)),
-                                  "findings": item.findings} for item in layers}
-    return Diagnosis(behavior=label, confidence=float(posterior.confidence), scores=scores,
-                     onset=onset, evidence=evidence, slices=slices, suspect_changes=suspects,
-                     suggested_runbooks=runbooks, explanation=explanation, service=service,
-                     pattern=posterior.pattern, layers=layer_summary)
+    onset = (format_ts(datetime.fromtimestamp(ev.onset_epoch, UTC))
+             if ev.onset_epoch is not None and label != "none" else None)
+    # "none" without records means nothing was measured, not that all looked healthy
+    explanation = explain(label, posterior.confidence, posterior.reasons, slices,
+                          suspects[0] if top_change is not None else None,
+                          onset) if ev.kept else NO_SIGNALS
+    return Diagnosis(behavior=label, confidence=float(posterior.confidence),
+                     scores={k: float(posterior.scores.get(k, 0.0)) for k in LABELS},
+                     onset=onset, evidence=evidence_rows(ev.findings), slices=slices,
+                     suspect_changes=suspects, suggested_runbooks=runbooks,
+                     explanation=explanation, service=ev.service, pattern=posterior.pattern,
+                     layers=layer_rows(ev.layers))
 
 
 def select_service(records: Sequence[Any], service: str | None = None) -> str | None:

@@ -10,8 +10,10 @@ import pytest
 
 from bot.core.exchange import SignalRecord
 from bot.diagnosis.assemble import Series, assemble, slice_key
+from bot.diagnosis.contrasts import SLICE_HORIZON, SLICE_WINDOW
+from bot.diagnosis.contrasts import combine as _combine
+from bot.diagnosis.contrasts import window as _window
 from bot.diagnosis.detect import _MAX_DIST_VALUES, _QUANTILES, _pool, _row_quantiles
-from bot.diagnosis.pipeline import SLICE_HORIZON, SLICE_WINDOW, _combine, _window
 
 T0 = datetime(2026, 11, 26, tzinfo=UTC)
 

@@ -58,3 +58,24 @@ def test_some_failures_have_no_culprit_and_some_none_cases_a_change() -> None:
     assert any(t["culprit"] is None for t in failures)
     assert any(t["culprit"] is not None for t in failures)
     assert all(s.truth["culprit"] is None for s in _scenarios() if s.truth["label"] == "none")
+
+
+def test_timeouts_that_cut_streams_shorten_answers_and_leave_the_model_alone() -> None:
+    """A dependency that cuts streamed answers off leaves shorter outputs (the exporter's
+    ``gen_ai.response.output_tokens``) and more thumbs-down, while nothing in the model
+    changed: the pattern a classifier must read as infrastructure, not model."""
+    s = independent.generate("infrastructure", 66)
+    assert s.truth["variant"] == "a dependency times out and cuts answers short"
+    onset = s.truth["onset"]
+
+    def level(name: str, after: bool) -> float:
+        values = [r["value"] for r in s.records if r["type"] == "signal" and r["name"] == name
+                  and not r.get("slice") and (r["ts"] >= onset) == after]
+        values = values[-40:] if after else values[-80:-20]
+        return sorted(values)[len(values) // 2]
+
+    tokens = level("gen_ai.response.output_tokens", True) / level(
+        "gen_ai.response.output_tokens", False)
+    assert tokens < 0.95, tokens
+    assert level("feedback.thumbs_down_ratio", True) > level("feedback.thumbs_down_ratio",
+                                                             False)

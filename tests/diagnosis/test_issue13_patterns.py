@@ -304,9 +304,11 @@ CASES: list[Any] = [
     (every_tenant_moves_alike, "infrastructure", None, None),
     (prompt_bloat_with_latency_on_the_side, "cost", None, "system-prompt-v12"),
     pytest.param(timeouts_truncate_answers, "infrastructure", None, None, marks=pytest.mark.xfail(
-        strict=True, reason="not fixed: when latency, output length and quality move within "
-        "one scrape, the fitted weights read model; no source yet teaches that timeouts "
-        "shorten outputs")),
+        strict=True, reason="not fixed: when errors, output length and quality move within "
+        "one scrape, the fitted weights read model. The independent generator now cuts "
+        "answers short on timeouts (stream_timeouts, dependency_timeout), but the 16 "
+        "development seeds per label drew none, and a 'runtime with model' feature fitted "
+        "without such incidents lowered the cross-source F1, so it was not kept")),
     (template_mismatch_on_one_route, "control_plane", ("route", "search"), "tpl-88"),
     (unit_change_for_part_of_a_tenant, "data", ("tenant", "hooli"), None),
     (slow_input_drift_over_ninety_minutes, "data", None, None),

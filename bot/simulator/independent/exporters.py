@@ -78,7 +78,8 @@ _RAG = [M("rag.query.length", "data", "app", "dist", "x_mean"),
           sd=0.2),
         M("rag.retrieval.top_k", "cost", "app", "mean", "top_k", "up", sd=0.0)]
 _CHAT = [M("model.answer_confidence", "model", "app", "mean", "conf", "both", sd=0.2),
-         M("gen_ai.response.output_tokens", "model", "app", "mean", "tok_out", "both", sd=0.5),
+         M("gen_ai.response.output_tokens", "model", "app", "mean", "tok_out_eff", "both",
+           sd=0.5),
          M("feedback.thumbs_down_ratio", "quality", "app", "rate", "thumbs_eff", "up",
            sliced=True),
          M("guardrail.block_ratio", "eval", "app", "rate", "block", "up"),
@@ -143,7 +144,7 @@ _SLOW_SOURCES = {"eval_job", "billing", "labels_job", "validation", "indexer"}
 def derive(w: World) -> None:
     """Latents computed from others: cost per request and the mean transaction amount."""
     c = w.cell
-    tokens = c["tok_in"] * (1 - 0.7 * c["cache_hit"]) + 3 * c["tok_out"]
+    tokens = c["tok_in"] * (1 - 0.7 * c["cache_hit"]) + 3 * c["tok_out_eff"]
     if w.kind == "hosted_chat" or w.kind == "rag_vllm":
         per_request = tokens * 4e-6 * (1 + 9 * c["exp_share"]) + 0.002 * c["tools"]
         if w.has_pool:

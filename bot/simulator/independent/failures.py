@@ -79,7 +79,21 @@ def dependency_timeout(w, on, rng, where):
     p, m = w.profile(on, ramp=rng.uniform(0, 5) * MIN), _m(w, where)
     w.shift("err", rng.uniform(0.03, 0.12), p, m)
     w.scale("lat", rng.uniform(1.6, 3.0), p, m)
+    if w.kind in LLM and rng.random() < 0.6:
+        # the stream is cut when the dependency gives up: partial answers, not errors
+        w.shift("cut", rng.uniform(0.1, 0.5), p, m)
+        return {"variant": "a dependency times out and cuts answers short"}
     return {"variant": "a dependency times out"}
+
+
+def stream_timeouts(w, on, rng, where):
+    """A gateway or upstream tool times out mid-stream: answers arrive cut off (shorter,
+    worse), a share of them as errors; nothing in the model changed."""
+    p, m = w.profile(on, ramp=rng.uniform(0, 3) * MIN), _m(w, where)
+    w.shift("cut", rng.uniform(0.25, 0.6), p, m)
+    w.shift("err", rng.uniform(0.01, 0.06), p, m)
+    w.scale("lat", rng.uniform(1.2, 2.0), p, m)
+    return {"variant": "streams time out and answers arrive truncated"}
 
 
 def kv_saturation(w, on, rng, where):
@@ -101,6 +115,7 @@ def vendor_slowdown(w, on, rng, where):
     p = w.profile(on, ramp=rng.uniform(0, 4) * MIN)
     w.scale("vendor_lat", rng.uniform(2.0, 4.0), p)
     w.shift("err", rng.uniform(0.02, 0.08), p)
+    w.shift("cut", rng.uniform(0.0, 0.4), p)  # streams the vendor drops half-way
     return {"variant": "hosted model API slows down and times out"}
 
 
@@ -385,6 +400,8 @@ CATALOGUE: tuple[Failure, ...] = (
       (("infra", 0.6), ("config", 0.2), (None, 0.2))),
     F("dependency_timeout", "infrastructure", ALL, dependency_timeout, "err_eff",
       ((None, 0.6), ("code", 0.2), ("config", 0.2)), sliceable=True),
+    F("stream_timeouts", "infrastructure", LLM, stream_timeouts, "tok_out_eff",
+      ((None, 0.5), ("config", 0.3), ("model", 0.2)), sliceable=True),
     F("kv_saturation", "infrastructure", ("rag_vllm",), kv_saturation, "lat_eff",
       (("config", 0.4), ("model", 0.3), (None, 0.3))),
     F("thermal_ramp", "infrastructure", GPU, thermal_ramp, "lat_eff",

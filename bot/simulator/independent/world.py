@@ -204,6 +204,7 @@ def build_world(rng: np.random.Generator, kind: str, service: str, start: dateti
         "score": full(u(0.1, 0.4)) * wobble(0.1), "conf": full(u(0.65, 0.9)),
         "flag": full(u(0.01, 0.05)) * wobble(0.2),
         "mismatch": full(u(0.0, 0.004)), "fallback": full(u(0.005, 0.03)),
+        "cut": full(0.0),   # share of answers a dependency cut off mid-stream
     })
     cap = int(rng.integers(4, 17))
     feat_period, index_period = u(300, 900), u(1800, 3600)
@@ -236,7 +237,8 @@ def run_pool(w: World) -> None:
     Writes ``replicas``, ``util``, ``queue`` (requests waiting), ``kv`` (KV-cache use),
     ``preempt`` and ``timeout`` (a probability per request), and the per-cell
     effective ``lat_eff``/``err_eff``; timeouts cut answers short, which shows in
-    quality (a truncated answer is a bad one) though nothing in the model changed.
+    quality (a truncated answer is a bad one) and, on streamed answers, in fewer
+    output tokens, though nothing in the model changed.
     """
     steps, dt = w.steps, w.dt
     tokens = (w.traffic * (w.cell["tok_in"] * 0.2 + w.cell["tok_out"])).sum(0) / np.maximum(
@@ -284,8 +286,12 @@ def run_hosted(w: World) -> None:
 def _finish(w: World, lat: np.ndarray) -> None:
     slo = np.quantile(lat[:, : max(w.steps // 10, 1)], 0.5) * 4
     timeout = np.clip((lat / slo - 1.0) * 0.5, 0, 0.6)
+    # a streamed answer cut off by a timeout keeps what came so far (about 40 %): it is
+    # shorter and worse, and the model did nothing different
+    cut = np.clip(w.cell["cut"] + timeout, 0, 1)
     w.cell["lat_eff"] = np.minimum(lat, slo * 1.5)
     w.cell["err_eff"] = np.clip(w.cell["err"] + timeout, 0, 0.99)
-    w.cell["thumbs_eff"] = np.clip(w.cell["thumbs"] + 0.6 * timeout, 0, 0.99)
-    w.cell["ground_eff"] = np.clip(w.cell["ground"] - 0.5 * timeout, 0, 1)
+    w.cell["thumbs_eff"] = np.clip(w.cell["thumbs"] + 0.6 * cut, 0, 0.99)
+    w.cell["ground_eff"] = np.clip(w.cell["ground"] - 0.5 * cut, 0, 1)
+    w.cell["tok_out_eff"] = w.cell["tok_out"] * (1 - 0.6 * cut)
     w.glob["timeout"] = (timeout * w.traffic).sum(0) / np.maximum(w.rate, 1e-9)

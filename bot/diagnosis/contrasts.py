@@ -1,0 +1,181 @@
+"""Slice contrasts: each slice value against the rest of its dimension, at the onset.
+
+The maths behind "only tenant=hooli": for every degraded signal with sliced series,
+the change across the onset inside one value of a dimension and in all the other
+values together, as (effect, standard error, scale) that
+:func:`classifiers.slices.localise_slices` tests for heterogeneity. Kept apart from
+the pipeline so the contrast windows, the count-weighted combination of slices and
+the splicing of slices born at the onset can be read and tested on their own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from bot.diagnosis.assemble import Assembled, Series
+from bot.diagnosis.detect import Finding
+from classifiers.robust import median, noise_sd
+from classifiers.slices import SliceContrast
+
+SLICE_WINDOW = 120   # baseline points before the onset for slice contrasts
+SLICE_HORIZON = 60   # points after it
+
+
+def window_stats(s: Series, lo: int, mid: int, hi: int, sign: float
+                  ) -> tuple[float, float, float] | None:
+    if mid - lo < 3 or hi - mid < 2:
+        return None
+    if s.kind == "ratio" and s.has_counts:
+        nb, na = s.counts[lo:mid].sum(), s.counts[mid:hi].sum()
+        p0 = float((s.values[lo:mid] * s.counts[lo:mid]).sum() / nb)
+        p1 = float((s.values[mid:hi] * s.counts[mid:hi]).sum() / na)
+        expected = s.counts[lo:mid] * p0
+        events = s.values[lo:mid] * s.counts[lo:mid]
+        disp = float(np.sum((events - expected) ** 2 / np.maximum(expected * (1 - p0), 1e-12))
+                     / max(mid - lo - 1, 1)) if 0 < p0 < 1 else 1.0
+        disp = min(max(disp, 1.0), 1e4)
+        pooled = (p0 * nb + p1 * na) / (nb + na)
+        se = math.sqrt(max(disp * pooled * (1 - pooled) * (1 / nb + 1 / na), 1e-18))
+        return sign * (p1 - p0), se, math.sqrt(max(p0 * (1 - p0), 1e-12))
+    before, after = s.values[lo:mid], s.values[mid:hi]
+    sd = max(noise_sd(before), 1e-3 * abs(median(before)), 1e-9)
+    delta = median(after) - median(before)
+    return sign * delta, sd * math.sqrt(1.0 / before.size + 1.0 / after.size) * 1.25, sd
+
+
+def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContrast]:
+    """Each slice value against the rest of its dimension, for every degraded signal."""
+    signals = {}
+    for f in findings:
+        key = (f.test.layer, f.test.name)
+        if key not in signals or f.strength > signals[key].strength:
+            signals[key] = f
+    contrasts = []
+    for (layer, name), finding in signals.items():
+        sliced = [s for (lay, nam, key), s in data.series.items()
+                  if lay == layer and nam == name and key]
+        if len(sliced) < 2:
+            continue
+        onset = finding.test.onset
+        sliced = [window(s, onset) for s in sliced]
+        groups: dict[tuple[str, ...], list[Series]] = {}
+        for s in sliced:
+            groups.setdefault(tuple(k for k, _ in s.slice), []).append(s)
+        for dims, members in groups.items():
+            for dim in dims:
+                values = sorted({dict(s.slice)[dim] for s in members})
+                if len(values) < 2:
+                    continue
+                for value in values:
+                    inside = [s for s in members if dict(s.slice)[dim] == value]
+                    rest = [s for s in members if dict(s.slice)[dim] != value]
+                    a, b = combine(inside), combine(rest)
+                    sign = -1.0 if a.bad == "down" else 1.0
+                    if a.bad == "both":
+                        sign = 1.0 if finding.test.statistic >= 0 else -1.0
+                    sa, sb = _around(a, onset, sign), _around(b, onset, sign)
+                    # A slice born at the onset (a canary version, a new route, a fallback
+                    # switched on) has no baseline of its own: its traffic is measured
+                    # against the level that traffic had before, on the other side.
+                    if sa is None and sb is not None:
+                        sa = _around(_spliced(b, a, onset), onset, sign)
+                    elif sb is None and sa is not None:
+                        sb = _around(_spliced(a, b, onset), onset, sign)
+                    if sa is None or sb is None:
+                        continue
+                    contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
+                                                   scale=sa[2], signal=f"{layer}/{name}",
+                                                   weight=_traffic(a, onset)))
+    return contrasts
+
+
+def _traffic(s: Series, onset: float) -> float:
+    """Requests a slice carried after the onset (NaN when its records have no counts)."""
+    after = s.counts[s.times >= onset]
+    if after.size == 0 or not np.all(np.isfinite(after)):
+        return float("nan")
+    return float(after.sum())
+
+
+def state_slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
+    """Slices where served and expected versions disagree while their siblings agree.
+
+    A region that never picked up a deploy shows no numeric signal of its own, only
+    a served version that differs from the expected one there and nowhere else in
+    its dimension. Named only when every other value of the dimension is reported
+    and agrees after the onset (the states' own heterogeneity: all or nothing).
+    """
+    flagged: dict[tuple[str, str], set[str]] = {}
+    for f in findings:
+        t = f.test
+        if t.detector.startswith("state") and len(t.slice) == 1:
+            dim, value = t.slice[0]
+            flagged.setdefault((t.name, dim), set()).add(value)
+    out = []
+    for (name, dim), values in flagged.items():
+        siblings = {key[0][1] for (_, n, key) in data.states if n == name and len(key) == 1
+                    and key[0][0] == dim}
+        if len(siblings) > len(values) and len(values) == 1:
+            value = next(iter(values))
+            out.append({"dimension": dim, "value": value, "effect": 1.0, "p_value": 0.0,
+                        "share": 1.0})
+    return out
+
+
+def _spliced(before: Series, after: Series, onset: float) -> Series:
+    """``before``'s points up to the onset followed by ``after``'s from it."""
+    early, late = before.times < onset, after.times >= onset
+    return Series(after.layer, after.name, after.slice, after.kind, after.bad,
+                  np.concatenate([before.times[early], after.times[late]]),
+                  np.concatenate([before.values[early], after.values[late]]),
+                  np.concatenate([before.counts[early], after.counts[late]]))
+
+
+def window(s: Series, onset: float) -> Series:
+    """The points of ``s`` that a contrast at ``onset`` can read, and no others.
+
+    Cutting each member before :func:`combine` keeps the contrasts from sorting whole
+    days of points. Nothing the contrast reads is lost: the combined series is at least
+    as dense as each member, so its ``SLICE_WINDOW`` points before the onset (and
+    ``SLICE_HORIZON`` from it) lie within the same count of each member's own points.
+    """
+    mid = int(np.searchsorted(s.times, onset, side="left"))
+    lo, hi = max(0, mid - SLICE_WINDOW), min(s.times.size, mid + SLICE_HORIZON)
+    if lo == 0 and hi == s.times.size:
+        return s
+    return Series(s.layer, s.name, s.slice, s.kind, s.bad, s.times[lo:hi], s.values[lo:hi],
+                  s.counts[lo:hi])
+
+
+def combine(members: list[Series]) -> Series:
+    """One series for several slices: count-weighted mean value, summed counts."""
+    if len(members) == 1:
+        return members[0]
+    first = members[0]
+    if all(np.array_equal(m.times, first.times) for m in members[1:]):
+        # slices reporting on the same timestamps (the usual case): no merge needed
+        values = np.vstack([m.values for m in members])
+        counts = np.vstack([m.counts for m in members])
+        w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
+        return Series(first.layer, first.name, (), first.kind, first.bad, first.times,
+                      (values * w).sum(axis=0) / w.sum(axis=0),
+                      np.where(np.isfinite(counts), counts, np.nan).sum(axis=0))
+    times = np.concatenate([m.times for m in members])
+    values = np.concatenate([m.values for m in members])
+    counts = np.concatenate([m.counts for m in members])
+    order = np.argsort(times, kind="stable")
+    times, values, counts = times[order], values[order], counts[order]
+    unique, inverse = np.unique(times, return_inverse=True)
+    w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
+    v = np.bincount(inverse, weights=values * w) / np.bincount(inverse, weights=w)
+    c = np.bincount(inverse, weights=np.where(np.isfinite(counts), counts, np.nan))
+    return Series(first.layer, first.name, (), first.kind, first.bad, unique, v, c)
+
+
+def _around(s: Series, onset: float, sign: float) -> tuple[float, float, float] | None:
+    mid = int(np.searchsorted(s.times, onset, side="left"))
+    return window_stats(s, max(0, mid - SLICE_WINDOW), mid, min(s.times.size,
+                         mid + SLICE_HORIZON), sign)
