@@ -7,6 +7,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import Args
+
 from bot.core.errors import UserError
 from bot.core.services import Services
 from bot.incidents import service as incident_service
@@ -67,7 +69,7 @@ def request_parts(fn: Callable[..., Any]) -> list[str]:
 
 
 def acked(services: Services, ack_function: Callable[..., Any],
-          *work: Callable[..., Any]) -> Callable[..., None]:
+          *work: Callable[..., Any]) -> Callable[[Args], None]:
     """One Bolt listener: run the I/O-free ``ack_function``, then queue ``work`` on the
     background pool with the request's parts each function asks for by name.
 
@@ -84,7 +86,7 @@ def acked(services: Services, ack_function: Callable[..., Any],
     gate = acks_first(services)
     wants = {fn: request_parts(fn) for fn in (ack_function, *work)}
 
-    def listener(args: Any) -> None:
+    def listener(args: Args) -> None:  # Bolt passes its Args by this parameter's name
         ack_function(**{name: getattr(args, name) for name in wants[ack_function]})
         user = getattr(args.context, "user_id", None)
         for fn in work:
