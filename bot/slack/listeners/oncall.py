@@ -7,7 +7,6 @@ answers through ``response_url``: ephemeral for lookups, in the channel for chan
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.config.oncall_schedule import shifts
 from bot.core.errors import UserError
 from bot.core.exchange import utcnow
 from bot.core.services import Services
@@ -71,21 +69,6 @@ def ack_oncall(ack: Ack, command: Payload) -> None:
     ack()
 
 
-def _schedules_for(services: Services, target: str | None) -> list[str]:
-    """A schedule's own name, the schedules named by a failure class's owners, or all."""
-    names = oncall.schedule_names(services)
-    if target is None:
-        return names
-    if target in names:
-        return [target]
-    named = [name for svc in services.catalog.services if target in svc.owners
-             for name in svc.owners_for(target).schedules]
-    if not named:
-        raise UserError(f"no schedule or failure class {target!r} with a schedule "
-                        f"(schedules: {', '.join(names) or 'none'})")
-    return list(dict.fromkeys(named))
-
-
 def _one_schedule(services: Services, target: str | None) -> str:
     names = oncall.schedule_names(services)
     if target is not None:
@@ -104,7 +87,7 @@ def run_oncall(command: Payload, client: WebClient, respond: Respond, *,
             return
         if parsed.action == "show":
             rows = [OnCallRow(name, *oncall.now_and_next(services, name))
-                    for name in _schedules_for(services, parsed.target)]
+                    for name in oncall.schedules_for(services, parsed.target)]
             respond(**private("On call", oncall_blocks(rows)))
         elif parsed.action == "override":
             respond(**_override(services, parsed, user))
@@ -120,33 +103,18 @@ def _override(services: Services, parsed: OncallCommand, user: str) -> Reply:
     shift = oncall.add_override(services, schedule=schedule, user=parsed.user,
                                 until=parsed.until, set_by=user, reason=parsed.reason)
     return said(f"{mention(user)} set an override: {mention(shift.user)} is on call for "
-                 f"{escape(schedule)} until {date(shift.end)}")
+                f"{escape(schedule)} until {date(shift.end)}")
 
 
 def _swap(services: Services, parsed: OncallCommand, user: str) -> Reply:
-    """The named person covers the rest of the current shift; the current holder covers
-    the named person's next shift in return."""
     schedule = _one_schedule(services, parsed.target)
-    assert parsed.user is not None
-    current, _ = oncall.now_and_next(services, schedule)
-    if current is None:
-        raise UserError(f"nobody is on call for {schedule} now: use `/oncall override`")
-    if current.user == parsed.user:
-        raise UserError(f"{mention(parsed.user)} is already on call for {escape(schedule)}")
-    now = services.clock()
-    theirs = next((s for s in shifts(oncall.effective_schedule(services, schedule),
-                                     current.end, current.end + timedelta(days=60))
-                   if s.user == parsed.user), None)
-    oncall.add_override(services, schedule=schedule, user=parsed.user, until=current.end,
-                        set_by=user, reason=f"swap with {current.user}")
+    assert parsed.user is not None  # parse_oncall's contract
+    made = oncall.swap(services, schedule=schedule, user=parsed.user, set_by=user)
     text = (f"{mention(user)} swapped {escape(schedule)}: {mention(parsed.user)} is on call until "
-            f"{date(current.end)}")
-    if theirs is not None:
-        oncall.add_override(services, schedule=schedule, user=current.user, until=theirs.end,
-                            starts_at=max(theirs.start, now), set_by=user,
-                            reason=f"swap with {parsed.user}")
-        text += (f"; {mention(current.user)} takes their shift from {date(theirs.start)} to "
-                 f"{date(theirs.end)}")
+            f"{date(made.current.end)}")
+    if made.theirs is not None:
+        text += (f"; {mention(made.current.user)} takes their shift from "
+                 f"{date(made.theirs.start)} to {date(made.theirs.end)}")
     return said(text)
 
 

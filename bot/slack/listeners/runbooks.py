@@ -9,14 +9,13 @@ ack so a wrong value keeps the form open with the message under its field.
 Who may run or approve is decided by the domain (:mod:`bot.runbook_runs.requests`)
 from Slack's user-group membership (``usergroups.list``), not by anything the click
 claims; a person who may not gets an ephemeral reply saying why and who may.
-Progress goes to a thread under one message per run.
+Progress goes to a thread under one message per run (:mod:`bot.slack.progress`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Collection
 from functools import partial
 from typing import Protocol
@@ -43,6 +42,7 @@ from bot.slack.listeners.common import (
 )
 from bot.slack.listeners.dedup import first_time
 from bot.slack.listeners.parsing import UsageError, parse_runbook
+from bot.slack.progress import post_progress_to
 from bot.views import runbooks as views
 from bot.views.help import RUNBOOK_USAGE
 from bot.views.markup import code, escape
@@ -56,39 +56,8 @@ from bot.views.modals import (
     runbook_refused_modal,
     submitted_params,
 )
-from bot.views.text import cut
 from runbooks.models import Runbook
 from store.runbook_models import RunbookRun
-
-
-class ProgressPoster:
-    """Posts ``runbook.progress`` in a thread under one message per run, kept up to date."""
-
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
-        self.threads: dict[int, tuple[str, str]] = {}
-        self.lock = threading.Lock()
-
-    def __call__(self, services: Services, run_id: int, incident_id: int, text: str) -> None:
-        incident = incident_service.get_incident(services, incident_id)
-        channel = incident.slack_channel_id
-        if not channel:
-            return
-        with self.lock:  # one parent per run; the state is read under the lock, so a late
-            # event never rolls the parent message back to an older status
-            view = runbook_runs.run_view(services, run_id=run_id)
-            blocks = views.run_message(view)
-            summary = escape(f"Runbook {view['runbook']} (run {run_id}): {view['status']}")
-            known = self.threads.get(run_id)
-            if known is None:
-                posted = self.client.chat_postMessage(channel=channel, text=summary,
-                                                      blocks=blocks)
-                known = self.threads[run_id] = (channel, posted["ts"])
-            else:
-                self.client.chat_update(channel=known[0], ts=known[1], text=summary,
-                                        blocks=blocks)
-            self.client.chat_postMessage(channel=known[0], thread_ts=known[1],
-                                         text=cut(escape(text), 3000))
 
 
 def _requested(user: str, name: str, run: RunbookRun) -> str:
@@ -290,10 +259,7 @@ def decide(body: Payload, client: WebClient, respond: Respond, *, services: Serv
 
 
 def register(app: App, services: Services) -> None:
-    if not services.extras.get("runbook_progress_poster"):
-        poster = ProgressPoster(app.client)
-        services.extras["runbook_progress_poster"] = poster
-        services.events.subscribe("runbook.progress", poster)
+    post_progress_to(services, app.client)
     app.command("/runbook")(acked(services, ack_runbook,
                                   partial(run_runbook, services=services)))
     app.action(re.compile(r"^runbook\.(run|dry_run):"))(
