@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from bot.core.outbox import RetryLater
 from bot.core.runner_identity import RUNNER, gone
@@ -94,7 +95,7 @@ def _claim(services: Services, incident_id: int) -> Claim:
         pass
     with session_scope(services.engine) as session:
         claim = session.execute(select(SlackChannelClaim).where(
-            SlackChannelClaim.incident_id == incident_id)).scalar_one()  # type: ignore[arg-type]
+            col(SlackChannelClaim.incident_id) == incident_id)).scalar_one()
         if claim.state in ("ready", "complete"):
             action = "resume" if claim.state == "ready" else "complete"
             return Claim(action, claim.channel_id, claim.channel_name)
@@ -107,9 +108,9 @@ def _claim(services: Services, incident_id: int) -> Claim:
                              f"{claim.claimed_by}")
         result = session.execute(
             update(SlackChannelClaim)
-            .where(SlackChannelClaim.incident_id == incident_id,  # type: ignore[arg-type]
-                   SlackChannelClaim.state == claim.state,  # type: ignore[arg-type]
-                   SlackChannelClaim.claimed_at == claim.claimed_at)  # type: ignore[arg-type]
+            .where(col(SlackChannelClaim.incident_id) == incident_id,
+                   col(SlackChannelClaim.state) == claim.state,
+                   col(SlackChannelClaim.claimed_at) == claim.claimed_at)
             .values(state="creating", claimed_at=now, claimed_by=RUNNER, error=None))
         if not getattr(result, "rowcount", 0):
             raise RetryLater(f"another worker took the channel of incident {incident_id}")
@@ -119,13 +120,13 @@ def _claim(services: Services, incident_id: int) -> Claim:
 def _finish_claim(services: Services, incident_id: int, **values: Any) -> None:
     with session_scope(services.engine) as session:
         session.execute(update(SlackChannelClaim)
-                        .where(SlackChannelClaim.incident_id == incident_id)  # type: ignore
+                        .where(col(SlackChannelClaim.incident_id) == incident_id)
                         .values(**values))
 
 
 def _save_on_incident(services: Services, incident_id: int, **values: Any) -> None:
     with session_scope(services.engine) as session:
-        session.execute(update(Incident).where(Incident.id == incident_id)  # type: ignore
+        session.execute(update(Incident).where(col(Incident.id) == incident_id)
                         .values(**values))
 
 
