@@ -100,6 +100,12 @@ def test_bad_oncall_gets_usage_at_once(bot: Bot) -> None:
     assert "needs a person" in text_of(reply)
 
 
+def test_a_bad_command_quoted_in_its_usage_is_inert(bot: Bot) -> None:
+    reply = command(bot, "/oncall", f"override <@{CAROL}> for <!channel>")
+    assert "is not a duration" in str(reply["text"])
+    assert "<!channel>" not in text_of(reply) and "&lt;!channel&gt;" in str(reply["text"])
+
+
 def test_silence_from_slack(bot: Bot) -> None:
     reply = command(bot, "/silence", 'service="rag-assistant", alertname=~"Ground.*" for 2h '
                                      "re-indexing the store")

@@ -28,6 +28,7 @@ from bot.slack.listeners.common import (
     private,
     resolve_incident_id,
     said,
+    usage_ack,
 )
 from bot.slack.listeners.parsing import (
     STATUS_COMMANDS,
@@ -36,18 +37,12 @@ from bot.slack.listeners.parsing import (
     parse_incident,
 )
 from bot.slack.postmortem import postmortem_for_slack
-from bot.views.help import INCIDENT_USAGE, usage_blocks
+from bot.views.help import INCIDENT_USAGE
 from bot.views.incident import status_blocks
 from bot.views.markup import code, escape
 from bot.views.markup import user as mention
 from bot.views.modals import declare_modal, resolve_modal
 from bot.views.timeline import incident_list_blocks, timeline_blocks
-
-
-def usage_ack(ack: Ack, usage: str, problem: str | None = None) -> None:
-    """Answer a command that cannot be taken with its usage (and what was wrong)."""
-    ack(response_type="ephemeral", text=escape(problem or "usage"),
-        blocks=usage_blocks(usage, problem))
 
 
 # -- /incident subcommands: (services, command, incident_id, who, slack_user) -> reply ------

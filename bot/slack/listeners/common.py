@@ -7,12 +7,14 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Args
+from slack_bolt import Ack, Args
 
 from bot.core.errors import UserError
 from bot.core.services import Services
 from bot.incidents import service as incident_service
+from bot.views.help import usage_blocks
 from bot.views.markup import error as error_text
+from bot.views.markup import escape
 
 Payload = dict[str, Any]  # a Slack request's JSON part (command, body, view, event), as sent
 Reply = dict[str, Any]  # the keyword arguments of one ``respond`` call
@@ -53,7 +55,13 @@ def private(text: str, blocks: Blocks | None = None) -> Reply:
     return reply
 
 
-def ack_only(ack: Callable[..., None]) -> None:
+def usage_ack(ack: Ack, usage: str, problem: str | None = None) -> None:
+    """Answer a command that cannot be taken with its usage (and what was wrong)."""
+    ack(response_type="ephemeral", text=escape(problem or "usage"),
+        blocks=usage_blocks(usage, problem))
+
+
+def ack_only(ack: Ack) -> None:
     """The ack of a request whose answer all comes after it (a click, an event)."""
     ack()
 

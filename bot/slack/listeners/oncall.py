@@ -27,6 +27,7 @@ from bot.slack.listeners.common import (
     error_reply,
     private,
     said,
+    usage_ack,
 )
 from bot.slack.listeners.oncall_parsing import (
     ONCALL_USAGE,
@@ -36,7 +37,6 @@ from bot.slack.listeners.oncall_parsing import (
     parse_silence,
 )
 from bot.slack.listeners.parsing import UsageError
-from bot.views.help import usage_blocks
 from bot.views.markup import date, escape
 from bot.views.markup import user as mention
 from bot.views.oncall import OnCallRow, oncall_blocks, silence_blocks
@@ -60,11 +60,10 @@ def ack_oncall(ack: Ack, command: Payload) -> None:
     try:
         parsed = parse_oncall(command.get("text", ""), utcnow(), UTC_ZONE)
     except UsageError as error:
-        ack(response_type="ephemeral", text=str(error),
-            blocks=usage_blocks(ONCALL_USAGE, str(error)))
+        usage_ack(ack, ONCALL_USAGE, str(error))  # escaped: the error quotes what was typed
         return
     if parsed.action == "help":
-        ack(response_type="ephemeral", text="usage", blocks=usage_blocks(ONCALL_USAGE))
+        usage_ack(ack, ONCALL_USAGE)
         return
     ack()
 
@@ -122,11 +121,10 @@ def ack_silence(ack: Ack, command: Payload) -> None:
     try:
         parsed = parse_silence(command.get("text", ""))
     except UsageError as error:
-        ack(response_type="ephemeral", text=str(error),
-            blocks=usage_blocks(SILENCE_USAGE, str(error)))
+        usage_ack(ack, SILENCE_USAGE, str(error))  # escaped: the error quotes what was typed
         return
     if parsed.action == "help":
-        ack(response_type="ephemeral", text="usage", blocks=usage_blocks(SILENCE_USAGE))
+        usage_ack(ack, SILENCE_USAGE)
         return
     ack()
 

@@ -29,7 +29,6 @@ from bot.core.errors import UserError
 from bot.core.services import Services
 from bot.incidents import service as incident_service
 from bot.slack.identity import groups_for, user_groups
-from bot.slack.listeners.commands import usage_ack
 from bot.slack.listeners.common import (
     Blocks,
     Payload,
@@ -39,6 +38,7 @@ from bot.slack.listeners.common import (
     error_reply,
     private,
     said,
+    usage_ack,
 )
 from bot.slack.listeners.dedup import first_time
 from bot.slack.listeners.parsing import UsageError, parse_runbook
