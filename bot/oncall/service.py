@@ -7,9 +7,18 @@ owners name that schedule, so the record shows who held the pager when.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config.oncall_schedule import Override, PagePlan, Schedule, Shift, next_shift, on_call
+from bot.config.oncall_schedule import (
+    Override,
+    PagePlan,
+    Schedule,
+    Shift,
+    next_shift,
+    on_call,
+    shifts,
+)
 from bot.core.errors import NotFound, UserError
 from bot.core.services import Services
 from bot.incidents import lifecycle
@@ -86,3 +95,49 @@ def add_override(services: Services, *, schedule: str, user: str, until: datetim
 def _schedules_of(services: Services, service_name: str, label: str | None) -> list[str]:
     service = services.catalog.service(service_name)
     return service.owners_for(label).schedules if service else []
+
+
+def schedules_for(services: Services, target: str | None) -> list[str]:
+    """A schedule's own name, the schedules named by a failure class's owners, or all."""
+    names = schedule_names(services)
+    if target is None:
+        return names
+    if target in names:
+        return [target]
+    named = [name for svc in services.catalog.services if target in svc.owners
+             for name in svc.owners_for(target).schedules]
+    if not named:
+        raise UserError(f"no schedule or failure class {target!r} with a schedule "
+                        f"(schedules: {', '.join(names) or 'none'})")
+    return list(dict.fromkeys(named))
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A swap as made: the named person holds the pager until ``current`` ends, and
+    ``current``'s holder takes ``theirs`` (the named person's next shift) if they have one."""
+
+    current: Shift
+    theirs: Shift | None
+
+
+def swap(services: Services, *, schedule: str, user: str, set_by: str) -> Swap:
+    """``user`` covers the rest of the current shift; its holder covers ``user``'s next
+    shift (within 60 days) in return. Two overrides, each on the affected timelines."""
+    current, _ = now_and_next(services, schedule)
+    if current is None:
+        raise UserError(f"nobody is on call for {schedule} now: use `/oncall override`")
+    if current.user == user:
+        # a mention, as the runbook refusals name people: Slack shows it, error() keeps it
+        raise UserError(f"<@{user}> is already on call for {schedule}")
+    now = services.clock()
+    theirs = next((s for s in shifts(effective_schedule(services, schedule),
+                                     current.end, current.end + timedelta(days=60))
+                   if s.user == user), None)
+    add_override(services, schedule=schedule, user=user, until=current.end, set_by=set_by,
+                 reason=f"swap with {current.user}")
+    if theirs is not None:
+        add_override(services, schedule=schedule, user=current.user, until=theirs.end,
+                     starts_at=max(theirs.start, now), set_by=set_by,
+                     reason=f"swap with {user}")
+    return Swap(current, theirs)

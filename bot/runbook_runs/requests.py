@@ -146,6 +146,18 @@ def ensure_may_run(runbook: Runbook, *, actor: str, groups: Collection[str] = ()
                         + _who(runbook.allowed.users, runbook.allowed.groups) + " run it")
 
 
+def ensure_may_decide(runbook: Runbook, *, actor: str, groups: Collection[str], verb: str,
+                      what: str) -> None:
+    """Raise :class:`Forbidden` naming the approvers, unless ``actor`` is one of them.
+
+    The one check behind approve and reject, whoever asks (Slack, the API): ``verb``
+    and ``what`` only word the refusal ("may not reject ...: only ... decide on it").
+    """
+    if not runbook.approval.approvers.admits(user_id_of(actor), set(groups)):
+        raise Forbidden(f"{actor} may not {verb} {runbook.name}: "
+                        + _who(runbook.approval.users, runbook.approval.groups) + f" {what}")
+
+
 def _who(users: Collection[str], groups: Collection[str]) -> str:
     parts = []
     if groups:
@@ -175,10 +187,7 @@ def approve(services: Services, *, run_id: int, actor: str, groups: Collection[s
                         "must approve it: " + _who(runbook.approval.users,
                                                    runbook.approval.groups)
                         + " approve it, except the requester")
-    if not runbook.approval.approvers.admits(user_id_of(actor), set(groups)):
-        raise Forbidden(f"{actor} may not approve {run.runbook}: "
-                        + _who(runbook.approval.users, runbook.approval.groups)
-                        + " approve it")
+    ensure_may_decide(runbook, actor=actor, groups=groups, verb="approve", what="approve it")
     now = services.clock()
     with session_scope(services.engine) as session:
         moved = runs_q.transition(session=session, run_id=run_id,
@@ -204,10 +213,7 @@ def reject(services: Services, *, run_id: int, actor: str, groups: Collection[st
     with session_scope(services.engine) as session:
         run = load_run(session, run_id)
     runbook = get_runbook(services, run.runbook)
-    if not runbook.approval.approvers.admits(user_id_of(actor), set(groups)):
-        raise Forbidden(f"{actor} may not reject {run.runbook}: "
-                        + _who(runbook.approval.users, runbook.approval.groups)
-                        + " decide on it")
+    ensure_may_decide(runbook, actor=actor, groups=groups, verb="reject", what="decide on it")
     now = services.clock()
     with session_scope(services.engine) as session:
         moved = runs_q.transition(session=session, run_id=run_id,

@@ -32,6 +32,7 @@ LISTENER_MODULES = [
     "bot.slack.listeners.events",
     "bot.slack.listeners.runbooks",
     "bot.slack.listeners.oncall",
+    "bot.slack.listeners.slo",
 ]
 
 

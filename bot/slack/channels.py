@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from bot.core.outbox import RetryLater
 from bot.core.runner_identity import RUNNER, gone
@@ -82,7 +83,7 @@ class Claim:
     channel_name: str | None = None
 
 
-def _claim(services: Any, incident_id: int) -> Claim:
+def _claim(services: Services, incident_id: int) -> Claim:
     """Claim the incident's channel in the database; raises RetryLater while another
     live worker is creating it."""
     now = services.clock()
@@ -95,7 +96,7 @@ def _claim(services: Any, incident_id: int) -> Claim:
         pass
     with session_scope(services.engine) as session:
         claim = session.execute(select(SlackChannelClaim).where(
-            SlackChannelClaim.incident_id == incident_id)).scalar_one()  # type: ignore[arg-type]
+            col(SlackChannelClaim.incident_id) == incident_id)).scalar_one()
         if claim.state in ("ready", "complete"):
             action = "resume" if claim.state == "ready" else "complete"
             return Claim(action, claim.channel_id, claim.channel_name)
@@ -108,30 +109,30 @@ def _claim(services: Any, incident_id: int) -> Claim:
                              f"{claim.claimed_by}")
         result = session.execute(
             update(SlackChannelClaim)
-            .where(SlackChannelClaim.incident_id == incident_id,  # type: ignore[arg-type]
-                   SlackChannelClaim.state == claim.state,  # type: ignore[arg-type]
-                   SlackChannelClaim.claimed_at == claim.claimed_at)  # type: ignore[arg-type]
+            .where(col(SlackChannelClaim.incident_id) == incident_id,
+                   col(SlackChannelClaim.state) == claim.state,
+                   col(SlackChannelClaim.claimed_at) == claim.claimed_at)
             .values(state="creating", claimed_at=now, claimed_by=RUNNER, error=None))
         if not getattr(result, "rowcount", 0):
             raise RetryLater(f"another worker took the channel of incident {incident_id}")
     return Claim("take_over" if abandoned else "create")
 
 
-def _finish_claim(services: Any, incident_id: int, **values: Any) -> None:
+def _finish_claim(services: Services, incident_id: int, **values: Any) -> None:
     with session_scope(services.engine) as session:
         session.execute(update(SlackChannelClaim)
-                        .where(SlackChannelClaim.incident_id == incident_id)  # type: ignore
+                        .where(col(SlackChannelClaim.incident_id) == incident_id)
                         .values(**values))
 
 
-def _save_on_incident(services: Any, incident_id: int, **values: Any) -> None:
+def _save_on_incident(services: Services, incident_id: int, **values: Any) -> None:
     with session_scope(services.engine) as session:
-        session.execute(update(Incident).where(Incident.id == incident_id)  # type: ignore
+        session.execute(update(Incident).where(col(Incident.id) == incident_id)
                         .values(**values))
 
 
 # -- steps -------------------------------------------------------------------------------
-def _create_channel(services: Any, incident: Incident, *,
+def _create_channel(services: Services, incident: Incident, *,
                     adopt: bool = False) -> tuple[str, str]:
     """Create the channel under the first free name; with ``adopt`` (taking over from a
     worker that died mid-way) a channel of ours already under a candidate name is it."""
@@ -152,7 +153,7 @@ def _create_channel(services: Any, incident: Incident, *,
     raise SlackCallFailed("conversations_create", "name_taken")
 
 
-def _channel_we_made(services: Any, name: str) -> str | None:
+def _channel_we_made(services: Services, name: str) -> str | None:
     """The id of the channel called ``name`` if the bot made it (is its creator)."""
     me = call(services.slack, "auth_test").get("user_id")
     cursor = None
@@ -168,14 +169,14 @@ def _channel_we_made(services: Any, name: str) -> str | None:
     return None
 
 
-def owners_to_invite(services: Any, service_name: str, label: str | None) -> list[str]:
+def owners_to_invite(services: Services, service_name: str, label: str | None) -> list[str]:
     """Who the page plan pages first for the class (on call, else every owner), with user
     groups expanded to their members."""
     plan = oncall.plan_for(services, service_name, label)
     return expand(services, plan.first) if plan is not None else []
 
 
-def _invite_owners(services: Any, incident_id: int, channel_id: str) -> None:
+def _invite_owners(services: Services, incident_id: int, channel_id: str) -> None:
     """Invite who the plan pages first; with on-call schedules, mention them and list the
     other owners; each person paged is written on the timeline (the digest counts them)."""
     incident = incident_service.get_incident(services, incident_id)
@@ -195,7 +196,7 @@ def _invite_owners(services: Any, incident_id: int, channel_id: str) -> None:
                                       details={"user": target.id, "why": target.why})
 
 
-def invite(services: Any, channel_id: str, users: list[str]) -> list[str]:
+def invite(services: Services, channel_id: str, users: list[str]) -> list[str]:
     """Invite those not yet in the channel; returns who was invited."""
     if not users:
         return []
@@ -212,7 +213,7 @@ def invite(services: Any, channel_id: str, users: list[str]) -> list[str]:
     return new
 
 
-def post_to_alerts_channel(services: Any, channel: str, text: str,
+def post_to_alerts_channel(services: Services, channel: str, text: str,
                            blocks: list[dict[str, Any]] | None = None) -> None:
     message: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
     try:
@@ -224,7 +225,7 @@ def post_to_alerts_channel(services: Any, channel: str, text: str,
         call(services.slack, "chat_postMessage", channel=channel, **message)
 
 
-def _summary_kwargs(services: Any, incident: Incident) -> dict[str, Any]:
+def _summary_kwargs(services: Services, incident: Incident) -> dict[str, Any]:
     service = services.catalog.service(incident.service)
     return {"text": incident_summary_text(incident),
             "blocks": incident_summary_blocks(
@@ -233,7 +234,7 @@ def _summary_kwargs(services: Any, incident: Incident) -> dict[str, Any]:
 
 
 # -- flows -------------------------------------------------------------------------------
-def open_incident_channel(services: Any, incident_id: int) -> str | None:
+def open_incident_channel(services: Services, incident_id: int) -> str | None:
     """Create, populate and announce the incident's channel; returns its id.
 
     Returns None when Slack is not configured or the channel could not be made.
@@ -288,7 +289,7 @@ def open_incident_channel(services: Any, incident_id: int) -> str | None:
     return channel_id
 
 
-def _post_summary(services: Any, incident_id: int, channel_id: str) -> None:
+def _post_summary(services: Services, incident_id: int, channel_id: str) -> None:
     incident = incident_service.get_incident(services, incident_id)
     if incident.slack_summary_ts:  # posted by a worker that died before finishing
         try:
@@ -311,7 +312,7 @@ def _post_summary(services: Any, incident_id: int, channel_id: str) -> None:
         refresh_summary(services, incident_id)
 
 
-def _announce(services: Any, incident_id: int, channel_id: str) -> None:
+def _announce(services: Services, incident_id: int, channel_id: str) -> None:
     incident = incident_service.get_incident(services, incident_id)
     service = services.catalog.service(incident.service)
     if service and service.alerts_channel:
@@ -324,14 +325,14 @@ _LOCKS_GUARD = threading.Lock()
 _SUMMARY_LOCKS: WeakKeyDictionary[Services, dict[int, threading.Lock]] = WeakKeyDictionary()
 
 
-def _summary_lock(services: Any, incident_id: int) -> threading.Lock:
+def _summary_lock(services: Services, incident_id: int) -> threading.Lock:
     """One lock per incident, for this process's refreshes of its summary."""
     with _LOCKS_GUARD:
         locks = _SUMMARY_LOCKS.setdefault(services, {})
         return locks.setdefault(incident_id, threading.Lock())
 
 
-def refresh_summary(services: Any, incident_id: int) -> bool:
+def refresh_summary(services: Services, incident_id: int) -> bool:
     """Edit the pinned summary to the incident's current state (chat.update in place).
 
     Refreshes of one incident take turns, reading the incident inside the turn, so
@@ -352,7 +353,7 @@ def refresh_summary(services: Any, incident_id: int) -> bool:
             return False
 
 
-def invite_new_owners(services: Any, incident_id: int, *, by: str = "Relabelled") -> list[str]:
+def invite_new_owners(services: Services, incident_id: int, *, by: str = "Relabelled") -> list[str]:
     incident = incident_service.get_incident(services, incident_id)
     if services.slack is None or not incident.slack_channel_id:
         return []
@@ -369,20 +370,20 @@ def invite_new_owners(services: Any, incident_id: int, *, by: str = "Relabelled"
 
 
 # -- outbox handlers (bot.core.outbox.FOLLOW_UPS) -------------------------------------------------
-def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:
+def on_opened(*, services: Services, incident_id: int, **_: Any) -> None:
     open_incident_channel(services, incident_id)
 
 
-def on_changed(*, services: Any, incident_id: int, **_: Any) -> None:
+def on_changed(*, services: Services, incident_id: int, **_: Any) -> None:
     refresh_summary(services, incident_id)
 
 
-def on_relabelled(*, services: Any, incident_id: int, **_: Any) -> None:
+def on_relabelled(*, services: Services, incident_id: int, **_: Any) -> None:
     invite_new_owners(services, incident_id)
     refresh_summary(services, incident_id)
 
 
-def on_classified(*, services: Any, incident_id: int, **_: Any) -> None:
+def on_classified(*, services: Services, incident_id: int, **_: Any) -> None:
     """The owners of the class the classifier found join; the summary shows the diagnosis."""
     invite_new_owners(services, incident_id, by="Classified")
     refresh_summary(services, incident_id)

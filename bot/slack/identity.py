@@ -10,15 +10,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk import WebClient
 
-def user_groups(client: Any, user: str) -> list[str]:
+from runbooks.models import Audience
+
+
+def user_groups(client: WebClient, user: str) -> list[str]:
     """The ids of the Slack user groups ``user`` is a member of."""
     answer = client.usergroups_list(include_users=True)
+    groups: list[dict[str, Any]] = answer.get("usergroups") or []
     found = []
-    for group in answer.get("usergroups", []):
+    for group in groups:
         members = group.get("users")
         if members is None:
             members = client.usergroups_users_list(usergroup=group["id"]).get("users", [])
         if user in members:
             found.append(group["id"])
     return found
+
+
+def groups_for(client: WebClient, user: str, audience: Audience) -> list[str]:
+    """``user``'s groups when ``audience`` depends on them; no Slack call when it cannot.
+
+    ``usergroups.list`` is rate limited (tier 2), so an open runbook, or one that
+    names the person directly, does not spend a call on it.
+    """
+    if audience.open or user in audience.users or not audience.groups:
+        return []
+    return user_groups(client, user)

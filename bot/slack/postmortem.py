@@ -7,13 +7,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.core.services import Services
+from bot.core.slack_api import SlackCallFailed, call
+from bot.incidents import lifecycle
 from bot.reports.postmortem import render_postmortem as _render
 from bot.views.markup import escape
-
-if TYPE_CHECKING:
-    from bot.core.services import Services
+from store import queries
+from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,6 @@ def postmortem_for_slack(services: Services, *, incident_id: int, actor: str) ->
     a Slack client the reply carries a preview instead. Either way the timeline
     records that a draft was made.
     """
-    from bot.core.slack_api import SlackCallFailed, call
-    from bot.incidents import lifecycle
-    from store import queries
-    from store.db import session_scope
-
     markdown = render_postmortem(services, incident_id)
     with session_scope(services.engine) as session:
         incident = queries.get_incident(session=session, incident_id=incident_id)

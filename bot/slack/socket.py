@@ -7,8 +7,6 @@ the HTTP server still takes webhooks); tests use it too against the emulator, wh
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.core.errors import UserError
@@ -25,13 +23,9 @@ def _handler(services: Services) -> SocketModeHandler:
     return SocketModeHandler(app, app_token=token, web_client=app.client)
 
 
-def start_socket_mode(services: Services) -> Any:
+def start_socket_mode(services: Services) -> SocketModeHandler:
     """Connect and return the handler (``close()`` it to disconnect)."""
     handler = _handler(services)
     handler.connect()
     return handler
 
-
-def run_socket_mode(services: Services) -> None:
-    """Connect and block until interrupted."""
-    _handler(services).start()

@@ -26,12 +26,19 @@ class OnCallRow:
 class SilenceShown(Protocol):
     """What the silence list reads of a silence (``bot.silences.silence.Silence``)."""
 
-    id: int | None
-    matchers: Sequence[object]
-    starts_at: datetime
-    ends_at: datetime
-    created_by: str
-    comment: str
+    # read-only (properties), so a frozen dataclass's fields satisfy them
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def matchers(self) -> Sequence[object]: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def comment(self) -> str: ...
 
     def state(self, now: datetime) -> str: ...
 

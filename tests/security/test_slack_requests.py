@@ -80,7 +80,7 @@ def test_a_replay_sent_to_another_replica_does_nothing_there(slack: SlackEmulato
 
 
 def post(bot: Bot, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(f"{bot.app.server.url}/slack/events", content=body, headers=headers,
+    return httpx.post(f"{bot.server.url}/slack/events", content=body, headers=headers,
                       timeout=30)
 
 
@@ -132,7 +132,7 @@ def test_a_body_over_the_limit_is_refused_without_holding_it(bot: Bot) -> None:
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        answer = httpx.post(f"{bot.app.server.url}/slack/events", content=stream(), timeout=60)
+        answer = httpx.post(f"{bot.server.url}/slack/events", content=stream(), timeout=60)
         assert answer.status_code == 413
     except httpx.HTTPError:
         pass  # the server may close the connection on the refused upload: also a refusal

@@ -58,7 +58,7 @@ def hostile_signals() -> list[dict]:
 
 
 def test_hostile_alert_text_is_inert_in_every_message_topic_and_summary(bot: Bot) -> None:
-    reply = httpx.post(f"{bot.app.server.url}/webhooks/alertmanager", json=hostile_alert(),
+    reply = httpx.post(f"{bot.server.url}/webhooks/alertmanager", json=hostile_alert(),
                        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"}, timeout=10)
     assert reply.status_code == 200, reply.text
     bot.settle()

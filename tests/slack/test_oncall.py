@@ -84,9 +84,26 @@ def test_swap_trades_the_current_shift_for_the_next(bot: Bot) -> None:
     assert upcoming is not None and upcoming.user == ALICE  # Alice covers Bob's week
 
 
+def test_swap_is_said_in_the_channel_and_refused_with_the_holder(bot: Bot) -> None:
+    refused = command(bot, "/oncall", f"swap <@{ALICE}>", user=ALICE)
+    assert refused["response_type"] == "ephemeral"
+    assert f"<@{ALICE}> is already on call for ml-primary" in text_of(refused)
+    reply = command(bot, "/oncall", f"swap <@{BOB}>", user=ALICE)
+    assert reply["response_type"] == "in_channel"
+    said = text_of(reply)
+    assert f"<@{ALICE}> swapped ml-primary: <@{BOB}> is on call until <!date^" in said
+    assert f"<@{ALICE}> takes their shift from <!date^" in said
+
+
 def test_bad_oncall_gets_usage_at_once(bot: Bot) -> None:
     reply = command(bot, "/oncall", "override nobody until 12:00")
     assert "needs a person" in text_of(reply)
+
+
+def test_a_bad_command_quoted_in_its_usage_is_inert(bot: Bot) -> None:
+    reply = command(bot, "/oncall", f"override <@{CAROL}> for <!channel>")
+    assert "is not a duration" in str(reply["text"])
+    assert "<!channel>" not in text_of(reply) and "&lt;!channel&gt;" in str(reply["text"])
 
 
 def test_silence_from_slack(bot: Bot) -> None:

@@ -1,30 +1,32 @@
-"""What every listener needs: the actor string, the incident a request is about, replies."""
+"""What every listener needs: the actor string, the incident a request is about, replies,
+and :func:`acked`, which turns an ack function and its work into one Bolt listener."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import Ack, Args
+
 from bot.core.errors import UserError
+from bot.core.services import Services
 from bot.incidents import service as incident_service
+from bot.views.help import usage_blocks
 from bot.views.markup import error as error_text
+from bot.views.markup import escape
+
+Payload = dict[str, Any]  # a Slack request's JSON part (command, body, view, event), as sent
+Reply = dict[str, Any]  # the keyword arguments of one ``respond`` call
+Blocks = list[dict[str, Any]]
 
 
 def actor(user_id: str) -> str:
     return f"slack:{user_id}"
 
 
-def optional_module(name: str) -> Any:
-    """A part of the bot another issue fills in, or None while it is not there."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def resolve_incident_id(services: Any, incident_id: int | None, channel_id: str | None) -> int:
+def resolve_incident_id(services: Services, incident_id: int | None,
+                        channel_id: str | None) -> int:
     """The id given, else the incident whose channel this is; UserError when neither."""
     if incident_id is not None:
         return incident_id
@@ -35,13 +37,47 @@ def resolve_incident_id(services: Any, incident_id: int | None, channel_id: str 
     return incident.id
 
 
-def error_reply(error: Exception) -> dict[str, Any]:
+def error_reply(error: Exception) -> Reply:
     return {"response_type": "ephemeral", "replace_original": False,
             "text": f":warning: {error_text(error)}"}
 
 
-def acked(services: Any, ack_function: Callable[..., Any],
-          *work: Callable[..., Any]) -> Callable[..., None]:
+def said(text: str) -> Reply:
+    """A reply everyone in the channel sees (a change)."""
+    return {"response_type": "in_channel", "text": text}
+
+
+def private(text: str, blocks: Blocks | None = None) -> Reply:
+    """A reply only the person who asked sees (a lookup, a refusal)."""
+    reply: Reply = {"response_type": "ephemeral", "text": text}
+    if blocks:
+        reply["blocks"] = blocks
+    return reply
+
+
+def usage_ack(ack: Ack, usage: str, problem: str | None = None) -> None:
+    """Answer a command that cannot be taken with its usage (and what was wrong)."""
+    ack(response_type="ephemeral", text=escape(problem or "usage"),
+        blocks=usage_blocks(usage, problem))
+
+
+def ack_only(ack: Ack) -> None:
+    """The ack of a request whose answer all comes after it (a click, an event)."""
+    ack()
+
+
+def request_parts(fn: Callable[..., Any]) -> list[str]:
+    """The parts of the request ``fn`` asks for, by name, as Bolt injects them.
+
+    Only the positional parameters count: the keyword-only ones (``services``) are
+    bound by the listener module's ``register`` with :func:`functools.partial`.
+    """
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def acked(services: Services, ack_function: Callable[..., Any],
+          *work: Callable[..., Any]) -> Callable[[Args], None]:
     """One Bolt listener: run the I/O-free ``ack_function``, then queue ``work`` on the
     background pool with the request's parts each function asks for by name.
 
@@ -56,14 +92,15 @@ def acked(services: Any, ack_function: Callable[..., Any],
     from bot.slack.app import acks_first
 
     gate = acks_first(services)
-    wants = {fn: list(inspect.signature(fn).parameters) for fn in (ack_function, *work)}
+    wants = {fn: request_parts(fn) for fn in (ack_function, *work)}
 
-    def listener(args: Any) -> None:
+    def listener(args: Args) -> None:  # Bolt passes its Args by this parameter's name
         ack_function(**{name: getattr(args, name) for name in wants[ack_function]})
         user = getattr(args.context, "user_id", None)
         for fn in work:
             services.submit(gate.hold(fn, after=user),
                             **{name: getattr(args, name) for name in wants[fn]})
 
-    listener.__name__ = getattr(ack_function, "__name__", "listener")
+    named = getattr(ack_function, "func", ack_function)  # a partial names its function
+    listener.__name__ = getattr(named, "__name__", "listener")
     return listener

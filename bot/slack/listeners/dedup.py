@@ -6,15 +6,14 @@ two threads) racing on the same event agree on which one acts.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.services import Services
 from store.db import session_scope
 from store.slack_models import SlackProcessedRequest
 
 
-def first_time(services: Any, key: str, kind: str) -> bool:
+def first_time(services: Services, key: str, kind: str) -> bool:
     """True the first time ``key`` is seen; False for every repeat."""
     try:
         with session_scope(services.engine) as session:

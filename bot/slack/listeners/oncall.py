@@ -7,17 +7,28 @@ answers through ``response_url``: ephemeral for lookups, in the channel for chan
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config.oncall_schedule import shifts
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
 from bot.core.errors import UserError
 from bot.core.exchange import utcnow
+from bot.core.services import Services
 from bot.oncall import service as oncall
 from bot.silences import service as silences
-from bot.slack.listeners.common import acked, actor, error_reply
+from bot.slack.listeners.common import (
+    Payload,
+    Reply,
+    acked,
+    actor,
+    error_reply,
+    private,
+    said,
+    usage_ack,
+)
 from bot.slack.listeners.oncall_parsing import (
     ONCALL_USAGE,
     SILENCE_USAGE,
@@ -26,7 +37,6 @@ from bot.slack.listeners.oncall_parsing import (
     parse_silence,
 )
 from bot.slack.listeners.parsing import UsageError
-from bot.views.help import usage_blocks
 from bot.views.markup import date, escape
 from bot.views.markup import user as mention
 from bot.views.oncall import OnCallRow, oncall_blocks, silence_blocks
@@ -34,10 +44,11 @@ from bot.views.oncall import OnCallRow, oncall_blocks, silence_blocks
 UTC_ZONE = ZoneInfo("UTC")
 
 
-def reader_zone(client: Any, user: str) -> ZoneInfo:
+def reader_zone(client: WebClient, user: str) -> ZoneInfo:
     """The Slack user's own time zone (``users.info``), UTC when Slack does not say."""
     try:
-        name = client.users_info(user=user).get("user", {}).get("tz") or "UTC"
+        profile: dict[str, Any] = client.users_info(user=user).get("user") or {}
+        name = profile.get("tz") or "UTC"
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, KeyError):
         return UTC_ZONE
@@ -45,43 +56,19 @@ def reader_zone(client: Any, user: str) -> ZoneInfo:
         return UTC_ZONE
 
 
-def _private(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"response_type": "ephemeral", "text": text, **({"blocks": blocks} if blocks else {})}
-
-
-def _said(text: str) -> dict[str, Any]:
-    return {"response_type": "in_channel", "text": text}
-
-
-def ack_oncall(ack: Callable[..., None], command: dict[str, Any]) -> None:
+def ack_oncall(ack: Ack, command: Payload) -> None:
     try:
         parsed = parse_oncall(command.get("text", ""), utcnow(), UTC_ZONE)
     except UsageError as error:
-        ack(response_type="ephemeral", text=str(error),
-            blocks=usage_blocks(ONCALL_USAGE, str(error)))
+        usage_ack(ack, ONCALL_USAGE, str(error))  # escaped: the error quotes what was typed
         return
     if parsed.action == "help":
-        ack(response_type="ephemeral", text="usage", blocks=usage_blocks(ONCALL_USAGE))
+        usage_ack(ack, ONCALL_USAGE)
         return
     ack()
 
 
-def _schedules_for(services: Any, target: str | None) -> list[str]:
-    """A schedule's own name, the schedules named by a failure class's owners, or all."""
-    names = oncall.schedule_names(services)
-    if target is None:
-        return names
-    if target in names:
-        return [target]
-    named = [name for svc in services.catalog.services if target in svc.owners
-             for name in svc.owners_for(target).schedules]
-    if not named:
-        raise UserError(f"no schedule or failure class {target!r} with a schedule "
-                        f"(schedules: {', '.join(names) or 'none'})")
-    return list(dict.fromkeys(named))
-
-
-def _one_schedule(services: Any, target: str | None) -> str:
+def _one_schedule(services: Services, target: str | None) -> str:
     names = oncall.schedule_names(services)
     if target is not None:
         return target
@@ -90,8 +77,8 @@ def _one_schedule(services: Any, target: str | None) -> str:
     raise UserError(f"which schedule? ({', '.join(names) or 'none in the catalog'})")
 
 
-def run_oncall(services: Any, command: dict[str, Any], client: Any,
-               respond: Callable[..., Any]) -> None:
+def run_oncall(command: Payload, client: WebClient, respond: Respond, *,
+               services: Services) -> None:
     user = command["user_id"]
     try:
         parsed = parse_oncall(command.get("text", ""), services.clock(), reader_zone(client, user))
@@ -99,8 +86,8 @@ def run_oncall(services: Any, command: dict[str, Any], client: Any,
             return
         if parsed.action == "show":
             rows = [OnCallRow(name, *oncall.now_and_next(services, name))
-                    for name in _schedules_for(services, parsed.target)]
-            respond(**_private("On call", oncall_blocks(rows)))
+                    for name in oncall.schedules_for(services, parsed.target)]
+            respond(**private("On call", oncall_blocks(rows)))
         elif parsed.action == "override":
             respond(**_override(services, parsed, user))
         else:
@@ -109,81 +96,60 @@ def run_oncall(services: Any, command: dict[str, Any], client: Any,
         respond(**error_reply(error))
 
 
-def _override(services: Any, parsed: OncallCommand, user: str) -> dict[str, Any]:
+def _override(services: Services, parsed: OncallCommand, user: str) -> Reply:
     schedule = _one_schedule(services, parsed.target)
     assert parsed.user is not None and parsed.until is not None  # parse_oncall's contract
     shift = oncall.add_override(services, schedule=schedule, user=parsed.user,
                                 until=parsed.until, set_by=user, reason=parsed.reason)
-    return _said(f"{mention(user)} set an override: {mention(shift.user)} is on call for "
-                 f"{escape(schedule)} until {date(shift.end)}")
+    return said(f"{mention(user)} set an override: {mention(shift.user)} is on call for "
+                f"{escape(schedule)} until {date(shift.end)}")
 
 
-def _swap(services: Any, parsed: OncallCommand, user: str) -> dict[str, Any]:
-    """The named person covers the rest of the current shift; the current holder covers
-    the named person's next shift in return."""
+def _swap(services: Services, parsed: OncallCommand, user: str) -> Reply:
     schedule = _one_schedule(services, parsed.target)
-    assert parsed.user is not None
-    current, _ = oncall.now_and_next(services, schedule)
-    if current is None:
-        raise UserError(f"nobody is on call for {schedule} now: use `/oncall override`")
-    if current.user == parsed.user:
-        raise UserError(f"{mention(parsed.user)} is already on call for {escape(schedule)}")
-    now = services.clock()
-    theirs = next((s for s in shifts(oncall.effective_schedule(services, schedule),
-                                     current.end, current.end + timedelta(days=60))
-                   if s.user == parsed.user), None)
-    oncall.add_override(services, schedule=schedule, user=parsed.user, until=current.end,
-                        set_by=user, reason=f"swap with {current.user}")
+    assert parsed.user is not None  # parse_oncall's contract
+    made = oncall.swap(services, schedule=schedule, user=parsed.user, set_by=user)
     text = (f"{mention(user)} swapped {escape(schedule)}: {mention(parsed.user)} is on call until "
-            f"{date(current.end)}")
-    if theirs is not None:
-        oncall.add_override(services, schedule=schedule, user=current.user, until=theirs.end,
-                            starts_at=max(theirs.start, now), set_by=user,
-                            reason=f"swap with {parsed.user}")
-        text += (f"; {mention(current.user)} takes their shift from {date(theirs.start)} to "
-                 f"{date(theirs.end)}")
-    return _said(text)
+            f"{date(made.current.end)}")
+    if made.theirs is not None:
+        text += (f"; {mention(made.current.user)} takes their shift from "
+                 f"{date(made.theirs.start)} to {date(made.theirs.end)}")
+    return said(text)
 
 
-def ack_silence(ack: Callable[..., None], command: dict[str, Any]) -> None:
+def ack_silence(ack: Ack, command: Payload) -> None:
     try:
         parsed = parse_silence(command.get("text", ""))
     except UsageError as error:
-        ack(response_type="ephemeral", text=str(error),
-            blocks=usage_blocks(SILENCE_USAGE, str(error)))
+        usage_ack(ack, SILENCE_USAGE, str(error))  # escaped: the error quotes what was typed
         return
     if parsed.action == "help":
-        ack(response_type="ephemeral", text="usage", blocks=usage_blocks(SILENCE_USAGE))
+        usage_ack(ack, SILENCE_USAGE)
         return
     ack()
 
 
-def run_silence(services: Any, command: dict[str, Any], respond: Callable[..., Any]) -> None:
+def run_silence(command: Payload, respond: Respond, *, services: Services) -> None:
     user = command["user_id"]
     try:
         parsed = parse_silence(command.get("text", ""))
         now = services.clock()
         if parsed.action == "list":
-            respond(**_private("Silences", silence_blocks(silences.list_silences(services, now),
+            respond(**private("Silences", silence_blocks(silences.list_silences(services, now),
                                                           now)))
         elif parsed.action == "end":
             ended = silences.end_silence(services, parsed.silence_id or 0)
-            respond(**_said(f"{mention(user)} ended silence #{ended.id}"))
+            respond(**said(f"{mention(user)} ended silence #{ended.id}"))
         elif parsed.action == "create":
             made = silences.create_silence(services, matchers=parsed.matchers,
                                            duration=parsed.duration, comment=parsed.comment,
                                            created_by=actor(user))
-            respond(**_private(f"Silence #{made.id} set", silence_blocks([made], now)))
+            respond(**private(f"Silence #{made.id} set", silence_blocks([made], now)))
     except UserError as error:
         respond(**error_reply(error))
 
 
-def register(app: Any, services: Any) -> None:
-    def oncall_work(command: dict[str, Any], client: Any, respond: Callable[..., Any]) -> None:
-        run_oncall(services, command, client, respond)
-
-    def silence_work(command: dict[str, Any], respond: Callable[..., Any]) -> None:
-        run_silence(services, command, respond)
-
-    app.command("/oncall")(acked(services, ack_oncall, oncall_work))
-    app.command("/silence")(acked(services, ack_silence, silence_work))
+def register(app: App, services: Services) -> None:
+    app.command("/oncall")(acked(services, ack_oncall, partial(run_oncall, services=services)))
+    app.command("/silence")(acked(services, ack_silence,
+                                  partial(run_silence, services=services)))
