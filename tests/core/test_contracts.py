@@ -1,0 +1,76 @@
+"""Golden shapes of the public outputs, pinned so a restructure cannot change them unseen.
+
+``resilio classify --json`` (DESIGN.md's contract) is read by other tools; what it
+holds may improve (labels, figures), but its shape (which keys, of which JSON types,
+nested how) is fixed here. An empty list matches any list, since whether a failure
+has slices is the classifier's call. To change the shape on purpose, regenerate with
+``RESILIO_WRITE_GOLDEN=1 pytest tests/core/test_contracts.py`` and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli.main import main
+from bot.simulator import generate
+
+GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
+
+
+def shape(value: Any) -> Any:
+    """The JSON type tree of ``value``: objects by key, lists by the union of their items."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        union: dict[str, Any] = {}
+        for item in value:
+            union.update(shape(item) if isinstance(item, dict) else {"<item>": shape(item)})
+        return [union] if value else []
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else "string"
+
+
+def same_shape(actual: Any, golden: Any, where: str = "$") -> list[str]:
+    """Where ``actual`` differs from ``golden`` (null matches any type: optional fields)."""
+    if actual == [] or golden == [] or "null" in (actual, golden):
+        return []
+    if isinstance(golden, dict) and isinstance(actual, dict):
+        problems = [f"{where}.{key}: missing" for key in golden if key not in actual]
+        problems += [f"{where}.{key}: new" for key in actual if key not in golden]
+        for key in set(golden) & set(actual):
+            problems += same_shape(actual[key], golden[key], f"{where}.{key}")
+        return problems
+    if isinstance(golden, list) and isinstance(actual, list):
+        return same_shape(actual[0], golden[0], f"{where}[]")
+    return [] if actual == golden else [f"{where}: {actual} instead of {golden}"]
+
+
+@pytest.mark.parametrize("label,seed", [("data", 1003), ("model", 1104), ("cost", 1207)])
+def test_classify_json_keeps_its_shape(label: str, seed: int, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = generate(label, seed)
+    source = tmp_path / "s.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in scenario.records))
+    assert main(["classify", str(source), "--json"]) == 0
+    actual = shape(json.loads(capsys.readouterr().out))
+    path = GOLDEN / f"classify_{label}.json"
+    if os.environ.get("RESILIO_WRITE_GOLDEN"):
+        path.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
+    problems = same_shape(actual, json.loads(path.read_text()))
+    assert not problems, "the shape of `resilio classify --json` changed:\n" + "\n".join(problems)
+
+
+def test_the_shape_check_sees_a_renamed_key() -> None:
+    golden = shape({"behavior": "data", "slices": [{"dimension": "tenant", "value": "acme"}]})
+    renamed = shape({"behaviour": "data", "slices": [{"dim": "tenant", "value": "acme"}]})
+    assert same_shape(renamed, golden) == ["$.behavior: missing", "$.behaviour: new",
+                                           "$.slices[].dimension: missing",
+                                           "$.slices[].dim: new"]
