@@ -20,7 +20,7 @@ from typing import Any
 from bot.changes.fields import PayloadError, text, timestamp
 from bot.changes.model import Ignored, IncomingChange, Pointer
 from bot.config.catalog import Catalog
-from bot.core.exchange import CHANGE_KINDS
+from classifiers.vocabulary import CHANGE_KINDS
 
 POINTERS = "argocd"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.exchange import ChangeKind
+from classifiers.vocabulary import ChangeKind
 
 
 @dataclass(frozen=True)

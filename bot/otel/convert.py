@@ -38,9 +38,10 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from bot.config.catalog import Catalog, Service
 from bot.config.otel_rules import Mapped, MetricMapper
-from bot.core.exchange import DistributionRecord, SignalRecord, default_direction
+from bot.core.exchange import DistributionRecord, SignalRecord
 from bot.otel import buckets
 from bot.otel.amounts import Amount, ExplicitHistogram, ExponentialHistogram
+from classifiers.vocabulary import default_direction
 
 DELTA = metrics_pb2.AGGREGATION_TEMPORALITY_DELTA
 CUMULATIVE = metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE
