@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
@@ -33,12 +34,12 @@ def _encoding_of(request: Request) -> str:
     return JSON if kind == JSON else PROTOBUF
 
 
-def _answer(message: object, encoding: str, status: int = 200,
+def _answer(message: Message, encoding: str, status: int = 200,
             headers: dict[str, str] | None = None) -> Response:
     if encoding == JSON:
-        body = json_format.MessageToJson(message, indent=None)  # type: ignore[arg-type]
+        body = json_format.MessageToJson(message, indent=None)
         return Response(body, status_code=status, media_type=JSON, headers=headers)
-    return Response(message.SerializeToString(), status_code=status,  # type: ignore[attr-defined]
+    return Response(message.SerializeToString(), status_code=status,
                     media_type=PROTOBUF, headers=headers)
 
 
@@ -50,7 +51,8 @@ def _failure(status: int, reason: str, encoding: str,
 
 # OTLP answers in the request's encoding: an ExportMetricsServiceResponse on success, a
 # google.rpc.Status on failure, protobuf or its JSON form.
-_OTLP_BODY = {"content": {"application/x-protobuf": {}, "application/json": {}}}
+_OTLP_BODY: dict[str, dict[str, dict[str, Any]]] = {
+    "content": {"application/x-protobuf": {}, "application/json": {}}}
 _OTLP_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": description, **_OTLP_BODY} for code, description in (
         (200, "Accepted (partial_success names the points refused)"),
