@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 
+from bot.api.deps import ServicesDep
 from bot.api.guards import read_body, require_bearer
 from bot.core.services import Services
 from bot.otel.decode import JSON, PROTOBUF, BadRequest, decode
@@ -63,31 +64,34 @@ _OTLP_RESPONSES: dict[int | str, dict[str, Any]] = {
         (503, "The database is unavailable; the exporter retries"))}
 
 
+router = APIRouter(tags=["otlp"])
+
+
 def build_router(services: Services) -> APIRouter:
-    router = APIRouter(tags=["otlp"])
-    settings = services.settings
-
-    @router.post("/otlp/v1/metrics", summary="OTLP/HTTP metrics (protobuf or JSON, gzip)",
-                 responses=_OTLP_RESPONSES, response_class=Response)
-    async def export_metrics(request: Request) -> Response:
-        encoding = _encoding_of(request)
-        try:
-            require_bearer(request, settings.token_for("otlp"), "OTLP intake")
-            body = await read_body(request, services)
-        except HTTPException as error:
-            return _failure(error.status_code, str(error.detail), encoding,
-                            dict(error.headers or {}))
-        try:
-            decoded = decode(body, content_type=request.headers.get("content-type"),
-                             content_encoding=request.headers.get("content-encoding"),
-                             limit=settings.max_body_bytes)
-        except BadRequest as error:
-            return _failure(error.status, str(error), encoding)
-        result = await run_in_threadpool(ingest, services, decoded.request)
-        response = ExportMetricsServiceResponse()
-        if result.rejected:
-            response.partial_success.rejected_data_points = result.rejected
-            response.partial_success.error_message = result.message
-        return _answer(response, decoded.encoding)
-
+    """This module's routes; the handlers get ``services`` from the app (``ServicesDep``)."""
     return router
+
+
+@router.post("/otlp/v1/metrics", summary="OTLP/HTTP metrics (protobuf or JSON, gzip)",
+             responses=_OTLP_RESPONSES, response_class=Response)
+async def export_metrics(request: Request, services: ServicesDep) -> Response:
+    settings = services.settings
+    encoding = _encoding_of(request)
+    try:
+        require_bearer(request, settings.token_for("otlp"), "OTLP intake")
+        body = await read_body(request, services)
+    except HTTPException as error:
+        return _failure(error.status_code, str(error.detail), encoding,
+                        dict(error.headers or {}))
+    try:
+        decoded = decode(body, content_type=request.headers.get("content-type"),
+                         content_encoding=request.headers.get("content-encoding"),
+                         limit=settings.max_body_bytes)
+    except BadRequest as error:
+        return _failure(error.status, str(error), encoding)
+    result = await run_in_threadpool(ingest, services, decoded.request)
+    response = ExportMetricsServiceResponse()
+    if result.rejected:
+        response.partial_success.rejected_data_points = result.rejected
+        response.partial_success.error_message = result.message
+    return _answer(response, decoded.encoding)
