@@ -1,8 +1,8 @@
 """JSON API over incidents: the list, one incident with its alerts, transitions and labels.
 
 A responder's label (``POST /v1/incidents/{id}/label``) is parsed here and handed to
-the one relabelling function, :func:`bot.diagnosis.feedback.relabel`, which Slack's
-``relabel`` calls too.
+the one relabelling function, :func:`bot.diagnosis.feedback.relabel_incident`, which
+Slack's ``relabel`` command and modal call too.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from bot.api.deps import ServicesDep
 from bot.api.guards import ActingBody, Scope, require, require_reader
 from bot.api.params import ID_MAX, IncidentId, QueryTime
 from bot.config.catalog import FailureClass
-from bot.core import outbox
 from bot.core.errors import Conflict, NotFound, UserError
 from bot.core.services import Services
-from bot.diagnosis.feedback import relabel
+from bot.diagnosis.feedback import relabel_incident
 from bot.incidents import service as incident_service
 from bot.incidents.serialize import alert_dict, event_dict, incident_dict
 from store import queries
@@ -118,16 +117,10 @@ def transition(request: Request, services: ServicesDep, incident_id: IncidentId,
 
 
 def _relabel(services: Services, incident_id: int, label: str, actor: str) -> dict[str, Any]:
-    now = services.clock()
-    with session_scope(services.engine) as session:
-        incident = relabel(session=session, incident_id=incident_id, label=label,
-                           actor=actor, now=now)
-        result = {"incident_id": incident_id, "behavior": incident.behavior,
-                  "label_source": incident.label_source}
-        # bot.core.outbox: the new owners' invitation and the summary commit with the label
-        work = outbox.record(session, "incident.relabelled", now=now, incident_id=incident_id)
-    outbox.kick(services, work)
-    return result
+    incident = relabel_incident(services, incident_id=incident_id, label=label,
+                                actor=actor).incident
+    return {"incident_id": incident_id, "behavior": incident.behavior,
+            "label_source": incident.label_source}
 
 
 @router.post("/incidents/{incident_id}/label", summary="a responder's label",
