@@ -31,7 +31,7 @@ from store.signal_reads import PageKey, change_page, distribution_page, signal_p
 _QUANTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 
 
-def _encode(key: list[Any]) -> str:
+def _encode(key: list[str | int]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
