@@ -14,11 +14,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 
+from bot.api.deps import ServicesDep
 from bot.api.guards import read_body, require_bearer
 from bot.core.services import Services
 from bot.otel.decode import JSON, PROTOBUF, BadRequest, decode
@@ -33,12 +35,12 @@ def _encoding_of(request: Request) -> str:
     return JSON if kind == JSON else PROTOBUF
 
 
-def _answer(message: object, encoding: str, status: int = 200,
+def _answer(message: Message, encoding: str, status: int = 200,
             headers: dict[str, str] | None = None) -> Response:
     if encoding == JSON:
-        body = json_format.MessageToJson(message, indent=None)  # type: ignore[arg-type]
+        body = json_format.MessageToJson(message, indent=None)
         return Response(body, status_code=status, media_type=JSON, headers=headers)
-    return Response(message.SerializeToString(), status_code=status,  # type: ignore[attr-defined]
+    return Response(message.SerializeToString(), status_code=status,
                     media_type=PROTOBUF, headers=headers)
 
 
@@ -50,7 +52,8 @@ def _failure(status: int, reason: str, encoding: str,
 
 # OTLP answers in the request's encoding: an ExportMetricsServiceResponse on success, a
 # google.rpc.Status on failure, protobuf or its JSON form.
-_OTLP_BODY = {"content": {"application/x-protobuf": {}, "application/json": {}}}
+_OTLP_BODY: dict[str, dict[str, dict[str, Any]]] = {
+    "content": {"application/x-protobuf": {}, "application/json": {}}}
 _OTLP_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": description, **_OTLP_BODY} for code, description in (
         (200, "Accepted (partial_success names the points refused)"),
@@ -61,31 +64,34 @@ _OTLP_RESPONSES: dict[int | str, dict[str, Any]] = {
         (503, "The database is unavailable; the exporter retries"))}
 
 
+router = APIRouter(tags=["otlp"])
+
+
 def build_router(services: Services) -> APIRouter:
-    router = APIRouter(tags=["otlp"])
-    settings = services.settings
-
-    @router.post("/otlp/v1/metrics", summary="OTLP/HTTP metrics (protobuf or JSON, gzip)",
-                 responses=_OTLP_RESPONSES, response_class=Response)
-    async def export_metrics(request: Request) -> Response:
-        encoding = _encoding_of(request)
-        try:
-            require_bearer(request, settings.token_for("otlp"), "OTLP intake")
-            body = await read_body(request, services)
-        except HTTPException as error:
-            return _failure(error.status_code, str(error.detail), encoding,
-                            dict(error.headers or {}))
-        try:
-            decoded = decode(body, content_type=request.headers.get("content-type"),
-                             content_encoding=request.headers.get("content-encoding"),
-                             limit=settings.max_body_bytes)
-        except BadRequest as error:
-            return _failure(error.status, str(error), encoding)
-        result = await run_in_threadpool(ingest, services, decoded.request)
-        response = ExportMetricsServiceResponse()
-        if result.rejected:
-            response.partial_success.rejected_data_points = result.rejected
-            response.partial_success.error_message = result.message
-        return _answer(response, decoded.encoding)
-
+    """This module's routes; the handlers get ``services`` from the app (``ServicesDep``)."""
     return router
+
+
+@router.post("/otlp/v1/metrics", summary="OTLP/HTTP metrics (protobuf or JSON, gzip)",
+             responses=_OTLP_RESPONSES, response_class=Response)
+async def export_metrics(request: Request, services: ServicesDep) -> Response:
+    settings = services.settings
+    encoding = _encoding_of(request)
+    try:
+        require_bearer(request, settings.token_for("otlp"), "OTLP intake")
+        body = await read_body(request, services)
+    except HTTPException as error:
+        return _failure(error.status_code, str(error.detail), encoding,
+                        dict(error.headers or {}))
+    try:
+        decoded = decode(body, content_type=request.headers.get("content-type"),
+                         content_encoding=request.headers.get("content-encoding"),
+                         limit=settings.max_body_bytes)
+    except BadRequest as error:
+        return _failure(error.status, str(error), encoding)
+    result = await run_in_threadpool(ingest, services, decoded.request)
+    response = ExportMetricsServiceResponse()
+    if result.rejected:
+        response.partial_success.rejected_data_points = result.rejected
+        response.partial_success.error_message = result.message
+    return _answer(response, decoded.encoding)

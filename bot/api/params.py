@@ -9,6 +9,7 @@ year 1 or 9999 the conversion to UTC would overflow.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -33,8 +34,6 @@ RFC3339_PATTERN = (rf"^({_YEAR}-{_DAY}|{_LEAP}-02-29)"
 
 
 def _rfc3339(value: Any) -> Any:
-    import re
-
     if not isinstance(value, str) or not re.match(RFC3339_PATTERN, value):
         raise ValueError("expected an RFC 3339 timestamp within the years 1970-2200, like "
                          "2026-11-26T10:00:00Z")

@@ -8,6 +8,7 @@ from sqlmodel import select
 from bot.core.services import Services
 from store.db import session_scope
 from store.models import Alert
+from store.signal_models import RelabelCorrection
 
 
 def generic_alerts(count: int, *, start: int = 0, fingerprint: str | None = None) -> list[dict]:
@@ -115,3 +116,27 @@ def test_the_documented_timestamp_pattern_is_exactly_the_calendar() -> None:
     assert wrong == []
     assert not re.match(RFC3339_PATTERN, "1969-12-31T23:59:59Z")
     assert re.match(RFC3339_PATTERN, "2026-11-26T10:00:00.123456+05:30")
+
+
+def test_a_label_from_the_api_is_learned_and_on_the_timeline(client: httpx.Client,
+                                                             services: Services) -> None:
+    """The API's relabel is the same one Slack's is: a correction the priors count, the
+    responder as the label's source, a timeline event by the token's owner."""
+    client.post("/webhooks/generic", json=generic_alerts(1)).raise_for_status()
+    incident_id = client.get("/v1/incidents").json()["data"][0]["id"]
+    answer = client.post(f"/v1/incidents/{incident_id}/label", json={"label": "data"})
+    assert answer.status_code == 200
+    assert answer.json() == {"incident_id": incident_id, "behavior": "data",
+                             "label_source": "responder"}
+    body = client.get(f"/v1/incidents/{incident_id}").json()
+    assert body["behavior"] == "data" and body["label_source"] == "responder"
+    relabelled = [e for e in body["timeline"] if e["kind"] == "relabelled"]
+    assert len(relabelled) == 1 and relabelled[0]["actor"] == "api"
+    assert relabelled[0]["details"]["to"] == "data"
+    with session_scope(services.engine) as session:
+        corrections = session.exec(select(RelabelCorrection)).all()
+    assert [(c.incident_id, c.label, c.actor) for c in corrections] == [
+        (incident_id, "data", "api")]
+    claimed = client.post(f"/v1/incidents/{incident_id}/label",
+                          json={"label": "model", "actor": "someone-else"})
+    assert claimed.status_code == 422  # who labels is the token's owner, never the body

@@ -78,6 +78,7 @@ def services(sqlite_url: str) -> Iterator[Services]:
 
 def test_api_lists_every_slo_and_one_service(services: Services) -> None:
     app = FastAPI()
+    app.state.services = services  # as bot.app.http.create_app does: the routes' ServicesDep
     app.include_router(build_router(services))
     client = TestClient(app)
     auth = {"Authorization": "Bearer api-token"}
