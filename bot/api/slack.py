@@ -26,7 +26,8 @@ from starlette.exceptions import HTTPException
 
 from bot.api.guards import read_body, utf8
 from bot.core.services import Services
-from bot.slack.app import acks_first, build_slack_app, learn_identity
+from bot.slack.acks import acks_first
+from bot.slack.app import build_slack_app, learn_identity
 from bot.slack.replay import ReplayCache, SignedRequest, current_request
 
 _TIMESTAMP_DIGITS = 12  # seconds since 1970 fit in 11 digits until the year 5138

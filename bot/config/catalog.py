@@ -25,6 +25,7 @@ from bot.config.safe_yaml import safe_load
 from bot.config.slo_spec import SLOList
 from bot.config.source_spec import PrometheusServer, SignalSpec, check_servers
 from classifiers.vocabulary import Label as FailureClass
+from runbooks.models import SlackPeople
 
 
 class CatalogError(ValueError):
@@ -39,29 +40,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Owners(_Strict):
+class Owners(SlackPeople):
     """Who answers for one failure class: Slack user ids (U…), user-group ids (S…) and
-    on-call schedules (by name; the first is paged, the next are its secondaries)."""
+    on-call schedules (by name; the first is paged, the next are its secondaries).
 
-    users: list[str] = Field(default_factory=list)
-    groups: list[str] = Field(default_factory=list)
+    The users and groups are validated by :class:`runbooks.models.SlackPeople`, the one
+    model of "these people" (a runbook's audience is the other).
+    """
+
     schedules: list[str] = Field(default_factory=list)
-
-    @field_validator("users")
-    @classmethod
-    def _user_ids(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not item or item[0] not in "UW" or not item.isalnum():
-                raise ValueError(f"{item!r} is not a Slack user id (like U012ABCDEF)")
-        return value
-
-    @field_validator("groups")
-    @classmethod
-    def _group_ids(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not item or item[0] != "S" or not item.isalnum():
-                raise ValueError(f"{item!r} is not a Slack user-group id (like S012ABCDEF)")
-        return value
 
 
 def _channel_id(value: str | None) -> str | None:

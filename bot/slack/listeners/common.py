@@ -12,6 +12,7 @@ from slack_bolt import Ack, Args
 from bot.core.errors import UserError
 from bot.core.services import Services
 from bot.incidents import service as incident_service
+from bot.slack.acks import acks_first
 from bot.views.help import usage_blocks
 from bot.views.markup import error as error_text
 from bot.views.markup import escape
@@ -89,7 +90,6 @@ def acked(services: Services, ack_function: Callable[..., Any],
     (``bot.slack.app.AcksFirst``): it would otherwise compete with those acks for
     the CPU and the GIL.
     """
-    from bot.slack.app import acks_first
 
     gate = acks_first(services)
     wants = {fn: request_parts(fn) for fn in (ack_function, *work)}
