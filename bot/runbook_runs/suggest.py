@@ -12,6 +12,7 @@ from bot.core.services import Services
 from bot.runbook_runs.context import incident_context, load_incident, suspect_change
 from bot.runbook_runs.library import get_runbook, library
 from runbooks.models import Runbook, coerce
+from runbooks.suggest import suggest as pure_suggest
 from runbooks.templating import RenderError, is_template, render_text
 from store.db import session_scope
 
@@ -28,32 +29,28 @@ class Suggestion:
 
 
 def suggest(services: Services, *, incident_id: int) -> list[Suggestion]:
-    """Runbooks for this incident: its failure class, its service, its suspect change."""
+    """Runbooks for this incident: its failure class, its service, its suspect change.
+
+    The scoring is :func:`runbooks.suggest.suggest`'s; this only reads the incident and
+    says it for Slack and the API.
+    """
     with session_scope(services.engine) as session:
         incident = load_incident(session, incident_id)
         change = suspect_change(session, incident)
     catalog_service = services.catalog.service(incident.service)
-    listed = set(catalog_service.runbooks) if catalog_service else set()
-    scored: list[tuple[int, Suggestion]] = []
-    for runbook in library(services).values():
-        applies = runbook.applies_to
-        if applies.services and incident.service not in applies.services:
-            continue
-        if listed and runbook.name not in listed:
-            continue
-        score, reasons = 0, []
-        if incident.behavior and incident.behavior in applies.classes:
-            score += 2
-            reasons.append(f"{incident.behavior} failure")
-        if change and change.get("kind") in applies.change_kinds:
-            score += 3
-            reasons.append(f"suspect {change['kind']} change {change.get('ref')}")
-        if score == 0:
-            continue
-        scored.append((score, Suggestion(runbook.name, runbook.title, "; ".join(reasons),
-                                         runbook.approval.required, bool(runbook.parameters))))
-    scored.sort(key=lambda item: (-item[0], item[1].name))
-    return [suggestion for _, suggestion in scored]
+    listed = set(catalog_service.runbooks) if catalog_service else None
+    kind = change.get("kind") if change else None
+    found = pure_suggest(library(services).values(), incident.behavior, kind,
+                         service=incident.service, allowed=listed or None)
+    return [Suggestion(s.runbook.name, s.runbook.title, _reason(s.reasons, change),
+                       s.runbook.approval.required, bool(s.runbook.parameters)) for s in found]
+
+
+def _reason(reasons: tuple[str, ...], change: dict[str, Any] | None) -> str:
+    """The scorer's reasons, naming the suspect change by its ref where one is named."""
+    ref = change.get("ref") if change else None
+    return "; ".join(f"{r} {ref}" if ref and r.startswith("suspect") and str(ref) not in r
+                     else r for r in reasons)
 
 
 def parameter_defaults(services: Services, *, incident_id: int, name: str) -> dict[str, Any]:
