@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from store.db import matched_rows
 from store.models import Alert, ChangeEvent, Incident, TimelineEvent, WriteProbe
 
 
@@ -116,3 +118,26 @@ def touch_write_probe(*, session: Session, replica: str, now: datetime) -> None:
     else:
         probe.probed_at = now
         session.add(probe)
+
+
+def claim_escalation_step(*, session: Session, incident_id: int, level: int) -> bool:
+    """Move a still-triggered incident from escalation ``level`` to the next, once.
+
+    A compare-and-set: two timers firing for the same step both try, one matches.
+    """
+    claimed = session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident_id, col(Incident.escalation_level) == level,
+               col(Incident.status) == "triggered")
+        .values(escalation_level=level + 1))
+    return matched_rows(claimed) > 0
+
+
+def update_incident(*, session: Session, incident_id: int, **values: object) -> None:
+    session.execute(update(Incident).where(col(Incident.id) == incident_id).values(**values))
+
+
+def open_incident_of(*, session: Session, service: str) -> Incident | None:
+    """The service's incident that is not resolved yet, if any."""
+    return session.exec(select(Incident).where(col(Incident.service) == service,
+                                               col(Incident.status) != "resolved")).first()

@@ -8,13 +8,14 @@ racing to start or approve the same run cannot both succeed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from store.db import matched_rows
-from store.runbook_models import RunbookRun, RunbookStepRecord
+from store.runbook_models import RunbookRun, RunbookStepRecord, RunStatus
 
 
 def get_run(*, session: Session, run_id: int) -> RunbookRun | None:
@@ -74,3 +75,13 @@ def transition(*, session: Session, run_id: int, from_statuses: Iterable[str], t
         if run is not None:
             session.refresh(run)
     return moved
+
+
+def beat(*, session: Session, run_id: int, runner: str, now: datetime) -> bool:
+    """Refresh a running run's heartbeat, if this runner still holds it."""
+    result = session.execute(update(RunbookRun)
+                             .where(col(RunbookRun.id) == run_id,
+                                    col(RunbookRun.status) == RunStatus.running.value,
+                                    col(RunbookRun.runner) == runner)
+                             .values(updated_at=now))
+    return matched_rows(result) > 0

@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlmodel import select
 
 from bot.changes.history import load_changes
 from bot.core import outbox
@@ -40,6 +39,7 @@ from bot.silences.service import silence_covering
 from bot.sources import load_signals, with_unavailable
 from classifiers.watch_codec import decode, encode
 from classifiers.watch_test import Alarm, WatchState, advance
+from store import queries
 from store.db import session_scope
 from store.models import Incident
 from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
@@ -172,8 +172,7 @@ _MODELS = ModelCache()
 
 
 def _open_incident(session: Any, service: str) -> Incident | None:
-    return session.exec(select(Incident).where(Incident.service == service,
-                                               Incident.status != "resolved")).first()
+    return queries.open_incident_of(session=session, service=service)
 
 
 def _settings(services: Any) -> tuple[timedelta, timedelta, float]:

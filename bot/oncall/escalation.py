@@ -18,8 +18,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
-
 from bot.config.oncall_schedule import Target
 from bot.core import outbox
 from bot.core.scheduler import job_services, schedule_once
@@ -28,6 +26,7 @@ from bot.incidents import lifecycle
 from bot.incidents import service as incident_service
 from bot.oncall import service as oncall
 from bot.views.incident import page_text
+from store import queries
 from store.db import session_scope
 from store.models import Incident
 
@@ -81,12 +80,8 @@ def escalate(services: Any, incident_id: int, level: int) -> str | None:
     target = step.id
     minutes = service.escalation.ack_timeout_minutes * (level + 1)
     with session_scope(services.engine) as session:
-        claimed = session.execute(
-            update(Incident)
-            .where(Incident.id == incident_id, Incident.escalation_level == level,  # type: ignore
-                   Incident.status == "triggered")  # type: ignore[arg-type]
-            .values(escalation_level=level + 1))
-        if not getattr(claimed, "rowcount", 0):
+        if not queries.claim_escalation_step(session=session, incident_id=incident_id,
+                                             level=level):
             return None
         now = services.clock()
         lifecycle.record(session=session, incident_id=incident_id, actor="bot:escalation",

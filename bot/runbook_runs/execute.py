@@ -8,9 +8,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
-
 from bot.core.runner_identity import RUNNER
 from bot.core.services import Services
 from bot.incidents import lifecycle
@@ -238,10 +235,6 @@ def _heartbeat(services: Services, run_id: int, done: threading.Event) -> None:
     while not done.wait(interval):
         try:
             with session_scope(services.engine) as session:
-                session.execute(update(RunbookRun)
-                                .where(col(RunbookRun.id) == run_id,
-                                       col(RunbookRun.status) == RunStatus.running.value,
-                                       col(RunbookRun.runner) == RUNNER)
-                                .values(updated_at=services.clock()))
+                runs_q.beat(session=session, run_id=run_id, runner=RUNNER, now=services.clock())
         except Exception:  # the database may be down; the next beat tries again
             log.warning("heartbeat of runbook run %s failed", run_id, exc_info=True)

@@ -20,9 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
 from bot.core.outbox import RetryLater
 from bot.core.runner_identity import RUNNER, gone
@@ -39,9 +37,10 @@ from bot.views.incident import (
     owners_invited_text,
 )
 from bot.views.oncall import on_call_text
+from store import queries
+from store import slack_queries as claims
 from store.db import session_scope
 from store.models import Incident
-from store.slack_models import SlackChannelClaim
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +88,12 @@ def _claim(services: Services, incident_id: int) -> Claim:
     now = services.clock()
     try:
         with session_scope(services.engine) as session:
-            session.add(SlackChannelClaim(incident_id=incident_id, state="creating",
-                                          claimed_at=now, claimed_by=RUNNER))
+            claims.add_claim(session=session, incident_id=incident_id, now=now, runner=RUNNER)
         return Claim("create")
     except IntegrityError:
         pass
     with session_scope(services.engine) as session:
-        claim = session.execute(select(SlackChannelClaim).where(
-            col(SlackChannelClaim.incident_id) == incident_id)).scalar_one()
+        claim = claims.get_claim(session=session, incident_id=incident_id)
         if claim.state in ("ready", "complete"):
             action = "resume" if claim.state == "ready" else "complete"
             return Claim(action, claim.channel_id, claim.channel_name)
@@ -107,28 +104,19 @@ def _claim(services: Services, incident_id: int) -> Claim:
         if claim.state != "failed" and not abandoned:
             raise RetryLater(f"the channel of incident {incident_id} is being created by "
                              f"{claim.claimed_by}")
-        result = session.execute(
-            update(SlackChannelClaim)
-            .where(col(SlackChannelClaim.incident_id) == incident_id,
-                   col(SlackChannelClaim.state) == claim.state,
-                   col(SlackChannelClaim.claimed_at) == claim.claimed_at)
-            .values(state="creating", claimed_at=now, claimed_by=RUNNER, error=None))
-        if not getattr(result, "rowcount", 0):
+        if not claims.take_claim(session=session, claim=claim, now=now, runner=RUNNER):
             raise RetryLater(f"another worker took the channel of incident {incident_id}")
     return Claim("take_over" if abandoned else "create")
 
 
 def _finish_claim(services: Services, incident_id: int, **values: Any) -> None:
     with session_scope(services.engine) as session:
-        session.execute(update(SlackChannelClaim)
-                        .where(col(SlackChannelClaim.incident_id) == incident_id)
-                        .values(**values))
+        claims.update_claim(session=session, incident_id=incident_id, **values)
 
 
 def _save_on_incident(services: Services, incident_id: int, **values: Any) -> None:
     with session_scope(services.engine) as session:
-        session.execute(update(Incident).where(col(Incident.id) == incident_id)
-                        .values(**values))
+        queries.update_incident(session=session, incident_id=incident_id, **values)
 
 
 # -- steps -------------------------------------------------------------------------------
