@@ -129,7 +129,6 @@ def _incident(services: Any, incident_id: int) -> Any:
 def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
     from mlflow import MlflowClient
 
-
     secret = secrets.token_urlsafe(16)
     clock = MovedClock()
     clock.install()

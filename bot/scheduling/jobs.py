@@ -6,10 +6,15 @@ names); they find the running bot through ``bot.core.scheduler.job_services``.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.core.scheduler import job_services, start_scheduler
+from bot.core.services import Services
 from bot.diagnosis.watch import run_watch
 from bot.runbook_runs import recover_interrupted
 from bot.silences.holds import release_due
@@ -20,72 +25,61 @@ from store.db import session_scope
 log = logging.getLogger(__name__)
 
 
-def watch_job() -> None:
-    services = job_services()
-    if services is None:
-        return
+def _with_services(work: Callable[[Services], None]) -> Callable[[], None]:
+    """A stored job takes no arguments; it runs on this process's bot, if it has one."""
+    @functools.wraps(work)
+    def job() -> None:
+        services = job_services()
+        if services is not None:
+            work(services)
+    return job
 
+
+@_with_services
+def watch_job(services: Services) -> None:
     opened = run_watch(services)
     if opened:
         log.info("silent-degradation watch opened incidents %s", opened)
 
 
-def burn_alerts_job() -> None:
-    services = job_services()
-    if services is None:
-        return
-
+@_with_services
+def burn_alerts_job(services: Services) -> None:
     evaluate_burn_alerts(services)
 
 
-def recover_runs_job() -> None:
+@_with_services
+def recover_runs_job(services: Services) -> None:
     """Runbook runs whose replica died (no heartbeat) are resumed or marked interrupted."""
-    services = job_services()
-    if services is None:
-        return
-
     recover_interrupted(services)
 
 
-def prune_signals_job() -> None:
+@_with_services
+def prune_signals_job(services: Services) -> None:
     """Drop stored signals past the retention setting, so the store stays bounded."""
-    services = job_services()
-    if services is None:
-        return
-    from datetime import timedelta
-
-
     cutoff = services.clock() - timedelta(days=services.settings.signal_retention_days)
     with session_scope(services.engine) as session:
         removed = signal_queries.prune(session=session, before=cutoff)
     log.info("pruned %d stored signal rows older than %s", removed, cutoff)
 
 
-def prune_outbox_job() -> None:
+@_with_services
+def prune_outbox_job(services: Services) -> None:
     """Forget follow-up work done more than a day ago; dead rows stay for a person."""
-    services = job_services()
-    if services is None:
-        return
-    from datetime import timedelta
-
-
+    before = services.clock() - timedelta(days=1)
     with session_scope(services.engine) as session:
-        removed = outbox_queries.prune(session=session, before=services.clock() - timedelta(days=1))
+        removed = outbox_queries.prune(session=session, before=before)
     log.info("pruned %d finished follow-up tasks", removed)
 
 
-def release_holds_job() -> None:
+@_with_services
+def release_holds_job(services: Services) -> None:
     """Incidents held for a change's maintenance window: settle or page them when it ends."""
-    services = job_services()
-    if services is None:
-        return
-
     released = release_due(services)
     if released:
         log.info("maintenance windows ended with incidents still off: paged %s", released)
 
 
-def register_periodic_jobs(scheduler: Any, services: Any) -> None:
+def register_periodic_jobs(scheduler: BackgroundScheduler, services: Services) -> None:
     """Add (or replace) the fixed jobs; ids are stable so replicas never duplicate them."""
     watch = services.catalog.watch
     if watch.enabled:
@@ -105,6 +99,6 @@ def register_periodic_jobs(scheduler: Any, services: Any) -> None:
                           id="burn-alerts", replace_existing=True)
 
 
-def start_scheduling(services: Any) -> None:
+def start_scheduling(services: Services) -> None:
     """Start hook: the scheduler, with the fixed jobs above added whenever this replica leads."""
     start_scheduler(services, periodic=register_periodic_jobs)
