@@ -50,7 +50,7 @@ class AlertIn(BaseModel):
 class AlertmanagerIn(AlertmanagerWebhook):
     """The webhook envelope; each alert is parsed (and refused) on its own."""
 
-    alerts: list[AlertIn]  # type: ignore[assignment]
+    alerts: list[AlertIn]
 
 
 _DESCRIPTIONS = {

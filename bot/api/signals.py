@@ -33,7 +33,8 @@ def build_router(services: Services) -> APIRouter:
 
 def _store(services: Services, records: list[Record]) -> tuple[int, list[AlertRecord]]:
     with session_scope(services.engine) as session:
-        return save_records(session=session, records=records)
+        stored, left = save_records(session=session, records=records)
+    return stored, [record for record in left if isinstance(record, AlertRecord)]
 
 
 def _alerts(services: Services, alerts: list[AlertRecord]) -> dict[str, Any]:
