@@ -41,8 +41,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from classifiers.robust import median, robust_sd
 from classifiers.series_history import BUCKET_SECONDS, DAY_BINS, SeriesHistory, add_points
-from classifiers.shifts import _median
 from classifiers.watch_tails import EDGES, PRIOR, WEEK, point_risk, sum_thresholds
 
 SCALES = (1, 4, 16, 64)
@@ -141,14 +141,14 @@ def _noise(history: SeriesHistory, t: np.ndarray, y: np.ndarray, level: float) -
     if yb.size < 8:
         return floor
     r = yb - history.seasonal_at(tb) - level
-    spread = 1.4826 * _median(np.abs(r - _median(r)))
+    spread = robust_sd(r)
     return max(spread, floor)
 
 
 def _cold_level(y: np.ndarray) -> float:
     """Before three half-hours have closed: the median of the ring's older points."""
     older = y[: max(0, y.size - HELD_OUT)]
-    return _median(older) if older.size >= 8 else math.nan
+    return median(older) if older.size >= 8 else math.nan
 
 
 def _rhythm(episodes: np.ndarray, start: float, duration: float, peak: float,
