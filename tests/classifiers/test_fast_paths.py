@@ -53,3 +53,13 @@ def test_hinge_scan_matches_the_loop(seed: int) -> None:
     stall = int(n * rng.uniform(0.4, 0.9))
     y[stall:] = y[stall] + (t[stall:] - t[stall])
     assert hinge_onset(y, t, 5) == _hinge_by_loop(y, t, 5)
+
+
+@pytest.mark.parametrize(("q", "df"), [(0.0, 1), (0.5, 1), (3.84, 1), (10.0, 3), (100.0, 5),
+                                       (7.3, 12), (1e-9, 4), (500.0, 40), (1e4, 2)])
+def test_chi2_tail_from_special_is_scipy_stats_value(q: float, df: int) -> None:
+    """slices uses ``special.chdtrc`` so the CLI need not import ``scipy.stats`` (~1 s)."""
+    from scipy import special, stats
+
+    assert float(special.chdtrc(df, q)) == float(stats.chi2.sf(q, df))
+
