@@ -185,7 +185,7 @@ def _solve(x: Floats, yb: Floats) -> tuple[Floats, float]:
     try:
         inverse = np.linalg.inv(x.T @ x)
     except np.linalg.LinAlgError:
-        coef: Floats = np.linalg.lstsq(x, yb, rcond=None)[0]
+        coef = np.asarray(np.linalg.lstsq(x, yb, rcond=None)[0], dtype=np.float64)
         return coef, math.inf
     return inverse @ (x.T @ yb), math.sqrt(max(float(inverse[1, 1]), 0.0))
 

@@ -119,14 +119,13 @@ def cusum_onset(z: Floats, sign: float, start: int, stop: int, k: float = 0.5,
     return start + (int(zeros[-1]) + 1 if zeros.size else 0)
 
 
-def accept_refined(z: Floats, sign: float, refined: int | None, k0: int,
-                   horizon: int) -> bool:
+def accept_refined(z: Floats, sign: float, refined: int, k0: int, horizon: int) -> bool:
     """Take CUSUM's earlier onset only if the points it adds already moved (a ramp-in).
 
     A clean step is placed well by the split alone; walking back over baseline noise
     would put the onset minutes early and spoil which layer moved first.
     """
-    if refined is None or refined >= k0:
+    if refined >= k0:
         return False
     between = float(np.mean(sign * z[refined:k0]))
     after = float(np.mean(sign * z[k0:k0 + horizon]))

@@ -159,8 +159,9 @@ def _robust_core(y: Floats, t: Floats, m: int, direction: str, window: int,
     sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
         np.sign(median(y[k0:]) - median(y[start:k0])) or 1.0)
     refined = cusum_onset(z_all, sign, guard_end, n, k=1.0)
-    k = int(np.clip(refined, lo, n - m)) if accept_refined(
-        z_all, sign, refined, k0, horizon) else k0
+    k = k0
+    if refined is not None and accept_refined(z_all, sign, refined, k0, horizon):
+        k = int(np.clip(refined, lo, n - m))
     base = fit_baseline(t, y, k, window, design)
     sd = _sd_floor(base.level, max(noise_sd(y[base.start:k]), base.residual_sd))
     stop = min(n, k + horizon)
@@ -226,8 +227,9 @@ def _rate_core(events: Floats, n: Floats, m: int, direction: str, window: int,
     sign = 1.0 if direction == "up" else -1.0 if direction == "down" else float(
         np.sign(events[k0:].sum() / n[k0:].sum() - p0) or 1.0)
     refined = cusum_onset(z_all, sign, guard_end, size, k=1.0)
-    k = int(np.clip(refined, lo, size - m)) if accept_refined(
-        z_all, sign, refined, k0, horizon) else k0
+    k = k0
+    if refined is not None and accept_refined(z_all, sign, refined, k0, horizon):
+        k = int(np.clip(refined, lo, size - m))
     start = max(0, k - window)
     stop = min(size, k + horizon)
     eb, nb = events[start:k], n[start:k]

@@ -78,7 +78,7 @@ def tail_threshold(counts: np.ndarray, risk: float) -> float:
         shape = min(0.45, max(0.0, 0.5 * (1.0 - mean * mean / variance))) if variance > 0 else 0.0
         scale = 0.5 * mean * (mean * mean / variance + 1.0) if variance > 0 else mean
         if shape > 1e-6:
-            threshold = u + scale / shape * ((share / risk) ** shape - 1.0)
+            threshold = u + scale / shape * (math.pow(share / risk, shape) - 1.0)
         else:
             threshold = u + max(mean, 0.0) * math.log(share / risk)
     else:
