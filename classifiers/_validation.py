@@ -9,9 +9,8 @@ callers are the detectors, not users); its names are public within the package.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-Floats = npt.NDArray[np.float64]
+from classifiers.arrays import Floats
 
 
 def as_1d(name: str, values: object) -> Floats:

@@ -16,14 +16,11 @@ from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
+from classifiers.arrays import Floats, Indices
 from classifiers.changepoint import segments
 from classifiers.results import ShiftResult
 from classifiers.robust import center_spread, median, noise_sd, robust_sd
-
-Floats = npt.NDArray[np.float64]
-Indices = npt.NDArray[np.intp]
 
 DAY = 86400.0
 HELD_TO_RECOVER = 8  # points back at the baseline before an excursion counts as recovered

@@ -14,9 +14,8 @@ import functools
 import math
 
 import numpy as np
-import numpy.typing as npt
 
-Floats = npt.NDArray[np.float64]
+from classifiers.arrays import Floats
 
 
 @functools.lru_cache(maxsize=64)

@@ -20,19 +20,20 @@ import numpy as np
 from scipy import special
 
 from classifiers._validation import as_1d, counts_iv, positive_int_iv
+from classifiers.arrays import Floats
 from classifiers.results import DriftResult
 
 _GRID = 1000
 _EPS = 1e-4  # floor of a bin share in PSI, as in the usual PSI definition
 
 
-def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
+def _psi(expected: Floats, actual: Floats) -> float:
     e = np.maximum(expected / max(expected.sum(), 1e-300), _EPS)
     a = np.maximum(actual / max(actual.sum(), 1e-300), _EPS)
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
+def _jensen_shannon(p: Floats, q: Floats) -> float:
     p = p / max(p.sum(), 1e-300)
     q = q / max(q.sum(), 1e-300)
     m = 0.5 * (p + q)

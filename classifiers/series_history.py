@@ -19,10 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import numpy.typing as npt
 
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
+from classifiers.arrays import Floats, Ints
 
 BUCKET_SECONDS = 1800.0
 HISTORY_BUCKETS = 1008            # three weeks of half-hours

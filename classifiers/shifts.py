@@ -14,10 +14,10 @@ import math
 from dataclasses import replace
 
 import numpy as np
-import numpy.typing as npt
 from scipy import special
 
 from classifiers._validation import rate_iv, shift_iv
+from classifiers.arrays import Floats
 from classifiers.baseline import (
     DAY,
     Baseline,
@@ -35,8 +35,6 @@ from classifiers.changepoint import (
 )
 from classifiers.results import ShiftResult
 from classifiers.robust import median, noise_sd, robust_sd
-
-Floats = npt.NDArray[np.float64]
 
 _WINSOR = 8.0  # residuals beyond this many baseline SDs are clipped: one spike is not a shift
 _NULL = ShiftResult(statistic=0.0, p_value=1.0, effect=0.0, onset=-1)
