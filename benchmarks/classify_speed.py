@@ -246,10 +246,6 @@ def _breakdown(path: Path) -> None:
     code = (
         "import json, sys, time\n"
         "t0 = time.perf_counter()\n"
-        "import bot.core.exchange, numpy, scipy.special\n"
-        "ta = time.perf_counter()\n"
-        "import scipy.stats\n"  # imported by classifiers/slices.py, for one chi2.sf
-        "tb = time.perf_counter()\n"
         "import bot.cli.main, bot.cli.signals, bot.diagnosis.pipeline as pipeline\n"
         "from bot.core.exchange import parse_lines, parse_objects\n"
         "t1 = time.perf_counter()\n"
@@ -265,13 +261,14 @@ def _breakdown(path: Path) -> None:
         "t5 = time.perf_counter()\n"
         "pipeline.diagnose(batch.records)\n"
         "t6 = time.perf_counter()\n"
-        "print(json.dumps({'imports': t1 - t0, 'stats': tb - ta, 'json': t2 - t1, 'read': t3 - t2,"
-        " 'models': t4 - t3, 'fast': t5 - t4, 'diagnose': t6 - t5}))\n")
+        "print(json.dumps({'imports': t1 - t0, 'json': t2 - t1, 'read': t3 - t2,"
+        " 'models': t4 - t3, 'fast': t5 - t4, 'diagnose': t6 - t5,"
+        " 'stats': 'scipy.stats' in sys.modules}))\n")  # scipy.stats alone costs ~1 s
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                           text=True, check=True)
     parts = json.loads(done.stdout)
     print(f"  where it goes (one fresh process): imports {parts['imports'] * 1000:.0f} ms "
-          f"(of which scipy.stats {parts['stats'] * 1000:.0f} ms); "
+          f"(scipy.stats {'loaded' if parts['stats'] else 'not loaded'}); "
           f"json.loads of the lines {parts['json'] * 1000:.0f} ms; reading them into records "
           f"{parts['read'] * 1000:.0f} ms (of which validation: fast path "
           f"{parts['fast'] * 1000:.0f} ms, the pydantic models alone "

@@ -172,7 +172,7 @@ def _root_key(pattern: str) -> str:
 
 
 def _learned(priors: LearnedPriors, pattern: str) -> dict[str, float]:
-    bonus = dict.fromkeys(LABELS, 0.0)
+    bonus: dict[str, float] = dict.fromkeys(LABELS, 0.0)
     total = sum(priors.label_counts.values())
     if total:
         for label in LABELS:
@@ -181,9 +181,9 @@ def _learned(priors: LearnedPriors, pattern: str) -> dict[str, float]:
     for key, weight in ((pattern, 1.0), (_root_key(pattern), 0.35)):
         for stored, counts in priors.patterns.items():
             if stored == key or (weight < 1.0 and _root_key(stored) == key and stored != pattern):
-                for label, count in counts.items():
-                    if label in bonus:
-                        bonus[label] += weight * PATTERN_WEIGHT * min(float(count), 4.0)
+                for seen, count in counts.items():
+                    if seen in bonus:
+                        bonus[seen] += weight * PATTERN_WEIGHT * min(float(count), 4.0)
     return bonus
 
 
@@ -260,7 +260,7 @@ def _fitted_reasons(x: Sequence[float], layers: Sequence[LayerEvidence],
     from classifiers import behaviour_weights
 
     first = first_onset(layers) if layers else 0.0
-    texts = {}
+    texts: dict[str, str] = {}
     for item in layers:
         lag = max(item.onset_minutes - first, 0.0)
         role = "first" if root_share(item, first) >= 0.5 else f"{lag:.0f} min later"
@@ -353,7 +353,7 @@ def _hand_scores(layers: Sequence[LayerEvidence], changes: Sequence[ChangeEviden
     the first clear onset it moved); the best change adds ``CHANGE_WEIGHT * time_fit *
     kind_fit``; ``none`` scores ``NONE_SCORE``.
     """
-    scores = dict.fromkeys(LABELS, 0.0)
+    scores: dict[str, float] = dict.fromkeys(LABELS, 0.0)
     scores["none"] = NONE_SCORE
     contributions: dict[str, list[tuple[float, str]]] = {label: [] for label in LABELS}
     first = first_onset(layers)

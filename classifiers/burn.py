@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from classifiers.arrays import Bools, Floats
+
 PAGE = "page"
 TICKET = "ticket"
 
@@ -80,9 +82,9 @@ class PairEvaluation:
     """
 
     rule: BurnRule
-    long_burn: np.ndarray
-    short_burn: np.ndarray
-    firing: np.ndarray
+    long_burn: Floats
+    short_burn: Floats
+    firing: Bools
     episodes: tuple[tuple[int, int | None], ...]
 
     @property
@@ -95,7 +97,7 @@ class BurnEvaluation:
     """All rules of an objective; ``firing`` ORs the pairs of each severity."""
 
     pairs: tuple[PairEvaluation, ...]
-    firing: dict[str, np.ndarray]
+    firing: dict[str, Bools]
 
     def firing_now(self) -> tuple[str, ...]:
         """Severities firing at the last bin, most urgent first."""
@@ -129,7 +131,7 @@ def default_rules(slo_minutes: float) -> tuple[BurnRule, ...]:
 
 
 def rolling_burn_rate(bad: ArrayLike, total: ArrayLike, window_bins: int,
-                      target: float) -> np.ndarray:
+                      target: float) -> Floats:
     """Burn rate over the ``window_bins`` bins ending at each bin (inclusive).
 
     Sums are taken from cumulative sums, so one pass serves every window length.
@@ -154,7 +156,7 @@ def rolling_burn_rate(bad: ArrayLike, total: ArrayLike, window_bins: int,
     return ratio / (1.0 - target)
 
 
-def _series_iv(bad: ArrayLike, total: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _series_iv(bad: ArrayLike, total: ArrayLike) -> tuple[Floats, Floats]:
     bad_arr = np.asarray(bad, dtype=float).ravel()
     total_arr = np.asarray(total, dtype=float).ravel()
     if bad_arr.shape != total_arr.shape:
@@ -205,7 +207,7 @@ def evaluate_burn(bad: ArrayLike, total: ArrayLike, target: float,
     if not bin_minutes > 0:
         raise ValueError(f"bin_minutes must be positive, got {bin_minutes!r}")
     pairs = []
-    firing: dict[str, np.ndarray] = {}
+    firing: dict[str, Bools] = {}
     for rule in rules:
         long_bins = max(1, math.ceil(rule.long_minutes / bin_minutes - 1e-9))
         short_bins = max(1, math.ceil(rule.short_minutes / bin_minutes - 1e-9))

@@ -19,20 +19,21 @@ import math
 import numpy as np
 from scipy import special
 
-from classifiers._validation import _as_1d, _counts_iv, _positive_int_iv
+from classifiers._validation import as_1d, counts_iv, positive_int_iv
+from classifiers.arrays import Floats
 from classifiers.results import DriftResult
 
 _GRID = 1000
 _EPS = 1e-4  # floor of a bin share in PSI, as in the usual PSI definition
 
 
-def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
+def _psi(expected: Floats, actual: Floats) -> float:
     e = np.maximum(expected / max(expected.sum(), 1e-300), _EPS)
     a = np.maximum(actual / max(actual.sum(), 1e-300), _EPS)
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
+def _jensen_shannon(p: Floats, q: Floats) -> float:
     p = p / max(p.sum(), 1e-300)
     q = q / max(q.sum(), 1e-300)
     m = 0.5 * (p + q)
@@ -76,9 +77,9 @@ def numeric_drift(reference: object, current: object, *, bins: int = 10) -> Drif
     .. [3] J. Lin, "Divergence measures based on the Shannon entropy", IEEE Trans.
        Inf. Theory 37 (1991) 145-151.
     """
-    bins = _positive_int_iv("bins", bins, 2)
-    a = _as_1d("reference", reference)
-    b = _as_1d("current", current)
+    bins = positive_int_iv("bins", bins, 2)
+    a = as_1d("reference", reference)
+    b = as_1d("current", current)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if a.size < 2 or b.size < 2:
         return DriftResult(0.0, 1.0, 0.0, 0.0, 0.0, 0.0, "ks")
@@ -128,8 +129,8 @@ def categorical_drift(reference: object, current: object) -> DriftResult:
     .. [1] K. Pearson, "On the criterion that a given system of deviations ...",
        Phil. Mag. 50 (1900) 157-175.
     """
-    ref = _counts_iv("reference", reference)
-    cur = _counts_iv("current", current)
+    ref = counts_iv("reference", reference)
+    cur = counts_iv("current", current)
     keys = sorted(set(ref) | set(cur))
     r = np.array([ref.get(k, 0.0) for k in keys])
     c = np.array([cur.get(k, 0.0) for k in keys])

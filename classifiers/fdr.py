@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from classifiers.arrays import Floats
 
-def benjamini_hochberg(p_values: object) -> np.ndarray:
+
+def benjamini_hochberg(p_values: object) -> Floats:
     """Adjusted p-values (q-values) of the Benjamini-Hochberg step-up procedure.
 
     Parameters

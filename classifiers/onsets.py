@@ -20,13 +20,14 @@ import math
 
 import numpy as np
 
+from classifiers.arrays import Floats
 from classifiers.results import OnsetInterval
 
 MAX_POINTS = 24.0     # a step too faint to place closer than this is placed no closer
 COVERAGE = 2.0        # points of (sigma/delta)^2 on each side: roughly a 90 % interval
 
 
-def onset_interval(times: np.ndarray, onset: float, statistic: float) -> OnsetInterval:
+def onset_interval(times: Floats, onset: float, statistic: float) -> OnsetInterval:
     """The interval (epoch seconds) in which a detector's onset lies.
 
     Parameters

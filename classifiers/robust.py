@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 
+from classifiers.arrays import Floats
+
 MAD_TO_SD = 1.4826  # the MAD of a normal sample times this is its SD
 
 
-def median(x: np.ndarray) -> float:
+def median(x: Floats) -> float:
     """``np.median`` of finite 1-D values, without its generic bookkeeping.
 
     One diagnosis takes hundreds of medians of a few hundred points; at that size
@@ -32,7 +34,7 @@ def median(x: np.ndarray) -> float:
     return float((part[h - 1] + part[h]) / 2)
 
 
-def row_medians(a: np.ndarray) -> np.ndarray:
+def row_medians(a: Floats) -> Floats:
     """Median of each row of a finite 2-D array: ``np.median(a, axis=1)``, faster.
 
     Screening hundreds of series at once needs a median per row; one partition
@@ -48,7 +50,7 @@ def row_medians(a: np.ndarray) -> np.ndarray:
     return (part[:, h - 1] + part[:, h]) / 2
 
 
-def center_spread(x: np.ndarray) -> tuple[float, float]:
+def center_spread(x: Floats) -> tuple[float, float]:
     """Median and robust SD (scaled MAD) of ``x``: the MAD needs the median anyway."""
     center = median(x)
     if x.size < 2:
@@ -56,17 +58,17 @@ def center_spread(x: np.ndarray) -> tuple[float, float]:
     return center, float(MAD_TO_SD * median(np.abs(x - center)))
 
 
-def robust_sd(x: np.ndarray) -> float:
+def robust_sd(x: Floats) -> float:
     """Scaled MAD of ``x``: an SD that one outlier cannot inflate."""
     return center_spread(x)[1]
 
 
-def row_robust_sd(a: np.ndarray) -> np.ndarray:
+def row_robust_sd(a: Floats) -> Floats:
     """Scaled MAD of each row of a finite 2-D array."""
     return MAD_TO_SD * row_medians(np.abs(a - row_medians(a)[:, None]))
 
 
-def noise_sd(y: np.ndarray) -> float:
+def noise_sd(y: Floats) -> float:
     """Point-to-point noise from first differences: blind to trends and to one step."""
     if y.size < 3:
         return float(np.std(y)) if y.size else 0.0

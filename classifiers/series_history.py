@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from classifiers.arrays import Floats, Ints
+
 BUCKET_SECONDS = 1800.0
 HISTORY_BUCKETS = 1008            # three weeks of half-hours
 DAY_BINS = int(86400 / BUCKET_SECONDS)
@@ -46,12 +48,12 @@ class SeriesHistory:
     typical seconds between points.
     """
 
-    keys: np.ndarray
-    means: np.ndarray
+    keys: Ints
+    means: Floats
     open_key: int = -1
     open_sum: float = 0.0
     open_count: int = 0
-    cycle: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cycle: Floats = field(default_factory=lambda: np.zeros(0))
     level: float = math.nan
     quantum: float = math.inf
     resolution: float = 1.0
@@ -84,7 +86,7 @@ class SeriesHistory:
         k = int(first) % size
         return float((1.0 - share) * self.cycle[k] + share * self.cycle[(k + 1) % size])
 
-    def seasonal_at(self, t: np.ndarray, smooth: bool | None = None) -> np.ndarray:
+    def seasonal_at(self, t: Floats, smooth: bool | None = None) -> Floats:
         """The cycle's offsets at times ``t``: per half-hour, or linear between centres.
 
         A cycle of ramps wants the linear reading (half-hour steps would leave the
@@ -105,7 +107,7 @@ class SeriesHistory:
         k = first.astype(np.int64) % size
         return (1.0 - share) * self.cycle[k] + share * self.cycle[(k + 1) % size]
 
-    def with_reading(self, times: np.ndarray, values: np.ndarray) -> SeriesHistory:
+    def with_reading(self, times: Floats, values: Floats) -> SeriesHistory:
         """This history with the cycle's reading (steps or ramps) that fits ``values`` best."""
         if self.cycle.size == 0 or values.size < 8:
             return self
@@ -131,7 +133,7 @@ class SeriesHistory:
         return max(0.5 * step, RELATIVE_FLOOR * magnitude)
 
 
-def decimal_resolution(values: np.ndarray) -> float:
+def decimal_resolution(values: Floats) -> float:
     """The coarsest power of ten that all ``values`` are multiples of (1e-6 at least)."""
     v = np.abs(values[np.isfinite(values)])
     if v.size == 0:
@@ -143,16 +145,16 @@ def decimal_resolution(values: np.ndarray) -> float:
     return 1e-6
 
 
-def _median(x: np.ndarray) -> float:
+def _median(x: Floats) -> float:
     return float(np.median(x)) if x.size else math.nan
 
 
-def _mad(x: np.ndarray) -> float:
+def _mad(x: Floats) -> float:
     return float(np.median(np.abs(x - np.median(x)))) if x.size else math.nan
 
 
-def _fold(keys: np.ndarray, values: np.ndarray, bins: int, offset: float,
-          least: int = FOLD_MIN) -> np.ndarray | None:
+def _fold(keys: Ints, values: Floats, bins: int, offset: float,
+          least: int = FOLD_MIN) -> Floats | None:
     """Median per bin of the cycle (NaN-free), or None when bins lack two values each.
 
     Bins a series never reports in (an hourly series fills every other half-hour)
@@ -184,17 +186,17 @@ def _fold(keys: np.ndarray, values: np.ndarray, bins: int, offset: float,
 CYCLE_REFIT = 4  # the cycle is refitted every fourth half-hour, the level every one
 
 
-def _bins(k: np.ndarray, size: int) -> np.ndarray:
+def _bins(k: Ints, size: int) -> Ints:
     offset = 0.0 if size == DAY_BINS else _EPOCH_MONDAY
     return ((k * BUCKET_SECONDS - offset) // BUCKET_SECONDS).astype(np.int64) % size
 
 
-def _usable(keys: np.ndarray, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _usable(keys: Ints, means: Floats) -> tuple[Ints, Floats]:
     ok = (keys >= 0) & (keys > keys.max() - HISTORY_BUCKETS)
     return keys[ok], means[ok]
 
 
-def _fit_cycle(keys: np.ndarray, means: np.ndarray) -> np.ndarray:
+def _fit_cycle(keys: Ints, means: Floats) -> Floats:
     """The daily or weekly cycle of the buckets, if it takes 20 % off their spread."""
     k, v = _usable(keys, means)
     cycle = np.zeros(0)
@@ -223,7 +225,7 @@ def _fit_cycle(keys: np.ndarray, means: np.ndarray) -> np.ndarray:
     return cycle
 
 
-def _fit_level(keys: np.ndarray, means: np.ndarray, cycle: np.ndarray, step: float) -> float:
+def _fit_level(keys: Ints, means: Floats, cycle: Floats, step: float) -> float:
     """The median of the recent buckets less the cycle (NaN with fewer than three)."""
     k, v = _usable(keys, means)
     if k.size == 0:
@@ -238,8 +240,8 @@ def _fit_level(keys: np.ndarray, means: np.ndarray, cycle: np.ndarray, step: flo
     return _median(v)
 
 
-def add_points(history: SeriesHistory, times: np.ndarray | Sequence[float],
-               values: np.ndarray | Sequence[float]) -> SeriesHistory:
+def add_points(history: SeriesHistory, times: Floats | Sequence[float],
+               values: Floats | Sequence[float]) -> SeriesHistory:
     """``history`` with the points of ``times``/``values`` (time-ordered, newer) added.
 
     A plain loop over scalars: the watch adds a few points per series per run, where

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from classifiers.fdr import benjamini_hochberg
 from classifiers.results import SliceResult
@@ -66,7 +66,7 @@ def _heterogeneity(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str], 
         w = 1.0 / se[ok] ** 2
         mean = float((w * d[ok]).sum() / w.sum())
         q = float((w * (d[ok] - mean) ** 2).sum())
-        out[key] = float(stats.chi2.sf(q, int(ok.sum()) - 1))
+        out[key] = float(special.chdtrc(int(ok.sum()) - 1, q))  # chi2.sf(q, df)
     return out
 
 

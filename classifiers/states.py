@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from classifiers.arrays import Floats
 from classifiers.results import StateResult
 
 
-def _onset_of_final_run(bad: np.ndarray) -> int:
+def _onset_of_final_run(bad: Floats) -> int:
     """Start of the last stretch in which bad samples dominate (a majority-vote walk back)."""
     n = bad.size
     score = np.cumsum(bad[::-1] * 2 - 1)  # from the end: +1 bad, -1 good
@@ -21,7 +22,7 @@ def _onset_of_final_run(bad: np.ndarray) -> int:
     return n - 1 - best
 
 
-def _share_test(bad: np.ndarray, onset: int, detector: str) -> StateResult:
+def _share_test(bad: Floats, onset: int, detector: str) -> StateResult:
     before, after = bad[:onset], bad[onset:]
     k, n = int(after.sum()), int(after.size)
     if n == 0:

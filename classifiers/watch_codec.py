@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from classifiers.arrays import Floats
 from classifiers.series_history import SeriesHistory
 from classifiers.watch_tails import EDGES
 from classifiers.watch_test import SCALES, WatchState
@@ -49,7 +50,7 @@ def _arrays(state: WatchState) -> dict[str, np.ndarray]:
         "episode": state.episode}
 
 
-def _scalars(state: WatchState) -> np.ndarray:
+def _scalars(state: WatchState) -> Floats:
     h = state.history
     return np.array([float(getattr(h, k)) for k in _HISTORY_SCALARS]
                     + [float(getattr(state, k)) for k in _STATE_SCALARS])

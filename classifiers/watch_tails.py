@@ -17,6 +17,8 @@ import math
 import numpy as np
 from scipy import special
 
+from classifiers.arrays import Floats
+
 PRIOR_POINTS = 100.0          # weight of the prior (heavy-tailed) calibration
 TAIL = 0.05                   # the tail starts where 5 % of the sums lie beyond
 EDGES = np.concatenate([[0.0], 0.5 * 1.25 ** np.arange(28)])  # |sum| bins, to ~200
@@ -24,7 +26,7 @@ _MIDS = np.concatenate([(EDGES[:-1] + EDGES[1:]) / 2, [EDGES[-1] * 1.1]])
 WEEK = 7 * 86400.0
 
 
-def _laplace_prior() -> np.ndarray:
+def _laplace_prior() -> Floats:
     """``PRIOR_POINTS`` sums as a unit-SD Laplace would spread them, per side.
 
     Before a series has shown its own tails it is assumed heavy-tailed (a Laplace
@@ -50,7 +52,7 @@ def point_risk(false_alarms_per_week: float, step: float, sides: int, scales: in
     return float(min(0.01, false_alarms_per_week / (points_per_week * scales * sides)))
 
 
-def tail_threshold(counts: np.ndarray, risk: float) -> float:
+def tail_threshold(counts: Floats, risk: float) -> float:
     """The size a sum passes with probability ``risk``, from its calibration counts.
 
     Never below the Gaussian quantile: a series is never trusted to be calmer
@@ -78,7 +80,7 @@ def tail_threshold(counts: np.ndarray, risk: float) -> float:
         shape = min(0.45, max(0.0, 0.5 * (1.0 - mean * mean / variance))) if variance > 0 else 0.0
         scale = 0.5 * mean * (mean * mean / variance + 1.0) if variance > 0 else mean
         if shape > 1e-6:
-            threshold = u + scale / shape * ((share / risk) ** shape - 1.0)
+            threshold = u + scale / shape * (math.pow(share / risk, shape) - 1.0)
         else:
             threshold = u + max(mean, 0.0) * math.log(share / risk)
     else:
@@ -87,6 +89,6 @@ def tail_threshold(counts: np.ndarray, risk: float) -> float:
     return max(gauss, threshold)
 
 
-def sum_thresholds(calibration: np.ndarray, risk: float) -> np.ndarray:
+def sum_thresholds(calibration: Floats, risk: float) -> Floats:
     return np.array([[tail_threshold(calibration[s, side], risk) for side in (0, 1)]
                      for s in range(calibration.shape[0])])

@@ -41,8 +41,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from classifiers.arrays import Floats
+from classifiers.robust import median, robust_sd
 from classifiers.series_history import BUCKET_SECONDS, DAY_BINS, SeriesHistory, add_points
-from classifiers.shifts import _median
 from classifiers.watch_tails import EDGES, PRIOR, WEEK, point_risk, sum_thresholds
 
 SCALES = (1, 4, 16, 64)
@@ -76,20 +77,20 @@ class WatchState:
     """
 
     history: SeriesHistory
-    recent_times: np.ndarray
-    recent_values: np.ndarray
-    scores: np.ndarray
-    calibration: np.ndarray
+    recent_times: Floats
+    recent_values: Floats
+    scores: Floats
+    calibration: Floats
     points: int = 0
-    hourly_noise: np.ndarray = field(default_factory=lambda: np.zeros(DAY_BINS))
-    thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [scale, side]
+    hourly_noise: Floats = field(default_factory=lambda: np.zeros(DAY_BINS))
+    thresholds: Floats = field(default_factory=lambda: np.zeros(0))  # [scale, side]
     risk: float = math.nan  # the per-point risk ``thresholds`` stand for
     noise: float = math.nan  # the ring's spread, refreshed every few points
     pending_decay: int = 0   # points whose forgetting is not yet applied to ``calibration``
     # past alarm episodes (end time, seconds, signed peak strength), newest last, and
     # the one going on (start, last alarm, peak; NaN when none)
-    episodes: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
-    episode: np.ndarray = field(default_factory=lambda: np.full(3, np.nan))
+    episodes: Floats = field(default_factory=lambda: np.zeros((0, 3)))
+    episode: Floats = field(default_factory=lambda: np.full(3, np.nan))
     episode_points: int = 0
 
     @classmethod
@@ -133,7 +134,7 @@ class WatchVerdict:
         return max(self.alarms, key=lambda a: a.strength) if self.alarms else None
 
 
-def _noise(history: SeriesHistory, t: np.ndarray, y: np.ndarray, level: float) -> float:
+def _noise(history: SeriesHistory, t: Floats, y: Floats, level: float) -> float:
     """Robust spread of the ring's residuals (less the newest), floored by quantisation."""
     base = slice(0, max(0, y.size - HELD_OUT))
     yb, tb = y[base], t[base]
@@ -141,17 +142,17 @@ def _noise(history: SeriesHistory, t: np.ndarray, y: np.ndarray, level: float) -
     if yb.size < 8:
         return floor
     r = yb - history.seasonal_at(tb) - level
-    spread = 1.4826 * _median(np.abs(r - _median(r)))
+    spread = robust_sd(r)
     return max(spread, floor)
 
 
-def _cold_level(y: np.ndarray) -> float:
+def _cold_level(y: Floats) -> float:
     """Before three half-hours have closed: the median of the ring's older points."""
     older = y[: max(0, y.size - HELD_OUT)]
-    return _median(older) if older.size >= 8 else math.nan
+    return median(older) if older.size >= 8 else math.nan
 
 
-def _rhythm(episodes: np.ndarray, start: float, duration: float, peak: float,
+def _rhythm(episodes: Floats, start: float, duration: float, peak: float,
             step: float) -> bool:
     """Whether an episode so far is one more of the series' recurring excursions.
 
@@ -182,19 +183,19 @@ class _Run:
     """
 
     history: SeriesHistory
-    rt: np.ndarray              # the ring as it was ...
-    ry: np.ndarray
+    rt: Floats                  # the ring as it was ...
+    ry: Floats
     nt: list[float]             # ... and the points added to it since
     ny: list[float]
     scores: list[float]
-    calibration: np.ndarray
-    hourly: np.ndarray
+    calibration: Floats
+    hourly: Floats
     points: int
     limits: list[list[float]] | None
     risk: float
     noise: float
     pending: int
-    episodes: np.ndarray
+    episodes: Floats
     episode: list[float]
     episode_points: int
     sides: tuple[int, ...]
@@ -210,7 +211,7 @@ class _Run:
                    state.risk, state.noise, state.pending_decay, state.episodes,
                    state.episode.tolist(), state.episode_points, sides, budget)
 
-    def ring(self) -> tuple[np.ndarray, np.ndarray]:
+    def ring(self) -> tuple[Floats, Floats]:
         """The last ``RING`` points (times, values), the new ones included."""
         if self.nt:
             self.rt = np.concatenate([self.rt, self.nt])[-RING:]

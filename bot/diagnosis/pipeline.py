@@ -44,7 +44,6 @@ from bot.diagnosis.explain import (
 )
 from classifiers.attribution import rank_changes
 from classifiers.behaviour import (
-    LABELS,
     ROOT_MINUTES,
     ChangeEvidence,
     LayerEvidence,
@@ -56,6 +55,7 @@ from classifiers.behaviour import (
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
+from classifiers.vocabulary import LABELS
 
 EPISODE_GAP_MINUTES = 240.0  # onsets further apart belong to different episodes
 _DATA_TYPES = frozenset({SignalRecord, DistributionRecord, StateRecord})
