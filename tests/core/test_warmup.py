@@ -64,7 +64,7 @@ def test_the_host_name_codec_is_loaded_at_start_up() -> None:
     import sys
 
     # A fresh process: the first connection to a host name would import it otherwise.
-    code = ("import sys\nfrom bot.warmup import load_codecs\n"
+    code = ("import sys\nfrom bot.core.warmup import load_codecs\n"
             "before = 'encodings.idna' in sys.modules\n"
             "load_codecs()\n"
             "print(before, 'encodings.idna' in sys.modules)\n")
