@@ -81,12 +81,9 @@ def run_ingest(args: argparse.Namespace) -> int:
         with session_scope(services.engine) as session:
             stored, alerts = save_records(session=session, records=batch.records)
         if alerts:
-            try:
-                from bot.intake.ingest import ingest_alert_records
+            from bot.intake.ingest import ingest_alert_records
 
-                ingest_alert_records(services, alerts)
-            except ImportError:
-                print(f"{len(alerts)} alert records skipped (no alert intake)", file=sys.stderr)
+            ingest_alert_records(services, alerts)
     finally:
         services.close()
     print(f"stored {stored} records, {len(alerts)} alerts, refused {len(batch.errors)} lines")

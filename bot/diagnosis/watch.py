@@ -33,6 +33,7 @@ from bot.diagnosis.assemble import assemble, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
+from bot.incidents import lifecycle
 from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
@@ -271,17 +272,6 @@ def _open(services: Any, session: Any, service: Any, judgement: Judgement, now: 
 
 
 def _insert(session: Any, service: str, title: str, now: datetime) -> Incident:
-    try:
-        from bot.incidents.lifecycle import new_incident
-    except ImportError:  # pragma: no cover - the lead's module is part of the tree
-        new_incident = None
-    if new_incident is not None:
-        return new_incident(session=session, service=service, title=title, severity="warning",
-                            source="detector", actor="detector", now=now)
-    incident = Incident(service=service, title=title, severity="warning", source="detector",
-                        created_at=now, updated_at=now)
-    session.add(incident)
-    session.flush()
-    write_timeline(session=session, incident_id=int(incident.id), actor="detector",
-                   kind="opened", message=title, now=now)
-    return incident
+    return lifecycle.new_incident(session=session, service=service, title=title,
+                                  severity="warning", source="detector", actor="detector",
+                                  now=now)

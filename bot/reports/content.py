@@ -76,11 +76,6 @@ class Digest:
         return self.week.previous()
 
     @property
-    def has_slo_data(self) -> bool:
-        return any(s.attainment is not None or s.previous_attainment is not None
-                   for s in self.slos)
-
-    @property
     def has_cost_data(self) -> bool:
         return bool(self.cost.services)
 

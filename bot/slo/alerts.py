@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from bot.config.slo_spec import SLO
 from bot.core.exchange import AlertRecord, to_utc
+from bot.intake import ingest_alert_records
 from bot.slo.compute import RecordLoader, evaluate, lookback, store_loader
 from bot.slo.series import RecordsByName
 from classifiers.burn import BurnEvaluation
@@ -150,10 +151,5 @@ def _stored_alerts(services: Services, fingerprints: list[str]) -> dict[str, Ale
 
 
 def _send(services: Services, records: list[AlertRecord]) -> None:
-    try:
-        from bot.intake import ingest_alert_records
-    except ImportError:  # pragma: no cover - the intake ships with the bot
-        log.error("bot.intake is missing: %d burn alerts not delivered", len(records))
-        return
     # The intake opens incidents of source "budget" for alerts of source "budget".
     ingest_alert_records(services, records, source=SOURCE)

@@ -30,6 +30,7 @@ import numpy as np
 
 from bot.config.slo_spec import SLO, Indicator
 from bot.core.exchange import SignalRecord, to_utc
+from store.signal_queries import slice_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -191,10 +192,6 @@ def unit_series(slo: SLO, records: Records, *, start: datetime,
     wanted = slo.filter
     chosen = [r for r in _matching(slo, records, start, end) if r.slice == wanted]
     return _series(slo, chosen, start, end)
-
-
-def slice_key(extra: dict[str, str]) -> str:
-    return ",".join(f"{key}={value}" for key, value in sorted(extra.items()))
 
 
 def slice_unit_series(slo: SLO, records: Records, *, start: datetime,

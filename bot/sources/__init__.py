@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.sources.pull import health, pull_signal, pulled_specs, source_state
+from bot.sources.pushed import load_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -50,10 +51,6 @@ def register_health(services: Services) -> None:
 
 def _pushed(session: Any, service: str, start: datetime, end: datetime,
             layers: Iterable[str] | None) -> tuple[list[Any], list[str]]:
-    try:
-        from bot.sources.pushed import load_records
-    except ImportError:  # the signal store is not in this build: pulled signals only
-        return [], []
     try:
         return list(load_records(session=session, service=service, start=start, end=end,
                                  layers=layers)), []
