@@ -22,7 +22,7 @@ from bot.api.guards import (
 )
 from bot.api.params import ID_MAX, IncidentId, QueryTime
 from bot.core.errors import Conflict, NotFound
-from bot.core.exchange import ChangeRecord
+from bot.core.exchange_records import ChangeRecord
 from bot.core.services import Services
 from bot.incidents import service as incident_service
 from bot.incidents.serialize import alert_dict, event_dict, incident_dict

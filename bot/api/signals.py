@@ -18,7 +18,7 @@ from bot.api.guards import ActingBody, Scope, parse_batch, read_body, require, r
 from bot.api.params import IncidentId
 from bot.config.catalog import FailureClass
 from bot.core.errors import NotFound, UserError
-from bot.core.exchange import AlertRecord
+from bot.core.exchange_records import AlertRecord
 from bot.core.services import Services
 from store.db import session_scope
 from store.signal_queries import save_records

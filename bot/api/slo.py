@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from bot.api import docs
 from bot.api.guards import require_reader
 from bot.api.params import QueryTime
+from bot.core.clock import format_ts
 from bot.core.errors import NotFound
-from bot.core.exchange import format_ts
 from bot.core.services import Services
 from bot.slo.compute import all_statuses, service_status
 

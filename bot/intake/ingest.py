@@ -25,7 +25,7 @@ from sqlmodel import Session, func
 
 from bot.config.catalog import Catalog
 from bot.core import outbox
-from bot.core.exchange import AlertRecord
+from bot.core.exchange_records import AlertRecord
 from bot.core.services import Services
 from bot.incidents import lifecycle
 from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint

@@ -38,7 +38,7 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from bot.config.catalog import Catalog, Service
 from bot.config.otel_rules import Mapped, MetricMapper
-from bot.core.exchange import DistributionRecord, SignalRecord
+from bot.core.exchange_records import DistributionRecord, SignalRecord
 from bot.otel import buckets
 from bot.otel.amounts import Amount, ExplicitHistogram, ExponentialHistogram
 from classifiers.vocabulary import default_direction

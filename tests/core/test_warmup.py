@@ -50,7 +50,7 @@ def test_the_record_validators_are_built_at_start_up() -> None:
     import sys
 
     # A fresh process: in this one, other tests have validated records already.
-    code = ("from bot.core.exchange import SignalRecord, build_validators\n"
+    code = ("from bot.core.exchange_records import SignalRecord, build_validators\n"
             "before = SignalRecord.__pydantic_complete__\n"
             "build_validators()\n"
             "print(before, SignalRecord.__pydantic_complete__)\n")
@@ -64,7 +64,7 @@ def test_the_host_name_codec_is_loaded_at_start_up() -> None:
     import sys
 
     # A fresh process: the first connection to a host name would import it otherwise.
-    code = ("import sys\nfrom bot.warmup import load_codecs\n"
+    code = ("import sys\nfrom bot.core.warmup import load_codecs\n"
             "before = 'encodings.idna' in sys.modules\n"
             "load_codecs()\n"
             "print(before, 'encodings.idna' in sys.modules)\n")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 
 SERVICE_KINDS = ("rag_vllm", "hosted_chat", "ranking", "fraud")
 DIMENSIONS = {
