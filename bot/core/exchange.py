@@ -3,7 +3,8 @@
 Every way signals enter the bot (HTTP, files, the simulator, tests) goes through
 :func:`parse_lines` or :func:`parse_objects`, so the rules of DESIGN.md live in one
 place: a bad record is refused with its line number and reason, and the valid
-records of the same batch are kept.
+records of the same batch are kept. The records and their rules are
+:mod:`bot.core.exchange_records`; signals take :mod:`bot.core.exchange_fast` first.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.core.clock import FIRST_YEAR, LAST_YEAR
 from bot.core.exchange_records import SLICE_KEY_WIDTH, SignalRecord, encodable
@@ -114,7 +114,7 @@ class SignalFastPath:
         self._times[text] = parsed
         return parsed
 
-    def _text(self, text: Any) -> bool:
+    def _text(self, text: object) -> TypeGuard[str]:
         """A string the model's ``str`` field of 1..200 characters takes as it is."""
         if type(text) is not str:
             return False

@@ -23,7 +23,7 @@ from bot.simulator.world import Effect, Signal, World, render, render_distributi
 from classifiers.vocabulary import CHANGE_KINDS, LABELS
 
 # change kinds that could not explain a label (used for red herrings near the onset)
-_UNRELATED = {
+_UNRELATED: dict[str, list[str]] = {
     "infrastructure": ["threshold", "retrieval", "features", "prompt"],
     "data": ["threshold", "infra", "model", "prompt"],
     "control_plane": ["threshold", "infra", "model"],

@@ -53,6 +53,8 @@ class World:
     glob: dict[str, np.ndarray] = field(default_factory=dict)   # (T,) latents
     changes: list[dict[str, Any]] = field(default_factory=list)
     has_pool: bool = True
+    # the deployer's plan when a failure makes a deploy miss a slice ({"at", "missed"})
+    version_plan: dict[str, Any] | None = None
 
     @property
     def t(self) -> np.ndarray:
