@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from bot.core.exchange import ChangeRecord, DistributionRecord, SignalRecord, StateRecord
+from bot.core.exchange_records import ChangeRecord, DistributionRecord, SignalRecord, StateRecord
 
 ALPHA = 0.01
 MIN_SIDE = 5

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.exchange import DistributionRecord, SignalRecord, format_ts
+from bot.core.clock import format_ts
+from bot.core.exchange_records import DistributionRecord, SignalRecord
 from bot.diagnosis import pipeline
 from bot.diagnosis.assemble import assemble
 

@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config.catalog import parse_catalog  # noqa: E402
-from bot.core.exchange import SignalRecord  # noqa: E402
+from bot.core.exchange_records import SignalRecord  # noqa: E402
 from bot.reports.charts import digest_charts  # noqa: E402
 from bot.reports.content import build_digest  # noqa: E402
 from bot.reports.inputs import DigestInputs, IncidentFact, RunFact, ServiceData  # noqa: E402

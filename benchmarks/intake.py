@@ -34,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -188,7 +190,7 @@ def stored_alerts(database_url: str) -> int:
     return count
 
 
-def main() -> int:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--postgres", action="store_true",
@@ -202,14 +204,24 @@ def main() -> int:
     parser.add_argument("--services", type=int, default=5)
     parser.add_argument("--parse-only-server", nargs=2, metavar=("HOST", "PORT"),
                         help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.parse_only_server:
-        return parse_only_server(args.parse_only_server[0], int(args.parse_only_server[1]))
+    return parser
 
+
+@dataclass(frozen=True)
+class Stores:
+    """The bot's database, the bare-insert reference's (``None``: no reference) and the
+    throwaway PostgreSQL cluster both live in (``None`` for SQLite)."""
+
+    database_url: str
+    reference_url: str | None
+    cluster: Any
+
+
+def stores(args: argparse.Namespace, parser: argparse.ArgumentParser, folder: Path) -> Stores:
     from store.db import upgrade
 
-    folder = Path(tempfile.mkdtemp(prefix="resilio-bench-"))
     cluster = None
+    database_url = args.database_url
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.support.postgres import PostgresCluster, pg_bin_dir
@@ -218,29 +230,43 @@ def main() -> int:
         if bin_dir is None:
             parser.error("--postgres needs the PostgreSQL binaries (Debian package postgresql)")
         cluster = PostgresCluster(bin_dir).start()
-        args.database_url = cluster.url(cluster.create_database())
-    database_url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+        database_url = cluster.url(cluster.create_database())
+    url = database_url or f"sqlite:///{folder / 'bench.db'}"
     reference_url = (cluster.url(cluster.create_database()) if cluster is not None
-                     else None if args.database_url else f"sqlite:///{folder / 'bare.db'}")
-    upgrade(database_url)
+                     else None if database_url else f"sqlite:///{folder / 'bare.db'}")
+    upgrade(url)
+    return Stores(url, reference_url, cluster)
 
-    def parse_only_run(log_name: str) -> tuple[int, list[float], int]:
-        parse_port = free_port()
-        parse_only = start_parse_only(parse_port, folder / log_name)
-        try:
-            wait_ready(f"http://127.0.0.1:{parse_port}")
-            parse_sent, _, parse_latencies, parse_errors = asyncio.run(
-                drive([f"http://127.0.0.1:{parse_port}"], args.seconds, args.batch,
-                      args.concurrency, args.distinct, args.services))
-        finally:
-            parse_only.send_signal(signal.SIGINT)
-            parse_only.wait(timeout=15)
-        return parse_sent, parse_latencies, parse_errors
 
-    # The parse-only reference runs before and after the bot (the mean of both is the
-    # reference): on a shared machine the load moves in minutes, and a reference taken
-    # on one side only measured another machine than ours did.
-    before = parse_only_run("parse-only-before.log")
+@dataclass(frozen=True)
+class Run:
+    """What the clients saw in one timed run."""
+
+    sent: int
+    fingerprints: set[str]
+    latencies: list[float]
+    errors: int
+
+
+def timed_run(args: argparse.Namespace, urls: list[str]) -> Run:
+    sent, fingerprints, latencies, errors = asyncio.run(
+        drive(urls, args.seconds, args.batch, args.concurrency, args.distinct, args.services))
+    return Run(sent, fingerprints, latencies, errors)
+
+
+def parse_only_run(args: argparse.Namespace, folder: Path, log_name: str) -> Run:
+    parse_port = free_port()
+    parse_only = start_parse_only(parse_port, folder / log_name)
+    try:
+        wait_ready(f"http://127.0.0.1:{parse_port}")
+        return timed_run(args, [f"http://127.0.0.1:{parse_port}"])
+    finally:
+        parse_only.send_signal(signal.SIGINT)
+        parse_only.wait(timeout=15)
+
+
+def bot_run(args: argparse.Namespace, database_url: str, folder: Path) -> Run:
+    """The timed run against ``--replicas`` real servers on one database."""
     ports = [free_port() for _ in range(args.replicas)]
     replicas = [start_replica(database_url, port, folder / f"replica{i}.log")
                 for i, port in enumerate(ports)]
@@ -251,9 +277,7 @@ def main() -> int:
         print(f"{args.replicas} replica(s) on {database_url.split('@')[-1]}; "
               f"{args.concurrency} clients, {args.batch} alerts per request, {args.seconds:g} s",
               flush=True)
-        sent, fingerprints, latencies, errors = asyncio.run(
-            drive(urls, args.seconds, args.batch, args.concurrency, args.distinct,
-                  args.services))
+        return timed_run(args, urls)
     finally:
         for process in replicas:
             process.send_signal(signal.SIGINT)
@@ -262,30 +286,33 @@ def main() -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-    after = parse_only_run("parse-only-after.log")
-    parse_sent = (before[0] + after[0]) / 2
-    parse_latencies = before[1] + after[1]
-    parse_errors = before[2] + after[2]
-    stored = stored_alerts(database_url)
-    bare = bare_inserts(database_url, reference_url, args.batch) if reference_url else None
-    if cluster is not None:
-        cluster.stop()
-    lat = np.array(latencies) * 1000
-    print(f"requests: {len(latencies)} ({errors} errors)")
-    print(f"alerts sent: {sent}  ->  {sent / args.seconds:,.0f} alerts/s sustained")
+
+
+def report_ours(args: argparse.Namespace, ours: Run, stored: int) -> bool:
+    """Print the bot's figures; whether every alert sent was stored or deduplicated."""
+    lat = np.array(ours.latencies) * 1000
+    print(f"requests: {len(ours.latencies)} ({ours.errors} errors)")
+    print(f"alerts sent: {ours.sent}  ->  {ours.sent / args.seconds:,.0f} alerts/s sustained")
     print(f"request latency: p50 {np.percentile(lat, 50):.1f} ms, "
           f"p99 {np.percentile(lat, 99):.1f} ms")
-    print(f"distinct fingerprints sent: {len(fingerprints)}; stored alerts: {stored}; "
-          f"deduplicated: {sent - len(fingerprints)}")
-    ok = stored == len(fingerprints) and errors == 0
+    print(f"distinct fingerprints sent: {len(ours.fingerprints)}; stored alerts: {stored}; "
+          f"deduplicated: {ours.sent - len(ours.fingerprints)}")
+    ok = stored == len(ours.fingerprints) and ours.errors == 0
     print("every alert stored or deduplicated: " + ("yes" if ok else "NO"))
-    ours = sent / args.seconds
-    parse_rate = parse_sent / args.seconds
-    parse_lat = np.array(parse_latencies) * 1000
+    return ok
+
+
+def report_references(args: argparse.Namespace, before: Run, after: Run,
+                      bare: tuple[int, float] | None,
+                      database_url: str) -> list[tuple[str, float]]:
+    """Print the references; returns (name, rate) of each."""
+    parse_rate = (before.sent + after.sent) / 2 / args.seconds
+    parse_lat = np.array(before.latencies + after.latencies) * 1000
     print(f"\nreference, parse-only route (same server stack, json.loads, nothing stored): "
           f"{parse_rate:,.0f} alerts/s, p50 {np.percentile(parse_lat, 50):.1f} ms, "
-          f"p99 {np.percentile(parse_lat, 99):.1f} ms ({parse_errors} errors; before the bot "
-          f"{before[0] / args.seconds:,.0f}/s, after it {after[0] / args.seconds:,.0f}/s)")
+          f"p99 {np.percentile(parse_lat, 99):.1f} ms ({before.errors + after.errors} errors; "
+          f"before the bot {before.sent / args.seconds:,.0f}/s, after it "
+          f"{after.sent / args.seconds:,.0f}/s)")
     lines = [("parse-only route", parse_rate)]
     if bare is not None:
         rows, took = bare
@@ -294,6 +321,30 @@ def main() -> int:
               f"{database_url.split(':')[0]} store, {args.batch} rows a transaction: "
               f"{bare_rate:,.0f} rows/s")
         lines.append(("bare executemany", bare_rate))
+    return lines
+
+
+def main() -> int:
+    parser = arguments()
+    args = parser.parse_args()
+    if args.parse_only_server:
+        return parse_only_server(args.parse_only_server[0], int(args.parse_only_server[1]))
+    folder = Path(tempfile.mkdtemp(prefix="resilio-bench-"))
+    where = stores(args, parser, folder)
+    # The parse-only reference runs before and after the bot (the mean of both is the
+    # reference): on a shared machine the load moves in minutes, and a reference taken
+    # on one side only measured another machine than ours did.
+    before = parse_only_run(args, folder, "parse-only-before.log")
+    run = bot_run(args, where.database_url, folder)
+    after = parse_only_run(args, folder, "parse-only-after.log")
+    stored = stored_alerts(where.database_url)
+    bare = (bare_inserts(where.database_url, where.reference_url, args.batch)
+            if where.reference_url else None)
+    if where.cluster is not None:
+        where.cluster.stop()
+    ok = report_ours(args, run, stored)
+    lines = report_references(args, before, after, bare, where.database_url)
+    ours = run.sent / args.seconds
     print(f"ours: {ours:,.0f} alerts/s; " + "; ".join(
         f"{name}: {rate:,.0f}/s, ratio ours/reference {ours / rate:.2f}" for name, rate in lines))
     passed = ok and ours >= 2000

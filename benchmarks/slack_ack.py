@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -228,143 +229,151 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def main() -> int:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--load-generator", nargs=2, metavar=("HOST", "PORT"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--reference-server", nargs=2, metavar=("HOST", "PORT"),
                         help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.load_generator:
-        return load_generator(args.load_generator[0], int(args.load_generator[1]))
-    if args.reference_server:
-        return reference_server(args.reference_server[0], int(args.reference_server[1]))
-    folder = tempfile.mkdtemp(prefix="resilio-bench-")
-    url = f"sqlite:///{folder}/bench.db"
-    upgrade(url)
-    with SlackEmulator() as slack:
-        for user in ("U0SRE0001", "U0SRE0002"):
-            slack.workspace.add_user(user)
-        slack.workspace.add_channel("ai-alerts", channel_id="C0ALERTS01")
-        general = slack.workspace.add_channel("general").id
-        reader = build_services(Settings(DATABASE_URL=url), load_catalog(None))
-        reference_process, reference_base = start_reference()
-        try:
-            process, base = start_bot(slack, url)
-        except BaseException:
-            reference_process.terminate()
-            reference_process.wait(10)
-            raise
-        slack.app_url = f"{base}/slack/events"
-        generator = LoadGenerator(base)
-        reference_generator = LoadGenerator(reference_base)
-        failures: list[str] = []
-        try:
-            latencies: list[float] = []
-            reference: list[float] = []
-            first: list[float] = []
-            follow_ups: list[float] = []
-            cpu_per_burst: list[float] = []
-            for round_number in range(args.rounds):
-                title = f"bench {round_number}"
-                slack.slash_command("/incident", "declare", user="U0SRE0001", channel=general)
-                wait_until(lambda: bool(slack.workspace.views) and
-                           slack.last_view()["callback_id"] == "incident.declare")
-                slack.submit_view(slack.last_view()["id"], {
-                    "title": title, "service": "rag-assistant", "severity": "high"},
-                    user="U0SRE0001")
-                slack.workspace.views.clear()
+    return parser
 
-                def ready(title: str = title) -> bool:
-                    return any(i.title == title and i.slack_summary_ts
-                               for i in incident_service.list_open(reader))
-                wait_until(ready)
-                incident = next(i for i in incident_service.list_open(reader)
-                                if i.title == title)
-                channel, ts = incident.slack_channel_id, incident.slack_summary_ts
-                message = slack.workspace.channel(channel).message(ts)
-                summary = {"type": "message", "ts": ts, "user": message.user,
-                           "text": message.text, "blocks": message.blocks}
-                ack_button = next(e for b in message.blocks if b.get("type") == "actions"
-                                  for e in b["elements"] if e["action_id"] == "incident.ack")
-                requests: list[tuple[str, dict]] = []
-                for n in range(CONCURRENCY // 2):
-                    requests.append(("slash_commands", payloads.slash_command(
-                        command="/incident", text=f"note benchmark note {n}", user="U0SRE0001",
-                        channel=channel, channel_name="inc", trigger_id=f"t{n}",
-                        response_url=f"{slack.base}response/bench-{round_number}-{n}")))
-                    requests.append(("interactive", payloads.block_actions(
-                        user=f"U0SRE{n:04d}", channel=channel, channel_name="inc",
-                        message=summary, action=ack_button, block_id="summary.actions",
-                        trigger_id=f"b{n}",
-                        response_url=f"{slack.base}response/click-{round_number}-{n}")))
-                before = len(slack.responses)
-                cpu: list[float | None] = []
-                clock: list[float] = []
 
-                def go(cpu: list[float | None] = cpu, clock: list[float] = clock) -> None:
-                    cpu.append(cpu_seconds(process.pid))
-                    clock.append(time.perf_counter())
+@dataclass
+class Bench:
+    """The running parts of one benchmark: the emulator, the bot and both load
+    generators, and a reader of the bot's store to check the follow-up work."""
 
-                reference_answers = reference_generator.burst(slack.signing_secret, requests)
-                assert all(status == 200 for _, status in reference_answers), reference_answers
-                reference_latencies = [seconds for seconds, _ in reference_answers]
-                reference += reference_latencies
-                answers = generator.burst(slack.signing_secret, requests, go)
-                cpu_before, started = cpu[0], clock[0]
-                cpu_after = cpu_seconds(process.pid)
-                wait_until(lambda before=before: len(slack.responses) - before >= CONCURRENCY)
-                done = time.perf_counter() - started
-                round_latencies = [seconds for seconds, _ in answers]
-                if cpu_before is not None and cpu_after is not None:
-                    cpu_per_burst.append(cpu_after - cpu_before)
-                burst_cpu = (f"{cpu_per_burst[-1] * 1000:.0f} ms" if cpu_per_burst
-                             else "unknown")
-                assert all(status == 200 for _, status in answers), answers
-                latencies += round_latencies
-                if round_number == 0:
-                    first = round_latencies
-                follow_ups.append(done)
-                events = incident_service.timeline(reader, incident.id)
-                notes = sum(1 for e in events if e.kind == "note")
-                acks = sum(1 for e in events if e.kind == "acknowledged")
-                replies = len(slack.responses) - before
-                print(f"round {round_number + 1}: {len(requests)} concurrent requests, slowest "
-                      f"answer {max(round_latencies) * 1000:.1f} ms (p50 "
-                      f"{statistics.median(round_latencies) * 1000:.1f} ms); follow-up done "
-                      f"after {done * 1000:.0f} ms (server CPU during the burst "
-                      f"{burst_cpu}): {notes} notes and {acks} acknowledgement "
-                      f"on the timeline, {replies} replies sent; reference (empty route) "
-                      f"slowest {max(reference_latencies) * 1000:.1f} ms, p50 "
-                      f"{statistics.median(reference_latencies) * 1000:.1f} ms")
-                if not (notes == CONCURRENCY // 2 and acks == 1 and replies >= CONCURRENCY):
-                    failures.append(f"round {round_number + 1}: {notes} notes, {acks} "
-                                    f"acknowledgements, {replies} replies")
-            print(f"\nack latency over {len(latencies)} requests: "
-                  f"p50 {statistics.median(latencies) * 1000:.1f} ms, "
-                  f"p99 {percentile(latencies, .99) * 1000:.1f} ms, "
-                  f"max {max(latencies) * 1000:.1f} ms (target p99 < 50 ms); follow-up "
-                  f"complete after {statistics.median(follow_ups) * 1000:.0f} ms (median), "
-                  f"{max(follow_ups) * 1000:.0f} ms (max)")
-            if cpu_per_burst:
-                print(f"server CPU while a burst was being answered: mean "
-                      f"{statistics.fmean(cpu_per_burst) * 1000:.1f} ms "
-                      f"(10 ms clock ticks; on {os.cpu_count()} cores, load average "
-                      f"{os.getloadavg()[0]:.1f} at the end)")
-        finally:
-            generator.close()
-            reference_generator.close()
-            for child in (process, reference_process):
-                child.terminate()
-                child.wait(10)
-            reader.close()
-    if failures:
-        print("the follow-up work went wrong:\n  " + "\n  ".join(failures))
-        return 1
+    slack: SlackEmulator
+    reader: Any
+    process: subprocess.Popen[Any]
+    generator: LoadGenerator
+    reference_generator: LoadGenerator
+    general: str
+
+
+@dataclass
+class Figures:
+    """What the rounds measured (seconds), and the rounds whose follow-up went wrong."""
+
+    latencies: list[float] = field(default_factory=list)
+    reference: list[float] = field(default_factory=list)
+    first: list[float] = field(default_factory=list)
+    follow_ups: list[float] = field(default_factory=list)
+    cpu_per_burst: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def declare(bench: Bench, title: str) -> Any:
+    """Declare an incident through /incident declare and its modal; wait for its summary."""
+    slack, reader = bench.slack, bench.reader
+    slack.slash_command("/incident", "declare", user="U0SRE0001", channel=bench.general)
+    wait_until(lambda: bool(slack.workspace.views) and
+               slack.last_view()["callback_id"] == "incident.declare")
+    slack.submit_view(slack.last_view()["id"], {
+        "title": title, "service": "rag-assistant", "severity": "high"},
+        user="U0SRE0001")
+    slack.workspace.views.clear()
+
+    def ready() -> bool:
+        return any(i.title == title and i.slack_summary_ts
+                   for i in incident_service.list_open(reader))
+    wait_until(ready)
+    return next(i for i in incident_service.list_open(reader) if i.title == title)
+
+
+def burst_requests(slack: SlackEmulator, incident: Any,
+                   round_number: int) -> list[tuple[str, dict[str, Any]]]:
+    """Half ``/incident note`` commands, half Acknowledge clicks on the summary."""
+    channel, ts = incident.slack_channel_id, incident.slack_summary_ts
+    message = slack.workspace.channel(channel).message(ts)
+    summary = {"type": "message", "ts": ts, "user": message.user,
+               "text": message.text, "blocks": message.blocks}
+    ack_button = next(e for b in message.blocks if b.get("type") == "actions"
+                      for e in b["elements"] if e["action_id"] == "incident.ack")
+    requests: list[tuple[str, dict[str, Any]]] = []
+    for n in range(CONCURRENCY // 2):
+        requests.append(("slash_commands", payloads.slash_command(
+            command="/incident", text=f"note benchmark note {n}", user="U0SRE0001",
+            channel=channel, channel_name="inc", trigger_id=f"t{n}",
+            response_url=f"{slack.base}response/bench-{round_number}-{n}")))
+        requests.append(("interactive", payloads.block_actions(
+            user=f"U0SRE{n:04d}", channel=channel, channel_name="inc",
+            message=summary, action=ack_button, block_id="summary.actions",
+            trigger_id=f"b{n}",
+            response_url=f"{slack.base}response/click-{round_number}-{n}")))
+    return requests
+
+
+def run_round(bench: Bench, figures: Figures, round_number: int) -> None:
+    """One burst at the reference, then at the bot; checks the bot's follow-up work."""
+    slack, process = bench.slack, bench.process
+    incident = declare(bench, f"bench {round_number}")
+    requests = burst_requests(slack, incident, round_number)
+    before = len(slack.responses)
+    cpu: list[float | None] = []
+    clock: list[float] = []
+
+    def go() -> None:
+        cpu.append(cpu_seconds(process.pid))
+        clock.append(time.perf_counter())
+
+    reference_answers = bench.reference_generator.burst(slack.signing_secret, requests)
+    assert all(status == 200 for _, status in reference_answers), reference_answers
+    reference_latencies = [seconds for seconds, _ in reference_answers]
+    figures.reference += reference_latencies
+    answers = bench.generator.burst(slack.signing_secret, requests, go)
+    cpu_before, started = cpu[0], clock[0]
+    cpu_after = cpu_seconds(process.pid)
+    wait_until(lambda: len(slack.responses) - before >= CONCURRENCY)
+    done = time.perf_counter() - started
+    round_latencies = [seconds for seconds, _ in answers]
+    if cpu_before is not None and cpu_after is not None:
+        figures.cpu_per_burst.append(cpu_after - cpu_before)
+    burst_cpu = (f"{figures.cpu_per_burst[-1] * 1000:.0f} ms" if figures.cpu_per_burst
+                 else "unknown")
+    assert all(status == 200 for _, status in answers), answers
+    figures.latencies += round_latencies
+    if round_number == 0:
+        figures.first = round_latencies
+    figures.follow_ups.append(done)
+    events = incident_service.timeline(bench.reader, incident.id)
+    notes = sum(1 for e in events if e.kind == "note")
+    acks = sum(1 for e in events if e.kind == "acknowledged")
+    replies = len(slack.responses) - before
+    print(f"round {round_number + 1}: {len(requests)} concurrent requests, slowest "
+          f"answer {max(round_latencies) * 1000:.1f} ms (p50 "
+          f"{statistics.median(round_latencies) * 1000:.1f} ms); follow-up done "
+          f"after {done * 1000:.0f} ms (server CPU during the burst "
+          f"{burst_cpu}): {notes} notes and {acks} acknowledgement "
+          f"on the timeline, {replies} replies sent; reference (empty route) "
+          f"slowest {max(reference_latencies) * 1000:.1f} ms, p50 "
+          f"{statistics.median(reference_latencies) * 1000:.1f} ms")
+    if not (notes == CONCURRENCY // 2 and acks == 1 and replies >= CONCURRENCY):
+        figures.failures.append(f"round {round_number + 1}: {notes} notes, {acks} "
+                                f"acknowledgements, {replies} replies")
+
+
+def print_rounds(figures: Figures) -> None:
+    latencies, follow_ups = figures.latencies, figures.follow_ups
+    print(f"\nack latency over {len(latencies)} requests: "
+          f"p50 {statistics.median(latencies) * 1000:.1f} ms, "
+          f"p99 {percentile(latencies, .99) * 1000:.1f} ms, "
+          f"max {max(latencies) * 1000:.1f} ms (target p99 < 50 ms); follow-up "
+          f"complete after {statistics.median(follow_ups) * 1000:.0f} ms (median), "
+          f"{max(follow_ups) * 1000:.0f} ms (max)")
+    if figures.cpu_per_burst:
+        print(f"server CPU while a burst was being answered: mean "
+              f"{statistics.fmean(figures.cpu_per_burst) * 1000:.1f} ms "
+              f"(10 ms clock ticks; on {os.cpu_count()} cores, load average "
+              f"{os.getloadavg()[0]:.1f} at the end)")
+
+
+def print_verdict(figures: Figures) -> None:
+    latencies, reference = figures.latencies, figures.reference
     ours_p50, ours_p99 = statistics.median(latencies) * 1000, percentile(latencies, .99) * 1000
     ref_p50, ref_p99 = statistics.median(reference) * 1000, percentile(reference, .99) * 1000
-    first_p99 = percentile(first, .99) * 1000
+    first_p99 = percentile(figures.first, .99) * 1000
     ratio = ours_p99 / ref_p99
     print(f"\nours (resilio serve): p50 {ours_p50:.1f} ms, p99 {ours_p99:.1f} ms "
           f"(first burst after start-up: p99 {first_p99:.1f} ms)")
@@ -376,6 +385,55 @@ def main() -> int:
           f"{ours_p99:.1f} ms | reference p99 {ref_p99:.1f} ms | ratio {ratio:.2f}x | target "
           f"p99 ratio <= 3 and p99 < 50 ms, first burst included | "
           f"{'PASS' if passed else 'FAIL'}")
+
+
+def measure(slack: SlackEmulator, url: str, rounds: int) -> Figures:
+    """Start the reference and the bot beside the emulator, run the rounds, stop them."""
+    for user in ("U0SRE0001", "U0SRE0002"):
+        slack.workspace.add_user(user)
+    slack.workspace.add_channel("ai-alerts", channel_id="C0ALERTS01")
+    general = slack.workspace.add_channel("general").id
+    reader = build_services(Settings(DATABASE_URL=url), load_catalog(None))
+    reference_process, reference_base = start_reference()
+    try:
+        process, base = start_bot(slack, url)
+    except BaseException:
+        reference_process.terminate()
+        reference_process.wait(10)
+        raise
+    slack.app_url = f"{base}/slack/events"
+    bench = Bench(slack, reader, process, LoadGenerator(base), LoadGenerator(reference_base),
+                  general)
+    figures = Figures()
+    try:
+        for round_number in range(rounds):
+            run_round(bench, figures, round_number)
+        print_rounds(figures)
+    finally:
+        bench.generator.close()
+        bench.reference_generator.close()
+        for child in (process, reference_process):
+            child.terminate()
+            child.wait(10)
+        reader.close()
+    return figures
+
+
+def main() -> int:
+    args = arguments().parse_args()
+    if args.load_generator:
+        return load_generator(args.load_generator[0], int(args.load_generator[1]))
+    if args.reference_server:
+        return reference_server(args.reference_server[0], int(args.reference_server[1]))
+    folder = tempfile.mkdtemp(prefix="resilio-bench-")
+    url = f"sqlite:///{folder}/bench.db"
+    upgrade(url)
+    with SlackEmulator() as slack:
+        figures = measure(slack, url, args.rounds)
+    if figures.failures:
+        print("the follow-up work went wrong:\n  " + "\n  ".join(figures.failures))
+        return 1
+    print_verdict(figures)
     return 0
 
 

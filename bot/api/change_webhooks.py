@@ -33,7 +33,7 @@ from bot.changes.signatures import (
     verify_github,
     verify_mlflow,
 )
-from bot.core.exchange import ChangeRecord
+from bot.core.exchange_records import ChangeRecord
 from bot.core.services import Services
 from bot.incidents.serialize import change_dict
 from store.db import session_scope

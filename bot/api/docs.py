@@ -20,7 +20,7 @@ from fastapi.exception_handlers import http_exception_handler
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.core.exchange import AlertRecord, ChangeRecord, Record
+from bot.core.exchange_records import AlertRecord, ChangeRecord, Record
 from bot.intake.alertmanager import AlertmanagerWebhook
 
 REF = "#/components/schemas/{model}"

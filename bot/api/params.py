@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
-from bot.core.exchange import checked_utc
+from bot.core.clock import checked_utc
 
 ID_MAX = 2**31 - 1
 

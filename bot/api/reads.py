@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from bot.api.deps import ServicesDep
 from bot.api.guards import require_reader
 from bot.api.params import QueryTime
-from bot.core.exchange import format_ts, to_utc
+from bot.core.clock import format_ts, to_utc
 from bot.core.services import Services
 from bot.incidents.serialize import change_dict
 from classifiers.vocabulary import CHANGE_KINDS, LAYERS

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from bot.api import docs
 from bot.api.deps import ServicesDep
 from bot.api.guards import parse_batch, read_body, require_bearer
-from bot.core.exchange import AlertRecord, Record
+from bot.core.exchange_records import AlertRecord, Record
 from bot.core.services import Services
 from bot.intake.ingest import ingest_alert_records
 from store.db import session_scope

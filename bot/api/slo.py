@@ -10,8 +10,8 @@ from bot.api import docs
 from bot.api.deps import ServicesDep
 from bot.api.guards import require_reader
 from bot.api.params import QueryTime
+from bot.core.clock import format_ts
 from bot.core.errors import NotFound
-from bot.core.exchange import format_ts
 from bot.core.services import Services
 from bot.slo.compute import all_statuses, service_status
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.api import docs
 from bot.api.guards import decode_json, read_body, require_bearer
-from bot.core.exchange import parse_object
+from bot.core.exchange_records import parse_object
 from bot.core.services import Services
 from bot.intake import IncomingAlert, alertmanager, grafana
 from bot.intake.group_commit import GroupCommit

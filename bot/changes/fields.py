@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core.exchange import to_utc
+from bot.core.clock import to_utc
 
 
 class PayloadError(ValueError):

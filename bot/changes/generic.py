@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.changes.fields import PayloadError
 from bot.changes.model import IncomingChange, Pointer
-from bot.core.exchange import ChangeRecord, format_ts, parse_object
+from bot.core.clock import format_ts
+from bot.core.exchange_records import ChangeRecord, parse_object
 
 POINTERS = "generic"
 SUBJECT_LIMIT = 200  # the pointer's subject is "<service>:<subject>", at most 400

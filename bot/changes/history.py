@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core.exchange import ChangeRecord
+from bot.core.exchange_records import ChangeRecord
 from store.queries import changes_between
 
 

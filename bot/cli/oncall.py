@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from bot.cli.core import catalog_from, settings_from
+from bot.core.clock import format_ts, utcnow
 from bot.core.errors import NotFound, UserError
-from bot.core.exchange import format_ts, utcnow
 
 
 def register(subparsers: Any) -> None:

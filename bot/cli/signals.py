@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.core.clock import checked_utc
 from bot.core.errors import UserError
-from bot.core.exchange import ParsedBatch, checked_utc, parse_lines
+from bot.core.exchange import ParsedBatch, parse_lines
 
 
 def register(subparsers: Any) -> None:

@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.core.clock import checked_utc
 from bot.core.errors import UserError
-from bot.core.exchange import checked_utc
 from bot.views.slo import render_table
 
 

@@ -12,8 +12,8 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.core.clock import utcnow
 from bot.core.errors import UserError
-from bot.core.exchange import utcnow
 
 if TYPE_CHECKING:  # the sources (httpx, the Prometheus client) load when a command runs
     from bot.sources.pull import PullResult

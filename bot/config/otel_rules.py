@@ -151,8 +151,8 @@ class Mapped:
     """Where one metric lands: its signal name, layer and bad direction."""
 
     name: str
-    layer: str
-    bad: str
+    layer: Layer
+    bad: Direction
 
 
 class MetricMapper:

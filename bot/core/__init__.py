@@ -1,2 +1,2 @@
-"""What every part shares: errors, events, metrics, services, the exchange format,
-the outbox of follow-up work and the scheduler."""
+"""What every part shares: errors, events, metrics, services, the clock, the exchange
+format, the outbox of follow-up work and the scheduler."""

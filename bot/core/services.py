@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from bot.config.catalog import Catalog, load_catalog
 from bot.config.settings import Settings
 from bot.core import outbox
+from bot.core.clock import utcnow
 from bot.core.events import EventBus
-from bot.core.exchange import utcnow
 from bot.core.metrics import Metrics
 from runbooks.models import Runbook
 from store.db import make_engine

@@ -7,7 +7,7 @@ loop, so that burst also paid for starting every worker thread of the pools (up 
 the acks. They are started here instead, when the server starts. Likewise the
 database pool opens its connections on demand (on PostgreSQL a connection costs
 a round of authentication): the follow-up work of that burst found none open. And
-the exchange-record validators are built on first use (``bot.core.exchange``), and the
+the exchange-record validators are built on first use (``bot.core.exchange_records``), and the
 ``idna`` codec on the first connection to a host name, which a server does here,
 not on its first request.
 """
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.core.exchange import build_validators
+from bot.core.exchange_records import build_validators
 
 log = logging.getLogger(__name__)
 _START_TIMEOUT = 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 from bot.demo.context import DemoContext
 
 

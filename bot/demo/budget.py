@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 from bot.demo.context import DemoContext
 from bot.incidents import service as incident_service
 from bot.slo.alerts import evaluate_burn_alerts

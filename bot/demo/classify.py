@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.exchange import format_ts, to_utc
+from bot.core.clock import format_ts, to_utc
 from bot.demo.context import DemoContext
 from bot.simulator.scenarios import generate
 from store import queries

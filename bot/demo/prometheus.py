@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config.catalog import Service
 from bot.config.source_spec import PrometheusServer, SignalSpec
-from bot.core.exchange import ChangeRecord
+from bot.core.exchange_records import ChangeRecord
 from bot.demo.context import DemoContext
 from bot.demo.prometheus_lab import FeedbackLedger, PrometheusProcess, next_second
 from bot.diagnosis.watch import run_watch

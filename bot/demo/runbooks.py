@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bot import runbook_runs
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 from bot.demo.context import DemoContext
 from bot.incidents import service as incident_service
 from examples.gateway.server import GatewayServer

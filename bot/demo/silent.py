@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 from bot.demo.context import DemoContext
 from bot.devtools.slack_emulator import render_transcript
 from bot.diagnosis.watch import run_watch

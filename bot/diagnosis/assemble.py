@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
+from bot.core.exchange_records import DistributionRecord, SignalRecord, StateRecord
 
 SliceKey = tuple[tuple[str, str], ...]
 Key = tuple[str, str, SliceKey]

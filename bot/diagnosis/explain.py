@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.exchange import ChangeRecord, format_ts
+from bot.core.clock import format_ts
+from bot.core.exchange_records import ChangeRecord
 from bot.diagnosis.detect import Finding, Test
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.changes.history import load_changes
 from bot.core import outbox
+from bot.core.clock import to_utc
 from bot.core.errors import NotFound
-from bot.core.exchange import to_utc
 from bot.diagnosis.pipeline import Diagnosis, diagnose
 from bot.diagnosis.priors import learned_priors
 from bot.sources import load_signals, with_unavailable

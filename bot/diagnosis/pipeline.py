@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.exchange import (
+from bot.core.clock import format_ts, to_utc
+from bot.core.exchange_records import (
     AlertRecord,
     ChangeRecord,
     DistributionRecord,
     SignalRecord,
     StateRecord,
-    format_ts,
-    to_utc,
 )
 from bot.diagnosis.assemble import Assembled, assemble, slice_text
 from bot.diagnosis.contrasts import slice_contrasts, state_slices

@@ -28,7 +28,8 @@ import numpy as np
 
 from bot.changes.history import load_changes
 from bot.core import outbox
-from bot.core.exchange import SignalRecord, format_ts, to_utc
+from bot.core.clock import format_ts, to_utc
+from bot.core.exchange_records import SignalRecord
 from bot.diagnosis.assemble import assemble, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 from store.models import Alert, ChangeEvent, Incident, TimelineEvent
 
 

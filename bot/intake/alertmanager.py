@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.core.exchange import checked_utc
+from bot.core.clock import checked_utc
 from bot.intake.model import IncomingAlert, service_of, severity_of, stable_fingerprint
 
 _ZERO_TIME = datetime(1, 1, 1)  # Alertmanager writes endsAt 0001-01-01T00:00:00Z: "not ended"

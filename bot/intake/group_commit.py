@@ -71,7 +71,7 @@ class GroupCommit:
                 for item in items:
                     self._alone(item)
                 continue
-            claimed: set[str] = set()
+            claimed: set[tuple[str, str]] = set()  # (source, fingerprint) already credited
             for alerts, future in items:
                 future.set_result(result.share_of(alerts, claimed))
 

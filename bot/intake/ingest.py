@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Row, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -25,16 +25,16 @@ from sqlmodel import Session, func
 
 from bot.config.catalog import Catalog
 from bot.core import outbox
-from bot.core.exchange import AlertRecord
+from bot.core.exchange_records import AlertRecord
 from bot.core.services import Services
 from bot.incidents import lifecycle
-from bot.intake.model import SEVERITY_RANK, IncomingAlert, stable_fingerprint
+from bot.intake.model import SEVERITY_RANK, IncomingAlert, column_width, stable_fingerprint
 from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import Window, holding, what_an_alert_moves
 from bot.silences.service import silences_in_force
 from bot.silences.silence import silencing
 from store import queries
-from store.db import session_scope, write_lock
+from store.db import session_scope, table_of, write_lock
 from store.models import Alert, Incident, IncidentSource, IncidentStatus
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,8 @@ class IngestResult:
                                      if f in self.incident_of})
 
 
-_GROUP_KEY_WIDTH = Incident.__table__.c.group_key.type.length  # type: ignore[attr-defined]
-_TITLE_WIDTH = Incident.__table__.c.title.type.length  # type: ignore[attr-defined]
+_GROUP_KEY_WIDTH = column_width(Incident, "group_key")
+_TITLE_WIDTH = column_width(Incident, "title")
 
 
 def _key(alert: IncomingAlert) -> tuple[str, str]:
@@ -214,9 +214,10 @@ class _Groups:
         if not keys:
             return
         self._open.update(dict.fromkeys(keys))
-        column = Incident.__table__.c.open_key  # type: ignore[attr-defined]
+        column = table_of(Incident).c.open_key
         for incident in self.session.scalars(sa_select(Incident).where(column.in_(keys))):
-            self._open[incident.open_key] = incident  # type: ignore[index]
+            if incident.open_key is not None:  # the query matched it on its open key
+                self._open[incident.open_key] = incident
 
     def maintenance(self, service: str) -> list[Window]:
         """The service's maintenance windows in force, read once per batch when needed."""
@@ -257,24 +258,39 @@ class _Groups:
         return incident
 
 
-def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
-            now: datetime) -> IngestResult:
-    # The alert rows go through SQLAlchemy Core in two executemany statements: the ORM's
-    # per-object bookkeeping cost more than the database did at thousands of alerts/s.
-    result = IngestResult()
-    groups = _Groups(session, catalog, now, result)
-    table = Alert.__table__
+@dataclass
+class _Known:
+    """What the store holds already about one batch: its alerts (by source and
+    fingerprint), the incidents they belong to, and which firing alerts a silence
+    covers."""
+
+    session: Session
+    alerts: dict[tuple[str, str], Row[Any]]
+    incidents: dict[int, Incident]
+    silenced_by: dict[tuple[str, str], int]
+
+    def incident_of(self, alert: IncomingAlert) -> Incident | None:
+        stored = self.alerts.get(_key(alert))
+        if not stored or not stored.incident_id:
+            return None
+        found = self.incidents.get(stored.incident_id)
+        return found if found is not None else self.session.get(Incident, stored.incident_id)
+
+    def needs_group(self, alert: IncomingAlert, current: Incident | None) -> bool:
+        """A firing alert, not silenced, with no incident or a resolved one."""
+        return alert.status == "firing" and _key(alert) not in self.silenced_by and (
+            current is None or current.status == IncidentStatus.resolved.value)
+
+
+def _read_known(session: Session, batch: list[IncomingAlert], now: datetime) -> _Known:
+    """The batch's stored alerts, their incidents (one query, not one SELECT each) and
+    the silences in force over its firing alerts."""
+    table = table_of(Alert)
     known = {(row.source, row.fingerprint): row for row in session.execute(
         sa_select(table.c.id, table.c.source, table.c.fingerprint, table.c.incident_id,
                   table.c.status,
                   table.c.starts_at, table.c.receive_count)
         .where(table.c.fingerprint.in_([a.fingerprint for a in batch])))}
-    joined: dict[int, Counter[str]] = defaultdict(Counter)
-    resolved_in: dict[int, Counter[str]] = defaultdict(Counter)
-    incidents: dict[int, Incident] = {}
-    worst: dict[int, str] = {}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
     # A firing alert under a silence is stored and counted but opens and joins nothing.
     in_force = silences_in_force(session, now)
     silenced_by: dict[tuple[str, str], int] = {}
@@ -283,110 +299,147 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
         silence = silencing(in_force, labels, now) if alert.status == "firing" else None
         if silence is not None:
             silenced_by[_key(alert)] = silence.id
-    result.silenced_fingerprints = set(silenced_by)
-    result.silenced = len(silenced_by)
-
-    # The incidents the known alerts belong to, read in one query, not one SELECT each.
     ids = {row.incident_id for row in known.values() if row.incident_id}
-    linked = {incident.id: incident for incident in session.scalars(
-        sa_select(Incident).where(Incident.__table__.c.id.in_(ids)))} if ids else {}  # type: ignore[attr-defined]
+    linked = {_require_id(incident): incident for incident in session.scalars(
+        sa_select(Incident).where(table_of(Incident).c.id.in_(ids)))} if ids else {}
+    return _Known(session, known, linked, silenced_by)
 
-    def existing(alert: IncomingAlert) -> Incident | None:
-        stored = known.get(_key(alert))
-        if not stored or not stored.incident_id:
-            return None
-        found = linked.get(stored.incident_id)
-        return found if found is not None else session.get(Incident, stored.incident_id)
 
-    def needs_group(alert: IncomingAlert, current: Incident | None) -> bool:
-        return alert.status == "firing" and _key(alert) not in silenced_by and (
-            current is None or current.status == IncidentStatus.resolved.value)
+@dataclass
+class _Tally:
+    """What one batch did to each incident it touched, for the timeline and summary."""
 
-    # Open or find the groups first, in open-key order, then write alerts in fingerprint
-    # order and incidents in id order: concurrent batches (several replicas) then take
-    # their row locks in one global order and cannot deadlock.
-    grouped = sorted((a for a in batch if needs_group(a, existing(a))),
-                     key=lambda a: open_key_for(a.service, group_key_for(a, catalog)))
-    groups.prefetch(grouped)
-    for alert in grouped:
-        groups.incident_for(alert)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    joined: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    resolved_in: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    worst: dict[int, str] = field(default_factory=dict)
 
+    def count(self, incident_id: int, alert: IncomingAlert) -> None:
+        if alert.status == "firing":
+            self.joined[incident_id][alert.name] += 1
+            if SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK.get(
+                    self.worst.get(incident_id, ""), -1):
+                self.worst[incident_id] = alert.severity
+        else:
+            self.resolved_in[incident_id][alert.name] += 1
+
+
+@dataclass
+class _Rows:
+    """The alert rows one batch writes: new ones and repeats of stored ones."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _place(batch: list[IncomingAlert], known: _Known, groups: _Groups, now: datetime,
+           result: IngestResult) -> tuple[_Rows, _Tally]:
+    """Each alert's row and incident (the group it joins, or the one it had)."""
+    rows, tally = _Rows(), _Tally()
     for alert in batch:
-        stored = known.get(_key(alert))
+        stored = known.alerts.get(_key(alert))
         incident_id = stored.incident_id if stored else None
-        current = existing(alert)
-        refiring = needs_group(alert, current)
+        current = known.incident_of(alert)
+        refiring = known.needs_group(alert, current)
         if refiring:
             current = groups.incident_for(alert)
         if current is not None:
-            incidents[_require_id(current)] = current
-        if current is not None:
+            tally.incidents[_require_id(current)] = current
             result.incident_of[_key(alert)] = _require_id(current)
         elif incident_id is not None:
             result.incident_of[_key(alert)] = incident_id
         values = {"status": alert.status, "severity": alert.severity, "labels": alert.labels,
                   "annotations": alert.annotations, "ends_at": alert.ends_at, "last_seen": now,
                   "incident_id": current.id if current is not None else incident_id,
-                  "silenced_by": silenced_by.get(_key(alert))}
+                  "silenced_by": known.silenced_by.get(_key(alert))}
         if stored is None:
-            inserts.append({**values, "fingerprint": alert.fingerprint, "source": alert.source,
-                            "service": alert.service, "name": alert.name,
-                            "starts_at": alert.starts_at, "first_seen": now,
-                            "receive_count": 1})
+            rows.inserts.append({**values, "fingerprint": alert.fingerprint,
+                                 "source": alert.source, "service": alert.service,
+                                 "name": alert.name, "starts_at": alert.starts_at,
+                                 "first_seen": now, "receive_count": 1})
             result.stored += 1
         else:
-            updates.append({**values, "_id": stored.id,
-                            "starts_at": alert.starts_at or stored.starts_at,
-                            "receive_count": stored.receive_count + 1})
+            rows.updates.append({**values, "_id": stored.id,
+                                 "starts_at": alert.starts_at or stored.starts_at,
+                                 "receive_count": stored.receive_count + 1})
             result.updated += 1
         changed = stored is None or refiring or stored.status != alert.status
         if current is not None and changed:
-            key = _require_id(current)
-            if alert.status == "firing":
-                joined[key][alert.name] += 1
-                if SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK.get(worst.get(key, ""), -1):
-                    worst[key] = alert.severity
-            else:
-                resolved_in[key][alert.name] += 1
+            tally.count(_require_id(current), alert)
+    return rows, tally
 
-    if inserts:
-        # A replica may have stored the same new fingerprint a moment ago: that row wins,
-        # and this batch's copy becomes an update of it instead of failing the batch.
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table).on_conflict_do_nothing().returning(
-            table.c.source, table.c.fingerprint)
-        taken = {(row.source, row.fingerprint) for row in session.execute(statement, inserts)}
-        result.new = taken
-        lost = [row for row in inserts if (row["source"], row["fingerprint"]) not in taken]
-        if lost:
-            result.stored -= len(lost)
-            result.updated += len(lost)
-            columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
-                       "incident_id", "silenced_by")
-            session.execute(
-                update(table).where(table.c.source == bindparam("_source"),
-                                    table.c.fingerprint == bindparam("_fingerprint"))
-                .values({**{name: bindparam(name) for name in columns},
-                         "receive_count": table.c.receive_count + 1}),
-                [{**{name: row[name] for name in columns}, "_source": row["source"],
-                  "_fingerprint": row["fingerprint"]} for row in lost])
-    if updates:
-        columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
-                   "incident_id", "starts_at", "receive_count", "silenced_by")
-        session.execute(update(table).where(table.c.id == bindparam("_id"))
-                        .values({name: bindparam(name) for name in columns}), updates)
-    firing = _firing_counts(session, list(incidents))
-    for incident_id, incident in sorted(incidents.items()):
-        _refresh_incident(session, incident, firing.get(incident_id, 0), worst.get(incident_id),
-                          joined.get(incident_id), resolved_in.get(incident_id), now, result)
-    result.touched = sorted(incidents)
+
+def _insert_new(session: Session, inserts: list[dict[str, Any]], result: IngestResult) -> None:
+    """Insert the new alerts; one a replica stored a moment ago becomes an update.
+
+    That replica's row wins, and this batch's copy updates it instead of failing
+    the batch.
+    """
+    table = table_of(Alert)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing().returning(
+        table.c.source, table.c.fingerprint)
+    taken = {(row.source, row.fingerprint) for row in session.execute(statement, inserts)}
+    result.new = taken
+    lost = [row for row in inserts if (row["source"], row["fingerprint"]) not in taken]
+    if not lost:
+        return
+    result.stored -= len(lost)
+    result.updated += len(lost)
+    columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
+               "incident_id", "silenced_by")
+    session.execute(
+        update(table).where(table.c.source == bindparam("_source"),
+                            table.c.fingerprint == bindparam("_fingerprint"))
+        .values({**{name: bindparam(name) for name in columns},
+                 "receive_count": table.c.receive_count + 1}),
+        [{**{name: row[name] for name in columns}, "_source": row["source"],
+          "_fingerprint": row["fingerprint"]} for row in lost])
+
+
+def _update_repeats(session: Session, updates: list[dict[str, Any]]) -> None:
+    table = table_of(Alert)
+    columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
+               "incident_id", "starts_at", "receive_count", "silenced_by")
+    session.execute(update(table).where(table.c.id == bindparam("_id"))
+                    .values({name: bindparam(name) for name in columns}), updates)
+
+
+def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
+            now: datetime) -> IngestResult:
+    # The alert rows go through SQLAlchemy Core in two executemany statements: the ORM's
+    # per-object bookkeeping cost more than the database did at thousands of alerts/s.
+    result = IngestResult()
+    groups = _Groups(session, catalog, now, result)
+    known = _read_known(session, batch, now)
+    result.silenced_fingerprints = set(known.silenced_by)
+    result.silenced = len(known.silenced_by)
+    # Open or find the groups first, in open-key order, then write alerts in fingerprint
+    # order and incidents in id order: concurrent batches (several replicas) then take
+    # their row locks in one global order and cannot deadlock.
+    grouped = sorted((a for a in batch if known.needs_group(a, known.incident_of(a))),
+                     key=lambda a: open_key_for(a.service, group_key_for(a, catalog)))
+    groups.prefetch(grouped)
+    for alert in grouped:
+        groups.incident_for(alert)
+    rows, tally = _place(batch, known, groups, now, result)
+    if rows.inserts:
+        _insert_new(session, rows.inserts, result)
+    if rows.updates:
+        _update_repeats(session, rows.updates)
+    firing = _firing_counts(session, list(tally.incidents))
+    for incident_id, incident in sorted(tally.incidents.items()):
+        _refresh_incident(session, incident, firing.get(incident_id, 0),
+                          tally.worst.get(incident_id), tally.joined.get(incident_id),
+                          tally.resolved_in.get(incident_id), now, result)
+    result.touched = sorted(tally.incidents)
     return result
 
 
 def _firing_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
     if not incident_ids:
         return {}
-    table = Alert.__table__
+    table = table_of(Alert)
     rows = session.execute(
         sa_select(table.c.incident_id, func.count()).where(table.c.status == "firing")
         .where(table.c.incident_id.in_(incident_ids)).group_by(table.c.incident_id))

@@ -7,6 +7,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlmodel import SQLModel
+
+from store.db import table_of
 from store.models import Alert
 
 SEVERITY_RANK = {"critical": 5, "page": 5, "high": 4, "error": 4, "warning": 3, "warn": 3,
@@ -57,7 +60,16 @@ class IncomingAlert:
 
 
 # The widths of the alerts table's text columns, read from the table so they cannot drift.
-_WIDTHS = {name: Alert.__table__.c[name].type.length  # type: ignore[attr-defined]
+def column_width(model: type[SQLModel], name: str) -> int:
+    """The length of a text column of a table model: what intake clips or hashes to."""
+    # sqlmodel's AutoString is a TypeDecorator that passes ``length`` on from its String
+    length = getattr(table_of(model).c[name].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{name} is not a text column of fixed width")
+    return length
+
+
+_WIDTHS = {name: column_width(Alert, name)
            for name in ("fingerprint", "source", "service", "name", "severity")}
 _FINGERPRINT, _SOURCE, _SERVICE, _NAME, _SEVERITY = _WIDTHS.values()
 

@@ -116,9 +116,11 @@ def minus(current: Amount, earlier: Amount) -> Amount | None:
         if not isinstance(earlier, float | int):
             raise Incomparable("the point type changed")
         return None if current < earlier else float(current) - float(earlier)
-    if type(current) is not type(earlier):
-        raise Incomparable("the point type changed")
-    return current.minus(earlier)  # type: ignore[arg-type]
+    if isinstance(current, ExplicitHistogram) and isinstance(earlier, ExplicitHistogram):
+        return current.minus(earlier)
+    if isinstance(current, ExponentialHistogram) and isinstance(earlier, ExponentialHistogram):
+        return current.minus(earlier)
+    raise Incomparable("the point type changed")
 
 
 def to_json(amount: Amount) -> dict[str, Any]:

@@ -38,15 +38,16 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from bot.config.catalog import Catalog, Service
 from bot.config.otel_rules import Mapped, MetricMapper
-from bot.core.exchange import DistributionRecord, SignalRecord
+from bot.core.exchange_records import DistributionRecord, SignalRecord
 from bot.otel import buckets
 from bot.otel.amounts import Amount, ExplicitHistogram, ExponentialHistogram
-from classifiers.vocabulary import default_direction
+from classifiers.vocabulary import Direction, Layer, SignalKind, default_direction
 
 DELTA = metrics_pb2.AGGREGATION_TEMPORALITY_DELTA
 CUMULATIVE = metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE
 NO_RECORDED_VALUE = metrics_pb2.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
-DEFAULT_SLICES = tuple(Service.model_fields["slices"].default_factory())  # type: ignore[misc]
+DEFAULT_SLICES = tuple(Service.model_fields["slices"].get_default(call_default_factory=True,
+                                                                  validated_data={}))
 QUANTILE_GAUGES = ((0.5, "p50"), (0.95, "p95"), (0.99, "p99"))
 MAX_REASONS = 20
 LAST_NS = 2**63  # signed 64-bit nanoseconds, as the store keeps them: April 2262
@@ -292,11 +293,25 @@ def _groups(slice_: dict[str, str]) -> list[tuple[tuple[str, str], ...]]:
     return [(), *(((dim, value),) for dim, value in sorted(slice_.items()))]
 
 
-def assemble(intervals: Iterable[Interval], catalog: Catalog) -> list[Any]:
-    gauges: dict[tuple, list[float]] = defaultdict(list)
-    counts: dict[tuple, float] = defaultdict(float)
-    histograms: dict[tuple, list[buckets.Buckets]] = defaultdict(list)
-    mapped_of: dict[tuple[str, str], Mapped] = {}
+# A group of amounts: (service, metric, time in ms, slice group).
+GroupKey = tuple[str, str, int, tuple[tuple[str, str], ...]]
+
+
+@dataclass
+class _Grouped:
+    """The amounts of one export gathered per signal, time and slice group."""
+
+    gauges: dict[GroupKey, list[float]] = field(default_factory=lambda: defaultdict(list))
+    counts: dict[GroupKey, float] = field(default_factory=lambda: defaultdict(float))
+    histograms: dict[GroupKey, list[buckets.Buckets]] = field(
+        default_factory=lambda: defaultdict(list))
+    mapped_of: dict[tuple[str, str], Mapped] = field(default_factory=dict)
+
+
+def _gather(intervals: Iterable[Interval]) -> _Grouped:
+    grouped = _Grouped()
+    gauges, counts, histograms = grouped.gauges, grouped.counts, grouped.histograms
+    mapped_of = grouped.mapped_of
     for item in intervals:
         point = item.point
         mapped_of[(point.service, point.metric)] = point.mapped
@@ -307,34 +322,47 @@ def assemble(intervals: Iterable[Interval], catalog: Catalog) -> list[Any]:
                 gauges[key].append(item.amount)
             elif point.kind == "sum" and isinstance(item.amount, float):
                 counts[key] += item.amount
-            elif point.kind == "histogram" and item.amount is not None:
-                histograms[key].append(item.amount.to_buckets())  # type: ignore[union-attr]
+            elif point.kind == "histogram" and isinstance(
+                    item.amount, ExplicitHistogram | ExponentialHistogram):
+                histograms[key].append(item.amount.to_buckets())
             elif point.kind == "summary":
                 for quantile, value in point.quantiles:
                     gauges[(point.service, f"{point.metric}\x00{_label(quantile)}", ts,
                             group)].append(value)
                     mapped_of[(point.service, f"{point.metric}\x00{_label(quantile)}")] = \
                         point.mapped
-    records: list[Any] = []
+    return grouped
 
-    def signal(service: str, mapped: Mapped, name: str, ts_ms: int, group: tuple, value: float,
-               kind: str, count: float | None = None, bad: str | None = None,
-               layer: str | None = None) -> None:
-        records.append(SignalRecord(
-            type="signal", ts=_ts(ts_ms * 1_000_000), service=service,
-            layer=layer or mapped.layer, name=name[:200], value=value, count=count,
-            kind=kind, bad=bad or (mapped.bad if name == mapped.name
-                                   else default_direction(name)), slice=dict(group)))
 
-    for (service, metric, ts, group), values in gauges.items():
-        base, _, suffix = metric.partition("\x00")
-        mapped = mapped_of[(service, metric)]
+def _signal(service: str, mapped: Mapped, name: str, ts_ms: int,
+            group: tuple[tuple[str, str], ...], value: float, kind: SignalKind,
+            count: float | None = None, bad: Direction | None = None,
+            layer: Layer | None = None) -> SignalRecord:
+    return SignalRecord(
+        type="signal", ts=_ts(ts_ms * 1_000_000), service=service,
+        layer=layer or mapped.layer, name=name[:200], value=value, count=count,
+        kind=kind, bad=bad or (mapped.bad if name == mapped.name
+                               else default_direction(name)), slice=dict(group))
+
+
+def _gauge_and_count_records(grouped: _Grouped) -> list[SignalRecord]:
+    records = []
+    for (service, metric, ts, group), values in grouped.gauges.items():
+        _, _, suffix = metric.partition("\x00")
+        mapped = grouped.mapped_of[(service, metric)]
         name = f"{mapped.name}_{suffix}" if suffix else mapped.name
-        signal(service, mapped, name, ts, group, sum(values) / len(values), "gauge",
-               bad=mapped.bad if not suffix else None)
-    for (service, metric, ts, group), amount in counts.items():
-        signal(service, mapped_of[(service, metric)], mapped_of[(service, metric)].name, ts,
-               group, amount, "count")
+        records.append(_signal(service, mapped, name, ts, group, sum(values) / len(values),
+                               "gauge", bad=mapped.bad if not suffix else None))
+    for (service, metric, ts, group), amount in grouped.counts.items():
+        mapped = grouped.mapped_of[(service, metric)]
+        records.append(_signal(service, mapped, mapped.name, ts, group, amount, "count"))
+    return records
+
+
+def _ratio_records(grouped: _Grouped, catalog: Catalog) -> list[SignalRecord]:
+    """The catalog's ratios: numerator / denominator of two sums of one export."""
+    records = []
+    counts = grouped.counts
     for rule in catalog.otel.ratios:
         for (service, metric, ts, group), numerator in counts.items():
             if metric != rule.numerator:
@@ -342,27 +370,46 @@ def assemble(intervals: Iterable[Interval], catalog: Catalog) -> list[Any]:
             denominator = counts.get((service, rule.denominator, ts, group))
             if not denominator or numerator > denominator:
                 continue  # no total in this export, or an inconsistent pair
-            mapped = mapped_of[(service, metric)]
-            signal(service, mapped, rule.name, ts, group, numerator / denominator, "ratio",
-                   count=denominator, bad=rule.bad or default_direction(rule.name),
-                   layer=rule.layer or mapped.layer)
-    for (service, metric, ts, group), parts in histograms.items():
+            mapped = grouped.mapped_of[(service, metric)]
+            records.append(_signal(service, mapped, rule.name, ts, group,
+                                   numerator / denominator, "ratio", count=denominator,
+                                   bad=rule.bad or default_direction(rule.name),
+                                   layer=rule.layer or mapped.layer))
+    return records
+
+
+def _histogram_records(grouped: _Grouped) -> list[SignalRecord | DistributionRecord]:
+    """A distribution of quantile samples, quantile gauges and the mean per histogram."""
+    records: list[SignalRecord | DistributionRecord] = []
+    for (service, metric, ts, group), parts in grouped.histograms.items():
         merged = buckets.merge(parts)
         total = merged.total
         if total <= 0:
             continue
-        mapped = mapped_of[(service, metric)]
+        mapped = grouped.mapped_of[(service, metric)]
         values = buckets.samples(merged)
         records.append(DistributionRecord(
             type="distribution", ts=_ts(ts * 1_000_000), service=service, layer=mapped.layer,
             name=mapped.name, values=values, slice=dict(group)))
         levels = buckets.quantiles(merged, [q for q, _ in QUANTILE_GAUGES])
         for (_, label), value in zip(QUANTILE_GAUGES, levels, strict=True):
-            signal(service, mapped, f"{mapped.name}_{label}", ts, group, float(value), "gauge",
-                   count=total, bad=mapped.bad)
+            records.append(_signal(service, mapped, f"{mapped.name}_{label}", ts, group,
+                                   float(value), "gauge", count=total, bad=mapped.bad))
         if merged.sum is not None:
-            signal(service, mapped, f"{mapped.name}_mean", ts, group, merged.sum / total,
-                   "gauge", count=total, bad=mapped.bad)
+            records.append(_signal(service, mapped, f"{mapped.name}_mean", ts, group,
+                                   merged.sum / total, "gauge", count=total, bad=mapped.bad))
+    return records
+
+
+def assemble(intervals: Iterable[Interval],
+             catalog: Catalog) -> list[SignalRecord | DistributionRecord]:
+    """The records of one export's amounts: gauges, counts, the catalog's ratios, then
+    each histogram's distribution and quantile gauges (in that order)."""
+    grouped = _gather(intervals)
+    records: list[SignalRecord | DistributionRecord] = []
+    records += _gauge_and_count_records(grouped)
+    records += _ratio_records(grouped, catalog)
+    records += _histogram_records(grouped)
     return records
 
 

@@ -83,17 +83,18 @@ def _store(session: Session, points: list[Point], services: Services) -> int:
     touched: dict[str, Point] = {}
     intervals: list[Interval] = []
     for point in sorted(points, key=lambda p: p.time_ns):
-        if point.temporality is None:
+        # a gauge or summary has no stream state (sums and histograms always hold a value)
+        if point.temporality is None or point.value is None:
             intervals.append(Interval(point, point.value))
             continue
         state = states.get(point.stream)
         if point.temporality == "cumulative":
             step = temporality.cumulative(state, start_ns=point.start_ns, time_ns=point.time_ns,
-                                          value=point.value,  # type: ignore[arg-type]
+                                          value=point.value,
                                           first_max_age_ns=first_max_age)
         else:
             step = temporality.delta(state, start_ns=point.start_ns, time_ns=point.time_ns,
-                                     value=point.value)  # type: ignore[arg-type]
+                                     value=point.value)
         if step.note:
             log.debug("OTLP %s %s: %s", point.service, point.metric, step.note)
         states[point.stream] = step.state

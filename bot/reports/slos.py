@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from bot.config.slo_spec import SLO
-from bot.core.exchange import SignalRecord
+from bot.core.exchange_records import SignalRecord
 from bot.reports.weeks import IsoWeek
 from bot.slo.compute import budget_basis
 from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series

@@ -11,7 +11,8 @@ layers are reported) so the classifier is not tuned to one shape.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from bot.simulator.world import Effect, Signal, World, render, render_distributi
 from classifiers.vocabulary import CHANGE_KINDS, LABELS
 
 # change kinds that could not explain a label (used for red herrings near the onset)
-_UNRELATED = {
+_UNRELATED: dict[str, list[str]] = {
     "infrastructure": ["threshold", "retrieval", "features", "prompt"],
     "data": ["threshold", "infra", "model", "prompt"],
     "control_plane": ["threshold", "infra", "model"],
@@ -88,124 +89,176 @@ def _change(world: World, minute: float, kind: str, ref: str, **extra: Any) -> d
             "ref": ref, "author": "sim", **extra}
 
 
+@dataclass
+class _Failure:
+    """One failure being drawn: the scenario it hits and what it has added so far.
+
+    Each cause below draws its variant and effects from ``rng`` in a fixed order (the
+    seeded scenarios depend on it), appends effects to the signals, extra records to
+    ``extra``, and may name the change that caused it.
+    """
+
+    sig: dict[str, Signal]
+    world: World
+    onset: float
+    rng: np.random.Generator
+    where: tuple[str, str] | None
+    quality_hit: bool
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    culprit: dict[str, Any] | None = None
+    variant: str = ""
+
+    def u(self, low: float, high: float) -> float:
+        return self.rng.uniform(low, high)
+
+    def lag(self) -> float:
+        """When a symptom starts: minutes after the cause."""
+        return self.onset + self.u(3, 15)
+
+    def hit(self, name: str, start: float, size: float, mode: str = "relative",
+            ramp: float = 0.0, sliced: bool = True) -> None:
+        self.sig[name].effects.append(
+            Effect(start, size, mode, ramp, self.where if sliced else None))
+
+    def before(self, low: float, high: float) -> float:
+        """A time ``low`` to ``high`` minutes ahead of the onset (where culprits land)."""
+        return self.onset - self.u(low, high)
+
+    def change(self, minute: float, kind: str, ref: str, **extra: Any) -> dict[str, Any]:
+        return _change(self.world, minute, kind, ref, **extra)
+
+    def choice(self, options: list[str]) -> str:
+        return str(self.rng.choice(options))
+
+    def ref(self, prefix: str, low: int = 100, high: int = 999) -> str:
+        return f"{prefix}-{self.rng.integers(low, high)}"
+
+
+def _infrastructure(f: _Failure) -> None:
+    f.variant = f.choice(["saturation", "errors", "memory"])
+    f.hit("p99_latency_ms", f.onset, f.u(0.6, 3.0), ramp=f.u(0, 3))
+    if f.variant != "saturation":
+        f.hit("error_rate", f.onset, f.u(2, 10))
+    if f.variant == "memory":
+        f.hit("gpu_memory_used_gb", f.onset, f.u(0.2, 0.5))
+    else:
+        f.hit("gpu_util", f.onset, f.u(0.25, 0.6))
+    if f.rng.random() < 0.6:
+        f.culprit = f.change(f.before(1, 20), f.choice(["infra", "config"]), f.ref("infra"))
+
+
+def _data(f: _Failure) -> None:
+    f.variant = f.choice(["nulls", "drift", "schema"])
+    if f.variant in ("nulls", "schema"):
+        f.sig["feature_null_rate"].effects.append(Effect(f.onset, f.u(3, 15), slice=f.where))
+    if f.variant in ("drift", "schema"):
+        f.hit("input_length_mean", f.onset, float(f.rng.choice([-1, 1])) * f.u(0.3, 0.8),
+              sliced=False)
+        f.extra += render_distribution(f.world, "data", "query_length", f.world.step * 5,
+                                       400, f.onset, f.u(0.4, 1.0))
+    if f.rng.random() < 0.7:
+        f.hit("mean_confidence", f.lag(), -f.u(0.08, 0.2), sliced=False)
+    if f.rng.random() < 0.6:
+        f.culprit = f.change(f.before(1, 25), f.choice(["features", "code"]), f.ref("fp"))
+
+
+def _control_plane(f: _Failure) -> None:
+    f.variant = f.choice(["feature_stall", "index_lag", "version_mismatch", "misrouting"])
+    if f.variant == "feature_stall":
+        f.hit("feature_age_seconds", f.onset, 60.0, mode="ramp", sliced=False)
+        if f.rng.random() < 0.5:
+            f.hit("mean_confidence", f.lag(), -f.u(0.08, 0.2), sliced=False)
+        f.culprit = f.change(f.before(1, 20), "features", f.ref("fp"))
+    elif f.variant == "index_lag":
+        f.hit("index_lag_seconds", f.onset, 60.0, mode="ramp", sliced=False)
+        f.hit("retrieval_relevance", f.lag(), -f.u(0.15, 0.35), ramp=f.u(0, 10), sliced=False)
+        f.culprit = f.change(f.before(1, 20), "retrieval", f.ref("idx"))
+    elif f.variant == "version_mismatch":
+        f.culprit = f.change(f.before(1, 10), "model", "v8", previous="v7")
+        for minute in np.arange(0.0, f.world.minutes, f.world.step):
+            expected = "v8" if minute >= f.onset else "v7"
+            f.extra.append({"type": "state", "ts": f.world.ts(minute),
+                            "service": f.world.service, "layer": "control",
+                            "name": "served_model_version", "value": "v7",
+                            "expected": expected})
+    else:
+        f.hit("fallback_route_share", f.onset, f.u(4, 12), sliced=False)
+        f.culprit = f.change(f.before(1, 20), f.choice(["prompt", "config"]), f.ref("route"))
+
+
+def _model(f: _Failure) -> None:
+    f.variant = f.choice(["regression", "canary"])
+    if f.variant == "canary":
+        f.where = ("model_version", "v8")
+    f.culprit = f.change(f.before(1, 15), "model", "v8", previous="v7",
+                         **({"slice": {"model_version": "v8"}} if f.variant == "canary"
+                            else {}))
+    f.hit("mean_confidence", f.onset, -f.u(0.1, 0.25), sliced=False)
+    f.extra += render_distribution(
+        f.world, "model", "top_label", f.world.step * 5, 1000, f.onset, 0.0,
+        categories={"refund": 0.2, "billing": 0.3, "other": 0.5},
+        new_categories={"refund": 0.4, "billing": 0.15, "other": 0.45})
+    f.quality_hit = True
+
+
+def _eval_policy(f: _Failure) -> None:
+    f.variant = f.choice(["threshold", "judge_collapse", "guardrail"])
+    if f.variant == "threshold":
+        f.hit("refusal_rate", f.onset, f.u(2, 8))
+        f.culprit = f.change(f.before(1, 20), "threshold", f.ref("flag"))
+    elif f.variant == "guardrail":
+        f.hit("block_rate", f.onset, f.u(3, 10), sliced=False)
+        f.culprit = f.change(f.before(1, 20), f.choice(["config", "threshold"]), f.ref("guard"))
+    else:
+        f.hit("judge_score", f.onset, -f.u(0.2, 0.5), sliced=False)
+        f.quality_hit = False
+        if f.rng.random() < 0.7:
+            f.culprit = f.change(f.before(1, 20), f.choice(["config", "prompt"]), f.ref("judge"))
+
+
+def _cost(f: _Failure) -> None:
+    f.variant = f.choice(["prompt_tokens", "expensive_route"])
+    if f.variant == "prompt_tokens":
+        f.hit("tokens_per_request", f.onset, f.u(0.5, 2.0))
+        f.hit("cost_per_1k_requests", f.onset, f.u(0.4, 1.5), sliced=False)
+        f.culprit = f.change(f.before(1, 20), "prompt", f.ref("prompt", 10, 99))
+    else:
+        f.hit("cost_per_1k_requests", f.onset, f.u(0.5, 2.0), sliced=False)
+        if f.rng.random() < 0.5:
+            f.hit("gpu_util", f.onset, f.u(0.1, 0.3), sliced=False)
+        f.culprit = f.change(f.before(1, 20), f.choice(["config", "model"]), f.ref("route"))
+    f.quality_hit = False
+
+
+# How each failure class moves a service (``none`` moves nothing).
+_CAUSES: dict[str, Callable[[_Failure], None]] = {
+    "infrastructure": _infrastructure, "data": _data, "control_plane": _control_plane,
+    "model": _model, "eval_policy": _eval_policy, "cost": _cost}
+
+
+def _user_feedback(f: _Failure, label: str) -> None:
+    """Users notice most failures: thumbs down and groundedness follow the cause."""
+    if label == "none" or not f.quality_hit or label == "cost":
+        return
+    start = f.lag() if label != "model" else f.onset + f.u(0, 4)
+    f.sig["thumbs_down_rate"].effects.append(Effect(start, f.u(0.5, 2.0), ramp=f.u(0, 8),
+                                                    slice=f.where))
+    if f.rng.random() < 0.7:
+        f.sig["groundedness"].effects.append(Effect(start, -f.u(0.08, 0.25), ramp=f.u(0, 8),
+                                                    slice=f.where))
+
+
 def _cause(label: str, sig: dict[str, Signal], world: World, onset: float,
            rng: np.random.Generator, where: tuple[str, str] | None
            ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any]]:
     """Effects of one failure; returns (extra records, culprit change or None, notes)."""
-    u = rng.uniform
-
-    def lag() -> float:  # symptoms follow the cause by minutes
-        return onset + u(3, 15)
-    extra: list[dict[str, Any]] = []
-    culprit = None
-    variant = ""
-    quality_hit = rng.random() < 0.85
-
-    def hit(name: str, start: float, size: float, mode: str = "relative", ramp: float = 0.0,
-            sliced: bool = True) -> None:
-        sig[name].effects.append(Effect(start, size, mode, ramp, where if sliced else None))
-
-    if label == "infrastructure":
-        variant = str(rng.choice(["saturation", "errors", "memory"]))
-        hit("p99_latency_ms", onset, u(0.6, 3.0), ramp=u(0, 3))
-        if variant != "saturation":
-            hit("error_rate", onset, u(2, 10))
-        if variant == "memory":
-            hit("gpu_memory_used_gb", onset, u(0.2, 0.5))
-        else:
-            hit("gpu_util", onset, u(0.25, 0.6))
-        if rng.random() < 0.6:
-            culprit = _change(world, onset - u(1, 20), str(rng.choice(["infra", "config"])),
-                              f"infra-{rng.integers(100, 999)}")
-    elif label == "data":
-        variant = str(rng.choice(["nulls", "drift", "schema"]))
-        if variant in ("nulls", "schema"):
-            sig["feature_null_rate"].effects.append(
-                Effect(onset, u(3, 15), slice=where))
-        if variant in ("drift", "schema"):
-            hit("input_length_mean", onset, float(rng.choice([-1, 1])) * u(0.3, 0.8),
-                sliced=False)
-            extra += render_distribution(world, "data", "query_length", world.step * 5, 400,
-                                         onset, u(0.4, 1.0))
-        if rng.random() < 0.7:
-            hit("mean_confidence", lag(), -u(0.08, 0.2), sliced=False)
-        if rng.random() < 0.6:
-            culprit = _change(world, onset - u(1, 25), str(rng.choice(["features", "code"])),
-                              f"fp-{rng.integers(100, 999)}")
-    elif label == "control_plane":
-        variant = str(rng.choice(["feature_stall", "index_lag", "version_mismatch",
-                                  "misrouting"]))
-        if variant == "feature_stall":
-            hit("feature_age_seconds", onset, 60.0, mode="ramp", sliced=False)
-            if rng.random() < 0.5:
-                hit("mean_confidence", lag(), -u(0.08, 0.2), sliced=False)
-            culprit = _change(world, onset - u(1, 20), "features",
-                              f"fp-{rng.integers(100, 999)}")
-        elif variant == "index_lag":
-            hit("index_lag_seconds", onset, 60.0, mode="ramp", sliced=False)
-            hit("retrieval_relevance", lag(), -u(0.15, 0.35), ramp=u(0, 10), sliced=False)
-            culprit = _change(world, onset - u(1, 20), "retrieval",
-                              f"idx-{rng.integers(100, 999)}")
-        elif variant == "version_mismatch":
-            culprit = _change(world, onset - u(1, 10), "model", "v8", previous="v7")
-            for minute in np.arange(0.0, world.minutes, world.step):
-                expected = "v8" if minute >= onset else "v7"
-                extra.append({"type": "state", "ts": world.ts(minute), "service": world.service,
-                              "layer": "control", "name": "served_model_version",
-                              "value": "v7", "expected": expected})
-        else:
-            hit("fallback_route_share", onset, u(4, 12), sliced=False)
-            culprit = _change(world, onset - u(1, 20), str(rng.choice(["prompt", "config"])),
-                              f"route-{rng.integers(100, 999)}")
-    elif label == "model":
-        variant = str(rng.choice(["regression", "canary"]))
-        if variant == "canary":
-            where = ("model_version", "v8")
-        culprit = _change(world, onset - u(1, 15), "model", "v8", previous="v7",
-                          **({"slice": {"model_version": "v8"}} if variant == "canary" else {}))
-        hit("mean_confidence", onset, -u(0.1, 0.25), sliced=False)
-        extra += render_distribution(
-            world, "model", "top_label", world.step * 5, 1000, onset, 0.0,
-            categories={"refund": 0.2, "billing": 0.3, "other": 0.5},
-            new_categories={"refund": 0.4, "billing": 0.15, "other": 0.45})
-        quality_hit = True
-    elif label == "eval_policy":
-        variant = str(rng.choice(["threshold", "judge_collapse", "guardrail"]))
-        if variant == "threshold":
-            hit("refusal_rate", onset, u(2, 8))
-            culprit = _change(world, onset - u(1, 20), "threshold",
-                              f"flag-{rng.integers(100, 999)}")
-        elif variant == "guardrail":
-            hit("block_rate", onset, u(3, 10), sliced=False)
-            culprit = _change(world, onset - u(1, 20), str(rng.choice(["config", "threshold"])),
-                              f"guard-{rng.integers(100, 999)}")
-        else:
-            hit("judge_score", onset, -u(0.2, 0.5), sliced=False)
-            quality_hit = False
-            if rng.random() < 0.7:
-                culprit = _change(world, onset - u(1, 20), str(rng.choice(["config", "prompt"])),
-                                  f"judge-{rng.integers(100, 999)}")
-    elif label == "cost":
-        variant = str(rng.choice(["prompt_tokens", "expensive_route"]))
-        if variant == "prompt_tokens":
-            hit("tokens_per_request", onset, u(0.5, 2.0))
-            hit("cost_per_1k_requests", onset, u(0.4, 1.5), sliced=False)
-            culprit = _change(world, onset - u(1, 20), "prompt", f"prompt-{rng.integers(10, 99)}")
-        else:
-            hit("cost_per_1k_requests", onset, u(0.5, 2.0), sliced=False)
-            if rng.random() < 0.5:
-                hit("gpu_util", onset, u(0.1, 0.3), sliced=False)
-            culprit = _change(world, onset - u(1, 20), str(rng.choice(["config", "model"])),
-                              f"route-{rng.integers(100, 999)}")
-        quality_hit = False
-    if label != "none" and quality_hit and label != "cost":
-        start = lag() if label != "model" else onset + u(0, 4)
-        sig["thumbs_down_rate"].effects.append(Effect(start, u(0.5, 2.0), ramp=u(0, 8),
-                                                      slice=where))
-        if rng.random() < 0.7:
-            sig["groundedness"].effects.append(Effect(start, -u(0.08, 0.25), ramp=u(0, 8),
-                                                      slice=where))
-    return extra, culprit, {"variant": variant, "slice": where}
+    failure = _Failure(sig, world, onset, rng, where, quality_hit=rng.random() < 0.85)
+    cause = _CAUSES.get(label)
+    if cause is not None:
+        cause(failure)
+    _user_feedback(failure, label)
+    return failure.extra, failure.culprit, {"variant": failure.variant,
+                                            "slice": failure.where}
 
 
 def _history(label: str, sig: dict[str, Signal], world: World, onset: float,
@@ -238,6 +291,65 @@ def _history(label: str, sig: dict[str, Signal], world: World, onset: float,
                      "end": world.ts(end), "culprit": ref}
 
 
+def _draw_slice(label: str, world: World, rng: np.random.Generator,
+                sliced: bool | None) -> tuple[str, str] | None:
+    """The slice a failure hits (a slice failure hits hard inside it), or ``None``."""
+    slice_ok = label in ("infrastructure", "data", "model", "eval_policy", "cost")
+    if label != "none" and slice_ok and (sliced if sliced is not None else rng.random() < 0.45):
+        dim = str(rng.choice(list(world.dims)))
+        return dim, str(rng.choice(world.dims[dim]))
+    return None
+
+
+def _apply_cause(label: str, sig: dict[str, Signal], world: World, onset: float,
+                 rng: np.random.Generator, where: tuple[str, str] | None
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any]]:
+    """The cause's effects, with ``notes["slice"]`` the slice it really hit (or ``None``)."""
+    extra: list[dict[str, Any]] = []
+    culprit: dict[str, Any] | None = None
+    notes: dict[str, Any] = {"variant": "healthy", "slice": None}
+    if label != "none":
+        extra, culprit, notes = _cause(label, sig, world, onset, rng, where)
+        where = notes["slice"]
+        if where is not None and not any(e.slice == where for s in sig.values()
+                                         for e in s.effects):
+            notes["slice"] = where = None  # this variant hits all traffic whatever was drawn
+    if where is not None and where[0] == "model_version":
+        world.dims["model_version"] = ["v7", "v8"]
+        world.shares["model_version"] = np.array([0.8, 0.8 * 0 + 0.2])
+        for s in sig.values():
+            if s.sliced or any(e.slice == where for e in s.effects):
+                s.sliced = True
+    return extra, culprit, notes
+
+
+def _reported(sig: dict[str, Signal], world: World,
+              rng: np.random.Generator) -> list[dict[str, Any]]:
+    """The signal records of the layers this service reports: always the cause's;
+    others at random."""
+    dropped = {name for name, s in sig.items()
+               if not s.effects and rng.random() < 0.25 and s.layer != "quality"}
+    records: list[dict[str, Any]] = []
+    for name, s in sig.items():
+        if name not in dropped:
+            records += render(world, s)
+    return records
+
+
+def _unrelated_changes(label: str, world: World, rng: np.random.Generator, onset: float,
+                       minutes: int) -> list[dict[str, Any]]:
+    """One to three red-herring changes before, long before or after the onset."""
+    changes = []
+    for _ in range(int(rng.integers(1, 4))):
+        kind = str(rng.choice(_UNRELATED[label]))
+        when = float(rng.choice([onset - rng.uniform(0.5, 6), rng.uniform(0, onset * 0.5),
+                                 onset + rng.uniform(5, 30)]))
+        changes.append(_change(world, min(max(when, 0), minutes - 1), kind,
+                               f"{kind}-{rng.integers(1000, 9999)}",
+                               description="unrelated change"))
+    return changes
+
+
 def generate(label: str, seed: int, *, service: str = "rag-assistant",
              sliced: bool | None = None, history: bool = False) -> Scenario:
     """One scenario of ``label`` (any of LABELS), reproducible from ``seed``.
@@ -258,43 +370,14 @@ def generate(label: str, seed: int, *, service: str = "rag-assistant",
     sig = _signals(rng)
     onset = pad + float(rng.uniform(0.55, 0.8) * minutes)
     minutes += pad
-    where = None
-    slice_ok = label in ("infrastructure", "data", "model", "eval_policy", "cost")
-    if label != "none" and slice_ok and (sliced if sliced is not None else rng.random() < 0.45):
-        dim = str(rng.choice(list(world.dims)))
-        where = (dim, str(rng.choice(world.dims[dim])))
-        # a slice failure hits hard inside the slice
-    extra, culprit, notes = ([], None, {"variant": "healthy", "slice": None})
-    if label != "none":
-        extra, culprit, notes = _cause(label, sig, world, onset, rng, where)
-        where = notes["slice"]
-        if where is not None and not any(e.slice == where for s in sig.values()
-                                         for e in s.effects):
-            where = None  # this variant hits all traffic whatever slice was drawn
-    if where is not None and where[0] == "model_version":
-        world.dims["model_version"] = ["v7", "v8"]
-        world.shares["model_version"] = np.array([0.8, 0.8 * 0 + 0.2])
-        for s in sig.values():
-            if s.sliced or any(e.slice == where for e in s.effects):
-                s.sliced = True
+    where = _draw_slice(label, world, rng, sliced)
+    extra, culprit, notes = _apply_cause(label, sig, world, onset, rng, where)
+    where = notes["slice"]
     history_changes, history_notes = (_history(label, sig, world, onset, history_rng)
                                       if history else ([], None))
-    # Which layers this service reports: always the cause's; others at random.
-    dropped = {name for name, s in sig.items()
-               if not s.effects and rng.random() < 0.25 and s.layer != "quality"}
-    records: list[dict[str, Any]] = []
-    for name, s in sig.items():
-        if name not in dropped:
-            records += render(world, s)
-    records += extra
-    changes = [culprit] if culprit else []
-    for _ in range(int(rng.integers(1, 4))):
-        kind = str(rng.choice(_UNRELATED[label]))
-        when = float(rng.choice([onset - rng.uniform(0.5, 6), rng.uniform(0, onset * 0.5),
-                                 onset + rng.uniform(5, 30)]))
-        changes.append(_change(world, min(max(when, 0), minutes - 1), kind,
-                               f"{kind}-{rng.integers(1000, 9999)}",
-                               description="unrelated change"))
+    records = _reported(sig, world, rng) + extra
+    changes = ([culprit] if culprit else []) + _unrelated_changes(label, world, rng, onset,
+                                                                  minutes)
     records += changes + history_changes
     records.sort(key=lambda r: r["ts"])
     truth = {"label": label, "variant": notes["variant"],

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 
 
 @dataclass

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config.slo_spec import SLO
-from bot.core.exchange import AlertRecord, to_utc
+from bot.core.clock import to_utc
+from bot.core.exchange_records import AlertRecord
 from bot.intake import ingest_alert_records
 from bot.slo.compute import RecordLoader, evaluate, lookback, store_loader
 from bot.slo.series import RecordsByName

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.config.slo_spec import SLO
+from bot.core.clock import format_ts, to_utc
 from bot.core.errors import NotFound
-from bot.core.exchange import format_ts, to_utc
 from bot.slo.series import Records, RecordsByName, UnitSeries, bin_step, unit_series
 from bot.sources import load_signals
 from classifiers.budget import BudgetResult, error_budget, time_to_exhaustion

@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.config.slo_spec import SLO
+from bot.core.clock import format_ts, to_utc
 from bot.core.errors import NotFound
-from bot.core.exchange import format_ts, to_utc
 from bot.incidents import lifecycle
 from bot.slo.compute import RecordLoader, budget_basis, store_loader
 from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series

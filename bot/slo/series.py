@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from bot.config.slo_spec import SLO, Indicator
-from bot.core.exchange import SignalRecord, to_utc
+from bot.core.clock import to_utc
+from bot.core.exchange_records import SignalRecord
 from store.signal_queries import slice_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

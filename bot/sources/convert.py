@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config.source_spec import PrometheusSource, SignalSpec
-from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
+from bot.core.exchange_records import DistributionRecord, SignalRecord, StateRecord
 from bot.sources.prometheus import PromSeries
 
 SliceKey = tuple[tuple[str, str], ...]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from bot.config.source_spec import PrometheusServer, PrometheusSource, SignalSpec
-from bot.core.exchange import format_ts, to_utc, utcnow
+from bot.core.clock import format_ts, to_utc, utcnow
 from bot.sources.cache import QueryCache
 from bot.sources.convert import Converted, distribution_records, signal_records, state_records
 from bot.sources.prometheus import (

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
+from bot.core.exchange_records import DistributionRecord, SignalRecord, StateRecord
 from store.signal_queries import load_samples
 
 StoredRecord = SignalRecord | DistributionRecord | StateRecord

@@ -9,7 +9,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from bot.core.exchange import SignalRecord
+from bot.core.exchange_records import SignalRecord
 from bot.sources.pushed import load_records
 from runbooks.engine import Engine, resolve_params
 from runbooks.loader import load_directories

@@ -1,6 +1,6 @@
 """The signal fast path accepts and refuses exactly what the pydantic models do.
 
-``bot.core.exchange.SignalFastPath`` reads signal records without a pydantic object
+``bot.core.exchange_fast.SignalFastPath`` reads signal records without a pydantic object
 per record; it must never change what is taken, the record built, or the reason
 a line is refused. Every line here goes through both paths (``_collect`` with and
 without it) and the results are compared field by field: good records, records
@@ -16,14 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot.core.exchange import (
-    SignalFastPath,
-    SignalRecord,
-    _collect,
-    loads,
-    parse_lines,
-    parse_objects,
-)
+from bot.core.exchange import _collect, loads, parse_lines, parse_objects
+from bot.core.exchange_fast import SignalFastPath
+from bot.core.exchange_records import SignalRecord
 
 BASE: dict[str, Any] = {"type": "signal", "ts": "2026-11-25T06:00:00Z", "service": "rag",
                         "layer": "quality", "name": "groundedness", "value": 0.91}
@@ -216,7 +211,7 @@ def test_one_model_per_tag_answers_as_the_union_of_all_records() -> None:
     # parse_object validates with the model its tag names; the union gives the same.
     from pydantic import ValidationError
 
-    from bot.core.exchange import _describe, _record_adapter, parse_object
+    from bot.core.exchange_records import _describe, _record_adapter, parse_object
 
     rng = random.Random(7)
     extra_pools = {"kind": ["model", "prompt", "bogus", 3, None], "ref": ["v8", "", None, 1],

@@ -50,7 +50,7 @@ def test_the_record_validators_are_built_at_start_up() -> None:
     import sys
 
     # A fresh process: in this one, other tests have validated records already.
-    code = ("from bot.core.exchange import SignalRecord, build_validators\n"
+    code = ("from bot.core.exchange_records import SignalRecord, build_validators\n"
             "before = SignalRecord.__pydantic_complete__\n"
             "build_validators()\n"
             "print(before, SignalRecord.__pydantic_complete__)\n")

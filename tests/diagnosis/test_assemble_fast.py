@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from bot.core.exchange import SignalRecord
+from bot.core.exchange_records import SignalRecord
 from bot.diagnosis.assemble import Series, assemble, slice_key
 from bot.diagnosis.contrasts import SLICE_HORIZON, SLICE_WINDOW
 from bot.diagnosis.contrasts import combine as _combine

@@ -13,7 +13,7 @@ import shutil
 import time
 from datetime import UTC, datetime
 
-from bot.core.exchange import ChangeRecord, SignalRecord
+from bot.core.exchange_records import ChangeRecord, SignalRecord
 from bot.diagnosis.watch import run_watch
 from bot.slo.compute import service_status
 from store.db import session_scope

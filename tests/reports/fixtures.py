@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config.catalog import parse_catalog
-from bot.core.exchange import SignalRecord
+from bot.core.exchange_records import SignalRecord
 from bot.reports.inputs import DigestInputs, IncidentFact, RunFact, ServiceData
 from bot.reports.weeks import IsoWeek
 

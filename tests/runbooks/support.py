@@ -15,7 +15,9 @@ import httpx
 
 from bot.config.catalog import RunbookOptions, load_catalog
 from bot.config.settings import Settings
-from bot.core.exchange import ChangeRecord, SignalRecord, format_ts, parse_lines
+from bot.core.clock import format_ts
+from bot.core.exchange import parse_lines
+from bot.core.exchange_records import ChangeRecord, SignalRecord
 from bot.core.services import Services, build_services
 from store.db import session_scope
 from store.models import ChangeEvent, Incident

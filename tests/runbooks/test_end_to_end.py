@@ -13,7 +13,7 @@ import httpx
 
 from bot import runbook_runs
 from bot.app.server import ServerThread
-from bot.core.exchange import ChangeRecord
+from bot.core.exchange_records import ChangeRecord
 from bot.devtools.slack_emulator import SlackEmulator
 from store import queries
 from store.db import session_scope

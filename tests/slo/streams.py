@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.config.catalog import parse_catalog
 from bot.config.slo_spec import SLO
-from bot.core.exchange import SignalRecord
+from bot.core.exchange_records import SignalRecord
 
 START = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 

@@ -216,7 +216,7 @@ def misrouting(w, on, rng, where):
 
 
 def region_missed_deploy(w, on, rng, where):
-    w.version_plan = {"at": on, "missed": where}  # type: ignore[attr-defined]
+    w.version_plan = {"at": on, "missed": where}
     m = _m(w, where)
     _quality_hit(w, w.profile(on + rng.uniform(2, 10) * MIN), m, rng.uniform(0.2, 0.5))
     return {"variant": "a region never picked up the deploy"}

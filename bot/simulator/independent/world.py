@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.exchange import format_ts
+from bot.core.clock import format_ts
 
 SERVICE_KINDS = ("rag_vllm", "hosted_chat", "ranking", "fraud")
 DIMENSIONS = {
@@ -53,6 +53,8 @@ class World:
     glob: dict[str, np.ndarray] = field(default_factory=dict)   # (T,) latents
     changes: list[dict[str, Any]] = field(default_factory=list)
     has_pool: bool = True
+    # the deployer's plan when a failure makes a deploy miss a slice ({"at", "missed"})
+    version_plan: dict[str, Any] | None = None
 
     @property
     def t(self) -> np.ndarray:

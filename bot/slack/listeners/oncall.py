@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.core.clock import utcnow
 from bot.core.errors import UserError
-from bot.core.exchange import utcnow
 from bot.core.services import Services
 from bot.oncall import service as oncall
 from bot.silences import service as silences

@@ -1,0 +1,159 @@
+"""Signal records read from decoded JSON without a pydantic object per record.
+
+The bulk of every batch is plain signal records; validating each with pydantic
+costs more than decoding it. :class:`SignalFastPath` applies the same rules to
+the common shape and answers only when sure, leaving the rest to the models of
+:mod:`bot.core.exchange_records`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, TypeGuard
+
+from bot.core.clock import FIRST_YEAR, LAST_YEAR
+from bot.core.exchange_records import SLICE_KEY_WIDTH, SignalRecord, encodable
+from classifiers.vocabulary import LAYERS, Direction, default_direction
+
+_RFC3339 = re.compile(  # ASCII digits only: ``\d`` would take any script's digits
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])")  # offsets as pydantic reads them
+_SIGNAL_FIELDS = frozenset(SignalRecord.model_fields)
+_LAYER_SET = frozenset(LAYERS)
+_KINDS = frozenset(("ratio", "gauge", "count"))
+_DIRECTIONS = frozenset(("up", "down", "both"))
+_new_object = object.__new__
+_set = object.__setattr__
+
+
+class SignalFastPath:
+    """Signal records read from decoded JSON without a pydantic object per record.
+
+    One ``SignalRecord`` validated by pydantic costs ~20 us, more than decoding its
+    JSON line; a file of 20,000 signals spent most of ``resilio classify`` there.
+    This reader checks the common shape itself: the ``SignalRecord`` rules on plain
+    JSON values (a known layer, strings of 1..200 characters, finite numbers, a
+    count >= 0, a ratio in 0..1, a string-to-string slice, an RFC 3339 time with
+    an offset), each distinct timestamp and string checked once per batch. It
+    answers only when it is sure: :meth:`read` returns the same record pydantic
+    would build, or ``None`` for anything else (another type, an unknown field, a
+    number given as a string, an odd time format, a rule broken), which then goes
+    through the models, so what is accepted and the reason for a refusal never
+    depend on this path (``tests/core/test_exchange_fast_path.py`` holds it to that).
+    """
+
+    def __init__(self) -> None:
+        self._times: dict[str, datetime | None] = {}
+        self._strings: dict[str, bool] = {}
+        self._slices: dict[tuple[tuple[Any, Any], ...], bool] = {}
+        self._directions: dict[str, Direction] = {}
+
+    def read(self, obj: Any) -> SignalRecord | None:
+        if type(obj) is not dict or obj.get("type") != "signal":
+            return None
+        if not _SIGNAL_FIELDS.issuperset(obj):
+            return None  # unknown fields: kept as extras by the model
+        ts = self._time(obj.get("ts"))
+        service, layer, name = obj.get("service"), obj.get("layer"), obj.get("name")
+        if ts is None or not self._text(service) or not self._text(name) \
+                or type(layer) is not str or layer not in _LAYER_SET:
+            return None
+        value = _number(obj.get("value"))
+        if value is None or value - value != 0.0:  # NaN and +-inf leave no 0.0 here
+            return None
+        count = obj.get("count")
+        if count is not None:
+            count = _number(count)
+            if count is None or not count >= 0 or count - count != 0.0:  # inf: no 0.0
+                return None
+        kind, bad = obj.get("kind"), obj.get("bad")
+        if not (kind is None or type(kind) is str and kind in _KINDS) \
+                or not (bad is None or type(bad) is str and bad in _DIRECTIONS):
+            return None
+        raw_slice = obj.get("slice", _ABSENT)
+        if raw_slice is _ABSENT:
+            slice_: dict[str, str] = {}
+        elif type(raw_slice) is dict and self._slice(raw_slice):
+            slice_ = dict(raw_slice)
+        else:
+            return None
+        if kind is None:
+            ratio_name = name.endswith(("_rate", "_share", "_ratio"))
+            kind = "ratio" if ratio_name and count is not None else "gauge"
+        if kind == "ratio" and not 0.0 <= value <= 1.0:
+            return None
+        if bad is None:
+            bad = self._directions.get(name)
+            if bad is None:
+                bad = self._directions[name] = default_direction(name)
+        record = _new_object(SignalRecord)
+        _set(record, "__dict__", {"ts": ts, "service": service, "type": "signal",
+                                  "layer": layer, "name": name, "value": value,
+                                  "count": count, "kind": kind, "bad": bad, "slice": slice_})
+        _set(record, "__pydantic_fields_set__", set(obj))
+        _set(record, "__pydantic_extra__", {})
+        _set(record, "__pydantic_private__", None)
+        return record
+
+    def _time(self, text: Any) -> datetime | None:
+        if type(text) is not str:
+            return None
+        try:
+            return self._times[text]
+        except KeyError:
+            pass
+        parsed = None
+        if _RFC3339.fullmatch(text):
+            try:
+                parsed = datetime.fromisoformat(text).astimezone(UTC)
+            except (ValueError, OverflowError):
+                parsed = None
+            if parsed is not None and not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+                parsed = None  # the model refuses it, with its reason
+        self._times[text] = parsed
+        return parsed
+
+    def _text(self, text: object) -> TypeGuard[str]:
+        """A string the model's ``str`` field of 1..200 characters takes as it is."""
+        if type(text) is not str:
+            return False
+        known = self._strings.get(text)
+        if known is None:
+            known = self._strings[text] = 0 < len(text) <= 200 and _plain(text)
+        return known
+
+    def _slice(self, slice_: dict[Any, Any]) -> bool:
+        """String names to string values, each valid Unicode; checked once per slice."""
+        try:
+            items = tuple(slice_.items())
+            known = self._slices.get(items)
+        except TypeError:  # an unhashable value: not a string, the model decides
+            return False
+        if known is None:
+            known = self._slices[items] = all(
+                type(k) is str and type(v) is str and _plain(k) and _plain(v)
+                for k, v in items) and \
+                sum(len(k) + len(v) + 2 for k, v in items) - 1 <= SLICE_KEY_WIDTH
+        return known
+
+
+def _plain(text: str) -> bool:
+    """Text the model keeps as it is: no NUL, valid Unicode."""
+    return "\x00" not in text and (text.isascii() or encodable(text))
+
+
+_ABSENT = object()
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number as the model's ``float`` field reads it; ``None`` for anything else."""
+    kind = type(value)
+    if kind is float:
+        return value
+    if kind is int:
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    return None
