@@ -1,16 +1,19 @@
 """Golden shapes of the public outputs, pinned so a restructure cannot change them unseen.
 
-``resilio classify --json`` (DESIGN.md's contract) is read by other tools; what it
-holds may improve (labels, figures), but its shape (which keys, of which JSON types,
-nested how) is fixed here. An empty list matches any list, since whether a failure
-has slices is the classifier's call. To change the shape on purpose, regenerate with
-``RESILIO_WRITE_GOLDEN=1 pytest tests/core/test_contracts.py`` and say so.
+``resilio classify --json`` (DESIGN.md's contract) and the demo's ``summary.json`` are
+read by other tools; what they hold may improve (labels, figures), but their shape
+(which keys, of which JSON types, nested how) is fixed here. An empty list matches
+any list, since whether a failure has slices is the classifier's call. To change a
+shape on purpose, regenerate with ``RESILIO_WRITE_GOLDEN=1 pytest
+tests/core/test_contracts.py`` and say so.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +77,18 @@ def test_the_shape_check_sees_a_renamed_key() -> None:
     assert same_shape(renamed, golden) == ["$.behavior: missing", "$.behaviour: new",
                                            "$.slices[].dimension: missing",
                                            "$.slices[].dim: new"]
+
+
+@pytest.mark.slow
+def test_the_demo_runs_and_its_summary_keeps_its_shape(tmp_path: Path) -> None:
+    """The README's first command, end to end, on the embedded defaults (no Slack account):
+    the golden was written by the demo of the code before the restructure."""
+    out = tmp_path / "demo"
+    done = subprocess.run([sys.executable, "-m", "bot", "demo", "--out", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    problems = same_shape(shape(summary), json.loads((GOLDEN / "demo_summary.json").read_text()))
+    assert not problems, "the shape of the demo's summary.json changed:\n" + "\n".join(problems)
+    detector = [i for i in summary["incidents"] if i["source"] == "detector"]
+    assert detector and detector[0]["slices"], "the watch's silent degradation is shown"
