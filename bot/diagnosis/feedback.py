@@ -13,7 +13,7 @@ from bot.core import outbox
 from bot.core.errors import NotFound, UserError
 from bot.core.services import Services
 from bot.diagnosis.incidents import write_timeline
-from classifiers.behaviour import LABELS
+from classifiers.vocabulary import LABELS
 from store.db import session_scope
 from store.models import Incident
 from store.signal_queries import add_correction

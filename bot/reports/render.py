@@ -43,16 +43,12 @@ class SlackMessage:
 
 def render_message(digest: Digest, *, catalog: Any = None) -> SlackMessage:
     parts = template("digest_slack", catalog).module
-    sections = [
-        str(parts.headline(digest)),
-        str(parts.changes(digest, SLACK_ITEMS)),
-        str(parts.slos(digest, SLACK_SLOS)),
-        str(parts.classes(digest)),
-        str(parts.budgets(digest, SLACK_ITEMS)),
-        str(parts.cost(digest, SLACK_ITEMS)),
-        str(parts.suspects(digest)),
-        str(parts.oncall(digest, SLACK_ITEMS)),
-    ]
+    # the template's macros, looked up by name (a template module's attributes are its own)
+    macros: list[tuple[str, tuple[int, ...]]] = [
+        ("headline", ()), ("changes", (SLACK_ITEMS,)), ("slos", (SLACK_SLOS,)),
+        ("classes", ()), ("budgets", (SLACK_ITEMS,)), ("cost", (SLACK_ITEMS,)),
+        ("suspects", ()), ("oncall", (SLACK_ITEMS,))]
+    sections = [str(getattr(parts, name)(digest, *args)) for name, args in macros]
     title = f"Reliability digest · {digest.team} · {digest.week}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text",

@@ -75,12 +75,12 @@ def slack_escape(text: Any) -> str:
 def when(value: datetime | str | None) -> str:
     if value is None:
         return "–"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    if not isinstance(value, str):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return value
 
 
 FILTERS = {"pct": pct, "duration": duration, "number": number, "slack": slack_escape,

@@ -16,9 +16,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.sources.pull import health, pull_signal, pulled_specs, source_state
+from bot.sources.pushed import load_records
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
+
+    from sqlmodel import Session
 
     from bot.core.services import Services
 
@@ -48,12 +51,8 @@ def register_health(services: Services) -> None:
         checks.setdefault(HEALTH_CHECK, lambda: health(source_state(services)))
 
 
-def _pushed(session: Any, service: str, start: datetime, end: datetime,
-            layers: Iterable[str] | None) -> tuple[list[Any], list[str]]:
-    try:
-        from bot.sources.pushed import load_records
-    except ImportError:  # the signal store is not in this build: pulled signals only
-        return [], []
+def _pushed(session: Session, service: str, start: datetime, end: datetime,
+            layers: Sequence[str] | None) -> tuple[list[Any], list[str]]:
     try:
         return list(load_records(session=session, service=service, start=start, end=end,
                                  layers=layers)), []
@@ -69,16 +68,16 @@ def load_signals(services: Services, *, session: Any, service: str, start: datet
     ``session`` is the caller's store session (``None``: one is opened here);
     ``layers`` limits both kinds to those layers.
     """
-    layers = list(layers) if layers is not None else None
+    wanted = list(layers) if layers is not None else None
     if session is None:
         from store.db import session_scope
 
         with session_scope(services.engine) as own:
-            records, errors = _pushed(own, service, start, end, layers)
+            records, errors = _pushed(own, service, start, end, wanted)
     else:
-        records, errors = _pushed(session, service, start, end, layers)
+        records, errors = _pushed(session, service, start, end, wanted)
     specs = pulled_specs(services.catalog, service,
-                         set(layers) if layers is not None else None)
+                         set(wanted) if wanted is not None else None)
     if not specs:
         return SignalLoad(records, errors)
     register_health(services)

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -146,8 +147,7 @@ def _fetch(state: SourceState, reader: PrometheusReader, query: str, start: floa
         key = (reader.server.url, query, first, last, step)
         try:
             answer = state.cache.get_or_fetch(
-                key, lambda a=first, b=last: reader.query_range(query, start=a, end=b, step=step),
-                ttl)
+                key, partial(reader.query_range, query, start=first, end=last, step=step), ttl)
         except EmptyResult as error:  # one quiet piece is not an empty signal
             empty = error
             continue
