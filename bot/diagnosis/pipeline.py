@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.config.catalog import Service
 from bot.core.exchange import (
     AlertRecord,
     ChangeRecord,
@@ -323,7 +324,7 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
 
 
 def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
-             at: datetime | None = None, catalog_service: Any = None,
+             at: datetime | None = None, catalog_service: Service | None = None,
              priors: LearnedPriors | None = None) -> Diagnosis:
     """Diagnose one service from its exchange records (signals, distributions, states).
 
@@ -338,7 +339,7 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     slices = _slices(ev.data, ev.findings) if label != "none" else []
     suspects, top_change = _suspects(ev, label, slices)
     runbooks = runbooks_for(label, top_change, ev.findings)
-    if catalog_service is not None and getattr(catalog_service, "runbooks", None):
+    if catalog_service is not None and catalog_service.runbooks:
         runbooks = [r for r in runbooks if r in catalog_service.runbooks]
     onset = (format_ts(datetime.fromtimestamp(ev.onset_epoch, UTC))
              if ev.onset_epoch is not None and label != "none" else None)
