@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.sources.pull import health, pull_signal, pulled_specs, source_state
 from bot.sources.pushed import load_records
+from store.db import session_scope
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -61,8 +62,8 @@ def _pushed(session: Session, service: str, start: datetime, end: datetime,
         return [], [f"pushed signals unavailable: {type(error).__name__}: {error}"]
 
 
-def load_signals(services: Services, *, session: Any, service: str, start: datetime,
-                 end: datetime, layers: Iterable[str] | None = None) -> SignalLoad:
+def load_signals(services: Services, *, session: Session | None, service: str,
+                 start: datetime, end: datetime, layers: Iterable[str] | None = None) -> SignalLoad:
     """Pushed records of ``service`` in ``[start, end]`` plus those pulled from Prometheus.
 
     ``session`` is the caller's store session (``None``: one is opened here);
@@ -70,8 +71,6 @@ def load_signals(services: Services, *, session: Any, service: str, start: datet
     """
     wanted = list(layers) if layers is not None else None
     if session is None:
-        from store.db import session_scope
-
         with session_scope(services.engine) as own:
             records, errors = _pushed(own, service, start, end, wanted)
     else:
