@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.sources.convert import SourceRecord
 from bot.sources.pull import health, pull_signal, pulled_specs, source_state
 from bot.sources.pushed import load_records
 from store.db import session_scope
@@ -36,7 +37,7 @@ HEALTH_CHECK = "signal_sources"
 class SignalLoad:
     """Exchange records of one service and window, and why any signal is missing."""
 
-    records: list[Any] = field(default_factory=list)
+    records: list[SourceRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -53,7 +54,7 @@ def register_health(services: Services) -> None:
 
 
 def _pushed(session: Session, service: str, start: datetime, end: datetime,
-            layers: Sequence[str] | None) -> tuple[list[Any], list[str]]:
+            layers: Sequence[str] | None) -> tuple[list[SourceRecord], list[str]]:
     try:
         return list(load_records(session=session, service=service, start=start, end=end,
                                  layers=layers)), []

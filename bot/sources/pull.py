@@ -20,7 +20,13 @@ from weakref import WeakKeyDictionary
 from bot.config.source_spec import PrometheusServer, PrometheusSource, SignalSpec
 from bot.core.exchange import format_ts, to_utc, utcnow
 from bot.sources.cache import QueryCache
-from bot.sources.convert import Converted, distribution_records, signal_records, state_records
+from bot.sources.convert import (
+    Converted,
+    SourceRecord,
+    distribution_records,
+    signal_records,
+    state_records,
+)
 from bot.sources.prometheus import (
     EmptyResult,
     PrometheusReader,
@@ -43,7 +49,7 @@ class PullResult:
 
     service: str
     spec: SignalSpec
-    records: list[Any]
+    records: list[SourceRecord]
     series: int
     points: int
     latest: float | str | None

@@ -15,14 +15,13 @@ from typing import cast
 from sqlmodel import Session
 
 from bot.core.exchange import DistributionRecord, SignalRecord, StateRecord
+from bot.sources.convert import SourceRecord
 from classifiers.vocabulary import Direction, Layer, SignalKind
 from store.signal_queries import load_samples
 
-StoredRecord = SignalRecord | DistributionRecord | StateRecord
-
 
 def load_records(*, session: Session, service: str, start: datetime, end: datetime,
-                 layers: Sequence[str] | None = None) -> list[StoredRecord]:
+                 layers: Sequence[str] | None = None) -> list[SourceRecord]:
     """Signal, distribution and state records of ``service`` with start <= ts <= end,
     in time order."""
     samples = load_samples(session=session, service=service, start=start, end=end,
@@ -30,7 +29,7 @@ def load_records(*, session: Session, service: str, start: datetime, end: dateti
     # The store keeps the vocabulary's words as text; only valid ones were written, so
     # the casts state what the rows hold (no second check on the hot path).
     record = SignalRecord.model_construct
-    out: list[StoredRecord] = [
+    out: list[SourceRecord] = [
         record(type="signal", ts=ts, service=service, layer=cast(Layer, layer), name=name,
                value=value, count=count, kind=cast(SignalKind | None, kind),
                bad=cast(Direction | None, bad), slice=slice_)
