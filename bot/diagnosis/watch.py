@@ -22,10 +22,10 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.changes.history import load_changes
 from bot.config.catalog import Service
@@ -36,7 +36,7 @@ from bot.diagnosis.assemble import assemble, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
-from bot.incidents.lifecycle import new_incident
+from bot.incidents import lifecycle
 from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
@@ -46,6 +46,9 @@ from classifiers.watch_test import Alarm, WatchState, advance
 from store.db import session_scope
 from store.models import Incident
 from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 DEFAULT_FALSE_ALARMS_PER_WEEK = 1.0
 DEFAULT_HISTORY_HOURS = 48.0
@@ -174,7 +177,7 @@ class ModelCache:
 _MODELS = ModelCache()
 
 
-def _open_incident(session: Session, service: str) -> Incident | None:
+def _open_incident(session: Any, service: str) -> Incident | None:
     return session.exec(select(Incident).where(Incident.service == service,
                                                Incident.status != "resolved")).first()
 
@@ -276,6 +279,7 @@ def _open(services: Services, session: Session, service: Service, judgement: Jud
     return incident_id
 
 
-def _insert(session: Session, service: str, title: str, now: datetime) -> Incident:
-    return new_incident(session=session, service=service, title=title, severity="warning",
-                        source="detector", actor="detector", now=now)
+def _insert(session: Any, service: str, title: str, now: datetime) -> Incident:
+    return lifecycle.new_incident(session=session, service=service, title=title,
+                                  severity="warning", source="detector", actor="detector",
+                                  now=now)

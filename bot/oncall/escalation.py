@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col
 
 from bot.config.oncall_schedule import Target
 from bot.core import outbox
@@ -85,8 +84,8 @@ def escalate(services: Services, incident_id: int, level: int) -> str | None:
     with session_scope(services.engine) as session:
         claimed = session.execute(
             update(Incident)
-            .where(col(Incident.id) == incident_id, col(Incident.escalation_level) == level,
-                   col(Incident.status) == "triggered")
+            .where(Incident.id == incident_id, Incident.escalation_level == level,  # type: ignore
+                   Incident.status == "triggered")  # type: ignore[arg-type]
             .values(escalation_level=level + 1))
         if not getattr(claimed, "rowcount", 0):
             return None

@@ -7,11 +7,9 @@ names); they find the running bot through ``bot.core.scheduler.job_services``.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from bot.core.scheduler import job_services, start_scheduler
-from bot.core.services import Services
 from bot.diagnosis.watch import run_watch
 from bot.runbook_runs import recover_interrupted
 from bot.silences.holds import release_due
@@ -54,6 +52,8 @@ def prune_signals_job() -> None:
     services = job_services()
     if services is None:
         return
+    from datetime import timedelta
+
 
     cutoff = services.clock() - timedelta(days=services.settings.signal_retention_days)
     with session_scope(services.engine) as session:
@@ -66,6 +66,8 @@ def prune_outbox_job() -> None:
     services = job_services()
     if services is None:
         return
+    from datetime import timedelta
+
 
     with session_scope(services.engine) as session:
         removed = outbox_queries.prune(session=session, before=services.clock() - timedelta(days=1))
@@ -83,7 +85,7 @@ def release_holds_job() -> None:
         log.info("maintenance windows ended with incidents still off: paged %s", released)
 
 
-def register_periodic_jobs(scheduler: Any, services: Services) -> None:
+def register_periodic_jobs(scheduler: Any, services: Any) -> None:
     """Add (or replace) the fixed jobs; ids are stable so replicas never duplicate them."""
     watch = services.catalog.watch
     if watch.enabled:
@@ -103,6 +105,6 @@ def register_periodic_jobs(scheduler: Any, services: Services) -> None:
                           id="burn-alerts", replace_existing=True)
 
 
-def start_scheduling(services: Services) -> None:
+def start_scheduling(services: Any) -> None:
     """Start hook: the scheduler, with the fixed jobs above added whenever this replica leads."""
     start_scheduler(services, periodic=register_periodic_jobs)
