@@ -28,9 +28,8 @@ import httpx
 
 from bot import runbook_runs
 from bot.app.server import ServerThread
-from bot.changes.history import load_changes
+from bot.changes.history import ChangeRecord, load_changes  # the records it returns
 from bot.config.catalog import Service
-from bot.core.exchange import ChangeRecord
 from bot.core.services import Services
 from bot.demo.context import DemoContext
 from bot.demo.mlflow_telemetry import Telemetry, exporter
