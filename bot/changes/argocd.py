@@ -40,7 +40,7 @@ def parse(payload: Any, catalog: Catalog, *, now: datetime) -> IncomingChange | 
     repo = text(payload, "repo", required=False, limit=300)
     return IncomingChange(
         service=catalog.service_of_application(app),
-        ts=timestamp(payload, "finished_at", default=now), kind=kind,  # type: ignore[arg-type]
+        ts=timestamp(payload, "finished_at", default=now), kind=kind,
         ref=revision, author=text(payload, "author", required=False) or "argocd",
         subject=app, pointer=Pointer(POINTERS, app, revision),
         description=f"Argo CD synced {app} to {revision[:12]}" + (f" from {repo}" if repo else ""))

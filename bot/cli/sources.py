@@ -16,6 +16,7 @@ from bot.core.clock import utcnow
 from bot.core.errors import UserError
 
 if TYPE_CHECKING:  # the sources (httpx, the Prometheus client) load when a command runs
+    from bot.config.catalog import Catalog
     from bot.sources.pull import PullResult
 
 COLUMNS = ("service", "signal", "layer", "series", "points", "latest", "error")
@@ -32,7 +33,7 @@ def register(subparsers: Any) -> None:
     check.set_defaults(func=run_check)
 
 
-def check_signals(catalog: Any, *, service: str | None, window: timedelta) -> list[PullResult]:
+def check_signals(catalog: Catalog, *, service: str | None, window: timedelta) -> list[PullResult]:
     """One pull per Prometheus signal of ``service`` (or of every service)."""
     from bot.sources.pull import SourceState, pull_signal, pulled_specs
 

@@ -93,7 +93,7 @@ class Service(_Strict):
     def owners_for(self, label: str | None) -> Owners:
         """The owners of a failure class, else the service's default owners."""
         if label and label in self.owners:
-            return self.owners[label]  # type: ignore[index]
+            return self.owners[label]
         return self.owners.get("default", Owners())
 
 

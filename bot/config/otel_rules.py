@@ -114,8 +114,8 @@ class OtelOptions(_Strict):
         return value
 
 
-def _rule(pattern: str, layer: str, bad: str | None = None) -> MetricRule:
-    return MetricRule(regex=pattern, layer=layer, bad=bad)  # type: ignore[arg-type]
+def _rule(pattern: str, layer: Layer, bad: Direction | None = None) -> MetricRule:
+    return MetricRule(regex=pattern, layer=layer, bad=bad)
 
 
 # The exporters teams already have. First match wins, so specific patterns come first.

@@ -9,7 +9,8 @@ is mitigated the incident's budget impact is priced per SLO.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +28,9 @@ HOURS = 6
 REGRESSION_MINUTES = 50
 
 
-def signals(now_minute: object, rng: np.random.Generator) -> list[dict]:
-    records: list[dict] = []
-    start = now_minute - timedelta(hours=HOURS)  # type: ignore[operator]
+def signals(now_minute: datetime, rng: np.random.Generator) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    start = now_minute - timedelta(hours=HOURS)
     for minute in range(HOURS * 60):
         ts = format_ts(start + timedelta(minutes=minute))
         bad = minute >= HOURS * 60 - REGRESSION_MINUTES
@@ -48,7 +49,7 @@ def signals(now_minute: object, rng: np.random.Generator) -> list[dict]:
             {"type": "signal", "ts": ts, "service": SERVICE, "layer": "model",
              "name": "answer_length_tokens", "value": float(rng.normal(310 if bad else 240, 8))},
         ]
-    rollout = start + timedelta(minutes=HOURS * 60 - REGRESSION_MINUTES - 4)  # type: ignore
+    rollout = start + timedelta(minutes=HOURS * 60 - REGRESSION_MINUTES - 4)
     records.append({"type": "change", "ts": format_ts(rollout), "service": SERVICE,
                     "kind": "model", "ref": "answer-v12", "previous": "answer-v11",
                     "author": "mia", "description": "new answer model rolled out"})

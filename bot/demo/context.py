@@ -19,10 +19,10 @@ class DemoContext:
     url: str
     token: str
     out: Path
+    slack: SlackEmulator  # the local Slack the bot talks to
     api_token: str = ""  # the JSON API's token; ``token`` is the webhooks' and may not read
     quiet: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
-    slack: SlackEmulator | None = None  # the local Slack the bot talks to
     prometheus: bool = False  # the optional acts the user asked for
     mlflow: bool = False
     started: float = field(default_factory=time.monotonic)

@@ -28,10 +28,13 @@ import httpx
 
 from bot import runbook_runs
 from bot.app.server import ServerThread
+from bot.changes.history import ChangeRecord, load_changes  # the records it returns
 from bot.config.catalog import Service
+from bot.core.services import Services
 from bot.demo.context import DemoContext
 from bot.demo.mlflow_telemetry import Telemetry, exporter
 from bot.devtools.mlflow_server import MlflowServer
+from bot.devtools.slack_emulator import SlackEmulator
 from store.db import session_scope
 from store.models import Incident
 
@@ -95,7 +98,8 @@ def act(ctx: DemoContext) -> None:
         ctx.summary["mlflow"] = _run(ctx, registry_server.url)
 
 
-def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedClock) -> Any:
+def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedClock
+              ) -> Services:
     base = ctx.services.catalog
     owners = base.services[0].owners if base.services else {}
     service = Service.model_validate({
@@ -110,20 +114,19 @@ def _services(ctx: DemoContext, registry_url: str, secret: str, clock: MovedCloc
                                clock=clock.now)
 
 
-def _changes(services: Any) -> list[Any]:
-    from bot.changes.history import load_changes
-    from store.db import session_scope
-
+def _changes(services: Services) -> list[ChangeRecord]:
     now = services.clock()
     with session_scope(services.engine) as session:
         return load_changes(session=session, service=SERVICE, start=now - timedelta(days=1),
                             end=now + timedelta(days=1))
 
 
-def _incident(services: Any, incident_id: int) -> Any:
-
+def _incident(services: Services, incident_id: int) -> Incident:
     with session_scope(services.engine) as session:
-        return session.get(Incident, incident_id)
+        incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise LookupError(f"demo: incident {incident_id} is not in the store")
+    return incident
 
 
 def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
@@ -145,8 +148,8 @@ def _run(ctx: DemoContext, registry_url: str) -> dict[str, Any]:
             slack.app_url = main_app
 
 
-def _loop(ctx: DemoContext, services: Any, bot: httpx.Client, registry: Any, secret: str,
-          clock: MovedClock, slack: Any, url: str, telemetry_type: Any,
+def _loop(ctx: DemoContext, services: Services, bot: httpx.Client, registry: Any, secret: str,
+          clock: MovedClock, slack: SlackEmulator, url: str, telemetry_type: Any,
           exporter: Any) -> dict[str, Any]:
     registry.create_webhook(name="resilio", url=f"{url}/webhooks/mlflow", secret=secret,
                             events=["model_version.created", "model_version_alias.created"])
@@ -197,14 +200,14 @@ def _loop(ctx: DemoContext, services: Any, bot: httpx.Client, registry: Any, sec
             "champion": served}
 
 
-def _has_button(slack: Any, channel: str, ts: str, action_id: str) -> bool:
+def _has_button(slack: SlackEmulator, channel: str, ts: str, action_id: str) -> bool:
     with slack.workspace.lock:
         blocks = slack.workspace.channel(channel).message(ts).blocks or []
     return any(element.get("action_id") == action_id for block in blocks
                for element in block.get("elements", []) if isinstance(element, dict))
 
 
-def _run_message(slack: Any, channel: str, run_id: int) -> str | None:
+def _run_message(slack: SlackEmulator, channel: str, run_id: int) -> str | None:
     with slack.workspace.lock:
         for message in slack.workspace.channel(channel).messages:
             if any(b.get("block_id") == f"runbook.run.{run_id}" for b in message.blocks):
@@ -212,12 +215,14 @@ def _run_message(slack: Any, channel: str, run_id: int) -> str | None:
     return None
 
 
-def _run_from_slack(ctx: DemoContext, services: Any, slack: Any, incident_id: int) -> int:
+def _run_from_slack(ctx: DemoContext, services: Services, slack: SlackEmulator,
+                    incident_id: int) -> int:
     """sam.sre clicks Run rollback-model on the pinned summary and submits the form."""
 
     incident = _wait(lambda: (found := _incident(services, incident_id)).slack_summary_ts
                      and found)
     channel, summary = incident.slack_channel_id, incident.slack_summary_ts
+    assert channel is not None  # waited for: the summary is posted in the channel
     _wait(lambda: _has_button(slack, channel, summary, "runbook.run:rollback-model"))
     earlier = set(slack.workspace.views)  # the other acts' forms
     slack.click(channel, summary, "runbook.run:rollback-model", user=RESPONDER)
@@ -234,11 +239,12 @@ def _run_from_slack(ctx: DemoContext, services: Any, slack: Any, incident_id: in
     return int(run["id"])
 
 
-def _rollback(services: Any, slack: Any, incident_id: int, run_id: int, clock: MovedClock,
-              telemetry: Any, provider: Any, registry: Any) -> dict[str, Any]:
+def _rollback(services: Services, slack: SlackEmulator, incident_id: int, run_id: int,
+              clock: MovedClock, telemetry: Any, provider: Any, registry: Any) -> dict[str, Any]:
     """mia.ml approves; meanwhile the service reports as whatever version MLflow serves."""
 
     channel = _incident(services, incident_id).slack_channel_id
+    assert channel is not None  # the run was requested from this channel
     message = _wait(lambda: _run_message(slack, channel, run_id))
     stop = threading.Event()
 

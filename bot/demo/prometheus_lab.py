@@ -148,7 +148,7 @@ def openmetrics_history(ledger: FeedbackLedger, start: int, end: int, target: st
     series instead of starting new ones beside them.
     """
     job = f'instance="{target}",job="feedback"'
-    names = {"feedback_total": [], "feedback_thumbs_down_total": [],
+    names: dict[str, list[str]] = {"feedback_total": [], "feedback_thumbs_down_total": [],
              "served_model_info": [], "answer_latency_seconds_bucket": []}
     for second in range(start, end + 1):
         for tenant in ledger.tenants:
@@ -204,7 +204,7 @@ class PrometheusProcess:
 
     def start(self, history_until: int | None = None) -> PrometheusProcess:
         registry = CollectorRegistry()
-        registry.register(_LedgerCollector(self.ledger))  # type: ignore[arg-type]
+        registry.register(_LedgerCollector(self.ledger))
         self._exporter, _ = start_http_server(self.exporter_port, addr="127.0.0.1",
                                               registry=registry)
         data = self.root / "data"

@@ -23,14 +23,17 @@ def act(ctx: DemoContext) -> None:
     ctx.heading("Weekly digest and a postmortem, from the record")
     services = ctx.services
     week = IsoWeek.containing(services.clock())
-    written: dict[str, object] = {"week": str(week), "digests": {}, "silent_degradations": {}}
+    digests: dict[str, str] = {}
+    silent_degradations: dict[str, int] = {}
+    written: dict[str, object] = {"week": str(week), "digests": digests,
+                                  "silent_degradations": silent_degradations}
     for team in services.catalog.teams:
         rendered = render_digest(services, team.name, week)
         path = write_report(rendered, ctx.out)
-        written["digests"][team.name] = str(path)  # type: ignore[index]
+        digests[team.name] = str(path)
         total = rendered.digest.total.this_week
         silent = rendered.digest.sources.silent
-        written["silent_degradations"][team.name] = silent  # type: ignore[index]
+        silent_degradations[team.name] = silent
         ctx.say(f"  {team.name} {week}: {total.count} incident(s), "
                 f"{silent} silent degradation{'' if silent == 1 else 's'} found by the detector, "
                 f"{len(rendered.digest.slos)} SLO(s), "

@@ -53,7 +53,7 @@ def run(out: str | None = None, prometheus: bool = False, quiet: bool = False,
     populate(slack)
     settings = Settings(DATABASE_URL=url, RESILIO_WEBHOOK_TOKEN=token, RESILIO_API_TOKEN=api_token,
                         SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret,
-                        SLACK_API_URL=slack.url, RESILIO_RUN_SCHEDULER="false")
+                        SLACK_API_URL=slack.url, RESILIO_RUN_SCHEDULER=False)
     services = wire(build_services(settings, load_catalog(None)))
     server = ServerThread(services).start()
     slack.app_url = f"{server.url}/slack/events"

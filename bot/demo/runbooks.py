@@ -34,6 +34,7 @@ import httpx
 from bot import runbook_runs
 from bot.core.clock import format_ts
 from bot.demo.context import DemoContext
+from bot.devtools.slack_emulator import SlackEmulator
 from bot.incidents import service as incident_service
 from examples.gateway.server import GatewayServer
 from examples.gateway.state import Gateway
@@ -117,9 +118,13 @@ def _open_incident(ctx: DemoContext, client: httpx.Client, name: str, summary: s
     opened.raise_for_status()
     incident_id = int(opened.json()["incidents_opened"][0])
     ctx.settle()
-    # The pinned summary is posted and then updated once the classifier's diagnosis is in.
-    return _wait(lambda: (i := _incident(ctx, incident_id)).behavior
-                 and i.slack_summary_ts and i, STEP_DEADLINE, "the diagnosis")
+
+    def diagnosed() -> Incident | None:
+        # The pinned summary is posted and then updated once the classifier's diagnosis is in.
+        incident = _incident(ctx, incident_id)
+        return incident if incident.behavior and incident.slack_summary_ts else None
+
+    return _wait(diagnosed, STEP_DEADLINE, "the diagnosis")
 
 
 def _groundedness(gateway: Gateway, last: int = 3) -> list[float]:
@@ -128,7 +133,7 @@ def _groundedness(gateway: Gateway, last: int = 3) -> list[float]:
     return [round(v, 3) for v in values[-last:]]
 
 
-def _run_message(slack: Any, channel: str, run_id: int) -> str | None:
+def _run_message(slack: SlackEmulator, channel: str, run_id: int) -> str | None:
     """The ts of the run's own Slack message (the one with Approve / Reject)."""
     with slack.workspace.lock:
         for message in slack.workspace.channel(channel).messages:
@@ -137,7 +142,7 @@ def _run_message(slack: Any, channel: str, run_id: int) -> str | None:
     return None
 
 
-def _last_ephemeral(slack: Any, channel: str, since: float) -> str | None:
+def _last_ephemeral(slack: SlackEmulator, channel: str, since: float) -> str | None:
     with slack.workspace.lock:
         entries = [a for a in slack.workspace.activity.get(channel, [])
                    if a.kind == "ephemeral" and a.at >= since]
@@ -145,9 +150,11 @@ def _last_ephemeral(slack: Any, channel: str, since: float) -> str | None:
 
 
 def _finished(ctx: DemoContext, run_id: int) -> dict[str, Any]:
-    view = _wait(lambda: (v := runbook_runs.run_view(ctx.services, run_id=run_id))["status"]
-                 in TERMINAL and v, RUN_DEADLINE, f"run {run_id} to finish")
-    return dict(view)
+    def finished() -> dict[str, Any] | None:
+        view = runbook_runs.run_view(ctx.services, run_id=run_id)
+        return view if view["status"] in TERMINAL else None
+
+    return dict(_wait(finished, RUN_DEADLINE, f"run {run_id} to finish"))
 
 
 def _print_run(ctx: DemoContext, view: dict[str, Any]) -> None:
@@ -188,14 +195,14 @@ def _slack_account(ctx: DemoContext, channel: str, run_ts: str, summary_ts: str)
 
 def _describe(ctx: DemoContext, incident: Incident) -> None:
     diagnosis = incident.diagnosis or {}
-    suspect = next(iter(diagnosis.get("suspect_changes") or []), {})
+    suspect: dict[str, Any] = next(iter(diagnosis.get("suspect_changes") or []), {})
     suggested = ", ".join(diagnosis.get("suggested_runbooks") or []) or "nothing"
     ctx.say(f"  #{incident.id} opened; classifier: {incident.behavior} "
             f"({incident.confidence or 0:.2f}), suspect {suspect.get('kind')} change "
             f"{suspect.get('ref')} (previous {suspect.get('previous')}); suggests {suggested}")
 
 
-def _has_button(slack: Any, channel: str, ts: str, action_id: str) -> bool:
+def _has_button(slack: SlackEmulator, channel: str, ts: str, action_id: str) -> bool:
     with slack.workspace.lock:
         blocks = slack.workspace.channel(channel).message(ts).blocks or []
     return any(element.get("action_id") == action_id for block in blocks

@@ -119,6 +119,6 @@ def act(ctx: DemoContext) -> None:
         ctx.say(f"    why: {d['explanation'][:300]}")
     ctx.summary["silent_degradation"]["channel"] = incident.slack_channel_name
     slack = ctx.slack
-    if slack is not None and incident.slack_channel_id:
+    if incident.slack_channel_id:
         ctx.say(f"  Slack: #{incident.slack_channel_name} opened by itself (emulated Slack)")
         ctx.say(render_transcript(slack, incident.slack_channel_id))

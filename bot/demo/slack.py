@@ -22,14 +22,16 @@ def act(ctx: DemoContext) -> None:
     incident = next((i for i in incidents if i.slack_summary_ts and i.status == "triggered"),
                     incidents[0])
     ctx.heading(f"Slack: incident channel #{incident.slack_channel_name} (emulated Slack)")
+    channel = incident.slack_channel_id
+    assert channel is not None  # only incidents with a channel were listed
     owner = "U0SRE0001"
     if incident.slack_summary_ts and incident.status == "triggered":
-        delivery = slack.click(incident.slack_channel_id, incident.slack_summary_ts,
+        delivery = slack.click(channel, incident.slack_summary_ts,
                                "incident.ack", user=owner)
         ctx.say(f"  {owner} clicks Acknowledge -> HTTP {delivery.status} "
                 f"in {delivery.latency * 1000:.0f} ms")
         ctx.settle()
-    ctx.say(render_transcript(slack, incident.slack_channel_id))
+    ctx.say(render_transcript(slack, channel))
     ctx.say("\n  and in #ai-alerts:")
     ctx.say(render_transcript(slack, ALERTS_CHANNEL))
     channels = {i.id: i.slack_channel_name for i in incidents}

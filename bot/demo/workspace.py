@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from bot.devtools.slack_emulator import SlackEmulator
 
 ALERTS_CHANNEL = "C0ALERTS01"
 PEOPLE = ("U0SRE0001", "U0SRE0002", "U0DATA001", "U0PLAT001", "U0ML00001", "U0ML00002",
@@ -13,7 +13,7 @@ NAMES = {"U0SRE0001": "sam.sre", "U0SRE0002": "ola.sre", "U0DATA001": "dana.data
          "U0INFRA01": "ian.infra"}
 
 
-def populate(emulator: Any) -> None:
+def populate(emulator: SlackEmulator) -> None:
     workspace = emulator.workspace
     for user in PEOPLE:
         workspace.add_user(user, name=NAMES[user])

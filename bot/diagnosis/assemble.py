@@ -144,7 +144,8 @@ def _group(records: Iterable[Any]) -> tuple[dict[Key, list[Any]], ...]:
     of :func:`slice_key` runs once per distinct slice, not once per record.
     """
     groups: tuple[dict[Key, list[Any]], ...] = ({}, {}, {})
-    which = {SignalRecord: groups[0], DistributionRecord: groups[1], StateRecord: groups[2]}
+    which: dict[type, dict[Key, list[Any]]] = {
+        SignalRecord: groups[0], DistributionRecord: groups[1], StateRecord: groups[2]}
     keys: dict[tuple[tuple[Any, Any], ...], SliceKey] = {}
     for record in records:
         target = which.get(type(record))

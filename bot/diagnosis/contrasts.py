@@ -48,7 +48,7 @@ def window_stats(s: Series, lo: int, mid: int, hi: int, sign: float
 
 def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContrast]:
     """Each slice value against the rest of its dimension, for every degraded signal."""
-    signals = {}
+    signals: dict[tuple[str, str], Finding] = {}
     for f in findings:
         key = (f.test.layer, f.test.name)
         if key not in signals or f.strength > signals[key].strength:
@@ -59,7 +59,7 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
                   if lay == layer and nam == name and key]
         if len(sliced) < 2:
             continue
-        onset = finding.test.onset
+        onset = finding.onset
         sliced = [window(s, onset) for s in sliced]
         groups: dict[tuple[str, ...], list[Series]] = {}
         for s in sliced:

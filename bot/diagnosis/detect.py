@@ -62,9 +62,12 @@ class Test:
 
 @dataclass(frozen=True)
 class Finding:
+    """A test that passed: it always has an onset, kept here as a plain float."""
+
     test: Test
     q_value: float
     strength: float
+    onset: float  # epoch seconds: ``test.onset``, never None for a finding
 
 
 def _is_lag(series: Series) -> bool:
@@ -232,11 +235,11 @@ def _dist_onset(d: Distribution) -> int:
             distance = [float(np.max(np.abs(_row_quantiles(x, _QUANTILES) - ref_q))) / scale
                         if x.size else 0.0 for x in thinned]
     else:
-        reference = {}
+        pooled: dict[str, float] = {}
         for counts in d.categories[:head]:
             for k, v in counts.items():
-                reference[k] = reference.get(k, 0.0) + v
-        distance = [categorical_drift(reference, c).jensen_shannon for c in d.categories]
+                pooled[k] = pooled.get(k, 0.0) + v
+        distance = [categorical_drift(pooled, c).jensen_shannon for c in d.categories]
     r = robust_shift(np.asarray(distance), np.asarray(d.times), direction="up", min_segment=2)
     return r.onset if r.onset > 0 else count // 2
 
@@ -386,7 +389,7 @@ def select_findings(tests: list[Test], alpha: float = ALPHA) -> list[Finding]:
     if not tests:
         return []
     q = benjamini_hochberg([t.p_value for t in tests])
-    findings = [Finding(t, float(qv), _strength(t, float(qv)))
+    findings = [Finding(t, float(qv), _strength(t, float(qv)), t.onset)
                 for t, qv in zip(tests, q, strict=True)
                 if qv <= alpha and t.practical and t.worse and t.onset is not None]
     # one finding per series: the strongest detector

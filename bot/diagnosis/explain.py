@@ -43,8 +43,8 @@ def evidence_rows(findings: Sequence[Finding], most: int = 40) -> list[dict[str,
              "detector": f.test.detector, "statistic": rounded(f.test.statistic),
              "p_value": rounded(f.q_value, 12), "effect": rounded(f.test.effect),
              # levels and relative change, so a reader sees "0.91 -> 0.74 (-19 %)"
-             **_levels(f.test), "onset": _stamp(f.test.onset)}
-            for f in sorted(findings, key=lambda f: (f.test.onset, -f.strength))[:most]]
+             **_levels(f.test), "onset": _stamp(f.onset)}
+            for f in sorted(findings, key=lambda f: (f.onset, -f.strength))[:most]]
 
 
 def suspect_row(change: ChangeRecord, score: float, minutes_before_onset: float

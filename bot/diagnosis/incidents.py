@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel import Session
 
 from bot.changes.history import load_changes
 from bot.core import outbox
 from bot.core.clock import to_utc
 from bot.core.errors import NotFound
+from bot.core.services import Services
 from bot.diagnosis.pipeline import Diagnosis, diagnose
 from bot.diagnosis.priors import learned_priors
+from bot.incidents.lifecycle import record
 from bot.sources import load_signals, with_unavailable
 from store.db import session_scope
 from store.models import Incident
@@ -19,16 +23,15 @@ DEFAULT_WINDOW_MINUTES = 180.0
 CHANGE_LOOKBACK = timedelta(hours=24)
 
 
-def write_timeline(*, session: Any, incident_id: int, actor: str, kind: str, message: str,
-                   now: Any, details: dict[str, Any] | None = None) -> None:
+def write_timeline(*, session: Session, incident_id: int, actor: str, kind: str, message: str,
+                   now: datetime, details: dict[str, Any] | None = None) -> None:
     """Through ``bot.incidents.lifecycle.record`` (the one writer of timelines)."""
-    from bot.incidents.lifecycle import record
-
     record(session=session, incident_id=incident_id, actor=actor, kind=kind, message=message,
            now=now, details=details or {})
 
 
-def store_diagnosis(*, session: Any, incident: Incident, diagnosis: Diagnosis, now: Any) -> None:
+def store_diagnosis(*, session: Session, incident: Incident, diagnosis: Diagnosis,
+                    now: datetime) -> None:
     incident.behavior = diagnosis.behavior
     incident.confidence = diagnosis.confidence
     incident.diagnosis = diagnosis.to_json()
@@ -38,13 +41,11 @@ def store_diagnosis(*, session: Any, incident: Incident, diagnosis: Diagnosis, n
     session.add(incident)
 
 
-def _parse(text: str) -> Any:
-    from datetime import datetime
-
+def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def classify_on_open(*, services: Any, incident_id: int, **_: Any) -> None:
+def classify_on_open(*, services: Services, incident_id: int, **_: Any) -> None:
     """Follow-up of an opened incident: diagnose it, unless it came with its diagnosis.
 
     The row is written with the incident and run after the commit, so an alert's
@@ -58,7 +59,7 @@ def classify_on_open(*, services: Any, incident_id: int, **_: Any) -> None:
     classify_incident(services, incident_id)
 
 
-def classify_incident(services: Any, incident_id: int) -> None:
+def classify_incident(services: Services, incident_id: int) -> None:
     """Diagnose the incident's service over the watch window up to its creation and store it.
 
     Writes behavior, confidence, diagnosis, onset and ``label_source="classifier"``, a

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.config.catalog import Service
 from bot.core.clock import format_ts, to_utc
 from bot.core.exchange_records import (
     AlertRecord,
@@ -54,7 +55,7 @@ from classifiers.behaviour import (
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
-from classifiers.vocabulary import LABELS
+from classifiers.vocabulary import LABELS, ChangeKind
 
 EPISODE_GAP_MINUTES = 240.0  # onsets further apart belong to different episodes
 _DATA_TYPES = frozenset({SignalRecord, DistributionRecord, StateRecord})
@@ -104,12 +105,12 @@ def _current_episode(findings: list[Finding]) -> list[Finding]:
     growing is the exception and is always kept: a stalled pipeline's features go
     stale slowly, and the quality it costs can show hours after the stall began.
     """
-    onsets = sorted({f.test.onset for f in findings})
+    onsets = sorted({f.onset for f in findings})
     start = onsets[0] if onsets else 0.0
     for earlier, later in zip(onsets[:-1], onsets[1:], strict=True):
         if later - earlier > EPISODE_GAP_MINUTES * 60.0:
             start = later
-    return [f for f in findings if f.test.onset >= start or f.test.detector == "lag_growth"]
+    return [f for f in findings if f.onset >= start or f.test.detector == "lag_growth"]
 
 
 IMPROVEMENT_MINUTES = 10.0  # one-sided moves this close to a two-sided one explain it
@@ -133,12 +134,12 @@ def _without_improvements(findings: list[Finding], tests: list[Test], data: Asse
     if not both:
         return findings
     window = IMPROVEMENT_MINUTES * 60.0
-    harms = [f.test.onset for f in findings if not _is_two_sided(f.test, data)]
+    harms = [f.onset for f in findings if not _is_two_sided(f.test, data)]
     better = _improvement_onsets(data)
     dropped = set()
     for f in both:
-        near_harm = any(abs(t - f.test.onset) <= window for t in harms)
-        near_better = any(abs(t - f.test.onset) <= window for t in better)
+        near_harm = any(abs(t - f.onset) <= window for t in harms)
+        near_better = any(abs(t - f.onset) <= window for t in better)
         if near_better and not near_harm:
             dropped.add(id(f))
     return [f for f in findings if id(f) not in dropped]
@@ -177,17 +178,17 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
         # several findings in one layer are a little stronger than one
         strength = min(1.0, strongest + 0.05 * (len(items) - 1))
         leaders = [f for f in items if f.strength >= 0.6 * strongest]
-        first = min(leaders, key=lambda f: f.test.onset)
+        first = min(leaders, key=lambda f: f.onset)
         top = max(items, key=lambda f: f.strength).test
         label = f"{layer}/{top.name}" + (f"[{slice_text(top.slice)}]" if top.slice else "")
         series = data.series.get((first.test.layer, first.test.name, first.test.slice))
-        interval = (onset_interval(series.times, first.test.onset, first.test.statistic)
+        interval = (onset_interval(series.times, first.onset, first.test.statistic)
                     if series is not None else None)
         layers.append(LayerEvidence(
-            layer=layer, strength=strength, onset_minutes=first.test.onset / 60.0,
+            layer=layer, strength=strength, onset_minutes=first.onset / 60.0,
             findings=len(items), top=label,
             resolution_minutes=interval.resolution / 60.0 if interval else 1.0,
-            onset_halfwidth=(first.test.onset - interval.low) / 60.0 if interval else 0.0,
+            onset_halfwidth=(first.onset - interval.low) / 60.0 if interval else 0.0,
             excess=max(f.test.strength_hint for f in items)))
     return layers
 
@@ -277,7 +278,8 @@ def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     pseudo = []
     for ts, name, value in switches:
         if not any(abs(c.ts.timestamp() - ts) < 900 for c in unique_changes):
-            kind = "model" if "model" in name else "retrieval" if "index" in name else "config"
+            kind: ChangeKind = ("model" if "model" in name
+                                else "retrieval" if "index" in name else "config")
             pseudo.append(ChangeRecord(type="change", ts=datetime.fromtimestamp(ts, UTC),
                                        service=service or "unknown", kind=kind, ref=value,
                                        description=f"{name} switched to {value}"))
@@ -321,7 +323,7 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
 
 
 def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
-             at: datetime | None = None, catalog_service: Any = None,
+             at: datetime | None = None, catalog_service: Service | None = None,
              priors: LearnedPriors | None = None) -> Diagnosis:
     """Diagnose one service from its exchange records (signals, distributions, states).
 
@@ -336,7 +338,7 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     slices = _slices(ev.data, ev.findings) if label != "none" else []
     suspects, top_change = _suspects(ev, label, slices)
     runbooks = runbooks_for(label, top_change, ev.findings)
-    if catalog_service is not None and getattr(catalog_service, "runbooks", None):
+    if catalog_service is not None and catalog_service.runbooks:
         runbooks = [r for r in runbooks if r in catalog_service.runbooks]
     onset = (format_ts(datetime.fromtimestamp(ev.onset_epoch, UTC))
              if ev.onset_epoch is not None and label != "none" else None)

@@ -22,14 +22,16 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.changes.history import load_changes
+from bot.config.catalog import Service
 from bot.core import outbox
 from bot.core.clock import format_ts, to_utc
 from bot.core.exchange_records import SignalRecord
+from bot.core.services import Services
 from bot.diagnosis.assemble import assemble, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
@@ -38,13 +40,16 @@ from bot.incidents import lifecycle
 from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
-from bot.sources import load_signals, with_unavailable
+from bot.sources import SignalLoad, load_signals, with_unavailable
 from classifiers.watch_codec import decode, encode
 from classifiers.watch_test import Alarm, WatchState, advance
 from store import queries
 from store.db import session_scope
 from store.models import Incident
 from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 DEFAULT_FALSE_ALARMS_PER_WEEK = 1.0
 DEFAULT_HISTORY_HOURS = 48.0
@@ -177,7 +182,7 @@ def _open_incident(session: Any, service: str) -> Incident | None:
     return queries.open_incident_of(session=session, service=service)
 
 
-def _settings(services: Any) -> tuple[timedelta, timedelta, float]:
+def _settings(services: Services) -> tuple[timedelta, timedelta, float]:
     watch = services.catalog.watch
     window = timedelta(minutes=float(watch.window_minutes))
     history = timedelta(hours=float(getattr(watch, "history_hours", DEFAULT_HISTORY_HOURS)))
@@ -185,7 +190,7 @@ def _settings(services: Any) -> tuple[timedelta, timedelta, float]:
     return window, max(history, window), budget
 
 
-def run_watch(services: Any, now: datetime | None = None) -> list[int]:
+def run_watch(services: Services, now: datetime | None = None) -> list[int]:
     """Advance every catalog service's models to ``now``; returns incident ids opened."""
     now = to_utc(now or services.clock())
     window, history, budget = _settings(services)
@@ -239,8 +244,8 @@ def run_watch(services: Any, now: datetime | None = None) -> list[int]:
     return opened
 
 
-def _open(services: Any, session: Any, service: Any, judgement: Judgement, now: datetime,
-          window: timedelta, load: Any) -> int:
+def _open(services: Services, session: Session, service: Service, judgement: Judgement,
+          now: datetime, window: timedelta, load: SignalLoad) -> int:
     """Open the detector incident and diagnose it over the watch window."""
     records, errors = load.records, load.errors
     if not records or min(r.ts for r in records) > now - window:
@@ -258,18 +263,20 @@ def _open(services: Any, session: Any, service: Any, judgement: Judgement, now: 
              if diagnosis.behavior != "none" else "unknown cause")
     title = f"Silent degradation: {cause} in {service.name}"
     incident = _insert(session, service.name, title, now)
+    incident_id = incident.id
+    assert incident_id is not None  # new_incident flushed: the row has its id
     store_diagnosis(session=session, incident=incident, diagnosis=diagnosis, now=now)
     watch = {"opened_by": strongest.to_json(),
              "alarms": [a.to_json() for a in sorted(
                  judgement.alarms, key=lambda a: -a.alarm.strength)[:10]]}
     details = with_unavailable({**diagnosis.to_json(), "watch": watch}, errors)
     incident.diagnosis = details
-    write_timeline(session=session, incident_id=int(incident.id), actor="detector",
+    write_timeline(session=session, incident_id=incident_id, actor="detector",
                    kind="watch", message=strongest.text()[:2000], now=now, details=watch)
-    write_timeline(session=session, incident_id=int(incident.id), actor="classifier",
+    write_timeline(session=session, incident_id=incident_id, actor="classifier",
                    kind="diagnosis", message=diagnosis.explanation[:2000], now=now,
                    details=details)
-    return int(incident.id)
+    return incident_id
 
 
 def _insert(session: Any, service: str, title: str, now: datetime) -> Incident:

@@ -137,7 +137,7 @@ def add_followup(services: Services, *, incident_id: int, text: str, actor: str)
     return incident
 
 
-def record_failure(services: Any, incident_id: int, what: str, error: Exception) -> None:
+def record_failure(services: Services, incident_id: int, what: str, error: Exception) -> None:
     """Put a failed Slack side effect on the incident's timeline (and never raise).
 
     A channel that could not be created or an invite refused must leave a trace the

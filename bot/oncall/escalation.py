@@ -21,6 +21,7 @@ from typing import Any
 from bot.config.oncall_schedule import Target
 from bot.core import outbox
 from bot.core.scheduler import job_services, schedule_once
+from bot.core.services import Services
 from bot.core.slack_api import SlackCallFailed, call, expand
 from bot.incidents import lifecycle
 from bot.incidents import service as incident_service
@@ -39,14 +40,14 @@ def job_id(incident_id: int, level: int) -> str:
     return f"escalation-{incident_id}-{level}"
 
 
-def steps(services: Any, incident: Incident) -> tuple[Target, ...]:
+def steps(services: Services, incident: Incident) -> tuple[Target, ...]:
     """Who is paged, in order, while nobody acknowledges: the page plan's steps (the
     secondary on call, the class's groups, then the chain), read at the time of asking."""
     plan = oncall.plan_for(services, incident.service, incident.behavior)
     return plan.steps if plan is not None else ()
 
 
-def schedule(services: Any, incident_id: int, level: int) -> bool:
+def schedule(services: Services, incident_id: int, level: int) -> bool:
     """Set the timer for escalation step ``level`` of the incident."""
     incident = incident_service.get_incident(services, incident_id)
     service = services.catalog.service(incident.service)
@@ -67,7 +68,7 @@ def check_acknowledged(incident_id: int, level: int) -> None:
     escalate(services, incident_id, level)
 
 
-def escalate(services: Any, incident_id: int, level: int) -> str | None:
+def escalate(services: Services, incident_id: int, level: int) -> str | None:
     """Page step ``level`` if the incident is still unacknowledged; returns who was paged."""
     incident = incident_service.get_incident(services, incident_id)
     service = services.catalog.service(incident.service)
@@ -99,7 +100,7 @@ def escalate(services: Any, incident_id: int, level: int) -> str | None:
     return target
 
 
-def on_escalated(*, services: Any, incident_id: int, level: int, target: str, minutes: float,
+def on_escalated(*, services: Services, incident_id: int, level: int, target: str, minutes: float,
                  kind: str = "user", why: str = "escalation chain", **_: Any) -> None:
     """Outbox handler of ``incident.escalated``: set the next timer, then page ``target``.
 
@@ -113,7 +114,7 @@ def on_escalated(*, services: Any, incident_id: int, level: int, target: str, mi
     _page(services, incident_service.get_incident(services, incident_id), step, minutes)
 
 
-def _page(services: Any, incident: Incident, step: Target, minutes: float) -> None:
+def _page(services: Services, incident: Incident, step: Target, minutes: float) -> None:
     """Invite and mention the step (a group: all its members) in the channel; a person
     also gets a direct message."""
     if services.slack is None:
@@ -137,7 +138,7 @@ def _page(services: Any, incident: Incident, step: Target, minutes: float) -> No
         incident_service.record_failure(services, incident.id or 0, f"paging {step.id}", error)
 
 
-def on_opened(*, services: Any, incident_id: int, **_: Any) -> None:
+def on_opened(*, services: Services, incident_id: int, **_: Any) -> None:
     """Outbox handler of ``incident.opened``: the first timer, once (its job id).
 
     A process without a running scheduler cannot set it; the row is retried, and a

@@ -16,6 +16,7 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.reports.content import Digest
 from bot.reports.cost import CostRow
@@ -101,7 +102,9 @@ def incidents_by_class(weekly: Sequence[tuple[str, dict[str, int]]]) -> bytes | 
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     axes.set_ylabel("incidents")
     axes.set_title("Incidents by failure class per week", fontsize=10)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    locator = axes.yaxis.get_major_locator()  # matplotlib's default: an AutoLocator
+    if isinstance(locator, MaxNLocator):
+        locator.set_params(integer=True)
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.tick_params(labelsize=7)
     return png_bytes(figure)

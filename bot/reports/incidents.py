@@ -175,10 +175,10 @@ def suspect_kinds(incidents: Sequence[IncidentFact], week: IsoWeek) -> tuple[Cha
                                                                               ...]:
     before = week.previous()
     now = [i for i in incidents if i.suspect_kind and in_week(i.created_at, week)]
-    then = Counter(i.suspect_kind for i in incidents
-                   if i.suspect_kind and in_week(i.created_at, before))
-    counts = Counter(i.suspect_kind for i in now)
-    rows = [ChangeKindCount(str(kind), counts.get(kind, 0), then.get(kind, 0),
+    then = Counter(kind for i in incidents
+                   if (kind := i.suspect_kind) and in_week(i.created_at, before))
+    counts = Counter(kind for i in now if (kind := i.suspect_kind))
+    rows = [ChangeKindCount(kind, counts.get(kind, 0), then.get(kind, 0),
                             tuple(i.id for i in now if i.suspect_kind == kind))
             for kind in set(counts) | set(then)]
     rows.sort(key=lambda row: (-row.this_week, -row.previous_week, row.kind))

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config.slo_spec import SLO
 from bot.reports.weeks import IsoWeek
+from store.models import Incident
 
 UNCLASSIFIED = "unclassified"
 
@@ -38,8 +39,9 @@ class IncidentFact:
         return self.behavior or UNCLASSIFIED
 
     @classmethod
-    def of(cls, incident: Any) -> IncidentFact:
-        """From a ``store.models.Incident``."""
+    def of(cls, incident: Incident) -> IncidentFact:
+        """From a stored incident."""
+        assert incident.id is not None  # read from the store: it has its id
         suspects = (incident.diagnosis or {}).get("suspect_changes") or []
         top = suspects[0] if suspects and isinstance(suspects[0], dict) else {}
         return cls(id=incident.id, service=incident.service, title=incident.title,

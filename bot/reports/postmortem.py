@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.config.catalog import Catalog
 from bot.core.errors import NotFound
 from bot.incidents.serialize import event_dict, incident_dict
 from bot.reports.templates import template
@@ -114,7 +115,7 @@ def postmortem_context(incident: dict[str, Any], timeline: Sequence[dict[str, An
     }
 
 
-def render_markdown(context: dict[str, Any], catalog: Any = None) -> str:
+def render_markdown(context: dict[str, Any], catalog: Catalog | None = None) -> str:
     return template("postmortem", catalog).render(**context)
 
 

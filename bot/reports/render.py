@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.config.catalog import Catalog
 from bot.reports.charts import data_uri, digest_charts
 from bot.reports.content import Digest
 from bot.reports.templates import template
@@ -27,7 +28,7 @@ def report_name(digest: Digest) -> str:
     return f"digest-{digest.team}-{digest.week}.html"
 
 
-def render_html(digest: Digest, *, generated_at: datetime, catalog: Any = None,
+def render_html(digest: Digest, *, generated_at: datetime, catalog: Catalog | None = None,
                 charts: dict[str, bytes | None] | None = None) -> str:
     charts = digest_charts(digest) if charts is None else charts
     uris = {name: data_uri(png) if png else None for name, png in charts.items()}
@@ -41,18 +42,14 @@ class SlackMessage:
     blocks: list[dict[str, Any]]
 
 
-def render_message(digest: Digest, *, catalog: Any = None) -> SlackMessage:
+def render_message(digest: Digest, *, catalog: Catalog | None = None) -> SlackMessage:
     parts = template("digest_slack", catalog).module
-    sections = [
-        str(parts.headline(digest)),
-        str(parts.changes(digest, SLACK_ITEMS)),
-        str(parts.slos(digest, SLACK_SLOS)),
-        str(parts.classes(digest)),
-        str(parts.budgets(digest, SLACK_ITEMS)),
-        str(parts.cost(digest, SLACK_ITEMS)),
-        str(parts.suspects(digest)),
-        str(parts.oncall(digest, SLACK_ITEMS)),
-    ]
+    # the template's macros, looked up by name (a template module's attributes are its own)
+    macros: list[tuple[str, tuple[int, ...]]] = [
+        ("headline", ()), ("changes", (SLACK_ITEMS,)), ("slos", (SLACK_SLOS,)),
+        ("classes", ()), ("budgets", (SLACK_ITEMS,)), ("cost", (SLACK_ITEMS,)),
+        ("suspects", ()), ("oncall", (SLACK_ITEMS,))]
+    sections = [str(getattr(parts, name)(digest, *args)) for name, args in macros]
     title = f"Reliability digest · {digest.team} · {digest.week}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text",

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import PackageLoader, StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.config.catalog import Catalog
 from bot.core.errors import UserError
 from bot.views.markup import code, escape
 
@@ -75,12 +76,12 @@ def slack_escape(text: Any) -> str:
 def when(value: datetime | str | None) -> str:
     if value is None:
         return "–"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    if not isinstance(value, str):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return value
 
 
 FILTERS = {"pct": pct, "duration": duration, "number": number, "slack": slack_escape,
@@ -106,18 +107,17 @@ def environment(autoescape: bool) -> SandboxedEnvironment:
     return _ENVIRONMENTS[autoescape]
 
 
-def override_path(name: str, catalog: Any) -> Path | None:
-    overrides = getattr(catalog, "templates", None) or {}
-    if name not in overrides:
+def override_path(name: str, catalog: Catalog | None) -> Path | None:
+    if catalog is None or name not in catalog.templates:
         return None
-    path = Path(overrides[name])
-    source = getattr(catalog, "source", "")
+    path = Path(catalog.templates[name])
+    source = catalog.source
     if not path.is_absolute() and source and not source.startswith("<"):
         path = Path(source).parent / path
     return path
 
 
-def template(name: str, catalog: Any = None) -> Template:
+def template(name: str, catalog: Catalog | None = None) -> Template:
     """The template ``name`` (a key of ``DEFAULTS``), overridden from the catalog if it says so."""
     if name not in DEFAULTS:
         raise ValueError(f"unknown report template {name!r}; known: {', '.join(DEFAULTS)}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.runner_identity import RUNNER
-from bot.core.services import Services
+from bot.core.services import Services, SignalReader
 from bot.incidents import lifecycle
 from bot.runbook_runs.context import incident_context, load_incident, load_run, post_progress
 from bot.runbook_runs.library import get_runbook, library
@@ -106,7 +107,7 @@ class _Recorder:
                                            f"({result.duration_seconds:.1f}s): {result.summary}")
 
 
-def _signal_reader(services: Services) -> Any:
+def _signal_reader(services: Services) -> SignalReader:
     reader = services.runbook_signal_reader
     if reader is not None:
         return reader
@@ -120,7 +121,8 @@ def _signal_reader(services: Services) -> Any:
     return read
 
 
-def _notifier(services: Services, run: RunbookRun, channel: str | None) -> Any:
+def _notifier(services: Services, run: RunbookRun, channel: str | None
+              ) -> Callable[[str], None]:
     def notify(text: str) -> None:
         if services.slack is not None and channel:
             # a runbook's message is rendered from incident data: escaped, it is inert
@@ -131,7 +133,7 @@ def _notifier(services: Services, run: RunbookRun, channel: str | None) -> Any:
     return notify
 
 
-def _cancel_check(services: Services, run_id: int) -> Any:
+def _cancel_check(services: Services, run_id: int) -> Callable[[], bool]:
     """Reads the cancel flag at most once a second, so waits stay cheap.
 
     A run this process no longer holds (another took it over after a missed

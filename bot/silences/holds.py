@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.core import outbox
 from bot.core.services import Services
@@ -68,8 +68,8 @@ def _release_one(services: Services, incident_id: int, held_until: datetime | No
                  now: datetime) -> bool:
     with session_scope(services.engine) as session:
         claimed = session.execute(
-            update(Incident).where(Incident.id == incident_id)  # type: ignore[arg-type]
-            .where(Incident.held_until == held_until)  # type: ignore[arg-type]
+            update(Incident).where(col(Incident.id) == incident_id)
+            .where(col(Incident.held_until) == held_until)
             .values(held_until=None))
         if not getattr(claimed, "rowcount", 0):
             return False  # another leader got here first

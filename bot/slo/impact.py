@@ -148,7 +148,7 @@ def describe_impact(impact: dict[str, Any]) -> str:
 _PRICED_AT = {"mitigated", "resolved"}
 
 
-def price_budget_impact(*, services: Any, incident_id: int, status: str | None = None,
+def price_budget_impact(*, services: Services, incident_id: int, status: str | None = None,
                         **_: Any) -> None:
     """Follow-up of a changed incident: price its budget impact once it is mitigated."""
     if status not in _PRICED_AT:

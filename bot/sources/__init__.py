@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.sources.convert import SourceRecord
 from bot.sources.pull import health, pull_signal, pulled_specs, source_state
 from bot.sources.pushed import load_records
+from store.db import session_scope
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
+
+    from sqlmodel import Session
 
     from bot.core.services import Services
 
@@ -33,7 +37,7 @@ HEALTH_CHECK = "signal_sources"
 class SignalLoad:
     """Exchange records of one service and window, and why any signal is missing."""
 
-    records: list[Any] = field(default_factory=list)
+    records: list[SourceRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -49,8 +53,8 @@ def register_health(services: Services) -> None:
         checks.setdefault(HEALTH_CHECK, lambda: health(source_state(services)))
 
 
-def _pushed(session: Any, service: str, start: datetime, end: datetime,
-            layers: Iterable[str] | None) -> tuple[list[Any], list[str]]:
+def _pushed(session: Session, service: str, start: datetime, end: datetime,
+            layers: Sequence[str] | None) -> tuple[list[SourceRecord], list[str]]:
     try:
         return list(load_records(session=session, service=service, start=start, end=end,
                                  layers=layers)), []
@@ -59,23 +63,21 @@ def _pushed(session: Any, service: str, start: datetime, end: datetime,
         return [], [f"pushed signals unavailable: {type(error).__name__}: {error}"]
 
 
-def load_signals(services: Services, *, session: Any, service: str, start: datetime,
-                 end: datetime, layers: Iterable[str] | None = None) -> SignalLoad:
+def load_signals(services: Services, *, session: Session | None, service: str,
+                 start: datetime, end: datetime, layers: Iterable[str] | None = None) -> SignalLoad:
     """Pushed records of ``service`` in ``[start, end]`` plus those pulled from Prometheus.
 
     ``session`` is the caller's store session (``None``: one is opened here);
     ``layers`` limits both kinds to those layers.
     """
-    layers = list(layers) if layers is not None else None
+    wanted = list(layers) if layers is not None else None
     if session is None:
-        from store.db import session_scope
-
         with session_scope(services.engine) as own:
-            records, errors = _pushed(own, service, start, end, layers)
+            records, errors = _pushed(own, service, start, end, wanted)
     else:
-        records, errors = _pushed(session, service, start, end, layers)
+        records, errors = _pushed(session, service, start, end, wanted)
     specs = pulled_specs(services.catalog, service,
-                         set(layers) if layers is not None else None)
+                         set(wanted) if wanted is not None else None)
     if not specs:
         return SignalLoad(records, errors)
     register_health(services)

@@ -13,19 +13,20 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from bot.config.source_spec import PrometheusSource, SignalSpec
 from bot.core.exchange_records import DistributionRecord, SignalRecord, StateRecord
 from bot.sources.prometheus import PromSeries
 
 SliceKey = tuple[tuple[str, str], ...]
+# What a source of signals gives, pushed or pulled: the three signal kinds of the exchange.
+SourceRecord = SignalRecord | DistributionRecord | StateRecord
 _RATIO_SLACK = 1e-9  # float noise around 0 and 1 in a ratio of rates
 
 
 @dataclass
 class Converted:
-    records: list[Any] = field(default_factory=list)
+    records: list[SourceRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 

@@ -13,13 +13,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from bot.config.source_spec import PrometheusServer, PrometheusSource, SignalSpec
 from bot.core.clock import format_ts, to_utc, utcnow
 from bot.sources.cache import QueryCache
-from bot.sources.convert import Converted, distribution_records, signal_records, state_records
+from bot.sources.convert import (
+    Converted,
+    SourceRecord,
+    distribution_records,
+    signal_records,
+    state_records,
+)
 from bot.sources.prometheus import (
     EmptyResult,
     PrometheusReader,
@@ -42,7 +49,7 @@ class PullResult:
 
     service: str
     spec: SignalSpec
-    records: list[Any]
+    records: list[SourceRecord]
     series: int
     points: int
     latest: float | str | None
@@ -146,8 +153,7 @@ def _fetch(state: SourceState, reader: PrometheusReader, query: str, start: floa
         key = (reader.server.url, query, first, last, step)
         try:
             answer = state.cache.get_or_fetch(
-                key, lambda a=first, b=last: reader.query_range(query, start=a, end=b, step=step),
-                ttl)
+                key, partial(reader.query_range, query, start=first, end=last, step=step), ttl)
         except EmptyResult as error:  # one quiet piece is not an empty signal
             empty = error
             continue

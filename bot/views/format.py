@@ -94,7 +94,7 @@ def _shift(name: str, item: Mapping[str, Any]) -> str:
     before, after = _finite(item.get("before")), _finite(item.get("after"))
     relative = _finite(item.get("relative"))
     if relative is None and before not in (None, 0.0) and after is not None:
-        relative = (after - before) / abs(before)  # type: ignore[operator]
+        relative = (after - before) / abs(before)
     words = signal_name(name)
     if before is not None and after is not None:
         share = is_share(name, before, after)

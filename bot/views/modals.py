@@ -35,8 +35,8 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
 def _select(action_id: str, options: Sequence[str], initial: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "static_select", "action_id": action_id,
                                "options": [_option(o) for o in options[:100]]}
-    if initial in options:
-        element["initial_option"] = _option(initial)  # type: ignore[arg-type]
+    if initial is not None and initial in options:
+        element["initial_option"] = _option(initial)
     return element
 
 

@@ -36,7 +36,7 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: GatewayServer  # type: ignore[assignment]
+    server: GatewayServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -98,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._body()
             author = body.get("author")
+            previous: str | bool | int | None  # what the setting was before this write
             if method == "POST" and url.path == "/infer":
                 self._reply(200, gateway.answer(str(body.get("prompt", ""))))
                 return
@@ -160,6 +161,8 @@ class GatewayServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):  # the socket module's type allows bytes; IPv4 gives str
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def start(self) -> GatewayServer:

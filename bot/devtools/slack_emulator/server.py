@@ -119,6 +119,8 @@ class SlackEmulator:
     def base(self) -> str:
         assert self._server is not None, "start() the emulator first"
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):  # the socket module's type allows bytes; IPv4 gives str
+            host = host.decode()
         return f"http://{host}:{port}/"
 
     @property
