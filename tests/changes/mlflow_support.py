@@ -14,6 +14,18 @@ MODEL_EVENTS = ["model_version.created", "model_version_alias.created",
 PROMPT_EVENTS = ["prompt_version.created", "prompt_alias.created"]
 
 
+def forget_webhooks(mlflow_url: str, bot_url: str) -> None:
+    """Delete the webhooks pointing at a bot about to stop: MLflow's server outlives it
+    (one per session), and deliveries to a dead address are retried, holding the senders
+    that the next test's deliveries wait for."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=mlflow_url)
+    for hook in client.list_webhooks(max_results=1000):
+        if hook.url.startswith(bot_url):
+            client.delete_webhook(hook.webhook_id)
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 

@@ -33,7 +33,14 @@ from bot.demo.mlflow import OTEL, MovedClock
 from bot.demo.mlflow_telemetry import Telemetry
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.changes.conftest import SECRETS, changes_services
-from tests.changes.mlflow_support import MODEL_EVENTS, catalog_for, changes_of, unique, wait_for
+from tests.changes.mlflow_support import (
+    MODEL_EVENTS,
+    catalog_for,
+    changes_of,
+    forget_webhooks,
+    unique,
+    wait_for,
+)
 from tests.conftest import TOKEN
 from tests.otel.support import sdk
 from tests.slack.conftest import ML, SPEC, SRE, populate
@@ -82,6 +89,7 @@ def loop(db_url: str, mlflow_server, clock: MovedClock,
     with ServerThread(services) as server:
         slack.app_url = f"{server.url}/slack/events"
         yield services, server.url, model
+        forget_webhooks(mlflow_server.url, server.url)
     services.drain(30)
     services.close()
 

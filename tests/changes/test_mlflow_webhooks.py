@@ -20,6 +20,7 @@ from tests.changes.mlflow_support import (
     PROMPT_EVENTS,
     catalog_for,
     changes_of,
+    forget_webhooks,
     unique,
     wait_for,
 )
@@ -34,9 +35,10 @@ def model() -> str:
 
 @pytest.fixture
 def bot(db_url: str, model: str, mlflow_server) -> Iterator[tuple[Services, str]]:
-    services = changes_services(db_url, catalog_for(model, mlflow_server.url, "rag-prompt"))
+    services = changes_services(db_url, catalog_for(model, mlflow_server.url, prompt_of(model)))
     with ServerThread(services) as server:
         yield services, server.url
+        forget_webhooks(mlflow_server.url, server.url)
     services.close()
 
 
@@ -99,25 +101,37 @@ def test_a_wrong_signature_is_401_and_records_nothing(bot: tuple[Services, str],
     assert good.status_code == 200 and good.json()["recorded"][0]["ref"] == "9"
 
 
-def test_prompt_registry_changes_are_prompt_changes(bot: tuple[Services, str],
+def prompt_of(model: str) -> str:
+    """A prompt of this test's own: the MLflow server is shared by the tests of a session,
+    and a prompt, its versions and aliases would carry over from one store's run to the next."""
+    return f"{model}-prompt"
+
+
+def test_prompt_registry_changes_are_prompt_changes(bot: tuple[Services, str], model: str,
                                                     mlflow_server) -> None:
-    import mlflow
 
     _, url = bot
+    prompt = prompt_of(model)
     client = MlflowClient(tracking_uri=mlflow_server.url)
     client.create_webhook(name=unique("prompts"), url=f"{url}/webhooks/mlflow",
                           events=PROMPT_EVENTS, secret=SECRET)
-    mlflow.set_tracking_uri(mlflow_server.url)
-    mlflow.set_registry_uri(mlflow_server.url)
+    _move_prompt_alias(client, url, prompt)
+
+
+def _move_prompt_alias(client: MlflowClient, url: str, prompt: str) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(client.tracking_uri)
+    mlflow.set_registry_uri(client.tracking_uri)
     for text in ("Answer from the context: {{question}}", "Answer briefly: {{question}}"):
-        mlflow.genai.register_prompt(name="rag-prompt", template=text)
-    version = max(int(v.version) for v in client.search_prompt_versions("rag-prompt"))
-    mlflow.genai.set_prompt_alias("rag-prompt", alias="production", version=version - 1)
+        mlflow.genai.register_prompt(name=prompt, template=text)
+    version = max(int(v.version) for v in client.search_prompt_versions(prompt))
+    mlflow.genai.set_prompt_alias(prompt, alias="production", version=version - 1)
     # MLflow delivers from a pool, in no set order: let the first move land first
     wait_for(lambda: [c for c in changes_of(url) if c["kind"] == "prompt" and
                       "alias production" in c["description"] and
                       c["ref"] == str(version - 1)], what="the first prompt alias change")
-    mlflow.genai.set_prompt_alias("rag-prompt", alias="production", version=version)
+    mlflow.genai.set_prompt_alias(prompt, alias="production", version=version)
     moved = wait_for(lambda: [c for c in changes_of(url) if c["kind"] == "prompt" and
                               "alias production" in c["description"] and
                               c["ref"] == str(version)], what="prompt alias change")
