@@ -65,6 +65,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return cluster.url(cluster.create_database(template=request.getfixturevalue("pg_template")))
 
 
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no template), on each store: for tests that migrate it
+    themselves, step by step, to check what a migration does to existing rows."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    cluster: PostgresCluster | None = request.getfixturevalue("pg_cluster")
+    if cluster is None:
+        missing("PostgreSQL binaries (initdb, postgres) not found: Debian package postgresql")
+        raise AssertionError("unreachable")
+    return cluster.url(cluster.create_database())
+
+
 @pytest.fixture
 def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     """For tests about logic that does not depend on the store."""

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from store.db import current_revision, make_engine, upgrade
-from tests.support.binaries import missing
 
 INSERT = text(
     "INSERT INTO alerts (fingerprint, source, service, name, severity, status, labels, "
@@ -17,16 +14,6 @@ INSERT = text(
     "'checkout', 'HighLatency', 'page', 'firing', '{}', '{}', '2026-11-26 10:00:00.000000', "
     "'2026-11-26 10:00:00.000000', 3)")
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database (no template): each test migrates it itself."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    cluster = request.getfixturevalue("pg_cluster")
-    if cluster is None:
-        missing("PostgreSQL binaries (initdb, postgres) not found: Debian package postgresql")
-    return cluster.url(cluster.create_database())
 
 
 def test_existing_alerts_migrate_and_sources_get_their_own_fingerprints(fresh_url: str) -> None:

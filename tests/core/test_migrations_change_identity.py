@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from store.db import alembic_config, current_revision, make_engine, upgrade
-from tests.support.binaries import missing
 
 OLD_INSERT = text(
     "INSERT INTO change_events (service, ts, kind, ref, previous, description, slice, "
@@ -21,16 +18,6 @@ NEW_INSERT = text(
     "affects) VALUES ('rag', '2026-11-26 10:00:00.000000', 'prompt', '3', :subject, "
     "'x', '{}', '[]')")
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database (no template): each test migrates it itself."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    cluster = request.getfixturevalue("pg_cluster")
-    if cluster is None:
-        missing("PostgreSQL binaries (initdb, postgres) not found: Debian package postgresql")
-    return cluster.url(cluster.create_database())
 
 
 def test_existing_changes_migrate_and_the_subject_tells_changes_apart(fresh_url: str) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import importlib
 import pickle
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,17 +23,6 @@ from bot.reports import schedule as digest_schedule
 from bot.scheduling import follow_ups, jobs
 from store.db import make_engine, upgrade
 from tests.conftest import make_services
-from tests.support.binaries import missing
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    cluster = request.getfixturevalue("pg_cluster")
-    if cluster is None:
-        missing("PostgreSQL binaries (initdb, postgres) not found: Debian package postgresql")
-    return cluster.url(cluster.create_database())
 
 
 def _old_timer(store: SQLAlchemyJobStore, scheduler: BackgroundScheduler) -> None:
