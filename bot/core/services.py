@@ -27,6 +27,8 @@ from runbooks.models import Runbook
 from store.db import make_engine
 
 if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
     from bot.core.leader import LeaderElection
     from bot.core.outbox import Worker
 
@@ -47,7 +49,7 @@ class Services:
     catalog: Catalog
     engine: Engine
     background: ThreadPoolExecutor
-    slack: Any = None  # slack_sdk.WebClient when a bot token is set (duck-typed in tests)
+    slack: WebClient | None = None  # set when a bot token is (tests: pointed at the emulator)
     clock: Callable[[], datetime] = utcnow
     events: EventBus = field(default_factory=EventBus)
     metrics: Metrics = field(default_factory=Metrics)
