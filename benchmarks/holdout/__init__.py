@@ -1,0 +1,63 @@
+"""Incidents written by hand on 1 December 2026, after the behaviour weights were fitted,
+in the spirit of issue 13's hidden set B: real exporter names (``vllm:*``, ``DCGM_FI_*``,
+``kube_*``, ``gen_ai.*``, ``http.server.*``), scrapes at 15 s to 5 min with jitter and
+missed scrapes, daily traffic and quiet nights, layers missing, slice cells that add
+up, side effects louder than the cause, slow ramps, red-herring changes.
+
+They are a **held-out source**: nothing may be fitted or tuned on them
+(``benchmarks/fit_behaviour.py`` does not read them), so ``benchmarks/accuracy.py
+--sources holdout`` says how the diagnosis does on incidents nobody tuned it to.
+Each case is (builder, label, slice or None, culprit ref or None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from benchmarks.holdout import benign, failures, hard
+from benchmarks.holdout.kit import Records
+
+Case = tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None, str | None]
+
+CASES: list[Case] = [
+    (failures.xid_node_loss, "infrastructure", None, None),
+    (failures.oom_after_nodepool, "infrastructure", None, "nodepool-e2-standard-8"),
+    (failures.dependency_timeouts_all_tenants, "infrastructure", None, None),
+    (failures.unit_change_one_tenant, "data", ("tenant", "umbrella"), None),
+    (failures.broken_join, "data", None, "merchant-join-v3"),
+    (failures.slow_input_drift, "data", None, None),
+    (failures.feature_store_stall, "control_plane", None, None),
+    (failures.template_mismatch_route, "control_plane", ("route", "extract"),
+     "templates-2026.11.3"),
+    (failures.misrouting_after_model_change, "control_plane", None, "claude-haiku-4.5-deploy"),
+    (failures.region_missed_deploy, "control_plane", ("region", "ap-south"), "rel-2026-11-23.2"),
+    (failures.canary_regression, "model", ("model_version", "v42"), "v42"),
+    (failures.silent_hosted_update, "model", None, None),
+    (failures.quantised_cheaper_worse, "model", None, "llama-3.3-70b-awq"),
+    (failures.guardrail_threshold, "eval_policy", None, "toxicity-0.5-to-0.3"),
+    (failures.judge_swap, "eval_policy", None, "judge-gpt-4.1-to-mini"),
+    (failures.prompt_bloat, "cost", None, "system-prompt-v19"),
+    (failures.cache_hit_collapse, "cost", None, "cache-key-v2"),
+    (failures.spot_repricing, "cost", None, None),
+    (benign.recovered_transient, "none", None, None),
+    (benign.absorbed_surge, "none", None, None),
+    (benign.healthy_canary, "none", None, None),
+    (benign.noisy_night, "none", None, None),
+    (benign.benign_deploy, "none", None, None),
+    (benign.improvement_two_sided, "none", None, None),
+]
+
+CASES += [  # the harder ones
+    (hard.expensive_routing_latency_first, "cost", None, "router-weights-17"),
+    (hard.language_flood_queue, "data", ("language", "pt"), None),
+    (hard.stale_index_reembedding, "control_plane", None, "index-migration-hnsw-v2"),
+    (hard.timeouts_cut_answers, "infrastructure", None, None),
+    (hard.thermal_throttle_ramp, "infrastructure", None, None),
+    (hard.concept_drift_slow, "model", None, None),
+    (hard.kind_trap_two_prompts, "eval_policy", None, "safety-preamble-7"),
+    (hard.nightly_job_seen_before, "none", None, None),
+    (hard.vendor_overcalls, "cost", None, "agent-planner-v6"),
+    (hard.canary_correlated_region, "model", ("model_version", "v42"), "v42"),
+]
