@@ -79,37 +79,34 @@ def parse_lines(text: str) -> ParsedBatch:
     """Parse JSON Lines text; blank lines are skipped but still counted.
 
     Each line is decoded by orjson (~4x faster than ``json.loads`` on these small
-    objects) where its result is certainly the same as the standard library's;
-    any line orjson refuses (a blank line, bad JSON, ``NaN``, a lone surrogate,
-    nesting too deep, a number out of range) is decoded again by ``json``, so what
-    is taken and the reason for a refusal are the standard library's.
+    objects) for the signal fast path, which takes only plain values on which the
+    two decoders agree. Every other line (a blank line, bad JSON, ``NaN``, a lone
+    surrogate, nesting too deep, any record the fast path leaves to the models) is
+    decoded by the standard library (:func:`loads`), so what is taken and the reason
+    for a refusal are exactly as before: orjson reads integers past 64 bits as
+    floats, and those never reach the models from it.
     """
-    # Integers past 64 bits are the one thing orjson reads differently (as floats):
-    # a text with a run of 19 digits anywhere decodes those lines with ``json``.
-    long_digits = _LONG_DIGITS.search(text) is not None
-    # One scan of the whole text for escaped surrogates, not one per line: without
-    # any, each line needs only ``json.loads`` (what :func:`loads` adds is that check).
-    decode = loads if _SURROGATE_ESCAPE.search(text) else json.loads
     batch = ParsedBatch([], [], [])
-    take = _Taker(batch).take
-    fast_loads = orjson.loads
+    fast_loads, read = orjson.loads, SignalFastPath().read
+    take = _Taker(batch, fast=False).take
+    records, lines = batch.records, batch.lines
     for number, raw in enumerate(text.splitlines(), start=1):
         try:
-            if long_digits and _LONG_DIGITS.search(raw):
-                raise orjson.JSONDecodeError("long integer", raw, 0)
-            obj = fast_loads(raw)
+            record = read(fast_loads(raw))
         except orjson.JSONDecodeError:
             if not raw.strip():
                 continue
-            obj, reason = _decode_line(raw, decode)
-            if reason is not None:
-                batch.errors.append(RecordError(number, reason))
-                continue
-        take(number, obj)
+            record = None
+        if record is not None:
+            records.append(record)
+            lines.append(number)
+            continue
+        obj, reason = _decode_line(raw, loads)
+        if reason is not None:
+            batch.errors.append(RecordError(number, reason))
+        else:
+            take(number, obj)
     return batch
-
-
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 def _decode_line(raw: str, decode: Callable[[str], Any]) -> tuple[Any, str | None]:

@@ -81,7 +81,8 @@ def test_random_numbers_and_text_decode_alike() -> None:
     lines = []
     for i in range(400):
         value = rng.choice([rng.uniform(-1e6, 1e6), rng.random(), rng.expovariate(1e-3),
-                            rng.randint(-2**63, 2**63), 10.0 ** rng.randint(-320, 308)])
+                            rng.randint(-2**63, 2**63), 10.0 ** rng.randint(-320, 308),
+                            rng.randint(-10**30, 10**30), rng.randint(2**64, 2**70)])
         record = {"type": "signal", "ts": f"2026-11-25T06:{i % 60:02d}:00.{i:06d}+01:00",
                   "service": "s", "layer": "model", "name": f"m{i % 7}",
                   "value": value, "slice": {"tenant": rng.choice(["a", "é", "日本", "x y"])}}
