@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from classifiers import special
 from classifiers._validation import as_1d, counts_iv, positive_int_iv
 from classifiers.arrays import Floats
 from classifiers.results import DriftResult

@@ -14,8 +14,8 @@ import math
 from dataclasses import replace
 
 import numpy as np
-from scipy import special
 
+from classifiers import special
 from classifiers._validation import rate_iv, shift_iv
 from classifiers.arrays import Floats
 from classifiers.baseline import (
@@ -245,9 +245,7 @@ def _rate_core(events: Floats, n: Floats, m: int, direction: str, window: int,
     if na.sum() * max(p0, 1e-12) < 10 and dispersion < 2 and 0 < p0 < 1:
         k_after = int(round(float(ea.sum())))
         trials = int(round(float(na.sum())))
-        from scipy import stats  # here, not at the top: scipy.stats costs ~1 s at start-up
-
-        p = float(stats.binomtest(min(k_after, trials), trials, p0).pvalue) if trials else 1.0
+        p = special.binom_test(min(k_after, trials), trials, p0) if trials else 1.0
     else:
         p = float(min(1.0, 2 * special.ndtr(-abs(z))))
     h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p0))

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from classifiers import special
 from classifiers.fdr import benjamini_hochberg
 from classifiers.results import SliceResult
 

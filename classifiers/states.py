@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from classifiers import special
 from classifiers.arrays import Floats
 from classifiers.results import StateResult
 
@@ -29,9 +30,7 @@ def _share_test(bad: Floats, onset: int, detector: str) -> StateResult:
         return StateResult(0.0, 1.0, 0.0, -1, detector)
     base = (before.sum() + 0.5) / (before.size + 1.0)
     share = k / n
-    from scipy import stats  # here, not at the top: scipy.stats costs ~1 s at start-up
-
-    p = float(stats.binomtest(k, n, min(max(base, 1e-6), 1 - 1e-6), alternative="greater").pvalue)
+    p = special.binom_test(k, n, min(max(base, 1e-6), 1 - 1e-6), alternative="greater")
     return StateResult(statistic=share, p_value=p, effect=float(max(share - before.mean(), 0.0)
                        if before.size else share), onset=onset, detector=detector)
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from classifiers import special
 from classifiers.arrays import Floats
 
 PRIOR_POINTS = 100.0          # weight of the prior (heavy-tailed) calibration

@@ -8,6 +8,7 @@ a command never means editing another part's code.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -36,6 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run() -> None:
+    """The process's entry point (``resilio``, ``python -m bot``): :func:`main`, then exit.
+
+    Interpreter shutdown runs the cycle collector over every object still alive (the
+    modules, numpy's and pydantic's tables, a command's records): ~0.07 s of CPU
+    after ``resilio classify``, a tenth of it. Objects frozen first are skipped, and
+    the memory goes back to the system all the same. Only here, when the process
+    ends: frozen objects are never collected, so :func:`main`, which tests call in
+    their own process, does not freeze.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -56,4 +72,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

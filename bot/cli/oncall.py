@@ -13,8 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.cli.core import catalog_from, settings_from
 from bot.core.clock import format_ts, utcnow
 from bot.core.errors import NotFound, UserError
@@ -77,6 +75,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    import yaml  # here, not at the top: every resilio command would load it
 
     from bot.oncall.ical import CalendarError, from_ics
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from bot.core.clock import checked_utc
 from bot.core.errors import UserError
-from bot.views.slo import render_table
 
 
 def register(subparsers: Any) -> None:
@@ -50,6 +49,8 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"data": rows, "count": len(rows)}, indent=2))
         return 0
+    from bot.views.slo import render_table
+
     print(render_table(rows))
     return 0
 

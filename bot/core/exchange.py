@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from bot.core.exchange_fast import SignalFastPath
 from bot.core.exchange_records import parse_object
@@ -74,26 +76,70 @@ def parse_objects(objects: Iterable[Any], first_line: int = 1, *,
 
 
 def parse_lines(text: str) -> ParsedBatch:
-    """Parse JSON Lines text; blank lines are skipped but still counted."""
+    """Parse JSON Lines text; blank lines are skipped but still counted.
 
-    # One scan of the whole text for escaped surrogates, not one per line: without
-    # any, each line needs only ``json.loads`` (what :func:`loads` adds is that check).
-    decode = loads if _SURROGATE_ESCAPE.search(text) else json.loads
-
-    def decoded() -> Iterable[tuple[int, Any, str | None]]:
-        for number, raw in enumerate(text.splitlines(), start=1):
+    Each line is decoded by orjson (~4x faster than ``json.loads`` on these small
+    objects) for the signal fast path, which takes only plain values on which the
+    two decoders agree. Every other line (a blank line, bad JSON, ``NaN``, a lone
+    surrogate, nesting too deep, any record the fast path leaves to the models) is
+    decoded by the standard library (:func:`loads`), so what is taken and the reason
+    for a refusal are exactly as before: orjson reads integers past 64 bits as
+    floats, and those never reach the models from it.
+    """
+    batch = ParsedBatch([], [], [])
+    fast_loads, read = orjson.loads, SignalFastPath().read
+    take = _Taker(batch, fast=False).take
+    records, lines = batch.records, batch.lines
+    for number, raw in enumerate(text.splitlines(), start=1):
+        try:
+            record = read(fast_loads(raw))
+        except orjson.JSONDecodeError:
             if not raw.strip():
                 continue
-            try:
-                yield number, decode(raw), None
-            except RecursionError:
-                yield number, None, "invalid JSON: JSON nested too deep"
-            except json.JSONDecodeError as error:
-                yield number, None, f"invalid JSON: {error.msg} at column {error.colno}"
-            except ValueError as error:  # too deep, or a lone surrogate (see loads)
-                yield number, None, f"invalid JSON: {error}"
+            record = None
+        if record is not None:
+            records.append(record)
+            lines.append(number)
+            continue
+        obj, reason = _decode_line(raw, loads)
+        if reason is not None:
+            batch.errors.append(RecordError(number, reason))
+        else:
+            take(number, obj)
+    return batch
 
-    return _collect(decoded())
+
+def _decode_line(raw: str, decode: Callable[[str], Any]) -> tuple[Any, str | None]:
+    """One line by the standard library: its value, or why it is not JSON."""
+    try:
+        return decode(raw), None
+    except RecursionError:
+        return None, "invalid JSON: JSON nested too deep"
+    except json.JSONDecodeError as error:
+        return None, f"invalid JSON: {error.msg} at column {error.colno}"
+    except ValueError as error:  # too deep, or a lone surrogate (see loads)
+        return None, f"invalid JSON: {error}"
+
+
+class _Taker:
+    """Adds decoded values to a batch: signals by :class:`SignalFastPath` when it is
+    sure, everything else (and what it is not sure of) by the pydantic models."""
+
+    def __init__(self, batch: ParsedBatch, *, fast: bool = True) -> None:
+        self._batch = batch
+        self._read = SignalFastPath().read if fast else None
+
+    def take(self, number: int, obj: Any) -> None:
+        batch = self._batch
+        record = self._read(obj) if self._read is not None else None
+        if record is None:
+            try:
+                record = parse_object(obj)
+            except ValueError as error:
+                batch.errors.append(RecordError(number, str(error)))
+                return
+        batch.records.append(record)
+        batch.lines.append(number)
 
 
 def _collect(items: Iterable[tuple[int, Any, str | None]], *,
@@ -105,25 +151,14 @@ def _collect(items: Iterable[tuple[int, Any, str | None]], *,
     pydantic models, which accept it or say why not. ``fast=False`` validates
     everything with the models (the tests compare the two).
     """
-    records: list[Any] = []
-    lines: list[int] = []
-    errors: list[RecordError] = []
-    signals = SignalFastPath() if fast else None
+    batch = ParsedBatch([], [], [])
+    take = _Taker(batch, fast=fast).take
     for number, obj, decode_error in items:
         if decode_error is not None:
-            errors.append(RecordError(number, decode_error))
-            continue
-        record = signals.read(obj) if signals is not None else None
-        if record is not None:
-            records.append(record)
-            lines.append(number)
-            continue
-        try:
-            records.append(parse_object(obj))
-            lines.append(number)
-        except ValueError as error:
-            errors.append(RecordError(number, str(error)))
-    return ParsedBatch(records, lines, errors)
+            batch.errors.append(RecordError(number, decode_error))
+        else:
+            take(number, obj)
+    return batch
 
 
 def parse_body(body: bytes) -> ParsedBatch:

@@ -48,61 +48,88 @@ class SignalFastPath:
         self._strings: dict[str, bool] = {}
         self._slices: dict[tuple[tuple[Any, Any], ...], bool] = {}
         self._directions: dict[str, Direction] = {}
+        # (service, layer, name, kind, bad, has a count) -> (kind, bad) as the model
+        # resolves them, or None when the model must decide: one lookup per record
+        # for what a series repeats on every line
+        self._series: dict[tuple[Any, ...], tuple[str, Direction] | None] = {}
 
     def read(self, obj: Any) -> SignalRecord | None:
-        if type(obj) is not dict or obj.get("type") != "signal":
+        if type(obj) is not dict or obj.get("type") != "signal" \
+                or not _SIGNAL_FIELDS.issuperset(obj):
+            return None  # another type, or unknown fields (kept as extras by the model)
+        get = obj.get
+        count = get("count")
+        key = (get("service"), get("layer"), get("name"), get("kind"), get("bad"),
+               count is not None)
+        try:
+            resolved = self._series[key]
+        except KeyError:
+            resolved = self._series[key] = self._resolve(*key)
+        except TypeError:  # an unhashable field: not what the model takes as it is
             return None
-        if not _SIGNAL_FIELDS.issuperset(obj):
-            return None  # unknown fields: kept as extras by the model
-        ts = self._time(obj.get("ts"))
-        service, layer, name = obj.get("service"), obj.get("layer"), obj.get("name")
-        if ts is None or not self._text(service) or not self._text(name) \
-                or type(layer) is not str or layer not in _LAYER_SET:
+        if resolved is None:
             return None
-        value = _number(obj.get("value"))
-        if value is None or value - value != 0.0:  # NaN and +-inf leave no 0.0 here
+        text = get("ts")
+        if type(text) is not str:
             return None
-        count = obj.get("count")
-        if count is not None:
-            count = _number(count)
-            if count is None or not count >= 0 or count - count != 0.0:  # inf: no 0.0
+        ts = self._times.get(text, _ABSENT)
+        if ts is _ABSENT:
+            ts = self._time(text)
+        if ts is None:
+            return None
+        value = get("value")
+        if type(value) is not float:
+            value = _number(value)
+            if value is None:
                 return None
-        kind, bad = obj.get("kind"), obj.get("bad")
-        if not (kind is None or type(kind) is str and kind in _KINDS) \
-                or not (bad is None or type(bad) is str and bad in _DIRECTIONS):
+        if value - value != 0.0:  # NaN and +-inf leave no 0.0 here
             return None
-        raw_slice = obj.get("slice", _ABSENT)
+        if count is not None:
+            if type(count) is not float:
+                count = _number(count)
+                if count is None:
+                    return None
+            if not count >= 0 or count - count != 0.0:  # inf: no 0.0
+                return None
+        kind, bad = resolved
+        if kind == "ratio" and not 0.0 <= value <= 1.0:
+            return None
+        raw_slice = get("slice", _ABSENT)
         if raw_slice is _ABSENT:
             slice_: dict[str, str] = {}
         elif type(raw_slice) is dict and self._slice(raw_slice):
             slice_ = dict(raw_slice)
         else:
             return None
-        if kind is None:
-            ratio_name = name.endswith(("_rate", "_share", "_ratio"))
-            kind = "ratio" if ratio_name and count is not None else "gauge"
-        if kind == "ratio" and not 0.0 <= value <= 1.0:
-            return None
-        if bad is None:
-            bad = self._directions.get(name)
-            if bad is None:
-                bad = self._directions[name] = default_direction(name)
         record = _new_object(SignalRecord)
-        _set(record, "__dict__", {"ts": ts, "service": service, "type": "signal",
-                                  "layer": layer, "name": name, "value": value,
+        _set(record, "__dict__", {"ts": ts, "service": key[0], "type": "signal",
+                                  "layer": key[1], "name": key[2], "value": value,
                                   "count": count, "kind": kind, "bad": bad, "slice": slice_})
         _set(record, "__pydantic_fields_set__", set(obj))
         _set(record, "__pydantic_extra__", {})
         _set(record, "__pydantic_private__", None)
         return record
 
-    def _time(self, text: Any) -> datetime | None:
-        if type(text) is not str:
+    def _resolve(self, service: Any, layer: Any, name: Any, kind: Any, bad: Any,
+                 counted: bool) -> tuple[str, Direction] | None:
+        """The kind and direction the model gives a series, or None when it must decide."""
+        if not self._text(service) or not self._text(name) \
+                or type(layer) is not str or layer not in _LAYER_SET:
             return None
-        try:
-            return self._times[text]
-        except KeyError:
-            pass
+        if not (kind is None or type(kind) is str and kind in _KINDS) \
+                or not (bad is None or type(bad) is str and bad in _DIRECTIONS):
+            return None
+        if kind is None:
+            ratio_name = name.endswith(("_rate", "_share", "_ratio"))
+            kind = "ratio" if ratio_name and counted else "gauge"
+        if bad is None:
+            bad = self._directions.get(name)
+            if bad is None:
+                bad = self._directions[name] = default_direction(name)
+        return kind, bad
+
+    def _time(self, text: str) -> datetime | None:
+        """The instant of a new time string, remembered for the batch (None: not sure)."""
         parsed = None
         if _RFC3339.fullmatch(text):
             try:

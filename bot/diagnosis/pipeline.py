@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config.catalog import Service
 from bot.core.clock import format_ts, to_utc
 from bot.core.exchange_records import (
     AlertRecord,
@@ -56,6 +55,9 @@ from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
 from classifiers.vocabulary import LABELS, ChangeKind
+
+if TYPE_CHECKING:  # the catalog (yaml, runbooks) costs ~0.1 s: classify needs no catalog
+    from bot.config.catalog import Service
 
 EPISODE_GAP_MINUTES = 240.0  # onsets further apart belong to different episodes
 _DATA_TYPES = frozenset({SignalRecord, DistributionRecord, StateRecord})
