@@ -89,6 +89,50 @@ def tail_threshold(counts: Floats, risk: float) -> float:
     return max(gauss, threshold)
 
 
+_EDGE_LIST: list[float] = EDGES.tolist()
+_MID_LIST: list[float] = _MIDS.tolist()
+
+
+def _row_threshold(counts: list[float], beyond: list[float], total: float, risk: float,
+                   gauss: float) -> float:
+    """:func:`tail_threshold` of one row, in scalar arithmetic on its lists."""
+    if total <= 0:
+        return gauss
+    size, limit = len(beyond), TAIL * total
+    k = next((j for j, b in enumerate(beyond) if b <= limit), size)  # beyond[k] <= 5 %
+    while k > 0 and (k >= size or beyond[k] < 3.0):
+        k -= 1
+    n_u = beyond[k]
+    if n_u <= 0:
+        return gauss
+    u = _EDGE_LIST[k]
+    over = [m - u for m in _MID_LIST[k:]]
+    tail = counts[k:]
+    mean = sum(c * o for c, o in zip(tail, over, strict=True)) / n_u
+    if n_u / total <= risk:
+        return max(gauss, u)
+    share = n_u / total
+    variance = sum(c * (o - mean) ** 2 for c, o in zip(tail, over, strict=True)) / n_u
+    shape = min(0.45, max(0.0, 0.5 * (1.0 - mean * mean / variance))) if variance > 0 else 0.0
+    scale = 0.5 * mean * (mean * mean / variance + 1.0) if variance > 0 else mean
+    if shape > 1e-6:
+        threshold = u + scale / shape * (math.pow(share / risk, shape) - 1.0)
+    else:
+        threshold = u + max(mean, 0.0) * math.log(share / risk)
+    return max(gauss, threshold)
+
+
 def sum_thresholds(calibration: Floats, risk: float) -> Floats:
-    return np.array([[tail_threshold(calibration[s, side], risk) for side in (0, 1)]
-                     for s in range(calibration.shape[0])])
+    """:func:`tail_threshold` of every row of ``calibration`` (``[scale, side, bin]``).
+
+    The watch refreshes its eight thresholds together every few dozen points of
+    every series: the counts beyond each edge come from one ``cumsum`` of the
+    block, the rest is scalar arithmetic on short lists, which on rows of 29
+    bins costs a fraction of a dozen numpy calls per row.
+    """
+    rows = calibration.reshape(-1, calibration.shape[-1])
+    gauss = float(-special.ndtri(risk))
+    beyond = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1].tolist()  # at or above each edge
+    out = [_row_threshold(c, b, t, risk, gauss) for c, b, t in zip(
+        rows.tolist(), beyond, rows.sum(axis=1).tolist(), strict=True)]
+    return np.array(out).reshape(calibration.shape[:-1])
