@@ -89,50 +89,39 @@ def tail_threshold(counts: Floats, risk: float) -> float:
     return max(gauss, threshold)
 
 
-_EDGE_LIST: list[float] = EDGES.tolist()
-_MID_LIST: list[float] = _MIDS.tolist()
-
-
-def _row_threshold(counts: list[float], beyond: list[float], total: float, risk: float,
-                   gauss: float) -> float:
-    """:func:`tail_threshold` of one row, in scalar arithmetic on its lists."""
-    if total <= 0:
-        return gauss
-    size, limit = len(beyond), TAIL * total
-    k = next((j for j, b in enumerate(beyond) if b <= limit), size)  # beyond[k] <= 5 %
-    while k > 0 and (k >= size or beyond[k] < 3.0):
-        k -= 1
-    n_u = beyond[k]
-    if n_u <= 0:
-        return gauss
-    u = _EDGE_LIST[k]
-    over = [m - u for m in _MID_LIST[k:]]
-    tail = counts[k:]
-    mean = sum(c * o for c, o in zip(tail, over, strict=True)) / n_u
-    if n_u / total <= risk:
-        return max(gauss, u)
-    share = n_u / total
-    variance = sum(c * (o - mean) ** 2 for c, o in zip(tail, over, strict=True)) / n_u
-    shape = min(0.45, max(0.0, 0.5 * (1.0 - mean * mean / variance))) if variance > 0 else 0.0
-    scale = 0.5 * mean * (mean * mean / variance + 1.0) if variance > 0 else mean
-    if shape > 1e-6:
-        threshold = u + scale / shape * (math.pow(share / risk, shape) - 1.0)
-    else:
-        threshold = u + max(mean, 0.0) * math.log(share / risk)
-    return max(gauss, threshold)
-
-
 def sum_thresholds(calibration: Floats, risk: float) -> Floats:
-    """:func:`tail_threshold` of every row of ``calibration`` (``[scale, side, bin]``).
+    """:func:`tail_threshold` of every row of ``calibration`` (``[scale, side, bin]``) at once.
 
     The watch refreshes its eight thresholds together every few dozen points of
-    every series: the counts beyond each edge come from one ``cumsum`` of the
-    block, the rest is scalar arithmetic on short lists, which on rows of 29
-    bins costs a fraction of a dozen numpy calls per row.
+    every series; one pass over the ``[8, bins]`` block costs a fraction of eight
+    readings of a row. Same arithmetic as :func:`tail_threshold`; the tail's start
+    is read by counting, as the counts beyond each edge never increase along a row.
     """
     rows = calibration.reshape(-1, calibration.shape[-1])
+    size = rows.shape[1]
     gauss = float(-special.ndtri(risk))
-    beyond = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1].tolist()  # at or above each edge
-    out = [_row_threshold(c, b, t, risk, gauss) for c, b, t in zip(
-        rows.tolist(), beyond, rows.sum(axis=1).tolist(), strict=True)]
-    return np.array(out).reshape(calibration.shape[:-1])
+    totals = rows.sum(axis=1)
+    beyond = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1]  # points at or above each edge
+    first = (beyond > (TAIL * totals)[:, None]).sum(axis=1)  # the first edge with <= 5 %
+    solid = (beyond >= 3.0).sum(axis=1)                     # edges with 3 points beyond
+    k = np.maximum(0, np.minimum(np.minimum(first, size - 1), solid - 1))
+    n_u = beyond[np.arange(rows.shape[0]), k]
+    u = EDGES[k]
+    tail_counts = rows * (np.arange(size) >= k[:, None])
+    over = _MIDS - u[:, None]
+    errors = np.seterr(all="ignore")  # rows without a tail: their NaNs are not taken
+    try:
+        mean = (tail_counts * over).sum(axis=1) / n_u
+        variance = (tail_counts * (over - mean[:, None]) ** 2).sum(axis=1) / n_u
+        share = n_u / totals
+        ratio = mean * mean / variance
+        moved = variance > 0
+        shape = np.where(moved, np.minimum(0.45, np.maximum(0.0, 0.5 * (1.0 - ratio))), 0.0)
+        scale = np.where(moved, 0.5 * mean * (ratio + 1.0), mean)
+        pareto = u + scale / shape * ((share / risk) ** shape - 1.0)
+        exponential = u + np.maximum(mean, 0.0) * np.log(share / risk)
+        threshold = np.where(share > risk, np.where(shape > 1e-6, pareto, exponential), u)
+    finally:
+        np.seterr(**errors)
+    out = np.where((totals > 0) & (n_u > 0), np.maximum(gauss, threshold), gauss)
+    return out.reshape(calibration.shape[:-1])
