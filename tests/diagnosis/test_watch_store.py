@@ -24,13 +24,14 @@ def test_a_lone_quality_gauge_four_sd_down_opens_and_models_persist(services: Se
     with session_scope(services.engine) as session:
         rows = session.exec(select(WatchModel)).all()
         assert [(r.layer, r.name, r.slice_key) for r in rows] == [("quality", "groundedness", "")]
-        seen = decode(rows[0].model).points
+        seen = decode(rows[0].model, rows[0].history).points
     assert seen >= 340  # the stored history was learnt on first sight
     opened = run_watch(services, now=T0 + timedelta(minutes=375))
     assert len(opened) == 1
     with session_scope(services.engine) as session:
         model = session.exec(select(WatchModel)).one()
-        assert decode(model.model).points > seen  # the run went on from the stored model
+        # the run went on from the stored model
+        assert decode(model.model, model.history).points > seen
         incident = session.get(Incident, opened[0])
         assert incident.source == "detector" and incident.title.startswith("Silent degradation")
         opened_by = incident.diagnosis["watch"]["opened_by"]
