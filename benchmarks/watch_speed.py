@@ -35,7 +35,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +44,9 @@ from bot.core.exchange import parse_objects  # noqa: E402
 from bot.diagnosis.pipeline import diagnose  # noqa: E402
 from bot.diagnosis.watch import ModelCache, judge, series_points  # noqa: E402
 from bot.simulator.scenarios import healthy_day  # noqa: E402
-from classifiers.watch_codec import SplitModel, encode_split  # noqa: E402
+from classifiers.watch_codec import encode  # noqa: E402
 from store.db import make_engine, session_scope, upgrade  # noqa: E402
-from store.watch_queries import (  # noqa: E402
-    ModelWrite,
-    load_watch_histories,
-    load_watch_models,
-    save_watch_models,
-)
+from store.watch_queries import load_watch_models, save_watch_models  # noqa: E402
 
 WARM_MINUTES = 180
 TARGET_SECONDS = 1.0
@@ -88,17 +82,17 @@ def build(services: int, minutes: int) -> list[Day]:
     return days
 
 
-def warm(days: list[Day]) -> list[dict[Any, SplitModel]]:
+def warm(days: list[Day]) -> list[dict[Any, bytes]]:
     models = []
     for records, stamps in days:
         start = records[0].ts
         warmed = records[:bisect.bisect_right(stamps, start + timedelta(minutes=WARM_MINUTES))]
         states = judge({}, series_points(warmed), since=0.0).states
-        models.append({key: encode_split(state) for key, state in states.items()})
+        models.append({key: encode(state) for key, state in states.items()})
     return models
 
 
-def measure(days: list[Day], models: list[dict[Any, SplitModel]], minutes: int,
+def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
             engine: Any | None) -> tuple[Timer, Timer]:
     """Per minute: the decision's CPU/wall time and the whole (decision and store)."""
     decision, whole = Timer(), Timer()
@@ -112,14 +106,10 @@ def measure(days: list[Day], models: list[dict[Any, SplitModel]], minutes: int,
                           bisect.bisect_right(stamps, lo_t + timedelta(minutes=1))]
             service = f"service-{k}"
             with session_scope(engine) if engine is not None else _no_store() as session:
-                if session is not None:
-                    blobs = load_watch_models(session=session, service=service)
-                    rings = partial(_rings, session, service)
-                else:
-                    blobs = {key: m.model for key, m in models[k].items()}
-                    rings = partial(_kept_rings, models[k])
+                blobs = (load_watch_models(session=session, service=service)
+                         if session is not None else models[k])
                 decision.start()
-                judgement = judge(cache.decode(service, blobs, rings), series_points(new),
+                judgement = judge(cache.decode(service, blobs), series_points(new),
                                   since=lo_t.timestamp())
                 written = cache.encode(service, {key: judgement.states[key]
                                                  for key in judgement.changed})
@@ -127,8 +117,7 @@ def measure(days: list[Day], models: list[dict[Any, SplitModel]], minutes: int,
                 spent = [spent[0] + wall, spent[1] + cpu]
                 if session is not None:
                     save_watch_models(session=session, service=service, now=lo_t, models={
-                        key: ModelWrite(m.model, m.history, m.history_changed, lo_t)
-                        for key, m in written.items()})
+                        key: (blob, lo_t) for key, blob in written.items()})
                 models[k] = {**models[k], **written}
         wall, cpu = whole.stop()
         whole.wall.append(wall)
@@ -140,14 +129,6 @@ def measure(days: list[Day], models: list[dict[Any, SplitModel]], minutes: int,
     return decision, whole
 
 
-def _rings(session: Any, service: str, keys: list[Any]) -> dict[Any, bytes | None]:
-    return load_watch_histories(session=session, service=service, keys=keys)
-
-
-def _kept_rings(models: dict[Any, SplitModel], keys: list[Any]) -> dict[Any, bytes | None]:
-    return {key: models[key].history for key in keys}
-
-
 class _no_store:  # noqa: N801 - a stand-in for session_scope when the store is left out
     def __enter__(self) -> None:
         return None
@@ -156,7 +137,7 @@ class _no_store:  # noqa: N801 - a stand-in for session_scope when the store is 
         return None
 
 
-def store_engine(folder: Path, models: list[dict[Any, SplitModel]]) -> Any:
+def store_engine(folder: Path, models: list[dict[Any, bytes]]) -> Any:
     """A migrated SQLite store holding every warmed model."""
     url = f"sqlite:///{folder / 'watch.db'}"
     upgrade(url)
@@ -165,8 +146,7 @@ def store_engine(folder: Path, models: list[dict[Any, SplitModel]]) -> Any:
     for k, blobs in enumerate(models):
         with session_scope(engine) as session:
             save_watch_models(session=session, service=f"service-{k}", now=now,
-                              models={key: ModelWrite(m.model, m.history, True, now)
-                                      for key, m in blobs.items()})
+                              models={key: (blob, now) for key, blob in blobs.items()})
     return engine
 
 
@@ -204,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     ref_wall, ref_cpu = reference(days, args.reference_services)
     before_wall = statistics.median(ref_wall) * args.services
     before_cpu = statistics.median(ref_cpu) * args.services
-    size = statistics.median(len(b.model) + len(b.history) for m in models for b in m.values())
+    size = statistics.median(len(b) for m in models for b in m.values())
     print(f"watch over {args.services} services ({series} series, one point a minute each, "
           f"models {size / 1024:.1f} KiB per series), per minute of data, median (mean) "
           f"of {args.minutes} minutes:")

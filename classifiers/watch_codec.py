@@ -9,15 +9,10 @@ block that is read with one call and sliced. Bucket keys are kept as offsets fro
 the open bucket and recent times as offsets from the newest point, so float32
 holds them exactly enough. Models written in the first format (1) still decode.
 
-The store keeps the bucket ring apart (:func:`encode_split`, format 3): it is three quarters
-of the bytes and changes once a half-hour, so most runs need not write it.
-
 Pure: bytes in, :class:`classifiers.watch_test.WatchState` out.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,7 +27,6 @@ _STATE_SCALARS = ("points", "risk", "noise", "pending_decay", "episode_points")
 _COUNT = len(_HISTORY_SCALARS) + len(_STATE_SCALARS)
 
 _FORMAT = 2
-_SPLIT = 3  # the model without its bucket ring, which is stored apart
 _ARRAYS = ("offsets", "means", "cycle", "recent_times", "recent_values", "scores",
            "calibration", "hourly", "thresholds", "episodes", "episode")
 _DTYPES = {"offsets": np.int32, "means": np.float32, "cycle": np.float32,
@@ -85,27 +79,6 @@ def _same_history(a: SeriesHistory, b: SeriesHistory) -> bool:
             and a.open_key == b.open_key)
 
 
-def _encoded(state: WatchState, history: bytes | None) -> tuple[bytes, bytes, bytes]:
-    """The header, the bucket ring (``history`` when given: the same arrays) and the rest."""
-    h = state.history
-    arrays = _arrays(state, offsets=history is None)
-    sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
-    sizes[0] = h.keys.size
-    head = b"".join((bytes([_FORMAT]), _scalars(state).tobytes(), sizes.tobytes()))
-    if history is None:
-        history = (arrays["offsets"].astype(np.int32).tobytes()
-                   + np.concatenate([arrays["means"], arrays["cycle"]]).astype(
-                       np.float32).tobytes())
-    rest = (np.concatenate([arrays[n] for n in _REST32]).astype(np.float32).tobytes()
-            + np.concatenate([arrays[n] for n in _REST64]).astype(
-                np.float64, copy=False).tobytes())  # every array is one-dimensional
-    return head, history, rest
-
-
-def _ring_bytes(h: SeriesHistory) -> int:
-    return 4 * (h.keys.size + h.means.size + h.cycle.size)
-
-
 def encode(state: WatchState, previous: tuple[WatchState, bytes] | None = None) -> bytes:
     """The state as bytes for the store: arrays in their smallest faithful types.
 
@@ -117,33 +90,22 @@ def encode(state: WatchState, previous: tuple[WatchState, bytes] | None = None) 
     h = state.history
     reuse = (previous is not None and previous[1][:1] == bytes([_FORMAT])
              and _same_history(previous[0].history, h))
-    ring = previous[1][_HEADER:_HEADER + _ring_bytes(h)] if reuse and previous else None
-    return b"".join(_encoded(state, ring))
-
-
-@dataclass(frozen=True)
-class SplitModel:
-    """A state as the store keeps it: the model, and its bucket ring apart.
-
-    ``history_changed`` is False when ``history`` is the bytes written with the
-    previous state (the same arrays): the stored ring need not be written again.
-    """
-
-    model: bytes
-    history: bytes
-    history_changed: bool
-
-
-def encode_split(state: WatchState, previous: tuple[WatchState, SplitModel] | None = None
-                 ) -> SplitModel:
-    """:func:`encode` as a model (format 3) and its bucket ring (offsets, means, cycle).
-
-    ``previous`` is a state and what this function wrote for it; its ring's bytes
-    are taken again while the arrays are the same.
-    """
-    reuse = previous is not None and _same_history(previous[0].history, state.history)
-    head, history, rest = _encoded(state, previous[1].history if reuse and previous else None)
-    return SplitModel(bytes([_SPLIT]) + head[1:] + rest, history, not reuse)
+    arrays = _arrays(state, offsets=not reuse)
+    sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
+    sizes[0] = h.keys.size
+    parts = [bytes([_FORMAT]), _scalars(state).tobytes(), sizes.tobytes()]
+    if reuse:
+        assert previous is not None
+        length = 4 * (h.keys.size + h.means.size + h.cycle.size)
+        parts.append(previous[1][_HEADER:_HEADER + length])
+    else:
+        parts.append(arrays["offsets"].astype(np.int32).tobytes())
+        parts.append(np.concatenate([arrays["means"], arrays["cycle"]]).astype(
+            np.float32).tobytes())
+    parts.append(np.concatenate([arrays[n] for n in _REST32]).astype(np.float32).tobytes())
+    parts.append(np.concatenate([arrays[n] for n in _REST64]).astype(
+        np.float64, copy=False).tobytes())  # every array is one-dimensional
+    return b"".join(parts)
 
 
 def _state(scalars: list[float], data: dict[str, np.ndarray]) -> WatchState:
@@ -169,13 +131,8 @@ def _state(scalars: list[float], data: dict[str, np.ndarray]) -> WatchState:
         episode_points=int(ss["episode_points"]))
 
 
-def decode(blob: bytes, history: bytes | None = None) -> WatchState:
-    """The state :func:`encode` wrote (or the first format wrote), or the model
-    :func:`encode_split` wrote with its ``history``."""
-    if blob and blob[0] == _SPLIT:
-        if history is None:
-            raise ValueError("a watch model of the split format needs its history")
-        blob = bytes([_FORMAT]) + blob[1:_HEADER] + history + blob[_HEADER:]
+def decode(blob: bytes) -> WatchState:
+    """The state :func:`encode` wrote (or the first format wrote)."""
     if blob and blob[0] == 1:
         return _decode_v1(blob)
     if not blob or blob[0] != _FORMAT:

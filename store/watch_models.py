@@ -32,7 +32,5 @@ class WatchModel(SQLModel, table=True):
     name: str = Field(max_length=200)
     slice_key: str = Field(default="", max_length=500)  # as in ``signal_points``
     model: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    # the model's bucket ring, rewritten only when it changed (NULL: all in ``model``)
-    history: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     last_point: datetime = _ts()   # the newest point the model has seen
     updated_at: datetime = _ts()

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,18 +41,12 @@ from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
 from bot.sources import SignalLoad, load_signals, with_unavailable
-from classifiers.watch_codec import SplitModel, decode, encode_split
+from classifiers.watch_codec import decode, encode
 from classifiers.watch_test import Alarm, WatchState, advance
 from store import queries
 from store.db import session_scope
 from store.models import Incident
-from store.watch_queries import (
-    ModelWrite,
-    SeriesKey,
-    load_watch_histories,
-    load_watch_models,
-    save_watch_models,
-)
+from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -154,41 +147,29 @@ class ModelCache:
     them a minute costs more than testing their new points. A model whose stored
     bytes are those this process wrote last is taken as it was decoded (states
     are immutable), so another replica's write or a restore is always decoded
-    afresh (with its bucket ring, read from the store only then). The model's
-    bytes hold its newest point, count and state, so equal bytes mean the ring
-    written with them is the stored one. Bounded: the oldest entries go first.
+    afresh. Bounded: the oldest entries go first.
     """
 
     def __init__(self, limit: int = 50_000) -> None:
         self._limit = limit
-        self._entries: OrderedDict[tuple[str, SeriesKey], tuple[SplitModel, WatchState]] = (
+        self._entries: OrderedDict[tuple[str, SeriesKey], tuple[bytes, WatchState]] = (
             OrderedDict())
 
-    def decode(self, service: str, models: Mapping[SeriesKey, bytes],
-               histories: Callable[[list[SeriesKey]], Mapping[SeriesKey, bytes | None]]
+    def decode(self, service: str, blobs: Mapping[SeriesKey, bytes]
                ) -> dict[SeriesKey, WatchState]:
-        """The states of ``models``; ``histories`` reads the rings of those not held."""
-        out: dict[SeriesKey, WatchState] = {}
-        missed = []
-        for key, blob in models.items():
+        out = {}
+        for key, blob in blobs.items():
             entry = self._entries.get((service, key))
-            if entry is not None and entry[0].model == blob:
-                out[key] = entry[1]
-            else:
-                missed.append(key)
-        rings = histories(missed) if missed else {}
-        for key in missed:
-            out[key] = decode(models[key], rings.get(key))
+            out[key] = entry[1] if entry is not None and entry[0] == blob else decode(blob)
         return out
 
     def encode(self, service: str, states: Mapping[SeriesKey, WatchState]
-               ) -> dict[SeriesKey, SplitModel]:
+               ) -> dict[SeriesKey, bytes]:
         out = {}
         for key, state in states.items():
             entry = self._entries.get((service, key))
-            split = out[key] = encode_split(state, None if entry is None
-                                            else (entry[1], entry[0]))
-            self._entries[(service, key)] = (split, state)
+            blob = out[key] = encode(state, None if entry is None else (entry[1], entry[0]))
+            self._entries[(service, key)] = (blob, state)
             self._entries.move_to_end((service, key))
         while len(self._entries) > self._limit:
             self._entries.popitem(last=False)
@@ -196,11 +177,6 @@ class ModelCache:
 
 
 _MODELS = ModelCache()
-
-
-def _histories(session: Session, service: str, keys: list[SeriesKey]
-               ) -> dict[SeriesKey, bytes | None]:
-    return load_watch_histories(session=session, service=service, keys=keys)
 
 
 def _open_incident(session: Any, service: str) -> Incident | None:
@@ -224,8 +200,7 @@ def run_watch(services: Services, now: datetime | None = None) -> list[int]:
     for service in services.catalog.services:
         with session_scope(services.engine) as session:
             stored = _MODELS.decode(service.name, load_watch_models(
-                session=session, service=service.name), partial(
-                _histories, session, service.name))
+                session=session, service=service.name))
             seen = [s.history.last_time for s in stored.values()
                     if math.isfinite(s.history.last_time)]
             # from the newest point any model has (series that lag are caught up from
@@ -240,10 +215,10 @@ def run_watch(services: Services, now: datetime | None = None) -> list[int]:
                               false_alarms_per_week=budget)
             changed = {key: judgement.states[key] for key in judgement.changed
                        if math.isfinite(judgement.states[key].history.last_time)}
-            written = _MODELS.encode(service.name, changed)
+            blobs = _MODELS.encode(service.name, changed)
             save_watch_models(session=session, service=service.name, now=now, models={
-                key: ModelWrite(w.model, w.history, w.history_changed, datetime.fromtimestamp(
-                    changed[key].history.last_time, UTC)) for key, w in written.items()})
+                key: (blobs[key], datetime.fromtimestamp(state.history.last_time, UTC))
+                for key, state in changed.items()})
             if not judgement.degraded or _open_incident(session, service.name) is not None:
                 continue
             strongest = judgement.strongest
