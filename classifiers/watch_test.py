@@ -463,4 +463,4 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
                 alarms.append(alarm)
         _remember(run, t, y)
     return run.finish(), WatchVerdict(tuple(alarms), len(ts), float(level),
-                                           float(run.noise))
+                                      float(run.noise))
