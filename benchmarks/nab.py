@@ -117,6 +117,7 @@ class FileResult:
     windows: list[tuple[int, int]]
     times: np.ndarray
     watch: list[int]
+    alarmed: list[int]   # every row the watch alarmed on (``watch``: those opening one)
     gauss: dict[float, list[int]]
     seconds: float
 
@@ -127,11 +128,13 @@ def run_file(args: tuple[str, str, float]) -> FileResult:
     limits = json.loads((DATA / "windows.json").read_text())[name]
     windows = window_rows(times, [(_epoch(a), _epoch(b)) for a, b in limits])
     started = time.perf_counter()
-    watch = episodes(times, replay_watch(times, values, budget))
+    alarmed = replay_watch(times, values, budget)
     seconds = time.perf_counter() - started
+    watch = episodes(times, alarmed)
     z = windowed_gaussian(values)
     gauss = {k: episodes(times, z >= k) for k in GAUSS_THRESHOLDS}
-    return FileResult(name, which, times.size, windows, times, watch, gauss, seconds)
+    return FileResult(name, which, times.size, windows, times, watch,
+                      np.flatnonzero(alarmed).tolist(), gauss, seconds)
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="only series whose name contains this")
     parser.add_argument("--half", choices=("tune", "held"), default=None,
                         help="only the series of one half of the fixed split")
+    parser.add_argument("--detections", type=Path, default=None,
+                        help="write each series' alarmed and incident-opening rows here "
+                             "(JSON), to compare two versions of the watch point by point")
     args = parser.parse_args(argv)
     windows = json.loads((DATA / "windows.json").read_text())
     names = sorted(windows)
@@ -205,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
           f"point per watch run (budget {args.false_alarms_per_week:g} false alarm(s) per "
           f"series-week)")
     watch = {r.name: r.watch for r in results}
+    if args.detections is not None:
+        args.detections.write_text(json.dumps(
+            {r.name: {"alarmed": r.alarmed, "opened": r.watch} for r in results}, indent=1))
     best = max(GAUSS_THRESHOLDS, key=lambda k: summarise(
         results, {r.name: r.gauss[k] for r in results}).scores["standard"])
     gauss = {r.name: r.gauss[best] for r in results}

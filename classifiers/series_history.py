@@ -289,6 +289,8 @@ def add_points(history: SeriesHistory, times: Floats | Sequence[float],
         cycle = _fit_cycle(keys, means)
     if closed or not math.isfinite(level):
         level = _fit_level(keys, means, cycle, step)
-    return replace(history, keys=keys, means=means, open_key=open_key, open_sum=open_sum,
-                   open_count=open_count, cycle=cycle, level=level, quantum=quantum,
-                   resolution=resolution, step=step, last_time=last_t, last_value=last_v)
+    # every field given: the constructor, cheaper than ``replace`` once a point a series
+    return SeriesHistory(keys=keys, means=means, open_key=open_key, open_sum=open_sum,
+                         open_count=open_count, cycle=cycle, level=level, quantum=quantum,
+                         resolution=resolution, step=step, last_time=last_t,
+                         last_value=last_v, smooth=history.smooth)

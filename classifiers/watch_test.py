@@ -192,6 +192,7 @@ class _Run:
     hourly: Floats
     points: int
     limits: list[list[float]] | None
+    thresholds: Floats          # ``limits`` as the array the state keeps
     risk: float
     noise: float
     pending: int
@@ -208,7 +209,7 @@ class _Run:
                    state.scores.tolist(), state.calibration.copy(),
                    state.hourly_noise.copy(), state.points,
                    state.thresholds.tolist() if state.thresholds.size else None,
-                   state.risk, state.noise, state.pending_decay, state.episodes,
+                   state.thresholds, state.risk, state.noise, state.pending_decay, state.episodes,
                    state.episode.tolist(), state.episode_points, sides, budget)
 
     def ring(self) -> tuple[Floats, Floats]:
@@ -219,17 +220,16 @@ class _Run:
             self.nt, self.ny = [], []
         return self.rt, self.ry
 
-    def finish(self, state: WatchState) -> WatchState:
+    def finish(self) -> WatchState:
+        """The state this run leaves (every field new: built directly, not ``replace``d)."""
         rt, ry = self.ring()
-        return replace(state, history=self.history, recent_times=rt,
-                       recent_values=ry, scores=np.array(self.scores),
-                       calibration=self.calibration, points=self.points,
-                       hourly_noise=self.hourly, noise=self.noise,
-                       pending_decay=self.pending, episodes=self.episodes,
-                       episode=np.array(self.episode, dtype=float),
-                       episode_points=self.episode_points, risk=self.risk,
-                       thresholds=np.array(self.limits) if self.limits is not None
-                       else np.zeros(0))
+        return WatchState(history=self.history, recent_times=rt, recent_values=ry,
+                          scores=np.array(self.scores), calibration=self.calibration,
+                          points=self.points, hourly_noise=self.hourly,
+                          thresholds=self.thresholds, risk=self.risk, noise=self.noise,
+                          pending_decay=self.pending, episodes=self.episodes,
+                          episode=np.array(self.episode, dtype=float),
+                          episode_points=self.episode_points)
 
 
 _EDGE_LIST = EDGES.tolist()
@@ -240,10 +240,13 @@ def _new_points(history: SeriesHistory, times: object, values: object, counts: o
                 ) -> tuple[list[float], list[float], list[float]]:
     """The finite points after the last one seen, in time order, one per time."""
     if (isinstance(times, np.ndarray) and isinstance(values, np.ndarray) and times.size == 1
-            and values.size == 1 and counts is None):  # the watch's usual call: one point
+            and values.size == 1 and (counts is None or (
+                isinstance(counts, np.ndarray) and counts.size == 1))):
+        # the watch's usual call: one point
         t, y = float(times.flat[0]), float(values.flat[0])
+        n = math.nan if counts is None else float(counts.flat[0])
         ok = math.isfinite(t) and math.isfinite(y) and t > history.last_time
-        return ([t], [y], [math.nan]) if ok else ([], [], [])
+        return ([t], [y], [n]) if ok else ([], [], [])
     t_all = np.asarray(times, dtype=float).ravel()
     y_all = np.asarray(values, dtype=float).ravel()
     n_all = (np.full(t_all.shape, np.nan) if counts is None
@@ -270,6 +273,8 @@ def _pace(run: _Run, t: float, step: float) -> float:
     episodes, plus one; beyond that the per-point risk shrinks in proportion, so
     the realised rate is held near the budget whatever the tail's shape.
     """
+    if run.episodes.shape[0] == 0:
+        return 1.0  # no episode: nothing overspent (the ratio below is at least 1)
     memory = max(MEMORY_SECONDS, MEMORY_POINTS * step)
     seen = int(np.count_nonzero(run.episodes[:, 0] > t - memory))
     allowed = run.budget * min(memory, run.points * step) / WEEK
@@ -287,7 +292,8 @@ def _refresh(run: _Run, t: float, level: float, step: float) -> None:
     if (run.limits is None or run.points % _REFRESH == 0
             or abs(wanted / run.risk - 1) > 0.2):
         run.risk = wanted
-        run.limits = sum_thresholds(run.calibration, wanted).tolist()
+        run.thresholds = sum_thresholds(run.calibration, wanted)
+        run.limits = run.thresholds.tolist()
     if run.points % _NOISE_EVERY == 0 or not math.isfinite(run.noise):
         recent = _noise(run.history, *run.ring(), level)
         # the noise that counts is the series' usual one, not this hour's: a quiet
@@ -456,5 +462,5 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
             if alarm is not None:
                 alarms.append(alarm)
         _remember(run, t, y)
-    return run.finish(state), WatchVerdict(tuple(alarms), len(ts), float(level),
-                                           float(run.noise))
+    return run.finish(), WatchVerdict(tuple(alarms), len(ts), float(level),
+                                      float(run.noise))

@@ -167,7 +167,8 @@ class ModelCache:
                ) -> dict[SeriesKey, bytes]:
         out = {}
         for key, state in states.items():
-            blob = out[key] = encode(state)
+            entry = self._entries.get((service, key))
+            blob = out[key] = encode(state, None if entry is None else (entry[1], entry[0]))
             self._entries[(service, key)] = (blob, state)
             self._entries.move_to_end((service, key))
         while len(self._entries) > self._limit:

@@ -105,3 +105,31 @@ def test_a_model_stored_in_the_first_format_still_decodes() -> None:
     assert old.points == new.points == 600
     np.testing.assert_array_equal(old.history.keys, new.history.keys)
     np.testing.assert_array_equal(old.calibration, new.calibration)
+
+
+def test_the_thresholds_read_together_are_those_read_one_by_one() -> None:
+    from classifiers.watch_tails import PRIOR, sum_thresholds, tail_threshold
+
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        calibration = np.tile(PRIOR, (4, 2, 1)) * rng.uniform(0.0, 2.0)
+        calibration += rng.exponential(rng.uniform(0.01, 50.0), calibration.shape) * (
+            rng.uniform(size=calibration.shape) < rng.uniform())
+        if trial % 7 == 0:
+            calibration[trial % 4, trial % 2] = 0.0  # a row with no counts: the Gaussian
+        risk = 10.0 ** rng.uniform(-9.0, -1.0)
+        one_by_one = [[tail_threshold(calibration[s, side], risk) for side in (0, 1)]
+                      for s in range(4)]
+        np.testing.assert_allclose(sum_thresholds(calibration, risk), one_by_one, rtol=1e-12)
+
+
+def test_a_model_encoded_from_its_previous_bytes_is_the_same_bytes() -> None:
+    t = 1.7e9 + STEP * np.arange(700)
+    y = spiky(1, 13)[:700]
+    state, _ = advance(WatchState.empty(), t[:600], y[:600])
+    blob = encode(state)
+    for i in range(600, 700):  # a bucket closes every 30 points: reused, then rewritten
+        after, _ = advance(state, t[i:i + 1], y[i:i + 1])
+        again = encode(after, (state, blob))
+        assert again == encode(after)
+        state, blob = after, again
