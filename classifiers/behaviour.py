@@ -216,6 +216,29 @@ def root_share(item: LayerEvidence, first: float) -> float:
     return math.exp(-lag / scale)
 
 
+LONG_GAP_MINUTES = 90.0  # a clear move this long before the next one started another story
+
+
+def cause_onset(layers: Sequence[LayerEvidence]) -> float:
+    """The onset the layers are timed from: the first clear one, unless it stood alone.
+
+    Causes lead their symptoms by minutes. A clear move followed by a calm of more than
+    ``LONG_GAP_MINUTES`` before the next clear one (a pool that scaled in with the
+    evening, an old shift) did not start what is moving now, so the timing starts at
+    the next one. A freshness lag is the exception: a stalled pipeline's cost shows
+    hours later.
+    """
+    if not layers:
+        return 0.0
+    top = max(item.strength for item in layers)
+    clear = sorted((item for item in layers if item.strength >= 0.8 * top),
+                   key=lambda item: item.onset_minutes)
+    while len(clear) > 1 and clear[0].layer != "freshness" and \
+            clear[1].onset_minutes - clear[0].onset_minutes > LONG_GAP_MINUTES:
+        clear = clear[1:]
+    return clear[0].onset_minutes
+
+
 def evidence_features(layers: Sequence[LayerEvidence],
                       changes: Sequence[ChangeEvidence]) -> list[float]:
     """The interpretable features the fitted weights read, in the order of ``FEATURES``.
@@ -229,7 +252,7 @@ def evidence_features(layers: Sequence[LayerEvidence],
     constant.
     """
     x = dict.fromkeys(FEATURES, 0.0)
-    first = first_onset(layers) if layers else 0.0
+    first = cause_onset(layers)
     halfwidth, resolution = onset_precision(layers)
     for item in layers:
         if item.layer not in LAYER_NAMES:
