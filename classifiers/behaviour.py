@@ -5,9 +5,13 @@ and users complain (``quality``); a bad model makes users complain too. So the
 classifier weighs each layer that moved by *when* it moved: a layer that moved
 first counts as a cause, one that moved minutes later mostly as a symptom. Recent
 changes nudge the answer by their kind and distance in time, and corrections from
-responders (priors and pattern likelihoods) are added on top. The scores become a
-posterior through a softmax whose temperature was set so that confidences are
-calibrated on simulated incidents.
+responders (priors and pattern likelihoods) are added on top. Not every move is a
+failure: one that came back before the window ended, one the series makes at this
+hour every day, resources moving while nothing users feel did, are evidence for
+``none`` (:mod:`classifiers.excursions`). The weights are fitted on several sources
+(``benchmarks/fit_behaviour.py``) and divided by a temperature chosen on sources
+left out of the fit, so that confidences stay calibrated on incidents of a kind the
+weights never saw.
 """
 
 from __future__ import annotations
