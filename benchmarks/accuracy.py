@@ -168,6 +168,7 @@ def report(source: str, rows: list[dict], verbose: bool) -> dict[str, Any]:
     print(f"{'classify time, median ms':<34}{statistics.median(ms):>20.1f}")
     if verbose:
         _confusion(rows)
+        _per_variant(rows)
     wrong = [r for r in rows if r["truth"] != r["predicted"]]
     for r in wrong[: 40 if verbose else 10]:
         print(f"  miss: {r['truth']}/{r['variant']} {r['key']} -> {r['predicted']} "
@@ -193,6 +194,19 @@ def _confusion(rows: list[dict]) -> None:
         line = [sum(r["truth"] == t and r["predicted"] == p for r in rows) for p in labels]
         if sum(line):
             print(f"{t:<{width}}" + "".join(f"{c:>9}" for c in line))
+
+
+def _per_variant(rows: list[dict]) -> None:
+    """Label hits per failure pattern (the generator's variant), worst first."""
+    by: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        by.setdefault((r["truth"], r["variant"]), []).append(r)
+    print("label per pattern (truth/variant: right of n, and what the misses were read as)")
+    for (truth, variant), items in sorted(by.items(), key=lambda kv: (
+            sum(r["predicted"] == r["truth"] for r in kv[1]) / len(kv[1]), kv[0])):
+        hits = sum(r["predicted"] == truth for r in items)
+        misread = ", ".join(sorted(r["predicted"] for r in items if r["predicted"] != truth))
+        print(f"  {truth}/{variant}: {hits}/{len(items)}" + (f" ({misread})" if misread else ""))
 
 
 def _watch_day(args: tuple[int, int]) -> list[int]:

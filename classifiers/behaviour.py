@@ -5,9 +5,13 @@ and users complain (``quality``); a bad model makes users complain too. So the
 classifier weighs each layer that moved by *when* it moved: a layer that moved
 first counts as a cause, one that moved minutes later mostly as a symptom. Recent
 changes nudge the answer by their kind and distance in time, and corrections from
-responders (priors and pattern likelihoods) are added on top. The scores become a
-posterior through a softmax whose temperature was set so that confidences are
-calibrated on simulated incidents.
+responders (priors and pattern likelihoods) are added on top. Not every move is a
+failure: one that came back before the window ended, one the series makes at this
+hour every day, resources moving while nothing users feel did, are evidence for
+``none`` (:mod:`classifiers.excursions`). The weights are fitted on several sources
+(``benchmarks/fit_behaviour.py``) and divided by a temperature chosen on sources
+left out of the fit, so that confidences stay calibrated on incidents of a kind the
+weights never saw.
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ class LayerEvidence:
     resolution_minutes: float = 1.0   # the leading series' sampling interval
     onset_halfwidth: float = 0.0      # minutes either side the onset may lie (see onsets.py)
     excess: float = 1.0               # largest effect over its practical threshold
+    persistence: float = 1.0          # share of the move still there at the end (excursions.py)
+    recurrence: float = 0.0           # share of it also made at this time a day earlier
 
     @property
     def onset_low(self) -> float:
@@ -194,7 +200,11 @@ FEATURES: tuple[str, ...] = (
     + tuple(f"{layer} later" for layer in LAYER_NAMES)
     + tuple(f"{layer} size" for layer in LAYER_NAMES)
     + tuple(f"{kind} change before" for kind in CHANGE_KIND_NAMES)
-    + ("layers moved", "largest size", "bias"))
+    + tuple(f"{layer} largest" for layer in LAYER_NAMES)
+    + ("layers moved", "largest size", "recovered", "seen a day before", "infra without harm",
+       "runtime with model", "bias"))
+# Evidence that the moves are benign: the only features the ``none`` score may weigh up.
+BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm")
 MAX_SIZE = 4.0  # log1p of the effect over threshold is capped: past this, all are huge
 
 
@@ -210,6 +220,29 @@ def root_share(item: LayerEvidence, first: float) -> float:
     return math.exp(-lag / scale)
 
 
+LONG_GAP_MINUTES = 90.0  # a clear move this long before the next one started another story
+
+
+def cause_onset(layers: Sequence[LayerEvidence]) -> float:
+    """The onset the layers are timed from: the first clear one, unless it stood alone.
+
+    Causes lead their symptoms by minutes. A clear move followed by a calm of more than
+    ``LONG_GAP_MINUTES`` before the next clear one (a pool that scaled in with the
+    evening, an old shift) did not start what is moving now, so the timing starts at
+    the next one. A freshness lag is the exception: a stalled pipeline's cost shows
+    hours later.
+    """
+    if not layers:
+        return 0.0
+    top = max(item.strength for item in layers)
+    clear = sorted((item for item in layers if item.strength >= 0.8 * top),
+                   key=lambda item: item.onset_minutes)
+    while len(clear) > 1 and clear[0].layer != "freshness" and \
+            clear[1].onset_minutes - clear[0].onset_minutes > LONG_GAP_MINUTES:
+        clear = clear[1:]
+    return clear[0].onset_minutes
+
+
 def evidence_features(layers: Sequence[LayerEvidence],
                       changes: Sequence[ChangeEvidence]) -> list[float]:
     """The interpretable features the fitted weights read, in the order of ``FEATURES``.
@@ -223,7 +256,7 @@ def evidence_features(layers: Sequence[LayerEvidence],
     constant.
     """
     x = dict.fromkeys(FEATURES, 0.0)
-    first = first_onset(layers) if layers else 0.0
+    first = cause_onset(layers)
     halfwidth, resolution = onset_precision(layers)
     for item in layers:
         if item.layer not in LAYER_NAMES:
@@ -240,8 +273,35 @@ def evidence_features(layers: Sequence[LayerEvidence],
             x[key] = max(x[key], time_fit(change.minutes_before_onset, halfwidth, resolution))
     x["layers moved"] = float(len(layers))
     x["largest size"] = max((x[f"{layer} size"] for layer in LAYER_NAMES), default=0.0)
+    _shape_features(x, layers)
     x["bias"] = 1.0
     return [x[name] for name in FEATURES]
+
+
+def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> None:
+    """The features that read the shape of the moves rather than their layers one by one.
+
+    ``{layer} largest``: the strength of the layer whose effect passed its threshold
+    furthest (a side effect is usually the smaller move). ``recovered``: how far every
+    clearly moved layer had come back by the end of the window; ``seen a day before``:
+    how much of every clear move the same series also made at that time a day earlier.
+    ``infra without harm``: resources moved (utilisation, replicas) and nothing users
+    feel did. ``runtime with model``: errors or latency and the model's outputs moved
+    first together (timeouts that cut answers short).
+    """
+    known = [item for item in layers if item.layer in LAYER_NAMES]
+    if not known:
+        return
+    top = max(item.strength for item in known)
+    clear = [item for item in known if item.strength >= 0.8 * top]
+    x["recovered"] = min(1.0 - min(max(item.persistence, 0.0), 1.0) for item in clear)
+    x["seen a day before"] = min(min(max(item.recurrence, 0.0), 1.0) for item in clear)
+    largest = max(known, key=lambda item: (min(math.log1p(max(item.excess, 0.0)), MAX_SIZE),
+                                           item.strength))
+    x[f"{largest.layer} largest"] = float(min(max(largest.strength, 0.0), 1.0))
+    others = max((item.strength for item in known if item.layer != "infra"), default=0.0)
+    x["infra without harm"] = x["infra first"] * (1.0 - min(others, 1.0))
+    x["runtime with model"] = min(x["runtime first"], x["model first"])
 
 
 def _fitted_scores(x: Sequence[float]) -> dict[str, float] | None:
@@ -332,10 +392,23 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
     label = max(probabilities, key=lambda key: probabilities[key])
     reasons = tuple(text for _, text in sorted(contributions[label], reverse=True)[:4])
     if label == "none":
-        reasons = ("no layer moved significantly",) if not layers else (
-            "the layers that moved do not add up to a failure class",)
+        reasons = ("no layer moved significantly",) if not layers else _benign_reasons(x)
     return Posterior(label=label, confidence=probabilities[label], scores=probabilities,
                      reasons=reasons, pattern=pattern)
+
+
+_BENIGN_WORDS = {
+    "recovered": "what moved was back at its usual level by the end of the window",
+    "seen a day before": "the same series made the same move at this time a day earlier",
+    "infra without harm": "resources moved while nothing users feel did",
+}
+
+
+def _benign_reasons(x: Sequence[float]) -> tuple[str, ...]:
+    """Why ``none`` won although something moved, from the benign features present."""
+    values = dict(zip(FEATURES, x, strict=True))
+    said = tuple(text for name, text in _BENIGN_WORDS.items() if values[name] >= 0.5)
+    return said or ("the layers that moved do not add up to a failure class",)
 
 
 def _softmax(scores: Mapping[str, float], temperature: float) -> dict[str, float]:

@@ -51,6 +51,7 @@ from classifiers.behaviour import (
     first_onset,
     onset_precision,
 )
+from classifiers.excursions import persistence, recurrence
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
@@ -186,12 +187,17 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
         series = data.series.get((first.test.layer, first.test.name, first.test.slice))
         interval = (onset_interval(series.times, first.onset, first.test.statistic)
                     if series is not None else None)
+        shape = (series.values, series.times, first.onset, first.test.before,
+                 first.test.after, series.counts if series.has_counts else None) \
+            if series is not None else None
         layers.append(LayerEvidence(
             layer=layer, strength=strength, onset_minutes=first.onset / 60.0,
             findings=len(items), top=label,
             resolution_minutes=interval.resolution / 60.0 if interval else 1.0,
             onset_halfwidth=(first.onset - interval.low) / 60.0 if interval else 0.0,
-            excess=max(f.test.strength_hint for f in items)))
+            excess=max(f.test.strength_hint for f in items),
+            persistence=persistence(*shape) if shape else 1.0,
+            recurrence=recurrence(*shape) if shape else 0.0))
     return layers
 
 

@@ -280,6 +280,78 @@ def a_canary_version_fails_on_its_tenth_of_traffic(rng: np.random.Generator) -> 
     return out
 
 
+def errors_and_latency_spiked_and_came_back(rng: np.random.Generator) -> Records:
+    """15-second scrapes: errors and latency rose for six minutes, 45 minutes before the
+    end, and have been at their usual level since. Nothing to page for now."""
+    out: Records = []
+    t = np.arange(960) * 15.0
+    spike = (t >= 720 * 15.0) & (t < 744 * 15.0)
+    c = rng.integers(150, 250, t.size)
+    _signal(out, "runtime", "latency_p99_seconds", t,
+            1.2 + rng.normal(0, 0.05, t.size) + 1.5 * spike, bad="up")
+    _signal(out, "runtime", "request_error_rate", t,
+            _rate(rng, c, np.where(spike, 0.06, 0.004)), counts=c, kind="ratio", bad="up")
+    return out
+
+
+def a_backup_that_fills_the_queue_every_night(rng: np.random.Generator) -> Records:
+    """Five-minute points over 27 hours: the queue and latency rise for an hour at the same
+    time every night (a backup); tonight's run is 40 minutes in."""
+    out: Records = []
+    t = np.arange(324) * 300.0
+    nightly = ((t % 86_400.0) >= 8_100.0) & ((t % 86_400.0) < 11_700.0)  # 02:15 to 03:15
+    _signal(out, "runtime", "queue_depth", t, 4 + rng.normal(0, 0.5, t.size) + 9 * nightly,
+            bad="up")
+    _signal(out, "runtime", "latency_p95_ms", t,
+            220 + rng.normal(0, 8, t.size) + 60 * nightly, bad="up")
+    return out
+
+
+def replicas_follow_a_traffic_surge(rng: np.random.Generator) -> Records:
+    """Traffic doubles; the autoscaler adds replicas and GPU utilisation rises, while
+    latency and errors stay where they were. Capacity did its job: none."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    surge = np.clip((t - 190 * 60.0) / 600.0, 0, 1)
+    c = (rng.integers(400, 500, t.size) * (1 + surge)).astype(int)
+    _signal(out, "infra", "replicas_ready", t, np.round(6 + 6 * surge), bad="down")
+    _signal(out, "infra", "gpu_utilization", t, 45 + rng.normal(0, 2, t.size) + 20 * surge)
+    _signal(out, "runtime", "latency_p95_ms", t, 300 + rng.normal(0, 10, t.size), bad="up")
+    _signal(out, "runtime", "request_error_rate", t, _rate(rng, c, np.full(t.size, 0.01)),
+            counts=c, kind="ratio", bad="up")
+    return out
+
+
+def a_proxy_timeout_cuts_completions_short(rng: np.random.Generator) -> Records:
+    """One-minute points: a proxy's idle timeout drops streams half-way; errors rise and,
+    in the same minute, completions get shorter and users dislike them: infrastructure."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    c = rng.integers(500, 700, t.size)
+    _signal(out, "runtime", "upstream_error_rate", t,
+            _rate(rng, c, np.where(t >= on, 0.04, 0.003)), counts=c, kind="ratio", bad="up")
+    _signal(out, "model", "completion_tokens_mean", t,
+            420 + rng.normal(0, 12, t.size) - 150 * (t >= on), bad="both")
+    _signal(out, "quality", "thumbs_down_rate", t,
+            _rate(rng, c, np.where(t >= on, 0.08, 0.04)), counts=c, kind="ratio", bad="up")
+    return out
+
+
+def cache_misses_raise_cost_and_latency_a_little(rng: np.random.Generator) -> Records:
+    """The prompt cache stops hitting after a config push: cost per request doubles and
+    latency rises a tenth with it. Cost, not infrastructure."""
+    out: Records = []
+    t = np.arange(120) * 120.0
+    on = 100 * 120.0
+    _signal(out, "cost", "usd_per_1k_requests", t,
+            0.9 + rng.normal(0, 0.03, t.size) + 0.9 * (t >= on), bad="up")
+    _signal(out, "runtime", "latency_p95_ms", t,
+            800 + rng.normal(0, 20, t.size) + 110 * (t >= on), bad="up")
+    _change(out, on - 180, "config", "cache-ttl-0")
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -298,6 +370,11 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (a_stall_that_costs_quality_hours_later, "control_plane", None, "embedder-job-42"),
     (a_leak_with_an_unrelated_prompt_change_just_before, "infrastructure", None, None),
     (a_canary_version_fails_on_its_tenth_of_traffic, "model", ("model_version", "v9"), "v9"),
+    (errors_and_latency_spiked_and_came_back, "none", None, None),
+    (a_backup_that_fills_the_queue_every_night, "none", None, None),
+    (replicas_follow_a_traffic_surge, "none", None, None),
+    (a_proxy_timeout_cuts_completions_short, "infrastructure", None, None),
+    (cache_misses_raise_cost_and_latency_a_little, "cost", None, "cache-ttl-0"),
 ]
 
 

@@ -5,7 +5,9 @@ all-traffic failure got a slice, a healthy canary or an improvement was paged as
 failure, a data, cost or control-plane failure that raised latency on the side was
 called infrastructure, timeouts that truncate answers were called a model failure,
 a change of the culprit's kind long before the onset was blamed, a canary's own
-``model_version`` slice went unnamed. Cadences and names are the ones real
+``model_version`` slice went unnamed, a spike that had recovered before the alert, a
+nightly job seen at the same time the day before and a pool scaling in as traffic
+ebbed were paged as failures. Cadences and names are the ones real
 exporters use (``vllm:*``, ``http.server.*``, ``DCGM_FI_*``), not the simulator's.
 """
 
@@ -300,15 +302,53 @@ def a_judge_swap_after_the_pool_scaled_down_for_the_night(rng: np.random.Generat
     return out
 
 
+def a_spike_that_recovered_before_the_alert(rng: np.random.Generator) -> Records:
+    """Five-minute scrapes: errors and latency were up for twenty minutes and have been
+    back at their usual level for the last forty. By the time anyone looks, nothing is
+    degraded: none (read as infrastructure before)."""
+    out: Records = []
+    t = np.arange(120) * 300.0
+    spike = (t >= 108 * 300.0) & (t < 112 * 300.0)
+    n = rng.poisson(3000, t.size).astype(float)
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.5 + rng.normal(0, 0.02, t.size) + 0.4 * spike, "up")
+    _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+           np.where(spike, 0.03, 0.005), rng)
+    return out
+
+
+def a_nightly_reindex_seen_the_night_before(rng: np.random.Generator) -> Records:
+    """Two-minute points over 28 hours: a nightly re-index lifts the request queue and
+    latency for about an hour at the same time every night; tonight's is half an hour
+    in. The series' own habit: none."""
+    out: Records = []
+    t = np.arange(840) * 120.0
+    start_tonight = float(t[-1]) - 1800.0
+    nightly = ((t - start_tonight) % 86_400.0) < 3600.0
+    _gauge(out, "runtime", "vllm:num_requests_waiting", t,
+           3 + rng.normal(0, 0.4, t.size) + 7 * nightly, "up")
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.5 + rng.normal(0, 0.02, t.size) + 0.15 * nightly, "up")
+    return out
+
+
+def the_pool_scales_in_as_traffic_ebbs(rng: np.random.Generator) -> Records:
+    """The autoscaler halves the available replicas as the evening ebbs; GPU utilisation
+    and latency stay where they were. Capacity doing its job is no failure: none."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    _gauge(out, "infra", "kube_deployment_status_replicas_available", t,
+           np.where(t >= on, 3.0, 6.0), "down")
+    _gauge(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t, 60 + rng.normal(0, 2, t.size), "up")
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.6 + rng.normal(0, 0.02, t.size), "up")
+    return out
+
 CASES: list[Any] = [
     (every_tenant_moves_alike, "infrastructure", None, None),
     (prompt_bloat_with_latency_on_the_side, "cost", None, "system-prompt-v12"),
-    pytest.param(timeouts_truncate_answers, "infrastructure", None, None, marks=pytest.mark.xfail(
-        strict=True, reason="not fixed: when errors, output length and quality move within "
-        "one scrape, the fitted weights read model. The independent generator now cuts "
-        "answers short on timeouts (stream_timeouts, dependency_timeout), but the 16 "
-        "development seeds per label drew none, and a 'runtime with model' feature fitted "
-        "without such incidents lowered the cross-source F1, so it was not kept")),
+    (timeouts_truncate_answers, "infrastructure", None, None),
     (template_mismatch_on_one_route, "control_plane", ("route", "search"), "tpl-88"),
     (unit_change_for_part_of_a_tenant, "data", ("tenant", "hooli"), None),
     (slow_input_drift_over_ninety_minutes, "data", None, None),
@@ -321,6 +361,14 @@ CASES: list[Any] = [
     (a_model_change_behind_misrouting, "control_plane", None, "m-12"),
     (a_judge_swap_after_the_pool_scaled_down_for_the_night, "eval_policy", None,
      "judge-gpt-swap"),
+    (a_spike_that_recovered_before_the_alert, "none", None, None),
+    (a_nightly_reindex_seen_the_night_before, "none", None, None),
+    pytest.param(the_pool_scales_in_as_traffic_ebbs, "none", None, None, marks=pytest.mark.xfail(
+        strict=True, reason="not fixed: a lone infra move is infrastructure in the simulator "
+        "(a GPU memory leak before it hurts) and eval_policy in independent judge swaps whose "
+        "judge score went unseen while the pool scaled; the fitted 'infra without harm' "
+        "weight for none (+1.1) does not outweigh them, and capacity (replicas) cannot be "
+        "told from saturation (memory) at the layer level")),
 ]
 
 

@@ -1,0 +1,86 @@
+"""Whether a moved signal says "degraded now": still moved at the end, and not a daily habit.
+
+A detector answers "did this series leave its level at some moment?". The label
+needs two more answers about the same move, because many things that leave their
+level are not failures: a latency spike that came back before anyone looked (a
+recovered transient), and a nightly batch job that lifts the queue at the same hour
+every day. Both are read off the series that set the layer's onset, with the
+levels its shift test already measured, so they cost a median of a few points and
+a pair of masked means (no new scans).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from classifiers.arrays import Floats
+
+DAY = 86_400.0
+TAIL_POINTS = (3, 10)      # the end of the window: between 3 and 10 of the last points
+TAIL_SHARE = 0.25          # ... or a quarter of those after the onset, if fewer
+RECURRENCE_MINUTES = 60.0  # how long after "the same time yesterday" is compared
+RECURRENCE_MIN_POINTS = 3
+
+
+def _level(values: Floats, counts: Floats | None, mask: np.ndarray) -> float | None:
+    """Median of the masked values, or their count-weighted mean for a rate."""
+    if not mask.any():
+        return None
+    if counts is not None:
+        total = float(counts[mask].sum())
+        if total > 0:
+            return float((values[mask] * counts[mask]).sum() / total)
+    return float(np.median(values[mask]))
+
+
+def persistence(values: Floats, times: Floats, onset: float, before: float | None,
+                after: float | None, counts: Floats | None = None) -> float:
+    """How much of a shift from ``before`` to ``after`` is still there at the end (0..1).
+
+    The end is the last few points (a quarter of those after the onset, 3 to 10):
+    1 when they sit at ``after`` or beyond, 0 when they are back at ``before`` (or
+    crossed it). Tests without levels (distributions, states, growing lags) keep
+    1: what they found has no "back" to go to within the window.
+    """
+    if before is None or after is None or not math.isfinite(before) \
+            or not math.isfinite(after) or after == before or values.size == 0:
+        return 1.0
+    n_after = int(np.count_nonzero(times >= onset))
+    lo, hi = TAIL_POINTS
+    k = int(min(hi, max(lo, TAIL_SHARE * n_after)))
+    if n_after < lo:
+        return 1.0
+    mask = np.zeros(values.size, bool)
+    mask[-k:] = True
+    tail = _level(values, counts, mask)
+    if tail is None:
+        return 1.0
+    return float(min(max((tail - before) / (after - before), 0.0), 1.0))
+
+
+def recurrence(values: Floats, times: Floats, onset: float, before: float | None,
+               after: float | None, counts: Floats | None = None) -> float:
+    """How much of the shift the same series also made at the same time a day earlier (0..1).
+
+    The hour after ``onset - 1 day`` is compared with the hour before it; their
+    difference over the shift now is the share of the move that is the series' daily
+    habit (a nightly job, a backup). 0 when there is no day of history.
+    """
+    if before is None or after is None or not math.isfinite(before) \
+            or not math.isfinite(after) or after == before or values.size == 0:
+        return 0.0
+    then = onset - DAY
+    if times[0] > then - RECURRENCE_MINUTES * 60.0 * 0.5:
+        return 0.0
+    span = RECURRENCE_MINUTES * 60.0
+    moved = (times >= then) & (times < then + span)
+    calm = (times >= then - span) & (times < then)
+    if np.count_nonzero(moved) < RECURRENCE_MIN_POINTS \
+            or np.count_nonzero(calm) < RECURRENCE_MIN_POINTS:
+        return 0.0
+    a, b = _level(values, counts, calm), _level(values, counts, moved)
+    if a is None or b is None:
+        return 0.0
+    return float(min(max((b - a) / (after - before), 0.0), 1.0))

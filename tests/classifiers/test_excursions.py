@@ -1,0 +1,73 @@
+"""Persistence and daily recurrence of a move, and what the label makes of them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifiers.behaviour import FEATURES, LayerEvidence, classify_behaviour, evidence_features
+from classifiers.excursions import DAY, persistence, recurrence
+
+
+def _step(n: int = 240, at: int = 200, back: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    t = np.arange(n) * 60.0
+    v = 1.0 + 0.5 * ((t >= at * 60.0) & (t < (back if back is not None else n) * 60.0))
+    return t, v
+
+
+def test_a_move_that_holds_persists_and_one_that_came_back_does_not() -> None:
+    t, held = _step()
+    assert persistence(held, t, 200 * 60.0, 1.0, 1.5) == 1.0
+    t, gone = _step(back=215)
+    assert persistence(gone, t, 200 * 60.0, 1.0, 1.5) == 0.0
+    t, half = _step()
+    half[-10:] = 1.25
+    assert abs(persistence(half, t, 200 * 60.0, 1.0, 1.5) - 0.5) < 1e-9
+
+
+def test_rates_are_weighted_by_their_counts_and_tests_without_levels_persist() -> None:
+    t = np.arange(60) * 60.0
+    rates = np.where(t >= 40 * 60.0, 0.1, 0.01)
+    rates[-5:] = [0.01, 0.01, 0.01, 0.01, 0.5]  # one high rate over 2 requests: no relapse
+    counts = np.full(t.size, 1000.0)
+    counts[-1] = 2.0
+    assert persistence(rates, t, 40 * 60.0, 0.01, 0.1, counts) < 0.05
+    assert persistence(rates, t, 40 * 60.0, None, None) == 1.0
+
+
+def test_the_same_move_a_day_earlier_is_recurrence_and_no_history_is_none() -> None:
+    t = np.arange(0, 1.2 * DAY, 300.0)
+    onset = t[-1] - 1800.0
+    nightly = ((t - onset) % DAY) < 3600.0
+    v = 3.0 + 6.0 * nightly
+    assert recurrence(v, t, onset, 3.0, 9.0) > 0.9
+    fresh = 3.0 + 6.0 * (t >= onset)
+    assert recurrence(fresh, t, onset, 3.0, 9.0) == 0.0
+    short = t[t > onset - 6 * 3600.0]
+    assert recurrence(3.0 + 6.0 * (short >= onset), short, onset, 3.0, 9.0) == 0.0
+
+
+def test_recovered_moves_read_as_none_and_a_held_one_as_a_failure() -> None:
+    held = LayerEvidence("runtime", 1.0, 100.0, excess=3.0)
+    gone = LayerEvidence("runtime", 1.0, 100.0, excess=3.0, persistence=0.0)
+    x = dict(zip(FEATURES, evidence_features([gone], []), strict=True))
+    assert x["recovered"] == 1.0
+    assert classify_behaviour([held]).label == "infrastructure"
+    posterior = classify_behaviour([gone])
+    assert posterior.label == "none"
+    assert "back at its usual level" in posterior.reasons[0]
+
+
+def test_errors_moving_with_shorter_answers_speak_for_infrastructure() -> None:
+    # timeouts cut answers short: errors and output length move in the same scrape;
+    # the same errors half an hour after the model moved are a symptom of the model
+    def layers(runtime_onset: float) -> list[LayerEvidence]:
+        return [LayerEvidence("runtime", 1.0, runtime_onset, excess=2.0),
+                LayerEvidence("model", 1.0, 100.0, excess=2.0),
+                LayerEvidence("quality", 1.0, 100.0, excess=2.0)]
+
+    x = dict(zip(FEATURES, evidence_features(layers(100.0), []), strict=True))
+    assert x["runtime with model"] == 1.0
+    together = classify_behaviour(layers(100.0))
+    later = classify_behaviour(layers(130.0))
+    assert together.label == "infrastructure", together.scores
+    assert together.scores["infrastructure"] > later.scores["infrastructure"]
