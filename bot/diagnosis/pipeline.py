@@ -55,7 +55,7 @@ from classifiers.excursions import persistence, recurrence
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
-from classifiers.vocabulary import LABELS, ChangeKind
+from classifiers.vocabulary import LABELS, ChangeKind, default_direction
 
 if TYPE_CHECKING:  # the catalog (yaml, runbooks) costs ~0.1 s: classify needs no catalog
     from bot.config.catalog import Service
@@ -129,8 +129,11 @@ def _without_improvements(findings: list[Finding], tests: list[Test], data: Asse
     one-sided signals are then also tested the *good* way (their own detectors only
     look for harm); when some moved that way at about the same time and none of the
     one-sided findings is near, the two-sided move is read as the same improvement.
-    A two-sided move with any one-sided harm beside it, or with nothing beside it,
-    stays a finding.
+    A signal's name can say the same: a two-sided ``retrieval_relevance`` that rose,
+    or a two-sided latency that fell, moved the way the shared vocabulary calls good
+    (``classifiers.vocabulary.default_direction``). A two-sided move with any
+    one-sided harm beside it, or with nothing beside it that says it was good, stays
+    a finding.
     """
     both = [f for f in findings if f.test.detector != "newborn_slice"
             and _is_two_sided(f.test, data)]
@@ -143,7 +146,7 @@ def _without_improvements(findings: list[Finding], tests: list[Test], data: Asse
     for f in both:
         near_harm = any(abs(t - f.onset) <= window for t in harms)
         near_better = any(abs(t - f.onset) <= window for t in better)
-        if near_better and not near_harm:
+        if (near_better or _good_by_name(f.test)) and not near_harm:
             dropped.add(id(f))
     return [f for f in findings if id(f) not in dropped]
 
@@ -164,6 +167,14 @@ def _improvement_onsets(data: Assembled) -> list[float]:
         if r.onset >= 0 and r.p_value < IMPROVEMENT_ALPHA and practical:
             out.append(float(s.times[r.onset]))
     return out
+
+
+def _good_by_name(test: Test) -> bool:
+    """The move went the way the signal's well-known name calls good."""
+    bad_side = default_direction(test.name)
+    if bad_side == "both" or test.before is None or test.after is None:
+        return False
+    return test.after > test.before if bad_side == "down" else test.after < test.before
 
 
 def _is_two_sided(test: Test, data: Assembled) -> bool:

@@ -206,6 +206,34 @@ def an_improvement_on_a_two_sided_signal(rng: np.random.Generator) -> Records:
     return out
 
 
+def relevance_rises_on_a_two_sided_rule_alone(rng: np.random.Generator) -> Records:
+    """A reranker release raises retrieval relevance, a signal whose rule is two-sided;
+    nothing else moves. Its name says up is good: nothing to page for."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    _gauge(out, "quality", "rag.retrieval_relevance", t,
+           0.74 + rng.normal(0, 0.012, t.size) + 0.08 * (t >= on), "both")
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           1.0 + rng.normal(0, 0.05, t.size), "up")
+    _change(out, on - 180, "retrieval", "reranker-v5")
+    return out
+
+
+def relevance_falls_on_a_two_sided_rule_alone(rng: np.random.Generator) -> Records:
+    """The same release, but relevance falls: the name says that is harm, so it stays
+    a failure (the rule above must not read every two-sided move as good)."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    _gauge(out, "quality", "rag.retrieval_relevance", t,
+           0.74 + rng.normal(0, 0.012, t.size) - 0.08 * (t >= on), "both")
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           1.0 + rng.normal(0, 0.05, t.size), "up")
+    _change(out, on - 180, "retrieval", "reranker-v5")
+    return out
+
+
 def the_culprit_kind_long_before_and_the_culprit_just_before(rng: np.random.Generator
                                                              ) -> Records:
     """Two config changes: one 40 min before the onset (nothing moved after it), and the
@@ -354,6 +382,7 @@ CASES: list[Any] = [
     (slow_input_drift_over_ninety_minutes, "data", None, None),
     (a_healthy_canary, "none", None, None),
     (an_improvement_on_a_two_sided_signal, "none", None, None),
+    (relevance_rises_on_a_two_sided_rule_alone, "none", None, None),
     (the_culprit_kind_long_before_and_the_culprit_just_before, "eval_policy", None,
      "guard-cfg-2"),
     (a_canary_fails_on_its_twelfth_of_traffic, "model", ("model_version", "m-11"), "m-11"),
@@ -386,3 +415,11 @@ def test_issue13_pattern(build: Callable[[np.random.Generator], Records], label:
     assert found[:1] == ([slice_] if slice_ else []), found
     if culprit is not None:
         assert d.suspect_changes and d.suspect_changes[0]["ref"] == culprit, d.suspect_changes
+
+
+def test_a_two_sided_move_the_name_calls_harm_stays_a_failure() -> None:
+    records = parse_objects(relevance_falls_on_a_two_sided_rule_alone(
+        np.random.default_rng(11))).records
+    d = diagnose(records)
+    assert d.behavior != "none", d.explanation
+    assert d.suspect_changes and d.suspect_changes[0]["ref"] == "reranker-v5"
