@@ -1,0 +1,159 @@
+"""JSON Lines read into columns: signals per series as lists of numbers, not records.
+
+``resilio classify`` of a 20,000-signal file spent more on one record object per
+signal, and on reading those objects back into arrays, than on the statistics.
+:func:`read_columns` keeps each signal the fast path is sure of as three numbers
+appended to its series' columns; every other line (changes, distributions, states,
+alerts, and any signal the fast path leaves to the models) is taken exactly as
+:func:`bot.core.exchange.parse_lines` takes it, so what is accepted, and the line
+and reason of a refusal, are the same (``tests/diagnosis/test_columns.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from bot.core.exchange import ParsedBatch, RecordError, _decode_line, _Taker, loads
+from bot.core.exchange_fast import SignalFastPath
+
+SliceKey = tuple[tuple[str, str], ...]
+SeriesKey = tuple[str, str, str, SliceKey]  # (service, layer, name, slice)
+
+
+def slice_key(slice_: dict[str, str]) -> SliceKey:
+    """A slice map as sorted (name, value) pairs: one key whatever the order in the file."""
+    return tuple(sorted((str(k), str(v)) for k, v in slice_.items()))
+
+
+@dataclass
+class SignalColumn:
+    """One series' signals in line order: epoch seconds, values, counts (None: none given).
+
+    ``kind`` and ``bad`` are those of the first line; ``variants`` holds, by position,
+    the lines that resolved to another kind or direction (a count given on some lines
+    only), so a cut by time can still take them from its first line as records would.
+    """
+
+    kind: str
+    bad: str
+    times: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    counts: list[float | None] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    variants: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def kind_at(self, index: int) -> tuple[str, str]:
+        return self.variants.get(index, (self.kind, self.bad))
+
+
+@dataclass
+class ColumnBatch:
+    """Signals as columns per series (first-seen order), the other records, the refusals."""
+
+    signals: dict[SeriesKey, SignalColumn]
+    others: ParsedBatch
+
+    @property
+    def errors(self) -> list[RecordError]:
+        return self.others.errors
+
+
+class _Columns:
+    """Appends signals to their series' columns, each distinct slice map sorted once."""
+
+    def __init__(self) -> None:
+        self.signals: dict[SeriesKey, SignalColumn] = {}
+        self._by_raw: dict[tuple[Any, ...], SignalColumn] = {}
+        self._epochs: dict[datetime, float] = {}
+
+    def add(self, number: int, ts: datetime, service: str, layer: str, name: str,
+            value: float, count: float | None, kind: str, bad: str,
+            slice_: dict[str, str]) -> None:
+        raw = (service, layer, name, *slice_.items()) if slice_ else (service, layer, name)
+        column = self._by_raw.get(raw)
+        if column is None:
+            key = (service, layer, name, slice_key(slice_) if slice_ else ())
+            column = self.signals.get(key)
+            if column is None:
+                column = self.signals[key] = SignalColumn(kind, bad)
+            self._by_raw[raw] = column
+        epoch = self._epochs.get(ts)
+        if epoch is None:
+            epoch = self._epochs[ts] = ts.timestamp()
+        if kind != column.kind or bad != column.bad:
+            column.variants[len(column.times)] = (kind, bad)
+        column.times.append(epoch)
+        column.values.append(value)
+        column.counts.append(count)
+        column.lines.append(number)
+
+
+def read_columns(text: str) -> ColumnBatch:
+    """JSON Lines text read as :func:`bot.core.exchange.parse_lines` reads it, signals
+    kept as columns; blank lines are skipped but counted."""
+    columns = _Columns()
+    add = columns.add
+    others = ParsedBatch([], [], [])
+    fast_loads, fields = orjson.loads, SignalFastPath().fields
+    take = _Taker(others, fast=False).take
+    for number, raw in enumerate(text.splitlines(), start=1):
+        try:
+            found = fields(fast_loads(raw))
+        except orjson.JSONDecodeError:
+            if not raw.strip():
+                continue
+            found = None
+        if found is not None:
+            add(number, *found)
+            continue
+        obj, reason = _decode_line(raw, loads)
+        if reason is not None:
+            others.errors.append(RecordError(number, reason))
+        else:
+            take(number, obj)
+    _signals_to_columns(others, columns)
+    return ColumnBatch(columns.signals, others)
+
+
+def _signals_to_columns(batch: ParsedBatch, columns: _Columns) -> None:
+    """Signals the models took (the fast path was not sure of them) join the columns.
+
+    They are few; each is appended at its line's place in its series, so the columns
+    hold every signal in line order, as a record list would.
+    """
+    if not any(getattr(r, "type", None) == "signal" for r in batch.records):
+        return
+    kept_records, kept_lines = [], []
+    late: list[tuple[int, Any]] = []
+    for number, record in zip(batch.lines, batch.records, strict=True):
+        if getattr(record, "type", None) == "signal":
+            late.append((number, record))
+        else:
+            kept_records.append(record)
+            kept_lines.append(number)
+    batch.records[:], batch.lines[:] = kept_records, kept_lines
+    for number, r in late:
+        columns.add(number, r.ts, r.service, r.layer, r.name, r.value, r.count,
+                    r.kind or "gauge", r.bad or "both", r.slice)
+    for column in columns.signals.values():
+        if column.lines != sorted(column.lines):
+            _reorder(column)
+    # first-seen order: a series first met in a late signal goes back to its place
+    columns.signals = dict(sorted(columns.signals.items(), key=lambda kv: kv[1].lines[0]))
+
+
+def _reorder(column: SignalColumn) -> None:
+    """A column's entries back in line order (after late additions)."""
+    kinds = [column.kind_at(i) for i in range(len(column.times))]
+    order = sorted(range(len(column.lines)), key=column.lines.__getitem__)
+    column.times = [column.times[i] for i in order]
+    column.values = [column.values[i] for i in order]
+    column.counts = [column.counts[i] for i in order]
+    column.lines = [column.lines[i] for i in order]
+    column.kind, column.bad = kinds[order[0]]
+    column.variants = {j: kinds[i] for j, i in enumerate(order)
+                       if kinds[i] != (column.kind, column.bad)}
