@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from bot.core.exchange import ParsedBatch, RecordError, _decode_line, _Taker, loads
-from bot.core.exchange_fast import SignalFastPath
+from bot.core.exchange_fast import _ABSENT, _NO_SLICE, _SIGNAL_FIELDS, SignalFastPath, _number
 
 SliceKey = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, str, str, SliceKey]  # (service, layer, name, slice)
@@ -67,20 +67,115 @@ class _Columns:
 
     def __init__(self) -> None:
         self.signals: dict[SeriesKey, SignalColumn] = {}
-        self._by_raw: dict[tuple[Any, ...], SignalColumn] = {}
+        self._by_raw: dict[tuple[Any, ...], tuple[SeriesKey, SignalColumn]] = {}
+        # every column met, also one whose lines were all refused: ``signals`` takes a
+        # column at its first line taken, so it keeps first-seen order of taken lines
+        self._all: dict[SeriesKey, SignalColumn] = {}
         self._epochs: dict[datetime, float] = {}
+        self._fast = SignalFastPath()
+        # (service, layer, name, kind, bad, has a count, *slice items) as decoded ->
+        # (column, kind, bad, is a ratio, its key), or None when the models must decide
+        self._entries: dict[tuple[Any, ...], _Entry | None] = {}
+        self._stamps: dict[str, float | None] = {}  # time text -> epoch (None: not sure)
+
+    def take(self, number: int, obj: Any) -> bool:
+        """Append a decoded signal the fast path is sure of; False leaves it to the models.
+
+        :meth:`SignalFastPath.fields`'s rules, with what a series repeats on every line
+        (names, kind, direction, the slice, and so its column) checked and looked up
+        once per distinct combination: one dictionary lookup per line.
+        """
+        if type(obj) is not dict or obj.get("type") != "signal" \
+                or not _SIGNAL_FIELDS.issuperset(obj):
+            return False
+        get = obj.get
+        count = get("count")
+        slice_ = get("slice", _NO_SLICE)
+        if type(slice_) is not dict:
+            return False  # null or another type: the models decide
+        try:
+            entry = self._entries[(get("service"), get("layer"), get("name"), get("kind"),
+                                   get("bad"), count is not None, *slice_.items())]
+        except KeyError:
+            entry = self._entry(obj, count is not None, slice_)
+        except TypeError:  # an unhashable field: not what the model takes as it is
+            return False
+        if entry is None:
+            return False
+        text = get("ts")
+        if type(text) is not str:
+            return False
+        epoch = self._stamps.get(text, _ABSENT)
+        if epoch is _ABSENT:
+            ts = self._fast._time(text)
+            epoch = self._stamps[text] = ts.timestamp() if ts is not None else None
+        if epoch is None:
+            return False
+        value = get("value")
+        if type(value) is not float:
+            value = _number(value)
+            if value is None:
+                return False
+        if value - value != 0.0:  # NaN and +-inf leave no 0.0 here
+            return False
+        if count is not None:
+            if type(count) is not float:
+                count = _number(count)
+                if count is None:
+                    return False
+            if not count >= 0 or count - count != 0.0:  # inf: no 0.0
+                return False
+        column, kind, bad, ratio, key = entry
+        if ratio and not 0.0 <= value <= 1.0:
+            return False
+        if not column.lines:  # its first line taken
+            self._register(key, column, kind, bad)
+        elif kind != column.kind or bad != column.bad:
+            column.variants[len(column.times)] = (kind, bad)
+        column.times.append(epoch)  # type: ignore[arg-type]  # a float by now
+        column.values.append(value)
+        column.counts.append(count)
+        column.lines.append(number)
+        return True
+
+    def _entry(self, obj: Any, counted: bool, slice_: dict[Any, Any]
+               ) -> _Entry | None:
+        """A new combination of a series' fields: checked once, its column found once."""
+        get = obj.get
+        service, layer, name = get("service"), get("layer"), get("name")
+        resolved = self._fast._resolve(service, layer, name, get("kind"), get("bad"), counted)
+        entry = None
+        if resolved is not None and (not slice_ or self._fast._slice(slice_)):
+            kind, bad = resolved
+            key, column = self._column(service, layer, name, slice_, kind, bad)
+            entry = (column, kind, bad, kind == "ratio", key)
+        self._entries[(service, layer, name, get("kind"), get("bad"), counted,
+                       *slice_.items())] = entry
+        return entry
+
+    def _column(self, service: str, layer: str, name: str, slice_: dict[str, str],
+                kind: str, bad: str) -> tuple[SeriesKey, SignalColumn]:
+        raw = (service, layer, name, *slice_.items()) if slice_ else (service, layer, name)
+        found = self._by_raw.get(raw)
+        if found is None:
+            key = (service, layer, name, slice_key(slice_) if slice_ else ())
+            column = self._all.get(key)
+            if column is None:
+                column = self._all[key] = SignalColumn(kind, bad)
+            found = self._by_raw[raw] = (key, column)
+        return found
+
+    def _register(self, key: SeriesKey, column: SignalColumn, kind: str, bad: str) -> None:
+        """A column's first line taken: its kind and direction, its place in the order."""
+        column.kind, column.bad = kind, bad
+        self.signals[key] = column
 
     def add(self, number: int, ts: datetime, service: str, layer: str, name: str,
             value: float, count: float | None, kind: str, bad: str,
             slice_: dict[str, str]) -> None:
-        raw = (service, layer, name, *slice_.items()) if slice_ else (service, layer, name)
-        column = self._by_raw.get(raw)
-        if column is None:
-            key = (service, layer, name, slice_key(slice_) if slice_ else ())
-            column = self.signals.get(key)
-            if column is None:
-                column = self.signals[key] = SignalColumn(kind, bad)
-            self._by_raw[raw] = column
+        key, column = self._column(service, layer, name, slice_, kind, bad)
+        if not column.lines:
+            self._register(key, column, kind, bad)
         epoch = self._epochs.get(ts)
         if epoch is None:
             epoch = self._epochs[ts] = ts.timestamp()
@@ -92,24 +187,24 @@ class _Columns:
         column.lines.append(number)
 
 
+_Entry = tuple[SignalColumn, str, str, bool, SeriesKey]
+
+
 def read_columns(text: str) -> ColumnBatch:
     """JSON Lines text read as :func:`bot.core.exchange.parse_lines` reads it, signals
     kept as columns; blank lines are skipped but counted."""
     columns = _Columns()
-    add = columns.add
+    signal = columns.take
     others = ParsedBatch([], [], [])
-    fast_loads, fields = orjson.loads, SignalFastPath().fields
+    fast_loads = orjson.loads
     take = _Taker(others, fast=False).take
     for number, raw in enumerate(text.splitlines(), start=1):
         try:
-            found = fields(fast_loads(raw))
+            if signal(number, fast_loads(raw)):
+                continue
         except orjson.JSONDecodeError:
             if not raw.strip():
                 continue
-            found = None
-        if found is not None:
-            add(number, *found)
-            continue
         obj, reason = _decode_line(raw, loads)
         if reason is not None:
             others.errors.append(RecordError(number, reason))

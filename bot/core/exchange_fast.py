@@ -74,7 +74,7 @@ class SignalFastPath:
         ``(ts, service, layer, name, value, count, kind, bad, slice)`` with kind and
         direction resolved as the model resolves them; the slice is the decoded map
         itself (not copied). The columnar reader (:mod:`bot.core.exchange_columns`)
-        takes these without building a record.
+        applies the same rules with its own per-series cache.
         """
         if type(obj) is not dict or obj.get("type") != "signal" \
                 or not _SIGNAL_FIELDS.issuperset(obj):
