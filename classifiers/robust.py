@@ -81,8 +81,11 @@ def noise_sd(y: Floats) -> float:
     """Point-to-point noise from first differences: blind to trends and to one step."""
     if y.size < 3:
         return float(np.std(y)) if y.size else 0.0
-    d = np.diff(y)
-    sd = robust_sd(d) / math.sqrt(2.0)
-    if sd == 0.0:
-        sd = float(np.std(d)) / math.sqrt(2.0)
+    d = y[1:] - y[:-1]  # np.diff's values, without its wrapper; a scratch array of ours
+    center = _median_in_place(d)
+    np.subtract(d, center, out=d)
+    np.abs(d, out=d)
+    sd = MAD_TO_SD * _median_in_place(d) / math.sqrt(2.0)
+    if sd == 0.0:  # the differences again, in order (np.std's sum depends on it)
+        sd = float(np.std(y[1:] - y[:-1])) / math.sqrt(2.0)
     return sd

@@ -54,6 +54,28 @@ class SignalFastPath:
         self._series: dict[tuple[Any, ...], tuple[str, Direction] | None] = {}
 
     def read(self, obj: Any) -> SignalRecord | None:
+        fields = self.fields(obj)
+        if fields is None:
+            return None
+        ts, service, layer, name, value, count, kind, bad, slice_ = fields
+        record = _new_object(SignalRecord)
+        _set(record, "__dict__", {"ts": ts, "service": service, "type": "signal",
+                                  "layer": layer, "name": name, "value": value,
+                                  "count": count, "kind": kind, "bad": bad,
+                                  "slice": dict(slice_)})
+        _set(record, "__pydantic_fields_set__", set(obj))
+        _set(record, "__pydantic_extra__", {})
+        _set(record, "__pydantic_private__", None)
+        return record
+
+    def fields(self, obj: Any) -> SignalFields | None:
+        """The validated fields of a signal the model would take as it is, or None.
+
+        ``(ts, service, layer, name, value, count, kind, bad, slice)`` with kind and
+        direction resolved as the model resolves them; the slice is the decoded map
+        itself (not copied). The columnar reader (:mod:`bot.core.exchange_columns`)
+        applies the same rules with its own per-series cache.
+        """
         if type(obj) is not dict or obj.get("type") != "signal" \
                 or not _SIGNAL_FIELDS.issuperset(obj):
             return None  # another type, or unknown fields (kept as extras by the model)
@@ -94,21 +116,12 @@ class SignalFastPath:
         kind, bad = resolved
         if kind == "ratio" and not 0.0 <= value <= 1.0:
             return None
-        raw_slice = get("slice", _ABSENT)
-        if raw_slice is _ABSENT:
-            slice_: dict[str, str] = {}
-        elif type(raw_slice) is dict and self._slice(raw_slice):
-            slice_ = dict(raw_slice)
-        else:
+        slice_ = get("slice", _NO_SLICE)
+        if slice_ is not _NO_SLICE and not (type(slice_) is dict and self._slice(slice_)):
             return None
-        record = _new_object(SignalRecord)
-        _set(record, "__dict__", {"ts": ts, "service": key[0], "type": "signal",
-                                  "layer": key[1], "name": key[2], "value": value,
-                                  "count": count, "kind": kind, "bad": bad, "slice": slice_})
-        _set(record, "__pydantic_fields_set__", set(obj))
-        _set(record, "__pydantic_extra__", {})
-        _set(record, "__pydantic_private__", None)
-        return record
+        # _resolve took service, layer and name as strings; ts is a datetime by now
+        return (ts, key[0], key[1], key[2], value, count, kind, bad,  # type: ignore[return-value]
+                slice_)
 
     def _resolve(self, service: Any, layer: Any, name: Any, kind: Any, bad: Any,
                  counted: bool) -> tuple[str, Direction] | None:
@@ -171,6 +184,11 @@ def _plain(text: str) -> bool:
 
 
 _ABSENT = object()
+_NO_SLICE: dict[str, str] = {}  # shared, never changed: read() copies it
+
+# (ts, service, layer, name, value, count, kind, bad, slice): see SignalFastPath.fields
+SignalFields = tuple[datetime, str, str, str, float, float | None, str, Direction,
+                     dict[str, str]]
 
 
 def _number(value: Any) -> float | None:

@@ -17,14 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from bot.core.exchange_columns import ColumnBatch, SliceKey, slice_key
 from bot.core.exchange_records import DistributionRecord, SignalRecord, StateRecord
 
-SliceKey = tuple[tuple[str, str], ...]
 Key = tuple[str, str, SliceKey]
-
-
-def slice_key(slice_: dict[str, str]) -> SliceKey:
-    return tuple(sorted((str(k), str(v)) for k, v in slice_.items()))
+__all__ = ["Assembled", "Distribution", "Series", "SliceKey", "States", "assemble",
+           "assemble_columns", "slice_key", "slice_text"]
 
 
 def slice_text(key: SliceKey) -> str:
@@ -78,6 +76,7 @@ class Assembled:
     states: dict[tuple[str, str, SliceKey], States]
     start: float | None
     end: float | None
+    service: str | None = None  # set by assemble_columns (records carry their own)
 
 
 def _merge(times: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray,
@@ -222,3 +221,47 @@ def assemble(records: Iterable[Any]) -> Assembled:
     start = min(bounds) if bounds else None
     end = max(bounds) if bounds else None
     return Assembled(series, distributions, states, start, end)
+
+
+def assemble_columns(batch: ColumnBatch, service: str | None,
+                     at: datetime | None = None) -> Assembled:
+    """One service's data from a columnar batch: the same :class:`Assembled` as
+    :func:`assemble` of its records (those up to ``at``), without a record per signal.
+
+    Signals go from their columns to arrays directly; the batch's distribution and
+    state records (few) go through :func:`assemble`. Series keep the order of their
+    first line, as grouping records in line order gives.
+    """
+    limit = at.timestamp() if at is not None else None
+    chosen = []
+    for (owner, layer, name, sk), column in batch.signals.items():
+        if owner != service:
+            continue
+        times = np.array(column.times, dtype=float)
+        values = np.array(column.values, dtype=float)
+        counts = np.array(column.counts, dtype=float)  # None counts become NaN
+        first = 0
+        if limit is not None:
+            keep = times <= limit
+            if not keep.all():
+                if not keep.any():
+                    continue
+                first = int(np.argmax(keep))
+                times, values, counts = times[keep], values[keep], counts[keep]
+        chosen.append((column.lines[first], (layer, name, sk), column.kind_at(first),
+                       times, values, counts))
+    chosen.sort(key=lambda item: item[0])
+    series: dict[Key, Series] = {}
+    bounds: list[float] = []
+    for _line, key, (kind, bad), times, values, counts in chosen:
+        bounds += [float(times.min()), float(times.max())]
+        t, v, c = _merge(times, values, counts)
+        series[key] = Series(key[0], key[1], key[2], kind, bad, t, v, c)
+    _synthesise_totals(series)
+    rest = assemble(r for r in batch.others.records
+                    if type(r) in (DistributionRecord, StateRecord) and r.service == service
+                    and (at is None or not r.ts > at))
+    bounds += [b for b in (rest.start, rest.end) if b is not None]
+    return Assembled(series, rest.distributions, rest.states,
+                     min(bounds) if bounds else None, max(bounds) if bounds else None,
+                     service if bounds else None)  # as records: no data, no service

@@ -261,7 +261,7 @@ class Evidence:
 
 
 def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
-           at: datetime | None = None) -> Evidence:
+           at: datetime | None = None, assembled: Assembled | None = None) -> Evidence:
     """Assemble, test and sum up the records of one service (see :func:`diagnose`)."""
     at = to_utc(at) if at is not None else None
     kept, change_list = [], list(changes)
@@ -277,7 +277,11 @@ def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
             change_list.append(record)
         elif not isinstance(record, AlertRecord):
             kept.append(record)
-    service = next((r.service for r in kept if r.service), None)
+    if assembled is not None:  # the data as arrays already, cut at ``at`` (assemble_columns)
+        kept += [*assembled.series.values(), *assembled.distributions.values(),
+                 *assembled.states.values()]
+    service = (assembled.service if assembled is not None and assembled.service else
+               next((r.service for r in kept if getattr(r, "service", None)), None))
     if at is not None:
         change_list = [c for c in change_list if c.ts <= at]
     seen, unique_changes = set(), []
@@ -286,7 +290,7 @@ def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
         if key not in seen:
             seen.add(key)
             unique_changes.append(c)
-    data = assemble(kept)
+    data = assemble(kept) if assembled is None else assembled
     tests, switches = run_tests(data)
     findings = _current_episode(_without_improvements(select_findings(tests), tests, data))
     layers = _layer_evidence(findings, data)
@@ -343,15 +347,17 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
 
 def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
              at: datetime | None = None, catalog_service: Service | None = None,
-             priors: LearnedPriors | None = None) -> Diagnosis:
+             priors: LearnedPriors | None = None,
+             assembled: Assembled | None = None) -> Diagnosis:
     """Diagnose one service from its exchange records (signals, distributions, states).
 
     ``records`` may also hold change records (they join ``changes``) and alerts (ignored
     here). With ``at`` only records up to it are used. ``catalog_service`` (a
     ``bot.config.catalog.Service``) limits suggested runbooks to those it lists; ``priors``
-    are responder corrections.
+    are responder corrections. ``assembled``: the data already as arrays
+    (:func:`bot.diagnosis.assemble.assemble_columns`); ``records`` then adds only changes.
     """
-    ev = gather(records, changes, at=at)
+    ev = gather(records, changes, at=at, assembled=assembled)
     posterior = classify_behaviour(ev.layers, ev.change_evidence, priors)
     label = posterior.label
     slices = _slices(ev.data, ev.findings) if label != "none" else []
