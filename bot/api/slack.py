@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
-from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from starlette.exceptions import HTTPException
 
@@ -29,6 +28,7 @@ from bot.core.services import Services
 from bot.slack.acks import acks_first
 from bot.slack.app import build_slack_app, learn_identity
 from bot.slack.replay import ReplayCache, SignedRequest, current_request
+from bot.slack.request_body import bolt_request
 
 _TIMESTAMP_DIGITS = 12  # seconds since 1970 fit in 11 digits until the year 5138
 
@@ -69,13 +69,12 @@ def build_router(services: Services) -> APIRouter:
             if not replays.first_time(signature, timestamp):
                 # Acked like the first (Slack sees a delivered request) but not dispatched.
                 return Response(status_code=200, headers={"X-Resilio-Replay": "ignored"})
-            signed = SignedRequest(signature)
+            signed = SignedRequest(signature, body=body)
         gate.request_seen()
-        bolt_request = BoltRequest(body=body, query=request.url.query,
-                                   headers={k: v for k, v in request.headers.items()})
+        parsed = bolt_request(body, request.url.query, {k: v for k, v in request.headers.items()})
         token = current_request.set(signed)
         try:
-            result = app.dispatch(bolt_request)
+            result = app.dispatch(parsed)
         finally:
             current_request.reset(token)
         gate.request_answered()
