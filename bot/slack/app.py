@@ -55,10 +55,12 @@ class TrackedExecutor(Executor):
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def prestart(self) -> int:
-        """Start the worker threads now, not on the first burst (``bot.core.warmup``)."""
+        """Start the worker threads (and the gate's releaser) now, not on the first burst
+        (``bot.core.warmup``)."""
         from bot.core.warmup import prestart_threads
 
-        return prestart_threads(self._pool)
+        self._gate.start_releaser()
+        return prestart_threads(self._pool) + 1
 
 
 def slack_client(services: Services) -> WebClient:
