@@ -44,3 +44,26 @@ def test_a_verified_body_passes_and_a_forged_one_does_not() -> None:
     assert _run(forged, SignedRequest("v0=other", body=forged.raw_body)) == 401
     # The body the route verified, with its signature: not verified a second time.
     assert _run(forged, SignedRequest(signature, body=forged.raw_body)) == 200
+
+
+def test_the_routes_check_is_slack_sdks() -> None:
+    import random
+    import time
+
+    from slack_sdk.signature import SignatureVerifier
+
+    from bot.slack.verification import signature_is_valid
+
+    rng = random.Random(7)
+    verifier = SignatureVerifier(SECRET)
+    now = int(time.time())
+    for size in (0, 1, 2046, 2047, 2048, 4095, 4096, 9000):
+        body = "".join(rng.choice("ab=&%+\u00e9") for _ in range(size))
+        for ts in (now, now - 299, now - 301, now + 400):
+            good = payloads.sign(SECRET, body, timestamp=ts)["X-Slack-Signature"]
+            for signature in (good, good[:-1] + ("0" if good[-1] != "0" else "1"), "v0=x"):
+                expected = verifier.is_valid(body, str(ts), signature)
+                assert signature_is_valid(SECRET, body.encode(), str(ts), signature) is \
+                    expected, (size, ts, signature)
+            assert signature_is_valid(SECRET, body.encode(), str(ts), good) is (
+                abs(now - ts) <= 300)
