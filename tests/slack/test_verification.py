@@ -59,11 +59,11 @@ def test_the_routes_check_is_slack_sdks() -> None:
     now = int(time.time())
     for size in (0, 1, 2046, 2047, 2048, 4095, 4096, 9000):
         body = "".join(rng.choice("ab=&%+\u00e9") for _ in range(size))
-        for ts in (now, now - 299, now - 301, now + 400):
+        for ts in (now, now - 200, now - 400, now + 400):  # far from the edge: no clock race
             good = payloads.sign(SECRET, body, timestamp=ts)["X-Slack-Signature"]
             for signature in (good, good[:-1] + ("0" if good[-1] != "0" else "1"), "v0=x"):
                 expected = verifier.is_valid(body, str(ts), signature)
                 assert signature_is_valid(SECRET, body.encode(), str(ts), signature) is \
                     expected, (size, ts, signature)
             assert signature_is_valid(SECRET, body.encode(), str(ts), good) is (
-                abs(now - ts) <= 300)
+                abs(now - ts) < 300)
