@@ -33,7 +33,7 @@ from bot.reports.incidents import (
 )
 from bot.reports.inputs import DigestInputs
 from bot.reports.oncall import OnCallWeek, oncall_week
-from bot.reports.slos import ServiceRecords, SLOWeek, slo_week
+from bot.reports.slos import ServiceRecords, SLOWeek, between, slo_week
 from bot.reports.weeks import IsoWeek
 
 ATTAINMENT_STEP = 0.0001
@@ -121,7 +121,8 @@ def build_digest(inputs: DigestInputs) -> Digest:
     slos = tuple(slo_week(slo, records, service=service.name, week=week)
                  for service, records in grouped for slo in service.slos)
     total = totals(inputs.incidents, week)
-    cost = cost_trend([(service.name, records) for service, records in grouped], week)
+    cost = cost_trend([(service.name, between(records.all_traffic, week.previous().start,
+                                              week.end)) for service, records in grouped], week)
     this_runs, previous_runs = runbooks(inputs.runs, week)
     found = deltas(slos, total, cost)
     return Digest(

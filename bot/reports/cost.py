@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.reports.slos import ServiceRecords
 from bot.reports.weeks import IsoWeek
-from bot.slo.series import RecordsByName, SignalColumns
+from bot.slo.series import RecordsByName
 
 COST = "cost_per_1k_requests"
 TOKENS = "tokens_per_request"
@@ -47,20 +46,14 @@ class Daily:
         return tuple(self.mean(day, day + 1) for day in range(14))
 
 
-def _all_traffic(records: Any, name: str) -> SignalColumns:
-    if isinstance(records, ServiceRecords):  # read into columns once for every use
-        return records.plain_columns([name])
-    return SignalColumns.of([r for r in RecordsByName.of(records).by_name.get(name, ())
-                             if not r.slice])
-
-
 def daily(records: Any, name: str, week: IsoWeek) -> Daily:
     start = week.previous().start.timestamp()
-    chosen = _all_traffic(records, name)
-    if not chosen.size:
+    chosen = [r for r in RecordsByName.of(records).by_name.get(name, ()) if not r.slice]
+    if not chosen:
         return Daily.empty()
-    seconds, values = chosen.seconds, chosen.values
-    weights = np.where(chosen.has_count, chosen.counts, 1.0)
+    seconds = np.array([r.ts.timestamp() for r in chosen])
+    values = np.array([r.value for r in chosen], dtype=float)
+    weights = np.array([r.count if r.count is not None else 1.0 for r in chosen], dtype=float)
     day = np.floor((seconds - start) / DAY).astype(np.int64)
     keep = (day >= 0) & (day < 14) & np.isfinite(values)
     return Daily(np.bincount(day[keep], weights=(values * weights)[keep], minlength=14),
@@ -99,7 +92,7 @@ def cost_trend(services: Sequence[tuple[str, Any]], week: IsoWeek) -> CostTrend:
     team_cost, team_tokens = Daily.empty(), Daily.empty()
     rows = []
     for name, records in services:
-        grouped = records if isinstance(records, ServiceRecords) else RecordsByName.of(records)
+        grouped = RecordsByName.of(records)
         cost, tokens = daily(grouped, COST, week), daily(grouped, TOKENS, week)
         team_cost, team_tokens = team_cost + cost, team_tokens + tokens
         row = _row(name, cost, tokens)

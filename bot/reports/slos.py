@@ -13,35 +13,22 @@ the digest and ``/slo`` never disagree about what a bad minute is.
 
 from __future__ import annotations
 
-import gc
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from bot.config.slo_spec import SLO
-from bot.core.clock import to_utc
 from bot.core.exchange_records import SignalRecord
 from bot.reports.weeks import IsoWeek
 from bot.slo.compute import budget_basis
-from bot.slo.series import (
-    Records,
-    RecordsByName,
-    SignalColumns,
-    UnitSeries,
-    series_of_columns,
-    signal_names,
-    slice_unit_series,
-    unit_series,
-)
-from store.signal_queries import slice_key
+from bot.slo.series import Records, RecordsByName, UnitSeries, slice_unit_series, unit_series
 
 BURN_STEP = timedelta(hours=1)
 WORST_SLICES = 3
@@ -85,30 +72,15 @@ class ServiceRecords:
     records (empty slice) and per-slice breakdowns, so each SLO scans only what it uses."""
 
     def __init__(self, records: Iterable[Any]) -> None:
-        # Each record is read once, into columns; every SLO and the cost trend use those.
-        with collector_paused():
-            signals = [r for r in records
-                       if type(r) is SignalRecord or isinstance(r, SignalRecord)]
-            columns = SignalColumns.of(signals)
-            slices = list(map(_SLICE, signals))
-        is_sliced = np.array(list(map(bool, slices)), dtype=bool)
-        plain: dict[str, list[SignalRecord]] = {}
-        sliced: dict[str, list[SignalRecord]] = {}
-        self._plain_columns: dict[str, SignalColumns] = {}
-        self._sliced_columns: dict[str, tuple[SignalColumns, np.ndarray]] = {}
-        for name in dict.fromkeys(columns.names.tolist()):  # in order of first appearance
-            of_name = columns.names == name
-            for wanted, lists in ((False, plain), (True, sliced)):
-                where = np.flatnonzero(of_name & (is_sliced == wanted))
-                if not where.size:
-                    continue
-                where = where[np.argsort(columns.seconds[where], kind="stable")]
-                lists[name] = [signals[i] for i in where.tolist()]
-                if wanted:
-                    self._sliced_columns[name] = (columns.take(where),
-                                                  _slice_keys([slices[i] for i in where]))
-                else:
-                    self._plain_columns[name] = columns.take(where)
+        plain: dict[str, list[SignalRecord]] = defaultdict(list)
+        sliced: dict[str, list[SignalRecord]] = defaultdict(list)
+        for record in records:
+            if type(record) is not SignalRecord and not isinstance(record, SignalRecord):
+                continue
+            (sliced if record.slice else plain)[record.name].append(record)
+        for lists in (plain, sliced):  # the store gives time order; sorting it again is O(n)
+            for items in lists.values():
+                items.sort(key=_ts)
         self.all_traffic = _grouped(plain)
         self.sliced = _grouped(sliced)
 
@@ -124,56 +96,9 @@ class ServiceRecords:
     def of(cls, records: Any) -> ServiceRecords:
         return records if isinstance(records, ServiceRecords) else cls(records)
 
-    def plain_columns(self, names: Iterable[str]) -> SignalColumns:
-        """The all-traffic records of ``names`` (in name order, each in time order) as
-        columns: each record is read once per digest, whatever the SLOs that use it."""
-        return SignalColumns.joined([self._plain_columns[name] for name in sorted(names)
-                                     if name in self._plain_columns])
-
-    def sliced_columns(self, names: Iterable[str]) -> tuple[SignalColumns, np.ndarray]:
-        """The per-slice records of ``names`` as columns, and each one's slice key."""
-        parts = [self._sliced_columns[name] for name in sorted(names)
-                 if name in self._sliced_columns]
-        keys = np.concatenate([k for _, k in parts]) if parts else np.array([], dtype=object)
-        return SignalColumns.joined([c for c, _ in parts]), keys
-
 
 def _ts(record: SignalRecord) -> datetime:
     return record.ts
-
-
-_SLICE = attrgetter("slice")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a month of records is read into columns.
-
-    Reading allocates a tuple per record; each batch of allocations started a
-    collection, and each full one walked every record the digest holds (a million
-    objects and their fields) for nothing: that was half of the digest's content time.
-    Memory is still freed by reference counting meanwhile.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _slice_keys(slices: list[dict[str, Any]]) -> np.ndarray:
-    """Each slice's key (``slice_key``), computed once per distinct slice."""
-    known: dict[tuple[tuple[str, Any], ...], str] = {}
-    keys = []
-    for slice_ in slices:
-        items = tuple(slice_.items())
-        key = known.get(items)
-        if key is None:
-            key = known[items] = slice_key(slice_)
-        keys.append(key)
-    return np.array(keys, dtype=object)
 
 
 def _grouped(by_name: dict[str, list[SignalRecord]]) -> RecordsByName:
@@ -250,56 +175,19 @@ def _worst_slices(slo: SLO, records: Records, week: IsoWeek) -> tuple[SliceAttai
     return tuple(found[:WORST_SLICES])
 
 
-def _within(columns: SignalColumns, start: datetime, end: datetime, *,
-            end_included: bool) -> np.ndarray:
-    seconds, start_s, end_s = columns.seconds, to_utc(start).timestamp(), to_utc(end).timestamp()
-    last = seconds <= end_s if end_included else seconds < end_s
-    return np.asarray((seconds >= start_s) & last, dtype=bool)
-
-
-def _plain_series(slo: SLO, grouped: ServiceRecords, start: datetime,
-                    end: datetime) -> UnitSeries:
-    """``unit_series`` of an SLO without a filter, on the service's all-traffic columns."""
-    columns = grouped.plain_columns(signal_names(slo))
-    return series_of_columns(slo, columns.take(_within(columns, start, end, end_included=True)),
-                             start, end)
-
-
-def _worst_plain_slices(slo: SLO, grouped: ServiceRecords,
-                        week: IsoWeek) -> tuple[SliceAttainment, ...]:
-    """``_worst_slices`` of an SLO without a filter: each slice's records are its
-    breakdown (``slice_unit_series``), here picked from the columns by slice key."""
-    columns, keys = grouped.sliced_columns(signal_names(slo))
-    inside = _within(columns, week.start, week.end, end_included=False)
-    columns, keys = columns.take(inside), keys[inside]
-    found = []
-    for key in sorted(set(keys.tolist())):
-        series = series_of_columns(slo, columns.take(keys == key), week.start, week.end)
-        part = series.between(week.start, week.end)
-        bad, total = float(part.bad.sum()), float(part.total.sum())
-        if total > 0 and bad > 0:
-            found.append(SliceAttainment(key, 1.0 - bad / total, bad, total))
-    found.sort(key=lambda item: (item.attainment, item.key))
-    return tuple(found[:WORST_SLICES])
-
-
 def slo_week(slo: SLO, records: Records | ServiceRecords, *, service: str,
              week: IsoWeek) -> SLOWeek:
     """One objective over ``week`` and the week before it."""
     grouped = ServiceRecords.of(records)
+    # Without a filter an SLO reads the all-traffic records and breaks down the sliced ones.
+    own = grouped.everything if slo.filter else grouped.all_traffic
+    breakdowns = grouped.everything if slo.filter else grouped.sliced
     before = week.previous()
     moments = [before.start + i * BURN_STEP
                for i in range(int((week.end - before.start) / BURN_STEP) + 1)]
     first = min(min(slo.window_bounds(moment)[0] for moment in (moments[0], before.end,
                                                                 week.end)), before.start)
-    # Without a filter an SLO reads the all-traffic records and breaks down the sliced
-    # ones, both from columns; with one, the records that match it.
-    if slo.filter:
-        series = unit_series(slo, grouped.everything, start=first, end=week.end)
-        worst = _worst_slices(slo, between(grouped.everything, week.start, week.end), week)
-    else:
-        series = _plain_series(slo, grouped, first, week.end)
-        worst = _worst_plain_slices(slo, grouped, week)
+    series = unit_series(slo, own, start=first, end=week.end)
     sums = _Sums(series)
     left = budget_left_at(slo, sums, moments)
     edges = np.array([before.start.timestamp(), before.end.timestamp(), week.end.timestamp()])
@@ -311,7 +199,7 @@ def slo_week(slo: SLO, records: Records | ServiceRecords, *, service: str,
         attainment=_attainment(float(bad[1]), float(total[1])),
         previous_attainment=_attainment(float(bad[0]), float(total[0])),
         budget_left=by_moment[week.end], previous_budget_left=by_moment[before.end],
-        worst_slices=worst,
+        worst_slices=_worst_slices(slo, between(breakdowns, week.start, week.end), week),
         burn_times=tuple(moments), burn_left=tuple(left))
 
 

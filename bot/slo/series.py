@@ -24,7 +24,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -81,8 +80,7 @@ def _grid(slo: SLO, start: datetime, end: datetime) -> tuple[datetime, timedelta
     return aligned, step, int(bins)
 
 
-def signal_names(slo: SLO) -> set[str]:
-    """The signal names an SLO reads."""
+def _names(slo: SLO) -> set[str]:
     sli = slo.sli
     return {name for name in (sli.signal, sli.good, sli.bad, sli.total) if name}
 
@@ -108,87 +106,21 @@ def _matching(slo: SLO, records: Records, start: datetime,
               end: datetime) -> list[SignalRecord]:
     grouped = RecordsByName.of(records)
     start, end = to_utc(start), to_utc(end)
-    return [r for name in sorted(signal_names(slo)) for r in grouped.by_name.get(name, ())
+    return [r for name in sorted(_names(slo)) for r in grouped.by_name.get(name, ())
             if start <= r.ts <= end]
 
 
-@dataclass(frozen=True)
-class SignalColumns:
-    """The fields of signal records that units are computed from, one array each.
-
-    A report over weeks of data for many services reads each record once into these
-    columns and computes every SLO's units with numpy on them, instead of reading each
-    record's attributes again for every SLO (the digest's content was mostly that).
-    """
-
-    names: np.ndarray  # str objects
-    seconds: np.ndarray  # POSIX seconds of ``ts``
-    values: np.ndarray
-    counts: np.ndarray  # 0 where a record has no count
-    has_count: np.ndarray  # bool
-    kinds: np.ndarray  # str objects: "ratio", "gauge", "count", ...
-    bad_down: np.ndarray  # bool: the signal is bad when low
-
-    @classmethod
-    def of(cls, records: list[SignalRecord]) -> SignalColumns:
-        if not records:
-            empty = np.array([], dtype=object)
-            return cls(empty, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool),
-                       empty, np.zeros(0, dtype=bool))
-        # One C-level read of every field of each record (attrgetter), transposed by zip:
-        # several times faster than a comprehension per field.
-        names, times, values, counts, kinds, bads = zip(*map(_FIELDS, records), strict=True)
-        has_count = np.array([count is not None for count in counts], dtype=bool)
-        return cls(
-            names=np.array(names, dtype=object),
-            seconds=np.array(list(map(datetime.timestamp, times)), dtype=float),
-            values=np.array(values, dtype=float),
-            counts=np.where(has_count, np.array(counts, dtype=object), 0.0).astype(float),
-            has_count=has_count, kinds=np.array(kinds, dtype=object),
-            bad_down=np.asarray(np.array(bads, dtype=object) == "down", dtype=bool))
-
-    @property
-    def size(self) -> int:
-        return int(self.seconds.size)
-
-    def take(self, chosen: np.ndarray) -> SignalColumns:
-        """The records picked by a boolean mask or an index array, in their order."""
-        return SignalColumns(self.names[chosen], self.seconds[chosen], self.values[chosen],
-                             self.counts[chosen], self.has_count[chosen], self.kinds[chosen],
-                             self.bad_down[chosen])
-
-    @classmethod
-    def joined(cls, parts: list[SignalColumns]) -> SignalColumns:
-        """The records of ``parts`` one after the other."""
-        if len(parts) == 1:
-            return parts[0]
-        if not parts:
-            return cls.of([])
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in _COLUMN_FIELDS))
-
-
-_FIELDS = attrgetter("name", "ts", "value", "count", "kind", "bad")
-_COLUMN_FIELDS = ("names", "seconds", "values", "counts", "has_count", "kinds", "bad_down")
-
-
 def _series(slo: SLO, records: list[SignalRecord], start: datetime, end: datetime) -> UnitSeries:
-    return series_of_columns(slo, SignalColumns.of(records), start, end)
-
-
-def series_of_columns(slo: SLO, columns: SignalColumns, start: datetime,
-                      end: datetime) -> UnitSeries:
-    """Bad and total units of ``slo`` on the grid from ``start`` to ``end``, from records
-    already chosen for it (its names, its slice, within the span)."""
     aligned, step, bins = _grid(slo, start, end)
     unit = "timeslices" if slo.budgeting == "timeslices" else "events"
     if bins == 0:
         return UnitSeries(aligned, step, np.zeros(0), np.zeros(0), unit)
-    index = np.floor((columns.seconds - aligned.timestamp())
-                     / step.total_seconds()).astype(np.int64)
+    seconds = np.array([r.ts.timestamp() for r in records], dtype=float)
+    index = np.floor((seconds - aligned.timestamp()) / step.total_seconds()).astype(np.int64)
     if slo.sli.signal is not None:
-        bad, total = _from_signal(slo, columns, index, bins)
+        bad, total = _from_signal(slo, records, index, bins)
     else:
-        bad, total = _from_counts(slo, columns, index, bins)
+        bad, total = _from_counts(slo, records, index, bins)
     return UnitSeries(aligned, step, bad, total, unit)
 
 
@@ -201,18 +133,18 @@ def meets(sli: Indicator, values: np.ndarray) -> np.ndarray:
     return np.asarray(_UFUNC[sli.op](values, sli.threshold), dtype=bool)
 
 
-def _weights(columns: SignalColumns) -> np.ndarray:
-    """A record's events: its count, else one (a count signal's count is its value)."""
-    return np.where(columns.has_count & (columns.kinds != "count"), columns.counts, 1.0)
+def _weights(records: list[SignalRecord]) -> np.ndarray:
+    return np.array([r.count if r.count is not None and r.kind != "count" else 1.0
+                     for r in records], dtype=float)
 
 
-def _from_signal(slo: SLO, columns: SignalColumns, index: np.ndarray,
+def _from_signal(slo: SLO, records: list[SignalRecord], index: np.ndarray,
                  bins: int) -> tuple[np.ndarray, np.ndarray]:
     sli = slo.sli
-    values = columns.values
-    weights = _weights(columns)
+    values = np.array([r.value for r in records], dtype=float)
+    weights = _weights(records)
     if slo.budgeting == "timeslices":
-        summed = np.asarray(columns.kinds == "count", dtype=bool)
+        summed = np.array([r.kind == "count" for r in records], dtype=bool)
         level_weight = np.where(summed, 0.0, weights)
         weight_sum = np.bincount(index, weights=level_weight, minlength=bins)
         level_sum = np.bincount(index, weights=values * level_weight, minlength=bins)
@@ -228,20 +160,20 @@ def _from_signal(slo: SLO, columns: SignalColumns, index: np.ndarray,
         return (np.bincount(index, weights=record_bad, minlength=bins),
                 np.bincount(index, weights=weights, minlength=bins))
     # A ratio of events: the value is the bad share (or the good share, for names bad when low).
-    ratio = np.asarray(columns.kinds == "ratio", dtype=bool)
-    bad_share = np.where(columns.bad_down, 1.0 - values, values)
+    ratio = np.array([r.kind == "ratio" for r in records], dtype=bool)
+    bad_share = np.array([1.0 - r.value if r.bad == "down" else r.value for r in records])
     events = np.where(ratio, weights, 0.0)
     return (np.bincount(index, weights=bad_share * events, minlength=bins),
             np.bincount(index, weights=events, minlength=bins))
 
 
-def _from_counts(slo: SLO, columns: SignalColumns, index: np.ndarray,
+def _from_counts(slo: SLO, records: list[SignalRecord], index: np.ndarray,
                  bins: int) -> tuple[np.ndarray, np.ndarray]:
     sli = slo.sli
     part_name = sli.good or sli.bad
-    values = columns.values
-    is_part = np.asarray(columns.names == part_name, dtype=bool)
-    is_total = np.asarray(columns.names == sli.total, dtype=bool)
+    values = np.array([r.value for r in records], dtype=float)
+    is_part = np.array([r.name == part_name for r in records], dtype=bool)
+    is_total = np.array([r.name == sli.total for r in records], dtype=bool)
     part = np.bincount(index, weights=np.where(is_part, values, 0.0), minlength=bins)
     total = np.bincount(index, weights=np.where(is_total, values, 0.0), minlength=bins)
     total = np.clip(total, 0.0, None)
