@@ -247,6 +247,7 @@ class Bench:
     slack: SlackEmulator
     reader: Any
     process: subprocess.Popen[Any]
+    reference_process: subprocess.Popen[Any]
     generator: LoadGenerator
     reference_generator: LoadGenerator
     general: str
@@ -261,6 +262,7 @@ class Figures:
     first: list[float] = field(default_factory=list)
     follow_ups: list[float] = field(default_factory=list)
     cpu_per_burst: list[float] = field(default_factory=list)
+    reference_cpu_per_burst: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
@@ -318,7 +320,13 @@ def run_round(bench: Bench, figures: Figures, round_number: int) -> None:
         cpu.append(cpu_seconds(process.pid))
         clock.append(time.perf_counter())
 
-    reference_answers = bench.reference_generator.burst(slack.signing_secret, requests)
+    reference_cpu: list[float | None] = []
+    reference_answers = bench.reference_generator.burst(
+        slack.signing_secret, requests,
+        lambda: reference_cpu.append(cpu_seconds(bench.reference_process.pid)))
+    reference_after = cpu_seconds(bench.reference_process.pid)
+    if reference_cpu and reference_cpu[0] is not None and reference_after is not None:
+        figures.reference_cpu_per_burst.append(reference_after - reference_cpu[0])
     assert all(status == 200 for _, status in reference_answers), reference_answers
     reference_latencies = [seconds for seconds, _ in reference_answers]
     figures.reference += reference_latencies
@@ -363,8 +371,11 @@ def print_rounds(figures: Figures) -> None:
           f"complete after {statistics.median(follow_ups) * 1000:.0f} ms (median), "
           f"{max(follow_ups) * 1000:.0f} ms (max)")
     if figures.cpu_per_burst:
+        reference = (f"{statistics.fmean(figures.reference_cpu_per_burst) * 1000:.1f} ms"
+                     if figures.reference_cpu_per_burst else "unknown")
         print(f"server CPU while a burst was being answered: mean "
-              f"{statistics.fmean(figures.cpu_per_burst) * 1000:.1f} ms "
+              f"{statistics.fmean(figures.cpu_per_burst) * 1000:.1f} ms, the reference's "
+              f"{reference} "
               f"(10 ms clock ticks; on {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.1f} at the end)")
 
@@ -402,8 +413,8 @@ def measure(slack: SlackEmulator, url: str, rounds: int) -> Figures:
         reference_process.wait(10)
         raise
     slack.app_url = f"{base}/slack/events"
-    bench = Bench(slack, reader, process, LoadGenerator(base), LoadGenerator(reference_base),
-                  general)
+    bench = Bench(slack, reader, process, reference_process, LoadGenerator(base),
+                  LoadGenerator(reference_base), general)
     figures = Figures()
     try:
         for round_number in range(rounds):

@@ -90,7 +90,8 @@ class Alert(SQLModel, table=True):
         # A fingerprint names an alert within its source: Alertmanager's and Grafana's
         # hashes are different namespaces, and one must never update the other's alert.
         UniqueConstraint("source", "fingerprint", name="uq_alerts_source_fingerprint"),
-        Index("ix_alerts_incident", "incident_id"),
+        # (incident, status): the intake counts each incident's firing alerts per batch.
+        Index("ix_alerts_incident_status", "incident_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

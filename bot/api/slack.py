@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
-from slack_bolt.request import BoltRequest
-from slack_sdk.signature import SignatureVerifier
 from starlette.exceptions import HTTPException
 
 from bot.api.guards import read_body, utf8
@@ -29,6 +27,8 @@ from bot.core.services import Services
 from bot.slack.acks import acks_first
 from bot.slack.app import build_slack_app, learn_identity
 from bot.slack.replay import ReplayCache, SignedRequest, current_request
+from bot.slack.request_body import bolt_request
+from bot.slack.verification import signature_is_valid
 
 _TIMESTAMP_DIGITS = 12  # seconds since 1970 fit in 11 digits until the year 5138
 
@@ -50,12 +50,11 @@ def build_router(services: Services) -> APIRouter:
     replays = ReplayCache()
     secret = services.settings.slack_signing_secret
     app = build_slack_app(services) if secret else None  # built now: none on the first ack
-    verifier = SignatureVerifier(secret) if secret else None
     if app is not None:
         services.submit(learn_identity, services)
 
     async def slack_events(request: Request) -> Response:
-        if app is None or verifier is None:
+        if app is None or secret is None:
             return Response("Slack is not configured (SLACK_SIGNING_SECRET)", status_code=503)
         try:
             timestamp = _timestamp(request)
@@ -65,17 +64,16 @@ def build_router(services: Services) -> APIRouter:
             return PlainTextResponse(str(error.detail), status_code=error.status_code)
         signature = request.headers.get("x-slack-signature", "")
         signed = None
-        if timestamp is not None and verifier.is_valid(raw, str(timestamp), signature):
+        if timestamp is not None and signature_is_valid(secret, raw, str(timestamp), signature):
             if not replays.first_time(signature, timestamp):
                 # Acked like the first (Slack sees a delivered request) but not dispatched.
                 return Response(status_code=200, headers={"X-Resilio-Replay": "ignored"})
-            signed = SignedRequest(signature)
+            signed = SignedRequest(signature, body=body)
         gate.request_seen()
-        bolt_request = BoltRequest(body=body, query=request.url.query,
-                                   headers={k: v for k, v in request.headers.items()})
+        parsed = bolt_request(body, request.url.query, {k: v for k, v in request.headers.items()})
         token = current_request.set(signed)
         try:
-            result = app.dispatch(bolt_request)
+            result = app.dispatch(parsed)
         finally:
             current_request.reset(token)
         gate.request_answered()

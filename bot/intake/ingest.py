@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, update
-from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, func
+from sqlmodel import Session
 
 from bot.config.catalog import Catalog
 from bot.core import outbox
@@ -33,9 +31,9 @@ from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import Window, holding, what_an_alert_moves
 from bot.silences.service import silences_in_force
 from bot.silences.silence import silencing
-from store import queries
-from store.db import session_scope, table_of, write_lock
-from store.models import Alert, Incident, IncidentSource, IncidentStatus
+from store import intake_queries, queries
+from store.db import session_scope, write_lock
+from store.models import Incident, IncidentSource, IncidentStatus
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +212,7 @@ class _Groups:
         if not keys:
             return
         self._open.update(dict.fromkeys(keys))
-        column = table_of(Incident).c.open_key
-        for incident in self.session.scalars(sa_select(Incident).where(column.in_(keys))):
-            if incident.open_key is not None:  # the query matched it on its open key
-                self._open[incident.open_key] = incident
+        self._open.update(intake_queries.incidents_by_open_key(session=self.session, keys=keys))
 
     def maintenance(self, service: str) -> list[Window]:
         """The service's maintenance windows in force, read once per batch when needed."""
@@ -285,12 +280,8 @@ class _Known:
 def _read_known(session: Session, batch: list[IncomingAlert], now: datetime) -> _Known:
     """The batch's stored alerts, their incidents (one query, not one SELECT each) and
     the silences in force over its firing alerts."""
-    table = table_of(Alert)
-    known = {(row.source, row.fingerprint): row for row in session.execute(
-        sa_select(table.c.id, table.c.source, table.c.fingerprint, table.c.incident_id,
-                  table.c.status,
-                  table.c.starts_at, table.c.receive_count)
-        .where(table.c.fingerprint.in_([a.fingerprint for a in batch])))}
+    known = intake_queries.known_alerts(session=session,
+                                        fingerprints=[a.fingerprint for a in batch])
     # A firing alert under a silence is stored and counted but opens and joins nothing.
     in_force = silences_in_force(session, now)
     silenced_by: dict[tuple[str, str], int] = {}
@@ -300,8 +291,7 @@ def _read_known(session: Session, batch: list[IncomingAlert], now: datetime) -> 
         if silence is not None:
             silenced_by[_key(alert)] = silence.id
     ids = {row.incident_id for row in known.values() if row.incident_id}
-    linked = {_require_id(incident): incident for incident in session.scalars(
-        sa_select(Incident).where(table_of(Incident).c.id.in_(ids)))} if ids else {}
+    linked = intake_queries.incidents_by_id(session=session, ids=ids)
     return _Known(session, known, linked, silenced_by)
 
 
@@ -375,40 +365,19 @@ def _insert_new(session: Session, inserts: list[dict[str, Any]], result: IngestR
     That replica's row wins, and this batch's copy updates it instead of failing
     the batch.
     """
-    table = table_of(Alert)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing().returning(
-        table.c.source, table.c.fingerprint)
-    taken = {(row.source, row.fingerprint) for row in session.execute(statement, inserts)}
+    taken = intake_queries.insert_alerts(session=session, rows=inserts)
     result.new = taken
     lost = [row for row in inserts if (row["source"], row["fingerprint"]) not in taken]
     if not lost:
         return
     result.stored -= len(lost)
     result.updated += len(lost)
-    columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
-               "incident_id", "silenced_by")
-    session.execute(
-        update(table).where(table.c.source == bindparam("_source"),
-                            table.c.fingerprint == bindparam("_fingerprint"))
-        .values({**{name: bindparam(name) for name in columns},
-                 "receive_count": table.c.receive_count + 1}),
-        [{**{name: row[name] for name in columns}, "_source": row["source"],
-          "_fingerprint": row["fingerprint"]} for row in lost])
-
-
-def _update_repeats(session: Session, updates: list[dict[str, Any]]) -> None:
-    table = table_of(Alert)
-    columns = ("status", "severity", "labels", "annotations", "ends_at", "last_seen",
-               "incident_id", "starts_at", "receive_count", "silenced_by")
-    session.execute(update(table).where(table.c.id == bindparam("_id"))
-                    .values({name: bindparam(name) for name in columns}), updates)
+    intake_queries.update_alerts_by_identity(session=session, rows=lost)
 
 
 def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
             now: datetime) -> IngestResult:
-    # The alert rows go through SQLAlchemy Core in two executemany statements: the ORM's
-    # per-object bookkeeping cost more than the database did at thousands of alerts/s.
+    # The alert rows are written in two executemany statements (store.intake_queries).
     result = IngestResult()
     groups = _Groups(session, catalog, now, result)
     known = _read_known(session, batch, now)
@@ -426,24 +395,14 @@ def _ingest(session: Session, batch: list[IncomingAlert], catalog: Catalog,
     if rows.inserts:
         _insert_new(session, rows.inserts, result)
     if rows.updates:
-        _update_repeats(session, rows.updates)
-    firing = _firing_counts(session, list(tally.incidents))
+        intake_queries.update_alerts_by_id(session=session, rows=rows.updates)
+    firing = intake_queries.firing_counts(session=session, incident_ids=list(tally.incidents))
     for incident_id, incident in sorted(tally.incidents.items()):
         _refresh_incident(session, incident, firing.get(incident_id, 0),
                           tally.worst.get(incident_id), tally.joined.get(incident_id),
                           tally.resolved_in.get(incident_id), now, result)
     result.touched = sorted(tally.incidents)
     return result
-
-
-def _firing_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
-    if not incident_ids:
-        return {}
-    table = table_of(Alert)
-    rows = session.execute(
-        sa_select(table.c.incident_id, func.count()).where(table.c.status == "firing")
-        .where(table.c.incident_id.in_(incident_ids)).group_by(table.c.incident_id))
-    return {int(incident_id): int(count) for incident_id, count in rows}
 
 
 def _refresh_incident(session: Session, incident: Incident, firing: int, worst: str | None,

@@ -26,6 +26,10 @@ from bot.reports.slos import SLOWeek
 MAX_BURN_PANELS = 12
 MAX_COST_LINES = 5
 DPI = 96
+# A title placed at the top of its axes, where matplotlib's automatic placement puts it
+# for these charts (nothing is drawn above them): given, the placement is not computed
+# at every draw, which measured the axes' tight boxes and was a third of a digest's charts.
+TITLE_Y = 1.0
 CLASS_COLOURS = {
     "infrastructure": "#4e79a7", "data": "#f28e2b", "control_plane": "#76b7b2",
     "model": "#e15759", "eval_policy": "#b07aa1", "cost": "#edc948", "none": "#bab0ac",
@@ -72,7 +76,7 @@ def burn_down(slos: Sequence[SLOWeek], week_start: datetime) -> bytes | None:
                   color="#4e79a7", linewidth=1.4)
         axes.axhline(0, color="#e15759", linewidth=0.8)
         axes.axvline(7, color="#888888", linewidth=0.8, linestyle="--")
-        axes.set_title(f"{slo.key}: {_pct(slo.budget_left)} left", fontsize=8)
+        axes.set_title(f"{slo.key}: {_pct(slo.budget_left)} left", fontsize=8, y=TITLE_Y)
         axes.tick_params(labelsize=6)
         _day_axis(axes, first)
         if index % columns == 0:
@@ -101,7 +105,7 @@ def incidents_by_class(weekly: Sequence[tuple[str, dict[str, int]]]) -> bytes | 
                      color=CLASS_COLOURS.get(label, "#555555"))
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     axes.set_ylabel("incidents")
-    axes.set_title("Incidents by failure class per week", fontsize=10)
+    axes.set_title("Incidents by failure class per week", fontsize=10, y=TITLE_Y)
     locator = axes.yaxis.get_major_locator()  # matplotlib's default: an AutoLocator
     if isinstance(locator, MaxNLocator):
         locator.set_params(integer=True)
@@ -136,7 +140,8 @@ def cost_trend(days: Sequence[date], team: CostRow, rows: Sequence[CostRow],
         axes.tick_params(labelsize=7)
         _day_axis(axes, first, len(days))
         if index == 0:
-            axes.set_title("Cost trend, daily (dashed: start of this week)", fontsize=10)
+            axes.set_title("Cost trend, daily (dashed: start of this week)", fontsize=10,
+                           y=TITLE_Y)
             axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return png_bytes(figure)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -24,10 +25,11 @@ class AcksFirst:
     On two cores under the GIL, follow-up work (database writes, replies to Slack)
     running next to a burst of requests slows every ack behind it: 50 concurrent
     acks went from ~30 ms to over 100 ms. Slack needs the acks within 3 seconds and
-    the follow-ups only within the response_url's 30 minutes. So work whose request
-    was followed by others waits until no request has come in for ``quiet``
-    seconds, never longer than ``longest`` (sustained traffic must not starve it);
-    a lone request's work starts at once.
+    the follow-ups only within the response_url's 30 minutes. So the listeners'
+    work (``queue``) waits until no request has come in for ``quiet`` seconds,
+    never longer than ``longest`` (sustained traffic must not starve it), with no
+    pool thread woken meanwhile; work given to ``hold`` alone (Bolt's lazy
+    listeners) waits likewise once its request was followed by others.
 
     Holding work reorders it, so one person's work runs in the order they sent it
     (``after``: their user id): "mitigate" then "reopen" must not land reversed.
@@ -44,6 +46,12 @@ class AcksFirst:
         self._last_request = 0.0
         self._lock = threading.Lock()
         self._tails: dict[str, threading.Event] = {}
+        # (services, held work, its arguments, its future)
+        self._queued: list[tuple[Services, Callable[..., Any], dict[str, Any],
+                                 Future[Any]]] = []
+        self._releasing = False
+        self._wake = threading.Event()
+        self._releaser: threading.Thread | None = None
 
     def request_seen(self) -> None:
         """A request arrived (called on the event loop, for each one)."""
@@ -86,6 +94,69 @@ class AcksFirst:
                             del self._tails[after]
         return held
 
+    def queue(self, services: Services, fn: Callable[..., Any], /, *, after: str | None = None,
+              **kwargs: Any) -> Future[Any]:
+        """``services.submit(self.hold(fn, after), **kwargs)``, with the submit itself held.
+
+        A pool thread woken during a burst is one more thread wanting the GIL: each
+        time the event loop let go of it (hashing a large body, writing an answer),
+        the loop waited for that thread to be scheduled and to hand it back, which on
+        a busy machine is a scheduler's time slice. So the work is kept here, and one
+        releaser thread (woken once per burst) submits it when the burst is over. The
+        returned future is tracked at once, so ``services.drain`` waits for it.
+        """
+        held = self.hold(fn, after=after)
+        future: Future[Any] = Future()
+        services.track(future)
+        with self._lock:
+            self._queued.append((services, held, kwargs, future))
+            wake, self._releasing = not self._releasing, True
+        if wake:
+            self.start_releaser()
+            self._wake.set()
+        return future
+
+    def start_releaser(self) -> None:
+        """Start the releaser thread (at start-up, ``bot.core.warmup``; else on first use)."""
+        with self._lock:
+            if self._releaser is not None:
+                return
+            self._releaser = threading.Thread(target=self._release_forever, daemon=True,
+                                              name="resilio-acks-first")
+        self._releaser.start()
+
+    def _release_forever(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self._release_all()
+
+    def _release_all(self) -> None:
+        while True:
+            self._wait_until_quiet()
+            with self._lock:
+                batch, self._queued = self._queued, []
+                if not batch:
+                    self._releasing = False
+                    return
+            for services, held, kwargs, future in batch:
+                _submit_into(future, services, held, kwargs)
+
+    def _wait_until_quiet(self) -> None:
+        """Until no request has come in for ``quiet`` seconds (at most ``longest``).
+
+        Even a request that looks alone waits that long: when its work is queued, the
+        rest of its burst may not have been read yet (the event loop reads one request
+        after another), and work started then would run beside those acks.
+        """
+        started = time.monotonic()
+        while True:
+            now = time.monotonic()
+            left = min(self.quiet - (now - self._last_request), self.longest - (now - started))
+            if left <= 0:
+                return
+            time.sleep(left)
+
     def _wait_for_quiet(self, requests: int) -> None:
         started = time.monotonic()
         while self._requests != requests:  # others came after ours: a burst
@@ -94,6 +165,23 @@ class AcksFirst:
             if left <= 0:
                 return
             time.sleep(left)
+
+
+def _submit_into(future: Future[Any], services: Services, held: Callable[..., Any],
+                 kwargs: dict[str, Any]) -> None:
+    """Run ``held`` on the background pool; its outcome becomes ``future``'s."""
+
+    def settle(done: Future[Any]) -> None:
+        error = done.exception()
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(done.result())
+
+    try:
+        services.background.submit(held, **kwargs).add_done_callback(settle)
+    except RuntimeError as error:  # the pool is shut down: the bot is stopping
+        future.set_exception(error)
 
 
 # Per running bot: its gate.

@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 
 from bot.core.services import Services
 from bot.slack.acks import acks_first
+from bot.slack.verification import VerifiedOnce
 
 LISTENER_MODULES = [
     "bot.slack.listeners.commands",
@@ -54,10 +55,12 @@ class TrackedExecutor(Executor):
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def prestart(self) -> int:
-        """Start the worker threads now, not on the first burst (``bot.core.warmup``)."""
+        """Start the worker threads (and the gate's releaser) now, not on the first burst
+        (``bot.core.warmup``)."""
         from bot.core.warmup import prestart_threads
 
-        return prestart_threads(self._pool)
+        self._gate.start_releaser()
+        return prestart_threads(self._pool) + 1
 
 
 def slack_client(services: Services) -> WebClient:
@@ -146,11 +149,14 @@ def build_slack_app(services: Services, *, socket_mode: bool = False) -> App:
         # A plain function: Bolt passes arguments by the names it finds in the code.
         return identity.authorize(enterprise_id, team_id, user_id)
 
+    secret = settings.slack_signing_secret or "socket-mode-needs-no-signature"
     app = App(
         client=client,
         authorize=authorize,
-        signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signature",
-        request_verification_enabled=not socket_mode,
+        signing_secret=secret,
+        # Bolt's own check, in its place, done once (bot.slack.verification)
+        request_verification_enabled=False,
+        before_authorize=None if socket_mode else VerifiedOnce(secret),
         token_verification_enabled=False,
         process_before_response=True,
         listener_executor=executor,

@@ -64,9 +64,12 @@ class ReplayCache:
 
 @dataclass
 class SignedRequest:
-    """The request being dispatched: its signature, and how much work it has queued."""
+    """The request being dispatched: its signature, the body it was verified over (so
+    Bolt need not verify it again, :mod:`bot.slack.verification`), and how much work it
+    has queued."""
 
     signature: str
+    body: str | None = None
     queued: int = field(default=0)
 
     def next_key(self) -> str:

@@ -98,8 +98,8 @@ def acked(services: Services, ack_function: Callable[..., Any],
         ack_function(**{name: getattr(args, name) for name in wants[ack_function]})
         user = getattr(args.context, "user_id", None)
         for fn in work:
-            services.submit(gate.hold(fn, after=user),
-                            **{name: getattr(args, name) for name in wants[fn]})
+            gate.queue(services, fn, after=user,
+                       **{name: getattr(args, name) for name in wants[fn]})
 
     named = getattr(ack_function, "func", ack_function)  # a partial names its function
     listener.__name__ = getattr(named, "__name__", "listener")

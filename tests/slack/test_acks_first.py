@@ -1,0 +1,73 @@
+"""The work after an ack waits for the burst's acks: kept by the gate (no pool thread
+woken) while requests keep arriving, released once they stop, and tracked meanwhile."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config.catalog import parse_catalog
+from bot.config.settings import Settings
+from bot.core.services import build_services
+from bot.slack.acks import AcksFirst
+
+
+@pytest.fixture
+def services(tmp_path: Path):
+    built = build_services(Settings(DATABASE_URL=f"sqlite:///{tmp_path}/gate.db"),
+                           parse_catalog({"services": []}, "<test>"))
+    yield built
+    built.close()
+
+
+def test_work_waits_for_the_quiet_after_the_last_request(services) -> None:
+    gate = AcksFirst(quiet=0.05, longest=2.0)
+    ran: dict[str, float] = {}
+
+    def work(name: str) -> str:
+        ran[name] = time.monotonic()
+        return name
+
+    gate.request_seen()
+    seen = time.monotonic()
+    assert gate.queue(services, work, name="lone").result(timeout=5) == "lone"
+    assert ran["lone"] - seen >= 0.045  # a lone request's work too: its burst may follow
+
+    gate.request_seen()
+    first = gate.queue(services, work, name="first")
+    last_request = time.monotonic()
+    for _ in range(5):  # the rest of the burst, 20 ms apart
+        time.sleep(0.02)
+        gate.request_seen()
+        last_request = time.monotonic()
+    assert "first" not in ran  # still held while requests arrive
+    assert first in services.pending  # tracked meanwhile: drain waits for it
+    assert services.drain(timeout=5)
+    assert first.result() == "first"
+    assert ran["first"] - last_request >= 0.045  # released after the quiet, not before
+
+
+def test_one_persons_work_keeps_its_order_and_errors_reach_the_future(services) -> None:
+    gate = AcksFirst(quiet=0.01)
+    order: list[int] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        time.sleep(0.01 * (5 - n))  # later work is quicker: only the gate keeps the order
+        with lock:
+            order.append(n)
+
+    for n in range(5):
+        gate.request_seen()
+        gate.queue(services, work, after="U0SRE0001", n=n)
+
+    def broken() -> None:
+        raise ValueError("no such incident")
+
+    failed = gate.queue(services, broken)
+    assert services.drain(timeout=5)
+    assert order == [0, 1, 2, 3, 4]
+    assert isinstance(failed.exception(), ValueError)
