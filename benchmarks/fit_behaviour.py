@@ -32,7 +32,7 @@ from scipy import optimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.accuracy import (  # noqa: E402
-    SOURCES,
+    FITTED_SOURCES,
     expected_calibration_error,
     handwritten_cases,
     jobs_for,
@@ -101,7 +101,7 @@ def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
 
 def collect(per_class: int, jobs: int) -> None:
     work = []
-    for source in SOURCES:
+    for source in FITTED_SOURCES:
         seed = DEV_SEEDS[source]
         if source == "handwritten":
             work += [(source, (i, seed + k)) for i in range(len(handwritten_cases()))
