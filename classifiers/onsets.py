@@ -17,10 +17,12 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
 from classifiers.arrays import Floats
+from classifiers.behaviour import LayerEvidence
 from classifiers.results import OnsetInterval
 
 MAX_POINTS = 24.0     # a step too faint to place closer than this is placed no closer
@@ -54,3 +56,17 @@ def onset_interval(times: Floats, onset: float, statistic: float) -> OnsetInterv
     points = min(MAX_POINTS, 1.0 + COVERAGE / max(snr * snr, 1e-9))
     half = points * resolution
     return OnsetInterval(onset, onset - half, onset + 0.5 * half, resolution)
+
+
+def clear_layers(layers: Sequence[LayerEvidence], local: Collection[str]
+                 ) -> list[LayerEvidence]:
+    """The layers a change must come right before: all but the ``local`` ones.
+
+    A layer that moved only on a slice, its all-traffic series flat, is kept out of
+    the onset that attribution reads (:func:`classifiers.behaviour.first_onset` takes
+    the earliest strong layer, and a lone slice's burst hours before the incident
+    would make the culprit look like a change "after which nothing moved"). When
+    every layer is local (a canary failing on its own traffic), all are kept.
+    """
+    kept = [item for item in layers if item.layer not in local]
+    return kept or list(layers)
