@@ -104,3 +104,47 @@ def test_a_lone_slice_step_hours_before_does_not_move_the_culprits_onset() -> No
         assert d.behavior == "cost", (burst, d.explanation)
         assert d.suspect_changes[0]["ref"] == "prompt-v9", (burst, d.suspect_changes)
         assert 0 < d.suspect_changes[0]["minutes_before_onset"] < 15, d.suspect_changes
+
+
+def _prompt_bloat_on_one_region(rng: np.random.Generator) -> Records:
+    """Input tokens triple in eu-west only (a third of traffic) at ``on``; about then,
+    us-east's error ratio and ap-south's latency step up a little on their own, their
+    all-traffic series flat. Cost, region=eu-west."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    on = 240 * 60.0
+    volumes = {"us-east": 600, "eu-west": 400, "ap-south": 60}
+    tokens_total, errors_total = np.zeros(t.size), np.zeros(t.size)
+    n_total = np.zeros(t.size)
+    for region, volume in volumes.items():
+        n = rng.poisson(volume, t.size).astype(float)
+        tokens = 1000 + rng.normal(0, 30, t.size) + 2000 * ((t >= on) & (region == "eu-west"))
+        _gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens, "up",
+               {"region": region})
+        e = _ratio(out, "runtime", "gen_ai.client.error_ratio", t, n,
+                   np.where((t >= on - 300) & (region == "us-east"), 0.016, 0.01), rng,
+                   {"region": region})
+        latency = 0.8 + rng.normal(0, 0.03, t.size) + 0.2 * ((t >= on + 120)
+                                                             & (region == "ap-south"))
+        _gauge(out, "runtime", "http.server.request.duration_p95", t, latency, "up",
+               {"region": region})
+        tokens_total += tokens * n
+        errors_total += e
+        n_total += n
+    _gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens_total / n_total, "up")
+    for ti, ni, ei in zip(t, n_total, errors_total, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "runtime",
+                    "name": "gen_ai.client.error_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.8 + rng.normal(0, 0.03, t.size), "up")
+    _change(out, on - 300, "prompt", "prompt-eu-7")
+    return out
+
+
+def test_small_moves_elsewhere_do_not_outvote_the_signal_that_carries_the_failure() -> None:
+    d = diagnose(parse_objects(_prompt_bloat_on_one_region(np.random.default_rng(7))).records)
+    assert d.behavior == "cost", d.explanation
+    found = [(s["dimension"], s["value"]) for s in d.slices]
+    assert found[:1] == [("region", "eu-west")], (found, d.evidence)
+    assert d.slices[0]["share"] >= 0.5
