@@ -148,3 +148,30 @@ def test_small_moves_elsewhere_do_not_outvote_the_signal_that_carries_the_failur
     found = [(s["dimension"], s["value"]) for s in d.slices]
     assert found[:1] == [("region", "eu-west")], (found, d.evidence)
     assert d.slices[0]["share"] >= 0.5
+
+
+def _topk_bloat_after_a_faint_error_rise(rng: np.random.Generator) -> Records:
+    """Retrieval top-k goes from 4 to 12 at ``on`` (retrieval-k12 landed 6 min before;
+    a config change 16 min before moved nothing); 12 min before the step the error
+    ratio crept just past its practical threshold. Cost, blamed on the retrieval change."""
+    out: Records = []
+    t = np.arange(480) * 30.0
+    on = 420 * 30.0
+    _gauge(out, "cost", "rag.retrieval.top_k", t, 4.0 + 8.0 * (t >= on), "up")
+    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+           1000 + rng.normal(0, 30, t.size) + 2500 * (t >= on + 60), "up")
+    n = rng.poisson(2000, t.size).astype(float)
+    _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+           np.where(t >= on - 720, 0.016, 0.01), rng)
+    _change(out, on - 960, "config", "gateway-cfg-9")
+    _change(out, on - 360, "retrieval", "retrieval-k12")
+    return out
+
+
+def test_a_retrieval_change_behind_a_cost_failure_beats_a_config_change_before_it() -> None:
+    """Top-k is a retrieval setting that drives prompt tokens: a retrieval change right
+    before the step outranks a config change (a fitting kind) after which nothing moved."""
+    d = diagnose(parse_objects(_topk_bloat_after_a_faint_error_rise(
+        np.random.default_rng(2))).records)
+    assert d.behavior == "cost", d.explanation
+    assert d.suspect_changes[0]["ref"] == "retrieval-k12", (d.suspect_changes, d.layers)
