@@ -27,7 +27,7 @@ LAYER_KIND_FIT: dict[str, dict[str, float]] = {
     "model": {"model": 1.0, "prompt": 0.6, "features": 0.3},
     "quality": {"model": 0.6, "prompt": 0.6, "retrieval": 0.5},
     "eval": {"threshold": 1.0, "config": 0.6, "prompt": 0.5},
-    "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6},
+    "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6, "retrieval": 0.6},  # top-k: tokens
 }
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
 

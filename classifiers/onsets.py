@@ -17,13 +17,16 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
 from classifiers.arrays import Floats
+from classifiers.behaviour import LayerEvidence
 from classifiers.results import OnsetInterval
 
 MAX_POINTS = 24.0     # a step too faint to place closer than this is placed no closer
+FAINT_RATIO = 30.0    # a layer this many times fainter than the clearest sets no onset
 COVERAGE = 2.0        # points of (sigma/delta)^2 on each side: roughly a 90 % interval
 
 
@@ -54,3 +57,25 @@ def onset_interval(times: Floats, onset: float, statistic: float) -> OnsetInterv
     points = min(MAX_POINTS, 1.0 + COVERAGE / max(snr * snr, 1e-9))
     half = points * resolution
     return OnsetInterval(onset, onset - half, onset + 0.5 * half, resolution)
+
+
+def clear_layers(layers: Sequence[LayerEvidence], local: Collection[str]
+                 ) -> list[LayerEvidence]:
+    """The layers a change must come right before: all but the ``local`` ones.
+
+    A layer that moved only on a slice, its all-traffic series flat, is kept out of
+    the onset that attribution reads (:func:`classifiers.behaviour.first_onset` takes
+    the earliest strong layer, and a lone slice's burst hours before the incident
+    would make the culprit look like a change "after which nothing moved"). When
+    every layer is local (a canary failing on its own traffic), all are kept. Nor
+    does a layer whose effect over its threshold is ``FAINT_RATIO`` times below the
+    clearest layer's: an error ratio just over its threshold twelve minutes before a
+    top-k that grew by hundreds of SDs.
+    """
+    kept = [item for item in layers if item.layer not in local] or list(layers)
+    # Strengths saturate at 1, so a barely practical blip and a step of hundreds of
+    # SDs both pass first_onset's "strong" test; a layer whose effect is a small
+    # fraction of the clearest one's is no first clear move either.
+    top = max(max(item.excess, 1.0) for item in kept)
+    clear = [item for item in kept if max(item.excess, 1.0) * FAINT_RATIO >= top]
+    return clear or kept

@@ -48,6 +48,7 @@ class SliceContrast:
     scale: float = 1.0
     signal: str = ""               # which signal (contrasts of one signal share a dimension)
     weight: float = float("nan")   # the value's share of its dimension's traffic
+    evidence: float = 1.0          # how clearly the signal itself moved (its vote's weight)
 
 
 def _heterogeneity(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str], float]:
@@ -93,10 +94,13 @@ def _one_slice(items: Sequence[SliceContrast], het: dict[tuple[str, str], float]
                share_of: dict[tuple[str, str, str], float], alpha: float, concentration: float
                ) -> tuple[float, float, float, float, bool] | None:
     """One slice value over the signals that test it: Stouffer z of the difference in
-    differences, median effect and share, least heterogeneity p, and whether at least
-    half of its signals show it confined (worse inside, the rest barely moved, the
-    dimension heterogeneous). ``None`` when no signal gives a usable standard error."""
-    zs, effs, ok = [], [], 0
+    differences, median effect, share, least heterogeneity p, and whether signals
+    holding at least half of the evidence show it confined (worse inside, the rest
+    barely moved, the dimension heterogeneous). Each signal's vote and share weigh
+    by its ``evidence``: a token count that tripled decides where a prompt bloat
+    lives, not a faint error blip on another layer that moved elsewhere by chance.
+    ``None`` when no signal gives a usable standard error."""
+    zs, effs, votes, ok = [], [], [], 0.0
     item_shares, item_het = [], []
     for item in items:
         se = math.hypot(item.se_in, item.se_rest)
@@ -106,15 +110,18 @@ def _one_slice(items: Sequence[SliceContrast], het: dict[tuple[str, str], float]
         zs.append((item.delta_in - item.delta_rest) / se)
         effs.append((item.delta_in - item.delta_rest) / max(item.scale, 1e-12))
         differs = float(het_q.get((item.signal, item.dimension), 1.0)) <= alpha
+        vote = max(float(item.evidence), 1e-6) if math.isfinite(item.evidence) else 1.0
+        votes.append(vote)
         if z_in > 3 and item.delta_rest <= concentration * item.delta_in and differs:
-            ok += 1
+            ok += vote
         item_shares.append(share_of.get((item.signal, item.dimension, item.value), 0.0))
         item_het.append(het.get((item.signal, item.dimension), 1.0))
     if not zs:
         return None
-    return (float(np.sum(zs) / math.sqrt(len(zs))), float(np.median(effs)),
-            float(np.median(item_shares)), float(np.min(item_het)),
-            ok * 2 >= len(zs) and ok > 0)
+    total = float(np.sum(votes))
+    share = float(np.dot(votes, item_shares) / total)
+    return (float(np.sum(zs) / math.sqrt(len(zs))), float(np.median(effs)), share,
+            float(np.min(item_het)), ok * 2 >= total and ok > 0)
 
 
 def localise_slices(contrasts: Sequence[SliceContrast], *, alpha: float = 0.01,

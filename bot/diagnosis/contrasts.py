@@ -60,6 +60,10 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
         if len(sliced) < 2:
             continue
         onset = finding.onset
+        # its all-traffic series is recorded, and moved nothing: a local move
+        flat = (layer, name, ()) in data.series and not any(
+            f.test.layer == layer and f.test.name == name and not f.test.slice
+            for f in findings)
         sliced = [window(s, onset) for s in sliced]
         groups: dict[tuple[str, ...], list[Series]] = {}
         for s in sliced:
@@ -88,8 +92,24 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
                         continue
                     contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
                                                    scale=sa[2], signal=f"{layer}/{name}",
-                                                   weight=_traffic(a, onset)))
+                                                   weight=_traffic(a, onset),
+                                                   evidence=_evidence(finding, flat)))
     return contrasts
+
+
+EVIDENCE_CAP = 10.0  # past ten times its practical threshold, a move is just clear
+
+
+LOCAL_EVIDENCE = 0.25  # a signal whose all-traffic series did not move votes this much
+
+
+def _evidence(finding: Finding, flat: bool) -> float:
+    """A signal's vote on where the failure lives: its effect over the practical
+    threshold, between 1 and ``EVIDENCE_CAP``, a quarter of that when its all-traffic
+    series did not move (it says where its own small move lives, not the failure's)."""
+    hint = finding.test.strength_hint
+    vote = float(min(max(hint, 1.0), EVIDENCE_CAP)) if math.isfinite(hint) else 1.0
+    return vote * (LOCAL_EVIDENCE if flat else 1.0)
 
 
 def _traffic(s: Series, onset: float) -> float:
@@ -179,3 +199,22 @@ def _around(s: Series, onset: float, sign: float) -> tuple[float, float, float] 
     mid = int(np.searchsorted(s.times, onset, side="left"))
     return window_stats(s, max(0, mid - SLICE_WINDOW), mid, min(s.times.size,
                          mid + SLICE_HORIZON), sign)
+
+
+def local_layers(data: Assembled, findings: list[Finding]) -> set[str]:
+    """Layers whose every finding is on a slice while that signal's all-traffic series,
+    which the records hold, moved nothing.
+
+    Such a move is the slice's own (a burst on a small region, a tenant's noise): it
+    may be the failure when nothing else moved, but it is no "first clear move" of
+    the service, and taken as the onset it puts the episode hours before the step
+    that everything else followed.
+    """
+    moved = {(f.test.layer, f.test.name) for f in findings if not f.test.slice}
+    local: dict[str, bool] = {}
+    for f in findings:
+        t = f.test
+        alone = bool(t.slice) and (t.layer, t.name) not in moved and (
+            (t.layer, t.name, ()) in data.series)
+        local[t.layer] = local.get(t.layer, True) and alone
+    return {layer for layer, only in local.items() if only}

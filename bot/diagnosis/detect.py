@@ -11,6 +11,7 @@ detector, in the direction that hurts.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,8 +71,23 @@ class Finding:
     onset: float  # epoch seconds: ``test.onset``, never None for a finding
 
 
+_NAME_WORDS = re.compile(r"[^a-z0-9]+")
+
+
 def _is_lag(series: Series) -> bool:
-    return series.layer == "freshness" or any(h in series.name.lower() for h in _LAG_HINTS)
+    """A freshness series, or one whose name has a lag word as a word of its own.
+
+    Whole words only: ``gpu_cache_usage_perc`` and ``token.usage.input`` hold "age"
+    but are no ages, and a lag test on a gauge that climbs with the day's traffic
+    finds a "stall" hours before the incident (kept past the episode cut, it set
+    the onset half a day early).
+    """
+    if series.layer == "freshness":
+        return True
+    words = _NAME_WORDS.split(series.name.lower())
+    # "lag" and "age" as whole words (not "usage", "agent"); the longer hints as
+    # word stems ("staleness", "delayed")
+    return any(w == h or (len(h) > 3 and w.startswith(h)) for w in words for h in _LAG_HINTS)
 
 
 def _worse(bad: str, statistic: float) -> bool:

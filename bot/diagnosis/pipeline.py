@@ -23,7 +23,7 @@ from bot.core.exchange_records import (
     StateRecord,
 )
 from bot.diagnosis.assemble import Assembled, assemble, slice_text
-from bot.diagnosis.contrasts import slice_contrasts, state_slices
+from bot.diagnosis.contrasts import local_layers, slice_contrasts, state_slices
 from bot.diagnosis.detect import (
     MIN_GAUGE_EFFECT,
     MIN_RATE_RELATIVE,
@@ -52,7 +52,7 @@ from classifiers.behaviour import (
     onset_precision,
 )
 from classifiers.excursions import persistence, recurrence
-from classifiers.onsets import onset_interval
+from classifiers.onsets import clear_layers, onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
 from classifiers.vocabulary import LABELS, ChangeKind, default_direction
@@ -331,10 +331,11 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
     """The five best-ranked changes as rows, and the one to blame (``None``: no culprit)."""
     if ev.onset_epoch is None or not ev.changes or label == "none":
         return [], None
-    onset = ev.onset_epoch
-    roots = [item.layer for item in ev.layers if item.layer != "quality"
+    layers = clear_layers(ev.layers, local_layers(ev.data, ev.findings))
+    onset = first_onset(layers) * 60.0
+    roots = [item.layer for item in layers if item.layer != "quality"
              and item.onset_minutes - onset / 60.0 <= ROOT_MINUTES]
-    halfwidth, resolution = onset_precision(ev.layers)
+    halfwidth, resolution = onset_precision(layers)
     ranked = rank_changes([(onset - c.ts.timestamp()) / 60.0 for c in ev.changes],
                           [c.kind for c in ev.changes], label,
                           [_slice_matches(c, slices) for c in ev.changes], roots,

@@ -1,0 +1,177 @@
+"""Onsets that attribution reads, written by hand (issue 13: "onset too early").
+
+Each case put the onset an hour or more before the step everything followed, so
+the culprit looked like a change after which nothing moved: a lag test ran on
+series whose names merely contain "age" or "lag" (``token.usage``, ``flag_ratio``,
+``language``) and found a "stall" in a day's slow rise, or a lone burst on one small
+region, its all-traffic series flat, counted as the service's first clear move.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from bot.core.exchange import parse_objects
+from bot.diagnosis.assemble import assemble
+from bot.diagnosis.detect import run_tests
+from bot.diagnosis.pipeline import diagnose
+
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+Records = list[dict[str, Any]]
+
+
+def _ts(seconds: float) -> str:
+    return (T0 + timedelta(seconds=float(seconds))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _gauge(out: Records, layer: str, name: str, t: np.ndarray, v: np.ndarray, bad: str,
+           slice_: dict[str, str] | None = None) -> None:
+    for ti, vi in zip(t, v, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
+                    "name": name, "value": float(vi), "bad": bad, "slice": slice_ or {}})
+
+
+def _ratio(out: Records, layer: str, name: str, t: np.ndarray, n: np.ndarray, p: np.ndarray,
+           rng: np.random.Generator, slice_: dict[str, str] | None = None) -> np.ndarray:
+    events = rng.binomial(n.astype(int), np.clip(p, 0, 1))
+    for ti, ni, ei in zip(t, n, events, strict=True):
+        if ni > 0:
+            out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
+                        "name": name, "value": float(ei / ni), "count": int(ni),
+                        "kind": "ratio", "bad": "up", "slice": slice_ or {}})
+    return events
+
+
+def _change(out: Records, seconds: float, kind: str, ref: str) -> None:
+    out.append({"type": "change", "ts": _ts(seconds), "service": "svc", "kind": kind,
+                "ref": ref})
+
+
+def test_names_that_only_contain_age_or_lag_get_no_lag_test() -> None:
+    """Token usage and a flag ratio climbing with the morning's traffic are no stalls;
+    a feature age is a lag and is tested as one."""
+    rng = np.random.default_rng(5)
+    out: Records = []
+    t = np.arange(480) * 60.0
+    rise = np.clip((t - 60 * 60.0) / (6 * 3600.0), 0, 1)
+    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+           900 + 400 * rise + rng.normal(0, 10, t.size), "up")
+    _gauge(out, "model", "fraud.flag_ratio", t, 0.02 + 0.01 * rise + rng.normal(0, 1e-4, t.size),
+           "both")
+    _gauge(out, "data", "input.unexpected_language_ratio", t,
+           0.01 + 0.01 * rise + rng.normal(0, 1e-4, t.size), "up")
+    _gauge(out, "freshness", "feature_store.feature_age_seconds", t, 60 + (t % 600), "up")
+    tests, _ = run_tests(assemble(parse_objects(out).records))
+    lagged = {x.name for x in tests if x.detector == "lag_growth"}
+    assert lagged == {"feature_store.feature_age_seconds"}, lagged
+
+
+def _prompt_bloat_after_a_regional_burst(rng: np.random.Generator, burst: bool) -> Records:
+    """Input tokens double at ``on`` (prompt-v9 landed 8 min before; a config change 40
+    min before moved nothing). Two hours earlier the small ap-south region's errors
+    stepped up and stayed, while the all-traffic error ratio did not move."""
+    out: Records = []
+    t = np.arange(600) * 30.0
+    on = 540 * 30.0
+    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+           1200 + rng.normal(0, 40, t.size) + 1300 * (t >= on), "up")
+    _gauge(out, "cost", "llm.cost.usd_per_1k_requests", t,
+           4.0 + rng.normal(0, 0.1, t.size) + 3.5 * (t >= on), "up")
+    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
+    for region, volume in (("us-east", 900), ("eu-west", 600), ("ap-south", 25)):
+        n = rng.poisson(volume, t.size).astype(float)
+        stepped = burst and region == "ap-south"
+        p = np.where(stepped & (t >= on - 7200), 0.09, 0.01)
+        e = _ratio(out, "runtime", "gen_ai.client.error_ratio", t, n, p, rng, {"region": region})
+        total_n, total_e = total_n + n, total_e + e
+    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "runtime",
+                    "name": "gen_ai.client.error_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    _change(out, on - 2400, "config", "gateway-cfg-4")
+    _change(out, on - 480, "prompt", "prompt-v9")
+    return out
+
+
+def test_a_lone_slice_step_hours_before_does_not_move_the_culprits_onset() -> None:
+    for burst in (False, True):
+        records = parse_objects(_prompt_bloat_after_a_regional_burst(
+            np.random.default_rng(3), burst)).records
+        d = diagnose(records)
+        assert d.behavior == "cost", (burst, d.explanation)
+        assert d.suspect_changes[0]["ref"] == "prompt-v9", (burst, d.suspect_changes)
+        assert 0 < d.suspect_changes[0]["minutes_before_onset"] < 15, d.suspect_changes
+
+
+def _prompt_bloat_on_one_region(rng: np.random.Generator) -> Records:
+    """Input tokens triple in eu-west only (a third of traffic) at ``on``; about then,
+    us-east's error ratio and ap-south's latency step up a little on their own, their
+    all-traffic series flat. Cost, region=eu-west."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    on = 240 * 60.0
+    volumes = {"us-east": 600, "eu-west": 400, "ap-south": 60}
+    tokens_total, errors_total = np.zeros(t.size), np.zeros(t.size)
+    n_total = np.zeros(t.size)
+    for region, volume in volumes.items():
+        n = rng.poisson(volume, t.size).astype(float)
+        tokens = 1000 + rng.normal(0, 30, t.size) + 2000 * ((t >= on) & (region == "eu-west"))
+        _gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens, "up",
+               {"region": region})
+        e = _ratio(out, "runtime", "gen_ai.client.error_ratio", t, n,
+                   np.where((t >= on - 300) & (region == "us-east"), 0.016, 0.01), rng,
+                   {"region": region})
+        latency = 0.8 + rng.normal(0, 0.03, t.size) + 0.2 * ((t >= on + 120)
+                                                             & (region == "ap-south"))
+        _gauge(out, "runtime", "http.server.request.duration_p95", t, latency, "up",
+               {"region": region})
+        tokens_total += tokens * n
+        errors_total += e
+        n_total += n
+    _gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens_total / n_total, "up")
+    for ti, ni, ei in zip(t, n_total, errors_total, strict=True):
+        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "runtime",
+                    "name": "gen_ai.client.error_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+           0.8 + rng.normal(0, 0.03, t.size), "up")
+    _change(out, on - 300, "prompt", "prompt-eu-7")
+    return out
+
+
+def test_small_moves_elsewhere_do_not_outvote_the_signal_that_carries_the_failure() -> None:
+    d = diagnose(parse_objects(_prompt_bloat_on_one_region(np.random.default_rng(7))).records)
+    assert d.behavior == "cost", d.explanation
+    found = [(s["dimension"], s["value"]) for s in d.slices]
+    assert found[:1] == [("region", "eu-west")], (found, d.evidence)
+    assert d.slices[0]["share"] >= 0.5
+
+
+def _topk_bloat_after_a_faint_error_rise(rng: np.random.Generator) -> Records:
+    """Retrieval top-k goes from 4 to 12 at ``on`` (retrieval-k12 landed 6 min before;
+    a config change 16 min before moved nothing); 12 min before the step the error
+    ratio crept just past its practical threshold. Cost, blamed on the retrieval change."""
+    out: Records = []
+    t = np.arange(480) * 30.0
+    on = 420 * 30.0
+    _gauge(out, "cost", "rag.retrieval.top_k", t, 4.0 + 8.0 * (t >= on), "up")
+    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+           1000 + rng.normal(0, 30, t.size) + 2500 * (t >= on + 60), "up")
+    n = rng.poisson(2000, t.size).astype(float)
+    _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+           np.where(t >= on - 720, 0.016, 0.01), rng)
+    _change(out, on - 960, "config", "gateway-cfg-9")
+    _change(out, on - 360, "retrieval", "retrieval-k12")
+    return out
+
+
+def test_a_retrieval_change_behind_a_cost_failure_beats_a_config_change_before_it() -> None:
+    """Top-k is a retrieval setting that drives prompt tokens: a retrieval change right
+    before the step outranks a config change (a fitting kind) after which nothing moved."""
+    d = diagnose(parse_objects(_topk_bloat_after_a_faint_error_rise(
+        np.random.default_rng(2))).records)
+    assert d.behavior == "cost", d.explanation
+    assert d.suspect_changes[0]["ref"] == "retrieval-k12", (d.suspect_changes, d.layers)
