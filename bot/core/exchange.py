@@ -88,7 +88,7 @@ def parse_lines(text: str) -> ParsedBatch:
     """
     batch = ParsedBatch([], [], [])
     fast_loads, read = orjson.loads, SignalFastPath().read
-    take = _Taker(batch, fast=False).take
+    take_line = _Taker(batch, fast=False).take_line
     records, lines = batch.records, batch.lines
     for number, raw in enumerate(text.splitlines(), start=1):
         try:
@@ -101,11 +101,7 @@ def parse_lines(text: str) -> ParsedBatch:
             records.append(record)
             lines.append(number)
             continue
-        obj, reason = _decode_line(raw, loads)
-        if reason is not None:
-            batch.errors.append(RecordError(number, reason))
-        else:
-            take(number, obj)
+        take_line(number, raw)
     return batch
 
 
@@ -140,6 +136,15 @@ class _Taker:
                 return
         batch.records.append(record)
         batch.lines.append(number)
+
+    def take_line(self, number: int, raw: str) -> None:
+        """A line the orjson fast path left: decoded by the standard library, then
+        refused with its reason or taken as :meth:`take` takes a value."""
+        obj, reason = _decode_line(raw, loads)
+        if reason is not None:
+            self._batch.errors.append(RecordError(number, reason))
+        else:
+            self.take(number, obj)
 
 
 def _collect(items: Iterable[tuple[int, Any, str | None]], *,

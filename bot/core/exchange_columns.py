@@ -17,8 +17,14 @@ from typing import Any
 
 import orjson
 
-from bot.core.exchange import ParsedBatch, RecordError, _decode_line, _Taker, loads
-from bot.core.exchange_fast import _ABSENT, _NO_SLICE, _SIGNAL_FIELDS, SignalFastPath, _number
+from bot.core.exchange import ParsedBatch, RecordError, _Taker
+from bot.core.exchange_fast import (
+    _ABSENT,
+    _NO_SLICE,
+    _SIGNAL_FIELDS,
+    SignalFastPath,
+    value_and_count,
+)
 
 SliceKey = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, str, str, SliceKey]  # (service, layer, name, slice)
@@ -111,20 +117,10 @@ class _Columns:
             epoch = self._stamps[text] = ts.timestamp() if ts is not None else None
         if epoch is None:
             return False
-        value = get("value")
-        if type(value) is not float:
-            value = _number(value)
-            if value is None:
-                return False
-        if value - value != 0.0:  # NaN and +-inf leave no 0.0 here
+        numbers = value_and_count(get("value"), count)
+        if numbers is None:
             return False
-        if count is not None:
-            if type(count) is not float:
-                count = _number(count)
-                if count is None:
-                    return False
-            if not count >= 0 or count - count != 0.0:  # inf: no 0.0
-                return False
+        value, count = numbers
         column, kind, bad, ratio, key = entry
         if ratio and not 0.0 <= value <= 1.0:
             return False
@@ -197,7 +193,7 @@ def read_columns(text: str) -> ColumnBatch:
     signal = columns.take
     others = ParsedBatch([], [], [])
     fast_loads = orjson.loads
-    take = _Taker(others, fast=False).take
+    take_line = _Taker(others, fast=False).take_line
     for number, raw in enumerate(text.splitlines(), start=1):
         try:
             if signal(number, fast_loads(raw)):
@@ -205,11 +201,7 @@ def read_columns(text: str) -> ColumnBatch:
         except orjson.JSONDecodeError:
             if not raw.strip():
                 continue
-        obj, reason = _decode_line(raw, loads)
-        if reason is not None:
-            others.errors.append(RecordError(number, reason))
-        else:
-            take(number, obj)
+        take_line(number, raw)
     _signals_to_columns(others, columns)
     return ColumnBatch(columns.signals, others)
 

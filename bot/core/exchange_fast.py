@@ -99,20 +99,10 @@ class SignalFastPath:
             ts = self._time(text)
         if ts is None:
             return None
-        value = get("value")
-        if type(value) is not float:
-            value = _number(value)
-            if value is None:
-                return None
-        if value - value != 0.0:  # NaN and +-inf leave no 0.0 here
+        numbers = value_and_count(get("value"), count)
+        if numbers is None:
             return None
-        if count is not None:
-            if type(count) is not float:
-                count = _number(count)
-                if count is None:
-                    return None
-            if not count >= 0 or count - count != 0.0:  # inf: no 0.0
-                return None
+        value, count = numbers
         kind, bad = resolved
         if kind == "ratio" and not 0.0 <= value <= 1.0:
             return None
@@ -189,6 +179,25 @@ _NO_SLICE: dict[str, str] = {}  # shared, never changed: read() copies it
 # (ts, service, layer, name, value, count, kind, bad, slice): see SignalFastPath.fields
 SignalFields = tuple[datetime, str, str, str, float, float | None, str, Direction,
                      dict[str, str]]
+
+
+def value_and_count(value: Any, count: Any) -> tuple[float, float | None] | None:
+    """A signal's value and count as the model reads them: finite numbers, a count not
+    negative (``None`` when absent); ``None`` when the model must decide."""
+    if type(value) is not float:
+        value = _number(value)
+        if value is None:
+            return None
+    if value - value != 0.0:  # NaN and +-inf leave no 0.0 here
+        return None
+    if count is not None:
+        if type(count) is not float:
+            count = _number(count)
+            if count is None:
+                return None
+        if not count >= 0 or count - count != 0.0:  # inf: no 0.0
+            return None
+    return value, count
 
 
 def _number(value: Any) -> float | None:

@@ -14,7 +14,6 @@ exporters use (``vllm:*``, ``http.server.*``, ``DCGM_FI_*``), not the simulator'
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,36 +21,7 @@ import pytest
 
 from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
-
-T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-Records = list[dict[str, Any]]
-
-
-def _ts(seconds: float) -> str:
-    return (T0 + timedelta(seconds=float(seconds))).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _gauge(out: Records, layer: str, name: str, t: np.ndarray, v: np.ndarray, bad: str,
-           slice_: dict[str, str] | None = None) -> None:
-    for ti, vi in zip(t, v, strict=True):
-        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
-                    "name": name, "value": float(vi), "bad": bad, "slice": slice_ or {}})
-
-
-def _ratio(out: Records, layer: str, name: str, t: np.ndarray, n: np.ndarray, p: np.ndarray,
-           rng: np.random.Generator, slice_: dict[str, str] | None = None) -> np.ndarray:
-    events = rng.binomial(n.astype(int), np.clip(p, 0, 1))
-    for ti, ni, ei in zip(t, n, events, strict=True):
-        if ni > 0:
-            out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
-                        "name": name, "value": float(ei / ni), "count": int(ni),
-                        "kind": "ratio", "bad": "up", "slice": slice_ or {}})
-    return events
-
-
-def _change(out: Records, seconds: float, kind: str, ref: str, **extra: Any) -> None:
-    out.append({"type": "change", "ts": _ts(seconds), "service": "svc", "kind": kind,
-                "ref": ref, **extra})
+from tests.diagnosis.timed_records import Records, change, gauge, ratio, stamp
 
 
 def every_tenant_moves_alike(rng: np.random.Generator) -> Records:
@@ -64,14 +34,14 @@ def every_tenant_moves_alike(rng: np.random.Generator) -> Records:
     total_n, total_e = np.zeros(t.size), np.zeros(t.size)
     for tenant, volume in tenants.items():
         n = rng.poisson(volume, t.size).astype(float)
-        e = _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+        e = ratio(out, "runtime", "http.server.request.error_ratio", t, n,
                    np.where(t >= on, 0.027, 0.02), rng, {"tenant": tenant})
         total_n, total_e = total_n + n, total_e + e
     for ti, ni, ei in zip(t, total_n, total_e, strict=True):
-        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "runtime",
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
                     "name": "http.server.request.error_ratio", "value": float(ei / ni),
                     "count": int(ni), "kind": "ratio", "bad": "up"})
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.4 + rng.normal(0, 0.02, t.size) + 0.3 * (t >= on), "up")
     return out
 
@@ -81,16 +51,16 @@ def prompt_bloat_with_latency_on_the_side(rng: np.random.Generator) -> Records:
     out: Records = []
     t = np.arange(160) * 120.0
     on = 130 * 120.0
-    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+    gauge(out, "cost", "gen_ai.client.token.usage.input", t,
            900 + rng.normal(0, 30, t.size) + 1800 * (t >= on), "up")
-    _gauge(out, "runtime", "vllm:e2e_request_latency_seconds_p95", t,
+    gauge(out, "runtime", "vllm:e2e_request_latency_seconds_p95", t,
            2.0 + rng.normal(0, 0.06, t.size) + 1.2 * (t >= on), "up")
-    _gauge(out, "runtime", "vllm:num_requests_waiting", t,
+    gauge(out, "runtime", "vllm:num_requests_waiting", t,
            3 + rng.normal(0, 0.4, t.size) + 6 * (t >= on), "up")
-    _gauge(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t,
+    gauge(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t,
            60 + rng.normal(0, 2, t.size) + 25 * (t >= on), "up")
-    _gauge(out, "quality", "rag.groundedness", t, 0.9 + rng.normal(0, 0.01, t.size), "down")
-    _change(out, on - 240, "prompt", "system-prompt-v12")
+    gauge(out, "quality", "rag.groundedness", t, 0.9 + rng.normal(0, 0.01, t.size), "down")
+    change(out, on - 240, "prompt", "system-prompt-v12")
     return out
 
 
@@ -100,15 +70,15 @@ def timeouts_truncate_answers(rng: np.random.Generator) -> Records:
     t = np.arange(720) * 15.0
     on = 600 * 15.0
     n = rng.poisson(300, t.size).astype(float)
-    _gauge(out, "runtime", "gen_ai.client.operation.duration_p95", t,
+    gauge(out, "runtime", "gen_ai.client.operation.duration_p95", t,
            3.0 + rng.normal(0, 0.2, t.size) + 2.0 * (t >= on + 30), "up")
-    _ratio(out, "runtime", "gen_ai.client.error_ratio", t, n,
+    ratio(out, "runtime", "gen_ai.client.error_ratio", t, n,
            np.where(t >= on + 30, 0.05, 0.005), rng)
-    _gauge(out, "quality", "rag.groundedness", t,
+    gauge(out, "quality", "rag.groundedness", t,
            0.9 + rng.normal(0, 0.01, t.size) - 0.08 * (t >= on), "down")
-    _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+    ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
            np.where(t >= on, 0.09, 0.04), rng)
-    _gauge(out, "model", "gen_ai.response.output_tokens", t,
+    gauge(out, "model", "gen_ai.response.output_tokens", t,
            300 + rng.normal(0, 10, t.size) - 90 * (t >= on), "both")
     return out
 
@@ -121,13 +91,13 @@ def template_mismatch_on_one_route(rng: np.random.Generator) -> Records:
     for route, volume in (("chat", 500), ("search", 300), ("summarise", 200)):
         n = rng.poisson(volume, t.size).astype(float)
         broken = route == "search"
-        _ratio(out, "control", "prompt.template_mismatch_ratio", t, n,
+        ratio(out, "control", "prompt.template_mismatch_ratio", t, n,
                np.where((t >= on) & broken, 0.4, 0.002), rng, {"route": route})
-        _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+        ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
                np.where((t >= on + 120) & broken, 0.12, 0.04), rng, {"route": route})
-    _gauge(out, "model", "model.answer_confidence", t,
+    gauge(out, "model", "model.answer_confidence", t,
            0.8 + rng.normal(0, 0.01, t.size) - 0.03 * (t >= on + 120), "both")
-    _change(out, on - 300, "prompt", "tpl-88")
+    change(out, on - 300, "prompt", "tpl-88")
     return out
 
 
@@ -139,9 +109,9 @@ def unit_change_for_part_of_a_tenant(rng: np.random.Generator) -> Records:
     for tenant in ("acme", "globex", "hooli"):
         broken = (t >= on) & (tenant == "hooli")
         base = 40 + rng.normal(0, 1.5, t.size)
-        _gauge(out, "data", "transaction.amount_mean", t,
+        gauge(out, "data", "transaction.amount_mean", t,
                np.where(broken, base * (0.5 + 0.5 * 100), base), "both", {"tenant": tenant})
-        _gauge(out, "model", "fraud.score_mean", t,
+        gauge(out, "model", "fraud.score_mean", t,
                0.1 + rng.normal(0, 0.005, t.size) + 0.06 * broken, "both", {"tenant": tenant})
     return out
 
@@ -154,15 +124,15 @@ def slow_input_drift_over_ninety_minutes(rng: np.random.Generator) -> Records:
     ramp = np.clip((t - on) / 5400.0, 0, 1)
     for i in range(0, t.size, 5):
         values = rng.lognormal(3.0 + 0.9 * ramp[i], 0.6, 300)
-        out.append({"type": "distribution", "ts": _ts(t[i]), "service": "svc",
+        out.append({"type": "distribution", "ts": stamp(t[i]), "service": "svc",
                     "layer": "data", "name": "feature.item_price",
                     "values": [round(float(v), 3) for v in values]})
-    _gauge(out, "model", "ranker.score_mean", t,
+    gauge(out, "model", "ranker.score_mean", t,
            0.3 + rng.normal(0, 0.005, t.size) + 0.08 * ramp, "both")
     n = rng.poisson(2000, t.size).astype(float)
-    _ratio(out, "quality", "ranking.ctr", t, n, 0.1 * (1 - 0.3 * ramp), rng)
+    ratio(out, "quality", "ranking.ctr", t, n, 0.1 * (1 - 0.3 * ramp), rng)
     out[-t.size:] = [dict(r, bad="down") for r in out[-t.size:]]
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.05 + rng.normal(0, 0.002, t.size), "up")
     return out
 
@@ -175,20 +145,20 @@ def a_healthy_canary(rng: np.random.Generator) -> Records:
     total = rng.poisson(1000, t.size).astype(float)
     canary = np.where(t >= on, np.round(total * 0.1), 0)
     stable = total - canary
-    es = _ratio(out, "quality", "feedback.thumbs_down_ratio", t, stable,
+    es = ratio(out, "quality", "feedback.thumbs_down_ratio", t, stable,
                 np.full(t.size, 0.04), rng, {"model_version": "m-10"})
     live = t >= on
-    ec = _ratio(out, "quality", "feedback.thumbs_down_ratio", t[live], canary[live],
+    ec = ratio(out, "quality", "feedback.thumbs_down_ratio", t[live], canary[live],
                 np.full(live.sum(), 0.04), rng, {"model_version": "m-11"})
     full = es.astype(float)
     full[live] += ec
     for ti, ni, ei in zip(t, total, full, strict=True):
-        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "quality",
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "quality",
                     "name": "feedback.thumbs_down_ratio", "value": float(ei / ni),
                     "count": int(ni), "kind": "ratio", "bad": "up"})
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.8 + rng.normal(0, 0.03, t.size), "up")
-    _change(out, on - 60, "model", "m-11", slice={"model_version": "m-11"})
+    change(out, on - 60, "model", "m-11", slice={"model_version": "m-11"})
     return out
 
 
@@ -198,11 +168,11 @@ def an_improvement_on_a_two_sided_signal(rng: np.random.Generator) -> Records:
     t = np.arange(240) * 60.0
     on = 200 * 60.0
     n = rng.poisson(800, t.size).astype(float)
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.6 + rng.normal(0, 0.02, t.size) - 0.3 * (t >= on), "both")
-    _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+    ratio(out, "runtime", "http.server.request.error_ratio", t, n,
            np.where(t >= on, 0.004, 0.01), rng)
-    _change(out, on - 120, "code", "release-2026.11.20")
+    change(out, on - 120, "code", "release-2026.11.20")
     return out
 
 
@@ -212,11 +182,11 @@ def relevance_rises_on_a_two_sided_rule_alone(rng: np.random.Generator) -> Recor
     out: Records = []
     t = np.arange(240) * 60.0
     on = 200 * 60.0
-    _gauge(out, "quality", "rag.retrieval_relevance", t,
+    gauge(out, "quality", "rag.retrieval_relevance", t,
            0.74 + rng.normal(0, 0.012, t.size) + 0.08 * (t >= on), "both")
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            1.0 + rng.normal(0, 0.05, t.size), "up")
-    _change(out, on - 180, "retrieval", "reranker-v5")
+    change(out, on - 180, "retrieval", "reranker-v5")
     return out
 
 
@@ -226,11 +196,11 @@ def relevance_falls_on_a_two_sided_rule_alone(rng: np.random.Generator) -> Recor
     out: Records = []
     t = np.arange(240) * 60.0
     on = 200 * 60.0
-    _gauge(out, "quality", "rag.retrieval_relevance", t,
+    gauge(out, "quality", "rag.retrieval_relevance", t,
            0.74 + rng.normal(0, 0.012, t.size) - 0.08 * (t >= on), "both")
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            1.0 + rng.normal(0, 0.05, t.size), "up")
-    _change(out, on - 180, "retrieval", "reranker-v5")
+    change(out, on - 180, "retrieval", "reranker-v5")
     return out
 
 
@@ -242,11 +212,11 @@ def the_culprit_kind_long_before_and_the_culprit_just_before(rng: np.random.Gene
     t = np.arange(96) * 300.0
     on = 84 * 300.0
     n = rng.poisson(3000, t.size).astype(float)
-    _ratio(out, "eval", "safety.refusal_ratio", t, n, np.where(t >= on, 0.05, 0.02), rng)
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    ratio(out, "eval", "safety.refusal_ratio", t, n, np.where(t >= on, 0.05, 0.02), rng)
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.8 + rng.normal(0, 0.03, t.size), "up")
-    _change(out, on - 2400, "config", "guard-cfg-1")
-    _change(out, on - 240, "config", "guard-cfg-2")
+    change(out, on - 2400, "config", "guard-cfg-1")
+    change(out, on - 240, "config", "guard-cfg-2")
     return out
 
 
@@ -258,21 +228,21 @@ def a_canary_fails_on_its_twelfth_of_traffic(rng: np.random.Generator) -> Record
     total = rng.poisson(1500, t.size).astype(float)
     canary = np.where(t >= on, np.round(total * 0.08), 0)
     stable = total - canary
-    es = _ratio(out, "quality", "feedback.thumbs_down_ratio", t, stable,
+    es = ratio(out, "quality", "feedback.thumbs_down_ratio", t, stable,
                 np.full(t.size, 0.04), rng, {"model_version": "m-10"})
     live = t >= on
-    ec = _ratio(out, "quality", "feedback.thumbs_down_ratio", t[live], canary[live],
+    ec = ratio(out, "quality", "feedback.thumbs_down_ratio", t[live], canary[live],
                 np.full(live.sum(), 0.09), rng, {"model_version": "m-11"})
     full = es.astype(float)
     full[live] += ec
     for ti, ni, ei in zip(t, total, full, strict=True):
-        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "quality",
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "quality",
                     "name": "feedback.thumbs_down_ratio", "value": float(ei / ni),
                     "count": int(ni), "kind": "ratio", "bad": "up"})
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.8 + rng.normal(0, 0.03, t.size), "up")
-    _change(out, on - 90, "model", "m-11", slice={"model_version": "m-11"})
-    _change(out, on - 1800, "config", "cfg-3")
+    change(out, on - 90, "model", "m-11", slice={"model_version": "m-11"})
+    change(out, on - 1800, "config", "cfg-3")
     return out
 
 
@@ -285,14 +255,14 @@ def a_region_never_picked_up_the_deploy(rng: np.random.Generator) -> Records:
         for ti in t:
             new = ti >= on
             served = "m-11" if new and region != "eu-west" else "m-10"
-            out.append({"type": "state", "ts": _ts(ti), "service": "svc", "layer": "control",
+            out.append({"type": "state", "ts": stamp(ti), "service": "svc", "layer": "control",
                         "name": "served_model_version", "value": served,
                         "expected": "m-11" if new else "m-10", "slice": {"region": region}})
         n = rng.poisson(400, t.size).astype(float)
-        _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+        ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
                np.where((t >= on + 300) & (region == "eu-west"), 0.07, 0.04), rng,
                {"region": region})
-    _change(out, on - 120, "model", "m-11")
+    change(out, on - 120, "model", "m-11")
     return out
 
 
@@ -303,13 +273,13 @@ def a_model_change_behind_misrouting(rng: np.random.Generator) -> Records:
     t = np.arange(240) * 60.0
     on = 200 * 60.0
     n = rng.poisson(800, t.size).astype(float)
-    _ratio(out, "control", "router.fallback_ratio", t, n, np.where(t >= on, 0.25, 0.02), rng)
-    _ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
+    ratio(out, "control", "router.fallback_ratio", t, n, np.where(t >= on, 0.25, 0.02), rng)
+    ratio(out, "quality", "feedback.thumbs_down_ratio", t, n,
            np.where(t >= on + 240, 0.06, 0.04), rng)
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.8 + rng.normal(0, 0.03, t.size) + 0.1 * (t >= on), "up")
-    _change(out, on - 2100, "config", "router-cfg-7")
-    _change(out, on - 180, "model", "m-12")
+    change(out, on - 2100, "config", "router-cfg-7")
+    change(out, on - 180, "model", "m-12")
     return out
 
 
@@ -321,12 +291,12 @@ def a_judge_swap_after_the_pool_scaled_down_for_the_night(rng: np.random.Generat
     t = np.arange(120) * 300.0
     on = 100 * 300.0
     replicas = np.where(t >= 40 * 300.0, 5.0, 8.0)
-    _gauge(out, "infra", "kube_deployment_status_replicas_available", t, replicas, "down")
-    _gauge(out, "eval", "eval.judge_score", t,
+    gauge(out, "infra", "kube_deployment_status_replicas_available", t, replicas, "down")
+    gauge(out, "eval", "eval.judge_score", t,
            0.82 + rng.normal(0, 0.01, t.size) - 0.15 * (t >= on), "down")
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.8 + rng.normal(0, 0.03, t.size), "up")
-    _change(out, on - 300, "config", "judge-gpt-swap")
+    change(out, on - 300, "config", "judge-gpt-swap")
     return out
 
 
@@ -338,9 +308,9 @@ def a_spike_that_recovered_before_the_alert(rng: np.random.Generator) -> Records
     t = np.arange(120) * 300.0
     spike = (t >= 108 * 300.0) & (t < 112 * 300.0)
     n = rng.poisson(3000, t.size).astype(float)
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.5 + rng.normal(0, 0.02, t.size) + 0.4 * spike, "up")
-    _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+    ratio(out, "runtime", "http.server.request.error_ratio", t, n,
            np.where(spike, 0.03, 0.005), rng)
     return out
 
@@ -353,9 +323,9 @@ def a_nightly_reindex_seen_the_night_before(rng: np.random.Generator) -> Records
     t = np.arange(840) * 120.0
     start_tonight = float(t[-1]) - 1800.0
     nightly = ((t - start_tonight) % 86_400.0) < 3600.0
-    _gauge(out, "runtime", "vllm:num_requests_waiting", t,
+    gauge(out, "runtime", "vllm:num_requests_waiting", t,
            3 + rng.normal(0, 0.4, t.size) + 7 * nightly, "up")
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.5 + rng.normal(0, 0.02, t.size) + 0.15 * nightly, "up")
     return out
 
@@ -366,10 +336,10 @@ def the_pool_scales_in_as_traffic_ebbs(rng: np.random.Generator) -> Records:
     out: Records = []
     t = np.arange(240) * 60.0
     on = 200 * 60.0
-    _gauge(out, "infra", "kube_deployment_status_replicas_available", t,
+    gauge(out, "infra", "kube_deployment_status_replicas_available", t,
            np.where(t >= on, 3.0, 6.0), "down")
-    _gauge(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t, 60 + rng.normal(0, 2, t.size), "up")
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t, 60 + rng.normal(0, 2, t.size), "up")
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.6 + rng.normal(0, 0.02, t.size), "up")
     return out
 

@@ -9,45 +9,13 @@ region, its all-traffic series flat, counted as the service's first clear move.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import numpy as np
 
 from bot.core.exchange import parse_objects
 from bot.diagnosis.assemble import assemble
 from bot.diagnosis.detect import run_tests
 from bot.diagnosis.pipeline import diagnose
-
-T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-Records = list[dict[str, Any]]
-
-
-def _ts(seconds: float) -> str:
-    return (T0 + timedelta(seconds=float(seconds))).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _gauge(out: Records, layer: str, name: str, t: np.ndarray, v: np.ndarray, bad: str,
-           slice_: dict[str, str] | None = None) -> None:
-    for ti, vi in zip(t, v, strict=True):
-        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
-                    "name": name, "value": float(vi), "bad": bad, "slice": slice_ or {}})
-
-
-def _ratio(out: Records, layer: str, name: str, t: np.ndarray, n: np.ndarray, p: np.ndarray,
-           rng: np.random.Generator, slice_: dict[str, str] | None = None) -> np.ndarray:
-    events = rng.binomial(n.astype(int), np.clip(p, 0, 1))
-    for ti, ni, ei in zip(t, n, events, strict=True):
-        if ni > 0:
-            out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": layer,
-                        "name": name, "value": float(ei / ni), "count": int(ni),
-                        "kind": "ratio", "bad": "up", "slice": slice_ or {}})
-    return events
-
-
-def _change(out: Records, seconds: float, kind: str, ref: str) -> None:
-    out.append({"type": "change", "ts": _ts(seconds), "service": "svc", "kind": kind,
-                "ref": ref})
+from tests.diagnosis.timed_records import Records, change, gauge, ratio, stamp
 
 
 def test_names_that_only_contain_age_or_lag_get_no_lag_test() -> None:
@@ -57,13 +25,13 @@ def test_names_that_only_contain_age_or_lag_get_no_lag_test() -> None:
     out: Records = []
     t = np.arange(480) * 60.0
     rise = np.clip((t - 60 * 60.0) / (6 * 3600.0), 0, 1)
-    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+    gauge(out, "cost", "gen_ai.client.token.usage.input", t,
            900 + 400 * rise + rng.normal(0, 10, t.size), "up")
-    _gauge(out, "model", "fraud.flag_ratio", t, 0.02 + 0.01 * rise + rng.normal(0, 1e-4, t.size),
+    gauge(out, "model", "fraud.flag_ratio", t, 0.02 + 0.01 * rise + rng.normal(0, 1e-4, t.size),
            "both")
-    _gauge(out, "data", "input.unexpected_language_ratio", t,
+    gauge(out, "data", "input.unexpected_language_ratio", t,
            0.01 + 0.01 * rise + rng.normal(0, 1e-4, t.size), "up")
-    _gauge(out, "freshness", "feature_store.feature_age_seconds", t, 60 + (t % 600), "up")
+    gauge(out, "freshness", "feature_store.feature_age_seconds", t, 60 + (t % 600), "up")
     tests, _ = run_tests(assemble(parse_objects(out).records))
     lagged = {x.name for x in tests if x.detector == "lag_growth"}
     assert lagged == {"feature_store.feature_age_seconds"}, lagged
@@ -76,23 +44,23 @@ def _prompt_bloat_after_a_regional_burst(rng: np.random.Generator, burst: bool) 
     out: Records = []
     t = np.arange(600) * 30.0
     on = 540 * 30.0
-    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+    gauge(out, "cost", "gen_ai.client.token.usage.input", t,
            1200 + rng.normal(0, 40, t.size) + 1300 * (t >= on), "up")
-    _gauge(out, "cost", "llm.cost.usd_per_1k_requests", t,
+    gauge(out, "cost", "llm.cost.usd_per_1k_requests", t,
            4.0 + rng.normal(0, 0.1, t.size) + 3.5 * (t >= on), "up")
     total_n, total_e = np.zeros(t.size), np.zeros(t.size)
     for region, volume in (("us-east", 900), ("eu-west", 600), ("ap-south", 25)):
         n = rng.poisson(volume, t.size).astype(float)
         stepped = burst and region == "ap-south"
         p = np.where(stepped & (t >= on - 7200), 0.09, 0.01)
-        e = _ratio(out, "runtime", "gen_ai.client.error_ratio", t, n, p, rng, {"region": region})
+        e = ratio(out, "runtime", "gen_ai.client.error_ratio", t, n, p, rng, {"region": region})
         total_n, total_e = total_n + n, total_e + e
     for ti, ni, ei in zip(t, total_n, total_e, strict=True):
-        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "runtime",
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
                     "name": "gen_ai.client.error_ratio", "value": float(ei / ni),
                     "count": int(ni), "kind": "ratio", "bad": "up"})
-    _change(out, on - 2400, "config", "gateway-cfg-4")
-    _change(out, on - 480, "prompt", "prompt-v9")
+    change(out, on - 2400, "config", "gateway-cfg-4")
+    change(out, on - 480, "prompt", "prompt-v9")
     return out
 
 
@@ -119,26 +87,26 @@ def _prompt_bloat_on_one_region(rng: np.random.Generator) -> Records:
     for region, volume in volumes.items():
         n = rng.poisson(volume, t.size).astype(float)
         tokens = 1000 + rng.normal(0, 30, t.size) + 2000 * ((t >= on) & (region == "eu-west"))
-        _gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens, "up",
+        gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens, "up",
                {"region": region})
-        e = _ratio(out, "runtime", "gen_ai.client.error_ratio", t, n,
+        e = ratio(out, "runtime", "gen_ai.client.error_ratio", t, n,
                    np.where((t >= on - 300) & (region == "us-east"), 0.016, 0.01), rng,
                    {"region": region})
         latency = 0.8 + rng.normal(0, 0.03, t.size) + 0.2 * ((t >= on + 120)
                                                              & (region == "ap-south"))
-        _gauge(out, "runtime", "http.server.request.duration_p95", t, latency, "up",
+        gauge(out, "runtime", "http.server.request.duration_p95", t, latency, "up",
                {"region": region})
         tokens_total += tokens * n
         errors_total += e
         n_total += n
-    _gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens_total / n_total, "up")
+    gauge(out, "cost", "gen_ai.client.token.usage.input", t, tokens_total / n_total, "up")
     for ti, ni, ei in zip(t, n_total, errors_total, strict=True):
-        out.append({"type": "signal", "ts": _ts(ti), "service": "svc", "layer": "runtime",
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
                     "name": "gen_ai.client.error_ratio", "value": float(ei / ni),
                     "count": int(ni), "kind": "ratio", "bad": "up"})
-    _gauge(out, "runtime", "http.server.request.duration_p95", t,
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.8 + rng.normal(0, 0.03, t.size), "up")
-    _change(out, on - 300, "prompt", "prompt-eu-7")
+    change(out, on - 300, "prompt", "prompt-eu-7")
     return out
 
 
@@ -157,14 +125,14 @@ def _topk_bloat_after_a_faint_error_rise(rng: np.random.Generator) -> Records:
     out: Records = []
     t = np.arange(480) * 30.0
     on = 420 * 30.0
-    _gauge(out, "cost", "rag.retrieval.top_k", t, 4.0 + 8.0 * (t >= on), "up")
-    _gauge(out, "cost", "gen_ai.client.token.usage.input", t,
+    gauge(out, "cost", "rag.retrieval.top_k", t, 4.0 + 8.0 * (t >= on), "up")
+    gauge(out, "cost", "gen_ai.client.token.usage.input", t,
            1000 + rng.normal(0, 30, t.size) + 2500 * (t >= on + 60), "up")
     n = rng.poisson(2000, t.size).astype(float)
-    _ratio(out, "runtime", "http.server.request.error_ratio", t, n,
+    ratio(out, "runtime", "http.server.request.error_ratio", t, n,
            np.where(t >= on - 720, 0.016, 0.01), rng)
-    _change(out, on - 960, "config", "gateway-cfg-9")
-    _change(out, on - 360, "retrieval", "retrieval-k12")
+    change(out, on - 960, "config", "gateway-cfg-9")
+    change(out, on - 360, "retrieval", "retrieval-k12")
     return out
 
 
