@@ -22,8 +22,9 @@ Handler = Callable[..., None]
 
 # Event names in use: "incident.opened", "incident.changed", "incident.classified" (the
 # classifier's label is stored), "incident.relabelled" (a responder's label),
-# "incident.escalated" (a step of the chain), "incident.alerts_resolved",
-# "runbook.progress". The durable ones and their handlers: bot.core.outbox.FOLLOW_UPS.
+# "incident.escalated" (a step of the chain), "incident.alerts_resolved" (every
+# alert of the incident resolved), "runbook.progress". The durable ones and their
+# handlers: bot.core.outbox.FOLLOW_UPS.
 
 
 class EventBus:

@@ -68,6 +68,8 @@ FOLLOW_UPS: dict[str, tuple[FollowUp, ...]] = {
     "incident.relabelled": (FollowUp("post-relabel"),),
     "incident.classified": (FollowUp("post-diagnosis"),),
     "incident.escalated": (FollowUp("page-escalation"),),
+    # every alert of the incident resolved: say so in its channel, with a Resolve button
+    "incident.alerts_resolved": (FollowUp("post-alerts-resolved"),),
 }
 HANDLER_NAMES = frozenset(f.handler for follows in FOLLOW_UPS.values() for f in follows)
 

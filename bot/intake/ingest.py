@@ -136,8 +136,6 @@ def ingest_alerts(services: Services, alerts: Iterable[IncomingAlert]) -> Ingest
     metrics.alerts_received.labels(batch[0].source, "silenced").inc(result.silenced)
     metrics.incidents_opened.labels(batch[0].source).inc(len(result.opened))
     outbox.kick(services, work)
-    for incident_id in result.all_resolved:
-        services.emit("incident.alerts_resolved", incident_id=incident_id)
     return result
 
 
@@ -145,11 +143,16 @@ def _record_follow_ups(session: Session, result: IngestResult, now: datetime) ->
     """The opened incidents' work, to start at once; changes wait a moment to coalesce.
 
     An incident held by a change's maintenance window gets only its diagnosis now.
+    An incident whose every alert resolved gets its channel notice after the same
+    pause; the notice checks again then, so an alert that fired again posts nothing.
     """
     held = [{"incident_id": i} for i in result.held]
     opened = [{"incident_id": i} for i in result.opened if i not in result.held]
     changed = [{"incident_id": i} for i in result.touched if i not in result.opened]
     outbox.record_each(session, "incident.changed", now=now, payloads=changed,
+                       delay=CHANGES_COALESCE)
+    outbox.record_each(session, "incident.alerts_resolved", now=now,
+                       payloads=[{"incident_id": i} for i in result.all_resolved],
                        delay=CHANGES_COALESCE)
     return (outbox.record_each(session, "incident.opened", now=now, payloads=opened)
             + outbox.record_each(session, "incident.held", now=now, payloads=held))

@@ -25,6 +25,7 @@ HANDLERS: dict[str, Callable[..., None]] = {
     "post-relabel": channels.on_relabelled,
     "post-diagnosis": channels.on_classified,
     "page-escalation": escalation.on_escalated,
+    "post-alerts-resolved": channels.on_alerts_resolved,
 }
 assert set(HANDLERS) == HANDLER_NAMES, "every follow-up name needs exactly one handler"
 

@@ -31,6 +31,8 @@ from bot.oncall import service as oncall
 from bot.views.incident import (
     alerts_notice_blocks,
     alerts_notice_text,
+    alerts_resolved_blocks,
+    alerts_resolved_text,
     channel_topic,
     incident_summary_blocks,
     incident_summary_text,
@@ -369,6 +371,23 @@ def on_changed(*, services: Services, incident_id: int, **_: Any) -> None:
 def on_relabelled(*, services: Services, incident_id: int, **_: Any) -> None:
     invite_new_owners(services, incident_id)
     refresh_summary(services, incident_id)
+
+
+def on_alerts_resolved(*, services: Services, incident_id: int, **_: Any) -> None:
+    """Every alert resolved: tell the channel and offer Resolve, unless that is moot now.
+
+    The row runs a moment after the intake's commit and reads the incident again, so
+    an alert that fired again, an incident already resolved, or one with no channel
+    posts nothing. The summary (its "Alerts firing") is refreshed by the change rows.
+    """
+    if services.slack is None:
+        return
+    incident = incident_service.get_incident(services, incident_id)
+    if (incident.alerts_firing or incident.status == "resolved"
+            or not incident.slack_channel_id):
+        return
+    call(services.slack, "chat_postMessage", channel=incident.slack_channel_id,
+         text=alerts_resolved_text(incident), blocks=alerts_resolved_blocks(incident))
 
 
 def on_classified(*, services: Services, incident_id: int, **_: Any) -> None:

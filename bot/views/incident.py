@@ -313,3 +313,17 @@ def page_text(incident: Incident, target: str, minutes: float, *, group: bool = 
                f"({markup.escape(incident.severity)}, {markup.escape(incident.service)}: "
                f"{markup.escape(incident.title)}) has not been acknowledged after "
                f"{minutes:g} min. You are next in line.", 3000)
+
+
+def alerts_resolved_text(incident: Incident) -> str:
+    """The channel's notice that every alert of the incident has resolved."""
+    return cut(f":white_check_mark: Every alert of {_title(incident)} has resolved. "
+               "If the service is healthy again, resolve the incident; if it is not, "
+               "it stays open and the summary keeps the diagnosis.", 3000)
+
+
+def alerts_resolved_blocks(incident: Incident) -> list[dict[str, Any]]:
+    """The notice, with the Resolve button (it asks for the resolution summary)."""
+    return [section(alerts_resolved_text(incident)),
+            {"type": "actions", "block_id": "alerts_resolved.actions",
+             "elements": [button("Resolve", RESOLVE, str(incident.id), "primary")]}]
