@@ -86,8 +86,27 @@ def robust_sd(x: Floats) -> float:
 
 
 def row_robust_sd(a: Floats) -> Floats:
-    """Scaled MAD of each row of a finite 2-D array."""
-    return MAD_TO_SD * row_medians(np.abs(a - row_medians(a)[:, None]))
+    """Scaled MAD of each row of a finite 2-D array.
+
+    The deviations are a scratch array of ours: taken in place and partitioned in
+    place (no copy for the second median); the values are :func:`row_medians`'.
+    """
+    deviations = a - row_medians(a)[:, None]
+    np.abs(deviations, out=deviations)
+    return MAD_TO_SD * _row_medians_in_place(deviations)
+
+
+def _row_medians_in_place(part: Floats) -> Floats:
+    """:func:`row_medians` of a scratch 2-D array, reordering it."""
+    n = part.shape[1]
+    if n == 0:
+        return np.full(part.shape[0], np.nan)
+    h = n // 2
+    if n % 2:
+        part.partition(h, axis=1)
+        return part[:, h].copy()
+    part.partition((h - 1, h), axis=1)
+    return (part[:, h - 1] + part[:, h]) / 2
 
 
 def noise_sd(y: Floats) -> float:
