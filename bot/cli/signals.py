@@ -127,10 +127,10 @@ def run_classify(args: argparse.Namespace) -> int:
 
     from bot.diagnosis.columns import select_and_diagnose
 
-    # The first record the pydantic models validate (a change, an alert) would make
-    # pydantic look for plugins among every installed package's entry points: ~40 ms,
-    # a tenth of this command, for monitoring hooks a one-shot command has no use for.
-    # A value the user set is kept.
+    # Well-formed signals, changes and alerts need no pydantic here; the first line left
+    # to the models (a distribution, a state, an odd record) would make pydantic look
+    # for plugins among every installed package's entry points: ~40 ms, for monitoring
+    # hooks a one-shot command has no use for. A value the user set is kept.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # signals as columns, not a record each: the same records taken and lines refused
     batch = read_columns(_text(args.file))
