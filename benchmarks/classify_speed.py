@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -205,6 +206,12 @@ def exchange_file(path: Path, records: int = FILE_RECORDS, seed: int = 0) -> int
 
 
 _REFERENCE = "import json, sys\nfor line in open(sys.argv[1]):\n    json.loads(line)\n"
+# Both processes run as a user's do: Python caches the bytecode of what it imports
+# (the standard library's and numpy's was compiled at install). This machine's
+# environment sets PYTHONDONTWRITEBYTECODE, which would compile the project's ~40
+# modules from source on every run (~0.1 s of CPU), a cost no installed copy pays;
+# the warm-up run writes their cache, as a first run does.
+_USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def _run_seconds(command: list[str]) -> tuple[float, float]:
@@ -215,7 +222,7 @@ def _run_seconds(command: list[str]) -> tuple[float, float]:
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=_USER_ENV)
     took = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -239,7 +246,7 @@ def bench_file(runs: int) -> FileFigures:
         size = exchange_file(path)
         ours_cmd = [sys.executable, "-m", "bot", "classify", str(path), "--json"]
         reference_cmd = [sys.executable, "-c", _REFERENCE, str(path)]
-        _run_seconds(ours_cmd)  # warm the disk cache and the bytecode for both
+        _run_seconds(ours_cmd)  # warm the disk cache and write the bytecode, for both
         _run_seconds(reference_cmd)
         ours, reference = [], []
         for _ in range(runs):  # interleaved, so both see the same machine
@@ -279,6 +286,7 @@ def _breakdown(path: Path) -> None:
         "c1 = time.perf_counter()\n"
         "columns.select_and_diagnose(column_batch)\n"
         "c2 = time.perf_counter()\n"
+        "pyd = any(m.split('.')[0] == 'pydantic' for m in sys.modules)\n"
         "batch = parse_lines(text)\n"
         "t3 = time.perf_counter()\n"
         "parse_objects(objects, fast=False)\n"
@@ -290,15 +298,17 @@ def _breakdown(path: Path) -> None:
         "print(json.dumps({'imports': t1 - t0, 'json': t2 - t1, 'read': t3 - c2,"
         " 'columns': c1 - t2, 'from_columns': c2 - c1,"
         " 'models': t4 - t3, 'fast': t5 - t4, 'diagnose': t6 - t5,"
-        " 'scipy': any(m.split('.')[0] == 'scipy' for m in sys.modules)}))\n")
+        " 'pydantic': pyd, 'scipy': any(m.split('.')[0] == 'scipy' for m in sys.modules)}))\n")
+    # (the records path below imports pydantic: it validates with the models too)
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, env=_USER_ENV)
     parts = json.loads(done.stdout)
     print(f"  where it goes (one fresh process): imports {parts['imports'] * 1000:.0f} ms "
-          f"(scipy {'loaded' if parts['scipy'] else 'not loaded'}); "
+          f"(scipy {'loaded' if parts['scipy'] else 'not loaded'}; pydantic on the classify "
+          f"path {'loaded' if parts['pydantic'] else 'not loaded'}); "
           f"json.loads of the lines {parts['json'] * 1000:.0f} ms; the classify path: "
           f"reading them into columns {parts['columns'] * 1000:.0f} ms (the change record "
-          f"by the pydantic models included), assembling and diagnosing from them "
+          f"by the plain reader included: no pydantic), assembling and diagnosing from them "
           f"{parts['from_columns'] * 1000:.0f} ms; the records path: reading into records "
           f"(orjson, the fast path) {parts['read'] * 1000:.0f} ms (validation alone: fast path "
           f"{parts['fast'] * 1000:.0f} ms, the pydantic models alone "

@@ -51,15 +51,15 @@ def _excursion_at(levels: list[float], bounds: list[int], j: int, sd: float, m: 
     for last in range(j, min(j + 6, len(levels) - 1)):
         left, right = levels[j - 1], levels[last + 1]
         devs = np.array(levels[j:last + 1]) - 0.5 * (left + right)
-        same_side = bool(np.all(devs > 0) or np.all(devs < 0))
-        smallest = float(np.min(np.abs(devs)))
+        same_side = bool((devs > 0).all() or (devs < 0).all())
+        smallest = float(np.abs(devs).min())
         held = bounds[last + 2] - bounds[last + 1]
         span = bounds[last + 1] - bounds[j]
         clear = smallest >= min_effect * sd or smallest >= 6.0 * sd * math.sqrt(
             1.0 / span + 1.0 / min(held, bounds[j] - bounds[j - 1]))
         if (same_side and clear and abs(left - right) <= smallest / 3.0
                 and held >= max(m, HELD_TO_RECOVER) and span >= m):
-            return _Excursion(last, span, float(devs[int(np.argmax(np.abs(devs)))]))
+            return _Excursion(last, span, float(devs[int(np.abs(devs).argmax())]))
     return None
 
 

@@ -80,12 +80,13 @@ def numeric_drift(reference: object, current: object, *, bins: int = 10) -> Drif
     bins = positive_int_iv("bins", bins, 2)
     a = as_1d("reference", reference)
     b = as_1d("current", current)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]  # copies of ours (a boolean index copies)
     if a.size < 2 or b.size < 2:
         return DriftResult(0.0, 1.0, 0.0, 0.0, 0.0, 0.0, "ks")
-    # Both samples sorted once: every count below is then a binary search of a few
-    # thousand grid points or edges, not of 100k values into the grid (random access).
-    a, b = np.sort(a), np.sort(b)
+    # Both samples sorted once, in place: every count below is then a binary search of
+    # a few thousand grid points or edges, not of 100k values into the grid.
+    a.sort()
+    b.sort()
     grid = a[np.linspace(0, a.size - 1, min(_GRID, a.size) + 1).astype(np.int64)]
     grid = np.unique(grid)
     fa = np.searchsorted(a, grid, side="right") / a.size

@@ -24,6 +24,7 @@ import numpy as np
 from classifiers.arrays import Floats
 from classifiers.behaviour import LayerEvidence
 from classifiers.results import OnsetInterval
+from classifiers.robust import median
 
 MAX_POINTS = 24.0     # a step too faint to place closer than this is placed no closer
 FAINT_RATIO = 30.0    # a layer this many times fainter than the clearest sets no onset
@@ -51,7 +52,7 @@ def onset_interval(times: Floats, onset: float, statistic: float) -> OnsetInterv
     t = np.asarray(times, dtype=float)
     if t.size < 2:
         return OnsetInterval(onset, onset, onset, 60.0)
-    resolution = float(np.median(np.diff(t)))
+    resolution = median(np.diff(t))  # np.median's first call imports numpy.ma (~20 ms)
     after = max(int(t.size - np.searchsorted(t, onset, side="left")), 1)
     snr = abs(float(statistic)) / math.sqrt(after)
     points = min(MAX_POINTS, 1.0 + COVERAGE / max(snr * snr, 1e-9))

@@ -42,7 +42,7 @@ _NULL = ShiftResult(statistic=0.0, p_value=1.0, effect=0.0, onset=-1)
 
 def _tame(y: Floats) -> Floats:
     """Values near the float limit would overflow in squares; clip them to +-1e150."""
-    return np.clip(y, -1e150, 1e150) if y.size and np.max(np.abs(y)) > 1e150 else y
+    return np.clip(y, -1e150, 1e150) if y.size and np.abs(y).max() > 1e150 else y
 
 
 def _sd_floor(level: float, noise: float) -> float:
@@ -61,7 +61,8 @@ def _lag1(r: Floats) -> float:
     mean = r.mean()
     a, b = r[:-1] - mean, r[1:] - mean
     den = math.sqrt(float(a @ a) * float(b @ b))
-    return float(np.clip((a @ b) / den, 0.0, 0.9)) if den > 0 else 0.0
+    # min/max of a float, not np.clip's array machinery: the same value (NaN kept)
+    return min(max(float(a @ b) / den, 0.0), 0.9) if den > 0 else 0.0
 
 
 def _result(r_after: Floats, base: Baseline, sd: float, onset: int) -> ShiftResult:
@@ -70,7 +71,7 @@ def _result(r_after: Floats, base: Baseline, sd: float, onset: int) -> ShiftResu
     rho = _lag1(rb)
     shrink = (1 - rho) / (1 + rho)
     nb, na = max(rb.size * shrink, 1.0), max(ra.size * shrink, 1.0)
-    shift = float(np.mean(ra) - np.mean(rb))
+    shift = float(ra.mean() - rb.mean())
     z = shift / (sd * math.sqrt(1 / nb + 1 / na))
     p = float(min(1.0, 2 * special.ndtr(-abs(z))))
     typical = median(r_after) - base.residual_median
@@ -78,7 +79,7 @@ def _result(r_after: Floats, base: Baseline, sd: float, onset: int) -> ShiftResu
     relative = typical / abs(base.level) if abs(base.level) > 1e-9 else math.copysign(
         math.inf, typical) if typical else 0.0
     return ShiftResult(statistic=z, p_value=p, effect=effect, onset=onset,
-                       relative=float(np.clip(relative, -1e6, 1e6)), before=base.level,
+                       relative=min(max(float(relative), -1e6), 1e6), before=base.level,
                        after=base.level + typical, detector="robust_shift")
 
 
@@ -159,7 +160,7 @@ def _robust_core(y: Floats, t: Floats, m: int, direction: str, window: int,
     refined = cusum_onset(z_all, sign, guard_end, n, k=1.0)
     k = k0
     if refined is not None and accept_refined(z_all, sign, refined, k0, horizon):
-        k = int(np.clip(refined, lo, n - m))
+        k = min(max(int(refined), lo), n - m)  # np.clip of ints, without its dispatch
     base = fit_baseline(t, y, k, window, design)
     sd = _sd_floor(base.level, max(noise_sd(y[base.start:k]), base.residual_sd))
     stop = min(n, k + horizon)
@@ -227,7 +228,7 @@ def _rate_core(events: Floats, n: Floats, m: int, direction: str, window: int,
     refined = cusum_onset(z_all, sign, guard_end, size, k=1.0)
     k = k0
     if refined is not None and accept_refined(z_all, sign, refined, k0, horizon):
-        k = int(np.clip(refined, lo, size - m))
+        k = min(max(int(refined), lo), size - m)
     start = max(0, k - window)
     stop = min(size, k + horizon)
     eb, nb = events[start:k], n[start:k]

@@ -29,6 +29,7 @@ import numpy as np
 from classifiers import special
 from classifiers.fdr import benjamini_hochberg
 from classifiers.results import SliceResult
+from classifiers.robust import median_of
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _one_slice(items: Sequence[SliceContrast], het: dict[tuple[str, str], float]
         return None
     total = float(np.sum(votes))
     share = float(np.dot(votes, item_shares) / total)
-    return (float(np.sum(zs) / math.sqrt(len(zs))), float(np.median(effs)), share,
+    return (float(np.sum(zs) / math.sqrt(len(zs))), median_of(effs), share,
             float(np.min(item_het)), ok * 2 >= total and ok > 0)
 
 

@@ -14,9 +14,10 @@ from bot.api.deps import ServicesDep
 from bot.api.guards import ActingBody, RowId, Scope, require, require_reader
 from bot.api.params import QueryTime
 from bot.config.oncall_schedule import Shift, shifts
-from bot.core.clock import UtcTimestamp, format_ts, to_utc
+from bot.core.clock import format_ts, to_utc
 from bot.core.errors import NotFound, UserError
 from bot.core.services import Services
+from bot.core.timestamp_field import UtcTimestamp
 from bot.oncall import ical
 from bot.oncall.service import add_override, effective_schedule, now_and_next, schedule_names
 from bot.silences import service as silences

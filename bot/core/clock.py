@@ -3,15 +3,13 @@
 Every timestamp that comes from outside (exchange records, query parameters, CLI
 arguments) passes :func:`checked_utc`, so a year out of range is a clear refusal,
 never an ``OverflowError`` deep inside a conversion; the bot's own times use
-:func:`to_utc`, and :func:`format_ts` is the one way a time is written.
+:func:`to_utc`, and :func:`format_ts` is the one way a time is written. The pydantic
+field type of an outside time is :mod:`bot.core.timestamp_field` (no pydantic here).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
-
-from pydantic import AfterValidator
 
 # The years a timestamp may fall in: a wider range is a typo or an attack, and near
 # year 1 or 9999 the conversion to UTC itself overflows.
@@ -38,10 +36,6 @@ def checked_utc(ts: datetime) -> datetime:
         raise ValueError(f"timestamp {ts.isoformat()} is outside the years "
                          f"{FIRST_YEAR}-{LAST_YEAR}")
     return converted
-
-
-# A timestamp field or query parameter: parsed, range-checked, in UTC.
-UtcTimestamp = Annotated[datetime, AfterValidator(checked_utc)]
 
 
 def format_ts(ts: datetime) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from bot.core.exchange_fast import SignalFastPath
-from bot.core.exchange_records import parse_object
+from bot.core.exchange_plain import read_plain
 
 
 @dataclass(frozen=True)
@@ -117,20 +117,35 @@ def _decode_line(raw: str, decode: Callable[[str], Any]) -> tuple[Any, str | Non
         return None, f"invalid JSON: {error}"
 
 
+def _parse_object(obj: Any) -> Any:
+    """One record by the pydantic models (imported on the first line that needs them)."""
+    from bot.core.exchange_records import parse_object
+
+    return parse_object(obj)
+
+
 class _Taker:
     """Adds decoded values to a batch: signals by :class:`SignalFastPath` when it is
-    sure, everything else (and what it is not sure of) by the pydantic models."""
+    sure, everything else (and what it is not sure of) by the pydantic models.
 
-    def __init__(self, batch: ParsedBatch, *, fast: bool = True) -> None:
+    ``plain``: changes and alerts the explicit reader is sure of become plain objects
+    (:mod:`bot.core.exchange_plain`) instead of model instances; for readers whose
+    records only the diagnosis reads (``resilio classify``), never for the store.
+    """
+
+    def __init__(self, batch: ParsedBatch, *, fast: bool = True, plain: bool = False) -> None:
         self._batch = batch
         self._read = SignalFastPath().read if fast else None
+        self._plain = read_plain if plain else None
 
     def take(self, number: int, obj: Any) -> None:
         batch = self._batch
-        record = self._read(obj) if self._read is not None else None
+        record: Any = self._read(obj) if self._read is not None else None
+        if record is None and self._plain is not None:
+            record = self._plain(obj)
         if record is None:
             try:
-                record = parse_object(obj)
+                record = _parse_object(obj)
             except ValueError as error:
                 batch.errors.append(RecordError(number, str(error)))
                 return

@@ -6,7 +6,9 @@ signal, and on reading those objects back into arrays, than on the statistics.
 appended to its series' columns; every other line (changes, distributions, states,
 alerts, and any signal the fast path leaves to the models) is taken exactly as
 :func:`bot.core.exchange.parse_lines` takes it, so what is accepted, and the line
-and reason of a refusal, are the same (``tests/diagnosis/test_columns.py``).
+and reason of a refusal, are the same (``tests/diagnosis/test_columns.py``); the
+changes and alerts the explicit reader is sure of become plain objects
+(:mod:`bot.core.exchange_plain`), so a file of well-formed records needs no pydantic.
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def read_columns(text: str) -> ColumnBatch:
     signal = columns.take
     others = ParsedBatch([], [], [])
     fast_loads = orjson.loads
-    take_line = _Taker(others, fast=False).take_line
+    take_line = _Taker(others, fast=False, plain=True).take_line
     for number, raw in enumerate(text.splitlines(), start=1):
         try:
             if signal(number, fast_loads(raw)):

@@ -8,18 +8,20 @@ the common shape and answers only when sure, leaving the rest to the models of
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-from typing import Any, TypeGuard
+import functools
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeGuard
 
-from bot.core.clock import FIRST_YEAR, LAST_YEAR
-from bot.core.exchange_records import SLICE_KEY_WIDTH, SignalRecord, encodable
+from bot.core.exchange_rules import SLICE_KEY_WIDTH, plain_text, plain_time
 from classifiers.vocabulary import LAYERS, Direction, default_direction
 
-_RFC3339 = re.compile(  # ASCII digits only: ``\d`` would take any script's digits
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
-    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])")  # offsets as pydantic reads them
-_SIGNAL_FIELDS = frozenset(SignalRecord.model_fields)
+if TYPE_CHECKING:
+    from bot.core.exchange_records import SignalRecord
+
+# ``SignalRecord``'s fields, spelled out so that the columnar reader of ``resilio
+# classify`` imports no pydantic (tests/core/test_exchange_fast_path.py compares them)
+_SIGNAL_FIELDS = frozenset(("ts", "service", "type", "layer", "name", "value", "count",
+                            "kind", "bad", "slice"))
 _LAYER_SET = frozenset(LAYERS)
 _KINDS = frozenset(("ratio", "gauge", "count"))
 _DIRECTIONS = frozenset(("up", "down", "both"))
@@ -58,7 +60,7 @@ class SignalFastPath:
         if fields is None:
             return None
         ts, service, layer, name, value, count, kind, bad, slice_ = fields
-        record = _new_object(SignalRecord)
+        record = _new_object(_signal_record())
         _set(record, "__dict__", {"ts": ts, "service": service, "type": "signal",
                                   "layer": layer, "name": name, "value": value,
                                   "count": count, "kind": kind, "bad": bad,
@@ -133,15 +135,7 @@ class SignalFastPath:
 
     def _time(self, text: str) -> datetime | None:
         """The instant of a new time string, remembered for the batch (None: not sure)."""
-        parsed = None
-        if _RFC3339.fullmatch(text):
-            try:
-                parsed = datetime.fromisoformat(text).astimezone(UTC)
-            except (ValueError, OverflowError):
-                parsed = None
-            if parsed is not None and not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-                parsed = None  # the model refuses it, with its reason
-        self._times[text] = parsed
+        parsed = self._times[text] = plain_time(text)  # a year out of range: the model says
         return parsed
 
     def _text(self, text: object) -> TypeGuard[str]:
@@ -150,7 +144,7 @@ class SignalFastPath:
             return False
         known = self._strings.get(text)
         if known is None:
-            known = self._strings[text] = 0 < len(text) <= 200 and _plain(text)
+            known = self._strings[text] = 0 < len(text) <= 200 and plain_text(text)
         return known
 
     def _slice(self, slice_: dict[Any, Any]) -> bool:
@@ -162,15 +156,18 @@ class SignalFastPath:
             return False
         if known is None:
             known = self._slices[items] = all(
-                type(k) is str and type(v) is str and _plain(k) and _plain(v)
+                type(k) is str and type(v) is str and plain_text(k) and plain_text(v)
                 for k, v in items) and \
                 sum(len(k) + len(v) + 2 for k, v in items) - 1 <= SLICE_KEY_WIDTH
         return known
 
 
-def _plain(text: str) -> bool:
-    """Text the model keeps as it is: no NUL, valid Unicode."""
-    return "\x00" not in text and (text.isascii() or encodable(text))
+@functools.cache
+def _signal_record() -> type[SignalRecord]:
+    """The model class, imported when a record is first built (the columnar reader never)."""
+    from bot.core.exchange_records import SignalRecord
+
+    return SignalRecord
 
 
 _ABSENT = object()

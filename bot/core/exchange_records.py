@@ -24,11 +24,12 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.clock import UtcTimestamp
+from bot.core.exchange_rules import SLICE_KEY_WIDTH, encodable
+from bot.core.timestamp_field import UtcTimestamp
 from classifiers.vocabulary import ChangeKind, Direction, Layer, SignalKind, default_direction
 
-# The width of the stored slice key (``dim=value,...``) in the signal tables.
-SLICE_KEY_WIDTH = 500
+__all__ = ["SLICE_KEY_WIDTH", "AlertRecord", "ChangeRecord", "DistributionRecord", "Record",
+           "SignalRecord", "StateRecord", "build_validators", "encodable", "parse_object"]
 
 def _valid_unicode(slice_: dict[str, str]) -> dict[str, str]:
     """Slice names and values become labels, keys and JSON: a lone surrogate (which
@@ -225,12 +226,3 @@ def parse_object(obj: Any) -> Any:
         return _record_adapter().validate_python(obj)
     except ValidationError as error:
         raise ValueError(_describe(error)) from None
-
-
-def encodable(text: str) -> bool:
-    """False for strings with lone surrogates (the model refuses some of them)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

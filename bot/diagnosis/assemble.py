@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from bot.core.exchange_columns import ColumnBatch, SliceKey, slice_key
-from bot.core.exchange_records import DistributionRecord, SignalRecord, StateRecord
 
 Key = tuple[str, str, SliceKey]
 __all__ = ["Assembled", "Distribution", "Series", "SliceKey", "States", "assemble",
@@ -143,20 +142,15 @@ def _group(records: Iterable[Any]) -> tuple[dict[Key, list[Any]], ...]:
     of :func:`slice_key` runs once per distinct slice, not once per record.
     """
     groups: tuple[dict[Key, list[Any]], ...] = ({}, {}, {})
-    which: dict[type, dict[Key, list[Any]]] = {
-        SignalRecord: groups[0], DistributionRecord: groups[1], StateRecord: groups[2]}
+    # by the record's type tag, not its class: the models' records and any reader's
+    # plain ones alike (and no pydantic import here)
+    which: dict[Any, dict[Key, list[Any]]] = {
+        "signal": groups[0], "distribution": groups[1], "state": groups[2]}
     keys: dict[tuple[tuple[Any, Any], ...], SliceKey] = {}
     for record in records:
-        target = which.get(type(record))
+        target = which.get(getattr(record, "type", None))
         if target is None:
-            if isinstance(record, SignalRecord):
-                target = groups[0]
-            elif isinstance(record, DistributionRecord):
-                target = groups[1]
-            elif isinstance(record, StateRecord):
-                target = groups[2]
-            else:
-                continue
+            continue
         layer, name, slice_ = _GROUP_FIELDS(record)
         if slice_:
             try:
@@ -259,7 +253,7 @@ def assemble_columns(batch: ColumnBatch, service: str | None,
         series[key] = Series(key[0], key[1], key[2], kind, bad, t, v, c)
     _synthesise_totals(series)
     rest = assemble(r for r in batch.others.records
-                    if type(r) in (DistributionRecord, StateRecord) and r.service == service
+                    if r.type in ("distribution", "state") and r.service == service
                     and (at is None or not r.ts > at))
     bounds += [b for b in (rest.start, rest.end) if b is not None]
     return Assembled(series, rest.distributions, rest.states,

@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.clock import format_ts
-from bot.core.exchange_records import ChangeRecord
 from bot.diagnosis.detect import Finding, Test
+
+if TYPE_CHECKING:  # for the hints only: a change is a model's record or a plain one
+    from bot.core.exchange_plain import PlainChange
+    from bot.core.exchange_records import ChangeRecord
 
 
 def rounded(x: float | None, digits: int = 6) -> float | None:
@@ -47,7 +50,7 @@ def evidence_rows(findings: Sequence[Finding], most: int = 40) -> list[dict[str,
             for f in sorted(findings, key=lambda f: (f.onset, -f.strength))[:most]]
 
 
-def suspect_row(change: ChangeRecord, score: float, minutes_before_onset: float
+def suspect_row(change: ChangeRecord | PlainChange, score: float, minutes_before_onset: float
                 ) -> dict[str, Any]:
     """One ranked change as a JSON row."""
     return {"ts": format_ts(change.ts), "kind": change.kind, "ref": change.ref,
@@ -67,7 +70,7 @@ NO_SIGNALS = ("no signals to diagnose: no signal, distribution or state records 
               "in the window, so nothing measured could move")
 
 
-def runbooks_for(label: str, top_change: ChangeRecord | None,
+def runbooks_for(label: str, top_change: ChangeRecord | PlainChange | None,
               findings: list[Finding]) -> list[str]:
     kind = top_change.kind if top_change is not None else None
     names = {

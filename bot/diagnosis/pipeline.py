@@ -15,13 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.clock import format_ts, to_utc
-from bot.core.exchange_records import (
-    AlertRecord,
-    ChangeRecord,
-    DistributionRecord,
-    SignalRecord,
-    StateRecord,
-)
+from bot.core.exchange_plain import PlainChange
 from bot.diagnosis.assemble import Assembled, assemble, slice_text
 from bot.diagnosis.contrasts import local_layers, slice_contrasts, state_slices
 from bot.diagnosis.detect import (
@@ -60,8 +54,13 @@ from classifiers.vocabulary import LABELS, ChangeKind, default_direction
 if TYPE_CHECKING:  # the catalog (yaml, runbooks) costs ~0.1 s: classify needs no catalog
     from bot.config.catalog import Service
 
+    # records are told apart by their type tag: no pydantic import on classify's path
+    from bot.core.exchange_records import ChangeRecord
+
+    Change = ChangeRecord | PlainChange
+
 EPISODE_GAP_MINUTES = 240.0  # onsets further apart belong to different episodes
-_DATA_TYPES = frozenset({SignalRecord, DistributionRecord, StateRecord})
+_DATA_TYPES = frozenset({"signal", "distribution", "state"})
 
 
 @dataclass(frozen=True)
@@ -212,14 +211,14 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
     return layers
 
 
-def _slice_matches(change: ChangeRecord, slices: list[dict[str, Any]]) -> bool:
+def _slice_matches(change: Change, slices: list[dict[str, Any]]) -> bool:
     for item in slices[:2]:
         if change.slice.get(item["dimension"]) == item["value"] or change.ref == item["value"]:
             return True
     return False
 
 
-def _history(changes: list[ChangeRecord], tests: list[Test], onset: float | None
+def _history(changes: list[Change], tests: list[Test], onset: float | None
              ) -> list[bool]:
     """Which changes are history rather than candidates for the episode in force now.
 
@@ -254,28 +253,28 @@ class Evidence:
     findings: list[Finding]
     layers: list[LayerEvidence]
     onset_epoch: float | None
-    changes: list[ChangeRecord]
+    changes: list[Change]
     history: list[bool]
     change_evidence: list[ChangeEvidence]
     service: str | None
 
 
-def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
+def gather(records: Iterable[Any], changes: Iterable[Change] = (), *,
            at: datetime | None = None, assembled: Assembled | None = None) -> Evidence:
     """Assemble, test and sum up the records of one service (see :func:`diagnose`)."""
     at = to_utc(at) if at is not None else None
     kept, change_list = [], list(changes)
     for record in records:
-        # the bulk are data records: one type lookup, not two isinstance checks each
-        if type(record) in _DATA_TYPES:
+        tag = getattr(record, "type", None)  # the models' records and plain ones alike
+        if tag in _DATA_TYPES:
             if at is None or not record.ts > at:
                 kept.append(record)
             continue
         if at is not None and record.ts > at:
             continue
-        if isinstance(record, ChangeRecord):
+        if tag == "change":
             change_list.append(record)
-        elif not isinstance(record, AlertRecord):
+        elif tag != "alert":
             kept.append(record)
     if assembled is not None:  # the data as arrays already, cut at ``at`` (assemble_columns)
         kept += [*assembled.series.values(), *assembled.distributions.values(),
@@ -303,9 +302,9 @@ def gather(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
         if not any(abs(c.ts.timestamp() - ts) < 900 for c in unique_changes):
             kind: ChangeKind = ("model" if "model" in name
                                 else "retrieval" if "index" in name else "config")
-            pseudo.append(ChangeRecord(type="change", ts=datetime.fromtimestamp(ts, UTC),
-                                       service=service or "unknown", kind=kind, ref=value,
-                                       description=f"{name} switched to {value}"))
+            pseudo.append(PlainChange(ts=datetime.fromtimestamp(ts, UTC),
+                                      service=service or "unknown", kind=kind, ref=value,
+                                      description=f"{name} switched to {value}"))
     all_changes = unique_changes + pseudo
     history = _history(all_changes, tests, onset_epoch)
     change_evidence = [ChangeEvidence(c.kind, (onset_epoch - c.ts.timestamp()) / 60.0)
@@ -327,7 +326,7 @@ def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
-              ) -> tuple[list[dict[str, Any]], ChangeRecord | None]:
+              ) -> tuple[list[dict[str, Any]], Change | None]:
     """The five best-ranked changes as rows, and the one to blame (``None``: no culprit)."""
     if ev.onset_epoch is None or not ev.changes or label == "none":
         return [], None
@@ -346,7 +345,7 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
     return rows, top
 
 
-def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
+def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
              at: datetime | None = None, catalog_service: Service | None = None,
              priors: LearnedPriors | None = None,
              assembled: Assembled | None = None) -> Diagnosis:
@@ -388,7 +387,7 @@ def select_service(records: Sequence[Any], service: str | None = None) -> str | 
         return service if service is not None else (names[0] if names else None)
     alerts: dict[str, int] = {}
     for r in records:
-        if isinstance(r, AlertRecord) and r.status == "firing":
+        if getattr(r, "type", None) == "alert" and r.status == "firing":
             alerts[r.service] = alerts.get(r.service, 0) + 1
     if alerts:
         return max(alerts, key=lambda s: alerts[s])

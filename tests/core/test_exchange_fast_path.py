@@ -234,3 +234,9 @@ def test_one_model_per_tag_answers_as_the_union_of_all_records() -> None:
         except ValidationError as error:
             union = _describe(error)
         assert mine == union, obj
+
+
+def test_the_fast_paths_field_names_are_the_models() -> None:
+    from bot.core.exchange_fast import _SIGNAL_FIELDS
+
+    assert frozenset(SignalRecord.model_fields) == _SIGNAL_FIELDS

@@ -94,3 +94,15 @@ def test_bad_lines_are_reported_not_fatal(tmp_path: Path, capsys) -> None:
     result = classify(capsys, str(path))
     assert result["behavior"] == "none"
     assert result["refused_lines"][0]["line"] == 1
+
+
+def test_the_collector_paused_for_classify_is_running_again_after(tmp_path: Path,
+                                                                  capsys) -> None:
+    import gc
+
+    assert gc.isenabled()
+    classify(capsys, str(write(tmp_path / "s.jsonl", generate("data", 1003).records)))
+    assert gc.isenabled()
+    # also after a refusal that ends the command with an error
+    assert main(["classify", str(tmp_path / "absent.jsonl"), "--json"]) == 2
+    assert gc.isenabled()
