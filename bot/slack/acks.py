@@ -8,15 +8,22 @@ listeners wait on it.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from bot.core.services import Services
 from bot.slack.replay import claim_work, current_request
+
+# Set while a request acked by the route is dispatched to Bolt (bot.api.slack): that
+# dispatch already waited for its burst and its sender's earlier work.
+_in_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("resilio_in_turn",
+                                                                default=False)
 
 
 class AcksFirst:
@@ -105,6 +112,8 @@ class AcksFirst:
         releaser thread (woken once per burst) submits it when the burst is over. The
         returned future is tracked at once, so ``services.drain`` waits for it.
         """
+        if _in_turn.get():
+            return _run_now(self.hold(fn), kwargs)
         held = self.hold(fn, after=after)
         future: Future[Any] = Future()
         services.track(future)
@@ -115,6 +124,21 @@ class AcksFirst:
             self.start_releaser()
             self._wake.set()
         return future
+
+    @contextmanager
+    def in_turn(self) -> Iterator[None]:
+        """Work queued inside runs at once, in this thread (still claimed, as ``hold`` does).
+
+        For the Bolt dispatch of a request the route acked itself: that dispatch was
+        queued here in its sender's turn and released after its burst, so the work its
+        listeners queue is already past both waits. Queued again, it would wait a second
+        time, and behind work its sender sent later.
+        """
+        token = _in_turn.set(True)
+        try:
+            yield
+        finally:
+            _in_turn.reset(token)
 
     def start_releaser(self) -> None:
         """Start the releaser thread (at start-up, ``bot.core.warmup``; else on first use)."""
@@ -165,6 +189,16 @@ class AcksFirst:
             if left <= 0:
                 return
             time.sleep(left)
+
+
+def _run_now(held: Callable[..., Any], kwargs: dict[str, Any]) -> Future[Any]:
+    """``held(**kwargs)`` here and now; its outcome in a future, as the pool would give."""
+    future: Future[Any] = Future()
+    try:
+        future.set_result(held(**kwargs))
+    except Exception as error:  # noqa: BLE001 - kept in the future, as on the pool
+        future.set_exception(error)
+    return future
 
 
 def _submit_into(future: Future[Any], services: Services, held: Callable[..., Any],
