@@ -172,20 +172,31 @@ def wait_until(predicate, timeout: float = 60.0,  # type: ignore[no-untyped-def]
 
 
 def reference_server(host: str, port: int) -> int:
-    """The reference: the same server stack with a route that answers 200 at once."""
-    from fastapi import FastAPI
+    """The reference: the same server stack with a route that answers 200 at once.
+
+    Mounted as the bot mounts its Slack route (a raw ASGI app ahead of FastAPI's stack,
+    ``bot.app.http.RawRoutesFirst``), so the ratio is what the bot's route adds.
+    """
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.types import Receive, Scope, Send
 
+    from bot.app.http import RawRoutesFirst
     from bot.app.server import serve
 
-    async def empty(_: Request) -> Response:
+    async def empty(_: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def healthy(_: Request) -> Response:
         return Response(status_code=200)
 
-    app = FastAPI()
-    # Mounted as the bot mounts its Slack route: a plain Starlette route.
-    app.router.add_route("/slack/events", empty, methods=["POST"], include_in_schema=False)
-    app.router.add_route("/healthz", empty, methods=["GET"], include_in_schema=False)
+    app = RawRoutesFirst()
+    app.raw_routes["/slack/events"] = empty
+    app.router.add_route("/healthz", healthy, methods=["GET"], include_in_schema=False)
     serve(app, host=host, port=port)
     return 0
 
