@@ -86,16 +86,15 @@ class SlackEvents:
             services.submit(learn_identity, services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "POST":
-            answer = _plain(405, "Method Not Allowed", (b"allow", b"POST"))
-        else:
+        answer: Answer | None = _plain(405, "Method Not Allowed", (b"allow", b"POST"))
+        if scope["method"] == "POST":
             try:
                 answer = await self._answer(scope, receive)
             except Exception:  # what FastAPI's error middleware did for this route
                 log.exception("Slack request failed")
                 answer = _plain(500, "Internal Server Error")
-            if answer is None:
-                return  # the client left before its body arrived
+        if answer is None:
+            return  # the client left before its body arrived
         status, headers, body = answer
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})

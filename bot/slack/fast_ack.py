@@ -28,7 +28,7 @@ something, or does not ack.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ class FastAcks:
         self._candidates = [_candidate(listener) for listener in app._listeners]  # noqa: SLF001
 
     def answer(self, body: dict[str, Any],
-               headers: dict[str, str | Sequence[str]]) -> BoltResponse | None:
+               headers: Mapping[str, object]) -> BoltResponse | None:
         if not self.enabled or any(name in headers for name in BOLT_HEADERS):
             return None
         try:
