@@ -13,7 +13,8 @@ one acknowledgement, a reply to every request.
 
 The reference is the same burst, from the same load generator, against an empty
 route on the same server stack: ``bot.app.server.serve`` (the same uvicorn settings)
-running an app whose ``POST /slack/events`` answers 200 at once, started at the same
+running an app whose ``POST /slack/events`` answers 200 at once, mounted as the bot
+mounts its Slack route (a raw ASGI app ahead of FastAPI's stack), started at the same
 time as the bot. Each round fires at the reference, then at the bot. Prints p50/p99
 of both, their ratio, and the first burst after start-up on its own (targets: p99
 ratio <= 3 and p99 < 50 ms, first burst included).
