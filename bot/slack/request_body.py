@@ -42,7 +42,9 @@ def form_fields(body: str) -> dict[str, str]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        fields[_unquote_plus(name)] = _unquote_plus(value)
+        if "%" in part or "+" in part:  # most fields of a command are plain ids
+            name, value = _unquote_plus(name), _unquote_plus(value)
+        fields[name] = value
     return fields
 
 
