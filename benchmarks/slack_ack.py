@@ -153,7 +153,17 @@ class LoadGenerator:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far (Linux), to tell server cost from noise."""
+    """CPU time of a process so far (Linux), to tell server cost from noise.
+
+    The sum of its threads' run time in ``/proc/<pid>/task/*/schedstat`` (nanoseconds;
+    the threads of the servers live as long as they do), else user + system time from
+    ``/proc/<pid>/stat`` (10 ms clock ticks, too coarse for a burst of a few ms).
+    """
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -350,7 +360,7 @@ def run_round(bench: Bench, figures: Figures, round_number: int) -> None:
     round_latencies = [seconds for seconds, _ in answers]
     if cpu_before is not None and cpu_after is not None:
         figures.cpu_per_burst.append(cpu_after - cpu_before)
-    burst_cpu = (f"{figures.cpu_per_burst[-1] * 1000:.0f} ms" if figures.cpu_per_burst
+    burst_cpu = (f"{figures.cpu_per_burst[-1] * 1000:.1f} ms" if figures.cpu_per_burst
                  else "unknown")
     assert all(status == 200 for _, status in answers), answers
     figures.latencies += round_latencies
@@ -383,12 +393,15 @@ def print_rounds(figures: Figures) -> None:
           f"complete after {statistics.median(follow_ups) * 1000:.0f} ms (median), "
           f"{max(follow_ups) * 1000:.0f} ms (max)")
     if figures.cpu_per_burst:
+        ours = statistics.fmean(figures.cpu_per_burst)
         reference = (f"{statistics.fmean(figures.reference_cpu_per_burst) * 1000:.1f} ms"
                      if figures.reference_cpu_per_burst else "unknown")
-        print(f"server CPU while a burst was being answered: mean "
-              f"{statistics.fmean(figures.cpu_per_burst) * 1000:.1f} ms, the reference's "
-              f"{reference} "
-              f"(10 ms clock ticks; on {os.cpu_count()} cores, load average "
+        ratio = (f", ratio {ours / statistics.fmean(figures.reference_cpu_per_burst):.2f}x"
+                 if figures.reference_cpu_per_burst and min(figures.reference_cpu_per_burst) > 0
+                 else "")
+        # Steadier than the latencies on a shared machine: time waiting for a core is not in it.
+        print(f"server CPU while a burst was being answered: mean {ours * 1000:.1f} ms, the "
+              f"reference's {reference}{ratio} (on {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.1f} at the end)")
 
 
