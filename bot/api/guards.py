@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, model_validator
+from starlette.types import Receive
 
 from bot.api.params import ID_MAX
 from bot.config.settings import Settings
@@ -150,15 +151,36 @@ async def read_body(request: Request, services: Services) -> bytes:
     so a huge body never sits in memory.
     """
     limit = services.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"body of {declared} bytes is over the limit of {limit} bytes")
+    _check_declared(request.headers.get("content-length"), limit)
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > limit:
             raise HTTPException(413, f"body is over the limit of {limit} bytes")
     return bytes(body)
+
+
+async def receive_body(receive: Receive, declared: str | None, limit: int) -> bytes | None:
+    """:func:`read_body` for a raw ASGI route; None when the client left before the end."""
+    _check_declared(declared, limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body is over the limit of {limit} bytes")
+        if not message.get("more_body", False):
+            return chunk if len(chunks) == 1 else b"".join(chunks)
+
+
+def _check_declared(declared: str | None, limit: int) -> None:
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body of {declared} bytes is over the limit of {limit} bytes")
 
 
 def _not_utf8(body: bytes, error: UnicodeDecodeError) -> HTTPException:

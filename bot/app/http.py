@@ -1,7 +1,9 @@
 """``create_app(services)``: the one HTTP server (webhooks, JSON API, Slack, metrics).
 
 Each API module exposes ``build_router(services)``; the list below is the whole
-surface, read top to bottom. The scheduler starts and stops with the app.
+surface, read top to bottom, with the raw ASGI routes answered before FastAPI's
+middleware and router (Slack's, whose acks are timed). The scheduler starts and stops
+with the app.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.api.docs import install
 from bot.core.services import Services
@@ -23,7 +27,6 @@ log = logging.getLogger(__name__)
 
 ROUTER_MODULES = [
     "bot.api.health",
-    "bot.api.slack",  # early: routes are matched in order, and Slack's acks are timed
     "bot.api.webhooks",
     "bot.api.incidents",
     "bot.api.slo",
@@ -34,6 +37,11 @@ ROUTER_MODULES = [
     "bot.api.reads",
     "bot.api.change_webhooks",
 ]
+
+# path -> build_route(services), an ASGI app for that path (every method), ahead of FastAPI
+RAW_ROUTES: dict[str, str] = {
+    "/slack/events": "bot.api.slack.build_route",
+}
 
 # Hooks run at start-up and shutdown (scheduler, crash recovery); each takes Services.
 STARTUP_HOOKS: list[str] = [
@@ -55,6 +63,27 @@ def _call(path: str, services: Services) -> None:
     getattr(importlib.import_module(module_name), function)(services)
 
 
+class RawRoutesFirst(FastAPI):
+    """FastAPI, with a few paths answered by raw ASGI apps before its middleware stack.
+
+    FastAPI's stack (error and telemetry middleware, the body limit, exception
+    handling, its exit stack, the router) is five layers of coroutines per request;
+    a route that reads its own raw body and answers its own errors needs none of it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.raw_routes: dict[str, ASGIApp] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            route = self.raw_routes.get(scope["path"])
+            if route is not None:
+                await route(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -64,7 +93,7 @@ def create_app(services: Services) -> FastAPI:
         for hook in SHUTDOWN_HOOKS:
             _call(hook, services)
 
-    app = FastAPI(title="Resilio", version="0.1.0", lifespan=lifespan,
+    app = RawRoutesFirst(title="Resilio", version="0.1.0", lifespan=lifespan,
                   description="Incident-response ChatOps for AI systems.")
     app.state.services = services
 
@@ -93,6 +122,9 @@ def create_app(services: Services) -> FastAPI:
                    "msg": item.get("msg")} for item in error.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
+    for path, builder in RAW_ROUTES.items():
+        module_name, _, function = builder.rpartition(".")
+        app.raw_routes[path] = getattr(importlib.import_module(module_name), function)(services)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).build_router(services))
 

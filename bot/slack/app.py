@@ -4,7 +4,9 @@ No module-level App: each call builds one, so tests and the demo get an app wire
 to their own database and Slack emulator. ``process_before_response=True`` runs
 each ack function inline and hands the lazy functions to our executor, so the
 HTTP answer leaves as soon as the (I/O-free) ack returns, with no polling, and
-``services.drain()`` also waits for the work done after the ack.
+``services.drain()`` also waits for the work done after the ack. The HTTP route
+gives most acks itself, from the same ack functions, and dispatches those requests
+here afterwards (:mod:`bot.slack.fast_ack`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -43,7 +42,9 @@ def form_fields(body: str) -> dict[str, str]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        fields[_unquote_plus(name)] = _unquote_plus(value)
+        if "%" in part or "+" in part:  # most fields of a command are plain ids
+            name, value = _unquote_plus(name), _unquote_plus(value)
+        fields[name] = value
     return fields
 
 
@@ -61,17 +62,22 @@ def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
     return dict(fields)
 
 
-def bolt_request(body: str, query: str,
-                 headers: dict[str, str | Sequence[str]]) -> BoltRequest:
+def content_type(headers: dict[str, str]) -> str | None:
+    """The media type Bolt reads from these (lower-case) headers (``extract_content_type``)."""
+    value = headers.get("content-type")
+    return value.split(";")[0] if value else None
+
+
+def bolt_request(body: str, query: str, headers: dict[str, str],
+                 parsed: dict[str, Any] | None = None) -> BoltRequest:
     """The ``BoltRequest`` Bolt would build from this HTTP request (mode ``http``).
 
     Bolt's constructor parses the body itself; it is given an empty one, and the
-    parsed body and the context Bolt derives from it are set afterwards, exactly as
-    its constructor would set them.
+    parsed body (``parsed``, when the caller has parsed it already) and the context
+    Bolt derives from it are set afterwards, exactly as its constructor would set them.
     """
-    request = BoltRequest(body="", query=query, headers=headers)
+    request = BoltRequest(body="", query=query, headers=dict(headers))
     request.raw_body = body
-    request.body = parse_body(body, request.content_type)
+    request.body = parse_body(body, request.content_type) if parsed is None else parsed
     request.context = build_context(BoltContext({}), request.body)
     return request
-

@@ -3,6 +3,7 @@ woken) while requests keep arriving, released once they stop, and tracked meanwh
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -71,3 +72,36 @@ def test_one_persons_work_keeps_its_order_and_errors_reach_the_future(services) 
     assert services.drain(timeout=5)
     assert order == [0, 1, 2, 3, 4]
     assert isinstance(failed.exception(), ValueError)
+
+
+def test_a_quiet_on_the_clock_waits_for_the_event_loop_to_confirm_it(services) -> None:
+    """The loop's thread away for 150 ms (waiting for a core) is no quiet: requests read
+    when it is back hold the work back again."""
+    gate = AcksFirst(quiet=0.02, longest=2.0)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        seen: list[float] = []
+
+        def request() -> None:
+            gate.request_seen()
+            seen.append(time.monotonic())
+
+        def away_then_request() -> None:
+            time.sleep(0.15)  # the releaser's clock sees a quiet meanwhile
+            request()
+
+        loop.call_soon_threadsafe(request)
+        while not seen:
+            time.sleep(0.001)
+        ran: list[float] = []
+        loop.call_soon_threadsafe(away_then_request)
+        gate.queue(services, lambda: ran.append(time.monotonic()))
+        assert services.drain(timeout=5)
+        assert len(seen) == 2
+        assert ran[0] - seen[1] >= 0.019  # after the request read on the loop's return
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

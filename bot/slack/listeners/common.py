@@ -13,6 +13,7 @@ from bot.core.errors import UserError
 from bot.core.services import Services
 from bot.incidents import service as incident_service
 from bot.slack.acks import acks_first
+from bot.slack.fast_ack import ACK_STEP, AckStep
 from bot.views.help import usage_blocks
 from bot.views.markup import error as error_text
 from bot.views.markup import escape
@@ -103,4 +104,6 @@ def acked(services: Services, ack_function: Callable[..., Any],
 
     named = getattr(ack_function, "func", ack_function)  # a partial names its function
     listener.__name__ = getattr(named, "__name__", "listener")
+    # the route may give this ack itself, before Bolt runs (bot.slack.fast_ack)
+    setattr(listener, ACK_STEP, AckStep(ack_function, tuple(wants[ack_function])))
     return listener
