@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Series
 from bot.diagnosis.detect import NEWBORN_MIN_SECONDS, Finding
+from classifiers.excursions import persistence
 from classifiers.robust import median, noise_sd
 from classifiers.slices import SliceContrast
 
@@ -64,6 +65,8 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
         flat = (layer, name, ()) in data.series and not any(
             f.test.layer == layer and f.test.name == name and not f.test.slice
             for f in findings)
+        if flat and _gone(data, finding):
+            continue
         # first points before the window cuts them: a canary's birth, seen whole
         births = {s.slice: float(s.times[0]) for s in sliced if s.times.size}
         sliced = [window(s, onset) for s in sliced]
@@ -137,6 +140,22 @@ def _recent(born: float, onset: float) -> bool:
 
 def _both(sa: Stats | None, sb: Stats | None) -> tuple[Stats, Stats] | None:
     return (sa, sb) if sa is not None and sb is not None else None
+
+
+LOCAL_PERSISTENCE = 0.5  # a local move with less of it left at the end is gone
+
+
+def _gone(data: Assembled, finding: Finding) -> bool:
+    """A slice's own move (its all-traffic series flat) that is mostly back by the end
+    of the window: a burst in one region hours before the failure says nothing about
+    where the failure lives now, and it is no part of the failure's excess."""
+    t = finding.test
+    s = data.series.get((t.layer, t.name, t.slice))
+    if s is None or not t.slice:
+        return False
+    left = persistence(s.values, s.times, finding.onset, t.before, t.after,
+                       s.counts if s.has_counts else None)
+    return left < LOCAL_PERSISTENCE
 
 
 EVIDENCE_CAP = 10.0  # past ten times its practical threshold, a move is just clear

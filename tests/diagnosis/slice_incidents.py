@@ -17,7 +17,8 @@ failure of acme shows on search too, only less cleanly. The patterns:
   moves that tenant's mean amount by an order of magnitude and the all-traffic mean
   only mildly;
 - and the other side: an all-traffic failure over correlated dimensions with a small,
-  noisy slice, which must name no slice.
+  noisy slice, and a region's burst hours before an unsliced stall, which must name
+  no slice.
 
 Each builder takes a numpy generator and returns exchange records; ``CASES`` lists
 them with label, slice and culprit for ``test_handwritten_incidents`` (and so for
@@ -288,6 +289,30 @@ def an_all_traffic_failure_over_correlated_dimensions(rng: np.random.Generator) 
     return out
 
 
+def a_region_burst_hours_before_a_feature_stall(rng: np.random.Generator) -> Records:
+    """Errors in us-east (15 % of traffic) jump four hours before the feature store
+    stalls and ebb back over the hours after; the all-traffic errors hardly notice,
+    and by the end little of the jump is left. The stall (unsliced) is the failure:
+    no region."""
+    out: Records = []
+    t = np.arange(480) * 60.0
+    on = 420 * 60.0
+    grid = cells(rng, t, 1500.0, {"region": {"us-east": 0.15, "eu-west": 0.6,
+                                             "ap-south": 0.25}})
+    east = grid.where("region", "us-east")
+    since = np.clip(t - (on - 240 * 60.0), 0, None)
+    decay = np.where(t >= on - 240 * 60.0, np.exp(-since / 7200.0), 0.0)
+    rate_series(out, rng, grid, "runtime", "http.server.request.error_ratio",
+                np.where(east[:, None], 0.005 + 0.02 * decay[None, :], 0.005))
+    age = 60 + (t % 600) / 6 + rng.normal(0, 2, t.size)
+    gauge(out, "freshness", "feature_store.feature_age_seconds", t,
+          np.where(t >= on, 60 + (t - on), age), "up")
+    gauge(out, "quality", "ranking.ndcg_at_10", t,
+          0.5 + rng.normal(0, 0.005, t.size) - 0.04 * (t >= on + 1200), "down")
+    change(out, on - 300, "features", "feature-pipeline-88")
+    return out
+
+
 CASES = [
     (a_canary_born_at_the_deploy_on_15_second_scrapes, "model", ("model_version", "m-11"),
      "m-11"),
@@ -303,4 +328,5 @@ CASES = [
      "globex-system-prompt-4"),
     (amounts_x100_for_part_of_a_small_tenant, "data", ("tenant", "initech"), None),
     (an_all_traffic_failure_over_correlated_dimensions, "infrastructure", None, None),
+    (a_region_burst_hours_before_a_feature_stall, "control_plane", None, "feature-pipeline-88"),
 ]
