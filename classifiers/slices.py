@@ -72,8 +72,17 @@ def _heterogeneity(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str], 
     return out
 
 
+SHARE_NOISE_Z = 2.0  # a value's worsening counts toward the excess past this many SEs
+
+
 def _shares(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str, str], float]:
-    """Per (signal, dimension, value): its part of the dimension's traffic-weighted excess."""
+    """Per (signal, dimension, value): its part of the dimension's traffic-weighted excess.
+
+    Each value's worsening counts past ``SHARE_NOISE_Z`` standard errors only (a soft
+    threshold): a large value that moved by its noise would otherwise weigh in by its
+    traffic, and a canary on 8 % of traffic whose whole excess is its own would be
+    said to explain less than half of it because the other 92 % wobbled.
+    """
     groups: dict[tuple[str, str], list[SliceContrast]] = defaultdict(list)
     for c in contrasts:
         groups[(c.signal, c.dimension)].append(c)
@@ -83,11 +92,16 @@ def _shares(contrasts: Sequence[SliceContrast]) -> dict[tuple[str, str, str], fl
         if not np.all(np.isfinite(weights)) or weights.sum() <= 0:
             weights = np.ones(len(items))
         weights = weights / weights.sum()
-        excess = np.array([max(c.delta_in, 0.0) for c in items]) * weights
+        excess = np.array([max(c.delta_in - SHARE_NOISE_Z * _finite(c.se_in), 0.0)
+                           for c in items]) * weights
         total = float(excess.sum())
         for c, e in zip(items, excess, strict=True):
             out[(signal, dim, c.value)] = float(e / total) if total > 0 else 0.0
     return out
+
+
+def _finite(se: float) -> float:
+    return se if math.isfinite(se) and se > 0 else 0.0
 
 
 def _one_slice(items: Sequence[SliceContrast], het: dict[tuple[str, str], float],

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Series
-from bot.diagnosis.detect import Finding
+from bot.diagnosis.detect import NEWBORN_MIN_SECONDS, Finding
+from classifiers.excursions import persistence
 from classifiers.robust import median, noise_sd
 from classifiers.slices import SliceContrast
 
@@ -64,6 +65,10 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
         flat = (layer, name, ()) in data.series and not any(
             f.test.layer == layer and f.test.name == name and not f.test.slice
             for f in findings)
+        if flat and _gone(data, finding):
+            continue
+        # first points before the window cuts them: a canary's birth, seen whole
+        births = {s.slice: float(s.times[0]) for s in sliced if s.times.size}
         sliced = [window(s, onset) for s in sliced]
         groups: dict[tuple[str, ...], list[Series]] = {}
         for s in sliced:
@@ -80,21 +85,77 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
                     sign = -1.0 if a.bad == "down" else 1.0
                     if a.bad == "both":
                         sign = 1.0 if finding.test.statistic >= 0 else -1.0
-                    sa, sb = _around(a, onset, sign), _around(b, onset, sign)
-                    # A slice born at the onset (a canary version, a new route, a fallback
-                    # switched on) has no baseline of its own: its traffic is measured
-                    # against the level that traffic had before, on the other side.
-                    if sa is None and sb is not None:
-                        sa = _around(_spliced(b, a, onset), onset, sign)
-                    elif sb is None and sa is not None:
-                        sb = _around(_spliced(a, b, onset), onset, sign)
-                    if sa is None or sb is None:
+                    born = (min(births.get(m.slice, math.inf) for m in inside),
+                            min(births.get(m.slice, math.inf) for m in rest))
+                    pair = _pair(a, b, onset, sign, born)
+                    if pair is None:
                         continue
+                    sa, sb = pair
                     contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
                                                    scale=sa[2], signal=f"{layer}/{name}",
                                                    weight=_traffic(a, onset),
                                                    evidence=_evidence(finding, flat)))
     return contrasts
+
+
+NEWBORN_OWN_SECONDS = 1800.0  # a slice born less than this before the onset has no past
+
+
+Stats = tuple[float, float, float]  # (effect, standard error, scale)
+
+
+def _pair(a: Series, b: Series, onset: float, sign: float, born: tuple[float, float]
+          ) -> tuple[Stats, Stats] | None:
+    """The stats of a slice ``a`` and of its rest ``b`` across the onset.
+
+    A slice born near the onset (a canary version, a new route, a fallback switched
+    on) has no baseline of its own: what it served before the estimated onset, if
+    anything, is minutes of the failure itself (onsets lag a deploy by minutes). It
+    is compared with the rest of its dimension in the same window instead: both
+    sides pivot at its birth, its traffic measured against the level the rest had
+    before it existed, and the rest's own change across the birth is what its change
+    must exceed. The same holds when the rest is the newborn side (the stable
+    version, whose rest is the canary). ``born``: the first points of ``a`` and ``b``
+    in the whole record, not in the window the contrast reads.
+    """
+    born_a, born_b = born
+    if born_a - born_b >= NEWBORN_MIN_SECONDS and _recent(born_a, onset):
+        return _both(_around(_spliced(b, a, born_a), born_a, sign), _around(b, born_a, sign))
+    if born_b - born_a >= NEWBORN_MIN_SECONDS and _recent(born_b, onset):
+        return _both(_around(a, born_b, sign), _around(_spliced(a, b, born_b), born_b, sign))
+    sa, sb = _around(a, onset, sign), _around(b, onset, sign)
+    # a side with no point before the onset (born after it) is spliced at the onset
+    if sa is None and sb is not None:
+        sa = _around(_spliced(b, a, onset), onset, sign)
+    elif sb is None and sa is not None:
+        sb = _around(_spliced(a, b, onset), onset, sign)
+    return _both(sa, sb)
+
+
+def _recent(born: float, onset: float) -> bool:
+    """Born in the half hour up to the onset. (Born after it, the splice at the onset
+    does the same without reading the rest's own failure as its baseline.)"""
+    return onset - NEWBORN_OWN_SECONDS < born <= onset
+
+
+def _both(sa: Stats | None, sb: Stats | None) -> tuple[Stats, Stats] | None:
+    return (sa, sb) if sa is not None and sb is not None else None
+
+
+LOCAL_PERSISTENCE = 0.5  # a local move with less of it left at the end is gone
+
+
+def _gone(data: Assembled, finding: Finding) -> bool:
+    """A slice's own move (its all-traffic series flat) that is mostly back by the end
+    of the window: a burst in one region hours before the failure says nothing about
+    where the failure lives now, and it is no part of the failure's excess."""
+    t = finding.test
+    s = data.series.get((t.layer, t.name, t.slice))
+    if s is None or not t.slice:
+        return False
+    left = persistence(s.values, s.times, finding.onset, t.before, t.after,
+                       s.counts if s.has_counts else None)
+    return left < LOCAL_PERSISTENCE
 
 
 EVIDENCE_CAP = 10.0  # past ten times its practical threshold, a move is just clear

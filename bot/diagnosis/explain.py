@@ -92,6 +92,17 @@ def runbooks_for(label: str, top_change: ChangeRecord | PlainChange | None,
     return list(dict.fromkeys(names))
 
 
+def _slice_words(item: dict) -> str:
+    """``tenant=acme (94% of the excess)``: the slice and how much of the failure's
+    excess over the dimension it accounts for, so "only acme" is not read as "all of
+    it" when a correlated route carries part of it too."""
+    words = f"{item['dimension']}={item['value']}"
+    share = item.get("share")
+    if isinstance(share, (int, float)) and math.isfinite(share):
+        words += f" ({share:.0%} of the excess)"
+    return words
+
+
 _SUSPECT_WORDS = ((0.5, "likely cause"), (0.2, "possible cause"), (-1.0, "probably unrelated"))
 
 
@@ -101,7 +112,7 @@ def explain(label: str, confidence: float, reasons: Sequence[str], slices: list[
         return f"none ({confidence:.2f}): " + "; ".join(reasons)
     parts = [f"{label} failure, {confidence:.2f} confident"]
     if slices:
-        parts.append("only " + ", ".join(f"{s['dimension']}={s['value']}" for s in slices[:3]))
+        parts.append("only " + ", ".join(_slice_words(s) for s in slices[:3]))
     if onset:
         parts.append(f"began {onset}")
     if change is not None and change["minutes_before_onset"] >= -5:
