@@ -9,6 +9,7 @@ it is read from it, so the two cannot drift.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, get_args
 
 Label = Literal["infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none"]
@@ -35,15 +36,24 @@ _BAD_UP_HINTS = (
 _BAD_DOWN_HINTS = (
     "groundedness", "relevance", "accuracy", "pass_rate", "thumbs_up", "ndcg", "precision",
     "recall", "success", "hit_rate", "throughput", "faithfulness", "judge_score", "availability",
-    "good", "ctr", "conversion", "mrr", "f1", "score",
+    "good", "ctr", "conversion", "mrr", "f1",
 )
+# A bare "score" is an evaluation's (higher is better) unless the name is a statistic of
+# a distribution of scores (``fraud.score_mean``, ``ranker.score_p90``): that is a
+# model's output, and a move either way is a shift.
+_SCORE_STATISTIC = re.compile(r"score[._]?(mean|avg|average|median|std|stddev|var|p\d+|q\d+)")
 
 
 def default_direction(name: str) -> Direction:
     """The side on which a well-known signal name is bad; ``both`` when unknown."""
     lowered = name.lower()
+    statistic = _SCORE_STATISTIC.search(lowered) is not None
+    if statistic and not any(hint in lowered for hint in _BAD_DOWN_HINTS):
+        return "both"
     if any(hint in lowered for hint in _BAD_UP_HINTS):
         return "up"
     if any(hint in lowered for hint in _BAD_DOWN_HINTS):
+        return "down"
+    if "score" in lowered:
         return "down"
     return "both"

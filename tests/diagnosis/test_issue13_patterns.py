@@ -330,6 +330,27 @@ def a_nightly_reindex_seen_the_night_before(rng: np.random.Generator) -> Records
     return out
 
 
+def a_ranker_canary_raises_its_scores(rng: np.random.Generator) -> Records:
+    """A ranker canary on a tenth of traffic scores everything higher. The mean score is
+    a model's output, two-sided as its exporter says: its rise is a shift, not the
+    improvement a bare "score" name would suggest."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    for version, share in (("r-41", 0.9), ("r-42", 0.1)):
+        moved = (t >= on) if version == "r-42" else np.zeros(t.size, bool)
+        noise = 0.01 / np.sqrt(share)
+        gauge(out, "model", "ranker.score_mean", t,
+              0.30 + rng.normal(0, noise, t.size) + 0.12 * moved, "both",
+              {"model_version": version})
+    gauge(out, "model", "ranker.score_mean", t,
+          0.30 + rng.normal(0, 0.01, t.size) + 0.012 * (t >= on), "both")
+    gauge(out, "runtime", "http.server.request.duration_p95", t,
+          0.2 + rng.normal(0, 0.01, t.size), "up")
+    change(out, on - 120, "model", "r-42", slice={"model_version": "r-42"})
+    return out
+
+
 def the_pool_scales_in_as_traffic_ebbs(rng: np.random.Generator) -> Records:
     """The autoscaler halves the available replicas as the evening ebbs; GPU utilisation
     and latency stay where they were. Capacity doing its job is no failure: none."""
@@ -362,6 +383,7 @@ CASES: list[Any] = [
      "judge-gpt-swap"),
     (a_spike_that_recovered_before_the_alert, "none", None, None),
     (a_nightly_reindex_seen_the_night_before, "none", None, None),
+    (a_ranker_canary_raises_its_scores, "model", ("model_version", "r-42"), "r-42"),
     pytest.param(the_pool_scales_in_as_traffic_ebbs, "none", None, None, marks=pytest.mark.xfail(
         strict=True, reason="not fixed: a lone infra move is infrastructure in the simulator "
         "(a GPU memory leak before it hurts) and eval_policy in independent judge swaps whose "
