@@ -11,9 +11,10 @@ is explained by what changed since the service was last healthy.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-from classifiers.behaviour import kind_fit, time_fit
+from classifiers.behaviour import kind_fit, quiet_minutes
 from classifiers.results import ChangeScore
 
 # Which change kinds can move a layer that moved first (the behaviour table is per label;
@@ -39,6 +40,32 @@ def kind_floor() -> float:
     return float(behaviour_weights.ATTRIBUTION.get("kind_floor", KIND_FLOOR))
 SLICE_BONUS = 1.5
 HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
+AFTER_MINUTES = 2.0    # a change this far past the onset's interval (or a sample) came too late
+AFTER_FIT = 0.5        # the fit of a change just after the onset estimate, inside that margin
+LATE_FIT = 0.02        # and of one after it: it cannot have started what was already moving
+
+
+def change_time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
+                    resolution: float = 1.0) -> float:
+    """How plausibly a change this long before the episode's onset started it (0..1).
+
+    As :func:`classifiers.behaviour.time_fit` (full fit inside the onset's interval
+    and a sample, then each minute of calm before it costs an e-folding of
+    :func:`~classifiers.behaviour.quiet_minutes`), but a change is given only
+    ``AFTER_MINUTES`` (or one sample) past the interval's upper end: the episode's
+    onset no longer comes from a stray early move, so a change three minutes after a
+    step placed to the 15-second sample is one made while the step was under way
+    (a random deploy in the incident), not the step's cause.
+    """
+    m = float(minutes_before_onset)
+    if m < -(0.5 * halfwidth + max(AFTER_MINUTES, resolution)):
+        return LATE_FIT
+    if m < 0.0:
+        return AFTER_FIT
+    inside = halfwidth + max(resolution, 1.0)
+    if m <= inside:
+        return 1.0
+    return math.exp(-(m - inside) / quiet_minutes())
 
 
 def _rank_iv(minutes_before_onset: Sequence[float], kinds: Sequence[str],
@@ -94,7 +121,7 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     onset_halfwidth, resolution : float
         How far before its estimate the onset may lie and the sampling interval, in
         minutes (:func:`classifiers.behaviour.onset_precision`): a change inside the
-        interval fits as well as one right at the onset (see ``time_fit``).
+        interval fits as well as one right at the onset (see :func:`change_time_fit`).
 
     Returns
     -------
@@ -110,7 +137,7 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     floor = kind_floor()
     ranked = []
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
-        tf = time_fit(float(minutes), onset_halfwidth, resolution)
+        tf = change_time_fit(float(minutes), onset_halfwidth, resolution)
         kf = _kind_fit(kind, label, root_layers)
         score = tf * (floor + kf) * (SLICE_BONUS if matches[index] else 1.0)
         if past[index]:
