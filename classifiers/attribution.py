@@ -39,6 +39,7 @@ def kind_floor() -> float:
 
     return float(behaviour_weights.ATTRIBUTION.get("kind_floor", KIND_FLOOR))
 SLICE_BONUS = 1.5
+SCOPE_MISMATCH = 0.5   # a change aimed at another value of the dimension the failure is on
 HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
 AFTER_MINUTES = 2.0    # a change this far past the onset's interval (or a sample) came too late
 AFTER_FIT = 0.5        # the fit of a change just after the onset estimate, inside that margin
@@ -97,7 +98,8 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
                  slice_matches: Sequence[bool] | None = None,
                  root_layers: Sequence[str] = (),
                  history: Sequence[bool] | None = None, *, onset_halfwidth: float = 0.0,
-                 resolution: float = 1.0) -> list[ChangeScore]:
+                 resolution: float = 1.0,
+                 elsewhere: Sequence[bool] | None = None) -> list[ChangeScore]:
     """Changes ranked by how well they explain the onset, best first.
 
     Parameters
@@ -123,10 +125,16 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
         minutes (:func:`classifiers.behaviour.onset_precision`): a change inside the
         interval fits as well as one right at the onset (see :func:`change_time_fit`).
 
+    elsewhere : sequence of bool, optional
+        Whether each change is aimed at a slice the failure is not on: it names
+        another value of a dimension the failure was localised to (``region=us-east``
+        when ``region=eu-west`` failed). Its score is multiplied by ``SCOPE_MISMATCH``.
+
     Returns
     -------
     list of ChangeScore
-        ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus * history factor``.
+        ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus * history factor``
+        (times ``SCOPE_MISMATCH`` for a change aimed elsewhere).
 
     References
     ----------
@@ -134,6 +142,9 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
        ("what touched it last": the most recent change before the symptom began).
     """
     matches, past = _rank_iv(minutes_before_onset, kinds, slice_matches, history)
+    aimed_elsewhere = list(elsewhere) if elsewhere is not None else [False] * len(kinds)
+    if len(aimed_elsewhere) != len(kinds):
+        raise ValueError("elsewhere must match kinds in length")
     floor = kind_floor()
     ranked = []
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
@@ -142,6 +153,8 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
         score = tf * (floor + kf) * (SLICE_BONUS if matches[index] else 1.0)
         if past[index]:
             score *= HISTORY_FACTOR
+        if aimed_elsewhere[index]:
+            score *= SCOPE_MISMATCH
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
                                   minutes_before_onset=float(minutes)))
     # equal scores (two changes inside the onset's interval): the one nearest the onset

@@ -9,7 +9,9 @@ of the layers that moved on all traffic is a move with its own interval
 with most evidence (:func:`classifiers.onsets.episode`), not the earliest of them.
 A change is history when the service had recovered from something after it and
 stayed healthy for a while before the episode began; a change whose rollout shows
-as a served value switching is in force from the switch.
+as a served value switching is in force from the switch. Its scope is what its
+``slice`` names: the slice that failed (a bonus), or another value of that
+slice's dimension (a discount).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from classifiers.behaviour import ROOT_MINUTES, LayerEvidence
 from classifiers.onsets import Move, clear_layers, episode, onset_interval
 
 RECOVERED_BEFORE_MINUTES = 10.0  # healthy this long before the episode: earlier is history
-ROLLOUT_MINUTES = 30.0  # a served value switching this soon after a change of its kind
+ROLLOUT_MINUTES = 30.0  # a served switch this soon after a change of its kind: its rollout
 BLAME_SCORE = 0.05       # below this the best-ranked change is not blamed
 
 
@@ -125,6 +127,16 @@ def slice_matches(change: ChangeRecord, slices: Sequence[dict[str, Any]]) -> boo
     return False
 
 
+def aimed_elsewhere(change: ChangeRecord, slices: Sequence[dict[str, Any]]) -> bool:
+    """The change names another value of a dimension the failure was localised to,
+    and none of the values it was localised to (a region's deploy when another
+    region failed)."""
+    if slice_matches(change, slices):
+        return False
+    named = {item["dimension"] for item in slices[:2]}
+    return any(dimension in named for dimension in change.slice)
+
+
 def rank(changes: Sequence[ChangeRecord], past: Sequence[bool], times: Sequence[float],
          candidate: Sequence[bool], onset: Onset, label: str,
          slices: Sequence[dict[str, Any]]) -> list[tuple[int, float, float]]:
@@ -135,5 +147,6 @@ def rank(changes: Sequence[ChangeRecord], past: Sequence[bool], times: Sequence[
                           [changes[i].kind for i in index], label,
                           [slice_matches(changes[i], slices) for i in index], onset.roots,
                           [past[i] for i in index], onset_halfwidth=onset.halfwidth,
-                          resolution=onset.resolution)
+                          resolution=onset.resolution,
+                          elsewhere=[aimed_elsewhere(changes[i], slices) for i in index])
     return [(index[r.index], r.score, r.minutes_before_onset) for r in ranked]

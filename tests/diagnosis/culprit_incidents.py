@@ -98,7 +98,33 @@ def a_deploy_during_a_sharp_schema_step(rng: np.random.Generator) -> Records:
     return out
 
 
+def two_regional_deploys_and_one_region_failing(rng: np.random.Generator) -> Records:
+    """Errors quintuple in eu-west only at ``on``. Two gateway deploys went out, one
+    per region: eu-west's 12 min before, us-east's 3 min before. Infrastructure on
+    region=eu-west, blamed on the deploy aimed at it, not the nearer one aimed at a
+    region that did not move."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    on = 240 * 60.0
+    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
+    for region, volume in (("us-east", 900), ("eu-west", 700), ("ap-south", 300)):
+        n = rng.poisson(volume, t.size).astype(float)
+        p = np.where((t >= on) & (region == "eu-west"), 0.05, 0.01)
+        e = ratio(out, "runtime", "http.server.request.error_ratio", t, n, p, rng,
+                  {"region": region})
+        total_n, total_e = total_n + n, total_e + e
+    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
+                    "name": "http.server.request.error_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    change(out, on - 12 * 60.0, "config", "gw-eu-west-31", slice={"region": "eu-west"})
+    change(out, on - 3 * 60.0, "config", "gw-us-east-31", slice={"region": "us-east"})
+    return out
+
+
 CULPRIT_CASES: list[tuple[Any, str, tuple[str, str] | None, str | None]] = [
     (replicas_follow_the_evening_before_refusals, "eval_policy", None, "safety-prompt-12"),
     (a_faint_gpu_gauge_ahead_of_the_memory_step, "infrastructure", None, "nodepool-7"),
+    (two_regional_deploys_and_one_region_failing, "infrastructure", ("region", "eu-west"),
+     "gw-eu-west-31"),
 ]
