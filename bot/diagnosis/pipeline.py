@@ -300,18 +300,21 @@ def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
-              ) -> tuple[list[dict[str, Any]], ChangeRecord | None]:
-    """The five best-ranked changes as rows, and the one to blame (``None``: no culprit).
+              ) -> tuple[list[dict[str, Any]], ChangeRecord | None, float | None]:
+    """The five best-ranked changes as rows, the one to blame (``None``: no culprit),
+    and the episode's onset (epoch seconds) they were ranked against.
 
-    The onset they are ranked against is the episode's (:mod:`bot.diagnosis.suspects`),
-    not the earliest layer's that the label reads.
+    That onset is the episode's (:mod:`bot.diagnosis.suspects`), not the earliest
+    layer's that the label reads: it is also the onset the diagnosis reports.
     """
-    if ev.onset_epoch is None or not ev.changes or label == "none":
-        return [], None
+    if ev.onset_epoch is None or label == "none":
+        return [], None, None
     onset = suspects.episode_onset(ev.findings, ev.layers,
                                    local_layers(ev.data, ev.findings), ev.data)
     if onset is None:
-        return [], None
+        return [], None, None
+    if not ev.changes:
+        return [], None, onset.epoch
     healthy_since = (onset.epoch - (onset.halfwidth + suspects.RECOVERED_BEFORE_MINUTES)
                      * 60.0)
     past = suspects.history(ev.changes, ev.tests, healthy_since)
@@ -320,7 +323,7 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
     rows = [suspect_row(ev.changes[i], score, minutes) for i, score, minutes in ranked[:5]]
     top = (ev.changes[ranked[0][0]] if ranked and ranked[0][1] > suspects.BLAME_SCORE
            else None)
-    return rows, top
+    return rows, top, onset.epoch
 
 
 def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
@@ -339,20 +342,21 @@ def diagnose(records: Iterable[Any], changes: Iterable[ChangeRecord] = (), *,
     posterior = classify_behaviour(ev.layers, ev.change_evidence, priors)
     label = posterior.label
     slices = _slices(ev.data, ev.findings) if label != "none" else []
-    suspects, top_change = _suspects(ev, label, slices)
+    suspect_rows, top_change, episode_epoch = _suspects(ev, label, slices)
     runbooks = runbooks_for(label, top_change, ev.findings)
     if catalog_service is not None and catalog_service.runbooks:
         runbooks = [r for r in runbooks if r in catalog_service.runbooks]
-    onset = (format_ts(datetime.fromtimestamp(ev.onset_epoch, UTC))
-             if ev.onset_epoch is not None and label != "none" else None)
+    began = episode_epoch if episode_epoch is not None else ev.onset_epoch
+    onset = (format_ts(datetime.fromtimestamp(began, UTC))
+             if began is not None and label != "none" else None)
     # "none" without records means nothing was measured, not that all looked healthy
     explanation = explain(label, posterior.confidence, posterior.reasons, slices,
-                          suspects[0] if top_change is not None else None,
+                          suspect_rows[0] if top_change is not None else None,
                           onset) if ev.kept else NO_SIGNALS
     return Diagnosis(behavior=label, confidence=float(posterior.confidence),
                      scores={k: float(posterior.scores.get(k, 0.0)) for k in LABELS},
                      onset=onset, evidence=evidence_rows(ev.findings), slices=slices,
-                     suspect_changes=suspects, suggested_runbooks=runbooks,
+                     suspect_changes=suspect_rows, suggested_runbooks=runbooks,
                      explanation=explanation, service=ev.service, pattern=posterior.pattern,
                      layers=layer_rows(ev.layers))
 
