@@ -4,9 +4,15 @@ Most incidents follow a change, but the change just before the onset is not alwa
 the culprit: a dashboard tweak can land a minute before a feature-pipeline change
 stalls the features. Each change is scored by its time before the onset (close is
 better, after the onset nearly impossible) times how well its kind explains the
-behaviour, with a bonus when it names the slice that failed. A change that is already history
+behaviour, with a bonus when it names the slice that failed (and a discount when it
+names another value of that slice's dimension). A change that is already history
 (the service recovered after it, or it was rolled back) is marked down: an incident
 is explained by what changed since the service was last healthy.
+
+The onset is the episode's (:func:`classifiers.onsets.episode`), an interval rather
+than a point: timing is the stronger evidence, since culprits are sometimes of a
+kind nobody would guess and red herrings of the culprit's own kind land 15 to 45
+minutes before the onset, after which nothing moved.
 """
 
 from __future__ import annotations
