@@ -40,7 +40,9 @@ from benchmarks.accuracy import (  # noqa: E402
     macro_f1,
 )
 from bot.core.exchange import parse_objects  # noqa: E402
-from bot.diagnosis.pipeline import gather  # noqa: E402
+from bot.diagnosis import suspects  # noqa: E402
+from bot.diagnosis.contrasts import local_layers  # noqa: E402
+from bot.diagnosis.pipeline import Evidence, gather  # noqa: E402
 from classifiers import behaviour, behaviour_weights  # noqa: E402
 from classifiers.attribution import KIND_FLOOR, rank_changes  # noqa: E402
 from classifiers.behaviour import (  # noqa: E402
@@ -96,7 +98,23 @@ def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
             "slice": truth["slice"],
             "changes": [{"kind": c.kind, "at": c.ts.timestamp() / 60.0, "history": past,
                          "ref": c.ref, "slice": dict(c.slice)}
-                        for c, past in zip(ev.changes, ev.history, strict=True)]}
+                        for c, past in zip(ev.changes, ev.history, strict=True)],
+            "attribution": _attribution_of(ev)}
+
+
+def _attribution_of(ev: Evidence) -> dict[str, Any] | None:
+    """What the pipeline's attribution reads (``bot.diagnosis.suspects``): the episode's
+    onset and each change's time in force, history flag and candidacy."""
+    onset = suspects.episode_onset(ev.findings, ev.layers, local_layers(ev.data, ev.findings),
+                                   ev.data)
+    if onset is None:
+        return None
+    past = suspects.history(ev.changes, ev.tests, onset.epoch - (
+        onset.halfwidth + suspects.RECOVERED_BEFORE_MINUTES) * 60.0)
+    times, candidate = suspects.in_force(ev.changes, ev.pseudo)
+    return {"onset": onset.epoch / 60.0, "halfwidth": onset.halfwidth,
+            "resolution": onset.resolution, "roots": onset.roots,
+            "at": [t / 60.0 for t in times], "history": past, "candidate": candidate}
 
 
 def collect(per_class: int, jobs: int) -> None:
@@ -311,24 +329,40 @@ def _culprit_hits(rows: list[dict[str, Any]], quiet: float, floor: float) -> dic
     for r in rows:
         if not r["culprit"] or not r["layers"]:
             continue
-        layers, _ = evidence_of(r)
-        onset = first_onset(layers)
         refs = [c["ref"] for c in r["changes"]]
         if r["culprit"] not in refs:
             hits.setdefault(r["source"], []).append(False)
             continue
-        roots = [x.layer for x in layers if x.layer != "quality"
-                 and x.onset_minutes - onset <= ROOT_MINUTES]
         where = r["slice"]
         matches = [bool(where) and c["slice"].get(where["dimension"]) == where["value"]
                    for c in r["changes"]]
+        picked = _ranked_first(r, matches)
+        hits.setdefault(r["source"], []).append(picked == r["culprit"])
+    return {s: float(np.mean(v)) for s, v in hits.items()}
+
+
+def _ranked_first(r: dict[str, Any], matches: list[bool]) -> str | None:
+    """The ref attribution ranks first: against the episode's onset and each change's
+    time in force when the row has them (``_attribution_of``), else the earliest layer's."""
+    a = r.get("attribution")
+    if a is None:
+        layers, _ = evidence_of(r)
+        onset = first_onset(layers)
+        roots = [x.layer for x in layers if x.layer != "quality"
+                 and x.onset_minutes - onset <= ROOT_MINUTES]
         halfwidth, resolution = onset_precision(layers)
         ranked = rank_changes([onset - c["at"] for c in r["changes"]],
                               [c["kind"] for c in r["changes"]], r["label"], matches, roots,
                               [c["history"] for c in r["changes"]],
                               onset_halfwidth=halfwidth, resolution=resolution)
-        hits.setdefault(r["source"], []).append(refs[ranked[0].index] == r["culprit"])
-    return {s: float(np.mean(v)) for s, v in hits.items()}
+        return r["changes"][ranked[0].index]["ref"] if ranked else None
+    index = [i for i, ok in enumerate(a["candidate"]) if ok]
+    ranked = rank_changes([a["onset"] - a["at"][i] for i in index],
+                          [r["changes"][i]["kind"] for i in index], r["label"],
+                          [matches[i] for i in index], a["roots"],
+                          [a["history"][i] for i in index], onset_halfwidth=a["halfwidth"],
+                          resolution=a["resolution"])
+    return r["changes"][index[ranked[0].index]]["ref"] if ranked else None
 
 
 def fit_attribution(rows: list[dict[str, Any]]) -> dict[str, float]:

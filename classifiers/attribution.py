@@ -4,16 +4,23 @@ Most incidents follow a change, but the change just before the onset is not alwa
 the culprit: a dashboard tweak can land a minute before a feature-pipeline change
 stalls the features. Each change is scored by its time before the onset (close is
 better, after the onset nearly impossible) times how well its kind explains the
-behaviour, with a bonus when it names the slice that failed. A change that is already history
+behaviour, with a bonus when it names the slice that failed (and a discount when it
+names another value of that slice's dimension). A change that is already history
 (the service recovered after it, or it was rolled back) is marked down: an incident
 is explained by what changed since the service was last healthy.
+
+The onset is the episode's (:func:`classifiers.onsets.episode`), an interval rather
+than a point: timing is the stronger evidence, since culprits are sometimes of a
+kind nobody would guess and red herrings of the culprit's own kind land 15 to 45
+minutes before the onset, after which nothing moved.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-from classifiers.behaviour import kind_fit, time_fit
+from classifiers.behaviour import kind_fit, quiet_minutes
 from classifiers.results import ChangeScore
 
 # Which change kinds can move a layer that moved first (the behaviour table is per label;
@@ -38,7 +45,34 @@ def kind_floor() -> float:
 
     return float(behaviour_weights.ATTRIBUTION.get("kind_floor", KIND_FLOOR))
 SLICE_BONUS = 1.5
+SCOPE_MISMATCH = 0.5   # a change aimed at another value of the dimension the failure is on
 HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
+AFTER_MINUTES = 2.0    # a change this far past the onset's interval (or a sample) came too late
+AFTER_FIT = 0.5        # the fit of a change just after the onset estimate, inside that margin
+LATE_FIT = 0.02        # and of one after it: it cannot have started what was already moving
+
+
+def change_time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
+                    resolution: float = 1.0) -> float:
+    """How plausibly a change this long before the episode's onset started it (0..1).
+
+    As :func:`classifiers.behaviour.time_fit` (full fit inside the onset's interval
+    and a sample, then each minute of calm before it costs an e-folding of
+    :func:`~classifiers.behaviour.quiet_minutes`), but a change is given only
+    ``AFTER_MINUTES`` (or one sample) past the interval's upper end: the episode's
+    onset no longer comes from a stray early move, so a change three minutes after a
+    step placed to the 15-second sample is one made while the step was under way
+    (a random deploy in the incident), not the step's cause.
+    """
+    m = float(minutes_before_onset)
+    if m < -(0.5 * halfwidth + max(AFTER_MINUTES, resolution)):
+        return LATE_FIT
+    if m < 0.0:
+        return AFTER_FIT
+    inside = halfwidth + max(resolution, 1.0)
+    if m <= inside:
+        return 1.0
+    return math.exp(-(m - inside) / quiet_minutes())
 
 
 def _rank_iv(minutes_before_onset: Sequence[float], kinds: Sequence[str],
@@ -70,7 +104,8 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
                  slice_matches: Sequence[bool] | None = None,
                  root_layers: Sequence[str] = (),
                  history: Sequence[bool] | None = None, *, onset_halfwidth: float = 0.0,
-                 resolution: float = 1.0) -> list[ChangeScore]:
+                 resolution: float = 1.0,
+                 elsewhere: Sequence[bool] | None = None) -> list[ChangeScore]:
     """Changes ranked by how well they explain the onset, best first.
 
     Parameters
@@ -94,12 +129,18 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     onset_halfwidth, resolution : float
         How far before its estimate the onset may lie and the sampling interval, in
         minutes (:func:`classifiers.behaviour.onset_precision`): a change inside the
-        interval fits as well as one right at the onset (see ``time_fit``).
+        interval fits as well as one right at the onset (see :func:`change_time_fit`).
+
+    elsewhere : sequence of bool, optional
+        Whether each change is aimed at a slice the failure is not on: it names
+        another value of a dimension the failure was localised to (``region=us-east``
+        when ``region=eu-west`` failed). Its score is multiplied by ``SCOPE_MISMATCH``.
 
     Returns
     -------
     list of ChangeScore
-        ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus * history factor``.
+        ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus * history factor``
+        (times ``SCOPE_MISMATCH`` for a change aimed elsewhere).
 
     References
     ----------
@@ -107,14 +148,19 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
        ("what touched it last": the most recent change before the symptom began).
     """
     matches, past = _rank_iv(minutes_before_onset, kinds, slice_matches, history)
+    aimed_elsewhere = list(elsewhere) if elsewhere is not None else [False] * len(kinds)
+    if len(aimed_elsewhere) != len(kinds):
+        raise ValueError("elsewhere must match kinds in length")
     floor = kind_floor()
     ranked = []
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
-        tf = time_fit(float(minutes), onset_halfwidth, resolution)
+        tf = change_time_fit(float(minutes), onset_halfwidth, resolution)
         kf = _kind_fit(kind, label, root_layers)
         score = tf * (floor + kf) * (SLICE_BONUS if matches[index] else 1.0)
         if past[index]:
             score *= HISTORY_FACTOR
+        if aimed_elsewhere[index]:
+            score *= SCOPE_MISMATCH
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
                                   minutes_before_onset=float(minutes)))
     # equal scores (two changes inside the onset's interval): the one nearest the onset

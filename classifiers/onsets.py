@@ -8,6 +8,14 @@ may lie half an hour either side of the index the scan chose; a sharp one on
 point: a change inside it cannot be told from one right at the onset, and a change
 well before its lower end was followed by a stretch in which nothing moved.
 
+Which onset is "the" onset is a second question (:func:`episode`). The earliest of
+many layers' estimates is biased early: a replica count following the evening's
+traffic, one small slice's burst, a faint gauge twenty minutes ahead of the step
+everything else took, each an hour or more before the incident and followed by
+nothing. So the findings are chained into runs with no long quiet gap between them,
+and the run with most evidence is the episode whose first move a culprit must come
+right before.
+
 References
 ----------
 .. [1] D. V. Hinkley, "Inference about the change-point in a sequence of random
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,3 +89,73 @@ def clear_layers(layers: Sequence[LayerEvidence], local: Collection[str]
     top = max(max(item.excess, 1.0) for item in kept)
     clear = [item for item in kept if max(item.excess, 1.0) * FAINT_RATIO >= top]
     return clear or kept
+
+
+EPISODE_GAP_MINUTES = 20.0  # moves further apart than this (and 3 samples) are separate runs
+RESOURCE_ONLY = 0.25        # a run in which only resources moved counts this much
+MAX_EXCESS = 1e3            # effects over threshold are capped here before their log
+
+
+@dataclass(frozen=True)
+class Move:
+    """One finding as attribution reads it: where its onset lies and how clear it is.
+
+    ``onset`` and ``halfwidth`` (how far before the onset it may lie) and
+    ``resolution`` are minutes; ``strength`` is the finding's 0..1 strength and
+    ``excess`` its effect over the practical threshold. ``continuing``: a lag that
+    keeps growing, so whatever moves after it follows on from it however late.
+    """
+
+    layer: str
+    onset: float
+    halfwidth: float
+    resolution: float
+    strength: float
+    excess: float
+    continuing: bool = False
+
+    @property
+    def weight(self) -> float:
+        return self.strength * math.log1p(min(max(self.excess, 0.0), MAX_EXCESS))
+
+
+def _runs(moves: Sequence[Move], gap: float) -> list[list[Move]]:
+    """Moves in onset order, cut where nothing moved for longer than ``gap``."""
+    runs: list[list[Move]] = []
+    reach = -math.inf
+    for move in sorted(moves, key=lambda m: m.onset):
+        if runs and move.onset - reach <= max(gap, 3.0 * move.resolution):
+            runs[-1].append(move)
+        else:
+            runs.append([move])
+            reach = -math.inf
+        reach = math.inf if move.continuing else max(reach, move.onset)
+    return runs
+
+
+def _run_weight(run: Sequence[Move], resources: Collection[str]) -> float:
+    """The run's evidence: each layer's clearest move, summed (many slices of one
+    signal are one move); a run of resource layers alone (replicas following
+    traffic, memory climbing) is no harm by itself and counts ``RESOURCE_ONLY``."""
+    best: dict[str, float] = {}
+    for move in run:
+        best[move.layer] = max(best.get(move.layer, 0.0), move.weight)
+    total = sum(best.values())
+    return total * RESOURCE_ONLY if set(best) <= set(resources) else total
+
+
+def episode(moves: Sequence[Move], gap: float = EPISODE_GAP_MINUTES,
+            resources: Collection[str] = ("infra",)) -> list[Move]:
+    """The moves of the episode a culprit must explain, in onset order.
+
+    The moves are chained into runs in which no two consecutive onsets are more
+    than ``gap`` minutes (or three samples) apart; a growing lag keeps its run open
+    to the end. The run with the most evidence (:func:`_run_weight`; on a tie the
+    later) is the episode: an isolated early move, however clear its own test, was
+    followed by nothing and started nothing that is still going on. Empty when there
+    are no moves.
+    """
+    runs = _runs(moves, gap)
+    if not runs:
+        return []
+    return max(runs, key=lambda run: (_run_weight(run, resources), run[0].onset))

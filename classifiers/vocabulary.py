@@ -9,7 +9,6 @@ it is read from it, so the two cannot drift.
 
 from __future__ import annotations
 
-import re
 from typing import Literal, get_args
 
 Label = Literal["infrastructure", "data", "control_plane", "model", "eval_policy", "cost", "none"]
@@ -41,13 +40,25 @@ _BAD_DOWN_HINTS = (
 # A bare "score" is an evaluation's (higher is better) unless the name is a statistic of
 # a distribution of scores (``fraud.score_mean``, ``ranker.score_p90``): that is a
 # model's output, and a move either way is a shift.
-_SCORE_STATISTIC = re.compile(r"score[._]?(mean|avg|average|median|std|stddev|var|p\d+|q\d+)")
+_SCORE_STATISTICS = ("mean", "avg", "average", "median", "std", "var", "p5", "p9", "p1",
+                     "q1", "q5", "q9")
+
+
+def _score_statistic(lowered: str) -> bool:
+    """``score`` followed (after ``_`` or ``.``) by a statistic's name or a percentile."""
+    at = lowered.find("score")
+    while at >= 0:
+        rest = lowered[at + 5:].lstrip("._")
+        if rest.startswith(_SCORE_STATISTICS):
+            return True
+        at = lowered.find("score", at + 5)
+    return False
 
 
 def default_direction(name: str) -> Direction:
     """The side on which a well-known signal name is bad; ``both`` when unknown."""
     lowered = name.lower()
-    statistic = _SCORE_STATISTIC.search(lowered) is not None
+    statistic = _score_statistic(lowered)
     if statistic and not any(hint in lowered for hint in _BAD_DOWN_HINTS):
         return "both"
     if any(hint in lowered for hint in _BAD_UP_HINTS):

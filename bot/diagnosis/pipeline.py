@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.clock import format_ts, to_utc
 from bot.core.exchange_plain import PlainChange
+from bot.diagnosis import suspects
 from bot.diagnosis.assemble import Assembled, assemble, slice_text
 from bot.diagnosis.contrasts import local_layers, slice_contrasts, state_slices
 from bot.diagnosis.detect import (
@@ -35,18 +36,15 @@ from bot.diagnosis.explain import (
     runbooks_for,
     suspect_row,
 )
-from classifiers.attribution import rank_changes
 from classifiers.behaviour import (
-    ROOT_MINUTES,
     ChangeEvidence,
     LayerEvidence,
     LearnedPriors,
     classify_behaviour,
     first_onset,
-    onset_precision,
 )
 from classifiers.excursions import persistence, recurrence
-from classifiers.onsets import clear_layers, onset_interval
+from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
 from classifiers.vocabulary import LABELS, ChangeKind, default_direction
@@ -211,34 +209,6 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
     return layers
 
 
-def _slice_matches(change: Change, slices: list[dict[str, Any]]) -> bool:
-    for item in slices[:2]:
-        if change.slice.get(item["dimension"]) == item["value"] or change.ref == item["value"]:
-            return True
-    return False
-
-
-def _history(changes: list[Change], tests: list[Test], onset: float | None
-             ) -> list[bool]:
-    """Which changes are history rather than candidates for the episode in force now.
-
-    A change is history when a signal left its baseline after it and came back
-    before the current onset (the detectors cut such recovered excursions out and
-    say when they recovered), or when a later change of the same kind rolled it
-    back (its ``previous`` is this change's ``ref``).
-    """
-    recovered = [t.recovered for t in tests if t.recovered is not None
-                 and (onset is None or t.recovered <= onset - 60.0)]
-    last_recovery = max(recovered) if recovered else None
-    flags = []
-    for c in changes:
-        when = c.ts.timestamp()
-        reverted = any(o.kind == c.kind and o.ts > c.ts and o.previous is not None
-                       and o.previous == c.ref and o.ref != c.ref for o in changes)
-        flags.append(reverted or (last_recovery is not None and when < last_recovery))
-    return flags
-
-
 @dataclass(frozen=True)
 class Evidence:
     """Everything the decision reads, gathered from one service's records.
@@ -257,6 +227,7 @@ class Evidence:
     history: list[bool]
     change_evidence: list[ChangeEvidence]
     service: str | None
+    pseudo: int = 0  # the last ``pseudo`` changes are served values that switched unrecorded
 
 
 def gather(records: Iterable[Any], changes: Iterable[Change] = (), *,
@@ -306,12 +277,14 @@ def gather(records: Iterable[Any], changes: Iterable[Change] = (), *,
                                       service=service or "unknown", kind=kind, ref=value,
                                       description=f"{name} switched to {value}"))
     all_changes = unique_changes + pseudo
-    history = _history(all_changes, tests, onset_epoch)
+    # the label reads changes against its own (earliest) onset; see suspects.history
+    history = suspects.history(all_changes, tests,
+                               onset_epoch - 60.0 if onset_epoch is not None else None)
     change_evidence = [ChangeEvidence(c.kind, (onset_epoch - c.ts.timestamp()) / 60.0)
                        for c, past in zip(all_changes, history, strict=True)
                        if not past] if onset_epoch is not None else []
     return Evidence(kept, data, tests, findings, layers, onset_epoch, all_changes, history,
-                    change_evidence, service)
+                    change_evidence, service, len(pseudo))
 
 
 def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
@@ -326,23 +299,30 @@ def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
-              ) -> tuple[list[dict[str, Any]], Change | None]:
-    """The five best-ranked changes as rows, and the one to blame (``None``: no culprit)."""
-    if ev.onset_epoch is None or not ev.changes or label == "none":
-        return [], None
-    layers = clear_layers(ev.layers, local_layers(ev.data, ev.findings))
-    onset = first_onset(layers) * 60.0
-    roots = [item.layer for item in layers if item.layer != "quality"
-             and item.onset_minutes - onset / 60.0 <= ROOT_MINUTES]
-    halfwidth, resolution = onset_precision(layers)
-    ranked = rank_changes([(onset - c.ts.timestamp()) / 60.0 for c in ev.changes],
-                          [c.kind for c in ev.changes], label,
-                          [_slice_matches(c, slices) for c in ev.changes], roots,
-                          ev.history, onset_halfwidth=halfwidth, resolution=resolution)
-    rows = [suspect_row(ev.changes[r.index], r.score, r.minutes_before_onset)
-            for r in ranked[:5]]
-    top = ev.changes[ranked[0].index] if ranked and ranked[0].score > 0.05 else None
-    return rows, top
+              ) -> tuple[list[dict[str, Any]], Change | None, float | None]:
+    """The five best-ranked changes as rows, the one to blame (``None``: no culprit),
+    and the episode's onset (epoch seconds) they were ranked against.
+
+    That onset is the episode's (:mod:`bot.diagnosis.suspects`), not the earliest
+    layer's that the label reads: it is also the onset the diagnosis reports.
+    """
+    if ev.onset_epoch is None or label == "none":
+        return [], None, None
+    onset = suspects.episode_onset(ev.findings, ev.layers,
+                                   local_layers(ev.data, ev.findings), ev.data)
+    if onset is None:
+        return [], None, None
+    if not ev.changes:
+        return [], None, onset.epoch
+    healthy_since = (onset.epoch - (onset.halfwidth + suspects.RECOVERED_BEFORE_MINUTES)
+                     * 60.0)
+    past = suspects.history(ev.changes, ev.tests, healthy_since)
+    times, candidate = suspects.in_force(ev.changes, ev.pseudo)
+    ranked = suspects.rank(ev.changes, past, times, candidate, onset, label, slices)
+    rows = [suspect_row(ev.changes[i], score, minutes) for i, score, minutes in ranked[:5]]
+    top = (ev.changes[ranked[0][0]] if ranked and ranked[0][1] > suspects.BLAME_SCORE
+           else None)
+    return rows, top, onset.epoch
 
 
 def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
@@ -361,20 +341,21 @@ def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
     posterior = classify_behaviour(ev.layers, ev.change_evidence, priors)
     label = posterior.label
     slices = _slices(ev.data, ev.findings) if label != "none" else []
-    suspects, top_change = _suspects(ev, label, slices)
+    suspect_rows, top_change, episode_epoch = _suspects(ev, label, slices)
     runbooks = runbooks_for(label, top_change, ev.findings)
     if catalog_service is not None and catalog_service.runbooks:
         runbooks = [r for r in runbooks if r in catalog_service.runbooks]
-    onset = (format_ts(datetime.fromtimestamp(ev.onset_epoch, UTC))
-             if ev.onset_epoch is not None and label != "none" else None)
+    began = episode_epoch if episode_epoch is not None else ev.onset_epoch
+    onset = (format_ts(datetime.fromtimestamp(began, UTC))
+             if began is not None and label != "none" else None)
     # "none" without records means nothing was measured, not that all looked healthy
     explanation = explain(label, posterior.confidence, posterior.reasons, slices,
-                          suspects[0] if top_change is not None else None,
+                          suspect_rows[0] if top_change is not None else None,
                           onset) if ev.kept else NO_SIGNALS
     return Diagnosis(behavior=label, confidence=float(posterior.confidence),
                      scores={k: float(posterior.scores.get(k, 0.0)) for k in LABELS},
                      onset=onset, evidence=evidence_rows(ev.findings), slices=slices,
-                     suspect_changes=suspects, suggested_runbooks=runbooks,
+                     suspect_changes=suspect_rows, suggested_runbooks=runbooks,
                      explanation=explanation, service=ev.service, pattern=posterior.pattern,
                      layers=layer_rows(ev.layers))
 

@@ -21,6 +21,7 @@ import pytest
 from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.watch import judge, series_points
+from tests.diagnosis.culprit_incidents import CULPRIT_CASES
 from tests.diagnosis.slice_incidents import CASES as SLICE_CASES
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -377,6 +378,7 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (a_proxy_timeout_cuts_completions_short, "infrastructure", None, None),
     (cache_misses_raise_cost_and_latency_a_little, "cost", None, "cache-ttl-0"),
     *SLICE_CASES,  # cell-built slice incidents (canaries, correlated and small slices)
+    *CULPRIT_CASES,
 ]
 
 

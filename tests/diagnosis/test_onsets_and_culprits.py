@@ -15,6 +15,10 @@ from bot.core.exchange import parse_objects
 from bot.diagnosis.assemble import assemble
 from bot.diagnosis.detect import run_tests
 from bot.diagnosis.pipeline import diagnose
+from tests.diagnosis.culprit_incidents import (
+    a_deploy_during_a_sharp_schema_step,
+    a_region_that_never_picked_up_the_deploy,
+)
 from tests.diagnosis.timed_records import Records, change, gauge, ratio, stamp
 
 
@@ -143,3 +147,26 @@ def test_a_retrieval_change_behind_a_cost_failure_beats_a_config_change_before_i
         np.random.default_rng(2))).records)
     assert d.behavior == "cost", d.explanation
     assert d.suspect_changes[0]["ref"] == "retrieval-k12", (d.suspect_changes, d.layers)
+
+
+def test_a_recorded_model_change_is_in_force_from_its_rollout() -> None:
+    """The served version switched 18 min after ranker-v12 was recorded: that switch is
+    its rollout, so the recorded change is blamed (at the switch), not an unrecorded
+    "switched to m-12" of its own, nor the retrieval change before it."""
+    d = diagnose(parse_objects(a_region_that_never_picked_up_the_deploy(
+        np.random.default_rng(3))).records)
+    assert d.behavior == "control_plane", d.explanation
+    assert [(s["dimension"], s["value"]) for s in d.slices][:1] == [("region", "eu-west")]
+    refs = [row["ref"] for row in d.suspect_changes]
+    assert refs[0] == "ranker-v12" and "m-12" not in refs, d.suspect_changes
+    assert abs(d.suspect_changes[0]["minutes_before_onset"]) < 2, d.suspect_changes
+
+
+def test_a_change_made_during_a_sharp_step_is_not_its_cause() -> None:
+    """A step placed to the 15-second sample: a retrieval change 3 min into it came
+    too late; the ETL change 15 min before is the culprit."""
+    d = diagnose(parse_objects(a_deploy_during_a_sharp_schema_step(
+        np.random.default_rng(3))).records)
+    assert d.behavior == "data", d.explanation
+    assert d.suspect_changes[0]["ref"] == "etl-9", d.suspect_changes
+    assert d.suspect_changes[1]["score"] < 0.1 * d.suspect_changes[0]["score"]

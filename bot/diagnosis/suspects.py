@@ -1,0 +1,157 @@
+"""Which recorded change to blame: the episode's onset, each change's time in force, and
+its scope, read off one diagnosis's findings.
+
+Attribution (:func:`classifiers.attribution.rank_changes`) scores a change by how
+closely it came before the onset and how well its kind and scope fit what moved.
+What "the onset" is decides most of it, so it is taken with care here: every finding
+of the layers that moved on all traffic is a move with its own interval
+(:func:`classifiers.onsets.onset_interval`), and the episode is the run of moves
+with most evidence (:func:`classifiers.onsets.episode`), not the earliest of them.
+A change is history when the service had recovered from something after it and
+stayed healthy for a while before the episode began; a change whose rollout shows
+as a served value switching is in force from the switch. Its scope is what its
+``slice`` names: the slice that failed (a bonus), or another value of that
+slice's dimension (a discount).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.diagnosis.assemble import Assembled
+from bot.diagnosis.detect import Finding, Test
+from classifiers.attribution import rank_changes
+from classifiers.behaviour import ROOT_MINUTES, LayerEvidence
+from classifiers.onsets import Move, clear_layers, episode, onset_interval
+
+if TYPE_CHECKING:  # records are told apart by their type tag: no pydantic on classify's path
+    from bot.core.exchange_plain import PlainChange
+    from bot.core.exchange_records import ChangeRecord
+
+    Change = ChangeRecord | PlainChange
+
+RECOVERED_BEFORE_MINUTES = 10.0  # healthy this long before the episode: earlier is history
+ROLLOUT_MINUTES = 30.0  # a served switch this soon after a change of its kind: its rollout
+BLAME_SCORE = 0.05       # below this the best-ranked change is not blamed
+
+
+@dataclass(frozen=True)
+class Onset:
+    """The episode's onset as attribution reads it (epoch seconds and minutes)."""
+
+    epoch: float
+    halfwidth: float     # minutes before the estimate the onset may lie
+    resolution: float    # minutes between the leading series' samples
+    roots: list[str]     # layers that moved within ROOT_MINUTES of it (not quality)
+
+
+def moves(findings: Sequence[Finding], layers: Sequence[LayerEvidence], local: set[str],
+          data: Assembled) -> list[Move]:
+    """Each finding of the clear layers (:func:`classifiers.onsets.clear_layers`) as a
+    :class:`~classifiers.onsets.Move` with its own onset interval."""
+    clear = {item.layer for item in clear_layers(layers, local)} if layers else set()
+    out = []
+    for f in findings:
+        if f.test.layer not in clear:
+            continue
+        series = data.series.get((f.test.layer, f.test.name, f.test.slice))
+        halfwidth, resolution = 0.0, 1.0
+        if series is not None:
+            interval = onset_interval(series.times, f.onset, f.test.statistic)
+            halfwidth = (f.onset - interval.low) / 60.0
+            resolution = interval.resolution / 60.0
+        out.append(Move(f.test.layer, f.onset / 60.0, halfwidth, resolution, f.strength,
+                        f.test.strength_hint, f.test.detector == "lag_growth"))
+    return out
+
+
+def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
+                  local: set[str], data: Assembled) -> Onset | None:
+    """The first move of the episode (:func:`classifiers.onsets.episode`), or ``None``."""
+    run = episode(moves(findings, layers, local, data))
+    if not run:
+        return None
+    first = run[0]
+    roots = sorted({m.layer for m in run if m.layer != "quality"
+                    and m.onset - first.onset <= ROOT_MINUTES})
+    return Onset(first.onset * 60.0, first.halfwidth, first.resolution, roots)
+
+
+def history(changes: Sequence[Change], tests: Sequence[Test], before: float | None
+            ) -> list[bool]:
+    """Which changes are history rather than candidates for the episode in force now.
+
+    A change is history when a signal left its baseline after it and came back by
+    ``before`` (epoch seconds; the detectors cut such recovered excursions out and
+    say when they recovered), or when a later change of the same kind rolled it back
+    (its ``previous`` is this change's ``ref``).
+    """
+    recovered = [t.recovered for t in tests if t.recovered is not None
+                 and (before is None or t.recovered <= before)]
+    last_recovery = max(recovered) if recovered else None
+    flags = []
+    for c in changes:
+        when = c.ts.timestamp()
+        reverted = any(o.kind == c.kind and o.ts > c.ts and o.previous is not None
+                       and o.previous == c.ref and o.ref != c.ref for o in changes)
+        flags.append(reverted or (last_recovery is not None and when < last_recovery))
+    return flags
+
+
+def in_force(changes: Sequence[Change], pseudo: int) -> tuple[list[float], list[bool]]:
+    """Each change's time in force (epoch seconds), and which are candidates at all.
+
+    The last ``pseudo`` changes are served values that switched with no change record
+    at that moment (:func:`bot.diagnosis.pipeline.gather`). One that switched up to
+    ``ROLLOUT_MINUTES`` after a recorded change of its kind is that change rolling
+    out: the recorded change is in force from the switch, and the switch is no
+    candidate of its own.
+    """
+    times = [c.ts.timestamp() for c in changes]
+    candidate = [True] * len(changes)
+    recorded = len(changes) - pseudo
+    for j in range(recorded, len(changes)):
+        switch = changes[j]
+        at = times[j]
+        before = [i for i in range(recorded) if changes[i].kind == switch.kind
+                  and 0.0 <= at - changes[i].ts.timestamp() <= ROLLOUT_MINUTES * 60.0]
+        if before:
+            owner = max(before, key=lambda i: changes[i].ts)
+            times[owner] = max(times[owner], at)
+            candidate[j] = False
+    return times, candidate
+
+
+def slice_matches(change: Change, slices: Sequence[dict[str, Any]]) -> bool:
+    """The change names (in its slice or its ref) one of the two leading slices."""
+    for item in slices[:2]:
+        if change.slice.get(item["dimension"]) == item["value"] or change.ref == item["value"]:
+            return True
+    return False
+
+
+def aimed_elsewhere(change: Change, slices: Sequence[dict[str, Any]]) -> bool:
+    """The change names another value of a dimension the failure was localised to,
+    and none of the values it was localised to (a region's deploy when another
+    region failed)."""
+    if slice_matches(change, slices):
+        return False
+    named = {item["dimension"] for item in slices[:2]}
+    return any(dimension in named for dimension in change.slice)
+
+
+def rank(changes: Sequence[Change], past: Sequence[bool], times: Sequence[float],
+         candidate: Sequence[bool], onset: Onset, label: str,
+         slices: Sequence[dict[str, Any]]) -> list[tuple[int, float, float]]:
+    """(index into ``changes``, score, minutes before the onset) of the candidates,
+    best first."""
+    index = [i for i in range(len(changes)) if candidate[i]]
+    ranked = rank_changes([(onset.epoch - times[i]) / 60.0 for i in index],
+                          [changes[i].kind for i in index], label,
+                          [slice_matches(changes[i], slices) for i in index], onset.roots,
+                          [past[i] for i in index], onset_halfwidth=onset.halfwidth,
+                          resolution=onset.resolution,
+                          elsewhere=[aimed_elsewhere(changes[i], slices) for i in index])
+    return [(index[r.index], r.score, r.minutes_before_onset) for r in ranked]

@@ -1,0 +1,57 @@
+"""The episode a culprit must explain (``classifiers.onsets.episode``) and the time fit
+attribution reads against its onset (``classifiers.attribution.change_time_fit``)."""
+
+from __future__ import annotations
+
+from classifiers.attribution import AFTER_FIT, LATE_FIT, change_time_fit, rank_changes
+from classifiers.onsets import Move, episode
+
+
+def _move(layer: str, onset: float, excess: float = 10.0, *, continuing: bool = False,
+          strength: float = 1.0) -> Move:
+    return Move(layer, onset, halfwidth=1.0, resolution=1.0, strength=strength,
+                excess=excess, continuing=continuing)
+
+
+def test_an_isolated_early_move_is_not_the_episode() -> None:
+    # a slice burst 80 min early, clear on its own test, then the step and its symptoms
+    moves = [_move("data", -80.0, 3.4), _move("data", 0.4, 20.0), _move("quality", 2.6, 5.0)]
+    run = episode(moves)
+    assert [m.onset for m in run] == [0.4, 2.6]
+
+
+def test_moves_within_the_gap_chain_into_one_run() -> None:
+    moves = [_move("model", 0.0, 8.0), _move("quality", 15.0, 3.0), _move("runtime", 31.0, 2.0)]
+    assert len(episode(moves)) == 3
+    assert episode(moves, gap=10.0)[0].onset == 0.0  # cut: the first run has most evidence
+
+
+def test_a_run_of_resources_alone_counts_less_than_a_harm() -> None:
+    # replicas following the evening's traffic, far clearer than the cost step after
+    moves = [_move("infra", -128.0, 30.0), _move("cost", 6.9, 14.0)]
+    assert episode(moves)[0].layer == "cost"
+    assert episode([_move("infra", -128.0, 30.0)])[0].layer == "infra"  # all there is
+
+
+def test_a_growing_lag_keeps_its_run_open() -> None:
+    # a stalled pipeline's lag, and the quality it costs three hours later
+    moves = [_move("freshness", 0.0, 3.0, continuing=True), _move("quality", 180.0, 8.0)]
+    assert episode(moves)[0].layer == "freshness"
+    stepped = [_move("freshness", 0.0, 3.0), _move("quality", 180.0, 8.0)]
+    assert episode(stepped)[0].layer == "quality"
+
+
+def test_no_moves_no_episode() -> None:
+    assert episode([]) == []
+
+
+def test_a_change_past_a_tight_interval_came_too_late() -> None:
+    # a step placed to the 15-second sample
+    assert change_time_fit(-1.0, 0.3, 0.25) == AFTER_FIT
+    assert change_time_fit(-3.0, 0.3, 0.25) == LATE_FIT
+    # a faint step on 5-minute points may lie minutes later: 3 min after is still close
+    assert change_time_fit(-3.0, 10.0, 5.0) == AFTER_FIT
+    assert change_time_fit(1.0, 0.3, 0.25) == 1.0
+    ranked = rank_changes([15.0, -3.0], ["code", "retrieval"], "data", root_layers=["model"],
+                          onset_halfwidth=0.3, resolution=0.25)
+    assert ranked[0].index == 0
