@@ -7,13 +7,15 @@ Each service is a simulated healthy service (every signal and slice of
 hours of points and stored in a throwaway SQLite store (migrated to head, in a
 temporary directory); then each measured minute does what ``run_watch`` does per
 service apart from reading the new points and opening incidents: in one
-transaction per service, load the stored models
-(:func:`store.watch_queries.load_watch_models`), decode them through the run's
-:class:`bot.diagnosis.watch.ModelCache` (which decodes a model only when its
-stored bytes are not those it wrote; the first minute decodes all), turn the
-minute's records into series, :func:`bot.diagnosis.watch.judge` them, encode the
-models and save them (:func:`store.watch_queries.save_watch_models`), commit.
-The decision alone (decode, series, judge, encode) is timed apart from the store.
+transaction per service, load the stored models through the run's
+:class:`bot.diagnosis.watch.ModelCache` (one SELECT of the rows' ids and write
+tokens; the bytes are read and decoded only where the token is not the one the
+cache wrote, so the first minute decodes all), turn the minute's records into
+series, :func:`bot.diagnosis.watch.judge` them, encode the models that moved
+(:func:`bot.diagnosis.watch.changed_models`) and save them
+(:func:`store.watch_queries.save_watch_models`), commit. The decision alone
+(series, judge, encode) is timed apart from the store; ``--no-store`` leaves
+the store out (the states are kept in memory; the first minute decodes them).
 
 The reference, measured in the same run, is the pipeline the watch ran before
 (``diagnose`` over the 180-minute window), per service per minute, on a sample of
