@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import Column, Select, Update, bindparam, insert, type_coerce, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import NullType
@@ -61,7 +61,8 @@ def _statements() -> tuple[Select[Any], Update]:
     return rows, replace
 
 
-_FORMS: dict[tuple[ClauseElement, Dialect], tuple[str, tuple[str, ...] | None]] = {}
+# by statement, database and parameter style (not the dialect object: engines come and go)
+_FORMS: dict[tuple[ClauseElement, str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 def _run(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]
@@ -75,13 +76,13 @@ def _run(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str,
     """
     connection = session.connection()
     dialect = connection.dialect
-    form = _FORMS.get((statement, dialect))
+    where = (statement, dialect.name, dialect.paramstyle)
+    form = _FORMS.get(where)
     if form is None:
         compiled = statement.compile(dialect=dialect)
         # the order of positional parameters; None where the driver takes named ones
         order = compiled.positiontup if isinstance(compiled, SQLCompiler) else None
-        form = _FORMS[(statement, dialect)] = (compiled.string,
-                                               tuple(order) if order else None)
+        form = _FORMS[where] = (compiled.string, tuple(order) if order else None)
     sql, names = form
     values: list[Any] = ([tuple(row[n] for n in names) for row in rows] if names is not None
                          else [dict(row) for row in rows])
