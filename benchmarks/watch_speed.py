@@ -7,13 +7,15 @@ Each service is a simulated healthy service (every signal and slice of
 hours of points and stored in a throwaway SQLite store (migrated to head, in a
 temporary directory); then each measured minute does what ``run_watch`` does per
 service apart from reading the new points and opening incidents: in one
-transaction per service, load the stored models
-(:func:`store.watch_queries.load_watch_models`), decode them through the run's
-:class:`bot.diagnosis.watch.ModelCache` (which decodes a model only when its
-stored bytes are not those it wrote; the first minute decodes all), turn the
-minute's records into series, :func:`bot.diagnosis.watch.judge` them, encode the
-models and save them (:func:`store.watch_queries.save_watch_models`), commit.
-The decision alone (decode, series, judge, encode) is timed apart from the store.
+transaction per service, load the stored models through the run's
+:class:`bot.diagnosis.watch.ModelCache` (one SELECT of the rows' ids and write
+tokens; the bytes are read and decoded only where the token is not the one the
+cache wrote, so the first minute decodes all), turn the minute's records into
+series, :func:`bot.diagnosis.watch.judge` them, encode the models that moved
+(:func:`bot.diagnosis.watch.changed_models`) and save them
+(:func:`store.watch_queries.save_watch_models`), commit. The decision alone
+(series, judge, encode) is timed apart from the store; ``--no-store`` leaves
+the store out (the states are kept in memory; the first minute decodes them).
 
 The reference, measured in the same run, is the pipeline the watch ran before
 (``diagnose`` over the 180-minute window), per service per minute, on a sample of
@@ -42,11 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.exchange import parse_objects  # noqa: E402
 from bot.diagnosis.pipeline import diagnose  # noqa: E402
-from bot.diagnosis.watch import ModelCache, judge, series_points  # noqa: E402
+from bot.diagnosis.watch import ModelCache, changed_models, judge, series_points  # noqa: E402
 from bot.simulator.scenarios import healthy_day  # noqa: E402
-from classifiers.watch_codec import encode  # noqa: E402
+from classifiers.watch_codec import decode, encode  # noqa: E402
 from store.db import make_engine, session_scope, upgrade  # noqa: E402
-from store.watch_queries import load_watch_models, save_watch_models  # noqa: E402
+from store.watch_queries import save_watch_models  # noqa: E402
 
 WARM_MINUTES = 180
 TARGET_SECONDS = 1.0
@@ -97,6 +99,7 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
     """Per minute: the decision's CPU/wall time and the whole (decision and store)."""
     decision, whole = Timer(), Timer()
     cache = ModelCache()  # as run_watch keeps one: the first minute decodes every model
+    held: list[dict[Any, Any] | None] = [None] * len(days)  # without a store: the states
     for minute in range(minutes):
         spent = [0.0, 0.0]
         whole.start()
@@ -105,20 +108,23 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
             new = records[bisect.bisect_right(stamps, lo_t):
                           bisect.bisect_right(stamps, lo_t + timedelta(minutes=1))]
             service = f"service-{k}"
-            with session_scope(engine) if engine is not None else _no_store() as session:
-                blobs = (load_watch_models(session=session, service=service)
-                         if session is not None else models[k])
+            if engine is None:
+                decision.start()  # the states the last minute left, as the cache holds them
+                states = held[k] if held[k] is not None else {
+                    key: decode(blob) for key, blob in models[k].items()}
+                judgement = judge(states, series_points(new), since=lo_t.timestamp())
+                changed_models(cache, service, judgement)
+                held[k] = judgement.states
+                spent = _add(spent, decision.stop())
+                continue
+            with session_scope(engine) as session:
+                stored = cache.load(session, service)
                 decision.start()
-                judgement = judge(cache.decode(service, blobs), series_points(new),
-                                  since=lo_t.timestamp())
-                written = cache.encode(service, {key: judgement.states[key]
-                                                 for key in judgement.changed})
-                wall, cpu = decision.stop()
-                spent = [spent[0] + wall, spent[1] + cpu]
-                if session is not None:
-                    save_watch_models(session=session, service=service, now=lo_t, models={
-                        key: (blob, lo_t) for key, blob in written.items()})
-                models[k] = {**models[k], **written}
+                judgement = judge(stored.states, series_points(new), since=lo_t.timestamp())
+                token, written = changed_models(cache, service, judgement)
+                spent = _add(spent, decision.stop())
+                save_watch_models(session=session, service=service, now=lo_t, models=written,
+                                  token=token, known=stored.rows)
         wall, cpu = whole.stop()
         whole.wall.append(wall)
         whole.cpu.append(cpu)
@@ -129,12 +135,8 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
     return decision, whole
 
 
-class _no_store:  # noqa: N801 - a stand-in for session_scope when the store is left out
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+def _add(spent: list[float], more: tuple[float, float]) -> list[float]:
+    return [spent[0] + more[0], spent[1] + more[1]]
 
 
 def store_engine(folder: Path, models: list[dict[Any, bytes]]) -> Any:

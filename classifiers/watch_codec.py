@@ -93,18 +93,19 @@ def encode(state: WatchState, previous: tuple[WatchState, bytes] | None = None) 
     arrays = _arrays(state, offsets=not reuse)
     sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
     sizes[0] = h.keys.size
-    parts = [bytes([_FORMAT]), _scalars(state).tobytes(), sizes.tobytes()]
+    parts: list[bytes | memoryview] = [bytes([_FORMAT]), _scalars(state).tobytes(),
+                                       sizes.tobytes()]
     if reuse:
         assert previous is not None
         length = 4 * (h.keys.size + h.means.size + h.cycle.size)
-        parts.append(previous[1][_HEADER:_HEADER + length])
+        parts.append(memoryview(previous[1])[_HEADER:_HEADER + length])  # not copied twice
     else:
         parts.append(arrays["offsets"].astype(np.int32).tobytes())
-        parts.append(np.concatenate([arrays["means"], arrays["cycle"]]).astype(
-            np.float32).tobytes())
-    parts.append(np.concatenate([arrays[n] for n in _REST32]).astype(np.float32).tobytes())
-    parts.append(np.concatenate([arrays[n] for n in _REST64]).astype(
-        np.float64, copy=False).tobytes())  # every array is one-dimensional
+        parts.append(np.concatenate([arrays["means"], arrays["cycle"]], dtype=np.float32
+                                    ).tobytes())
+    # converted while joined (no float64 copy first); every array is one-dimensional
+    parts.append(np.concatenate([arrays[n] for n in _REST32], dtype=np.float32).tobytes())
+    parts.append(np.concatenate([arrays[n] for n in _REST64], dtype=np.float64).tobytes())
     return b"".join(parts)
 
 

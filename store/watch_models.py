@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -31,6 +31,11 @@ class WatchModel(SQLModel, table=True):
     layer: str = Field(max_length=20)
     name: str = Field(max_length=200)
     slice_key: str = Field(default="", max_length=500)  # as in ``signal_points``
-    model: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # drawn at random by every save: a process that finds its own token knows the
+    # row is still what it wrote, and reads the bytes only when it is not (0: no save's)
+    write_token: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                         server_default="0"))
     last_point: datetime = _ts()   # the newest point the model has seen
     updated_at: datetime = _ts()
+    # last in the row: reading the columns before it does not walk its overflow pages
+    model: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

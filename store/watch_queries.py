@@ -1,28 +1,117 @@
 """Load and save the watch's per-series models. Keyword-only; never commit.
 
 The watch reads and writes every model of every service each run (thousands of
-rows of a few kilobytes a minute), so both are Core statements that build no ORM
-objects: one SELECT of the blobs, one SELECT of the row ids and one executemany
-UPDATE (and an INSERT for series first seen) per service.
+rows of a dozen kilobytes a minute), so all of it is Core statements that build
+no ORM objects, and a run reads the bytes only where it must: one SELECT of each
+row's id and write token per service, one SELECT of the bytes of the rows whose
+token is not the one the reader last wrote (none, run after run, for the process
+that does the watching), one executemany UPDATE by id and an INSERT for series
+first seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Column, Select, Update, bindparam, insert, type_coerce, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import NullType
 from sqlmodel import Session
 
 from store.db import table_of
 from store.watch_models import WatchModel
 
 SeriesKey = tuple[str, str, str]  # layer, name, slice key
+_CHUNK = 500  # ids per ``IN`` list
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """Where a series' model is and which save wrote it."""
+
+    id: int
+    token: int
+
+
+def new_write_token() -> int:
+    """A token for one save: random, positive, never 0 (what older rows carry)."""
+    return secrets.randbelow(2**63 - 1) + 1
+
+
+@cache
+def _statements() -> tuple[Select[Any], Update]:
+    """The rows of a service, and the replacement of a row by id (built once: a run
+    executes them a hundred times a minute)."""
+    table = table_of(WatchModel)
+    rows = sa_select(table.c.id, table.c.layer, table.c.name, table.c.slice_key,
+                     table.c.write_token).where(table.c.service == bindparam("service"))
+    replace = update(table).where(table.c.id == bindparam("_id")).values(
+        model=bindparam("model"), write_token=bindparam("_token"),
+        # converted by the caller, once per distinct value (see ``_bound``)
+        last_point=type_coerce(bindparam("_last"), NullType()),
+        updated_at=type_coerce(bindparam("_written"), NullType()))
+    return rows, replace
+
+
+# by statement, database and parameter style (not the dialect object: engines come and go)
+_FORMS: dict[tuple[ClauseElement, str, str], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _run(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]
+         ) -> CursorResult[Any]:
+    """``statement`` as SQLAlchemy compiles it for this database (once), run on the
+    session's connection with ``rows`` as they are, one execution or an executemany.
+
+    The values must already be what the driver takes (no type of the statement's
+    converts them): per row, the ORM's parameter building cost several times the
+    driver's own work on these statements.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    where = (statement, dialect.name, dialect.paramstyle)
+    form = _FORMS.get(where)
+    if form is None:
+        compiled = statement.compile(dialect=dialect)
+        # the order of positional parameters; None where the driver takes named ones
+        order = compiled.positiontup if isinstance(compiled, SQLCompiler) else None
+        form = _FORMS[where] = (compiled.string, tuple(order) if order else None)
+    sql, names = form
+    values: list[Any] = ([tuple(row[n] for n in names) for row in rows] if names is not None
+                         else [dict(row) for row in rows])
+    return connection.exec_driver_sql(sql, values[0] if len(values) == 1 else values)
+
+
+def load_watch_rows(*, session: Session, service: str) -> dict[SeriesKey, StoredModel]:
+    """Every stored model of ``service``: its row and write token, not its bytes."""
+    rows = cast(Sequence[tuple[int, str, str, str, int]],
+                _run(session, _statements()[0], [{"service": service}]).all())
+    return {(layer, name, key): StoredModel(row_id, token)
+            for row_id, layer, name, key, token in rows}
+
+
+def load_watch_blobs(*, session: Session, ids: Collection[int]) -> dict[int, bytes]:
+    """The stored bytes of the rows ``ids``, by row id."""
+    table = table_of(WatchModel)
+    wanted = sorted(ids)
+    out: dict[int, bytes] = {}
+    statement = sa_select(table.c.id, table.c.model).where(
+        table.c.id.in_(bindparam("ids", expanding=True)))
+    for first in range(0, len(wanted), _CHUNK):
+        out.update((row_id, bytes(model)) for row_id, model in session.execute(
+            statement, {"ids": wanted[first:first + _CHUNK]}))
+    return out
 
 
 def load_watch_models(*, session: Session, service: str) -> dict[SeriesKey, bytes]:
-    """Every stored model of ``service``, by series."""
+    """Every stored model of ``service``, by series (all the bytes, in one SELECT)."""
     table = table_of(WatchModel)
     rows = session.execute(sa_select(table.c.layer, table.c.name, table.c.slice_key,
                                      table.c.model).where(table.c.service == service))
@@ -30,26 +119,53 @@ def load_watch_models(*, session: Session, service: str) -> dict[SeriesKey, byte
 
 
 def save_watch_models(*, session: Session, service: str,
-                      models: Mapping[SeriesKey, tuple[bytes, datetime]], now: datetime) -> None:
+                      models: Mapping[SeriesKey, tuple[bytes, datetime]], now: datetime,
+                      token: int | None = None,
+                      known: Mapping[SeriesKey, StoredModel] | None = None) -> int:
     """Insert or replace the models of ``service`` (``key -> (bytes, newest point)``).
 
-    A series another replica inserted a moment ago raises ``IntegrityError`` (the
-    unique series constraint); the run rolls back and the next one finds it.
+    Every row written carries ``token`` (a new one when not given), which is
+    returned. ``known`` are the rows :func:`load_watch_rows` found in this
+    transaction; without it they are read here. A series another replica inserted
+    a moment ago raises ``IntegrityError`` (the unique series constraint); the run
+    rolls back and the next one finds it.
     """
+    token = new_write_token() if token is None else token
     if not models:
-        return
+        return token
     table = table_of(WatchModel)
-    ids = {(layer, name, key): row_id for row_id, layer, name, key in session.execute(
-        sa_select(table.c.id, table.c.layer, table.c.name, table.c.slice_key).where(
-            table.c.service == service))}
-    changed = [{"_id": ids[key], "model": blob, "last_point": last_point, "updated_at": now}
-               for key, (blob, last_point) in sorted(models.items()) if key in ids]
+    if known is None:
+        known = load_watch_rows(session=session, service=service)
+    stamp = _bound(session, table.c.last_point)
+    written = stamp(now)
+    changed = [{"_id": known[key].id, "model": blob, "_token": token,
+                "_last": stamp(last_point), "_written": written}
+               for key, (blob, last_point) in sorted(models.items()) if key in known]
     new = [{"service": service, "layer": key[0], "name": key[1], "slice_key": key[2],
-            "model": blob, "last_point": last_point, "updated_at": now}
-           for key, (blob, last_point) in sorted(models.items()) if key not in ids]
+            "write_token": token, "model": blob, "last_point": last_point, "updated_at": now}
+           for key, (blob, last_point) in sorted(models.items()) if key not in known]
     if changed:
-        session.execute(update(table).where(table.c.id == bindparam("_id")).values(
-            model=bindparam("model"), last_point=bindparam("last_point"),
-            updated_at=bindparam("updated_at")), changed)
+        _run(session, _statements()[1], changed)
     if new:
         session.execute(insert(table), new)
+    return token
+
+
+def _bound(session: Session, column: Column[Any]) -> Callable[[datetime], Any]:
+    """The column type's own conversion of a timestamp for this database, once per value.
+
+    An UPDATE of thousands of rows carries a handful of distinct timestamps; the
+    type's conversion per row (time zone, then SQLite's text form) cost more than
+    the statement. The values go out as converted, bound untyped (``type_coerce``
+    to ``NullType``: a typed bind in ``values()`` would take the column's type).
+    """
+    processor = column.type.bind_processor(session.get_bind().dialect)
+    done: dict[datetime, Any] = {}
+
+    def convert(value: datetime) -> Any:
+        out = done.get(value)
+        if out is None:
+            out = done[value] = processor(value) if processor is not None else value
+        return out
+
+    return convert

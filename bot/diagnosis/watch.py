@@ -32,7 +32,7 @@ from bot.core import outbox
 from bot.core.clock import format_ts, to_utc
 from bot.core.exchange_records import SignalRecord
 from bot.core.services import Services
-from bot.diagnosis.assemble import assemble, slice_text
+from bot.diagnosis.assemble import assemble, slice_key, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
@@ -46,7 +46,14 @@ from classifiers.watch_test import Alarm, WatchState, advance
 from store import queries
 from store.db import session_scope
 from store.models import Incident
-from store.watch_queries import SeriesKey, load_watch_models, save_watch_models
+from store.watch_queries import (
+    SeriesKey,
+    StoredModel,
+    load_watch_blobs,
+    load_watch_rows,
+    new_write_token,
+    save_watch_models,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -143,47 +150,122 @@ def judge(states: Mapping[SeriesKey, WatchState], points: Mapping[SeriesKey, Ser
 
 
 def series_points(records: Iterable[Any]) -> dict[SeriesKey, SeriesPoints]:
-    """The numeric signals among ``records`` as arrays, per (layer, name, slice)."""
-    data = assemble(r for r in records if isinstance(r, SignalRecord))
+    """The numeric signals among ``records`` as arrays, per (layer, name, slice).
+
+    What :func:`bot.diagnosis.assemble.assemble` makes of them. A run of the watch
+    brings one point per series; those are put in arrays directly, and anything
+    else (several points of a series, a signal given only per slice, whose
+    all-traffic series ``assemble`` synthesises) goes through ``assemble``.
+    """
+    signals = [r for r in records if isinstance(r, SignalRecord)]
+    single = _one_point_each(signals)
+    if single is not None:
+        return single
+    data = assemble(signals)
     return {(layer, name, slice_text(key)): SeriesPoints(
         s.times, s.values, s.bad, s.counts if s.kind == "ratio" else None)
         for (layer, name, key), s in data.series.items()}
 
 
-class ModelCache:
-    """The decoded models of the series this process watched, by their stored bytes.
+def _one_point_each(signals: list[SignalRecord]) -> dict[SeriesKey, SeriesPoints] | None:
+    """The series of ``signals`` when each has one point and every signal its all-traffic
+    series (in first-seen order, as ``assemble`` keeps them); None otherwise."""
+    out: dict[SeriesKey, SeriesPoints] = {}
+    texts: dict[tuple[tuple[str, str], ...], str] = {}
+    sliced: set[tuple[str, str]] = set()
+    totals: set[tuple[str, str]] = set()
+    for r in signals:
+        if r.slice:
+            items = tuple(r.slice.items())
+            try:
+                text = texts.get(items)
+            except TypeError:  # unhashable slice values (unvalidated records)
+                return None
+            if text is None:
+                text = texts[items] = slice_text(slice_key(r.slice))
+            sliced.add((r.layer, r.name))
+        else:
+            text = ""
+            totals.add((r.layer, r.name))
+        key = (r.layer, r.name, text)
+        if key in out:
+            return None
+        ratio = (r.kind or "gauge") == "ratio"
+        out[key] = SeriesPoints(
+            np.array([r.ts.timestamp()]), np.array([r.value], dtype=float), r.bad or "both",
+            np.array([math.nan if r.count is None else r.count], dtype=float) if ratio else None)
+    return out if sliced <= totals else None
 
-    Every run loads each series' model from the store; decoding thousands of
-    them a minute costs more than testing their new points. A model whose stored
-    bytes are those this process wrote last is taken as it was decoded (states
-    are immutable), so another replica's write or a restore is always decoded
-    afresh. Bounded: the oldest entries go first.
+
+@dataclass(frozen=True)
+class StoredModels:
+    """A service's models as one run found them: decoded, and where each one is."""
+
+    states: dict[SeriesKey, WatchState]
+    rows: dict[SeriesKey, StoredModel]
+
+
+class ModelCache:
+    """The decoded models of the series this process watched, by the save that wrote them.
+
+    Every run needs each series' model; reading and decoding thousands of them a
+    minute costs more than testing their new points. Each save draws a random write
+    token for its rows (:func:`store.watch_queries.new_write_token`); a row that
+    still carries the token this process wrote is taken as it was encoded (states
+    are immutable) without reading its bytes, so another replica's write, a
+    restore or a save rolled back (the row keeps the token before) is always read
+    and decoded afresh. Bounded: the oldest entries go first.
     """
 
     def __init__(self, limit: int = 50_000) -> None:
         self._limit = limit
-        self._entries: OrderedDict[tuple[str, SeriesKey], tuple[bytes, WatchState]] = (
+        self._entries: OrderedDict[tuple[str, SeriesKey], tuple[int, bytes, WatchState]] = (
             OrderedDict())
 
-    def decode(self, service: str, blobs: Mapping[SeriesKey, bytes]
-               ) -> dict[SeriesKey, WatchState]:
-        out = {}
-        for key, blob in blobs.items():
-            entry = self._entries.get((service, key))
-            out[key] = entry[1] if entry is not None and entry[0] == blob else decode(blob)
-        return out
+    def load(self, session: Session, service: str) -> StoredModels:
+        """The stored models of ``service``: the bytes read only where the token is not ours."""
+        rows = load_watch_rows(session=session, service=service)
+        entries = self._entries
+        stale = [row.id for key, row in rows.items()
+                 if (entry := entries.get((service, key))) is None or entry[0] != row.token]
+        blobs = load_watch_blobs(session=session, ids=stale) if stale else {}
+        states = {}
+        for key, row in rows.items():
+            blob = blobs.get(row.id)
+            if blob is None:
+                states[key] = entries[(service, key)][2]
+                continue
+            state = states[key] = decode(blob)
+            entries[(service, key)] = (row.token, blob, state)  # its bytes, to reuse
+        self._trim()
+        return StoredModels(states, rows)
 
-    def encode(self, service: str, states: Mapping[SeriesKey, WatchState]
+    def encode(self, service: str, states: Mapping[SeriesKey, WatchState], token: int
                ) -> dict[SeriesKey, bytes]:
+        """The states' bytes for a save with ``token``; remembered as that save's."""
         out = {}
         for key, state in states.items():
             entry = self._entries.get((service, key))
-            blob = out[key] = encode(state, None if entry is None else (entry[1], entry[0]))
-            self._entries[(service, key)] = (blob, state)
+            blob = out[key] = encode(state, None if entry is None else (entry[2], entry[1]))
+            self._entries[(service, key)] = (token, blob, state)
             self._entries.move_to_end((service, key))
+        self._trim()
+        return out
+
+    def _trim(self) -> None:
         while len(self._entries) > self._limit:
             self._entries.popitem(last=False)
-        return out
+
+
+def changed_models(cache: ModelCache, service: str, judgement: Judgement
+                   ) -> tuple[int, dict[SeriesKey, tuple[bytes, datetime]]]:
+    """A write token and the bytes (and newest point) of the models that took new points."""
+    changed = {key: judgement.states[key] for key in judgement.changed
+               if math.isfinite(judgement.states[key].history.last_time)}
+    token = new_write_token()
+    blobs = cache.encode(service, changed, token)
+    return token, {key: (blobs[key], datetime.fromtimestamp(state.history.last_time, UTC))
+                   for key, state in changed.items()}
 
 
 _MODELS = ModelCache()
@@ -209,9 +291,8 @@ def run_watch(services: Services, now: datetime | None = None) -> list[int]:
     work: list[int] = []
     for service in services.catalog.services:
         with session_scope(services.engine) as session:
-            stored = _MODELS.decode(service.name, load_watch_models(
-                session=session, service=service.name))
-            seen = [s.history.last_time for s in stored.values()
+            stored = _MODELS.load(session, service.name)
+            seen = [s.history.last_time for s in stored.states.values()
                     if math.isfinite(s.history.last_time)]
             # from the newest point any model has (series that lag are caught up from
             # there), at most ``history`` back: a new service learns from its history
@@ -221,14 +302,11 @@ def run_watch(services: Services, now: datetime | None = None) -> list[int]:
             load = load_signals(services, session=session, service=service.name,
                                 start=start, end=now)
             points = series_points(load.records)
-            judgement = judge(stored, points, since=(now - window).timestamp(),
+            judgement = judge(stored.states, points, since=(now - window).timestamp(),
                               false_alarms_per_week=budget)
-            changed = {key: judgement.states[key] for key in judgement.changed
-                       if math.isfinite(judgement.states[key].history.last_time)}
-            blobs = _MODELS.encode(service.name, changed)
-            save_watch_models(session=session, service=service.name, now=now, models={
-                key: (blobs[key], datetime.fromtimestamp(state.history.last_time, UTC))
-                for key, state in changed.items()})
+            token, models = changed_models(_MODELS, service.name, judgement)
+            save_watch_models(session=session, service=service.name, now=now, models=models,
+                              token=token, known=stored.rows)
             if not judgement.degraded or _open_incident(session, service.name) is not None:
                 continue
             strongest = judgement.strongest

@@ -9,7 +9,13 @@ from sqlmodel import select
 from bot.core.services import Services
 from store.db import session_scope
 from store.watch_models import WatchModel
-from store.watch_queries import load_watch_models, save_watch_models
+from store.watch_queries import (
+    load_watch_blobs,
+    load_watch_models,
+    load_watch_rows,
+    new_write_token,
+    save_watch_models,
+)
 from tests.diagnosis.helpers import T0
 
 A = ("runtime", "latency_p95", "")
@@ -33,3 +39,30 @@ def test_models_are_inserted_replaced_and_kept_apart_per_service(services: Servi
         assert len(rows) == 2 and {r.updated_at for r in rows} == {later}
         assert {r.last_point for r in rows} == {later}
         assert load_watch_models(session=session, service="nobody") == {}
+
+
+def test_rows_carry_the_write_token_and_bytes_are_read_by_id(services: Services) -> None:
+    with session_scope(services.engine) as session:
+        token = save_watch_models(session=session, service="chat", now=T0,
+                                  models={A: (b"one", T0), B: (b"two", T0)})
+        assert token > 0
+    with session_scope(services.engine) as session:
+        rows = load_watch_rows(session=session, service="chat")
+        assert set(rows) == {A, B} and {r.token for r in rows.values()} == {token}
+        assert load_watch_blobs(session=session, ids=[rows[B].id]) == {rows[B].id: b"two"}
+        assert load_watch_blobs(session=session, ids=[]) == {}
+        # a save with the rows already read: replaced in place with its own token
+        later = T0 + timedelta(minutes=1)
+        assert save_watch_models(session=session, service="chat", now=later, token=7,
+                                 known=rows, models={A: (b"three", later)}) == 7
+    with session_scope(services.engine) as session:
+        after = load_watch_rows(session=session, service="chat")
+        assert after[A] == type(after[A])(rows[A].id, 7) and after[B].token == token
+        assert load_watch_models(session=session, service="chat") == {A: b"three", B: b"two"}
+        model = session.exec(select(WatchModel).where(WatchModel.id == rows[A].id)).one()
+        assert (model.last_point, model.updated_at, model.write_token) == (later, later, 7)
+
+
+def test_tokens_are_drawn_afresh_and_never_zero() -> None:
+    tokens = {new_write_token() for _ in range(1000)}
+    assert len(tokens) == 1000 and all(0 < t < 2**63 for t in tokens)
