@@ -84,6 +84,14 @@ class LayerEvidence:
     excess: float = 1.0               # largest effect over its practical threshold
     persistence: float = 1.0          # share of the move still there at the end (excursions.py)
     recurrence: float = 0.0           # share of it also made at this time a day earlier
+    explained: float = 0.0            # share of it the traffic's fall accounts for
+    capacity: float = 0.0             # 1: every finding is a fall of whole units (replicas)
+
+    @property
+    def benign(self) -> float:
+        """Share of the move that is no failure: come back, a daily habit, or traffic."""
+        return float(min(max(1.0 - self.persistence, self.recurrence, self.explained, 0.0),
+                         1.0))
 
     @property
     def onset_low(self) -> float:
@@ -202,9 +210,10 @@ FEATURES: tuple[str, ...] = (
     + tuple(f"{kind} change before" for kind in CHANGE_KIND_NAMES)
     + tuple(f"{layer} largest" for layer in LAYER_NAMES)
     + ("layers moved", "largest size", "recovered", "seen a day before", "infra without harm",
-       "runtime with model", "bias"))
+       "runtime with model", "traffic ebbed", "capacity without harm", "bias"))
 # Evidence that the moves are benign: the only features the ``none`` score may weigh up.
-BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm")
+BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm",
+                                    "traffic ebbed", "capacity without harm")
 MAX_SIZE = 4.0  # log1p of the effect over threshold is capped: past this, all are huge
 
 
@@ -243,6 +252,35 @@ def cause_onset(layers: Sequence[LayerEvidence]) -> float:
     return clear[0].onset_minutes
 
 
+def capacity_without_harm(layers: Sequence[LayerEvidence]) -> float:
+    """How clearly the pool merely got smaller: infra moved only by whole units falling
+    (replicas, nodes) and nothing else moved that is not benign itself."""
+    pool = [item for item in layers if item.layer == "infra"]
+    if not pool or not all(item.capacity >= 1.0 for item in pool):
+        return 0.0
+    others = max((min(max(item.strength, 0.0), 1.0) * (1.0 - item.benign)
+                  for item in layers if item.layer != "infra"), default=0.0)
+    return float(max(item.strength for item in pool) * (1.0 - min(others, 1.0)))
+
+
+def failure_shares(layers: Sequence[LayerEvidence]) -> dict[str, float]:
+    """Per layer, the share of its move that may speak for a failure (0..1).
+
+    A move that came back, a daily habit, the arithmetic of the traffic falling
+    (:attr:`LayerEvidence.benign`) and a pool that merely scaled in are no failures
+    however large: their share is taken off the layer before any label weighs it, not
+    only added to ``none`` (a sum let two large habitual moves outvote the habit).
+    """
+    shrink = capacity_without_harm(layers)
+    out: dict[str, float] = {}
+    for item in layers:
+        share = 1.0 - item.benign
+        if item.layer == "infra":
+            share *= 1.0 - shrink
+        out[item.layer] = min(out.get(item.layer, 1.0), share)
+    return out
+
+
 def evidence_features(layers: Sequence[LayerEvidence],
                       changes: Sequence[ChangeEvidence]) -> list[float]:
     """The interpretable features the fitted weights read, in the order of ``FEATURES``.
@@ -258,14 +296,15 @@ def evidence_features(layers: Sequence[LayerEvidence],
     x = dict.fromkeys(FEATURES, 0.0)
     first = cause_onset(layers)
     halfwidth, resolution = onset_precision(layers)
+    keep = failure_shares(layers)
     for item in layers:
         if item.layer not in LAYER_NAMES:
             continue
-        s = float(min(max(item.strength, 0.0), 1.0))
+        s = float(min(max(item.strength, 0.0), 1.0)) * keep[item.layer]
         r = root_share(item, first)
         x[f"{item.layer} first"] = max(x[f"{item.layer} first"], s * r)
         x[f"{item.layer} later"] = max(x[f"{item.layer} later"], s * (1 - r))
-        size = min(math.log1p(max(item.excess, 0.0)), MAX_SIZE)
+        size = min(math.log1p(max(item.excess, 0.0)), MAX_SIZE) * keep[item.layer]
         x[f"{item.layer} size"] = max(x[f"{item.layer} size"], size)
     for change in changes:
         if change.kind in CHANGE_KIND_NAMES:
@@ -296,9 +335,12 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     clear = [item for item in known if item.strength >= 0.8 * top]
     x["recovered"] = min(1.0 - min(max(item.persistence, 0.0), 1.0) for item in clear)
     x["seen a day before"] = min(min(max(item.recurrence, 0.0), 1.0) for item in clear)
+    x["traffic ebbed"] = min(min(max(item.explained, 0.0), 1.0) for item in clear)
+    x["capacity without harm"] = capacity_without_harm(known)
     largest = max(known, key=lambda item: (min(math.log1p(max(item.excess, 0.0)), MAX_SIZE),
                                            item.strength))
-    x[f"{largest.layer} largest"] = float(min(max(largest.strength, 0.0), 1.0))
+    x[f"{largest.layer} largest"] = float(min(max(largest.strength, 0.0), 1.0)
+                                          * failure_shares(known)[largest.layer])
     others = max((item.strength for item in known if item.layer != "infra"), default=0.0)
     x["infra without harm"] = x["infra first"] * (1.0 - min(others, 1.0))
     x["runtime with model"] = min(x["runtime first"], x["model first"])
@@ -401,6 +443,8 @@ _BENIGN_WORDS = {
     "recovered": "what moved was back at its usual level by the end of the window",
     "seen a day before": "the same series made the same move at this time a day earlier",
     "infra without harm": "resources moved while nothing users feel did",
+    "traffic ebbed": "what moved follows the traffic, which fell (per-request cost, load)",
+    "capacity without harm": "the pool scaled in and nothing users feel moved",
 }
 
 
