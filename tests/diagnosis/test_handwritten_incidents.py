@@ -462,6 +462,28 @@ def a_healthy_canary_whose_few_requests_run_longer_prompts(rng: np.random.Genera
     return out
 
 
+def a_model_shift_an_hour_after_a_scale_in(rng: np.random.Generator) -> Records:
+    """The pool goes from 10 to 9 replicas as traffic eases; 50 minutes later a new
+    ranker version shifts its scores and clicks fall, latency untouched. Model: the
+    scale-in did not start it, and it is no symptom of it (read as control_plane
+    after the scale-in was first taken out of the evidence but not out of the timing)."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    fell, on = 200 * 60.0, 250 * 60.0
+    c = rng.integers(2000, 2400, t.size).astype(float)
+    _signal(out, "infra", "kube_deployment_status_replicas_available", t,
+            np.where(t >= fell, 9.0, 10.0), bad="down")
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.12 + rng.normal(0, 0.004, t.size), bad="up")
+    _signal(out, "model", "ranker.score_mean", t,
+            0.31 + rng.normal(0, 0.01, t.size) + 0.12 * (t >= on), bad="both")
+    _signal(out, "quality", "ranking.ctr", t,
+            _rate(rng, c, np.where(t >= on + 120, 0.05, 0.075)), counts=c, kind="ratio",
+            bad="down")
+    _change(out, on - 120, "model", "ranker-v31")
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -491,6 +513,7 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (one_replica_scaled_in_on_half_minute_scrapes, "none", None, None),
     (a_node_lost_from_a_capped_pool, "infrastructure", None, None),
     (a_healthy_canary_whose_few_requests_run_longer_prompts, "none", None, None),
+    (a_model_shift_an_hour_after_a_scale_in, "model", None, "ranker-v31"),
 ]
 
 
