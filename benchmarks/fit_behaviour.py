@@ -70,6 +70,8 @@ SHAPE_PRIOR: dict[str, dict[str, float]] = {
     "recovered": {"none": 5.0},
     "seen a day before": {"none": 4.0},
     "infra without harm": {"none": 2.5, "infrastructure": -1.0},
+    "traffic ebbed": {"none": 3.0},
+    "capacity without harm": {"none": 3.0, "infrastructure": -1.0},
     "runtime with model": {"infrastructure": 2.0, "model": -1.5},
 }
 LARGEST_SHARE = 0.8
@@ -92,7 +94,8 @@ def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
             "layers": [{"layer": x.layer, "strength": x.strength, "onset": x.onset_minutes,
                         "resolution": x.resolution_minutes, "halfwidth": x.onset_halfwidth,
                         "findings": x.findings, "top": x.top, "excess": x.excess,
-                        "persistence": x.persistence, "recurrence": x.recurrence}
+                        "persistence": x.persistence, "recurrence": x.recurrence,
+                        "explained": x.explained, "capacity": x.capacity}
                        for x in ev.layers],
             "culprit": truth["culprit"],
             "slice": truth["slice"],
@@ -141,7 +144,8 @@ def load() -> list[dict[str, Any]]:
 def evidence_of(row: dict[str, Any]) -> tuple[list[LayerEvidence], list[ChangeEvidence]]:
     layers = [LayerEvidence(x["layer"], x["strength"], x["onset"], x["findings"], x["top"],
                             x["resolution"], x["halfwidth"], x.get("excess", 1.0),
-                            x.get("persistence", 1.0), x.get("recurrence", 0.0))
+                            x.get("persistence", 1.0), x.get("recurrence", 0.0),
+                            x.get("explained", 0.0), x.get("capacity", 0.0))
               for x in row["layers"]]
     if not layers:
         return layers, []

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from classifiers.results import Posterior
-from classifiers.vocabulary import CHANGE_KINDS, FAILURES, LABELS, LAYERS
+from classifiers.vocabulary import CHANGE_KINDS, LABELS, LAYERS
 
 # How much a layer that moved *first* speaks for each label (missing = 0).
 ROOT_AFFINITY: dict[str, dict[str, float]] = {
@@ -84,6 +84,14 @@ class LayerEvidence:
     excess: float = 1.0               # largest effect over its practical threshold
     persistence: float = 1.0          # share of the move still there at the end (excursions.py)
     recurrence: float = 0.0           # share of it also made at this time a day earlier
+    explained: float = 0.0            # share of it the traffic's fall accounts for
+    capacity: float = 0.0             # 1: every finding is a fall of whole units (replicas)
+
+    @property
+    def benign(self) -> float:
+        """Share of the move that is no failure: come back, a daily habit, or traffic."""
+        return float(min(max(1.0 - self.persistence, self.recurrence, self.explained, 0.0),
+                         1.0))
 
     @property
     def onset_low(self) -> float:
@@ -166,9 +174,12 @@ def pattern_of(layers: Sequence[LayerEvidence], changes: Sequence[ChangeEvidence
 
 
 def first_onset(layers: Sequence[LayerEvidence]) -> float:
-    """Earliest onset among the clearly moved layers: a faint early blip is not a cause."""
+    """Earliest onset among the clearly moved layers: a faint early blip is not a cause,
+    nor is a move that is mostly benign (:func:`failure_shares`: a scale-in, a habit)."""
     if not layers:
         return 0.0
+    keep = failure_shares(layers)
+    layers = [item for item in layers if keep.get(item.layer, 1.0) >= 0.5] or layers
     top = max(item.strength for item in layers)
     return min(item.onset_minutes for item in layers if item.strength >= 0.8 * top)
 
@@ -202,9 +213,10 @@ FEATURES: tuple[str, ...] = (
     + tuple(f"{kind} change before" for kind in CHANGE_KIND_NAMES)
     + tuple(f"{layer} largest" for layer in LAYER_NAMES)
     + ("layers moved", "largest size", "recovered", "seen a day before", "infra without harm",
-       "runtime with model", "bias"))
+       "runtime with model", "traffic ebbed", "capacity without harm", "bias"))
 # Evidence that the moves are benign: the only features the ``none`` score may weigh up.
-BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm")
+BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm",
+                                    "traffic ebbed", "capacity without harm")
 MAX_SIZE = 4.0  # log1p of the effect over threshold is capped: past this, all are huge
 
 
@@ -220,6 +232,7 @@ def root_share(item: LayerEvidence, first: float) -> float:
     return math.exp(-lag / scale)
 
 
+CAPACITY_HARM_MINUTES = 30.0  # a smaller pool hurts within this, or it did not
 LONG_GAP_MINUTES = 90.0  # a clear move this long before the next one started another story
 
 
@@ -243,6 +256,39 @@ def cause_onset(layers: Sequence[LayerEvidence]) -> float:
     return clear[0].onset_minutes
 
 
+def capacity_without_harm(layers: Sequence[LayerEvidence]) -> float:
+    """How clearly the pool merely got smaller: infra moved only by whole units falling
+    (replicas, nodes) and no harm a smaller pool makes (latency, errors, then what users
+    feel) began with it or within ``CAPACITY_HARM_MINUTES`` after; a model or quality
+    move an hour later is another story, timed on its own (:func:`evidence_features`)."""
+    pool = [item for item in layers if item.layer == "infra"]
+    if not pool or not all(item.capacity >= 1.0 for item in pool):
+        return 0.0
+    fell = min(item.onset_minutes for item in pool)
+    harm = max((min(max(item.strength, 0.0), 1.0) * (1.0 - item.benign) for item in layers
+                if item.layer in ("runtime", "quality")
+                and item.onset_minutes - fell <= CAPACITY_HARM_MINUTES), default=0.0)
+    return float(max(item.strength for item in pool) * (1.0 - min(harm, 1.0)))
+
+
+def failure_shares(layers: Sequence[LayerEvidence]) -> dict[str, float]:
+    """Per layer, the share of its move that may speak for a failure (0..1).
+
+    A move that came back, a daily habit, the arithmetic of the traffic falling
+    (:attr:`LayerEvidence.benign`) and a pool that merely scaled in are no failures
+    however large: their share is taken off the layer before any label weighs it, not
+    only added to ``none`` (a sum let two large habitual moves outvote the habit).
+    """
+    shrink = capacity_without_harm(layers)
+    out: dict[str, float] = {}
+    for item in layers:
+        share = 1.0 - item.benign
+        if item.layer == "infra":
+            share *= 1.0 - shrink
+        out[item.layer] = min(out.get(item.layer, 1.0), share)
+    return out
+
+
 def evidence_features(layers: Sequence[LayerEvidence],
                       changes: Sequence[ChangeEvidence]) -> list[float]:
     """The interpretable features the fitted weights read, in the order of ``FEATURES``.
@@ -256,16 +302,19 @@ def evidence_features(layers: Sequence[LayerEvidence],
     constant.
     """
     x = dict.fromkeys(FEATURES, 0.0)
-    first = cause_onset(layers)
+    keep = failure_shares(layers)
+    # timed from the moves that may be failures: a scale-in or a daily habit an hour
+    # before a model shift did not make the shift a symptom (so does first_onset)
+    first = cause_onset([item for item in layers if keep[item.layer] >= 0.5] or layers)
     halfwidth, resolution = onset_precision(layers)
     for item in layers:
         if item.layer not in LAYER_NAMES:
             continue
-        s = float(min(max(item.strength, 0.0), 1.0))
+        s = float(min(max(item.strength, 0.0), 1.0)) * keep[item.layer]
         r = root_share(item, first)
         x[f"{item.layer} first"] = max(x[f"{item.layer} first"], s * r)
         x[f"{item.layer} later"] = max(x[f"{item.layer} later"], s * (1 - r))
-        size = min(math.log1p(max(item.excess, 0.0)), MAX_SIZE)
+        size = min(math.log1p(max(item.excess, 0.0)), MAX_SIZE) * keep[item.layer]
         x[f"{item.layer} size"] = max(x[f"{item.layer} size"], size)
     for change in changes:
         if change.kind in CHANGE_KIND_NAMES:
@@ -296,9 +345,12 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     clear = [item for item in known if item.strength >= 0.8 * top]
     x["recovered"] = min(1.0 - min(max(item.persistence, 0.0), 1.0) for item in clear)
     x["seen a day before"] = min(min(max(item.recurrence, 0.0), 1.0) for item in clear)
+    x["traffic ebbed"] = min(min(max(item.explained, 0.0), 1.0) for item in clear)
+    x["capacity without harm"] = capacity_without_harm(known)
     largest = max(known, key=lambda item: (min(math.log1p(max(item.excess, 0.0)), MAX_SIZE),
                                            item.strength))
-    x[f"{largest.layer} largest"] = float(min(max(largest.strength, 0.0), 1.0))
+    x[f"{largest.layer} largest"] = float(min(max(largest.strength, 0.0), 1.0)
+                                          * failure_shares(known)[largest.layer])
     others = max((item.strength for item in known if item.layer != "infra"), default=0.0)
     x["infra without harm"] = x["infra first"] * (1.0 - min(others, 1.0))
     x["runtime with model"] = min(x["runtime first"], x["model first"])
@@ -379,7 +431,9 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
         scores, temperature = fitted, 1.0
         contributions = _fitted_reasons(x, layers, changes)
     else:
-        (scores, contributions), temperature = _hand_scores(layers, changes), TEMPERATURE
+        from classifiers.behaviour_hand import hand_scores
+
+        (scores, contributions), temperature = hand_scores(layers, changes), TEMPERATURE
     if not layers:
         scores = {label: (3.0 * temperature / TEMPERATURE if label == "none" else 0.0)
                   for label in LABELS}
@@ -401,6 +455,8 @@ _BENIGN_WORDS = {
     "recovered": "what moved was back at its usual level by the end of the window",
     "seen a day before": "the same series made the same move at this time a day earlier",
     "infra without harm": "resources moved while nothing users feel did",
+    "traffic ebbed": "what moved follows the traffic, which fell (per-request cost, load)",
+    "capacity without harm": "the pool scaled in and nothing users feel moved",
 }
 
 
@@ -416,41 +472,3 @@ def _softmax(scores: Mapping[str, float], temperature: float) -> dict[str, float
     weights = {label: math.exp((scores[label] - top) / temperature) for label in LABELS}
     total = sum(weights.values())
     return {label: weights[label] / total for label in LABELS}
-
-
-def _hand_scores(layers: Sequence[LayerEvidence], changes: Sequence[ChangeEvidence]
-                 ) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
-    """Scores from the hand-set tables (used when no fitted weights exist), with reasons.
-
-    Each layer adds its strength times its root or symptom affinity (by how soon after
-    the first clear onset it moved); the best change adds ``CHANGE_WEIGHT * time_fit *
-    kind_fit``; ``none`` scores ``NONE_SCORE``.
-    """
-    scores: dict[str, float] = dict.fromkeys(LABELS, 0.0)
-    scores["none"] = NONE_SCORE
-    contributions: dict[str, list[tuple[float, str]]] = {label: [] for label in LABELS}
-    first = first_onset(layers)
-    for item in layers:
-        s = float(min(max(item.strength, 0.0), 1.0))
-        lag = max(item.onset_minutes - first, 0.0)
-        r = math.exp(-lag / ROOT_MINUTES)
-        role = "first" if lag <= ROOT_MINUTES else f"{lag:.0f} min later"
-        for label in FAILURES:
-            value = s * (r * ROOT_AFFINITY.get(item.layer, {}).get(label, 0.0)
-                         + (1 - r) * SYMPTOM_AFFINITY.get(item.layer, {}).get(label, 0.0))
-            if value:
-                scores[label] += value
-                contributions[label].append((value, f"{item.top or item.layer} moved {role}"))
-    halfwidth, resolution = onset_precision(layers)
-    for label in FAILURES:
-        best = 0.0
-        for change in changes:
-            value = CHANGE_WEIGHT * time_fit(change.minutes_before_onset, halfwidth,
-                                             resolution) * kind_fit(change.kind, label)
-            if value > 0.05:
-                best = max(best, value)
-                contributions[label].append(
-                    (value, f"{change.kind} change {change.minutes_before_onset:.0f} min "
-                            "before onset"))
-        scores[label] += best
-    return scores, contributions

@@ -84,3 +84,59 @@ def recurrence(values: Floats, times: Floats, onset: float, before: float | None
     if a is None or b is None:
         return 0.0
     return float(min(max((b - a) / (after - before), 0.0), 1.0))
+
+
+VOLUME_EBB = 0.6         # requests after / before below this: the traffic ebbed
+LOAD_LAYERS = frozenset({"infra", "runtime", "cost"})  # what falls when traffic does
+
+
+def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
+    """Requests per scrape after ``onset`` over those before it (medians; 1 without both).
+
+    The counts of a rate's denominator are the service's traffic. When they fell to a
+    fraction at the time a signal moved, moves that are arithmetic of the traffic
+    follow: per-request costs of a pool that cannot scale below its floor rise,
+    utilisation and spend fall (:func:`explained_by_volume`).
+    """
+    after = times >= onset
+    if np.count_nonzero(after) < RECURRENCE_MIN_POINTS \
+            or np.count_nonzero(~after) < RECURRENCE_MIN_POINTS:
+        return 1.0
+    before = float(np.median(counts[~after]))
+    return float(np.median(counts[after])) / before if before > 0 else 1.0
+
+
+def explained_by_volume(layer: str, before: float | None, after: float | None,
+                        ratio: float) -> float:
+    """How much of a move from ``before`` to ``after`` the traffic's fall accounts for (0..1).
+
+    Only when the traffic ebbed (``ratio`` below :data:`VOLUME_EBB`), and only on
+    layers whose signals are load or spend: a fall there is the load falling with the
+    requests (all of it explained), a rise of a cost is a per-request cost over fewer
+    requests, explained as far as the requests fell (in log terms: a cost that tripled
+    while traffic fell to a tenth spent less than before). Latency, errors and quality
+    per request do not follow the traffic, so nothing of theirs is explained here,
+    except a fall on the load layers.
+    """
+    if layer not in LOAD_LAYERS or ratio >= VOLUME_EBB or ratio <= 0 or before is None \
+            or after is None or not math.isfinite(before) or not math.isfinite(after) \
+            or before <= 0 or after <= 0:
+        return 0.0
+    if after < before:
+        return 1.0
+    if layer != "cost" or after == before:
+        return 0.0
+    return float(min(math.log(1.0 / ratio) / math.log(after / before), 1.0))
+
+
+def is_capacity_fall(values: Floats, before: float | None, after: float | None) -> bool:
+    """A count of whole units (replicas, nodes) that fell: the pool got smaller.
+
+    Whether that hurt is told by what else moved (the label's "capacity without harm"):
+    a scale-in as traffic ebbs moves nothing users feel, a lost node of a capped pool
+    raises latency.
+    """
+    if before is None or after is None or not after < before or values.size == 0:
+        return False
+    finite = values[np.isfinite(values)]
+    return bool(finite.size and np.all(finite == np.round(finite)) and np.all(finite >= 0))

@@ -364,8 +364,14 @@ def _newborn_test(s: Series, rest: list[Series], born: float) -> Test | None:
         if others.size < NEWBORN_MIN_POINTS:
             return None
         level, spread = center_spread(others)
-        sd = max(spread, 1e-3 * abs(level), 1e-9)
-        delta = float(np.median(s.values)) - level
+        own, own_spread = center_spread(s.values)
+        # measured in the SD pooled over both sides (Cohen's d): a canary on a tenth of
+        # the traffic averages a tenth of the requests per point, so its own points are
+        # several times noisier than its siblings', and a level within that noise (a
+        # healthy canary whose users differ a little) is no effect
+        pooled = math.sqrt(0.5 * (spread * spread + own_spread * own_spread))
+        sd = max(pooled, 1e-3 * abs(level), 1e-9)
+        delta = own - level
         z = delta / (sd * math.sqrt(1 / s.values.size + 1 / others.size) * 1.25)
         relative = delta / max(abs(level), 1e-9)
         effect = delta / sd

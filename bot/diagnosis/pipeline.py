@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot.core.clock import format_ts, to_utc
 from bot.core.exchange_plain import PlainChange
 from bot.diagnosis import suspects
-from bot.diagnosis.assemble import Assembled, assemble, slice_text
+from bot.diagnosis.assemble import Assembled, Series, assemble, slice_text
 from bot.diagnosis.contrasts import local_layers, slice_contrasts, state_slices
 from bot.diagnosis.detect import (
     MIN_GAUGE_EFFECT,
@@ -43,7 +43,13 @@ from classifiers.behaviour import (
     classify_behaviour,
     first_onset,
 )
-from classifiers.excursions import persistence, recurrence
+from classifiers.excursions import (
+    explained_by_volume,
+    is_capacity_fall,
+    persistence,
+    recurrence,
+    volume_ratio,
+)
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
@@ -179,10 +185,29 @@ def _is_two_sided(test: Test, data: Assembled) -> bool:
     return series is not None and series.bad == "both"
 
 
+def _requests(data: Assembled) -> Series | None:
+    """The all-traffic rate series with the most counts: its counts are the traffic."""
+    rates = [s for (_, _, key), s in data.series.items() if not key and s.has_counts]
+    return max(rates, key=lambda s: float(s.counts.sum()), default=None)
+
+
+def _traffic_share(f: Finding, data: Assembled, requests: Series | None
+                   ) -> tuple[float, bool]:
+    """(share of ``f``'s move the traffic's fall explains, whether it is a capacity fall)."""
+    series = data.series.get((f.test.layer, f.test.name, f.test.slice))
+    if series is None:
+        return 0.0, False
+    ratio = (volume_ratio(requests.counts, requests.times, f.onset)
+             if requests is not None else 1.0)
+    return (explained_by_volume(f.test.layer, f.test.before, f.test.after, ratio),
+            is_capacity_fall(series.values, f.test.before, f.test.after))
+
+
 def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvidence]:
     by_layer: dict[str, list[Finding]] = {}
     for f in findings:
         by_layer.setdefault(f.test.layer, []).append(f)
+    requests = _requests(data)
     layers = []
     for layer, items in by_layer.items():
         strongest = max(f.strength for f in items)
@@ -198,6 +223,7 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
         shape = (series.values, series.times, first.onset, first.test.before,
                  first.test.after, series.counts if series.has_counts else None) \
             if series is not None else None
+        traffic = [_traffic_share(f, data, requests) for f in items]
         layers.append(LayerEvidence(
             layer=layer, strength=strength, onset_minutes=first.onset / 60.0,
             findings=len(items), top=label,
@@ -205,7 +231,9 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
             onset_halfwidth=(first.onset - interval.low) / 60.0 if interval else 0.0,
             excess=max(f.test.strength_hint for f in items),
             persistence=persistence(*shape) if shape else 1.0,
-            recurrence=recurrence(*shape) if shape else 0.0))
+            recurrence=recurrence(*shape) if shape else 0.0,
+            explained=min(share for share, _ in traffic),
+            capacity=float(all(fall for _, fall in traffic))))
     return layers
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from classifiers.behaviour import FEATURES, LayerEvidence, classify_behaviour, evidence_features
-from classifiers.excursions import DAY, persistence, recurrence
+from classifiers.excursions import (
+    DAY,
+    explained_by_volume,
+    is_capacity_fall,
+    persistence,
+    recurrence,
+    volume_ratio,
+)
 
 
 def _step(n: int = 240, at: int = 200, back: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -71,3 +78,44 @@ def test_errors_moving_with_shorter_answers_speak_for_infrastructure() -> None:
     later = classify_behaviour(layers(130.0))
     assert together.label == "infrastructure", together.scores
     assert together.scores["infrastructure"] > later.scores["infrastructure"]
+
+
+def test_a_per_request_cost_over_a_tenth_of_the_traffic_is_explained_by_it() -> None:
+    t = np.arange(120) * 60.0
+    counts = np.where(t >= 80 * 60.0, 200.0, 2000.0)
+    ratio = volume_ratio(counts, t, 80 * 60.0)
+    assert abs(ratio - 0.1) < 1e-9
+    # tripled while requests fell to a tenth: the spend fell, the rise is arithmetic
+    assert explained_by_volume("cost", 1.0, 3.0, ratio) == 1.0
+    # a hundredfold rise is more than a tenth of the traffic explains (half, in logs)
+    assert abs(explained_by_volume("cost", 1.0, 100.0, ratio) - 0.5) < 1e-9
+    # load falling with the traffic: all of it; latency rising: nothing
+    assert explained_by_volume("infra", 70.0, 10.0, ratio) == 1.0
+    assert explained_by_volume("runtime", 0.3, 0.6, ratio) == 0.0
+    # quality per request does not follow the traffic, and a steady traffic explains nothing
+    assert explained_by_volume("quality", 0.9, 0.6, ratio) == 0.0
+    assert explained_by_volume("cost", 1.0, 3.0, volume_ratio(np.full(120, 2000.0), t,
+                                                               80 * 60.0)) == 0.0
+
+
+def test_whole_units_falling_are_a_capacity_fall_and_fractions_are_not() -> None:
+    assert is_capacity_fall(np.array([6.0, 6.0, 5.0, 5.0]), 6.0, 5.0)
+    assert not is_capacity_fall(np.array([6.0, 6.0, 7.0]), 6.0, 7.0)
+    assert not is_capacity_fall(np.array([0.61, 0.6, 0.3]), 0.6, 0.3)
+
+
+def test_benign_shares_are_taken_off_the_layers_before_any_label_weighs_them() -> None:
+    habit = [LayerEvidence("infra", 1.0, 100.0, excess=6.0, recurrence=0.95),
+             LayerEvidence("runtime", 1.0, 100.0, excess=4.0, recurrence=0.94)]
+    x = dict(zip(FEATURES, evidence_features(habit, []), strict=True))
+    assert x["infra first"] < 0.06 and x["runtime first"] < 0.07
+    assert classify_behaviour(habit).label == "none"
+    scaled_in = [LayerEvidence("infra", 1.0, 100.0, excess=50.0, capacity=1.0)]
+    x = dict(zip(FEATURES, evidence_features(scaled_in, []), strict=True))
+    assert x["capacity without harm"] == 1.0 and x["infra first"] == 0.0
+    assert classify_behaviour(scaled_in).label == "none"
+    # the same fall with latency rising beside it is a lost node, not a scale-in
+    lost = [*scaled_in, LayerEvidence("runtime", 1.0, 102.0, excess=4.0)]
+    assert dict(zip(FEATURES, evidence_features(lost, []), strict=True))[
+        "capacity without harm"] == 0.0
+    assert classify_behaviour(lost).label == "infrastructure"

@@ -354,6 +354,138 @@ def cache_misses_raise_cost_and_latency_a_little(rng: np.random.Generator) -> Re
     return out
 
 
+def a_strong_nightly_job_on_jittered_five_minute_scrapes(rng: np.random.Generator) -> Records:
+    """Five-minute scrapes with jitter and missed points over 26 hours, one prior night:
+    a batch job doubles CPU and lifts latency by half for 40 minutes at 01:00 every
+    night; tonight's is 25 minutes in. Both moves are large, and both were made the
+    night before at the same time: the service's habit, none (read as infrastructure
+    before: the moves outweighed "seen a day before" in a sum)."""
+    out: Records = []
+    t = np.arange(312) * 300.0 + rng.normal(0, 20, 312)
+    t = np.sort(t[rng.random(t.size) > 0.06])
+    start_tonight = 311 * 300.0 - 25 * 60.0
+    job = (((t - start_tonight) % 86_400.0) < 2_400.0) & (t >= start_tonight - 86_400.0)
+    _signal(out, "infra", "node_cpu_utilisation", t,
+            0.35 + rng.normal(0, 0.02, t.size) + 0.4 * job, bad="up")
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.8 + rng.normal(0, 0.03, t.size) + 0.4 * job, bad="up")
+    return out
+
+
+def per_request_cost_rises_as_the_night_empties(rng: np.random.Generator) -> Records:
+    """Two-minute points: traffic falls to a tenth as the night comes; the pool keeps its
+    one replica, so the cost per 1k requests triples and GPU utilisation falls. The
+    spend did not rise and nobody waits: none (read as cost before)."""
+    out: Records = []
+    t = np.arange(180) * 120.0
+    ebb = np.clip((t - 110 * 120.0) / 1800.0, 0, 1)
+    volume = 2000.0 * (1 - 0.9 * ebb)
+    c = rng.poisson(volume).astype(float)
+    fixed = 3.0 / np.maximum(c, 1) * 1000
+    _signal(out, "cost", "llm.cost.usd_per_1k_requests", t,
+            0.3 + fixed * (1 + rng.normal(0, 0.03, t.size)), bad="up")
+    _signal(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t, 70 * (1 - 0.85 * ebb)
+            + rng.normal(0, 2, t.size))
+    _signal(out, "runtime", "http.server.request.error_ratio", t,
+            _rate(rng, c, np.full(t.size, 0.01)), counts=c, kind="ratio", bad="up")
+    return out
+
+
+def spot_price_triples_per_request_cost(rng: np.random.Generator) -> Records:
+    """The same service by day: the spot price of its GPUs triples, so the cost per 1k
+    requests does too while traffic holds. The spend rose: cost."""
+    out: Records = []
+    t = np.arange(180) * 120.0
+    on = 150 * 120.0
+    c = rng.poisson(2000.0, t.size).astype(float)
+    price = np.where(t >= on, 9.0, 3.0)
+    _signal(out, "cost", "llm.cost.usd_per_1k_requests", t,
+            0.3 + price / np.maximum(c, 1) * 1000 * (1 + rng.normal(0, 0.03, t.size)),
+            bad="up")
+    _signal(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t, 70 + rng.normal(0, 2, t.size))
+    _signal(out, "runtime", "http.server.request.error_ratio", t,
+            _rate(rng, c, np.full(t.size, 0.01)), counts=c, kind="ratio", bad="up")
+    return out
+
+
+def one_replica_scaled_in_on_half_minute_scrapes(rng: np.random.Generator) -> Records:
+    """Thirty-second scrapes: the autoscaler takes the pool from 6 to 5 replicas as the
+    afternoon ebbs; utilisation, latency and errors stay where they were. None (read as
+    infrastructure or eval_policy before: one replica is hundreds of noise SDs of a
+    series that never moved)."""
+    out: Records = []
+    t = np.arange(480) * 30.0
+    on = 400 * 30.0
+    c = rng.integers(300, 400, t.size).astype(float)
+    _signal(out, "infra", "kube_deployment_status_replicas_available", t,
+            np.where(t >= on, 5.0, 6.0), bad="down")
+    _signal(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t, 55 + rng.normal(0, 2, t.size))
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.3 + rng.normal(0, 0.01, t.size), bad="up")
+    _signal(out, "runtime", "http.server.request.error_ratio", t,
+            _rate(rng, c, np.full(t.size, 0.01)), counts=c, kind="ratio", bad="up")
+    return out
+
+
+def a_node_lost_from_a_capped_pool(rng: np.random.Generator) -> Records:
+    """One-minute points: a GPU node fails and the capped pool drops from 4 to 3
+    replicas; it cannot scale back, so latency rises by a half. Infrastructure."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 200 * 60.0
+    _signal(out, "infra", "kube_deployment_status_replicas_available", t,
+            np.where(t >= on, 3.0, 4.0), bad="down")
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.4 + rng.normal(0, 0.015, t.size) + 0.2 * (t >= on + 120), bad="up")
+    return out
+
+
+def a_healthy_canary_whose_few_requests_run_longer_prompts(rng: np.random.Generator
+                                                          ) -> Records:
+    """A new model_version takes a tenth of the traffic from the deploy on; its users
+    happen to send prompts a seventh longer, and a tenth of the requests makes its
+    per-scrape mean about three times as noisy as the rest's. Nothing got worse: none
+    (read as cost before: the canary's level was measured in the siblings' SDs only)."""
+    out: Records = []
+    t = np.arange(240) * 60.0
+    on = 170 * 60.0
+    live = t >= on
+    _signal(out, "cost", "gen_ai.client.token.usage.input", t,
+            2000 + rng.normal(0, 60, t.size), bad="up", slice_={"model_version": "m-10"})
+    _signal(out, "cost", "gen_ai.client.token.usage.input", t[live],
+            2300 + rng.normal(0, 190, live.sum()), bad="up",
+            slice_={"model_version": "m-11"})
+    _signal(out, "cost", "gen_ai.client.token.usage.input", t,
+            2000 + 30 * live + rng.normal(0, 57, t.size), bad="up")
+    c = rng.integers(900, 1100, t.size).astype(float)
+    _signal(out, "runtime", "http.server.request.error_ratio", t,
+            _rate(rng, c, np.full(t.size, 0.01)), counts=c, kind="ratio", bad="up")
+    _change(out, on - 240, "model", "m-11")
+    return out
+
+
+def a_model_shift_an_hour_after_a_scale_in(rng: np.random.Generator) -> Records:
+    """The pool goes from 10 to 9 replicas as traffic eases; 50 minutes later a new
+    ranker version shifts its scores and clicks fall, latency untouched. Model: the
+    scale-in did not start it, and it is no symptom of it (read as control_plane
+    after the scale-in was first taken out of the evidence but not out of the timing)."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    fell, on = 200 * 60.0, 250 * 60.0
+    c = rng.integers(2000, 2400, t.size).astype(float)
+    _signal(out, "infra", "kube_deployment_status_replicas_available", t,
+            np.where(t >= fell, 9.0, 10.0), bad="down")
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.12 + rng.normal(0, 0.004, t.size), bad="up")
+    _signal(out, "model", "ranker.score_mean", t,
+            0.31 + rng.normal(0, 0.01, t.size) + 0.12 * (t >= on), bad="both")
+    _signal(out, "quality", "ranking.ctr", t,
+            _rate(rng, c, np.where(t >= on + 120, 0.05, 0.075)), counts=c, kind="ratio",
+            bad="down")
+    _change(out, on - 120, "model", "ranker-v31")
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -377,6 +509,13 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (replicas_follow_a_traffic_surge, "none", None, None),
     (a_proxy_timeout_cuts_completions_short, "infrastructure", None, None),
     (cache_misses_raise_cost_and_latency_a_little, "cost", None, "cache-ttl-0"),
+    (a_strong_nightly_job_on_jittered_five_minute_scrapes, "none", None, None),
+    (per_request_cost_rises_as_the_night_empties, "none", None, None),
+    (spot_price_triples_per_request_cost, "cost", None, None),
+    (one_replica_scaled_in_on_half_minute_scrapes, "none", None, None),
+    (a_node_lost_from_a_capped_pool, "infrastructure", None, None),
+    (a_healthy_canary_whose_few_requests_run_longer_prompts, "none", None, None),
+    (a_model_shift_an_hour_after_a_scale_in, "model", None, "ranker-v31"),
     *SLICE_CASES,  # cell-built slice incidents (canaries, correlated and small slices)
     *CULPRIT_CASES,
 ]

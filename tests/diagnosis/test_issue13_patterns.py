@@ -384,12 +384,7 @@ CASES: list[Any] = [
     (a_spike_that_recovered_before_the_alert, "none", None, None),
     (a_nightly_reindex_seen_the_night_before, "none", None, None),
     (a_ranker_canary_raises_its_scores, "model", ("model_version", "r-42"), "r-42"),
-    pytest.param(the_pool_scales_in_as_traffic_ebbs, "none", None, None, marks=pytest.mark.xfail(
-        strict=True, reason="not fixed: a lone infra move is infrastructure in the simulator "
-        "(a GPU memory leak before it hurts) and eval_policy in independent judge swaps whose "
-        "judge score went unseen while the pool scaled; the fitted 'infra without harm' "
-        "weight for none (+1.1) does not outweigh them, and capacity (replicas) cannot be "
-        "told from saturation (memory) at the layer level")),
+    (the_pool_scales_in_as_traffic_ebbs, "none", None, None),
 ]
 
 
