@@ -160,11 +160,16 @@ def test_a_silent_runner_is_taken_over_and_a_beating_one_is_not(sqlite_url: str)
                                    runner="another-host:4242", created_at=now, updated_at=beat,
                                    started_at=now, next_step=99))
     outcomes = runbook_runs.recover_interrupted(services)
+    # the taken-over run resumes on this process's pool: read once that work is done,
+    # or it may be caught mid-way, running again under its new runner
+    assert services.drain(10)
     with session_scope(services.engine) as session:
-        status = {r.runbook: r.status for r in
-                  runs_q.runs_for_incident(session=session, incident_id=incident_id)}
-    services.drain(10)
+        held = {r.runbook: (r.status, r.runner) for r in
+                runs_q.runs_for_incident(session=session, incident_id=incident_id)}
     services.close()
     assert len(outcomes) == 1  # the silent one only
-    assert status["disable-flag"] == "running"  # beat 5 s ago: alive, left alone
-    assert status["scale-replicas"] != "running"  # silent for 25 s: taken over
+    # beat 5 s ago: alive, left alone
+    assert held["disable-flag"] == ("running", "another-host:4242")
+    # silent for 25 s: taken over, and run to its end here
+    status, runner = held["scale-replicas"]
+    assert runner != "another-host:4242" and status != "running", held
