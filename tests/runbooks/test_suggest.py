@@ -111,3 +111,29 @@ def test_slack_people_is_the_one_validated_model_of_users_and_groups() -> None:
         Audience(groups=["U1"])
     assert Audience().admits("U0ANY", []) and not Audience(users=["U012ABCDEF"]).admits(
         "U0OTHER", [])
+
+
+@pytest.mark.parametrize("label", ["infrastructure", "data", "control_plane", "model",
+                                   "eval_policy", "cost", "none"])
+def test_the_diagnosis_never_suggests_what_the_library_says_does_not_apply(label: str) -> None:
+    """``resilio classify`` names runbooks from a light table (it loads no library, to
+    stay fast); every name it gives must be one the shipped library's own scoring
+    suggests for the same class, suspect change and moved signals. Before, an
+    eval/policy incident was offered ``disable-flag`` and a cost incident after a prompt
+    change ``rollback-prompt``, which the library's classes left out."""
+    from bot.diagnosis.explain import runbooks_for
+    from classifiers.vocabulary import CHANGE_KINDS
+
+    class Suspect:
+        def __init__(self, kind: str) -> None:
+            self.kind = kind
+
+    class Moved:  # a finding as runbooks_for reads it: its test's name
+        def __init__(self, name: str) -> None:
+            self.test = type("Test", (), {"name": name})()
+
+    for kind in (None, *CHANGE_KINDS):
+        for signals in ((), ("retrieval.index_age_minutes",)):
+            table = runbooks_for(label, Suspect(kind) if kind else None,
+                                 [Moved(s) for s in signals])  # type: ignore[misc]
+            assert set(table) <= set(_names(label, kind, signals)), (label, kind, signals)
