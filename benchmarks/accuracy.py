@@ -15,6 +15,8 @@ generator a classifier was tuned on says little about the others:
 - ``holdout``: ``benchmarks/holdout``, 34 incidents written by hand after the fit, each
   drawn with several noise seeds. Nothing is fitted on them (``FITTED_SOURCES`` leaves
   them out), so they are the nearest this repository has to incidents nobody tuned to.
+- ``holdout2``: ``benchmarks/holdout/second.py``, 14 more written the same way on the
+  evening of 1 December, before that evening's second round of changes.
 
 For each: macro-F1, slice top-1 on sliced incidents, how often a slice is claimed on
 an all-traffic failure, culprit top-1 on incidents with a culprit, and the expected
@@ -48,7 +50,8 @@ from bot.simulator import independent  # noqa: E402
 from bot.simulator.scenarios import LABELS, generate, healthy_day  # noqa: E402
 
 FITTED_SOURCES = ("simulator", "independent", "handwritten")  # what fit_behaviour.py reads
-SOURCES = (*FITTED_SOURCES, "holdout")
+SOURCES = (*FITTED_SOURCES, "holdout", "holdout2")
+HELD_OUT = {"holdout": holdout.CASES, "holdout2": holdout.SECOND_CASES}
 
 
 def handwritten_cases() -> list[tuple[Any, str, tuple[str, str] | None, str | None]]:
@@ -69,7 +72,7 @@ def labelled(source: str, key: tuple) -> tuple[list[dict], dict[str, Any]]:
         s = independent.generate(label, seed)
         return s.records, dict(s.truth, variant=s.truth["failure"])
     index, seed = key
-    cases = holdout.CASES if source == "holdout" else handwritten_cases()
+    cases = HELD_OUT[source] if source in HELD_OUT else handwritten_cases()
     build, label, where, culprit = cases[index]
     records = build(np.random.default_rng(seed))
     return records, {"label": label, "variant": build.__name__, "culprit": culprit,
@@ -109,8 +112,8 @@ def jobs_for(source: str, per_class: int, seed_base: int, history_every: int
     if source == "independent":
         return [(source, (label, seed_base + i * 1000 + k))
                 for i, label in enumerate(LABELS) for k in range(per_class)]
-    if source == "holdout":
-        return [(source, (i, 1000 + k)) for i in range(len(holdout.CASES))
+    if source in HELD_OUT:
+        return [(source, (i, 1000 + k)) for i in range(len(HELD_OUT[source]))
                 for k in range(max(per_class // 7, 3))]
     n = len(handwritten_cases())
     return [(source, (i, seed)) for i in range(n) for seed in range(3, 3 + max(per_class // 7, 2))]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.holdout import benign, failures, hard
+from benchmarks.holdout import benign, failures, hard, second
 from benchmarks.holdout.kit import Records
 
 Case = tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None, str | None]
@@ -60,4 +60,23 @@ CASES += [  # the harder ones
     (hard.nightly_job_seen_before, "none", None, None),
     (hard.vendor_overcalls, "cost", None, "agent-planner-v6"),
     (hard.canary_correlated_region, "model", ("model_version", "v42"), "v42"),
+]
+
+# The second held-out set (``benchmarks/holdout/second.py``), written before the
+# evening's second round of changes and reported as its own source, ``holdout2``.
+SECOND_CASES: list[Case] = [
+    (second.kv_cache_saturation, "infrastructure", None, "max-model-len-32k"),
+    (second.schema_violation_after_pipeline, "data", None, "feature-pipeline-v8"),
+    (second.prompt_truncation, "control_plane", None, "gateway-max-input-4096"),
+    (second.retrieval_topk_bloat, "cost", None, "top-k-5-to-25"),
+    (second.safety_prompt_refusals, "eval_policy", None, "safety-preamble-v3"),
+    (second.segment_input_shift, "data", ("segment", "smb"), None),
+    (second.region_dependency_timeouts, "infrastructure", ("region", "eu-west"), None),
+    (second.ranker_canary_ctr, "model", ("model_version", "v18"), "ranker-v18-canary"),
+    (second.fraud_rule_threshold, "eval_policy", None, "decline-threshold-0.8-to-0.6"),
+    (second.hosted_api_rate_limits, "infrastructure", None, None),
+    (second.bigger_model_oom, "infrastructure", None, "llama-3.1-405b-fp8"),
+    (second.stale_features_one_segment, "control_plane", ("segment", "enterprise"), None),
+    (second.tiny_tenant_noisy_night, "none", None, None),
+    (second.canary_that_improved, "none", None, None),
 ]
