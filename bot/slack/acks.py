@@ -142,7 +142,21 @@ class AcksFirst:
         if _in_turn.get():
             return _run_now(self.hold(fn), kwargs)
         future: Future[Any] = Future()
-        queued = _Queued(services, fn, after, self._claim_key(), self._requests, kwargs, future)
+        self._enqueue(_Queued(services, fn, after, self._claim_key(), self._requests, kwargs,
+                              future))
+        return future
+
+    def defer(self, services: Services, fn: Callable[..., Any], /, *, after: str | None = None,
+              **kwargs: Any) -> None:
+        """:meth:`queue` for a caller that does not wait for the outcome (the route's acked
+        requests): the work's future is made by the releaser too, not on the event loop."""
+        if _in_turn.get():
+            _run_now(self.hold(fn), kwargs)
+            return
+        self._enqueue(_Queued(services, fn, after, self._claim_key(), self._requests, kwargs))
+
+    def _enqueue(self, queued: _Queued) -> None:
+        services = queued.services
         with self._lock:
             self._queued.append(queued)
             wake, self._releasing = not self._releasing, True
@@ -154,7 +168,6 @@ class AcksFirst:
         if wake:
             self.start_releaser()
             self._wake.set()
-        return future
 
     @contextmanager
     def in_turn(self) -> Iterator[None]:
@@ -197,9 +210,10 @@ class AcksFirst:
                     self._cycle_services = set()
                     break
             for item in batch:
-                item.services.track(item.future)
+                future = item.future if item.future is not None else Future()
+                item.services.track(future)
                 held = self._held(item.fn, item.after, item.key, item.requests)
-                _submit_into(item.future, item.services, held, item.kwargs)
+                _submit_into(future, item.services, held, item.kwargs)
         if cycle is not None:
             cycle.set_result(None)  # every future of the round is tracked by now
 
@@ -264,7 +278,7 @@ class _Queued:
     key: str | None  # what it claims (None: nothing to claim)
     requests: int  # requests seen when it was queued
     kwargs: dict[str, Any]
-    future: Future[Any]
+    future: Future[Any] | None = None  # None: made by the releaser (``defer``)
 
 
 def _run_now(held: Callable[..., Any], kwargs: dict[str, Any]) -> Future[Any]:
