@@ -41,7 +41,7 @@ from bot.slack.app import build_slack_app, learn_identity
 from bot.slack.fast_ack import FastAcks
 from bot.slack.replay import ReplayCache, SignedRequest, current_request
 from bot.slack.request_body import bolt_request, content_type, parse_body
-from bot.slack.verification import signature_is_valid
+from bot.slack.verification import SigningKey
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class SlackEvents:
         self.gate = acks_first(services)
         self.replays = ReplayCache()
         self.secret = services.settings.slack_signing_secret
+        self.key = SigningKey(self.secret) if self.secret else None
         # built now: none on the first ack
         self.app: App | None = build_slack_app(services) if self.secret else None
         self.fast = FastAcks(self.app) if self.app is not None else None
@@ -101,7 +102,7 @@ class SlackEvents:
         await send({"type": "http.response.body", "body": body})
 
     async def _answer(self, scope: Scope, receive: Receive) -> Answer | None:
-        if self.app is None or self.secret is None:
+        if self.app is None or self.key is None:
             return _plain(503, "Slack is not configured (SLACK_SIGNING_SECRET)")
         headers = {name.decode("latin-1"): value.decode("latin-1")
                    for name, value in scope["headers"]}
@@ -116,8 +117,7 @@ class SlackEvents:
             return _plain(error.status_code, str(error.detail))
         signature = headers.get("x-slack-signature", "")
         signed = None
-        if timestamp is not None and signature_is_valid(self.secret, raw, str(timestamp),
-                                                        signature):
+        if timestamp is not None and self.key.is_valid(raw, str(timestamp), signature):
             if not self.replays.first_time(signature, timestamp):
                 # Acked like the first (Slack sees a delivered request) but not dispatched.
                 return 200, [(b"x-resilio-replay", b"ignored")], b""
@@ -144,7 +144,7 @@ class SlackEvents:
         if signed is not None:
             answer = self.fast.answer(parsed, headers)
             if answer is not None:
-                self.gate.queue(self.services, self._dispatch_acked, after=extract_user_id(parsed),
+                self.gate.defer(self.services, self._dispatch_acked, after=extract_user_id(parsed),
                                 body=body, query=query, headers=headers, signed=signed,
                                 sent=answer)
                 return _from_bolt(answer)

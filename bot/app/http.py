@@ -77,7 +77,12 @@ class RawRoutesFirst(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            route = self.raw_routes.get(scope["path"])
+            path = scope["path"]
+            route = self.raw_routes.get(path)
+            if route is None and path.endswith("/"):
+                # ``/slack/events/`` as typed into Slack's settings: Slack does not follow
+                # a redirect, so the route answers it itself (one slash, not any number)
+                route = self.raw_routes.get(path[:-1])
             if route is not None:
                 await route(scope, receive, send)
                 return

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -60,10 +61,12 @@ class AcksFirst:
         self._last_request = 0.0
         self._lock = threading.Lock()
         self._tails: dict[str, threading.Event] = {}
-        # (services, held work, its arguments, its future)
-        self._queued: list[tuple[Services, Callable[..., Any], dict[str, Any],
-                                 Future[Any]]] = []
+        self._queued: list[_Queued] = []
         self._releasing = False
+        # tracked by the services of the work queued since the releaser last emptied the
+        # queue, done once that work is on the pool (and tracked there itself)
+        self._cycle: Future[Any] | None = None
+        self._cycle_services: set[Services] = set()
         self._wake = threading.Event()
         self._releaser: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop reading the requests
@@ -86,9 +89,16 @@ class AcksFirst:
         queued while a signed request is dispatched is claimed by that request's
         signature first, so a replay's work runs nowhere (:mod:`bot.slack.replay`).
         """
+        return self._held(fn, after, self._claim_key(), self._requests)
+
+    def _claim_key(self) -> str | None:
+        """The key the work queued now claims, for the signed request being dispatched."""
         signed = current_request.get()
-        key = signed.next_key() if signed is not None and self.claim is not None else None
-        requests = self._requests
+        return signed.next_key() if signed is not None and self.claim is not None else None
+
+    def _held(self, fn: Callable[..., Any], after: str | None, key: str | None,
+              requests: int) -> Callable[..., Any]:
+        """:meth:`hold`, for work queued when ``requests`` requests had been seen."""
         previous = done = None
         if after:
             done = threading.Event()
@@ -120,21 +130,44 @@ class AcksFirst:
         time the event loop let go of it (hashing a large body, writing an answer),
         the loop waited for that thread to be scheduled and to hand it back, which on
         a busy machine is a scheduler's time slice. So the work is kept here, and one
-        releaser thread (woken once per burst) submits it when the burst is over. The
-        returned future is tracked at once, so ``services.drain`` waits for it.
+        releaser thread (woken once per burst) submits it when the burst is over.
+
+        Called on the event loop for every request of a burst, so only what must be
+        read now is: the claim key (the request being dispatched) and the count of
+        requests seen. The rest of :meth:`hold` (the sender's turn) is set up by the
+        releaser, in the order the work was queued, and the work's future is tracked
+        there too; until then one future per releasing round, tracked by the first
+        work of the round, keeps ``services.drain`` waiting.
         """
         if _in_turn.get():
             return _run_now(self.hold(fn), kwargs)
-        held = self.hold(fn, after=after)
         future: Future[Any] = Future()
-        services.track(future)
+        self._enqueue(_Queued(services, fn, after, self._claim_key(), self._requests, kwargs,
+                              future))
+        return future
+
+    def defer(self, services: Services, fn: Callable[..., Any], /, *, after: str | None = None,
+              **kwargs: Any) -> None:
+        """:meth:`queue` for a caller that does not wait for the outcome (the route's acked
+        requests): the work's future is made by the releaser too, not on the event loop."""
+        if _in_turn.get():
+            _run_now(self.hold(fn), kwargs)
+            return
+        self._enqueue(_Queued(services, fn, after, self._claim_key(), self._requests, kwargs))
+
+    def _enqueue(self, queued: _Queued) -> None:
+        services = queued.services
         with self._lock:
-            self._queued.append((services, held, kwargs, future))
+            self._queued.append(queued)
             wake, self._releasing = not self._releasing, True
+            if self._cycle is None:
+                self._cycle = Future()
+            if services not in self._cycle_services:
+                self._cycle_services.add(services)
+                services.track(self._cycle)
         if wake:
             self.start_releaser()
             self._wake.set()
-        return future
 
     @contextmanager
     def in_turn(self) -> Iterator[None]:
@@ -173,9 +206,16 @@ class AcksFirst:
                 batch, self._queued = self._queued, []
                 if not batch:
                     self._releasing = False
-                    return
-            for services, held, kwargs, future in batch:
-                _submit_into(future, services, held, kwargs)
+                    cycle, self._cycle = self._cycle, None
+                    self._cycle_services = set()
+                    break
+            for item in batch:
+                future = item.future if item.future is not None else Future()
+                item.services.track(future)
+                held = self._held(item.fn, item.after, item.key, item.requests)
+                _submit_into(future, item.services, held, item.kwargs)
+        if cycle is not None:
+            cycle.set_result(None)  # every future of the round is tracked by now
 
     def _wait_until_quiet(self) -> None:
         """Until no request has come in for ``quiet`` seconds (at most ``longest``).
@@ -226,6 +266,19 @@ class AcksFirst:
             if left <= 0:
                 return
             time.sleep(left)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """Work held by :meth:`AcksFirst.queue` until its burst is over."""
+
+    services: Services
+    fn: Callable[..., Any]
+    after: str | None
+    key: str | None  # what it claims (None: nothing to claim)
+    requests: int  # requests seen when it was queued
+    kwargs: dict[str, Any]
+    future: Future[Any] | None = None  # None: made by the releaser (``defer``)
 
 
 def _run_now(held: Callable[..., Any], kwargs: dict[str, Any]) -> Future[Any]:

@@ -45,10 +45,31 @@ def test_work_waits_for_the_quiet_after_the_last_request(services) -> None:
         gate.request_seen()
         last_request = time.monotonic()
     assert "first" not in ran  # still held while requests arrive
-    assert first in services.pending  # tracked meanwhile: drain waits for it
+    assert not services.drain(timeout=0.005)  # tracked meanwhile: drain waits for it
     assert services.drain(timeout=5)
     assert first.result() == "first"
     assert ran["first"] - last_request >= 0.045  # released after the quiet, not before
+
+
+def test_drain_right_after_queueing_waits_for_the_work_and_the_work_it_queues(
+        services) -> None:
+    """The work's own future is tracked only once released; its round's is at once."""
+    gate = AcksFirst(quiet=0.02)
+    ran: list[str] = []
+
+    def follow_up() -> None:
+        ran.append("follow-up")
+
+    def work() -> None:
+        ran.append("work")
+        gate.queue(services, follow_up)  # queued by the work: a round of its own
+
+    for _ in range(20):
+        ran.clear()
+        gate.request_seen()
+        gate.queue(services, work)
+        assert services.drain(timeout=5)
+        assert ran == ["work", "follow-up"]
 
 
 def test_one_persons_work_keeps_its_order_and_errors_reach_the_future(services) -> None:

@@ -155,3 +155,21 @@ def test_a_signed_body_that_is_not_a_slack_request_is_a_400(bot: Bot) -> None:
     assert unsigned.status_code == 401  # Bolt's refusal, before anything reads the body
     assert httpx.get(url, timeout=10).status_code == 405
     assert httpx.get(f"{bot.server.url}/healthz", timeout=10).status_code == 200  # FastAPI's
+
+
+def test_the_route_answers_its_path_with_a_trailing_slash(bot: Bot) -> None:
+    """A Request URL typed as ``.../slack/events/`` is the same route: Slack follows no
+    redirect, and a 404 would be a Slack app that silently never answers."""
+    incident = declare(bot)
+    bot.slack.app_url = f"{bot.server.url}/slack/events/"
+    noted = bot.slack.slash_command("/incident", "note through the slash", user=SRE,
+                                    channel=incident.slack_channel_id)
+    bot.settle()
+    assert noted.status == 200 and "through the slash" in bot.slack.responses[-1]["text"]
+    body, headers = command(bot, "/incident", "note unsigned")
+    unsigned = httpx.post(f"{bot.server.url}/slack/events/", content=body, timeout=10,
+                          headers={"content-type": headers["content-type"]})
+    assert unsigned.status_code == 401  # the same signature check
+    for path in ("/slack/events//", "/slack/event/", "/slack/"):
+        assert httpx.post(f"{bot.server.url}{path}", content=body, headers=headers,
+                          timeout=10).status_code == 404, path

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
 
 import pytest
 from slack_bolt.request import BoltRequest
@@ -44,6 +44,17 @@ def test_form_fields_match_parse_qsl_on_random_bodies() -> None:
     for _ in range(5000):
         body = _random_text(rng)
         assert form_fields(body) == dict(parse_qsl(body, keep_blank_values=True)), repr(body)
+
+
+def test_percent_escapes_decode_as_unquote_plus_does() -> None:
+    """The C decoding is taken only when every ``%`` begins an escape: broken ones
+    (``%``, ``%4``, ``%%41``, ``%zz``, a last ``%``) among valid ones go to ``unquote``."""
+    rng = random.Random(1818)
+    alphabet = ["%", "%4", "%41", "%%41", "%e2%80%99", "%E2%82", "%zz", "%ff", "%C3%A9",
+                "%3D", "%26", "%25", "%0A", "%0d", "+", "a", "Z", "0", " ", "\u00e9", "_"]
+    for _ in range(5000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        assert form_fields(f"payload={value}") == {"payload": unquote_plus(value)}, value
 
 
 @pytest.mark.parametrize("index", [0, 1])
