@@ -207,7 +207,7 @@ def _seasonal_inverse(full: Floats, start: int, k: int) -> Floats | None:
         return hit[1]
     x = full[start:k]
     try:
-        inverse: Floats | None = np.linalg.inv(x.T @ x)
+        inverse: Floats | None = np.asarray(np.linalg.inv(x.T @ x), dtype=np.float64)
     except np.linalg.LinAlgError:
         inverse = None
     if not full.flags.writeable:
