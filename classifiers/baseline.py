@@ -187,6 +187,51 @@ def _solve(x: Floats, yb: Floats) -> tuple[Floats, float]:
     return inverse @ (x.T @ yb), math.sqrt(max(float(inverse[1, 1]), 0.0))
 
 
+_GRAM_INVERSES: dict[tuple[int, int, int], tuple[Floats, Floats | None]] = {}
+_GRAM_KEPT = 256  # entries: a diagnosis fits a few distinct (axis, start, onset) triples
+
+
+def _seasonal_inverse(full: Floats, start: int, k: int) -> Floats | None:
+    """``inv(x.T @ x)`` of the design rows ``start:k`` of a read-only daily-cycle design.
+
+    Slices of one signal share their time axis (so their design, cached by
+    :func:`seasonal_design`) and mostly their onset, so the guarded and the final fit
+    of each slice invert the same normal matrix; it is computed once, by the same
+    operations, so the coefficients are the same to the bit. ``None`` when singular.
+    Keyed by the design's identity, which the entry keeps alive (the id cannot be
+    reused while the entry holds the array); writable designs are not cached.
+    """
+    key = (id(full), start, k)
+    hit = _GRAM_INVERSES.get(key)
+    if hit is not None and hit[0] is full:
+        return hit[1]
+    x = full[start:k]
+    try:
+        inverse: Floats | None = np.asarray(np.linalg.inv(x.T @ x), dtype=np.float64)
+    except np.linalg.LinAlgError:
+        inverse = None
+    if not full.flags.writeable:
+        if len(_GRAM_INVERSES) >= _GRAM_KEPT:
+            _GRAM_INVERSES.clear()
+        _GRAM_INVERSES[key] = (full, inverse)
+    return inverse
+
+
+def _seasonal_fit(full: Floats, start: int, k: int, yb: Floats) -> Floats:
+    """Fitted values over all points of the daily-cycle least squares on ``start:k``.
+
+    The same arithmetic as :func:`_solve` (the normal equations, ``lstsq`` when they
+    are singular), with the inverse shared through :func:`_seasonal_inverse`.
+    """
+    x = full[start:k]
+    inverse = _seasonal_inverse(full, start, k)
+    if inverse is None:
+        coef = np.asarray(np.linalg.lstsq(x, yb, rcond=None)[0], dtype=np.float64)
+    else:
+        coef = inverse @ (x.T @ yb)
+    return np.asarray(full @ coef, dtype=np.float64)
+
+
 def fit_baseline(t: Floats, y: Floats, k: int, window: int,
                  design: Floats | None = None) -> Baseline:
     """The fit of the baseline before ``k``, for all points, and its spread.
@@ -204,8 +249,7 @@ def fit_baseline(t: Floats, y: Floats, k: int, window: int,
     if yb.size >= 60 and tb[-1] > tb[0]:
         if seasonal:
             full = seasonal_design(t) if design is None else design
-            coef, _ = _solve(full[start:k], yb)
-            fit = full @ coef
+            fit = _seasonal_fit(full, start, k, yb)
         else:
             x = _line_design(tb, float(tb[-1]))
             coef, unit_se = _solve(x, yb)

@@ -14,13 +14,14 @@ under a second.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from classifiers import special
 from classifiers._validation import as_1d, counts_iv, positive_int_iv
-from classifiers.arrays import Floats
+from classifiers.arrays import Floats, Ints
 from classifiers.results import DriftResult
 
 _GRID = 1000
@@ -53,6 +54,34 @@ def _ks_p_value(d: float, n: int, m: int) -> float:
     return float(min(1.0, max(0.0, special.kolmogorov((en + 0.12 + 0.11 / en) * d))))
 
 
+def _finite_copy(x: Floats) -> Floats:
+    """The finite values of ``x`` in a new array of ours (it is sorted in place next).
+
+    A boolean index copies too, but when every value is finite (the usual case) a
+    plain copy gives the same array without building the index.
+    """
+    finite = np.isfinite(x)
+    return x.copy() if finite.all() else x[finite]
+
+
+@functools.lru_cache(maxsize=32)
+def _grid_positions(size: int) -> Ints:
+    """Positions of the ``_GRID + 1`` grid quantiles in a sorted sample of ``size``."""
+    positions = np.linspace(0, size - 1, min(_GRID, size) + 1).astype(np.int64)
+    positions.flags.writeable = False
+    return positions
+
+
+def _distinct_sorted(x: Floats) -> Floats:
+    """``np.unique`` of values already in ascending order (no second sort)."""
+    if x.size < 2:
+        return x.copy()
+    keep = np.empty(x.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
 def numeric_drift(reference: object, current: object, *, bins: int = 10) -> DriftResult:
     """Two-sample KS test of a numeric feature with PSI, JS and Wasserstein effects.
 
@@ -80,15 +109,14 @@ def numeric_drift(reference: object, current: object, *, bins: int = 10) -> Drif
     bins = positive_int_iv("bins", bins, 2)
     a = as_1d("reference", reference)
     b = as_1d("current", current)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]  # copies of ours (a boolean index copies)
+    a, b = _finite_copy(a), _finite_copy(b)
     if a.size < 2 or b.size < 2:
         return DriftResult(0.0, 1.0, 0.0, 0.0, 0.0, 0.0, "ks")
     # Both samples sorted once, in place: every count below is then a binary search of
     # a few thousand grid points or edges, not of 100k values into the grid.
     a.sort()
     b.sort()
-    grid = a[np.linspace(0, a.size - 1, min(_GRID, a.size) + 1).astype(np.int64)]
-    grid = np.unique(grid)
+    grid = _distinct_sorted(a[_grid_positions(a.size)])
     fa = np.searchsorted(a, grid, side="right") / a.size
     fb = np.searchsorted(b, grid, side="right") / b.size
     d = float(np.max(np.abs(fa - fb)))
@@ -101,7 +129,7 @@ def numeric_drift(reference: object, current: object, *, bins: int = 10) -> Drif
                   + (b[above:].sum() - grid[-1] * (b.size - above))) / b.size
     wasserstein = inner + tails
     w_std = wasserstein / sd if sd > 0 else (0.0 if wasserstein == 0 else math.inf)
-    edges = np.unique(a[(np.arange(1, bins) * (a.size - 1)) // bins])  # a is sorted
+    edges = _distinct_sorted(a[(np.arange(1, bins) * (a.size - 1)) // bins])  # a is sorted
     expected = np.diff(np.searchsorted(a, edges, side="left"), prepend=0, append=a.size)
     actual = np.diff(np.searchsorted(b, edges, side="left"), prepend=0, append=b.size)
     psi = _psi(expected.astype(float), actual.astype(float))

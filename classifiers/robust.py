@@ -85,13 +85,17 @@ def robust_sd(x: Floats) -> float:
     return center_spread(x)[1]
 
 
-def row_robust_sd(a: Floats) -> Floats:
+def row_robust_sd(a: Floats, *, scratch: bool = False) -> Floats:
     """Scaled MAD of each row of a finite 2-D array.
 
     The deviations are a scratch array of ours: taken in place and partitioned in
     place (no copy for the second median); the values are :func:`row_medians`'.
+    With ``scratch`` the caller's array (its own, needed no more in its order) is
+    partitioned in place for the medians too: each row keeps its values, so the
+    deviations and their median are the same.
     """
-    deviations = a - row_medians(a)[:, None]
+    centers = _row_medians_in_place(a) if scratch else row_medians(a)
+    deviations = a - centers[:, None]
     np.abs(deviations, out=deviations)
     return MAD_TO_SD * _row_medians_in_place(deviations)
 

@@ -10,6 +10,7 @@ detector, in the direction that hurts.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def screen(series: list[Series]) -> dict[int, bool]:
             rows = group[i:i + _SCREEN_ROWS]
             y = np.vstack([s.values for s in rows])
             d = np.diff(y, axis=1)
-            noise = row_robust_sd(d) / math.sqrt(2.0)
+            noise = row_robust_sd(d, scratch=True) / math.sqrt(2.0)  # d is ours
             c = np.cumsum(y, axis=1)
             t = c[:, 4:n - 5] * b
             t -= c[:, -1:] * a
@@ -171,7 +172,7 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
                           abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok
                           and not r.recurring, hint,
                           onset_ts(r.recovered), r.before, r.after))
-    if _is_lag(s) and s.bad != "down" and screened:
+    if screened and s.bad != "down" and _is_lag(s):  # the cheap tests first
         g = lag_growth(s.values, s.times)
         # the lag's unit is unknown (seconds, minutes), so the rule is on its excess over
         # the usual range and a positive growth, not on the slope's size
@@ -183,6 +184,18 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
     return tests
 
 
+@functools.lru_cache(maxsize=32)
+def _thinning_picks(total: int) -> np.ndarray:
+    """Positions of the ``_MAX_DIST_VALUES`` evenly thinned values among ``total``.
+
+    The pools of one diagnosis have a few sizes (records of one size, a few onsets)
+    and the same sizes come back diagnosis after diagnosis; read-only.
+    """
+    picks = np.linspace(0, total - 1, _MAX_DIST_VALUES).astype(np.int64)
+    picks.flags.writeable = False
+    return picks
+
+
 def _pool(arrays: list[np.ndarray]) -> np.ndarray:
     """All values of ``arrays`` as one sample, evenly thinned to ``_MAX_DIST_VALUES``.
 
@@ -192,7 +205,7 @@ def _pool(arrays: list[np.ndarray]) -> np.ndarray:
     total = sum(a.size for a in arrays)
     if total <= _MAX_DIST_VALUES:
         return np.concatenate(arrays) if arrays else np.empty(0)
-    picks = np.linspace(0, total - 1, _MAX_DIST_VALUES).astype(np.int64)
+    picks = _thinning_picks(total)
     bounds = np.searchsorted(picks, np.cumsum([0, *(a.size for a in arrays)]))
     offset, parts = 0, []
     for a, lo, hi in zip(arrays, bounds[:-1], bounds[1:], strict=True):
@@ -204,20 +217,25 @@ def _pool(arrays: list[np.ndarray]) -> np.ndarray:
 _QUANTILES = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
 
 
-def _row_quantiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _row_quantiles(x: np.ndarray, q: np.ndarray, *, scratch: bool = False) -> np.ndarray:
     """``np.quantile(x, q, axis=-1)`` (linear method) of finite values, rows last.
 
     One sort, then the order statistics the quantiles interpolate between, replaces
     ``np.quantile``'s general path, which partitions once per quantile and is
     several times slower on the pooled references and 2-D record stacks used here
     (so is one ``np.partition`` on ten order statistics). The interpolation is
-    numpy's, term for term, so the values are the same.
+    numpy's, term for term, so the values are the same. A ``scratch`` array (one the
+    caller built and no longer needs in its order) is sorted in place, not copied.
     """
     n = x.shape[-1]
     virtual = q * (n - 1)
     lo = np.floor(virtual).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
-    part = np.sort(x, axis=-1)
+    if scratch:
+        x.sort(axis=-1)
+        part = x
+    else:
+        part = np.sort(x, axis=-1)
     a, b = part[..., lo], part[..., hi]
     g = virtual - lo
     diff = b - a
@@ -242,10 +260,10 @@ def _dist_onset(d: Distribution) -> int:
         thinned = [x[:: max(1, x.size // 2000)] for x in d.samples]
         reference = np.concatenate(thinned[:head])
         scale = float(np.std(reference)) or 1.0
-        ref_q = _row_quantiles(reference, _QUANTILES)
+        ref_q = _row_quantiles(reference, _QUANTILES, scratch=True)
         if len({x.size for x in thinned}) == 1 and thinned[0].size:
             # records of one size: all their quantiles in one call on a 2-D array
-            q = _row_quantiles(np.vstack(thinned), _QUANTILES)
+            q = _row_quantiles(np.vstack(thinned), _QUANTILES, scratch=True)
             distance = list(np.max(np.abs(q - ref_q), axis=1) / scale)
         else:
             distance = [float(np.max(np.abs(_row_quantiles(x, _QUANTILES) - ref_q))) / scale
