@@ -79,34 +79,57 @@ def _same_history(a: SeriesHistory, b: SeriesHistory) -> bool:
             and a.open_key == b.open_key)
 
 
-def encode(state: WatchState, previous: tuple[WatchState, bytes] | None = None) -> bytes:
-    """The state as bytes for the store: arrays in their smallest faithful types.
+def encode_parts(state: WatchState, history: tuple[WatchState, bytes] | None = None
+                 ) -> tuple[bytes, bytes]:
+    """The state as two byte strings: what moves with every point, and its history.
 
-    ``previous`` is a state and the bytes this function wrote for it: when the
-    bucket ring and cycle are still the same arrays (29 runs in 30 on a
-    one-minute series), their bytes (eight kilobytes of the twelve) are copied
-    from it instead of converted again.
+    The history part is the bucket ring and cycle (eight kilobytes of the twelve),
+    which change when a half-hour closes or the cycle is refitted; the recent part
+    is everything else (scalars, ring of recent points, scores, calibration). The
+    store writes the history part only when it moved. ``history`` is an earlier
+    state and the history part this function returned for it: when the ring and
+    cycle are still the same arrays (29 runs in 30 on a one-minute series) that
+    very bytes object is returned, so the caller knows it by identity.
     """
     h = state.history
-    reuse = (previous is not None and previous[1][:1] == bytes([_FORMAT])
-             and _same_history(previous[0].history, h))
+    reuse = history is not None and _same_history(history[0].history, h)
     arrays = _arrays(state, offsets=not reuse)
     sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
     sizes[0] = h.keys.size
-    parts: list[bytes | memoryview] = [bytes([_FORMAT]), _scalars(state).tobytes(),
-                                       sizes.tobytes()]
     if reuse:
-        assert previous is not None
-        length = 4 * (h.keys.size + h.means.size + h.cycle.size)
-        parts.append(memoryview(previous[1])[_HEADER:_HEADER + length])  # not copied twice
+        assert history is not None
+        old = history[1]
     else:
-        parts.append(arrays["offsets"].astype(np.int32).tobytes())
-        parts.append(np.concatenate([arrays["means"], arrays["cycle"]], dtype=np.float32
-                                    ).tobytes())
+        old = b"".join([arrays["offsets"].astype(np.int32).tobytes(), np.concatenate(
+            [arrays["means"], arrays["cycle"]], dtype=np.float32).tobytes()])
     # converted while joined (no float64 copy first); every array is one-dimensional
-    parts.append(np.concatenate([arrays[n] for n in _REST32], dtype=np.float32).tobytes())
-    parts.append(np.concatenate([arrays[n] for n in _REST64], dtype=np.float64).tobytes())
-    return b"".join(parts)
+    recent = b"".join([
+        bytes([_FORMAT]), _scalars(state).tobytes(), sizes.tobytes(),
+        np.concatenate([arrays[n] for n in _REST32], dtype=np.float32).tobytes(),
+        np.concatenate([arrays[n] for n in _REST64], dtype=np.float64).tobytes()])
+    return recent, old
+
+
+def encode(state: WatchState, previous: tuple[WatchState, bytes] | None = None) -> bytes:
+    """The state as bytes for the store: arrays in their smallest faithful types.
+
+    The two parts of :func:`encode_parts` joined in one blob, the history after
+    the header. ``previous`` is a state and the bytes this function wrote for it:
+    when the bucket ring and cycle are still the same arrays, their bytes are
+    copied from it instead of converted again.
+    """
+    prior = None
+    if previous is not None and previous[1][:1] == bytes([_FORMAT]):
+        h = previous[0].history
+        length = 4 * (h.keys.size + h.means.size + h.cycle.size)
+        prior = (previous[0], previous[1][_HEADER:_HEADER + length])
+    recent, history = encode_parts(state, prior)
+    return b"".join([recent[:_HEADER], history, recent[_HEADER:]])
+
+
+def decode_parts(recent: bytes, history: bytes) -> WatchState:
+    """The state :func:`encode_parts` wrote as these two parts."""
+    return decode(b"".join([recent[:_HEADER], history, recent[_HEADER:]]))
 
 
 def _state(scalars: list[float], data: dict[str, np.ndarray]) -> WatchState:
