@@ -37,28 +37,18 @@ _GROUPS = tuple((dtype, tuple(n for n in _ARRAYS if _DTYPES[n] is dtype))
                 for dtype in (np.int32, np.float32, np.float64))
 
 
+_VERSION = bytes([_FORMAT])
 _HEADER = 1 + 8 * _COUNT + 4 * len(_ARRAYS)
 _HISTORY_ARRAYS = ("offsets", "means", "cycle")  # the data's first bytes, in this order
 _REST32 = tuple(n for n in _GROUPS[1][1] if n not in _HISTORY_ARRAYS)
 _REST64 = _GROUPS[2][1]
+# the order :func:`encode_parts` writes them in
+assert _REST32 == ("recent_times", "scores", "calibration", "hourly")
+assert _REST64 == ("recent_values", "thresholds", "episodes", "episode")
 
 
 def _offsets(h: SeriesHistory) -> np.ndarray:
     return np.where(h.keys >= 0, h.open_key - h.keys, -1)
-
-
-def _arrays(state: WatchState, offsets: bool = True) -> dict[str, np.ndarray]:
-    """The arrays to store by name (``offsets`` empty when not ``offsets``: reused)."""
-    h = state.history
-    return {
-        "offsets": _offsets(h) if offsets else h.keys[:0],
-        "means": h.means, "cycle": h.cycle,
-        "recent_times": state.recent_times - h.last_time if state.recent_times.size
-        else state.recent_times,
-        "recent_values": state.recent_values, "scores": state.scores,
-        "calibration": state.calibration.reshape(-1), "hourly": state.hourly_noise,
-        "thresholds": state.thresholds.reshape(-1), "episodes": state.episodes.reshape(-1),
-        "episode": state.episode}
 
 
 def _scalars(state: WatchState) -> Floats:
@@ -92,21 +82,28 @@ def encode_parts(state: WatchState, history: tuple[WatchState, bytes] | None = N
     very bytes object is returned, so the caller knows it by identity.
     """
     h = state.history
-    reuse = history is not None and _same_history(history[0].history, h)
-    arrays = _arrays(state, offsets=not reuse)
-    sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
-    sizes[0] = h.keys.size
-    if reuse:
-        assert history is not None
+    times = state.recent_times
+    calibration = state.calibration.reshape(-1)
+    thresholds = state.thresholds.reshape(-1)
+    episodes = state.episodes.reshape(-1)
+    # in the order of ``_ARRAYS`` (built here directly: this runs for every series a minute)
+    sizes = np.array((h.keys.size, h.means.size, h.cycle.size, times.size,
+                      state.recent_values.size, state.scores.size, calibration.size,
+                      state.hourly_noise.size, thresholds.size, episodes.size,
+                      state.episode.size), dtype=np.uint32)
+    if history is not None and _same_history(history[0].history, h):
         old = history[1]
     else:
-        old = b"".join([arrays["offsets"].astype(np.int32).tobytes(), np.concatenate(
-            [arrays["means"], arrays["cycle"]], dtype=np.float32).tobytes()])
-    # converted while joined (no float64 copy first); every array is one-dimensional
+        old = b"".join([_offsets(h).astype(np.int32).tobytes(), np.concatenate(
+            [h.means, h.cycle], dtype=np.float32).tobytes()])
+    # converted while joined (no float64 copy first); every array is one-dimensional:
+    # ``_REST32`` and ``_REST64`` in order
     recent = b"".join([
-        bytes([_FORMAT]), _scalars(state).tobytes(), sizes.tobytes(),
-        np.concatenate([arrays[n] for n in _REST32], dtype=np.float32).tobytes(),
-        np.concatenate([arrays[n] for n in _REST64], dtype=np.float64).tobytes()])
+        _VERSION, _scalars(state).tobytes(), sizes.tobytes(),
+        np.concatenate([times - h.last_time if times.size else times, state.scores,
+                        calibration, state.hourly_noise], dtype=np.float32).tobytes(),
+        np.concatenate([state.recent_values, thresholds, episodes, state.episode],
+                       dtype=np.float64).tobytes()])
     return recent, old
 
 
