@@ -1,4 +1,8 @@
-"""The watch's memory: one row per watched series, holding its running model.
+"""The watch's memory: each watched series' running model.
+
+Since migration 0011 a service's models are kept in two rows of ``watch_bundles``;
+``watch_models`` (one row per series) holds what was stored before it, read once
+by the watch and removed by its first save into the bundles.
 
 The silent-degradation watch tests each series against days of its own history
 (:mod:`classifiers.watch_test`); that history is kept here as the model's bytes,

@@ -1,12 +1,18 @@
-"""Load and save the watch's per-series models. Keyword-only; never commit.
+"""Load and save the watch's models. Keyword-only; never commit.
 
-The watch reads and writes every model of every service each run (thousands of
-rows of a dozen kilobytes a minute), so all of it is Core statements that build
-no ORM objects, and a run reads the bytes only where it must: one SELECT of each
-row's id and write token per service, one SELECT of the bytes of the rows whose
-token is not the one the reader last wrote (none, run after run, for the process
-that does the watching), one executemany UPDATE by id and an INSERT for series
-first seen.
+A service's models are two rows of ``watch_bundles`` (its series' recent parts, and
+their histories), each written with a random write token and replaced only while it
+carries the token the writer read. What follows below the bundles' section heading
+is theirs; the per-series rows of ``watch_models`` before it are what was stored
+before migration 0011 (read once, then removed).
+
+The watch reads and writes every model of every service each run, so the
+statements it runs every minute are Core statements compiled once that build no
+ORM objects, and a run reads the bytes only where it must: one SELECT of the
+bundle rows' ids and write tokens per service, one SELECT of their bytes only
+when a token is not the one the reader last wrote (never, run after run, for the
+process that does the watching), one UPDATE of the recent parts (and of the
+histories when a half-hour closed).
 """
 
 from __future__ import annotations

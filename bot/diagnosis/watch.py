@@ -1,7 +1,8 @@
 """The silent-degradation watch: incidents nobody alerted on.
 
 Every run feeds each catalog service's new points, series by series, to that
-series' running model (:mod:`classifiers.watch_test`, kept in ``watch_models``):
+series' running model (:mod:`classifiers.watch_test`, kept in ``watch_bundles``
+through :mod:`bot.diagnosis.watch_cache`):
 the baseline comes from days of the series' own history, the test is calibrated
 so that a healthy service trips it about ``watch.false_alarms_per_week`` times a
 week, and one clearly failing signal is enough. When a series of a service with
