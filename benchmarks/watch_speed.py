@@ -8,14 +8,17 @@ hours of points and stored in a throwaway SQLite store (migrated to head, in a
 temporary directory); then each measured minute does what ``run_watch`` does per
 service apart from reading the new points and opening incidents: in one
 transaction per service, load the stored models through the run's
-:class:`bot.diagnosis.watch.ModelCache` (one SELECT of the rows' ids and write
-tokens; the bytes are read and decoded only where the token is not the one the
-cache wrote, so the first minute decodes all), turn the minute's records into
-series, :func:`bot.diagnosis.watch.judge` them, encode the models that moved
-(:func:`bot.diagnosis.watch.changed_models`) and save them
-(:func:`store.watch_queries.save_watch_models`), commit. The decision alone
-(series, judge, encode) is timed apart from the store; ``--no-store`` leaves
-the store out (the states are kept in memory; the first minute decodes them).
+:class:`bot.diagnosis.watch_cache.ModelCache` (one SELECT of the service's two
+bundle rows and their write tokens; the bytes are read and decoded only where a
+token is not the one the cache wrote, so the first minute decodes all), turn the
+minute's records into series, :func:`bot.diagnosis.watch.judge` them, encode the
+models that moved and pack the service's bundles
+(:meth:`bot.diagnosis.watch_cache.ModelCache.to_save`: the recent parts every
+minute, the histories when a half-hour closed), save them
+(:func:`bot.diagnosis.watch_cache.save_models`: an UPDATE per bundle row that
+requires the token read), commit. The decision alone (series, judge, encode,
+pack) is timed apart from the store; ``--no-store`` leaves the store out (the
+states are kept in memory; the first minute decodes them).
 
 The reference, measured in the same run, is the pipeline the watch ran before
 (``diagnose`` over the 180-minute window), per service per minute, on a sample of
@@ -44,11 +47,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.exchange import parse_objects  # noqa: E402
 from bot.diagnosis.pipeline import diagnose  # noqa: E402
-from bot.diagnosis.watch import ModelCache, changed_models, judge, series_points  # noqa: E402
+from bot.diagnosis.watch import judge, series_points  # noqa: E402
+from bot.diagnosis.watch_cache import ModelCache, StoredModels, save_models  # noqa: E402
 from bot.simulator.scenarios import healthy_day  # noqa: E402
 from classifiers.watch_codec import decode, encode  # noqa: E402
 from store.db import make_engine, session_scope, upgrade  # noqa: E402
-from store.watch_queries import save_watch_models  # noqa: E402
+from store.watch_queries import HISTORY, RECENT, StoredModel  # noqa: E402
 
 WARM_MINUTES = 180
 TARGET_SECONDS = 1.0
@@ -113,7 +117,8 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
                 states = held[k] if held[k] is not None else {
                     key: decode(blob) for key, blob in models[k].items()}
                 judgement = judge(states, series_points(new), since=lo_t.timestamp())
-                changed_models(cache, service, judgement)
+                cache.to_save(service, StoredModels(states, _IN_MEMORY), judgement.states,
+                              judgement.changed)
                 held[k] = judgement.states
                 spent = _add(spent, decision.stop())
                 continue
@@ -121,10 +126,10 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
                 stored = cache.load(session, service)
                 decision.start()
                 judgement = judge(stored.states, series_points(new), since=lo_t.timestamp())
-                token, written = changed_models(cache, service, judgement)
+                written = cache.to_save(service, stored, judgement.states, judgement.changed)
                 spent = _add(spent, decision.stop())
-                save_watch_models(session=session, service=service, now=lo_t, models=written,
-                                  token=token, known=stored.rows)
+                save_models(session=session, service=service, stored=stored, models=written,
+                            now=lo_t)
         wall, cpu = whole.stop()
         whole.wall.append(wall)
         whole.cpu.append(cpu)
@@ -133,6 +138,11 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
         print(f"  minute {minute + 1}/{minutes}: {wall:.3f} s ({cpu:.3f} s CPU), decision "
               f"{spent[1]:.3f} s CPU", file=sys.stderr, flush=True)
     return decision, whole
+
+
+# without a store: rows as if both bundles were stored (the histories are packed only
+# when one moved, as with the store)
+_IN_MEMORY = {RECENT: StoredModel(0, 0), HISTORY: StoredModel(0, 0)}
 
 
 def _add(spent: list[float], more: tuple[float, float]) -> list[float]:
@@ -145,10 +155,14 @@ def store_engine(folder: Path, models: list[dict[Any, bytes]]) -> Any:
     upgrade(url)
     engine = make_engine(url)
     now = datetime(2026, 1, 1, tzinfo=UTC)
+    writer = ModelCache()  # another process's: the measured cache reads every bundle once
     for k, blobs in enumerate(models):
+        service = f"service-{k}"
+        states = {key: decode(blob) for key, blob in blobs.items()}
         with session_scope(engine) as session:
-            save_watch_models(session=session, service=f"service-{k}", now=now,
-                              models={key: (blob, now) for key, blob in blobs.items()})
+            stored = writer.load(session, service)
+            save_models(session=session, service=service, stored=stored, now=now,
+                        models=writer.to_save(service, stored, states, frozenset(states)))
     return engine
 
 

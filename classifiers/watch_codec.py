@@ -37,28 +37,18 @@ _GROUPS = tuple((dtype, tuple(n for n in _ARRAYS if _DTYPES[n] is dtype))
                 for dtype in (np.int32, np.float32, np.float64))
 
 
+_VERSION = bytes([_FORMAT])
 _HEADER = 1 + 8 * _COUNT + 4 * len(_ARRAYS)
 _HISTORY_ARRAYS = ("offsets", "means", "cycle")  # the data's first bytes, in this order
 _REST32 = tuple(n for n in _GROUPS[1][1] if n not in _HISTORY_ARRAYS)
 _REST64 = _GROUPS[2][1]
+# the order :func:`encode_parts` writes them in
+assert _REST32 == ("recent_times", "scores", "calibration", "hourly")
+assert _REST64 == ("recent_values", "thresholds", "episodes", "episode")
 
 
 def _offsets(h: SeriesHistory) -> np.ndarray:
     return np.where(h.keys >= 0, h.open_key - h.keys, -1)
-
-
-def _arrays(state: WatchState, offsets: bool = True) -> dict[str, np.ndarray]:
-    """The arrays to store by name (``offsets`` empty when not ``offsets``: reused)."""
-    h = state.history
-    return {
-        "offsets": _offsets(h) if offsets else h.keys[:0],
-        "means": h.means, "cycle": h.cycle,
-        "recent_times": state.recent_times - h.last_time if state.recent_times.size
-        else state.recent_times,
-        "recent_values": state.recent_values, "scores": state.scores,
-        "calibration": state.calibration.reshape(-1), "hourly": state.hourly_noise,
-        "thresholds": state.thresholds.reshape(-1), "episodes": state.episodes.reshape(-1),
-        "episode": state.episode}
 
 
 def _scalars(state: WatchState) -> Floats:
@@ -79,34 +69,64 @@ def _same_history(a: SeriesHistory, b: SeriesHistory) -> bool:
             and a.open_key == b.open_key)
 
 
+def encode_parts(state: WatchState, history: tuple[WatchState, bytes] | None = None
+                 ) -> tuple[bytes, bytes]:
+    """The state as two byte strings: what moves with every point, and its history.
+
+    The history part is the bucket ring and cycle (eight kilobytes of the twelve),
+    which change when a half-hour closes or the cycle is refitted; the recent part
+    is everything else (scalars, ring of recent points, scores, calibration). The
+    store writes the history part only when it moved. ``history`` is an earlier
+    state and the history part this function returned for it: when the ring and
+    cycle are still the same arrays (29 runs in 30 on a one-minute series) that
+    very bytes object is returned, so the caller knows it by identity.
+    """
+    h = state.history
+    times = state.recent_times
+    calibration = state.calibration.reshape(-1)
+    thresholds = state.thresholds.reshape(-1)
+    episodes = state.episodes.reshape(-1)
+    # in the order of ``_ARRAYS`` (built here directly: this runs for every series a minute)
+    sizes = np.array((h.keys.size, h.means.size, h.cycle.size, times.size,
+                      state.recent_values.size, state.scores.size, calibration.size,
+                      state.hourly_noise.size, thresholds.size, episodes.size,
+                      state.episode.size), dtype=np.uint32)
+    if history is not None and _same_history(history[0].history, h):
+        old = history[1]
+    else:
+        old = b"".join([_offsets(h).astype(np.int32).tobytes(), np.concatenate(
+            [h.means, h.cycle], dtype=np.float32).tobytes()])
+    # converted while joined (no float64 copy first); every array is one-dimensional:
+    # ``_REST32`` and ``_REST64`` in order
+    recent = b"".join([
+        _VERSION, _scalars(state).tobytes(), sizes.tobytes(),
+        np.concatenate([times - h.last_time if times.size else times, state.scores,
+                        calibration, state.hourly_noise], dtype=np.float32).tobytes(),
+        np.concatenate([state.recent_values, thresholds, episodes, state.episode],
+                       dtype=np.float64).tobytes()])
+    return recent, old
+
+
 def encode(state: WatchState, previous: tuple[WatchState, bytes] | None = None) -> bytes:
     """The state as bytes for the store: arrays in their smallest faithful types.
 
-    ``previous`` is a state and the bytes this function wrote for it: when the
-    bucket ring and cycle are still the same arrays (29 runs in 30 on a
-    one-minute series), their bytes (eight kilobytes of the twelve) are copied
-    from it instead of converted again.
+    The two parts of :func:`encode_parts` joined in one blob, the history after
+    the header. ``previous`` is a state and the bytes this function wrote for it:
+    when the bucket ring and cycle are still the same arrays, their bytes are
+    copied from it instead of converted again.
     """
-    h = state.history
-    reuse = (previous is not None and previous[1][:1] == bytes([_FORMAT])
-             and _same_history(previous[0].history, h))
-    arrays = _arrays(state, offsets=not reuse)
-    sizes = np.array([arrays[n].size for n in _ARRAYS], dtype=np.uint32)
-    sizes[0] = h.keys.size
-    parts: list[bytes | memoryview] = [bytes([_FORMAT]), _scalars(state).tobytes(),
-                                       sizes.tobytes()]
-    if reuse:
-        assert previous is not None
+    prior = None
+    if previous is not None and previous[1][:1] == bytes([_FORMAT]):
+        h = previous[0].history
         length = 4 * (h.keys.size + h.means.size + h.cycle.size)
-        parts.append(memoryview(previous[1])[_HEADER:_HEADER + length])  # not copied twice
-    else:
-        parts.append(arrays["offsets"].astype(np.int32).tobytes())
-        parts.append(np.concatenate([arrays["means"], arrays["cycle"]], dtype=np.float32
-                                    ).tobytes())
-    # converted while joined (no float64 copy first); every array is one-dimensional
-    parts.append(np.concatenate([arrays[n] for n in _REST32], dtype=np.float32).tobytes())
-    parts.append(np.concatenate([arrays[n] for n in _REST64], dtype=np.float64).tobytes())
-    return b"".join(parts)
+        prior = (previous[0], previous[1][_HEADER:_HEADER + length])
+    recent, history = encode_parts(state, prior)
+    return b"".join([recent[:_HEADER], history, recent[_HEADER:]])
+
+
+def decode_parts(recent: bytes, history: bytes) -> WatchState:
+    """The state :func:`encode_parts` wrote as these two parts."""
+    return decode(b"".join([recent[:_HEADER], history, recent[_HEADER:]]))
 
 
 def _state(scalars: list[float], data: dict[str, np.ndarray]) -> WatchState:

@@ -1,4 +1,8 @@
-"""The watch's memory: one row per watched series, holding its running model.
+"""The watch's memory: each watched series' running model.
+
+Since migration 0011 a service's models are kept in two rows of ``watch_bundles``;
+``watch_models`` (one row per series) holds what was stored before it, read once
+by the watch and removed by its first save into the bundles.
 
 The silent-degradation watch tests each series against days of its own history
 (:mod:`classifiers.watch_test`); that history is kept here as the model's bytes,
@@ -39,3 +43,28 @@ class WatchModel(SQLModel, table=True):
     updated_at: datetime = _ts()
     # last in the row: reading the columns before it does not walk its overflow pages
     model: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class WatchBundle(SQLModel, table=True):
+    """A service's watch models in two rows: what moves every run, and the histories.
+
+    Each series' model splits into a recent part (a few kilobytes that change with
+    every point) and its history (the half-hour buckets and cycle, eight kilobytes
+    that change when a half-hour closes); a row holds that part of every series of
+    the service (:func:`store.watch_queries.pack_series`). So a run writes one row
+    of recent parts per service and the histories only when one moved: a third of
+    the bytes, and two rows instead of one per series. The write token works as in
+    ``watch_models``; a save also requires the row to carry the token it read.
+    """
+
+    __tablename__ = "watch_bundles"
+    __table_args__ = (UniqueConstraint("service", "part", name="uq_watch_bundles_part"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=200)
+    part: str = Field(max_length=20)  # "recent" or "history"
+    write_token: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                         server_default="0"))
+    last_point: datetime = _ts()   # the newest point any of its models has seen
+    updated_at: datetime = _ts()
+    model: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # last, as above

@@ -1,24 +1,40 @@
-"""Load and save the watch's per-series models. Keyword-only; never commit.
+"""Load and save the watch's models. Keyword-only; never commit.
 
-The watch reads and writes every model of every service each run (thousands of
-rows of a dozen kilobytes a minute), so all of it is Core statements that build
-no ORM objects, and a run reads the bytes only where it must: one SELECT of each
-row's id and write token per service, one SELECT of the bytes of the rows whose
-token is not the one the reader last wrote (none, run after run, for the process
-that does the watching), one executemany UPDATE by id and an INSERT for series
-first seen.
+A service's models are two rows of ``watch_bundles`` (its series' recent parts, and
+their histories), each written with a random write token and replaced only while it
+carries the token the writer read. What follows below the bundles' section heading
+is theirs; the per-series rows of ``watch_models`` before it are what was stored
+before migration 0011 (read once, then removed).
+
+The watch reads and writes every model of every service each run, so the
+statements it runs every minute are Core statements compiled once that build no
+ORM objects, and a run reads the bytes only where it must: one SELECT of the
+bundle rows' ids and write tokens per service, one SELECT of their bytes only
+when a token is not the one the reader last wrote (never, run after run, for the
+process that does the watching), one UPDATE of the recent parts (and of the
+histories when a half-hour closed).
 """
 
 from __future__ import annotations
 
 import secrets
+import struct
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Select, Update, bindparam, insert, type_coerce, update
+from sqlalchemy import (
+    Column,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    type_coerce,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql import ClauseElement
@@ -26,8 +42,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import NullType
 from sqlmodel import Session
 
-from store.db import table_of
-from store.watch_models import WatchModel
+from store.db import matched_rows, table_of
+from store.watch_models import WatchBundle, WatchModel
 
 SeriesKey = tuple[str, str, str]  # layer, name, slice key
 _CHUNK = 500  # ids per ``IN`` list
@@ -169,3 +185,125 @@ def _bound(session: Session, column: Column[Any]) -> Callable[[datetime], Any]:
         return out
 
     return convert
+
+
+# --- a service's models as two rows of ``watch_bundles`` -------------------------------
+
+RECENT, HISTORY = "recent", "history"  # the parts of a service's models, one row each
+_PACKED = 1  # the format of :func:`pack_series`
+
+
+class WatchModelsMoved(RuntimeError):
+    """A bundle no longer carries the write token this transaction read: another writer
+    saved the service's models meanwhile. The run rolls back; the next one reads theirs."""
+
+
+def pack_series(parts: Mapping[SeriesKey, bytes]) -> bytes:
+    """The bytes of every series of a service in one blob, in key order.
+
+    A format byte and the count, then per series the lengths of its layer, name,
+    slice key and bytes (four little-endian uint32), then all of them in that order.
+    """
+    keys = sorted(parts)
+    lengths: list[int] = []
+    pieces: list[bytes] = []
+    for key in keys:
+        text, sizes = _key_bytes(key)
+        blob = parts[key]
+        lengths += sizes
+        lengths.append(len(blob))
+        pieces += text
+        pieces.append(blob)
+    return b"".join([struct.pack(f"<BI{len(lengths)}I", _PACKED, len(keys), *lengths),
+                     *pieces])
+
+
+@lru_cache(maxsize=65_536)
+def _key_bytes(key: SeriesKey) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+    """A series key as the UTF-8 of its parts and their lengths (the same keys every run)."""
+    text = tuple(part.encode() for part in key)
+    return text, tuple(len(t) for t in text)
+
+
+def unpack_series(blob: bytes) -> dict[SeriesKey, bytes]:
+    """The series' bytes :func:`pack_series` packed."""
+    if len(blob) < 5 or blob[0] != _PACKED:
+        raise ValueError("not a bundle of watch models of this format")
+    (count,) = struct.unpack_from("<I", blob, 1)
+    lengths = struct.unpack_from(f"<{4 * count}I", blob, 5)
+    at = 5 + 16 * count
+    out: dict[SeriesKey, bytes] = {}
+    for i in range(count):
+        fields = []
+        for n in lengths[4 * i:4 * i + 4]:
+            fields.append(blob[at:at + n])
+            at += n
+        if at > len(blob):
+            raise ValueError("a bundle of watch models cut short")
+        layer, name, key, data = fields
+        out[(layer.decode(), name.decode(), key.decode())] = data
+    return out
+
+
+@cache
+def _bundle_statements() -> tuple[Select[Any], Update]:
+    """A service's bundle rows, and the replacement of a row that still carries the token
+    read (built once, as :func:`_statements`)."""
+    table = table_of(WatchBundle)
+    rows = sa_select(table.c.part, table.c.id, table.c.write_token).where(
+        table.c.service == bindparam("service"))
+    replace = update(table).where(
+        table.c.id == bindparam("_id"), table.c.write_token == bindparam("_read")).values(
+        model=bindparam("model"), write_token=bindparam("_token"),
+        last_point=type_coerce(bindparam("_last"), NullType()),
+        updated_at=type_coerce(bindparam("_written"), NullType()))
+    return rows, replace
+
+
+def load_bundle_rows(*, session: Session, service: str) -> dict[str, StoredModel]:
+    """The bundle rows of ``service`` by part: their ids and write tokens, not their bytes."""
+    rows = cast(Sequence[tuple[str, int, int]],
+                _run(session, _bundle_statements()[0], [{"service": service}]).all())
+    return {part: StoredModel(row_id, token) for part, row_id, token in rows}
+
+
+def load_bundle_blobs(*, session: Session, ids: Collection[int]) -> dict[int, bytes]:
+    """The bytes of the bundle rows ``ids`` (one statement: one snapshot on PostgreSQL)."""
+    table = table_of(WatchBundle)
+    rows = session.execute(sa_select(table.c.id, table.c.model).where(
+        table.c.id.in_(sorted(ids))))
+    return {row_id: bytes(model) for row_id, model in rows}
+
+
+def save_bundles(*, session: Session, service: str, parts: Mapping[str, bytes],
+                 last_point: datetime, now: datetime, token: int,
+                 known: Mapping[str, StoredModel]) -> None:
+    """Write the bundle rows ``parts`` of ``service`` with ``token``.
+
+    A part in ``known`` (what :func:`load_bundle_rows` found in this transaction) is
+    replaced only if its row still carries the token read then; otherwise
+    :class:`WatchModelsMoved` is raised, so two writers never overwrite each
+    other's models with their own older reading. A part not in ``known`` is
+    inserted: a bundle another writer inserted meanwhile raises ``IntegrityError``.
+    """
+    table = table_of(WatchBundle)
+    stamp = _bound(session, table.c.last_point)
+    for part, blob in sorted(parts.items()):
+        row = known.get(part)
+        if row is None:
+            session.execute(insert(table).values(
+                service=service, part=part, write_token=token, model=blob,
+                last_point=last_point, updated_at=now))
+            continue
+        result = _run(session, _bundle_statements()[1], [{
+            "_id": row.id, "_read": row.token, "model": blob, "_token": token,
+            "_last": stamp(last_point), "_written": stamp(now)}])
+        if result.rowcount != 1:
+            raise WatchModelsMoved(f"the {part} models of {service!r} were saved by "
+                                   "another writer since this run read them")
+
+
+def delete_watch_models(*, session: Session, service: str) -> int:
+    """Remove ``service``'s rows of ``watch_models`` (read once into its bundles)."""
+    table = table_of(WatchModel)
+    return matched_rows(session.execute(delete(table).where(table.c.service == service)))

@@ -1,7 +1,8 @@
 """The silent-degradation watch: incidents nobody alerted on.
 
 Every run feeds each catalog service's new points, series by series, to that
-series' running model (:mod:`classifiers.watch_test`, kept in ``watch_models``):
+series' running model (:mod:`classifiers.watch_test`, kept in ``watch_bundles``
+through :mod:`bot.diagnosis.watch_cache`):
 the baseline comes from days of the series' own history, the test is calibrated
 so that a healthy service trips it about ``watch.false_alarms_per_week`` times a
 week, and one clearly failing signal is enough. When a series of a service with
@@ -18,7 +19,6 @@ a run uses.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,24 +36,17 @@ from bot.diagnosis.assemble import assemble, slice_key, slice_text
 from bot.diagnosis.incidents import store_diagnosis, write_timeline
 from bot.diagnosis.pipeline import diagnose
 from bot.diagnosis.priors import learned_priors
+from bot.diagnosis.watch_cache import ModelCache, save_models
 from bot.incidents import lifecycle
 from bot.silences.holds import hold, windows_in_force
 from bot.silences.maintenance import holding
 from bot.silences.service import silence_covering
 from bot.sources import SignalLoad, load_signals, with_unavailable
-from classifiers.watch_codec import decode, encode
 from classifiers.watch_test import Alarm, WatchState, advance
 from store import queries
 from store.db import session_scope
 from store.models import Incident
-from store.watch_queries import (
-    SeriesKey,
-    StoredModel,
-    load_watch_blobs,
-    load_watch_rows,
-    new_write_token,
-    save_watch_models,
-)
+from store.watch_queries import SeriesKey, WatchModelsMoved
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -197,77 +190,6 @@ def _one_point_each(signals: list[SignalRecord]) -> dict[SeriesKey, SeriesPoints
     return out if sliced <= totals else None
 
 
-@dataclass(frozen=True)
-class StoredModels:
-    """A service's models as one run found them: decoded, and where each one is."""
-
-    states: dict[SeriesKey, WatchState]
-    rows: dict[SeriesKey, StoredModel]
-
-
-class ModelCache:
-    """The decoded models of the series this process watched, by the save that wrote them.
-
-    Every run needs each series' model; reading and decoding thousands of them a
-    minute costs more than testing their new points. Each save draws a random write
-    token for its rows (:func:`store.watch_queries.new_write_token`); a row that
-    still carries the token this process wrote is taken as it was encoded (states
-    are immutable) without reading its bytes, so another replica's write, a
-    restore or a save rolled back (the row keeps the token before) is always read
-    and decoded afresh. Bounded: the oldest entries go first.
-    """
-
-    def __init__(self, limit: int = 50_000) -> None:
-        self._limit = limit
-        self._entries: OrderedDict[tuple[str, SeriesKey], tuple[int, bytes, WatchState]] = (
-            OrderedDict())
-
-    def load(self, session: Session, service: str) -> StoredModels:
-        """The stored models of ``service``: the bytes read only where the token is not ours."""
-        rows = load_watch_rows(session=session, service=service)
-        entries = self._entries
-        stale = [row.id for key, row in rows.items()
-                 if (entry := entries.get((service, key))) is None or entry[0] != row.token]
-        blobs = load_watch_blobs(session=session, ids=stale) if stale else {}
-        states = {}
-        for key, row in rows.items():
-            blob = blobs.get(row.id)
-            if blob is None:
-                states[key] = entries[(service, key)][2]
-                continue
-            state = states[key] = decode(blob)
-            entries[(service, key)] = (row.token, blob, state)  # its bytes, to reuse
-        self._trim()
-        return StoredModels(states, rows)
-
-    def encode(self, service: str, states: Mapping[SeriesKey, WatchState], token: int
-               ) -> dict[SeriesKey, bytes]:
-        """The states' bytes for a save with ``token``; remembered as that save's."""
-        out = {}
-        for key, state in states.items():
-            entry = self._entries.get((service, key))
-            blob = out[key] = encode(state, None if entry is None else (entry[2], entry[1]))
-            self._entries[(service, key)] = (token, blob, state)
-            self._entries.move_to_end((service, key))
-        self._trim()
-        return out
-
-    def _trim(self) -> None:
-        while len(self._entries) > self._limit:
-            self._entries.popitem(last=False)
-
-
-def changed_models(cache: ModelCache, service: str, judgement: Judgement
-                   ) -> tuple[int, dict[SeriesKey, tuple[bytes, datetime]]]:
-    """A write token and the bytes (and newest point) of the models that took new points."""
-    changed = {key: judgement.states[key] for key in judgement.changed
-               if math.isfinite(judgement.states[key].history.last_time)}
-    token = new_write_token()
-    blobs = cache.encode(service, changed, token)
-    return token, {key: (blobs[key], datetime.fromtimestamp(state.history.last_time, UTC))
-                   for key, state in changed.items()}
-
-
 _MODELS = ModelCache()
 
 
@@ -284,53 +206,73 @@ def _settings(services: Services) -> tuple[timedelta, timedelta, float]:
 
 
 def run_watch(services: Services, now: datetime | None = None) -> list[int]:
-    """Advance every catalog service's models to ``now``; returns incident ids opened."""
+    """Advance every catalog service's models to ``now``; returns incident ids opened.
+
+    A service whose models another writer saved while this run read them is left
+    to the next run (its transaction rolled back): the others go on.
+    """
     now = to_utc(now or services.clock())
-    window, history, budget = _settings(services)
     opened: list[int] = []
     work: list[int] = []
     for service in services.catalog.services:
-        with session_scope(services.engine) as session:
-            stored = _MODELS.load(session, service.name)
-            seen = [s.history.last_time for s in stored.states.values()
-                    if math.isfinite(s.history.last_time)]
-            # from the newest point any model has (series that lag are caught up from
-            # there), at most ``history`` back: a new service learns from its history
-            start = now - history
-            if seen:
-                start = max(start, datetime.fromtimestamp(min(seen), UTC))
-            load = load_signals(services, session=session, service=service.name,
-                                start=start, end=now)
-            points = series_points(load.records)
-            judgement = judge(stored.states, points, since=(now - window).timestamp(),
-                              false_alarms_per_week=budget)
-            token, models = changed_models(_MODELS, service.name, judgement)
-            save_watch_models(session=session, service=service.name, now=now, models=models,
-                              token=token, known=stored.rows)
-            if not judgement.degraded or _open_incident(session, service.name) is not None:
-                continue
-            strongest = judgement.strongest
-            assert strongest is not None
-            layer, name, _ = strongest.key
-            labels = {"service": service.name, "alertname": "SilentDegradation",
-                      "source": "detector", "layer": layer, "signal": name}
-            if silence_covering(session, labels, now) is not None:
-                continue  # a silence covers it: the models learned, nobody is paged
-            incident_id = _open(services, session, service, judgement, now, window, load)
-            opened.append(incident_id)
-            # a change that announced it would move this: diagnosed now, paged at release
-            window_held = holding(windows_in_force(session, [service.name], now),
-                                  service.name, {layer, name}, now)
-            event = "incident.opened"
-            if window_held is not None:
-                incident = session.get(Incident, incident_id)
-                assert incident is not None
-                hold(session, incident, window_held, now)
-                event = "incident.held"
-            # bot.core.outbox: the channel and escalation commit with the incident
-            work += outbox.record(session, event, now=now, incident_id=incident_id)
+        try:
+            with session_scope(services.engine) as session:
+                found = _watch_service(services, session, service, now)
+                if found is not None:
+                    opened.append(found[0])
+                    work += _announce(session, service.name, *found, now)
+        except WatchModelsMoved:
+            continue
     outbox.kick(services, work)
     return opened
+
+
+def _watch_service(services: Services, session: Session, service: Service, now: datetime
+                   ) -> tuple[int, SeriesKey] | None:
+    """One service's run: its models advanced and saved, the incident opened if one is due
+    (its id and the series that opened it)."""
+    window, history, budget = _settings(services)
+    stored = _MODELS.load(session, service.name)
+    seen = [s.history.last_time for s in stored.states.values()
+            if math.isfinite(s.history.last_time)]
+    # from the newest point any model has (series that lag are caught up from
+    # there), at most ``history`` back: a new service learns from its history
+    start = now - history
+    if seen:
+        start = max(start, datetime.fromtimestamp(min(seen), UTC))
+    load = load_signals(services, session=session, service=service.name, start=start, end=now)
+    judgement = judge(stored.states, series_points(load.records),
+                      since=(now - window).timestamp(), false_alarms_per_week=budget)
+    save_models(session=session, service=service.name, stored=stored, now=now,
+                models=_MODELS.to_save(service.name, stored, judgement.states,
+                                       judgement.changed))
+    if not judgement.degraded or _open_incident(session, service.name) is not None:
+        return None
+    strongest = judgement.strongest
+    assert strongest is not None
+    layer, name, _ = strongest.key
+    labels = {"service": service.name, "alertname": "SilentDegradation",
+              "source": "detector", "layer": layer, "signal": name}
+    if silence_covering(session, labels, now) is not None:
+        return None  # a silence covers it: the models learned, nobody is paged
+    return _open(services, session, service, judgement, now, window, load), strongest.key
+
+
+def _announce(session: Session, service: str, incident_id: int, key: SeriesKey,
+              now: datetime) -> list[int]:
+    """The outbox work of a detector incident: opened, or held by the window of a change
+    that announced it would move the series ``key``."""
+    layer, name, _ = key
+    window_held = holding(windows_in_force(session, [service], now), service, {layer, name},
+                          now)
+    event = "incident.opened"
+    if window_held is not None:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        hold(session, incident, window_held, now)
+        event = "incident.held"
+    # bot.core.outbox: the channel and escalation commit with the incident
+    return outbox.record(session, event, now=now, incident_id=incident_id)
 
 
 def _open(services: Services, session: Session, service: Service, judgement: Judgement,

@@ -95,7 +95,13 @@ def test_a_model_stored_in_the_first_format_still_decodes() -> None:
     t = 1.7e9 + STEP * np.arange(600)
     state, _ = advance(WatchState.empty(), t, spiky(1, 12)[:600])
     # the first format: the scalars, then each array as its byte length and raw bytes
-    arrays = codec._arrays(state)
+    h = state.history
+    arrays = {"offsets": np.where(h.keys >= 0, h.open_key - h.keys, -1), "means": h.means,
+              "cycle": h.cycle, "recent_times": state.recent_times - h.last_time,
+              "recent_values": state.recent_values, "scores": state.scores,
+              "calibration": state.calibration.reshape(-1), "hourly": state.hourly_noise,
+              "thresholds": state.thresholds.reshape(-1),
+              "episodes": state.episodes.reshape(-1), "episode": state.episode}
     parts = [bytes([1]), codec._scalars(state).tobytes()]
     for name in codec._ARRAYS:
         raw = np.ascontiguousarray(arrays[name], dtype=codec._DTYPES[name]).tobytes()

@@ -1,17 +1,21 @@
-"""``run_watch`` against the store: models kept per series, a lone quality gauge opens."""
+"""``run_watch`` against the store: models kept in the service's bundles, a lone quality
+gauge opens."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import select
 
 from bot.core.services import Services
 from bot.diagnosis.watch import run_watch
-from classifiers.watch_codec import decode
+from classifiers.watch_codec import decode_parts
+from classifiers.watch_test import WatchState
 from store.db import session_scope
 from store.models import Incident, TimelineEvent
-from store.watch_models import WatchModel
+from store.watch_models import WatchBundle
+from store.watch_queries import unpack_series
 from tests.diagnosis.helpers import T0, series
 from tests.diagnosis.test_store_flows import store
 
@@ -22,15 +26,14 @@ def test_a_lone_quality_gauge_four_sd_down_opens_and_models_persist(services: Se
                            factor=(0.9 - 0.04) / 0.9, seed=7))
     assert run_watch(services, now=T0 + timedelta(minutes=350)) == []
     with session_scope(services.engine) as session:
-        rows = session.exec(select(WatchModel)).all()
-        assert [(r.layer, r.name, r.slice_key) for r in rows] == [("quality", "groundedness", "")]
-        seen = decode(rows[0].model).points
+        seen = _stored(session)[("quality", "groundedness", "")].points
+        assert list(_stored(session)) == [("quality", "groundedness", "")]
     assert seen >= 340  # the stored history was learnt on first sight
     opened = run_watch(services, now=T0 + timedelta(minutes=375))
     assert len(opened) == 1
     with session_scope(services.engine) as session:
-        model = session.exec(select(WatchModel)).one()
-        assert decode(model.model).points > seen  # the run went on from the stored model
+        # the run went on from the stored model
+        assert _stored(session)[("quality", "groundedness", "")].points > seen
         incident = session.get(Incident, opened[0])
         assert incident.source == "detector" and incident.title.startswith("Silent degradation")
         opened_by = incident.diagnosis["watch"]["opened_by"]
@@ -41,3 +44,10 @@ def test_a_lone_quality_gauge_four_sd_down_opens_and_models_persist(services: Se
         assert "watch" in kinds and "diagnosis" in kinds
     # the open incident covers the next runs; the models still move on
     assert run_watch(services, now=T0 + timedelta(minutes=390)) == []
+
+
+def _stored(session: Any) -> dict[tuple[str, str, str], WatchState]:
+    """The models the bundles of the one service hold, decoded."""
+    rows = {r.part: unpack_series(r.model) for r in session.exec(select(WatchBundle)).all()}
+    assert set(rows) == {"recent", "history"}
+    return {key: decode_parts(part, rows["history"][key]) for key, part in rows["recent"].items()}
