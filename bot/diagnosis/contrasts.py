@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.diagnosis.assemble import Assembled, Series
+from bot.diagnosis.assemble import Assembled, Series, SliceKey
 from bot.diagnosis.detect import NEWBORN_MIN_SECONDS, Finding
 from classifiers.excursions import persistence
 from classifiers.robust import median, noise_sd
@@ -69,7 +69,8 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
             continue
         # first points before the window cuts them: a canary's birth, seen whole
         births = {s.slice: float(s.times[0]) for s in sliced if s.times.size}
-        sliced = [window(s, onset) for s in sliced]
+        young = _newborn_dimensions(births, onset)
+        sliced = [window(s, onset, _horizon(s, young)) for s in sliced]
         groups: dict[tuple[str, ...], list[Series]] = {}
         for s in sliced:
             groups.setdefault(tuple(k for k, _ in s.slice), []).append(s)
@@ -87,14 +88,14 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
                         sign = 1.0 if finding.test.statistic >= 0 else -1.0
                     born = (min(births.get(m.slice, math.inf) for m in inside),
                             min(births.get(m.slice, math.inf) for m in rest))
-                    pair = _pair(a, b, onset, sign, born)
+                    pair = _pair(a, b, onset, sign, born, _horizon(inside[0], young))
                     if pair is None:
                         continue
                     sa, sb = pair
                     contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
                                                    scale=sa[2], signal=f"{layer}/{name}",
                                                    weight=_traffic(a, onset),
-                                                   evidence=_evidence(finding, flat)))
+                                                   evidence=_evidence(finding)))
     return contrasts
 
 
@@ -104,8 +105,31 @@ NEWBORN_OWN_SECONDS = 1800.0  # a slice born less than this before the onset has
 Stats = tuple[float, float, float]  # (effect, standard error, scale)
 
 
-def _pair(a: Series, b: Series, onset: float, sign: float, born: tuple[float, float]
-          ) -> tuple[Stats, Stats] | None:
+def _newborn_dimensions(births: dict[SliceKey, float], onset: float) -> set[str]:
+    """Dimensions with a value born in the half hour up to the onset, or after it, at
+    least ``NEWBORN_MIN_SECONDS`` after the dimension's first value (a canary)."""
+    first: dict[str, float] = {}
+    for key, born in births.items():
+        for dim, _ in key:
+            first[dim] = min(first.get(dim, math.inf), born)
+    return {dim for key, born in births.items() for dim, _ in key
+            if born - first[dim] >= NEWBORN_MIN_SECONDS and born > onset - NEWBORN_OWN_SECONDS}
+
+
+def _horizon(s: Series, young: set[str]) -> int:
+    """Points after the onset that a contrast of ``s`` reads: ``SLICE_HORIZON``, or all
+    of them on a dimension with a newborn value. A canary's whole life since its birth
+    is its only evidence (it has no past to contrast with): cut at sixty points, a
+    canary on a twentieth of a quiet service's traffic keeps a few dozen requests,
+    and the failure the newborn test saw over its life drowns in their noise."""
+    return _WHOLE_LIFE if any(dim in young for dim, _ in s.slice) else SLICE_HORIZON
+
+
+_WHOLE_LIFE = 1 << 40  # more points than any record holds
+
+
+def _pair(a: Series, b: Series, onset: float, sign: float, born: tuple[float, float],
+          horizon: int = SLICE_HORIZON) -> tuple[Stats, Stats] | None:
     """The stats of a slice ``a`` and of its rest ``b`` across the onset.
 
     A slice born near the onset (a canary version, a new route, a fallback switched
@@ -119,16 +143,19 @@ def _pair(a: Series, b: Series, onset: float, sign: float, born: tuple[float, fl
     in the whole record, not in the window the contrast reads.
     """
     born_a, born_b = born
+    h = horizon
     if born_a - born_b >= NEWBORN_MIN_SECONDS and _recent(born_a, onset):
-        return _both(_around(_spliced(b, a, born_a), born_a, sign), _around(b, born_a, sign))
+        return _both(_around(_spliced(b, a, born_a), born_a, sign, h),
+                     _around(b, born_a, sign, h))
     if born_b - born_a >= NEWBORN_MIN_SECONDS and _recent(born_b, onset):
-        return _both(_around(a, born_b, sign), _around(_spliced(a, b, born_b), born_b, sign))
-    sa, sb = _around(a, onset, sign), _around(b, onset, sign)
+        return _both(_around(a, born_b, sign, h),
+                     _around(_spliced(a, b, born_b), born_b, sign, h))
+    sa, sb = _around(a, onset, sign, h), _around(b, onset, sign, h)
     # a side with no point before the onset (born after it) is spliced at the onset
     if sa is None and sb is not None:
-        sa = _around(_spliced(b, a, onset), onset, sign)
+        sa = _around(_spliced(b, a, onset), onset, sign, h)
     elif sb is None and sa is not None:
-        sb = _around(_spliced(a, b, onset), onset, sign)
+        sb = _around(_spliced(a, b, onset), onset, sign, h)
     return _both(sa, sb)
 
 
@@ -161,16 +188,21 @@ def _gone(data: Assembled, finding: Finding) -> bool:
 EVIDENCE_CAP = 10.0  # past ten times its practical threshold, a move is just clear
 
 
-LOCAL_EVIDENCE = 0.25  # a signal whose all-traffic series did not move votes this much
-
-
-def _evidence(finding: Finding, flat: bool) -> float:
+def _evidence(finding: Finding) -> float:
     """A signal's vote on where the failure lives: its effect over the practical
-    threshold, between 1 and ``EVIDENCE_CAP``, a quarter of that when its all-traffic
-    series did not move (it says where its own small move lives, not the failure's)."""
+    threshold, between 1 and ``EVIDENCE_CAP``.
+
+    Whether the signal's all-traffic series also moved is no part of the vote.
+    Breakdowns add up, so the all-traffic move of a failure confined to a tenth of
+    the traffic is a tenth of the slice's, like that of the tenth's own wobble: what
+    tells them apart is how far the slice moved in its own noise, which the effect
+    over threshold already says. A refusal ratio that quadrupled on the free segment
+    (all traffic flat) must not lose the vote to a latency that crept up everywhere
+    an hour and a half later; a small step elsewhere weighs little by its own size,
+    and one that went back before the end votes on nothing (:func:`_gone`).
+    """
     hint = finding.test.strength_hint
-    vote = float(min(max(hint, 1.0), EVIDENCE_CAP)) if math.isfinite(hint) else 1.0
-    return vote * (LOCAL_EVIDENCE if flat else 1.0)
+    return float(min(max(hint, 1.0), EVIDENCE_CAP)) if math.isfinite(hint) else 1.0
 
 
 def _traffic(s: Series, onset: float) -> float:
@@ -215,7 +247,7 @@ def _spliced(before: Series, after: Series, onset: float) -> Series:
                   np.concatenate([before.counts[early], after.counts[late]]))
 
 
-def window(s: Series, onset: float) -> Series:
+def window(s: Series, onset: float, horizon: int = SLICE_HORIZON) -> Series:
     """The points of ``s`` that a contrast at ``onset`` can read, and no others.
 
     Cutting each member before :func:`combine` keeps the contrasts from sorting whole
@@ -224,7 +256,7 @@ def window(s: Series, onset: float) -> Series:
     ``SLICE_HORIZON`` from it) lie within the same count of each member's own points.
     """
     mid = int(np.searchsorted(s.times, onset, side="left"))
-    lo, hi = max(0, mid - SLICE_WINDOW), min(s.times.size, mid + SLICE_HORIZON)
+    lo, hi = max(0, mid - SLICE_WINDOW), min(s.times.size, mid + horizon)
     if lo == 0 and hi == s.times.size:
         return s
     return Series(s.layer, s.name, s.slice, s.kind, s.bad, s.times[lo:hi], s.values[lo:hi],
@@ -256,10 +288,11 @@ def combine(members: list[Series]) -> Series:
     return Series(first.layer, first.name, (), first.kind, first.bad, unique, v, c)
 
 
-def _around(s: Series, onset: float, sign: float) -> tuple[float, float, float] | None:
+def _around(s: Series, onset: float, sign: float, horizon: int = SLICE_HORIZON
+            ) -> tuple[float, float, float] | None:
     mid = int(np.searchsorted(s.times, onset, side="left"))
     return window_stats(s, max(0, mid - SLICE_WINDOW), mid, min(s.times.size,
-                         mid + SLICE_HORIZON), sign)
+                         mid + horizon), sign)
 
 
 def local_layers(data: Assembled, findings: list[Finding]) -> set[str]:

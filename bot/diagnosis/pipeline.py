@@ -368,7 +368,10 @@ def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
     ev = gather(records, changes, at=at, assembled=assembled)
     posterior = classify_behaviour(ev.layers, ev.change_evidence, priors)
     label = posterior.label
-    slices = _slices(ev.data, ev.findings) if label != "none" else []
+    # where the degraded signals concentrate is a fact of the findings, not of the cause
+    # the label guesses: kept on "none" too (the views show them only on a failure), so
+    # a label that went wrong, or a responder who relabels, still has the slice
+    slices = _slices(ev.data, ev.findings)
     suspect_rows, top_change, episode_epoch = _suspects(ev, label, slices)
     runbooks = runbooks_for(label, top_change, ev.findings)
     if catalog_service is not None and catalog_service.runbooks:

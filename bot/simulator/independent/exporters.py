@@ -8,6 +8,15 @@ freshness, model, quality, eval, cost and control. Every metric belongs to a
 jitter, missed scrapes and outages; a service may lack whole sources. Values are
 aggregates over the world's cells for each scrape window, so a slice's series
 and the all-traffic series are breakdowns of the same requests.
+
+Which series are broken down by slice follows where the labels live, not which
+failure is drawn: every per-request rate or mean that a source handling the
+request records (the HTTP server, the gateway, the application, billing,
+validation; ``REQUEST_SOURCES``) carries the request's slice values, as set B's
+per-cell traffic makes every such layer add up. The serving engine's, the GPU's and
+the cluster's gauges and counts, the freshness gauges, and the sampled offline jobs
+(eval, labels) see no request attributes and stay unsliced, except where a metric
+says ``sliced`` itself (groundedness per slice from the eval job).
 """
 
 from __future__ import annotations
@@ -138,6 +147,15 @@ CATALOG: dict[str, list[Metric]] = {
     "ranking": _GPU + _KUBE + _HTTP + _TABULAR + _RANKING,
     "fraud": _CPU + _HTTP + _TABULAR + _FRAUD,
 }
+# sources that record each request with its attributes: their rates and means are per slice
+REQUEST_SOURCES = frozenset({"otel", "gateway", "app", "billing", "validation"})
+
+
+def per_slice(m: Metric) -> bool:
+    """Whether ``m`` is exported per slice value (see the module's docstring)."""
+    return m.sliced or (m.how in ("rate", "mean") and m.source in REQUEST_SOURCES)
+
+
 _SLOW_SOURCES = {"eval_job", "billing", "labels_job", "validation", "indexer"}
 
 
@@ -191,6 +209,10 @@ class Renderer:
         self.w, self.sources, self.rng = w, sources, w.rng
         self.explicit_bad = explicit_bad
         self.requests = w.rng.poisson(np.maximum(w.traffic, 0))  # (C, T) realised
+        # the noise of the slice views that ``per_slice`` adds comes from a stream of its
+        # own: the series a metric flagged ``sliced`` always had, and every all-traffic
+        # series, are drawn as before, so the breakdowns add to what was there
+        self.slice_rng = w.rng.spawn(1)[0]
         self.views: list[tuple[dict[str, str], np.ndarray]] = [({}, np.ones(len(w.cells), bool))]
         for dim, values in w.dims.items():
             for value in values:
@@ -234,7 +256,7 @@ class Renderer:
             return out
         if m.how == "dist":
             return self._distribution(m, times, idx)
-        views = self.views if m.sliced else self.views[:1]
+        views = self.views if per_slice(m) else self.views[:1]
         n_cell = self.requests
         if m.how == "rate":
             p = np.clip(w.cell[m.latent], 0, 1)
@@ -242,6 +264,8 @@ class Renderer:
         else:
             numer_cell = n_cell * w.cell[m.latent]
         for slice_, mask in views:
+            if slice_ and not m.sliced:
+                rng = self.slice_rng
             n_cum = np.concatenate([[0.0], np.cumsum(n_cell[mask].sum(0))])
             e_cum = np.concatenate([[0.0], np.cumsum(numer_cell[mask].sum(0))])
             n_win = n_cum[edges[1:] + 1] - n_cum[edges[:-1] + 1]

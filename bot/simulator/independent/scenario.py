@@ -206,7 +206,9 @@ def _scrape(rng: np.random.Generator, frame: _Frame, f: Failure, kind: str,
     for m in metrics:
         if m.source not in dropped:
             records += renderer.render(m)
-    if w.has_pool and (plan is not None or rng.random() < 0.5):
+    # the deployer reports what each region serves whenever a deploy is planned, on a
+    # CPU service as on a GPU pool (a region that missed it shows nowhere else)
+    if plan is not None or (w.has_pool and rng.random() < 0.5):
         records += _states(w, plan, deploy)
     return records, dropped
 
