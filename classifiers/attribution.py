@@ -29,9 +29,7 @@ LAYER_KIND_FIT: dict[str, dict[str, float]] = {
     "infra": {"infra": 1.0, "config": 0.5, "code": 0.4, "model": 0.3},
     "runtime": {"infra": 0.9, "code": 0.6, "config": 0.6, "model": 0.4, "prompt": 0.3},
     "data": {"features": 0.9, "code": 0.7, "retrieval": 0.5, "config": 0.3},
-    # a new embedding model makes every stored vector stale: the corpus is re-embedded
-    "freshness": {"features": 1.0, "retrieval": 0.9, "model": 0.9, "code": 0.4,
-                  "config": 0.3},
+    "freshness": {"features": 1.0, "retrieval": 0.9, "code": 0.4, "config": 0.3},
     "control": {"config": 0.9, "model": 0.7, "prompt": 0.7, "retrieval": 0.5},
     "model": {"model": 1.0, "prompt": 0.6, "features": 0.3},
     "quality": {"model": 0.6, "prompt": 0.6, "retrieval": 0.5},

@@ -97,11 +97,8 @@ def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
     if not run:
         return None
     first = run[0]
-    # a layer moved first when its own interval reaches back to ROOT_MINUTES of the
-    # start: 5-minute billing data placing a cost step 5 min after a 15-second GPU gauge
-    # cannot say which of the two moved first
     roots = sorted({m.layer for m in run if m.layer != "quality"
-                    and m.onset - m.halfwidth - first.onset <= ROOT_MINUTES})
+                    and m.onset - first.onset <= ROOT_MINUTES})
     return Onset(first.onset * 60.0, first.halfwidth, first.resolution, roots)
 
 

@@ -10,6 +10,7 @@ region, its all-traffic series flat, counted as the service's first clear move.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bot.core.exchange import parse_objects
 from bot.diagnosis.assemble import assemble
@@ -187,6 +188,10 @@ def test_a_small_segment_placed_early_on_a_weaker_test_does_not_start_the_episod
     assert 2 <= d.suspect_changes[0]["minutes_before_onset"] <= 6, d.suspect_changes
 
 
+@pytest.mark.xfail(strict=True, reason="not fixed: counting a layer as a root when its "
+                   "interval reaches the start fixed this and two independent incidents but "
+                   "made a symptom layer (model, 5-min) a root in two simulator data "
+                   "failures, where an unrelated model change then fitted (issue 13)")
 def test_a_layer_whose_interval_reaches_the_start_moved_first() -> None:
     """Billing every 5 minutes places the token step nearly 5 min after the 15-second
     GPU gauge; its own interval reaches back to the GPU step, so the cost layer is a
@@ -197,6 +202,9 @@ def test_a_layer_whose_interval_reaches_the_start_moved_first() -> None:
     assert d.suspect_changes[0]["ref"] == "topk-12", d.suspect_changes
 
 
+@pytest.mark.xfail(strict=True, reason="not fixed: a freshness->model kind fit (embedding "
+                   "models) fixed this and one independent incident but let an unrelated "
+                   "model change win a simulator index-lag failure (issue 13)")
 def test_an_embedding_model_change_explains_a_re_embedding_backlog() -> None:
     """A new embedding model invalidates every stored vector: the indexer's backlog
     grows. The model change 13 min before beats a feature-pipeline change 25 min
