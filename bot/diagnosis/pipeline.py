@@ -41,7 +41,6 @@ from classifiers.behaviour import (
     LayerEvidence,
     LearnedPriors,
     classify_behaviour,
-    first_onset,
 )
 from classifiers.excursions import (
     explained_by_volume,
@@ -256,6 +255,7 @@ class Evidence:
     change_evidence: list[ChangeEvidence]
     service: str | None
     pseudo: int = 0  # the last ``pseudo`` changes are served values that switched unrecorded
+    episode: suspects.Onset | None = None  # the onset both the label and the culprit read
 
 
 def gather(records: Iterable[Any], changes: Iterable[Change] = (), *,
@@ -292,8 +292,10 @@ def gather(records: Iterable[Any], changes: Iterable[Change] = (), *,
     tests, switches = run_tests(data)
     findings = _current_episode(_without_improvements(select_findings(tests), tests, data))
     layers = _layer_evidence(findings, data)
-    onset_minutes = first_onset(layers) if layers else None
-    onset_epoch = onset_minutes * 60.0 if onset_minutes is not None else None
+    # one onset for the label and the culprit: the episode's first clear move
+    episode = (suspects.episode_onset(findings, layers, local_layers(data, findings), data)
+               if layers else None)
+    onset_epoch = episode.epoch if episode is not None else None
 
     # Served values that switched act as changes when no change record says so.
     pseudo = []
@@ -305,14 +307,12 @@ def gather(records: Iterable[Any], changes: Iterable[Change] = (), *,
                                       service=service or "unknown", kind=kind, ref=value,
                                       description=f"{name} switched to {value}"))
     all_changes = unique_changes + pseudo
-    # the label reads changes against its own (earliest) onset; see suspects.history
-    history = suspects.history(all_changes, tests,
-                               onset_epoch - 60.0 if onset_epoch is not None else None)
+    history = suspects.history(all_changes, tests, suspects.healthy_since(episode))
     change_evidence = [ChangeEvidence(c.kind, (onset_epoch - c.ts.timestamp()) / 60.0)
                        for c, past in zip(all_changes, history, strict=True)
                        if not past] if onset_epoch is not None else []
     return Evidence(kept, data, tests, findings, layers, onset_epoch, all_changes, history,
-                    change_evidence, service, len(pseudo))
+                    change_evidence, service, len(pseudo), episode)
 
 
 def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
@@ -327,30 +327,19 @@ def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
-              ) -> tuple[list[dict[str, Any]], Change | None, float | None]:
-    """The five best-ranked changes as rows, the one to blame (``None``: no culprit),
-    and the episode's onset (epoch seconds) they were ranked against.
-
-    That onset is the episode's (:mod:`bot.diagnosis.suspects`), not the earliest
-    layer's that the label reads: it is also the onset the diagnosis reports.
-    """
-    if ev.onset_epoch is None or label == "none":
-        return [], None, None
-    onset = suspects.episode_onset(ev.findings, ev.layers,
-                                   local_layers(ev.data, ev.findings), ev.data)
-    if onset is None:
-        return [], None, None
-    if not ev.changes:
-        return [], None, onset.epoch
-    healthy_since = (onset.epoch - (onset.halfwidth + suspects.RECOVERED_BEFORE_MINUTES)
-                     * 60.0)
-    past = suspects.history(ev.changes, ev.tests, healthy_since)
+              ) -> tuple[list[dict[str, Any]], Change | None]:
+    """The five best-ranked changes as rows and the one to blame (``None``: no culprit),
+    ranked against the episode's onset (:mod:`bot.diagnosis.suspects`), the onset the
+    label read its changes against and the diagnosis reports."""
+    if ev.episode is None or label == "none" or not ev.changes:
+        return [], None
     times, candidate = suspects.in_force(ev.changes, ev.pseudo)
-    ranked = suspects.rank(ev.changes, past, times, candidate, onset, label, slices)
+    ranked = suspects.rank(ev.changes, ev.history, times, candidate, ev.episode, label,
+                           slices)
     rows = [suspect_row(ev.changes[i], score, minutes) for i, score, minutes in ranked[:5]]
     top = (ev.changes[ranked[0][0]] if ranked and ranked[0][1] > suspects.BLAME_SCORE
            else None)
-    return rows, top, onset.epoch
+    return rows, top
 
 
 def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
@@ -372,13 +361,12 @@ def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
     # the label guesses: kept on "none" too (the views show them only on a failure), so
     # a label that went wrong, or a responder who relabels, still has the slice
     slices = _slices(ev.data, ev.findings)
-    suspect_rows, top_change, episode_epoch = _suspects(ev, label, slices)
+    suspect_rows, top_change = _suspects(ev, label, slices)
     runbooks = runbooks_for(label, top_change, ev.findings)
     if catalog_service is not None and catalog_service.runbooks:
         runbooks = [r for r in runbooks if r in catalog_service.runbooks]
-    began = episode_epoch if episode_epoch is not None else ev.onset_epoch
-    onset = (format_ts(datetime.fromtimestamp(began, UTC))
-             if began is not None and label != "none" else None)
+    onset = (format_ts(datetime.fromtimestamp(ev.onset_epoch, UTC))
+             if ev.onset_epoch is not None and label != "none" else None)
     # "none" without records means nothing was measured, not that all looked healthy
     explanation = explain(label, posterior.confidence, posterior.reasons, slices,
                           suspect_rows[0] if top_change is not None else None,

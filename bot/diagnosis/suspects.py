@@ -50,21 +50,44 @@ class Onset:
 def moves(findings: Sequence[Finding], layers: Sequence[LayerEvidence], local: set[str],
           data: Assembled) -> list[Move]:
     """Each finding of the clear layers (:func:`classifiers.onsets.clear_layers`) as a
-    :class:`~classifiers.onsets.Move` with its own onset interval."""
+    :class:`~classifiers.onsets.Move` with its own onset interval, less the slice moves
+    placed before their own signal's all-traffic move (:func:`_ahead_of_total`)."""
     clear = {item.layer for item in clear_layers(layers, local)} if layers else set()
-    out = []
-    for f in findings:
-        if f.test.layer not in clear:
-            continue
-        series = data.series.get((f.test.layer, f.test.name, f.test.slice))
-        halfwidth, resolution = 0.0, 1.0
-        if series is not None:
-            interval = onset_interval(series.times, f.onset, f.test.statistic)
-            halfwidth = (f.onset - interval.low) / 60.0
-            resolution = interval.resolution / 60.0
-        out.append(Move(f.test.layer, f.onset / 60.0, halfwidth, resolution, f.strength,
-                        f.test.strength_hint, f.test.detector == "lag_growth"))
-    return out
+    placed = [(f, _move(f, data)) for f in findings if f.test.layer in clear]
+    total = {(f.test.layer, f.test.name): (f, move) for f, move in placed if not f.test.slice}
+    return [move for f, move in placed
+            if not (f.test.slice and _ahead_of_total(f, move, total.get((f.test.layer,
+                                                                           f.test.name))))]
+
+
+def _move(f: Finding, data: Assembled) -> Move:
+    series = data.series.get((f.test.layer, f.test.name, f.test.slice))
+    halfwidth, resolution = 0.0, 1.0
+    if series is not None:
+        interval = onset_interval(series.times, f.onset, f.test.statistic)
+        halfwidth = (f.onset - interval.low) / 60.0
+        resolution = interval.resolution / 60.0
+    return Move(f.test.layer, f.onset / 60.0, halfwidth, resolution, f.strength,
+                f.test.strength_hint, f.test.detector == "lag_growth")
+
+
+def _ahead_of_total(f: Finding, move: Move, total: tuple[Finding, Move] | None) -> bool:
+    """A slice's move placed, on less evidence, before its signal's all-traffic move.
+
+    A slice is part of the total: when the total moved too, the total's interval says
+    when the signal began to move. A slice placed before that interval's lower end on
+    a weaker test than the total's is within its own noise: among a dozen slices'
+    estimates, each with its own interval, the earliest is biased early (a small
+    segment's few counts place a step ten minutes ahead of a step the whole service
+    took). It is no first clear move. A slice whose test is stronger than its total's
+    (the failure concentrated there: the total diluted, placed later and less
+    precisely) keeps its move; so does a slice whose total did not move at all.
+    """
+    if total is None:
+        return False
+    first, placed = total
+    return (move.onset < placed.onset - placed.halfwidth
+            and abs(f.test.statistic) < abs(first.test.statistic))
 
 
 def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
@@ -77,6 +100,15 @@ def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
     roots = sorted({m.layer for m in run if m.layer != "quality"
                     and m.onset - first.onset <= ROOT_MINUTES})
     return Onset(first.onset * 60.0, first.halfwidth, first.resolution, roots)
+
+
+def healthy_since(onset: Onset | None) -> float | None:
+    """When the service was last known healthy before the episode (epoch seconds):
+    ``RECOVERED_BEFORE_MINUTES`` before the lower end of its onset's interval. A
+    recovery after that is the episode's run-up, not history."""
+    if onset is None:
+        return None
+    return onset.epoch - (onset.halfwidth + RECOVERED_BEFORE_MINUTES) * 60.0
 
 
 def history(changes: Sequence[Change], tests: Sequence[Test], before: float | None

@@ -122,9 +122,78 @@ def two_regional_deploys_and_one_region_failing(rng: np.random.Generator) -> Rec
     return out
 
 
+def a_small_segment_placed_ahead_of_the_error_step(rng: np.random.Generator) -> Records:
+    """Memory steps up and errors quintuple on all traffic at ``on`` (deploy-88 shipped 4
+    min before; a gateway config change 25 min before moved nothing). The small ``trial`` segment,
+    a fortieth of the traffic, had a faint rise of its own 12 min before the step:
+    its few counts place its onset there, on a weaker test than the total's.
+    Infrastructure, blamed on the deploy: the episode starts at the total's step."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    on = 240 * 60.0
+    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
+    for segment, volume in (("pro", 1200), ("free", 900), ("trial", 50)):
+        n = rng.poisson(volume, t.size).astype(float)
+        p = np.where(t >= on, 0.05, 0.01)
+        if segment == "trial":
+            p = np.where(t >= on, 0.05, np.where(t >= on - 12 * 60.0, 0.04, 0.01))
+        e = ratio(out, "runtime", "http.server.request.error_ratio", t, n, p, rng,
+                  {"segment": segment})
+        total_n, total_e = total_n + n, total_e + e
+    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
+                    "name": "http.server.request.error_ratio", "value": float(ei / ni),
+                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    gauge(out, "infra", "container_memory_working_set_bytes", t,
+          2e9 + rng.normal(0, 2e7, t.size) + 1.5e8 * (t >= on), "up")
+    change(out, on - 25 * 60.0, "config", "gateway-cfg-2")
+    change(out, on - 4 * 60.0, "code", "deploy-88")
+    return out
+
+
+def tokens_on_five_minute_billing_after_a_gpu_gauge(rng: np.random.Generator) -> Records:
+    """Retrieval top-k went from 4 to 12 (topk-12, 12 min before ``on``); from ``on``
+    prompts carry three times the passages. The GPU gauge on 15-second scrapes steps
+    at once; the token counts come from billing every 5 minutes, whose first sample
+    after the step is nearly 5 min later. A config change 25 min before moved
+    nothing. Cost, blamed on the retrieval change: the billing layer's own interval
+    reaches back to the GPU step, so it moved first too."""
+    out: Records = []
+    t = np.arange(1200) * 15.0
+    on = 1080 * 15.0
+    gauge(out, "infra", "DCGM_FI_DEV_GPU_UTIL", t,
+          50.0 + rng.normal(0, 1.5, t.size) + 20.0 * (t >= on), "up")
+    billed = np.arange(60) * 300.0 + 290.0
+    gauge(out, "cost", "gen_ai.client.token.usage.input", billed,
+          1200 + rng.normal(0, 30, billed.size) + 2400 * (billed >= on), "up")
+    change(out, on - 25 * 60.0, "config", "gateway-cfg-5")
+    change(out, on - 12 * 60.0, "retrieval", "topk-12")
+    return out
+
+
+def reembedding_backlog_after_an_embedding_model_change(rng: np.random.Generator
+                                                        ) -> Records:
+    """The indexer's backlog (5-minute scrapes) starts growing at ``on``: embed-v3,
+    a new embedding model, went out 13 min before and every stored vector must be
+    re-embedded; retrieval relevance sags 15 min later. A feature-pipeline change 25
+    min before moved nothing. Control plane, blamed on the model change."""
+    out: Records = []
+    t = np.arange(200) * 300.0
+    on = 170 * 300.0
+    gauge(out, "freshness", "embedding.backlog_documents", t,
+          200 + rng.normal(0, 20, t.size) + 40.0 * np.clip(t - on, 0, None) / 60.0, "up")
+    m = np.arange(1000) * 60.0
+    gauge(out, "quality", "rag.retrieval.relevance", m,
+          0.8 + rng.normal(0, 0.01, m.size) - 0.1 * (m >= on + 15 * 60.0), "down")
+    change(out, on - 25 * 60.0, "features", "features-12")
+    change(out, on - 13 * 60.0, "model", "embed-v3")
+    return out
+
+
 CULPRIT_CASES: list[tuple[Any, str, tuple[str, str] | None, str | None]] = [
     (replicas_follow_the_evening_before_refusals, "eval_policy", None, "safety-prompt-12"),
     (a_faint_gpu_gauge_ahead_of_the_memory_step, "infrastructure", None, "nodepool-7"),
     (two_regional_deploys_and_one_region_failing, "infrastructure", ("region", "eu-west"),
      "gw-eu-west-31"),
+    (a_small_segment_placed_ahead_of_the_error_step, "infrastructure", None, "deploy-88"),
 ]
