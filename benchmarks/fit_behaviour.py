@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from scipy import optimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import calibration  # noqa: E402
 from benchmarks.accuracy import (  # noqa: E402
     FITTED_SOURCES,
     expected_calibration_error,
@@ -60,6 +62,7 @@ from classifiers.behaviour import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = ROOT / "benchmarks" / "data" / "behaviour_evidence.jsonl"
 WEIGHTS = ROOT / "classifiers" / "behaviour_weights.py"
+RELIABILITY = ROOT / "benchmarks" / "data" / "behaviour_reliability.png"
 DEV_SEEDS = {"simulator": 40_000, "independent": 40_000, "handwritten": 100}
 PRIOR_SD = 1.5     # how far (in score units) the data may pull a weight from its hand-set value
 # Hand-set prior weights (logits) of the shape features, before any data: a move that
@@ -75,14 +78,13 @@ SHAPE_PRIOR: dict[str, dict[str, float]] = {
     "runtime with model": {"infrastructure": 2.0, "model": -1.5},
 }
 LARGEST_SHARE = 0.8
-# Chosen per fit by leave-one-source-out log-loss (see choose_hyper): a temperature
-# dividing the fitted scores, since a source the weights never saw is less certain
-# than the sources they were fitted on (held out, the independent source's ECE fell
-# from 0.15 to 0.06 with it). With --choose-sd the prior SD is searched too; it then
-# picks 0.5, which cost 0.06 of in-sample F1 on the independent source for no
-# held-out gain, so by default the SD stays PRIOR_SD.
+# Chosen per fit by leave-one-source-out log-loss under a prior (see choose_hyper and
+# benchmarks/calibration.py): a temperature dividing the fitted scores, since a source
+# the weights never saw is less certain than the sources they were fitted on. With
+# --choose-sd the prior SD is searched too; it then picked 0.5, which cost 0.06 of
+# in-sample F1 on the independent source for no held-out gain, so by default the SD
+# stays PRIOR_SD.
 PRIOR_SD_GRID = (0.5, 1.0, 1.5, 2.5)
-TEMPERATURE_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 
 
 def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
@@ -247,26 +249,32 @@ def _log_loss(w: np.ndarray, rows: list[dict[str, Any]]) -> float:
 
 
 def choose_hyper(rows: list[dict[str, Any]]) -> tuple[float, float]:
-    """(prior SD, temperature) with the least leave-one-source-out log-loss on ``rows``.
+    """(prior SD, temperature) chosen on ``rows`` alone by leave-one-source-out.
 
-    Each source in turn is held out, the weights are fitted on the others, and the
+    Each source in turn is held out and the weights are fitted on the others; the
     held-out log-loss (a proper score: it rewards calibrated confidence, not only the
-    right label) is averaged over the held-out sources. With one source there is
-    nothing to hold out and the defaults stand.
+    right label) of each source is one observation for the temperature, under the
+    prior of :mod:`benchmarks.calibration`. With one source there is nothing to hold
+    out and the prior's centre stands.
     """
     sources = sorted({r["source"] for r in rows})
     if len(sources) < 2:
-        return PRIOR_SD, 1.0
-    best = (np.inf, PRIOR_SD, 1.0)
+        return PRIOR_SD, calibration.TEMPERATURE_PRIOR
+    best = (np.inf, PRIOR_SD, calibration.TEMPERATURE_PRIOR)
     for sd in PRIOR_SD_GRID if CHOOSE_SD else (PRIOR_SD,):
         fitted = {held: fit([r for r in rows if r["source"] != held], sd) for held in sources}
-        for temperature in TEMPERATURE_GRID:
-            loss = float(np.mean([_log_loss(fitted[held] / temperature,
-                                            [r for r in rows if r["source"] == held])
-                                  for held in sources]))
-            if loss < best[0] - 1e-9:
-                best = (loss, sd, temperature)
+        losses = {held: _held_loss(fitted[held], [r for r in rows if r["source"] == held])
+                  for held in sources}
+        temperature = calibration.choose_temperature(losses)
+        score = sum(loss(temperature) for loss in losses.values()) + \
+            calibration.temperature_penalty(temperature)
+        if score < best[0] - 1e-9:
+            best = (score, sd, temperature)
     return best[1], best[2]
+
+
+def _held_loss(w: np.ndarray, rows: list[dict[str, Any]]) -> Callable[[float], float]:
+    return lambda temperature: _log_loss(w / temperature, rows)
 
 
 CHOOSE_HYPER = True   # --no-temperature: fit without the nested choice of a temperature
@@ -300,25 +308,42 @@ def _score(w: np.ndarray, rows: list[dict[str, Any]]) -> tuple[float, float, flo
     return macro_f1(truth, pred), acc, ece
 
 
+def _curve(name: str, w: np.ndarray, rows: list[dict[str, Any]]) -> calibration.Curve:
+    pred, conf = predict(w, rows)
+    correct = [p == r["label"] for p, r in zip(pred, rows, strict=True)]
+    return name, conf, correct, expected_calibration_error(conf, correct)
+
+
 def report(rows: list[dict[str, Any]]) -> tuple[np.ndarray, float]:
+    """Cross-source table (nested: hyperparameters chosen on the fitting sources only),
+    the held-out ECE without the temperature beside it, then the in-sample figures of
+    the weights that ship, and the reliability diagram of both."""
     sources = sorted({r["source"] for r in rows})
     print(f"{'held-out source':<14}{'fitted on':<28}{'macro-F1':>9}{'acc':>7}{'ECE':>7}"
-          f"{'hand-set F1':>12}")
+          f"{'ECE T=1':>8}{'hand-set F1':>12}")
     prior = prior_weights()
+    held_curves, shipped_curves = [], []
     for held in sources:
         train = [r for r in rows if r["source"] != held]
         test = [r for r in rows if r["source"] == held]
-        # nested: the hyperparameters are chosen on the training sources only
         w, sd, temperature = fit_chosen(train)
         f1, acc, ece = _score(w, test)
+        raw_ece = _score(w * temperature, test)[2]
         f1_0 = _score(prior, test)[0]
         print(f"{held:<14}{'+'.join(s for s in sources if s != held):<28}{f1:>9.3f}"
-              f"{acc:>7.3f}{ece:>7.3f}{f1_0:>12.3f}   (sd {sd}, T {temperature})")
+              f"{acc:>7.3f}{ece:>7.3f}{raw_ece:>8.3f}{f1_0:>12.3f}   (sd {sd}, T {temperature})")
+        held_curves.append(_curve(f"{held} (T {temperature})", w, test))
     w, sd, temperature = fit_chosen(rows)
-    print(f"all sources: prior sd {sd}, temperature {temperature}")
+    print(f"all sources: prior sd {sd}, temperature {temperature} (prior "
+          f"{calibration.TEMPERATURE_PRIOR} x/÷ {np.exp(calibration.TEMPERATURE_PRIOR_SD):.2f})")
     for src in sources:
         f1, acc, ece = _score(w, [r for r in rows if r["source"] == src])
         print(f"{src:<14}{'all (in-sample)':<28}{f1:>9.3f}{acc:>7.3f}{ece:>7.3f}")
+        shipped_curves.append(_curve(src, w, [r for r in rows if r["source"] == src]))
+    calibration.draw_reliability(
+        {"each source held out (weights and T fitted on the others)": held_curves,
+         f"shipped weights, T {temperature} (in-sample)": shipped_curves}, RELIABILITY)
+    print(f"reliability diagram: {RELIABILITY.relative_to(ROOT)}")
     return w, temperature
 
 
@@ -409,7 +434,8 @@ def write(w: np.ndarray, n: int, attribution: dict[str, float], temperature: flo
         "(``benchmarks/data/behaviour_evidence.jsonl``). One row per label, one weight per",
         "``classifiers.behaviour.FEATURES`` entry; a label's score is the dot product.",
         f"They are divided by the temperature {temperature} chosen by leave-one-source-out",
-        "log-loss, so that the softmax of the scores is calibrated on unseen sources.",
+        "log-loss under a log-normal prior (``benchmarks/calibration.py``), so that the",
+        "softmax of the scores is calibrated on unseen sources.",
         '"""',
         "",
         "WEIGHTS: dict[str, list[float]] = {",
