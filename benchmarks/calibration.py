@@ -15,7 +15,7 @@ prior mostly decides; as sources are added the data take over.
 The prior's centre, 1.5, is the temperature the three-source leave-one-out chose in
 the fit of the previous session, so it has seen the independent source: the held-out
 figure of that source is out of sample for the weights but not fully for the
-temperature (stated in the fit's output and in ``benchmarks/README.md``).
+temperature (the fit prints the prior beside the temperature it chose).
 
 ``python benchmarks/fit_behaviour.py fit`` draws the reliability diagram
 (:func:`draw_reliability`) of the held-out and the shipped predictions per source.

@@ -88,6 +88,8 @@ def recurrence(values: Floats, times: Floats, onset: float, before: float | None
 
 VOLUME_EBB = 0.6         # requests after / before below this: the traffic ebbed
 LOAD_LAYERS = frozenset({"infra", "runtime", "cost"})  # what falls when traffic does
+VOLUME_SURGE = 1.3       # requests after / before above this: the traffic surged
+SURGE_LAYERS = frozenset({"infra"})  # what a pool that absorbs a surge raises with it
 
 
 def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
@@ -108,23 +110,30 @@ def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
 
 def explained_by_volume(layer: str, before: float | None, after: float | None,
                         ratio: float) -> float:
-    """How much of a move from ``before`` to ``after`` the traffic's fall accounts for (0..1).
+    """How much of a move from ``before`` to ``after`` the traffic's change accounts for (0..1).
 
-    Only when the traffic ebbed (``ratio`` below :data:`VOLUME_EBB`), and only on
-    layers whose signals are load or spend: a fall there is the load falling with the
-    requests (all of it explained), a rise of a cost is a per-request cost over fewer
-    requests, explained as far as the requests fell (in log terms: a cost that tripled
-    while traffic fell to a tenth spent less than before). Latency, errors and quality
-    per request do not follow the traffic, so nothing of theirs is explained here,
-    except a fall on the load layers.
+    When the traffic ebbed (``ratio`` below :data:`VOLUME_EBB`), on layers whose
+    signals are load or spend: a fall there is the load falling with the requests
+    (all of it explained), a rise of a cost is a per-request cost over fewer requests,
+    explained as far as the requests fell (in log terms: a cost that tripled while
+    traffic fell to a tenth spent less than before). Latency, errors and quality per
+    request do not follow the traffic, so nothing of theirs is explained here, except
+    a fall on the load layers. When the traffic surged (``ratio`` above
+    :data:`VOLUME_SURGE`), a rise of the pool's resources (replicas, utilisation) is the
+    autoscaler absorbing it, explained as far as the requests rose: a pool that doubled
+    under twice the requests did its job (whether users felt it is told by latency
+    and errors, which are never explained).
     """
-    if layer not in LOAD_LAYERS or ratio >= VOLUME_EBB or ratio <= 0 or before is None \
-            or after is None or not math.isfinite(before) or not math.isfinite(after) \
-            or before <= 0 or after <= 0:
+    if ratio <= 0 or before is None or after is None or not math.isfinite(before) \
+            or not math.isfinite(after) or before <= 0 or after <= 0 or after == before:
+        return 0.0
+    if ratio > VOLUME_SURGE and layer in SURGE_LAYERS and after > before:
+        return float(min(math.log(ratio) / math.log(after / before), 1.0))
+    if layer not in LOAD_LAYERS or ratio >= VOLUME_EBB:
         return 0.0
     if after < before:
         return 1.0
-    if layer != "cost" or after == before:
+    if layer != "cost":
         return 0.0
     return float(min(math.log(1.0 / ratio) / math.log(after / before), 1.0))
 

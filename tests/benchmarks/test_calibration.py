@@ -1,4 +1,4 @@
-"""The behaviour fit's temperature choice and its reliability diagram (benchmarks/calibration.py)."""
+"""The behaviour fit's temperature choice and reliability diagram (benchmarks/calibration.py)."""
 
 from __future__ import annotations
 
