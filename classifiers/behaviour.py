@@ -52,7 +52,7 @@ SYMPTOM_AFFINITY: dict[str, dict[str, float]] = {
 KIND_FIT: dict[str, dict[str, float]] = {
     "model": {"model": 1.0, "cost": 0.4, "infrastructure": 0.25, "eval_policy": 0.2},
     "prompt": {"model": 0.8, "cost": 0.8, "eval_policy": 0.5, "control_plane": 0.4},
-    "retrieval": {"control_plane": 0.8, "data": 0.6, "model": 0.3},
+    "retrieval": {"control_plane": 0.8, "data": 0.6, "model": 0.3, "cost": 0.5},
     "threshold": {"eval_policy": 1.0, "control_plane": 0.3},
     "features": {"data": 0.9, "control_plane": 0.9, "model": 0.2},
     "config": {"control_plane": 0.8, "infrastructure": 0.5, "cost": 0.5, "eval_policy": 0.4},

@@ -88,12 +88,14 @@ def recurrence(values: Floats, times: Floats, onset: float, before: float | None
 
 VOLUME_EBB = 0.6         # requests after / before below this: the traffic ebbed
 LOAD_LAYERS = frozenset({"infra", "runtime", "cost"})  # what falls when traffic does
+VOLUME_MINUTES = 60.0    # the traffic compared in the hour either side of a move's onset
 VOLUME_SURGE = 1.3       # requests after / before above this: the traffic surged
 SURGE_LAYERS = frozenset({"infra"})  # what a pool that absorbs a surge raises with it
 
 
 def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
-    """Requests per scrape after ``onset`` over those before it (medians; 1 without both).
+    """Requests per scrape in the hour after ``onset`` over the hour before it (medians; the
+    whole window's sides when an hour holds too few points; 1 without both).
 
     The counts of a rate's denominator are the service's traffic. When they fell to a
     fraction at the time a signal moved, moves that are arithmetic of the traffic
@@ -104,7 +106,18 @@ def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
     if np.count_nonzero(after) < RECURRENCE_MIN_POINTS \
             or np.count_nonzero(~after) < RECURRENCE_MIN_POINTS:
         return 1.0
-    before = float(np.median(counts[~after]))
+    # only the traffic on either side of the onset: a move is arithmetic of the traffic
+    # when the traffic changed with it, not because the evening is quieter than the
+    # window's morning (a top-k that tripled at dusk was read as fewer requests)
+    step = float(np.median(np.diff(times))) if times.size > 1 else 60.0
+    span = max(VOLUME_MINUTES * 60.0, RECURRENCE_MIN_POINTS * step)
+    near = np.abs(times - onset) <= span
+    if np.count_nonzero(near & after) >= RECURRENCE_MIN_POINTS \
+            and np.count_nonzero(near & ~after) >= RECURRENCE_MIN_POINTS:
+        after, before_mask = near & after, near & ~after
+    else:
+        before_mask = ~after
+    before = float(np.median(counts[before_mask]))
     return float(np.median(counts[after])) / before if before > 0 else 1.0
 
 

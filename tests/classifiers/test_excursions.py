@@ -7,6 +7,7 @@ import numpy as np
 from classifiers.behaviour import FEATURES, LayerEvidence, classify_behaviour, evidence_features
 from classifiers.excursions import (
     DAY,
+    VOLUME_EBB,
     explained_by_volume,
     is_capacity_fall,
     persistence,
@@ -96,6 +97,24 @@ def test_a_per_request_cost_over_a_tenth_of_the_traffic_is_explained_by_it() -> 
     assert explained_by_volume("quality", 0.9, 0.6, ratio) == 0.0
     assert explained_by_volume("cost", 1.0, 3.0, volume_ratio(np.full(120, 2000.0), t,
                                                                80 * 60.0)) == 0.0
+
+
+def test_the_traffic_is_compared_on_either_side_of_the_onset_not_over_the_window() -> None:
+    # requests fall through eight hours to a quarter; the hour after hour seven holds
+    # three quarters of the hour before's: no ebb, so a per-request cost that doubled
+    # then is not arithmetic of the traffic (the whole window's sides gave 0.44 before)
+    t = np.arange(480) * 60.0
+    counts = 1500.0 * (1 - 0.75 * t / t[-1])
+    ratio = volume_ratio(counts, t, 420 * 60.0)
+    assert VOLUME_EBB < ratio < 0.8
+    assert explained_by_volume("cost", 8.0, 16.0, ratio) == 0.0
+    # a step at the onset is still seen, and an hour of 30-minute points is too few to
+    # compare: the window's sides are
+    assert abs(volume_ratio(np.where(t >= 420 * 60.0, 300.0, 1500.0), t, 420 * 60.0) - 0.2) \
+        < 1e-9
+    coarse = np.arange(16) * 1800.0
+    assert abs(volume_ratio(np.where(coarse >= 8 * 1800.0, 100.0, 400.0), coarse,
+                            8 * 1800.0) - 0.25) < 1e-9
 
 
 def test_a_pool_that_grew_with_a_surge_is_explained_by_it() -> None:

@@ -525,6 +525,28 @@ def inputs_drift_slowly_and_the_scores_cross_first(rng: np.random.Generator) -> 
     return out
 
 
+def retrieval_top_k_bloats_as_the_evening_quietens(rng: np.random.Generator) -> Records:
+    """Traffic falls through the afternoon to a quarter (eight hours of one-minute
+    points); at 15:00 a retrieval change doubles the documents fetched per request and
+    the input tokens with them. The traffic did not change at the onset: cost (read as
+    none before, 0.42: the evening's requests against the whole window's morning made
+    the doubling look like a per-request cost over fewer requests)."""
+    out: Records = []
+    t = np.arange(480) * 60.0
+    on = 420 * 60.0
+    c = rng.poisson(1500.0 * (1 - 0.75 * t / t[-1])).astype(float)
+    _signal(out, "cost", "rag.retrieval.top_k", t,
+            np.round(8 + rng.normal(0, 0.3, t.size)) + 8 * (t >= on), bad="up")
+    _signal(out, "cost", "gen_ai.client.token.usage.input", t,
+            1400 + rng.normal(0, 40, t.size) + 1000 * (t >= on), bad="up")
+    _signal(out, "runtime", "http.server.request.error_ratio", t,
+            _rate(rng, c, np.full(t.size, 0.01)), counts=c, kind="ratio", bad="up")
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.8 + rng.normal(0, 0.03, t.size), bad="up")
+    _change(out, on - 240, "retrieval", "topk-40")
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -557,6 +579,7 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (a_model_shift_an_hour_after_a_scale_in, "model", None, "ranker-v31"),
     (a_surge_the_pool_absorbed_on_fifteen_second_scrapes, "none", None, None),
     (inputs_drift_slowly_and_the_scores_cross_first, "data", None, "fs-12"),
+    (retrieval_top_k_bloats_as_the_evening_quietens, "cost", None, "topk-40"),
     *SLICE_CASES,  # cell-built slice incidents (canaries, correlated and small slices)
     *CULPRIT_CASES,
 ]
