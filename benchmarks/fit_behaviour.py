@@ -20,9 +20,8 @@ The development seeds here are disjoint from ``benchmarks/accuracy.py``'s defaul
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +30,12 @@ from scipy import optimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import calibration  # noqa: E402
 from benchmarks.accuracy import (  # noqa: E402
-    FITTED_SOURCES,
     expected_calibration_error,
-    handwritten_cases,
-    jobs_for,
-    labelled,
     macro_f1,
 )
-from bot.core.exchange import parse_objects  # noqa: E402
-from bot.diagnosis import suspects  # noqa: E402
-from bot.diagnosis.contrasts import local_layers  # noqa: E402
-from bot.diagnosis.pipeline import Evidence, gather  # noqa: E402
+from benchmarks.behaviour_evidence import collect, evidence_of, load  # noqa: E402
 from classifiers import behaviour, behaviour_weights  # noqa: E402
 from classifiers.attribution import KIND_FLOOR, rank_changes  # noqa: E402
 from classifiers.behaviour import (  # noqa: E402
@@ -50,109 +43,37 @@ from classifiers.behaviour import (  # noqa: E402
     FEATURES,
     LABELS,
     ROOT_MINUTES,
-    ChangeEvidence,
-    LayerEvidence,
     evidence_features,
     first_onset,
     onset_precision,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-EVIDENCE = ROOT / "benchmarks" / "data" / "behaviour_evidence.jsonl"
 WEIGHTS = ROOT / "classifiers" / "behaviour_weights.py"
-DEV_SEEDS = {"simulator": 40_000, "independent": 40_000, "handwritten": 100}
+RELIABILITY = ROOT / "benchmarks" / "data" / "behaviour_reliability.png"
 PRIOR_SD = 1.5     # how far (in score units) the data may pull a weight from its hand-set value
 # Hand-set prior weights (logits) of the shape features, before any data: a move that
 # came back, one the series makes every day at this time, resources moving while
 # users feel nothing, all say "none"; errors and the model's outputs moving together
-# say a timeout cut answers short (infrastructure), not a worse model.
+# say a timeout cut answers short (infrastructure), not a worse model; inputs and
+# outputs moving together say the inputs moved the outputs (data), not a worse model.
 SHAPE_PRIOR: dict[str, dict[str, float]] = {
     "recovered": {"none": 5.0},
     "seen a day before": {"none": 4.0},
     "infra without harm": {"none": 2.5, "infrastructure": -1.0},
-    "traffic ebbed": {"none": 3.0},
+    "follows the traffic": {"none": 3.0},
     "capacity without harm": {"none": 3.0, "infrastructure": -1.0},
     "runtime with model": {"infrastructure": 2.0, "model": -1.5},
+    "inputs with outputs": {"data": 2.0, "model": -1.5},
 }
 LARGEST_SHARE = 0.8
-# Chosen per fit by leave-one-source-out log-loss (see choose_hyper): a temperature
-# dividing the fitted scores, since a source the weights never saw is less certain
-# than the sources they were fitted on (held out, the independent source's ECE fell
-# from 0.15 to 0.06 with it). With --choose-sd the prior SD is searched too; it then
-# picks 0.5, which cost 0.06 of in-sample F1 on the independent source for no
-# held-out gain, so by default the SD stays PRIOR_SD.
+# Chosen per fit by leave-one-source-out log-loss under a prior (see choose_hyper and
+# benchmarks/calibration.py): a temperature dividing the fitted scores, since a source
+# the weights never saw is less certain than the sources they were fitted on. With
+# --choose-sd the prior SD is searched too; it then picked 0.5, which cost 0.06 of
+# in-sample F1 on the independent source for no held-out gain, so by default the SD
+# stays PRIOR_SD.
 PRIOR_SD_GRID = (0.5, 1.0, 1.5, 2.5)
-TEMPERATURE_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
-
-
-def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
-    source, key = job
-    raw, truth = labelled(source, key)
-    ev = gather(parse_objects(raw).records)
-    return {"source": source, "key": list(key), "label": truth["label"],
-            "variant": truth["variant"],
-            "layers": [{"layer": x.layer, "strength": x.strength, "onset": x.onset_minutes,
-                        "resolution": x.resolution_minutes, "halfwidth": x.onset_halfwidth,
-                        "findings": x.findings, "top": x.top, "excess": x.excess,
-                        "persistence": x.persistence, "recurrence": x.recurrence,
-                        "explained": x.explained, "capacity": x.capacity}
-                       for x in ev.layers],
-            "culprit": truth["culprit"],
-            "slice": truth["slice"],
-            "changes": [{"kind": c.kind, "at": c.ts.timestamp() / 60.0, "history": past,
-                         "ref": c.ref, "slice": dict(c.slice)}
-                        for c, past in zip(ev.changes, ev.history, strict=True)],
-            "attribution": _attribution_of(ev)}
-
-
-def _attribution_of(ev: Evidence) -> dict[str, Any] | None:
-    """What the pipeline's attribution reads (``bot.diagnosis.suspects``): the episode's
-    onset and each change's time in force, history flag and candidacy."""
-    onset = suspects.episode_onset(ev.findings, ev.layers, local_layers(ev.data, ev.findings),
-                                   ev.data)
-    if onset is None:
-        return None
-    past = suspects.history(ev.changes, ev.tests, onset.epoch - (
-        onset.halfwidth + suspects.RECOVERED_BEFORE_MINUTES) * 60.0)
-    times, candidate = suspects.in_force(ev.changes, ev.pseudo)
-    return {"onset": onset.epoch / 60.0, "halfwidth": onset.halfwidth,
-            "resolution": onset.resolution, "roots": onset.roots,
-            "at": [t / 60.0 for t in times], "history": past, "candidate": candidate}
-
-
-def collect(per_class: int, jobs: int) -> None:
-    work = []
-    for source in FITTED_SOURCES:
-        seed = DEV_SEEDS[source]
-        if source == "handwritten":
-            work += [(source, (i, seed + k)) for i in range(len(handwritten_cases()))
-                     for k in range(4)]
-        else:
-            work += jobs_for(source, per_class, seed, 4)
-    EVIDENCE.parent.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(jobs) as pool, EVIDENCE.open("w") as out:
-        for n, row in enumerate(pool.map(_collect_one, work, chunksize=2), start=1):
-            out.write(json.dumps(row, separators=(",", ":")) + "\n")
-            if n % 20 == 0:
-                print(f"  {n}/{len(work)}", file=sys.stderr, flush=True)
-
-
-def load() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in EVIDENCE.read_text().splitlines() if line.strip()]
-
-
-def evidence_of(row: dict[str, Any]) -> tuple[list[LayerEvidence], list[ChangeEvidence]]:
-    layers = [LayerEvidence(x["layer"], x["strength"], x["onset"], x["findings"], x["top"],
-                            x["resolution"], x["halfwidth"], x.get("excess", 1.0),
-                            x.get("persistence", 1.0), x.get("recurrence", 0.0),
-                            x.get("explained", 0.0), x.get("capacity", 0.0))
-              for x in row["layers"]]
-    if not layers:
-        return layers, []
-    onset = first_onset(layers)
-    changes = [ChangeEvidence(c["kind"], onset - c["at"]) for c in row["changes"]
-               if not c["history"]]
-    return layers, changes
 
 
 def design(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -247,26 +168,32 @@ def _log_loss(w: np.ndarray, rows: list[dict[str, Any]]) -> float:
 
 
 def choose_hyper(rows: list[dict[str, Any]]) -> tuple[float, float]:
-    """(prior SD, temperature) with the least leave-one-source-out log-loss on ``rows``.
+    """(prior SD, temperature) chosen on ``rows`` alone by leave-one-source-out.
 
-    Each source in turn is held out, the weights are fitted on the others, and the
+    Each source in turn is held out and the weights are fitted on the others; the
     held-out log-loss (a proper score: it rewards calibrated confidence, not only the
-    right label) is averaged over the held-out sources. With one source there is
-    nothing to hold out and the defaults stand.
+    right label) of each source is one observation for the temperature, under the
+    prior of :mod:`benchmarks.calibration`. With one source there is nothing to hold
+    out and the prior's centre stands.
     """
     sources = sorted({r["source"] for r in rows})
     if len(sources) < 2:
-        return PRIOR_SD, 1.0
-    best = (np.inf, PRIOR_SD, 1.0)
+        return PRIOR_SD, calibration.TEMPERATURE_PRIOR
+    best = (np.inf, PRIOR_SD, calibration.TEMPERATURE_PRIOR)
     for sd in PRIOR_SD_GRID if CHOOSE_SD else (PRIOR_SD,):
         fitted = {held: fit([r for r in rows if r["source"] != held], sd) for held in sources}
-        for temperature in TEMPERATURE_GRID:
-            loss = float(np.mean([_log_loss(fitted[held] / temperature,
-                                            [r for r in rows if r["source"] == held])
-                                  for held in sources]))
-            if loss < best[0] - 1e-9:
-                best = (loss, sd, temperature)
+        losses = {held: _held_loss(fitted[held], [r for r in rows if r["source"] == held])
+                  for held in sources}
+        temperature = calibration.choose_temperature(losses)
+        score = sum(loss(temperature) for loss in losses.values()) + \
+            calibration.temperature_penalty(temperature)
+        if score < best[0] - 1e-9:
+            best = (score, sd, temperature)
     return best[1], best[2]
+
+
+def _held_loss(w: np.ndarray, rows: list[dict[str, Any]]) -> Callable[[float], float]:
+    return lambda temperature: _log_loss(w / temperature, rows)
 
 
 CHOOSE_HYPER = True   # --no-temperature: fit without the nested choice of a temperature
@@ -279,7 +206,10 @@ def fit_chosen(rows: list[dict[str, Any]]) -> tuple[np.ndarray, float, float]:
     return fit(rows, sd) / temperature, sd, temperature
 
 
-def predict(w: np.ndarray, rows: list[dict[str, Any]]) -> tuple[list[str], list[float]]:
+def predict(w: np.ndarray, rows: list[dict[str, Any]], nothing: float = 0.9
+            ) -> tuple[list[str], list[float]]:
+    """Label and confidence per row; ``nothing``: the confidence of ``none`` when no layer
+    moved (:func:`nothing_moved` of the fitting rows)."""
     x, _, empty = design(rows)
     z = x @ w.T
     z -= z.max(axis=1, keepdims=True)
@@ -288,37 +218,67 @@ def predict(w: np.ndarray, rows: list[dict[str, Any]]) -> tuple[list[str], list[
     conf = [float(v) for v in p.max(axis=1)]
     for i, e in enumerate(empty):
         if e:
-            labels[i], conf[i] = "none", 0.9
+            labels[i], conf[i] = "none", nothing
     return labels, conf
 
 
-def _score(w: np.ndarray, rows: list[dict[str, Any]]) -> tuple[float, float, float]:
-    pred, conf = predict(w, rows)
+def nothing_moved(rows: list[dict[str, Any]]) -> float:
+    """Share of healthy incidents among those in which nothing moved (Jeffreys' half
+    counts): the confidence of ``none`` without evidence. Pooled over the sources, not
+    per source: a source with a handful of such incidents would swing it."""
+    empty = [r["label"] == "none" for r in rows if not r["layers"]]
+    return (sum(empty) + 0.5) / (len(empty) + 1.0)
+
+
+def _score(w: np.ndarray, rows: list[dict[str, Any]], nothing: float = 0.9
+           ) -> tuple[float, float, float]:
+    pred, conf = predict(w, rows, nothing)
     truth = [r["label"] for r in rows]
     acc = float(np.mean([p == t for p, t in zip(pred, truth, strict=True)]))
     ece = expected_calibration_error(conf, [p == t for p, t in zip(pred, truth, strict=True)])
     return macro_f1(truth, pred), acc, ece
 
 
+def _curve(name: str, w: np.ndarray, rows: list[dict[str, Any]], nothing: float
+           ) -> calibration.Curve:
+    pred, conf = predict(w, rows, nothing)
+    correct = [p == r["label"] for p, r in zip(pred, rows, strict=True)]
+    return name, conf, correct, expected_calibration_error(conf, correct)
+
+
 def report(rows: list[dict[str, Any]]) -> tuple[np.ndarray, float]:
+    """Cross-source table (nested: hyperparameters chosen on the fitting sources only),
+    the held-out ECE without the temperature beside it, then the in-sample figures of
+    the weights that ship, and the reliability diagram of both."""
     sources = sorted({r["source"] for r in rows})
     print(f"{'held-out source':<14}{'fitted on':<28}{'macro-F1':>9}{'acc':>7}{'ECE':>7}"
-          f"{'hand-set F1':>12}")
+          f"{'ECE T=1':>8}{'hand-set F1':>12}")
     prior = prior_weights()
+    held_curves, shipped_curves = [], []
     for held in sources:
         train = [r for r in rows if r["source"] != held]
         test = [r for r in rows if r["source"] == held]
-        # nested: the hyperparameters are chosen on the training sources only
         w, sd, temperature = fit_chosen(train)
-        f1, acc, ece = _score(w, test)
+        nothing = nothing_moved(train)
+        f1, acc, ece = _score(w, test, nothing)
+        raw_ece = _score(w * temperature, test, nothing)[2]
         f1_0 = _score(prior, test)[0]
         print(f"{held:<14}{'+'.join(s for s in sources if s != held):<28}{f1:>9.3f}"
-              f"{acc:>7.3f}{ece:>7.3f}{f1_0:>12.3f}   (sd {sd}, T {temperature})")
+              f"{acc:>7.3f}{ece:>7.3f}{raw_ece:>8.3f}{f1_0:>12.3f}   (sd {sd}, T {temperature})")
+        held_curves.append(_curve(f"{held} (T {temperature})", w, test, nothing))
     w, sd, temperature = fit_chosen(rows)
-    print(f"all sources: prior sd {sd}, temperature {temperature}")
+    nothing = nothing_moved(rows)
+    print(f"all sources: prior sd {sd}, temperature {temperature} (prior "
+          f"{calibration.TEMPERATURE_PRIOR} x/÷ {np.exp(calibration.TEMPERATURE_PRIOR_SD):.2f}),"
+          f" none without evidence at {nothing:.3f}")
     for src in sources:
-        f1, acc, ece = _score(w, [r for r in rows if r["source"] == src])
+        f1, acc, ece = _score(w, [r for r in rows if r["source"] == src], nothing)
         print(f"{src:<14}{'all (in-sample)':<28}{f1:>9.3f}{acc:>7.3f}{ece:>7.3f}")
+        shipped_curves.append(_curve(src, w, [r for r in rows if r["source"] == src], nothing))
+    calibration.draw_reliability(
+        {"each source held out (weights and T fitted on the others)": held_curves,
+         f"shipped weights, T {temperature} (in-sample)": shipped_curves}, RELIABILITY)
+    print(f"reliability diagram: {RELIABILITY.relative_to(ROOT)}")
     return w, temperature
 
 
@@ -385,16 +345,32 @@ def fit_attribution(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def report_attribution(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Held-out culprit top-1 of the grid's constants (chosen without the source) beside
+    the constants in force; the grid's choice on all sources ships only if, held out,
+    it beat the constants in force on average: a grid search over a few hundred
+    culprits moves on one incident, and moving a constant is not free (the wording of
+    a suspect, "likely cause", reads its score)."""
+    current = {key: float(v) for key, v in behaviour_weights.ATTRIBUTION.items()}
     sources = sorted({r["source"] for r in rows})
     print(f"\n{'held-out source':<14}{'constants fitted on others':<34}{'culprit top-1':>14}"
-          f"{'default':>9}")
+          f"{'in force':>9}{'default':>9}")
+    fitted, kept = [], []
     for held in sources:
         chosen = fit_attribution([r for r in rows if r["source"] != held])
         test = [r for r in rows if r["source"] == held]
         got = _culprit_hits(test, chosen["quiet_minutes"], chosen["kind_floor"]).get(held, 0.0)
+        now = _culprit_hits(test, current.get("quiet_minutes", behaviour.QUIET_MINUTES),
+                            current.get("kind_floor", KIND_FLOOR)).get(held, 0.0)
         default = _culprit_hits(test, behaviour.QUIET_MINUTES, KIND_FLOOR).get(held, 0.0)
-        print(f"{held:<14}{str(chosen):<34}{got:>14.3f}{default:>9.3f}")
+        fitted.append(got)
+        kept.append(now)
+        print(f"{held:<14}{str(chosen):<34}{got:>14.3f}{now:>9.3f}{default:>9.3f}")
+    behaviour_weights.ATTRIBUTION.clear()
+    behaviour_weights.ATTRIBUTION.update(current)
     chosen = fit_attribution(rows)
+    if current and np.mean(kept) >= np.mean(fitted):
+        print(f"all sources: {chosen}; held out it did not beat {current}, which stays")
+        return current
     print(f"all sources: {chosen}")
     return chosen
 
@@ -409,7 +385,8 @@ def write(w: np.ndarray, n: int, attribution: dict[str, float], temperature: flo
         "(``benchmarks/data/behaviour_evidence.jsonl``). One row per label, one weight per",
         "``classifiers.behaviour.FEATURES`` entry; a label's score is the dot product.",
         f"They are divided by the temperature {temperature} chosen by leave-one-source-out",
-        "log-loss, so that the softmax of the scores is calibrated on unseen sources.",
+        "log-loss under a log-normal prior (``benchmarks/calibration.py``), so that the",
+        "softmax of the scores is calibrated on unseen sources.",
         '"""',
         "",
         "WEIGHTS: dict[str, list[float]] = {",
@@ -430,6 +407,10 @@ def write(w: np.ndarray, n: int, attribution: dict[str, float], temperature: flo
     lines.append("")
     lines.append("# the calm e-folding of time_fit (minutes) and attribution's kind floor")
     lines.append(f"ATTRIBUTION: dict[str, float] = {attribution!r}")
+    lines.append("")
+    lines.append("# the confidence of none when no layer moved: the share of such incidents that")
+    lines.append("# were healthy in the fitting sources")
+    lines.append(f"NOTHING_MOVED = {nothing_moved(load()):.3f}")
     WEIGHTS.write_text("\n".join(lines) + "\n")
 
 

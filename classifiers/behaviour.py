@@ -52,7 +52,7 @@ SYMPTOM_AFFINITY: dict[str, dict[str, float]] = {
 KIND_FIT: dict[str, dict[str, float]] = {
     "model": {"model": 1.0, "cost": 0.4, "infrastructure": 0.25, "eval_policy": 0.2},
     "prompt": {"model": 0.8, "cost": 0.8, "eval_policy": 0.5, "control_plane": 0.4},
-    "retrieval": {"control_plane": 0.8, "data": 0.6, "model": 0.3},
+    "retrieval": {"control_plane": 0.8, "data": 0.6, "model": 0.3, "cost": 0.5},
     "threshold": {"eval_policy": 1.0, "control_plane": 0.3},
     "features": {"data": 0.9, "control_plane": 0.9, "model": 0.2},
     "config": {"control_plane": 0.8, "infrastructure": 0.5, "cost": 0.5, "eval_policy": 0.4},
@@ -213,10 +213,11 @@ FEATURES: tuple[str, ...] = (
     + tuple(f"{kind} change before" for kind in CHANGE_KIND_NAMES)
     + tuple(f"{layer} largest" for layer in LAYER_NAMES)
     + ("layers moved", "largest size", "recovered", "seen a day before", "infra without harm",
-       "runtime with model", "traffic ebbed", "capacity without harm", "bias"))
+       "runtime with model", "follows the traffic", "capacity without harm",
+       "inputs with outputs", "bias"))
 # Evidence that the moves are benign: the only features the ``none`` score may weigh up.
 BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm",
-                                    "traffic ebbed", "capacity without harm")
+                                    "follows the traffic", "capacity without harm")
 MAX_SIZE = 4.0  # log1p of the effect over threshold is capped: past this, all are huge
 
 
@@ -336,7 +337,10 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     how much of every clear move the same series also made at that time a day earlier.
     ``infra without harm``: resources moved (utilisation, replicas) and nothing users
     feel did. ``runtime with model``: errors or latency and the model's outputs moved
-    first together (timeouts that cut answers short).
+    first together (timeouts that cut answers short). ``inputs with outputs``: the
+    model's inputs (data) and its outputs (model) both moved, in either order: a worse
+    model does not move its inputs, so the inputs explain the outputs (a slow input
+    drift crosses the larger effect's threshold, the scores', first).
     """
     known = [item for item in layers if item.layer in LAYER_NAMES]
     if not known:
@@ -345,7 +349,7 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     clear = [item for item in known if item.strength >= 0.8 * top]
     x["recovered"] = min(1.0 - min(max(item.persistence, 0.0), 1.0) for item in clear)
     x["seen a day before"] = min(min(max(item.recurrence, 0.0), 1.0) for item in clear)
-    x["traffic ebbed"] = min(min(max(item.explained, 0.0), 1.0) for item in clear)
+    x["follows the traffic"] = min(min(max(item.explained, 0.0), 1.0) for item in clear)
     x["capacity without harm"] = capacity_without_harm(known)
     largest = max(known, key=lambda item: (min(math.log1p(max(item.excess, 0.0)), MAX_SIZE),
                                            item.strength))
@@ -354,6 +358,8 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     others = max((item.strength for item in known if item.layer != "infra"), default=0.0)
     x["infra without harm"] = x["infra first"] * (1.0 - min(others, 1.0))
     x["runtime with model"] = min(x["runtime first"], x["model first"])
+    x["inputs with outputs"] = min(max(x["data first"], x["data later"]),
+                                   max(x["model first"], x["model later"]))
 
 
 def _fitted_scores(x: Sequence[float]) -> dict[str, float] | None:
@@ -388,6 +394,22 @@ def _fitted_reasons(x: Sequence[float], layers: Sequence[LayerEvidence],
             if name in texts and w * v > 0.05:
                 out[label].append((w * v, texts[name]))
     return out
+
+
+def _nothing_moved_score(fitted: bool) -> float:
+    """The ``none`` score when no layer moved, the others scoring 0.
+
+    Fitted: the share of incidents without evidence that were healthy in the fitting
+    sources (``behaviour_weights.NOTHING_MOVED``; the rest are failures the detectors
+    missed), as a logit, so that its confidence is that share. Hand-set: 3.0 before the
+    temperature, as it always was.
+    """
+    if not fitted:
+        return 3.0
+    from classifiers import behaviour_weights
+
+    share = min(max(float(getattr(behaviour_weights, "NOTHING_MOVED", 0.9)), 1e-3), 1 - 1e-3)
+    return math.log(share / (1.0 - share) * (len(LABELS) - 1))
 
 
 def classify_behaviour(layers: Sequence[LayerEvidence],
@@ -435,7 +457,7 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
 
         (scores, contributions), temperature = hand_scores(layers, changes), TEMPERATURE
     if not layers:
-        scores = {label: (3.0 * temperature / TEMPERATURE if label == "none" else 0.0)
+        scores = {label: (_nothing_moved_score(fitted is not None) if label == "none" else 0.0)
                   for label in LABELS}
     pattern = pattern_of(layers, changes)
     for label, bonus in _learned(priors, pattern).items():
@@ -455,7 +477,8 @@ _BENIGN_WORDS = {
     "recovered": "what moved was back at its usual level by the end of the window",
     "seen a day before": "the same series made the same move at this time a day earlier",
     "infra without harm": "resources moved while nothing users feel did",
-    "traffic ebbed": "what moved follows the traffic, which fell (per-request cost, load)",
+    "follows the traffic": "what moved follows the traffic (per-request cost as it fell, "
+                           "a pool that grew with a surge)",
     "capacity without harm": "the pool scaled in and nothing users feel moved",
 }
 

@@ -88,10 +88,14 @@ def recurrence(values: Floats, times: Floats, onset: float, before: float | None
 
 VOLUME_EBB = 0.6         # requests after / before below this: the traffic ebbed
 LOAD_LAYERS = frozenset({"infra", "runtime", "cost"})  # what falls when traffic does
+VOLUME_MINUTES = 60.0    # the traffic compared in the hour either side of a move's onset
+VOLUME_SURGE = 1.3       # requests after / before above this: the traffic surged
+SURGE_LAYERS = frozenset({"infra"})  # what a pool that absorbs a surge raises with it
 
 
 def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
-    """Requests per scrape after ``onset`` over those before it (medians; 1 without both).
+    """Requests per scrape in the hour after ``onset`` over the hour before it (medians; the
+    whole window's sides when an hour holds too few points; 1 without both).
 
     The counts of a rate's denominator are the service's traffic. When they fell to a
     fraction at the time a signal moved, moves that are arithmetic of the traffic
@@ -102,29 +106,47 @@ def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
     if np.count_nonzero(after) < RECURRENCE_MIN_POINTS \
             or np.count_nonzero(~after) < RECURRENCE_MIN_POINTS:
         return 1.0
-    before = float(np.median(counts[~after]))
+    # only the traffic on either side of the onset: a move is arithmetic of the traffic
+    # when the traffic changed with it, not because the evening is quieter than the
+    # window's morning (a top-k that tripled at dusk was read as fewer requests)
+    step = float(np.median(np.diff(times))) if times.size > 1 else 60.0
+    span = max(VOLUME_MINUTES * 60.0, RECURRENCE_MIN_POINTS * step)
+    near = np.abs(times - onset) <= span
+    if np.count_nonzero(near & after) >= RECURRENCE_MIN_POINTS \
+            and np.count_nonzero(near & ~after) >= RECURRENCE_MIN_POINTS:
+        after, before_mask = near & after, near & ~after
+    else:
+        before_mask = ~after
+    before = float(np.median(counts[before_mask]))
     return float(np.median(counts[after])) / before if before > 0 else 1.0
 
 
 def explained_by_volume(layer: str, before: float | None, after: float | None,
                         ratio: float) -> float:
-    """How much of a move from ``before`` to ``after`` the traffic's fall accounts for (0..1).
+    """How much of a move from ``before`` to ``after`` the traffic's change accounts for (0..1).
 
-    Only when the traffic ebbed (``ratio`` below :data:`VOLUME_EBB`), and only on
-    layers whose signals are load or spend: a fall there is the load falling with the
-    requests (all of it explained), a rise of a cost is a per-request cost over fewer
-    requests, explained as far as the requests fell (in log terms: a cost that tripled
-    while traffic fell to a tenth spent less than before). Latency, errors and quality
-    per request do not follow the traffic, so nothing of theirs is explained here,
-    except a fall on the load layers.
+    When the traffic ebbed (``ratio`` below :data:`VOLUME_EBB`), on layers whose
+    signals are load or spend: a fall there is the load falling with the requests
+    (all of it explained), a rise of a cost is a per-request cost over fewer requests,
+    explained as far as the requests fell (in log terms: a cost that tripled while
+    traffic fell to a tenth spent less than before). Latency, errors and quality per
+    request do not follow the traffic, so nothing of theirs is explained here, except
+    a fall on the load layers. When the traffic surged (``ratio`` above
+    :data:`VOLUME_SURGE`), a rise of the pool's resources (replicas, utilisation) is the
+    autoscaler absorbing it, explained as far as the requests rose: a pool that doubled
+    under twice the requests did its job (whether users felt it is told by latency
+    and errors, which are never explained).
     """
-    if layer not in LOAD_LAYERS or ratio >= VOLUME_EBB or ratio <= 0 or before is None \
-            or after is None or not math.isfinite(before) or not math.isfinite(after) \
-            or before <= 0 or after <= 0:
+    if ratio <= 0 or before is None or after is None or not math.isfinite(before) \
+            or not math.isfinite(after) or before <= 0 or after <= 0 or after == before:
+        return 0.0
+    if ratio > VOLUME_SURGE and layer in SURGE_LAYERS and after > before:
+        return float(min(math.log(ratio) / math.log(after / before), 1.0))
+    if layer not in LOAD_LAYERS or ratio >= VOLUME_EBB:
         return 0.0
     if after < before:
         return 1.0
-    if layer != "cost" or after == before:
+    if layer != "cost":
         return 0.0
     return float(min(math.log(1.0 / ratio) / math.log(after / before), 1.0))
 

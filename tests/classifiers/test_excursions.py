@@ -7,6 +7,7 @@ import numpy as np
 from classifiers.behaviour import FEATURES, LayerEvidence, classify_behaviour, evidence_features
 from classifiers.excursions import (
     DAY,
+    VOLUME_EBB,
     explained_by_volume,
     is_capacity_fall,
     persistence,
@@ -96,6 +97,59 @@ def test_a_per_request_cost_over_a_tenth_of_the_traffic_is_explained_by_it() -> 
     assert explained_by_volume("quality", 0.9, 0.6, ratio) == 0.0
     assert explained_by_volume("cost", 1.0, 3.0, volume_ratio(np.full(120, 2000.0), t,
                                                                80 * 60.0)) == 0.0
+
+
+def test_the_traffic_is_compared_on_either_side_of_the_onset_not_over_the_window() -> None:
+    # requests fall through eight hours to a quarter; the hour after hour seven holds
+    # three quarters of the hour before's: no ebb, so a per-request cost that doubled
+    # then is not arithmetic of the traffic (the whole window's sides gave 0.44 before)
+    t = np.arange(480) * 60.0
+    counts = 1500.0 * (1 - 0.75 * t / t[-1])
+    ratio = volume_ratio(counts, t, 420 * 60.0)
+    assert VOLUME_EBB < ratio < 0.8
+    assert explained_by_volume("cost", 8.0, 16.0, ratio) == 0.0
+    # a step at the onset is still seen, and an hour of 30-minute points is too few to
+    # compare: the window's sides are
+    assert abs(volume_ratio(np.where(t >= 420 * 60.0, 300.0, 1500.0), t, 420 * 60.0) - 0.2) \
+        < 1e-9
+    coarse = np.arange(16) * 1800.0
+    assert abs(volume_ratio(np.where(coarse >= 8 * 1800.0, 100.0, 400.0), coarse,
+                            8 * 1800.0) - 0.25) < 1e-9
+
+
+def test_a_pool_that_grew_with_a_surge_is_explained_by_it() -> None:
+    # requests up 90 %: replicas from 4 to 8 are the autoscaler answering (0.9 in logs
+    # of the doubling explained), utilisation up a fifth all of it; latency, errors and
+    # spend per request are never explained by a surge, nor is a pool that shrank
+    t = np.arange(120) * 60.0
+    ratio = volume_ratio(np.where(t >= 80 * 60.0, 1900.0, 1000.0), t, 80 * 60.0)
+    assert abs(explained_by_volume("infra", 4.0, 8.0, ratio) - np.log(1.9) / np.log(2)) < 1e-9
+    assert explained_by_volume("infra", 50.0, 60.0, ratio) == 1.0
+    assert explained_by_volume("runtime", 0.3, 0.6, ratio) == 0.0
+    assert explained_by_volume("cost", 1.0, 1.5, ratio) == 0.0
+    assert explained_by_volume("infra", 8.0, 4.0, ratio) == 0.0
+    # a rise of a tenth in requests is no surge
+    assert explained_by_volume("infra", 4.0, 8.0, 1.1) == 0.0
+    alone = LayerEvidence("infra", 1.0, 100.0, excess=4.9, resolution_minutes=0.25,
+                          explained=explained_by_volume("infra", 4.0, 8.0, ratio))
+    posterior = classify_behaviour([alone])
+    assert posterior.label == "none", posterior.scores
+    assert "follows the traffic" in posterior.reasons[0]
+
+
+def test_inputs_and_outputs_moving_together_speak_for_data_whichever_crossed_first() -> None:
+    # a slow input drift: the scores (the larger effect) cross their threshold 45
+    # minutes before the input feature does; a worse model does not move its inputs
+    def layers(data_onset: float) -> list[LayerEvidence]:
+        return [LayerEvidence("model", 1.0, 100.0, excess=11.8, resolution_minutes=5.0),
+                LayerEvidence("data", 0.98, data_onset, excess=3.3)]
+
+    x = dict(zip(FEATURES, evidence_features(layers(145.0), []), strict=True))
+    assert abs(x["inputs with outputs"] - 0.98) < 1e-3
+    assert classify_behaviour(layers(145.0)).label == "data"
+    assert classify_behaviour(layers(100.0)).label == "data"
+    alone = classify_behaviour([LayerEvidence("model", 1.0, 100.0, excess=11.8)])
+    assert alone.label == "model"
 
 
 def test_whole_units_falling_are_a_capacity_fall_and_fractions_are_not() -> None:

@@ -486,6 +486,67 @@ def a_model_shift_an_hour_after_a_scale_in(rng: np.random.Generator) -> Records:
     return out
 
 
+def a_surge_the_pool_absorbed_on_fifteen_second_scrapes(rng: np.random.Generator) -> Records:
+    """Requests rise by 90 % within five minutes; the autoscaler doubles the replicas and
+    latency and errors stay put. Only the replica count moved, and it moved with the
+    traffic: none (read as control plane before, 0.65: a lone infra rise carried no
+    word of the surge it answered). An unrelated code deploy came 25 minutes before."""
+    out: Records = []
+    t = np.arange(960) * 15.0
+    surge = np.clip((t - 800 * 15.0) / 300.0, 0, 1)
+    c = (rng.poisson(300, t.size) * (1 + 0.9 * surge)).astype(int)
+    _signal(out, "infra", "kube_deployment_status_replicas_available", t,
+            np.round(4 + 4 * surge))
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.35 + rng.normal(0, 0.015, t.size), bad="up")
+    _signal(out, "runtime", "http.server.request.error_ratio", t,
+            _rate(rng, c, np.full(t.size, 0.01)), counts=c, kind="ratio", bad="up")
+    _change(out, 700 * 15.0, "code", "api-7")
+    return out
+
+
+def inputs_drift_slowly_and_the_scores_cross_first(rng: np.random.Generator) -> Records:
+    """An input feature's mean ramps up over an hour after a feature-pipeline change; the
+    ranker's scores follow with a larger effect, so they cross their threshold first,
+    and ranking quality sags later. Data, not model (read as model before, 0.98: the
+    scores "moved first"), and the feature change is the culprit, not the model
+    deployed two hours earlier."""
+    out: Records = []
+    t = np.arange(300) * 60.0
+    ramp = np.clip((t - 200 * 60.0) / 3600.0, 0, 1)
+    _signal(out, "data", "feature.item_price", t, 40 + rng.normal(0, 1.5, t.size) + 6 * ramp,
+            bad="both")
+    _signal(out, "model", "ranker.score_mean", t,
+            0.5 + rng.normal(0, 0.004, t.size) + 0.08 * ramp, bad="both")
+    _signal(out, "quality", "ranking.ndcg_at_10", t, 0.7 + rng.normal(0, 0.01, t.size)
+            - 0.05 * np.clip((t - 230 * 60.0) / 1800.0, 0, 1), bad="down")
+    _change(out, 195 * 60.0, "features", "fs-12")
+    _change(out, 60 * 60.0, "model", "ranker-v9")
+    return out
+
+
+def retrieval_top_k_bloats_as_the_evening_quietens(rng: np.random.Generator) -> Records:
+    """Traffic falls through the afternoon to a quarter (eight hours of one-minute
+    points); at 15:00 a retrieval change doubles the documents fetched per request and
+    the input tokens with them. The traffic did not change at the onset: cost (read as
+    none before, 0.42: the evening's requests against the whole window's morning made
+    the doubling look like a per-request cost over fewer requests)."""
+    out: Records = []
+    t = np.arange(480) * 60.0
+    on = 420 * 60.0
+    c = rng.poisson(1500.0 * (1 - 0.75 * t / t[-1])).astype(float)
+    _signal(out, "cost", "rag.retrieval.top_k", t,
+            np.round(8 + rng.normal(0, 0.3, t.size)) + 8 * (t >= on), bad="up")
+    _signal(out, "cost", "gen_ai.client.token.usage.input", t,
+            1400 + rng.normal(0, 40, t.size) + 1000 * (t >= on), bad="up")
+    _signal(out, "runtime", "http.server.request.error_ratio", t,
+            _rate(rng, c, np.full(t.size, 0.01)), counts=c, kind="ratio", bad="up")
+    _signal(out, "runtime", "http.server.request.duration_p95", t,
+            0.8 + rng.normal(0, 0.03, t.size), bad="up")
+    _change(out, on - 240, "retrieval", "topk-40")
+    return out
+
+
 CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None,
                   str | None]] = [
     (model_after_deploy_every_15_seconds, "model", None, "v8"),
@@ -516,6 +577,9 @@ CASES: list[tuple[Callable[[np.random.Generator], Records], str, tuple[str, str]
     (a_node_lost_from_a_capped_pool, "infrastructure", None, None),
     (a_healthy_canary_whose_few_requests_run_longer_prompts, "none", None, None),
     (a_model_shift_an_hour_after_a_scale_in, "model", None, "ranker-v31"),
+    (a_surge_the_pool_absorbed_on_fifteen_second_scrapes, "none", None, None),
+    (inputs_drift_slowly_and_the_scores_cross_first, "data", None, "fs-12"),
+    (retrieval_top_k_bloats_as_the_evening_quietens, "cost", None, "topk-40"),
     *SLICE_CASES,  # cell-built slice incidents (canaries, correlated and small slices)
     *CULPRIT_CASES,
 ]
