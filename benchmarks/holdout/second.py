@@ -155,6 +155,12 @@ def region_dependency_timeouts(rng: np.random.Generator) -> Records:
 def ranker_canary_ctr(rng: np.random.Generator) -> Records:
     """A ranker canary on 10 % of traffic loses clicks (15 s scrapes, per model version
     cells that add up). Model, model_version=v18; culprit the canary's model change."""
+    return _ranker_canary(rng, ctr_change=-0.04)
+
+
+def _ranker_canary(rng: np.random.Generator, ctr_change: float) -> Records:
+    """A ranker canary on 10 % of traffic whose click-through moves by ``ctr_change``
+    at the onset, per model version cells that add up, on 15 s scrapes."""
     o = Out("ranker")
     t = grid(rng, 15, 5, jitter=0.2)
     on = 4.4 * H
@@ -163,7 +169,7 @@ def ranker_canary_ctr(rng: np.random.Generator) -> Records:
     stable = rng.poisson(400 * shape * np.where(t >= born, 0.9, 1.0)).astype(float)
     canary = rng.poisson(40 * shape * (t >= born)).astype(float)
     clicks_s = rng.binomial(stable.astype(int), 0.12).astype(float)
-    clicks_c = rng.binomial(canary.astype(int), 0.12 - 0.04 * step(t, on)).astype(float)
+    clicks_c = rng.binomial(canary.astype(int), 0.12 + ctr_change * step(t, on)).astype(float)
     o.ratio("quality", "ranker.ctr", t, stable, clicks_s, "down", {"model_version": "v17"})
     o.ratio("quality", "ranker.ctr", t, canary, clicks_c, "down", {"model_version": "v18"})
     o.ratio("quality", "ranker.ctr", t, stable + canary, clicks_s + clicks_c, "down")
@@ -273,19 +279,4 @@ def tiny_tenant_noisy_night(rng: np.random.Generator) -> Records:
 def canary_that_improved(rng: np.random.Generator) -> Records:
     """A ranker canary on 10 % of traffic wins clicks: its ctr goes up, latency is
     flat. None (an improvement on a metric whose bad direction is down)."""
-    o = Out("ranker")
-    t = grid(rng, 15, 5, jitter=0.2)
-    on = 4.4 * H
-    born = on - 200
-    shape = daily(t)
-    stable = rng.poisson(400 * shape * np.where(t >= born, 0.9, 1.0)).astype(float)
-    canary = rng.poisson(40 * shape * (t >= born)).astype(float)
-    clicks_s = rng.binomial(stable.astype(int), 0.12).astype(float)
-    clicks_c = rng.binomial(canary.astype(int), 0.12 + 0.03 * step(t, on)).astype(float)
-    o.ratio("quality", "ranker.ctr", t, stable, clicks_s, "down", {"model_version": "v17"})
-    o.ratio("quality", "ranker.ctr", t, canary, clicks_c, "down", {"model_version": "v18"})
-    o.ratio("quality", "ranker.ctr", t, stable + canary, clicks_s + clicks_c, "down")
-    o.gauge("runtime", "http.server.request.duration_p95", t, 0.05 + noise(
-        rng, t.size, 0.003, 0.02), "up")
-    o.change(born - 30, "model", "ranker-v18-canary", slice={"model_version": "v18"})
-    return o.records
+    return _ranker_canary(rng, ctr_change=0.03)
