@@ -20,9 +20,8 @@ from typing import Any
 from benchmarks.accuracy import FITTED_SOURCES, handwritten_cases, jobs_for, labelled
 from bot.core.exchange import parse_objects
 from bot.diagnosis import suspects
-from bot.diagnosis.contrasts import local_layers
 from bot.diagnosis.pipeline import Evidence, gather
-from classifiers.behaviour import ChangeEvidence, LayerEvidence, first_onset
+from classifiers.behaviour import ChangeEvidence, LayerEvidence
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = ROOT / "benchmarks" / "data" / "behaviour_evidence.jsonl"
@@ -52,16 +51,13 @@ def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
 def _attribution_of(ev: Evidence) -> dict[str, Any] | None:
     """What the pipeline's attribution reads (``bot.diagnosis.suspects``): the episode's
     onset and each change's time in force, history flag and candidacy."""
-    onset = suspects.episode_onset(ev.findings, ev.layers, local_layers(ev.data, ev.findings),
-                                   ev.data)
+    onset = ev.episode
     if onset is None:
         return None
-    past = suspects.history(ev.changes, ev.tests, onset.epoch - (
-        onset.halfwidth + suspects.RECOVERED_BEFORE_MINUTES) * 60.0)
     times, candidate = suspects.in_force(ev.changes, ev.pseudo)
     return {"onset": onset.epoch / 60.0, "halfwidth": onset.halfwidth,
             "resolution": onset.resolution, "roots": onset.roots,
-            "at": [t / 60.0 for t in times], "history": past, "candidate": candidate}
+            "at": [t / 60.0 for t in times], "history": ev.history, "candidate": candidate}
 
 
 def collect(per_class: int, jobs: int) -> None:
@@ -91,9 +87,11 @@ def evidence_of(row: dict[str, Any]) -> tuple[list[LayerEvidence], list[ChangeEv
                             x.get("persistence", 1.0), x.get("recurrence", 0.0),
                             x.get("explained", 0.0), x.get("capacity", 0.0))
               for x in row["layers"]]
-    if not layers:
+    # the pipeline reads changes against the episode's onset (``Evidence.episode``) and
+    # gives the label none when there is no episode; the fit must see the same
+    episode = row.get("attribution")
+    if not layers or episode is None:
         return layers, []
-    onset = first_onset(layers)
-    changes = [ChangeEvidence(c["kind"], onset - c["at"]) for c in row["changes"]
+    changes = [ChangeEvidence(c["kind"], episode["onset"] - c["at"]) for c in row["changes"]
                if not c["history"]]
     return layers, changes
