@@ -17,6 +17,9 @@ generator a classifier was tuned on says little about the others:
   them out), so they are the nearest this repository has to incidents nobody tuned to.
 - ``holdout2``: ``benchmarks/holdout/second.py``, 14 more written the same way on the
   evening of 1 December, before that evening's second round of changes.
+- ``holdout3``: ``benchmarks/holdout/third.py``, 15 more written on 2 December at 00:05
+  UTC, before the night's changes: hourly and 30-minute series, a week of history,
+  idle services at zero, thin night traffic, culprits of unexpected kinds.
 
 For each: macro-F1, slice top-1 on sliced incidents, how often a slice is claimed on
 an all-traffic failure, culprit top-1 on incidents with a culprit, and the expected
@@ -50,8 +53,9 @@ from bot.simulator import independent  # noqa: E402
 from bot.simulator.scenarios import LABELS, generate, healthy_day  # noqa: E402
 
 FITTED_SOURCES = ("simulator", "independent", "handwritten")  # what fit_behaviour.py reads
-SOURCES = (*FITTED_SOURCES, "holdout", "holdout2")
-HELD_OUT = {"holdout": holdout.CASES, "holdout2": holdout.SECOND_CASES}
+SOURCES = (*FITTED_SOURCES, "holdout", "holdout2", "holdout3")
+HELD_OUT = {"holdout": holdout.CASES, "holdout2": holdout.SECOND_CASES,
+            "holdout3": holdout.THIRD_CASES}
 
 
 def handwritten_cases() -> list[tuple[Any, str, tuple[str, str] | None, str | None]]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.holdout import benign, failures, hard, second
+from benchmarks.holdout import benign, failures, hard, second, third
 from benchmarks.holdout.kit import Records
 
 Case = tuple[Callable[[np.random.Generator], Records], str, tuple[str, str] | None, str | None]
@@ -79,4 +79,25 @@ SECOND_CASES: list[Case] = [
     (second.stale_features_one_segment, "control_plane", ("segment", "enterprise"), None),
     (second.tiny_tenant_noisy_night, "none", None, None),
     (second.canary_that_improved, "none", None, None),
+]
+
+# The third held-out set (``benchmarks/holdout/third.py``), written on 2 December at
+# 00:05 UTC before the night's changes, reported as its own source, ``holdout3``.
+THIRD_CASES: list[Case] = [
+    (third.hourly_unit_change, "data", None, None),
+    (third.reembedding_backlog, "control_plane", None, "embedder-e5-large-v3"),
+    (third.pcie_errors_one_zone, "infrastructure", ("zone", "us-east1-b"), None),
+    (third.guardrail_model_update, "eval_policy", None, "guard-classifier-v5"),
+    (third.judge_rubric_prompt, "eval_policy", None, "judge-rubric-v9"),
+    (third.reasoning_effort_high, "cost", None, "reasoning-effort-default-high"),
+    (third.ranker_rollout_hourly_ctr, "model", None, "feed-ranker-v31"),
+    (third.null_burst_one_tenant, "data", ("tenant", "hooli"), None),
+    (third.replica_cap_at_peak, "infrastructure", None, "hpa-max-replicas-8"),
+    (third.memory_leak_restarts, "infrastructure", None, "ranker-api-2026.11.24"),
+    (third.premium_misrouted_to_small, "control_plane", ("segment", "premium"),
+     "flag-premium-routing-experiment"),
+    (third.vendor_price_rise, "cost", None, None),
+    (third.weekday_morning_ramp, "none", None, None),
+    (third.idle_batch_wakes, "none", None, None),
+    (third.thin_night_latency, "none", None, None),
 ]
