@@ -54,14 +54,17 @@ def _ks_p_value(d: float, n: int, m: int) -> float:
     return float(min(1.0, max(0.0, special.kolmogorov((en + 0.12 + 0.11 / en) * d))))
 
 
-def _finite_copy(x: Floats) -> Floats:
-    """The finite values of ``x`` in a new array of ours (it is sorted in place next).
+def _finite_copy(x: Floats, scratch: bool = False) -> Floats:
+    """The finite values of ``x`` in an array of ours (it is sorted in place next).
 
     A boolean index copies too, but when every value is finite (the usual case) a
-    plain copy gives the same array without building the index.
+    plain copy gives the same array without building the index; a ``scratch`` array
+    (the caller's to reorder) is then used as it is.
     """
     finite = np.isfinite(x)
-    return x.copy() if finite.all() else x[finite]
+    if finite.all():
+        return x if scratch else x.copy()
+    return x[finite]
 
 
 @functools.lru_cache(maxsize=32)
@@ -82,7 +85,8 @@ def _distinct_sorted(x: Floats) -> Floats:
     return x[keep]
 
 
-def numeric_drift(reference: object, current: object, *, bins: int = 10) -> DriftResult:
+def numeric_drift(reference: object, current: object, *, bins: int = 10,
+                  scratch: bool = False) -> DriftResult:
     """Two-sample KS test of a numeric feature with PSI, JS and Wasserstein effects.
 
     Parameters
@@ -91,6 +95,9 @@ def numeric_drift(reference: object, current: object, *, bins: int = 10) -> Drif
         The samples before and after. NaN and inf are dropped.
     bins : int
         Reference-quantile bins for PSI and Jensen-Shannon (10, the usual deciles).
+    scratch : bool
+        The samples are float arrays the caller no longer needs in their order: they
+        are sorted in place instead of copied (the result is the same).
 
     Returns
     -------
@@ -109,7 +116,7 @@ def numeric_drift(reference: object, current: object, *, bins: int = 10) -> Drif
     bins = positive_int_iv("bins", bins, 2)
     a = as_1d("reference", reference)
     b = as_1d("current", current)
-    a, b = _finite_copy(a), _finite_copy(b)
+    a, b = _finite_copy(a, scratch), _finite_copy(b, scratch)
     if a.size < 2 or b.size < 2:
         return DriftResult(0.0, 1.0, 0.0, 0.0, 0.0, 0.0, "ks")
     # Both samples sorted once, in place: every count below is then a binary search of

@@ -90,12 +90,12 @@ def row_robust_sd(a: Floats, *, scratch: bool = False) -> Floats:
 
     The deviations are a scratch array of ours: taken in place and partitioned in
     place (no copy for the second median); the values are :func:`row_medians`'.
-    With ``scratch`` the caller's array (its own, needed no more in its order) is
-    partitioned in place for the medians too: each row keeps its values, so the
-    deviations and their median are the same.
+    With ``scratch`` the caller's array (its own, needed no more) is partitioned in
+    place for the medians and then holds the deviations: each row keeps its values
+    until then, so the deviations and their median are the same.
     """
     centers = _row_medians_in_place(a) if scratch else row_medians(a)
-    deviations = a - centers[:, None]
+    deviations = np.subtract(a, centers[:, None], out=a if scratch else None)
     np.abs(deviations, out=deviations)
     return MAD_TO_SD * _row_medians_in_place(deviations)
 

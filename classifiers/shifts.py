@@ -11,7 +11,6 @@ excursions that recovered) and returns a frozen
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
@@ -65,7 +64,8 @@ def _lag1(r: Floats) -> float:
     return min(max(float(a @ b) / den, 0.0), 0.9) if den > 0 else 0.0
 
 
-def _result(r_after: Floats, base: Baseline, sd: float, onset: int) -> ShiftResult:
+def _result(r_after: Floats, base: Baseline, sd: float, onset: int, n: int) -> ShiftResult:
+    """The test at ``onset`` of a series of ``n`` points, its p-value scan-corrected."""
     rb = np.clip(base.residual, -_WINSOR * sd, _WINSOR * sd)
     ra = np.clip(r_after, -_WINSOR * sd, _WINSOR * sd)
     rho = _lag1(rb)
@@ -73,7 +73,7 @@ def _result(r_after: Floats, base: Baseline, sd: float, onset: int) -> ShiftResu
     nb, na = max(rb.size * shrink, 1.0), max(ra.size * shrink, 1.0)
     shift = float(ra.mean() - rb.mean())
     z = shift / (sd * math.sqrt(1 / nb + 1 / na))
-    p = float(min(1.0, 2 * special.ndtr(-abs(z))))
+    p = scan_corrected(float(min(1.0, 2 * special.ndtr(-abs(z)))), n)
     typical = median(r_after) - base.residual_median
     effect = typical / sd
     relative = typical / abs(base.level) if abs(base.level) > 1e-9 else math.copysign(
@@ -164,8 +164,7 @@ def _robust_core(y: Floats, t: Floats, m: int, direction: str, window: int,
     base = fit_baseline(t, y, k, window, design)
     sd = _sd_floor(base.level, max(noise_sd(y[base.start:k]), base.residual_sd))
     stop = min(n, k + horizon)
-    r = _result(y[k:stop] - base.fit[k:stop], base, sd, k)
-    return replace(r, p_value=scan_corrected(r.p_value, n))
+    return _result(y[k:stop] - base.fit[k:stop], base, sd, k, n)
 
 
 def rate_shift(rates: object, counts: object, *, direction: str = "both",

@@ -8,6 +8,7 @@ once, so the pipeline reads like the statistics it runs.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,12 +44,25 @@ class Series:
 
     @property
     def has_counts(self) -> bool:
-        return bool(np.all(np.isfinite(self.counts)) and np.all(self.counts > 0))
+        """Every point has a positive finite count (its rate can be weighted by it).
+
+        Read many times per diagnosis; a gauge's counts are NaN from the first point,
+        so that point, read as a float, answers most series without two array passes.
+        """
+        counts = self.counts
+        if counts.size and not 0.0 < float(counts[0]) < math.inf:
+            return False
+        return bool(np.all(np.isfinite(counts)) and np.all(counts > 0))
 
 
 @dataclass
 class Distribution:
-    """Samples (numeric) or category counts per timestamp."""
+    """Samples (numeric) or category counts per timestamp.
+
+    ``block``: when every record holds the same number of values (the usual case: a
+    fixed sample per record), the samples as the rows of one array (``samples`` are
+    then its rows), so the detectors thin, pool and sort them in single calls.
+    """
 
     layer: str
     name: str
@@ -56,6 +70,7 @@ class Distribution:
     times: list[float] = field(default_factory=list)
     samples: list[np.ndarray] = field(default_factory=list)
     categories: list[dict[str, float]] = field(default_factory=list)
+    block: np.ndarray | None = None
 
 
 @dataclass
@@ -171,6 +186,15 @@ def _group(records: Iterable[Any]) -> tuple[dict[Key, list[Any]], ...]:
     return groups
 
 
+def _as_block(dist: Distribution) -> None:
+    """Samples of one size, in time order, into :attr:`Distribution.block` (and its rows)."""
+    samples = dist.samples
+    if (len(samples) == len(dist.times) and samples and samples[0].ndim == 1
+            and samples[0].size and len({x.shape for x in samples}) == 1):
+        dist.block = np.vstack(samples)
+        dist.samples = list(dist.block)
+
+
 def assemble(records: Iterable[Any]) -> Assembled:
     """Group signal, distribution and state records into arrays; other types are ignored.
 
@@ -202,6 +226,7 @@ def assemble(records: Iterable[Any]) -> Assembled:
         samples = [np.asarray(r.values, dtype=float) for r in recs if r.values is not None]
         categories = [dict(r.counts or {}) for r in recs if r.values is None]
         dist.samples = [samples[i] for i in order] if len(samples) == len(order) else samples
+        _as_block(dist)
         dist.categories = ([categories[i] for i in order] if len(categories) == len(order)
                            else categories)
     states: dict[Key, States] = {}

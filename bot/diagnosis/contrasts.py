@@ -42,8 +42,9 @@ def window_stats(s: Series, lo: int, mid: int, hi: int, sign: float
         se = math.sqrt(max(disp * pooled * (1 - pooled) * (1 / nb + 1 / na), 1e-18))
         return sign * (p1 - p0), se, math.sqrt(max(p0 * (1 - p0), 1e-12))
     before, after = s.values[lo:mid], s.values[mid:hi]
-    sd = max(noise_sd(before), 1e-3 * abs(median(before)), 1e-9)
-    delta = median(after) - median(before)
+    level = median(before)
+    sd = max(noise_sd(before), 1e-3 * abs(level), 1e-9)
+    delta = median(after) - level
     return sign * delta, sd * math.sqrt(1.0 / before.size + 1.0 / after.size) * 1.25, sd
 
 
@@ -75,28 +76,79 @@ def slice_contrasts(data: Assembled, findings: list[Finding]) -> list[SliceContr
         for s in sliced:
             groups.setdefault(tuple(k for k, _ in s.slice), []).append(s)
         for dims, members in groups.items():
-            for dim in dims:
-                values = sorted({dict(s.slice)[dim] for s in members})
-                if len(values) < 2:
-                    continue
-                for value in values:
-                    inside = [s for s in members if dict(s.slice)[dim] == value]
-                    rest = [s for s in members if dict(s.slice)[dim] != value]
-                    a, b = combine(inside), combine(rest)
-                    sign = -1.0 if a.bad == "down" else 1.0
-                    if a.bad == "both":
-                        sign = 1.0 if finding.test.statistic >= 0 else -1.0
-                    born = (min(births.get(m.slice, math.inf) for m in inside),
-                            min(births.get(m.slice, math.inf) for m in rest))
-                    pair = _pair(a, b, onset, sign, born, _horizon(inside[0], young))
-                    if pair is None:
-                        continue
-                    sa, sb = pair
-                    contrasts.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
-                                                   scale=sa[2], signal=f"{layer}/{name}",
-                                                   weight=_traffic(a, onset),
-                                                   evidence=_evidence(finding)))
+            contrasts += _group_contrasts(dims, members, finding, onset, births, young)
     return contrasts
+
+
+def _group_contrasts(dims: tuple[str, ...], members: list[Series], finding: Finding,
+                     onset: float, births: dict[SliceKey, float], young: set[str]
+                     ) -> list[SliceContrast]:
+    """The contrasts of one breakdown (slices over the same dimensions), value by value.
+
+    Members on one time axis (the usual case) are stacked once; each value's side and
+    its rest are then sums over their rows (:class:`_Stacked`), the same numbers
+    :func:`combine` gives member by member.
+    """
+    layer, name = finding.test.layer, finding.test.name
+    labels = [dict(s.slice) for s in members]
+    stacked = _Stacked(members) if _aligned(members) else None
+    out = []
+    for dim in dims:
+        values = sorted({label[dim] for label in labels})
+        if len(values) < 2:
+            continue
+        for value in values:
+            rows = [i for i, label in enumerate(labels) if label[dim] == value]
+            others = [i for i, label in enumerate(labels) if label[dim] != value]
+            inside, rest = [members[i] for i in rows], [members[i] for i in others]
+            if stacked is not None:
+                a, b = stacked.combine(rows), stacked.combine(others)
+            else:
+                a, b = combine(inside), combine(rest)
+            sign = -1.0 if a.bad == "down" else 1.0
+            if a.bad == "both":
+                sign = 1.0 if finding.test.statistic >= 0 else -1.0
+            born = (min(births.get(m.slice, math.inf) for m in inside),
+                    min(births.get(m.slice, math.inf) for m in rest))
+            pair = _pair(a, b, onset, sign, born, _horizon(inside[0], young))
+            if pair is None:
+                continue
+            sa, sb = pair
+            out.append(SliceContrast(dim, value, sa[0], sa[1], sb[0], sb[1],
+                                     scale=sa[2], signal=f"{layer}/{name}",
+                                     weight=_traffic(a, onset), evidence=_evidence(finding)))
+    return out
+
+
+def _aligned(members: list[Series]) -> bool:
+    """Whether all members report on the same timestamps."""
+    first = members[0].times
+    return all(m.times is first or np.array_equal(m.times, first) for m in members[1:])
+
+
+class _Stacked:
+    """Members on one time axis, stacked once: :func:`combine` of any subset of rows.
+
+    The products of values and weights are taken for all rows at once (elementwise,
+    so each row's are its own), and a subset's sums run over its rows in order, as
+    :func:`combine` sums the stack of that subset: the same numbers, one stack.
+    """
+
+    def __init__(self, members: list[Series]) -> None:
+        self.members = members
+        counts = np.vstack([m.counts for m in members])
+        w = np.where(np.isfinite(counts) & (counts > 0), counts, 1.0)
+        self.weighted = np.vstack([m.values for m in members]) * w
+        self.weights = w
+        self.counts = np.where(np.isfinite(counts), counts, np.nan)
+
+    def combine(self, rows: list[int]) -> Series:
+        if len(rows) == 1:
+            return self.members[rows[0]]
+        first = self.members[rows[0]]
+        return Series(first.layer, first.name, (), first.kind, first.bad, first.times,
+                      self.weighted[rows].sum(axis=0) / self.weights[rows].sum(axis=0),
+                      self.counts[rows].sum(axis=0))
 
 
 NEWBORN_OWN_SECONDS = 1800.0  # a slice born less than this before the onset has no past

@@ -9,10 +9,14 @@ no diagnosis (``benchmarks/identity.py`` checks the same on every accuracy incid
 
 from __future__ import annotations
 
+from dataclasses import replace as copy_with
+
 import numpy as np
 import pytest
 
 from bot.diagnosis import detect
+from bot.diagnosis.assemble import Distribution, Series, _as_block
+from bot.diagnosis.contrasts import _Stacked, combine
 from classifiers import baseline
 from classifiers.baseline import _solve, fit_baseline, seasonal_design
 from classifiers.drift import _distinct_sorted, _finite_copy, numeric_drift
@@ -83,7 +87,9 @@ def test_row_mad_in_place_is_the_copying_one(width: int) -> None:
     expected = row_robust_sd(rows.copy())
     scratch = rows.copy()
     assert np.array_equal(row_robust_sd(scratch, scratch=True), expected)
-    assert np.array_equal(np.sort(scratch, axis=1), np.sort(rows, axis=1))  # values kept
+    # the scratch rows end holding their absolute deviations from their medians
+    deviations = np.abs(rows - np.median(rows, axis=1, keepdims=True))
+    assert np.array_equal(np.sort(scratch, axis=1), np.sort(deviations, axis=1))
 
 
 def test_row_quantiles_in_place_are_numpy_quantiles() -> None:
@@ -102,3 +108,30 @@ def test_pool_picks_the_positions_of_the_concatenation(sizes: list[int]) -> None
     picks = np.linspace(0, whole.size - 1, detect._MAX_DIST_VALUES).astype(np.int64)
     assert np.array_equal(detect._pool(arrays), whole[picks])
     assert np.array_equal(detect._pool(arrays), whole[picks])  # again, from the cache
+
+
+def test_distribution_block_gives_the_tests_of_its_records() -> None:
+    rng = np.random.default_rng(8)
+    records = [rng.normal(0.4 if h >= 20 else 0.0, 1, 9_000) for h in range(24)]
+    times = [1_700_000_000.0 + 3600.0 * h for h in range(24)]
+    listed = Distribution("data", "d", (), times, [r.copy() for r in records])
+    blocked = copy_with(listed, samples=[r.copy() for r in records])
+    _as_block(blocked)
+    assert blocked.block is not None and listed.block is None
+    found = detect._distribution_tests(blocked)
+    assert found and found == detect._distribution_tests(listed)
+    assert all(np.array_equal(a, b) for a, b in zip(blocked.samples, records, strict=True))
+
+
+def test_stacked_slices_combine_as_each_subset_does() -> None:
+    rng = np.random.default_rng(9)
+    members = [Series("q", "s", (("tenant", f"t{i}"),), "ratio", "up", DAY_AXIS[:180],
+                      rng.uniform(0, 0.1, 180),
+                      np.where(rng.random(180) < 0.1, np.nan, rng.integers(0, 50, 180)))
+               for i in range(6)]
+    stacked = _Stacked(members)
+    for rows in ([0], [1, 2], [0, 2, 3, 5], list(range(6))):
+        ours, plain = stacked.combine(rows), combine([members[i] for i in rows])
+        assert np.array_equal(ours.values, plain.values, equal_nan=True)
+        assert np.array_equal(ours.counts, plain.counts, equal_nan=True)
+        assert ours.times is plain.times
