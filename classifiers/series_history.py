@@ -133,6 +133,9 @@ class SeriesHistory:
         return max(0.5 * step, RELATIVE_FLOOR * magnitude)
 
 
+FINEST_RESOLUTION = 1e-6  # what :func:`decimal_resolution` reads at the finest
+
+
 def decimal_resolution(values: Floats) -> float:
     """The coarsest power of ten that all ``values`` are multiples of (1e-6 at least)."""
     v = np.abs(values[np.isfinite(values)])
@@ -142,7 +145,7 @@ def decimal_resolution(values: Floats) -> float:
         scaled = v * 10.0 ** digits
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(scaled, 1.0)):
             return 10.0 ** -digits
-    return 1e-6
+    return FINEST_RESOLUTION
 
 
 def _median(x: Floats) -> float:
@@ -280,9 +283,12 @@ def add_points(history: SeriesHistory, times: Floats | Sequence[float],
                 max(gap, 0.5 * step), 2.0 * step)
         if math.isfinite(last_v) and y != last_v:
             quantum = min(quantum, abs(y - last_v))
-        scaled = abs(y) / resolution
-        if abs(scaled - round(scaled)) > 1e-6 * max(scaled, 1.0):
-            resolution = min(resolution, decimal_resolution(np.array([y])))
+        # a series of unrounded floats is at the finest resolution after its first
+        # point: no reading of a value can take it lower (nor cost the numpy calls)
+        if resolution > FINEST_RESOLUTION:
+            scaled = abs(y) / resolution
+            if abs(scaled - round(scaled)) > 1e-6 * max(scaled, 1.0):
+                resolution = min(resolution, decimal_resolution(np.array([y])))
         last_t, last_v = t, y
     cycle, level = history.cycle, history.level
     if recycle:

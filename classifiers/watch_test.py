@@ -201,16 +201,22 @@ class _Run:
     episode_points: int
     sides: tuple[int, ...]
     budget: float
+    # ``calibration`` and ``hourly`` as flat views of their float64 buffers: an element
+    # read or added through a memoryview is a Python float, a numpy index is an object
+    counts: memoryview[float]
+    hours: memoryview[float]
     pace: float = 1.0
 
     @classmethod
     def start(cls, state: WatchState, sides: tuple[int, ...], budget: float) -> _Run:
+        calibration = np.array(state.calibration, dtype=np.float64, order="C")
+        hourly = np.array(state.hourly_noise, dtype=np.float64, order="C")
         return cls(state.history, state.recent_times, state.recent_values, [], [],
-                   state.scores.tolist(), state.calibration.copy(),
-                   state.hourly_noise.copy(), state.points,
+                   state.scores.tolist(), calibration, hourly, state.points,
                    state.thresholds.tolist() if state.thresholds.size else None,
                    state.thresholds, state.risk, state.noise, state.pending_decay, state.episodes,
-                   state.episode.tolist(), state.episode_points, sides, budget)
+                   state.episode.tolist(), state.episode_points, sides, budget,
+                   _flat(calibration), _flat(hourly))
 
     def ring(self) -> tuple[Floats, Floats]:
         """The last ``RING`` points (times, values), the new ones included."""
@@ -232,8 +238,15 @@ class _Run:
                           episode_points=self.episode_points)
 
 
+def _flat(array: Floats) -> memoryview[float]:
+    """A C-contiguous float64 array's elements as one flat view of its buffer (in place:
+    what is written through it is in the array)."""
+    return array.data.cast("B").cast("d")
+
+
 _EDGE_LIST = EDGES.tolist()
-_SQRT_LIST = _SQRT.tolist()
+_BINS = EDGES.size  # calibration bins per scale and side
+_SUMMED = tuple(zip([slice(None, -w - 1, -1) for w in SCALES], _SQRT.tolist(), strict=True))
 
 
 def _new_points(history: SeriesHistory, times: object, values: object, counts: object
@@ -310,9 +323,9 @@ def _scale(run: _Run, b: int, expected: float, count: float) -> float:
     if run.history.cycle.size:
         # the noise of this time of day: a cycle's sharp edges and busy hours
         # are noisier than its quiet ones, every day
-        hourly = run.hourly
-        around = max(hourly[b - 1], hourly[b], hourly[(b + 1) % DAY_BINS])
-        scale = max(scale, 1.2533 * float(around))
+        hours = run.hours
+        around = max(hours[b - 1], hours[b], hours[(b + 1) % DAY_BINS])
+        scale = max(scale, 1.2533 * around)
     if count > 0 and 0.0 <= expected <= 1.0:
         # a rate's binomial error at this point's count (at least half an event)
         p = min(max(expected, 0.5 / count), 1.0 - 0.5 / count) if count > 1 else 0.5
@@ -325,8 +338,10 @@ def _sums(scores: list[float]) -> list[float]:
 
     Summed newest first, as ``np.cumsum`` of the reversed scores would.
     """
+    if len(scores) >= SCALES[-1]:
+        return [sum(scores[newest]) / root for newest, root in _SUMMED]
     n = len(scores)
-    return [sum(scores[:-w - 1:-1]) / root for w, root in zip(SCALES, _SQRT_LIST, strict=True)
+    return [sum(scores[newest]) / root for (newest, root), w in zip(_SUMMED, SCALES, strict=True)
             if w <= n]
 
 
@@ -383,12 +398,12 @@ def _learn(run: _Run, sums: list[float], best: Alarm | None) -> None:
     if weight <= 0:
         return
     run.pending += 1
-    calibration = run.calibration
+    counts = run.counts  # ``calibration[s, side, bin]`` at ``(2 * s + side) * _BINS + bin``
     for s, value in enumerate(sums):
         side = 0 if value >= 0 else 1
         bin_ = bisect.bisect_right(_EDGE_LIST, abs(value)) - 1
-        calibration[s, side, bin_] += weight
-        calibration[s, 1 - side, 0] += weight
+        counts[(2 * s + side) * _BINS + bin_] += weight
+        counts[(2 * s + 1 - side) * _BINS] += weight
 
 
 def _test_point(run: _Run, t: float, y: float, count: float, level: float
@@ -406,7 +421,8 @@ def _test_point(run: _Run, t: float, y: float, count: float, level: float
     sums = _sums(run.scores)
     best = _track_episode(run, t, step, _strongest(run, sums, t, y, expected, scale))
     gain = min(1.0, step / (NOISE_DAYS * BUCKET_SECONDS))
-    run.hourly[b] += gain * (min(abs(y - expected), 10.0 * scale) - run.hourly[b])
+    hours = run.hours
+    hours[b] += gain * (min(abs(y - expected), 10.0 * scale) - hours[b])
     _learn(run, sums, best)
     return best if best is not None and not best.rhythm else None
 

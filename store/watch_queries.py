@@ -3,8 +3,8 @@
 A service's models are two rows of ``watch_bundles`` (its series' recent parts, and
 their histories), each written with a random write token and replaced only while it
 carries the token the writer read. What follows below the bundles' section heading
-is theirs; the per-series rows of ``watch_models`` before it are what was stored
-before migration 0011 (read once, then removed).
+is theirs; before it, the per-series rows of ``watch_models``, what was stored
+before migration 0011: read once and removed (nothing writes them any more).
 
 The watch reads and writes every model of every service each run, so the
 statements it runs every minute are Core statements compiled once that build no
@@ -31,11 +31,11 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
-    insert,
     type_coerce,
     update,
 )
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -46,7 +46,6 @@ from store.db import matched_rows, table_of
 from store.watch_models import WatchBundle, WatchModel
 
 SeriesKey = tuple[str, str, str]  # layer, name, slice key
-_CHUNK = 500  # ids per ``IN`` list
 
 
 @dataclass(frozen=True)
@@ -60,21 +59,6 @@ class StoredModel:
 def new_write_token() -> int:
     """A token for one save: random, positive, never 0 (what older rows carry)."""
     return secrets.randbelow(2**63 - 1) + 1
-
-
-@cache
-def _statements() -> tuple[Select[Any], Update]:
-    """The rows of a service, and the replacement of a row by id (built once: a run
-    executes them a hundred times a minute)."""
-    table = table_of(WatchModel)
-    rows = sa_select(table.c.id, table.c.layer, table.c.name, table.c.slice_key,
-                     table.c.write_token).where(table.c.service == bindparam("service"))
-    replace = update(table).where(table.c.id == bindparam("_id")).values(
-        model=bindparam("model"), write_token=bindparam("_token"),
-        # converted by the caller, once per distinct value (see ``_bound``)
-        last_point=type_coerce(bindparam("_last"), NullType()),
-        updated_at=type_coerce(bindparam("_written"), NullType()))
-    return rows, replace
 
 
 # by statement, database and parameter style (not the dialect object: engines come and go)
@@ -105,66 +89,12 @@ def _run(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str,
     return connection.exec_driver_sql(sql, values[0] if len(values) == 1 else values)
 
 
-def load_watch_rows(*, session: Session, service: str) -> dict[SeriesKey, StoredModel]:
-    """Every stored model of ``service``: its row and write token, not its bytes."""
-    rows = cast(Sequence[tuple[int, str, str, str, int]],
-                _run(session, _statements()[0], [{"service": service}]).all())
-    return {(layer, name, key): StoredModel(row_id, token)
-            for row_id, layer, name, key, token in rows}
-
-
-def load_watch_blobs(*, session: Session, ids: Collection[int]) -> dict[int, bytes]:
-    """The stored bytes of the rows ``ids``, by row id."""
-    table = table_of(WatchModel)
-    wanted = sorted(ids)
-    out: dict[int, bytes] = {}
-    statement = sa_select(table.c.id, table.c.model).where(
-        table.c.id.in_(bindparam("ids", expanding=True)))
-    for first in range(0, len(wanted), _CHUNK):
-        out.update((row_id, bytes(model)) for row_id, model in session.execute(
-            statement, {"ids": wanted[first:first + _CHUNK]}))
-    return out
-
-
 def load_watch_models(*, session: Session, service: str) -> dict[SeriesKey, bytes]:
     """Every stored model of ``service``, by series (all the bytes, in one SELECT)."""
     table = table_of(WatchModel)
     rows = session.execute(sa_select(table.c.layer, table.c.name, table.c.slice_key,
                                      table.c.model).where(table.c.service == service))
     return {(layer, name, key): bytes(model) for layer, name, key, model in rows}
-
-
-def save_watch_models(*, session: Session, service: str,
-                      models: Mapping[SeriesKey, tuple[bytes, datetime]], now: datetime,
-                      token: int | None = None,
-                      known: Mapping[SeriesKey, StoredModel] | None = None) -> int:
-    """Insert or replace the models of ``service`` (``key -> (bytes, newest point)``).
-
-    Every row written carries ``token`` (a new one when not given), which is
-    returned. ``known`` are the rows :func:`load_watch_rows` found in this
-    transaction; without it they are read here. A series another replica inserted
-    a moment ago raises ``IntegrityError`` (the unique series constraint); the run
-    rolls back and the next one finds it.
-    """
-    token = new_write_token() if token is None else token
-    if not models:
-        return token
-    table = table_of(WatchModel)
-    if known is None:
-        known = load_watch_rows(session=session, service=service)
-    stamp = _bound(session, table.c.last_point)
-    written = stamp(now)
-    changed = [{"_id": known[key].id, "model": blob, "_token": token,
-                "_last": stamp(last_point), "_written": written}
-               for key, (blob, last_point) in sorted(models.items()) if key in known]
-    new = [{"service": service, "layer": key[0], "name": key[1], "slice_key": key[2],
-            "write_token": token, "model": blob, "last_point": last_point, "updated_at": now}
-           for key, (blob, last_point) in sorted(models.items()) if key not in known]
-    if changed:
-        _run(session, _statements()[1], changed)
-    if new:
-        session.execute(insert(table), new)
-    return token
 
 
 def _bound(session: Session, column: Column[Any]) -> Callable[[datetime], Any]:
@@ -281,24 +211,28 @@ def save_bundles(*, session: Session, service: str, parts: Mapping[str, bytes],
     """Write the bundle rows ``parts`` of ``service`` with ``token``.
 
     A part in ``known`` (what :func:`load_bundle_rows` found in this transaction) is
-    replaced only if its row still carries the token read then; otherwise
-    :class:`WatchModelsMoved` is raised, so two writers never overwrite each
-    other's models with their own older reading. A part not in ``known`` is
-    inserted: a bundle another writer inserted meanwhile raises ``IntegrityError``.
+    replaced only if its row still carries the token read then; a part not in
+    ``known`` is inserted only if no row of it exists (``ON CONFLICT DO NOTHING``:
+    two runs creating the same service's first bundles). Either way a row another
+    writer saved since this run read raises :class:`WatchModelsMoved` (never an
+    ``IntegrityError``, which would end the whole run), so two writers never
+    overwrite each other's models with their own older reading.
     """
     table = table_of(WatchBundle)
     stamp = _bound(session, table.c.last_point)
     for part, blob in sorted(parts.items()):
         row = known.get(part)
         if row is None:
-            session.execute(insert(table).values(
-                service=service, part=part, write_token=token, model=blob,
-                last_point=last_point, updated_at=now))
-            continue
-        result = _run(session, _bundle_statements()[1], [{
-            "_id": row.id, "_read": row.token, "model": blob, "_token": token,
-            "_last": stamp(last_point), "_written": stamp(now)}])
-        if result.rowcount != 1:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            written = len(session.execute(
+                dialect.insert(table).on_conflict_do_nothing().values(
+                    service=service, part=part, write_token=token, model=blob,
+                    last_point=last_point, updated_at=now).returning(table.c.id)).all())
+        else:
+            written = _run(session, _bundle_statements()[1], [{
+                "_id": row.id, "_read": row.token, "model": blob, "_token": token,
+                "_last": stamp(last_point), "_written": stamp(now)}]).rowcount
+        if written != 1:
             raise WatchModelsMoved(f"the {part} models of {service!r} were saved by "
                                    "another writer since this run read them")
 

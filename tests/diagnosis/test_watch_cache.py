@@ -23,9 +23,9 @@ from store.watch_queries import (
     WatchModelsMoved,
     load_bundle_rows,
     load_watch_models,
-    save_watch_models,
 )
 from tests.diagnosis.helpers import T0
+from tests.diagnosis.test_watch_queries import store_per_series
 
 KEY = ("runtime", "p95_latency_ms", "")
 OTHER = ("quality", "groundedness", "tenant=acme")
@@ -144,8 +144,7 @@ def test_models_a_service_kept_per_series_move_into_its_bundles(
         services: Services) -> None:
     old, other = _state(200), _state(90)
     with session_scope(services.engine) as session:  # as the watch stored them before 0011
-        save_watch_models(session=session, service="svc", now=T0,
-                          models={KEY: (encode(old), T0), OTHER: (encode(other), T0)})
+        store_per_series(session, "svc", {KEY: encode(old), OTHER: encode(other)})
     cache = ModelCache()
     with session_scope(services.engine) as session:
         stored = cache.load(session, "svc")

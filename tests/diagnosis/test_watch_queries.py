@@ -1,28 +1,29 @@
-"""The watch's model rows: bulk insert of new series, bulk replace of known ones, per service."""
+"""The watch's model rows: a service's two bundles (written only under the write tokens read),
+and the per-series rows stored before migration 0011 (read per service, then removed)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import insert
+from sqlmodel import Session, select
 
 from bot.core.services import Services
-from store.db import session_scope
+from store.db import session_scope, table_of
 from store.watch_models import WatchBundle, WatchModel
 from store.watch_queries import (
     HISTORY,
     RECENT,
+    SeriesKey,
     WatchModelsMoved,
+    delete_watch_models,
     load_bundle_blobs,
     load_bundle_rows,
-    load_watch_blobs,
     load_watch_models,
-    load_watch_rows,
     new_write_token,
     pack_series,
     save_bundles,
-    save_watch_models,
     unpack_series,
 )
 from tests.diagnosis.helpers import T0
@@ -31,45 +32,27 @@ A = ("runtime", "latency_p95", "")
 B = ("quality", "groundedness", "tenant=acme")
 
 
-def test_models_are_inserted_replaced_and_kept_apart_per_service(services: Services) -> None:
-    later = T0 + timedelta(minutes=1)
+def store_per_series(session: Session, service: str, models: dict[SeriesKey, bytes]) -> None:
+    """Rows of ``watch_models`` as the watch wrote them before migration 0011 (one a series;
+    nothing writes them today)."""
+    session.execute(insert(table_of(WatchModel)), [
+        {"service": service, "layer": layer, "name": name, "slice_key": key, "model": blob,
+         "write_token": 3, "last_point": T0, "updated_at": T0}
+        for (layer, name, key), blob in models.items()])
+
+
+def test_models_stored_per_series_are_read_per_service_and_removed(
+        services: Services) -> None:
     with session_scope(services.engine) as session:
-        save_watch_models(session=session, service="chat", now=T0, models={A: (b"one", T0)})
-        save_watch_models(session=session, service="rank", now=T0, models={A: (b"other", T0)})
+        store_per_series(session, "chat", {A: b"one", B: b"two"})
+        store_per_series(session, "rank", {A: b"other"})
     with session_scope(services.engine) as session:
-        assert load_watch_models(session=session, service="chat") == {A: b"one"}
-        # a known series replaced and a new one inserted in the same call
-        save_watch_models(session=session, service="chat", now=later,
-                          models={A: (b"two", later), B: (b"three", later)})
-    with session_scope(services.engine) as session:
-        assert load_watch_models(session=session, service="chat") == {A: b"two", B: b"three"}
-        assert load_watch_models(session=session, service="rank") == {A: b"other"}
-        rows = session.exec(select(WatchModel).where(WatchModel.service == "chat")).all()
-        assert len(rows) == 2 and {r.updated_at for r in rows} == {later}
-        assert {r.last_point for r in rows} == {later}
+        assert load_watch_models(session=session, service="chat") == {A: b"one", B: b"two"}
         assert load_watch_models(session=session, service="nobody") == {}
-
-
-def test_rows_carry_the_write_token_and_bytes_are_read_by_id(services: Services) -> None:
+        assert delete_watch_models(session=session, service="chat") == 2
     with session_scope(services.engine) as session:
-        token = save_watch_models(session=session, service="chat", now=T0,
-                                  models={A: (b"one", T0), B: (b"two", T0)})
-        assert token > 0
-    with session_scope(services.engine) as session:
-        rows = load_watch_rows(session=session, service="chat")
-        assert set(rows) == {A, B} and {r.token for r in rows.values()} == {token}
-        assert load_watch_blobs(session=session, ids=[rows[B].id]) == {rows[B].id: b"two"}
-        assert load_watch_blobs(session=session, ids=[]) == {}
-        # a save with the rows already read: replaced in place with its own token
-        later = T0 + timedelta(minutes=1)
-        assert save_watch_models(session=session, service="chat", now=later, token=7,
-                                 known=rows, models={A: (b"three", later)}) == 7
-    with session_scope(services.engine) as session:
-        after = load_watch_rows(session=session, service="chat")
-        assert after[A] == type(after[A])(rows[A].id, 7) and after[B].token == token
-        assert load_watch_models(session=session, service="chat") == {A: b"three", B: b"two"}
-        model = session.exec(select(WatchModel).where(WatchModel.id == rows[A].id)).one()
-        assert (model.last_point, model.updated_at, model.write_token) == (later, later, 7)
+        assert load_watch_models(session=session, service="chat") == {}
+        assert load_watch_models(session=session, service="rank") == {A: b"other"}
 
 
 def test_tokens_are_drawn_afresh_and_never_zero() -> None:
