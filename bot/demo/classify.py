@@ -12,6 +12,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import runbook_runs
 from bot.core.clock import format_ts, to_utc
 from bot.demo.context import DemoContext
 from bot.simulator.scenarios import generate
@@ -86,6 +87,7 @@ def act(ctx: DemoContext) -> None:
                 ctx.say(f"    suspect change: {top.get('kind')} {top.get('ref')} "
                         f"({top.get('minutes_before_onset', top.get('lead_minutes', '?'))} "
                         "min before onset)")
-            if d.get("suggested_runbooks"):
-                ctx.say(f"    suggested runbooks: {', '.join(d['suggested_runbooks'])}")
+            suggested = runbook_runs.suggest_for(ctx.services, incident)
+            if suggested:
+                ctx.say("    suggested runbooks: " + ", ".join(s.name for s in suggested))
     ctx.summary["classified"] = diagnosed

@@ -196,7 +196,8 @@ def _slack_account(ctx: DemoContext, channel: str, run_ts: str, summary_ts: str)
 def _describe(ctx: DemoContext, incident: Incident) -> None:
     diagnosis = incident.diagnosis or {}
     suspect: dict[str, Any] = next(iter(diagnosis.get("suspect_changes") or []), {})
-    suggested = ", ".join(diagnosis.get("suggested_runbooks") or []) or "nothing"
+    suggested = ", ".join(s.name for s in runbook_runs.suggest_for(ctx.services, incident)) \
+        or "nothing"
     ctx.say(f"  #{incident.id} opened; classifier: {incident.behavior} "
             f"({incident.confidence or 0:.2f}), suspect {suspect.get('kind')} change "
             f"{suspect.get('ref')} (previous {suspect.get('previous')}); suggests {suggested}")

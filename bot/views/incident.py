@@ -7,11 +7,12 @@ suspect change) beside the buttons that act on it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.views import format as fmt
 from bot.views import markup
-from bot.views.runbooks import RUN
+from bot.views.runbooks import RUN, SuggestedRunbook, suggestion_line
 from bot.views.runbooks import summary_buttons as runbook_buttons
 from bot.views.text import (
     HEADER_TEXT,
@@ -21,6 +22,7 @@ from bot.views.text import (
     context,
     cut,
     fields,
+    more,
     plain,
     section,
 )
@@ -86,15 +88,6 @@ def change_line(change: dict[str, Any]) -> str:
     if change.get("description"):
         text += f": {markup.escape(change['description'])}"
     return text
-
-
-def runbook_names(incident: Incident) -> list[str]:
-    names = []
-    for item in (incident.diagnosis or {}).get("suggested_runbooks", []) or []:
-        name = item.get("name") if isinstance(item, dict) else item
-        if name and name not in names:
-            names.append(str(name))
-    return names
 
 
 def _reasons(diagnosis: dict[str, Any]) -> str:
@@ -211,12 +204,15 @@ def _title(incident: Incident) -> str:
     return f"#{incident.id} {markup.escape(incident.title)}"
 
 
-def incident_summary_blocks(incident: Incident, *, public_url: str | None = None,
+def incident_summary_blocks(incident: Incident, *, suggestions: Sequence[SuggestedRunbook] = (),
+                            public_url: str | None = None,
                             alerts_channel: str | None = None) -> list[dict[str, Any]]:
-    """The pinned summary of ``incident`` (at most ~16 blocks, whatever the diagnosis).
+    """The pinned summary of ``incident`` (at most ~18 blocks, whatever the diagnosis).
 
     Header, the one-line headline, the facts as fields, then the evidence under them,
-    the budget impact, links and the buttons.
+    the budget impact, links and the buttons. The runbook buttons are ``suggestions``,
+    the runbook library's (``bot.runbook_runs.suggest_for``): the caller asks the
+    library, so every button names a runbook that exists, a team's own included.
     """
     status = str(incident.status)
     blocks: list[dict[str, Any]] = [
@@ -248,11 +244,25 @@ def incident_summary_blocks(incident: Incident, *, public_url: str | None = None
     blocks.append(context(" · ".join(links)))
     blocks.append({"type": "actions", "block_id": "summary.actions",
                    "elements": action_buttons(incident)})
-    runbooks = runbook_names(incident)[:MAX_RUNBOOK_BUTTONS]
-    if runbooks:
-        blocks.append({"type": "actions", "block_id": "summary.runbooks",
-                       "elements": runbook_buttons(incident.id, runbooks)})
+    blocks.extend(runbook_blocks(incident, suggestions))
     return blocks
+
+
+def runbook_blocks(incident: Incident, suggestions: Sequence[SuggestedRunbook]
+                   ) -> list[dict[str, Any]]:
+    """Why each suggested runbook fits, then its Run and Dry run buttons (the first few)."""
+    unique = list({s.name: s for s in suggestions}.values())
+    shown = unique[:MAX_RUNBOOK_BUTTONS]
+    if not shown:
+        return []
+    title = "*Runbooks for this incident*"
+    left = more(len(unique) - len(shown), "runbooks", "`/runbook list` shows them") \
+        if len(unique) > len(shown) else ""
+    why = bullet_list([suggestion_line(s) for s in shown], 2900 - len(title) - len(left) - 2,
+                      what="runbooks", where="`/runbook list` shows them")
+    return [section("\n".join(t for t in (title, why, left) if t)),
+            {"type": "actions", "block_id": "summary.runbooks",
+             "elements": runbook_buttons(incident.id, shown)}]
 
 
 def _label(incident: Incident) -> str:
