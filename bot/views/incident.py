@@ -146,6 +146,11 @@ def evidence_blocks(incident: Incident) -> list[dict[str, Any]]:
     reasons = _reasons(diagnosis)
     if reasons:
         blocks.append(context(cut(f"Deciding: {markup.escape(reasons)}", 2000)))
+    elif incident.behavior == "none" and diagnosis.get("explanation"):
+        # why nothing was found, in the classifier's words: "no signals to diagnose: …"
+        # tells a responder the service sends nothing, which "no failure found" hides
+        blocks.append(context(cut(f"Classifier: {markup.escape(diagnosis['explanation'])}",
+                                  2000)))
     evidence = _dicts(diagnosis.get("evidence"))
     if evidence:  # only what is shown is formatted: a diagnosis may hold hundreds
         shown = [evidence_line(e) for e in evidence[:MAX_EVIDENCE]]
@@ -256,8 +261,9 @@ def runbook_blocks(incident: Incident, suggestions: Sequence[SuggestedRunbook]
     if not shown:
         return []
     title = "*Runbooks for this incident*"
-    left = more(len(unique) - len(shown), "runbooks", "`/runbook list` shows them") \
-        if len(unique) > len(shown) else ""
+    hidden = len(unique) - len(shown)
+    left = more(hidden, "runbook" if hidden == 1 else "runbooks", "`/runbook list` shows them") \
+        if hidden else ""
     why = bullet_list([suggestion_line(s) for s in shown], 2900 - len(title) - len(left) - 2,
                       what="runbooks", where="`/runbook list` shows them")
     return [section("\n".join(t for t in (title, why, left) if t)),

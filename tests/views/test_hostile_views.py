@@ -69,7 +69,7 @@ def incidents(draw: st.DrawFn) -> Incident:
                                                  "resolved"])),
                     source=draw(st.sampled_from(["alert", "detector", "manual"])),
                     description=draw(st.one_of(st.none(), text)),
-                    behavior=draw(st.one_of(st.none(), text, st.just("data"))),
+                    behavior=draw(st.one_of(st.none(), text, st.sampled_from(["data", "none"]))),
                     confidence=draw(st.one_of(st.none(), st.floats(0, 1))),
                     label_source=draw(st.sampled_from(["classifier", "responder"])),
                     diagnosis=diagnosis, budget_impact={"summary": draw(text)},

@@ -123,6 +123,21 @@ def test_the_pinned_summary() -> None:
     assert "Run rollback-prompt (runbook.run:rollback-prompt)" in text
 
 
+def test_no_failure_found_says_why_in_the_classifiers_words() -> None:
+    """A service that sent no signals is "no failure found" too; the summary says which."""
+    case = incident()
+    case.behavior, case.confidence = "none", 0.93
+    case.diagnosis = {"behavior": "none", "evidence": [], "slices": [], "suspect_changes": [],
+                      "explanation": "no signals to diagnose: no signal, distribution or "
+                                     "state records in the window, so nothing measured "
+                                     "could move"}
+    text = dump(views.incident_summary_blocks(case))
+    assert "*No failure found*, 0.93 confident" in text
+    assert "[context] Classifier: no signals to diagnose: no signal, distribution" in text
+    case.behavior = "data"  # a failure: its deciding reasons, not this line
+    assert "Classifier:" not in dump(views.incident_summary_blocks(case))
+
+
 def test_the_notices_topic_and_page() -> None:
     case = incident()
     notice = check("alerts_notice", views.alerts_notice_blocks(case, "C0INC00042"))
