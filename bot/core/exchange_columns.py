@@ -73,7 +73,6 @@ class _Columns:
         # every column met, also one whose lines were all refused: ``signals`` takes a
         # column at its first line taken, so it keeps first-seen order of taken lines
         self._all: dict[SeriesKey, SignalColumn] = {}
-        self._epochs: dict[datetime, float] = {}
         self._fast = SignalFastPath()
         # (service, layer, name, kind, bad, has a count, *slice items) as decoded ->
         # (column, kind, bad, is a ratio, its key), or None when the models must decide
@@ -107,14 +106,7 @@ class _Columns:
         if reading is None:
             return False
         (_, epoch), value, count = reading
-        if not column.lines:  # its first line taken
-            self._register(key, column, kind, bad)
-        elif kind != column.kind or bad != column.bad:
-            column.variants[len(column.times)] = (kind, bad)
-        column.times.append(epoch)
-        column.values.append(value)
-        column.counts.append(count)
-        column.lines.append(number)
+        self._append(number, key, column, kind, bad, epoch, value, count)
         return True
 
     def _entry(self, obj: Any, counted: bool, slice_: dict[Any, Any]
@@ -152,13 +144,16 @@ class _Columns:
     def add(self, number: int, ts: datetime, service: str, layer: str, name: str,
             value: float, count: float | None, kind: str, bad: str,
             slice_: dict[str, str]) -> None:
+        """A signal the models took (:func:`_signals_to_columns`): few, so no cache."""
         key, column = self._column(service, layer, name, slice_, kind, bad)
+        self._append(number, key, column, kind, bad, ts.timestamp(), value, count)
+
+    def _append(self, number: int, key: SeriesKey, column: SignalColumn, kind: str, bad: str,
+                epoch: float, value: float, count: float | None) -> None:
+        """One line onto its column; the column's first line gives it its kind."""
         if not column.lines:
             self._register(key, column, kind, bad)
-        epoch = self._epochs.get(ts)
-        if epoch is None:
-            epoch = self._epochs[ts] = ts.timestamp()
-        if kind != column.kind or bad != column.bad:
+        elif kind != column.kind or bad != column.bad:
             column.variants[len(column.times)] = (kind, bad)
         column.times.append(epoch)
         column.values.append(value)
