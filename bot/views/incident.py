@@ -288,9 +288,11 @@ def incident_summary_text(incident: Incident) -> str:
                f"{_label(incident)}", 3000)
 
 
-def status_blocks(incident: Incident) -> list[dict[str, Any]]:
+def status_blocks(incident: Incident, suggestions: Sequence[SuggestedRunbook] = ()
+                  ) -> list[dict[str, Any]]:
     """``/incident status``: the summary without the buttons, for an ephemeral reply."""
-    return [b for b in incident_summary_blocks(incident) if b.get("type") != "actions"]
+    return [b for b in incident_summary_blocks(incident, suggestions=suggestions)
+            if b.get("type") != "actions"]
 
 
 def channel_topic(incident: Incident) -> str:

@@ -88,6 +88,14 @@ def test_a_team_runbook_is_a_button_and_a_name_not_in_the_library_never_is(
     runs: list[dict[str, Any]] = runbook_runs.runs_of(bot.services, incident_id=incident.id or 0)
     assert [r["runbook"] for r in runs] == ["drain-reranker"]
 
+    # /incident status: the same suggestions, without the buttons
+    bot.slack.slash_command("/incident", "status", user=SRE,
+                            channel=incident.slack_channel_id or "")
+    bot.settle()
+    status = str(bot.slack.responses[-1]["blocks"])
+    assert "`drain-reranker` — Drain the reranker pool (model failure)" in status
+    assert ABSENT not in status and "runbook.run:" not in status
+
 
 def test_the_buttons_follow_the_label_not_the_diagnosis_list(team_bot: Bot) -> None:
     """Relabelled infrastructure: the model runbooks (the team's too) go, scaling comes."""
