@@ -20,6 +20,8 @@ def register(subparsers: Any) -> None:
     sub = runbook.add_subparsers(dest="runbook_command", metavar="ACTION", required=True)
 
     listing = sub.add_parser("list", help="the runbooks the bot knows (shipped and catalog)")
+    listing.add_argument("--incident", type=int, metavar="ID",
+                         help="the ones the library suggests for this incident first, with why")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=run_list)
 
@@ -75,19 +77,37 @@ def _checked(load: Any) -> Any:
 
 def run_list(args: argparse.Namespace) -> int:
     runbooks = _library(args)
+    reasons = _suggested(args) if args.incident is not None else {}
     if args.json:
         print(json.dumps([{"name": r.name, "title": r.title, "approval": r.approval.required,
                            "applies_to": r.applies_to.model_dump(),
-                           "parameters": [p.name for p in r.parameters], "source": r.source}
+                           "parameters": [p.name for p in r.parameters], "source": r.source,
+                           **({"suggested": reasons.get(r.name)} if args.incident else {})}
                           for r in runbooks.values()], indent=2))
         return 0
     width = max((len(name) for name in runbooks), default=4)
-    for name in sorted(runbooks):
+    if args.incident is not None:
+        print(f"suggested for incident #{args.incident}: "
+              + (", ".join(reasons) if reasons else "none"))
+    for name in [*reasons, *sorted(set(runbooks) - set(reasons))]:
         runbook = runbooks[name]
         flags = " [approval]" if runbook.approval.required else ""
         classes = ",".join(runbook.applies_to.classes) or "any"
-        print(f"{name:<{width}}  {runbook.title}{flags}  (classes: {classes})")
+        why = f"  * suggested: {reasons[name]}" if name in reasons else ""
+        print(f"{name:<{width}}  {runbook.title}{flags}  (classes: {classes}){why}")
     return 0
+
+
+def _suggested(args: argparse.Namespace) -> dict[str, str]:
+    """Name -> why, for the incident, best first (``bot.runbook_runs.suggest``)."""
+    from bot import runbook_runs
+
+    services = _services(args)
+    try:
+        return {s.name: s.reason for s in runbook_runs.suggest(services,
+                                                               incident_id=args.incident)}
+    finally:
+        services.close()
 
 
 def run_validate(args: argparse.Namespace) -> int:

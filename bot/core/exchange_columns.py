@@ -20,13 +20,7 @@ from typing import Any
 import orjson
 
 from bot.core.exchange import ParsedBatch, RecordError, _Taker
-from bot.core.exchange_fast import (
-    _ABSENT,
-    _NO_SLICE,
-    _SIGNAL_FIELDS,
-    SignalFastPath,
-    value_and_count,
-)
+from bot.core.exchange_fast import _NO_SLICE, SignalFastPath, plain_signal
 
 SliceKey = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, str, str, SliceKey]  # (service, layer, name, slice)
@@ -79,12 +73,10 @@ class _Columns:
         # every column met, also one whose lines were all refused: ``signals`` takes a
         # column at its first line taken, so it keeps first-seen order of taken lines
         self._all: dict[SeriesKey, SignalColumn] = {}
-        self._epochs: dict[datetime, float] = {}
         self._fast = SignalFastPath()
         # (service, layer, name, kind, bad, has a count, *slice items) as decoded ->
         # (column, kind, bad, is a ratio, its key), or None when the models must decide
         self._entries: dict[tuple[Any, ...], _Entry | None] = {}
-        self._stamps: dict[str, float | None] = {}  # time text -> epoch (None: not sure)
 
     def take(self, number: int, obj: Any) -> bool:
         """Append a decoded signal the fast path is sure of; False leaves it to the models.
@@ -93,8 +85,7 @@ class _Columns:
         (names, kind, direction, the slice, and so its column) checked and looked up
         once per distinct combination: one dictionary lookup per line.
         """
-        if type(obj) is not dict or obj.get("type") != "signal" \
-                or not _SIGNAL_FIELDS.issuperset(obj):
+        if not plain_signal(obj):
             return False
         get = obj.get
         count = get("count")
@@ -110,30 +101,12 @@ class _Columns:
             return False
         if entry is None:
             return False
-        text = get("ts")
-        if type(text) is not str:
-            return False
-        epoch = self._stamps.get(text, _ABSENT)
-        if epoch is _ABSENT:
-            ts = self._fast._time(text)
-            epoch = self._stamps[text] = ts.timestamp() if ts is not None else None
-        if epoch is None:
-            return False
-        numbers = value_and_count(get("value"), count)
-        if numbers is None:
-            return False
-        value, count = numbers
         column, kind, bad, ratio, key = entry
-        if ratio and not 0.0 <= value <= 1.0:
+        reading = self._fast.reading(get("ts"), get("value"), count, ratio)
+        if reading is None:
             return False
-        if not column.lines:  # its first line taken
-            self._register(key, column, kind, bad)
-        elif kind != column.kind or bad != column.bad:
-            column.variants[len(column.times)] = (kind, bad)
-        column.times.append(epoch)  # type: ignore[arg-type]  # a float by now
-        column.values.append(value)
-        column.counts.append(count)
-        column.lines.append(number)
+        (_, epoch), value, count = reading
+        self._append(number, key, column, kind, bad, epoch, value, count)
         return True
 
     def _entry(self, obj: Any, counted: bool, slice_: dict[Any, Any]
@@ -171,13 +144,16 @@ class _Columns:
     def add(self, number: int, ts: datetime, service: str, layer: str, name: str,
             value: float, count: float | None, kind: str, bad: str,
             slice_: dict[str, str]) -> None:
+        """A signal the models took (:func:`_signals_to_columns`): few, so no cache."""
         key, column = self._column(service, layer, name, slice_, kind, bad)
+        self._append(number, key, column, kind, bad, ts.timestamp(), value, count)
+
+    def _append(self, number: int, key: SeriesKey, column: SignalColumn, kind: str, bad: str,
+                epoch: float, value: float, count: float | None) -> None:
+        """One line onto its column; the column's first line gives it its kind."""
         if not column.lines:
             self._register(key, column, kind, bad)
-        epoch = self._epochs.get(ts)
-        if epoch is None:
-            epoch = self._epochs[ts] = ts.timestamp()
-        if kind != column.kind or bad != column.bad:
+        elif kind != column.kind or bad != column.bad:
             column.variants[len(column.times)] = (kind, bad)
         column.times.append(epoch)
         column.values.append(value)

@@ -46,7 +46,7 @@ class SignalFastPath:
     """
 
     def __init__(self) -> None:
-        self._times: dict[str, datetime | None] = {}
+        self._times: dict[str, Instant | None] = {}  # the text -> (datetime, epoch)
         self._strings: dict[str, bool] = {}
         self._slices: dict[tuple[tuple[Any, Any], ...], bool] = {}
         self._directions: dict[str, Direction] = {}
@@ -78,8 +78,7 @@ class SignalFastPath:
         itself (not copied). The columnar reader (:mod:`bot.core.exchange_columns`)
         applies the same rules with its own per-series cache.
         """
-        if type(obj) is not dict or obj.get("type") != "signal" \
-                or not _SIGNAL_FIELDS.issuperset(obj):
+        if not plain_signal(obj):
             return None  # another type, or unknown fields (kept as extras by the model)
         get = obj.get
         count = get("count")
@@ -93,27 +92,38 @@ class SignalFastPath:
             return None
         if resolved is None:
             return None
-        text = get("ts")
-        if type(text) is not str:
-            return None
-        ts = self._times.get(text, _ABSENT)
-        if ts is _ABSENT:
-            ts = self._time(text)
-        if ts is None:
-            return None
-        numbers = value_and_count(get("value"), count)
-        if numbers is None:
-            return None
-        value, count = numbers
         kind, bad = resolved
-        if kind == "ratio" and not 0.0 <= value <= 1.0:
+        reading = self.reading(get("ts"), get("value"), count, kind == "ratio")
+        if reading is None:
             return None
         slice_ = get("slice", _NO_SLICE)
         if slice_ is not _NO_SLICE and not (type(slice_) is dict and self._slice(slice_)):
             return None
-        # _resolve took service, layer and name as strings; ts is a datetime by now
-        return (ts, key[0], key[1], key[2], value, count, kind, bad,  # type: ignore[return-value]
-                slice_)
+        (ts, _), value, count = reading
+        # _resolve took service, layer and name as strings
+        return (ts, key[0], key[1], key[2], value, count, kind, bad, slice_)
+
+    def reading(self, text: Any, value: Any, count: Any, ratio: bool) -> Reading | None:
+        """What changes on every line of a series, checked: its time (each distinct
+        string parsed once per batch), a finite value and count, a ratio within 0..1.
+
+        Both fast readers, :meth:`fields` and the columnar one of
+        :mod:`bot.core.exchange_columns`, call it after their own lookup of the
+        series, so the rules for a line's time and numbers are written once.
+        """
+        if type(text) is not str:
+            return None
+        instant = self._times.get(text, _ABSENT)
+        if instant is _ABSENT:
+            instant = self._time(text)
+        if instant is None:
+            return None
+        numbers = value_and_count(value, count)
+        if numbers is None:
+            return None
+        if ratio and not 0.0 <= numbers[0] <= 1.0:
+            return None
+        return instant, numbers[0], numbers[1]  # type: ignore[return-value]  # not _ABSENT
 
     def _resolve(self, service: Any, layer: Any, name: Any, kind: Any, bad: Any,
                  counted: bool) -> tuple[str, Direction] | None:
@@ -133,10 +143,11 @@ class SignalFastPath:
                 bad = self._directions[name] = default_direction(name)
         return kind, bad
 
-    def _time(self, text: str) -> datetime | None:
+    def _time(self, text: str) -> Instant | None:
         """The instant of a new time string, remembered for the batch (None: not sure)."""
-        parsed = self._times[text] = plain_time(text)  # a year out of range: the model says
-        return parsed
+        parsed = plain_time(text)  # a year out of range: the model says
+        instant = self._times[text] = None if parsed is None else (parsed, parsed.timestamp())
+        return instant
 
     def _text(self, text: object) -> TypeGuard[str]:
         """A string the model's ``str`` field of 1..200 characters takes as it is."""
@@ -173,9 +184,20 @@ def _signal_record() -> type[SignalRecord]:
 _ABSENT = object()
 _NO_SLICE: dict[str, str] = {}  # shared, never changed: read() copies it
 
+# a line's time as a datetime and as epoch seconds (records take one, columns the other)
+Instant = tuple[datetime, float]
+# (instant, value, count): see SignalFastPath.reading
+Reading = tuple[Instant, float, float | None]
 # (ts, service, layer, name, value, count, kind, bad, slice): see SignalFastPath.fields
 SignalFields = tuple[datetime, str, str, str, float, float | None, str, Direction,
                      dict[str, str]]
+
+
+def plain_signal(obj: Any) -> bool:
+    """A decoded line that is a signal with none but ``SignalRecord``'s fields, the
+    only shape the fast readers take (an unknown field is an extra the model keeps)."""
+    return type(obj) is dict and obj.get("type") == "signal" \
+        and _SIGNAL_FIELDS.issuperset(obj)
 
 
 def value_and_count(value: Any, count: Any) -> tuple[float, float | None] | None:

@@ -12,11 +12,14 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import runbook_runs
 from bot.core.clock import format_ts, to_utc
 from bot.demo.context import DemoContext
 from bot.simulator.scenarios import generate
+from bot.views import format as fmt
 from store import queries
 from store.db import session_scope
+from store.models import Incident
 
 # (failure, service, seed, sliced): fixed seeds so every run tells the same story.
 CASES = [
@@ -64,28 +67,36 @@ def act(ctx: DemoContext) -> None:
                 continue
             incident = incidents[0]
             diagnosed.append(incident.id)
-            d = incident.diagnosis or {}
-            truth = truths[service]
-            ctx.say(f"\n  #{incident.id} {service}: {incident.behavior} "
-                    f"({incident.confidence or 0:.2f} confident)   [simulated truth: "
-                    f"{truth['label']}, slice {truth['slice'] or 'all traffic'}, "
-                    f"culprit {truth['culprit']}]")
-            if d.get("explanation"):
-                ctx.say(f"    why: {d['explanation'][:300]}")
-            for finding in (d.get("evidence") or [])[:3]:
-                where = ", ".join(f"{k}={v}" for k, v in (finding.get("slice") or {}).items())
-                ctx.say(f"    evidence: {finding.get('layer')}/{finding.get('name')}"
-                        f"{' [' + where + ']' if where else ''} {finding.get('detector')} "
-                        f"effect {finding.get('effect', 0):.3g} p={finding.get('p_value', 1):.2g}")
-            slices = d.get("slices") or []
-            ctx.say("    failing slice: " + (", ".join(
-                f"{s['dimension']}={s['value']}" for s in slices[:2]) or "all traffic"))
-            changes = d.get("suspect_changes") or []
-            if changes:
-                top = changes[0]
-                ctx.say(f"    suspect change: {top.get('kind')} {top.get('ref')} "
-                        f"({top.get('minutes_before_onset', top.get('lead_minutes', '?'))} "
-                        "min before onset)")
-            if d.get("suggested_runbooks"):
-                ctx.say(f"    suggested runbooks: {', '.join(d['suggested_runbooks'])}")
+            _say_diagnosis(ctx, incident, truths[service])
     ctx.summary["classified"] = diagnosed
+
+
+def _say_diagnosis(ctx: DemoContext, incident: Incident, truth: dict[str, Any]) -> None:
+    """The diagnosis beside the simulated truth, worded as the incident's Slack summary
+    words it (effects as before -> after, p-values, minutes before the onset)."""
+    d = incident.diagnosis or {}
+    sliced = truth["slice"]
+    where = f"{sliced['dimension']}={sliced['value']}" if sliced else "all traffic"
+    ctx.say(f"\n  #{incident.id} {incident.service}: {incident.behavior} "
+            f"({incident.confidence or 0:.2f} confident)   [simulated truth: "
+            f"{truth['label']}, slice {where}, culprit {truth['culprit']}]")
+    if d.get("explanation"):
+        ctx.say(f"    why: {d['explanation'][:300]}")
+    for finding in (d.get("evidence") or [])[:3]:
+        where = ", ".join(f"{k}={v}" for k, v in (finding.get("slice") or {}).items())
+        ctx.say(f"    evidence: {finding.get('layer')}/{finding.get('name')}"
+                f"{' [' + where + ']' if where else ''}: {fmt.effect(finding)} · "
+                f"{fmt.p_value(finding.get('p_value'))} · "
+                f"{fmt.detector_name(finding.get('detector'))}")
+    slices = d.get("slices") or []
+    ctx.say("    failing slice: " + (", ".join(
+        f"{s['dimension']}={s['value']}" for s in slices[:2]) or "all traffic"))
+    changes = d.get("suspect_changes") or []
+    if changes:
+        top = changes[0]
+        when = fmt.minutes_before(top.get("minutes_before_onset"))
+        ctx.say(f"    suspect change: {top.get('kind')} {top.get('ref')}"
+                + (f", {when}" if when else ""))
+    suggested = runbook_runs.suggest_for(ctx.services, incident)
+    if suggested:
+        ctx.say("    suggested runbooks: " + ", ".join(s.name for s in suggested))

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from bot.core.services import Services
 from bot.devtools.slack_emulator import SlackEmulator
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float = 60.0,
+             what: str = "the bot") -> T:
+    """Poll ``condition`` until it returns something truthy; the demo never hangs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"demo: gave up waiting for {what} after {timeout:.0f}s")
+        time.sleep(0.1)
 
 
 @dataclass

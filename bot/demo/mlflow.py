@@ -31,8 +31,9 @@ from bot.app.server import ServerThread
 from bot.changes.history import ChangeRecord, load_changes  # the records it returns
 from bot.config.catalog import Service
 from bot.core.services import Services
-from bot.demo.context import DemoContext
+from bot.demo.context import DemoContext, wait_for
 from bot.demo.mlflow_telemetry import Telemetry, exporter
+from bot.demo.workspace import has_button, run_message
 from bot.devtools.mlflow_server import MlflowServer
 from bot.devtools.slack_emulator import SlackEmulator
 from store.db import session_scope
@@ -157,8 +158,8 @@ def _loop(ctx: DemoContext, services: Services, bot: httpx.Client, registry: Any
     for _ in range(2):
         registry.create_model_version(SERVICE, source=f"s3://models/{SERVICE}")
     registry.set_registered_model_alias(SERVICE, "champion", "1")
-    _wait(lambda: any(c.ref == "1" and "alias" in (c.description or "")
-                      for c in _changes(services)))
+    wait_for(lambda: any(c.ref == "1" and "alias" in (c.description or "")
+                         for c in _changes(services)), what="MLflow's alias webhook")
     ctx.say("registered v1 and v2; champion -> v1 (MLflow's signed webhook told the bot)")
 
     start = time.time_ns() - 45 * MINUTE
@@ -171,8 +172,9 @@ def _loop(ctx: DemoContext, services: Services, bot: httpx.Client, registry: Any
             provider.force_flush(10_000)
         ctx.say("45 minutes of v1 telemetry pushed through the OpenTelemetry SDK exporter")
         registry.set_registered_model_alias(SERVICE, "champion", "2")
-        change = _wait(lambda: [c for c in _changes(services)
-                                if c.ref == "2" and "alias" in (c.description or "")])[0]
+        change = wait_for(lambda: [c for c in _changes(services)
+                                   if c.ref == "2" and "alias" in (c.description or "")],
+                          what="the champion -> v2 change")[0]
         ctx.say(f"champion -> v2: change recorded, ref {change.ref}, previous {change.previous}")
         base = int(change.ts.timestamp() * 1e9)
         for minute in range(1, 13):
@@ -184,7 +186,8 @@ def _loop(ctx: DemoContext, services: Services, bot: httpx.Client, registry: Any
                  "name": "GroundednessLow", "severity": "page"}
         incident_id = bot.post("/webhooks/generic", json=alert, headers={
             "Authorization": f"Bearer {ctx.token}"}).json()["incidents_opened"][0]
-        incident = _wait(lambda: (found := _incident(services, incident_id)).behavior and found)
+        incident = wait_for(lambda: found if (found := _incident(services, incident_id)).behavior
+                            else None, what="the diagnosis")
         suspect = ((incident.diagnosis or {}).get("suspect_changes") or [{}])[0]
         ctx.say(f"incident #{incident_id}: {incident.behavior} ({incident.confidence or 0:.2f});"
                 f" suspect {suspect.get('kind')} change {suspect.get('ref')} (previous "
@@ -200,42 +203,29 @@ def _loop(ctx: DemoContext, services: Services, bot: httpx.Client, registry: Any
             "champion": served}
 
 
-def _has_button(slack: SlackEmulator, channel: str, ts: str, action_id: str) -> bool:
-    with slack.workspace.lock:
-        blocks = slack.workspace.channel(channel).message(ts).blocks or []
-    return any(element.get("action_id") == action_id for block in blocks
-               for element in block.get("elements", []) if isinstance(element, dict))
-
-
-def _run_message(slack: SlackEmulator, channel: str, run_id: int) -> str | None:
-    with slack.workspace.lock:
-        for message in slack.workspace.channel(channel).messages:
-            if any(b.get("block_id") == f"runbook.run.{run_id}" for b in message.blocks):
-                return str(message.ts)
-    return None
-
-
 def _run_from_slack(ctx: DemoContext, services: Services, slack: SlackEmulator,
                     incident_id: int) -> int:
     """sam.sre clicks Run rollback-model on the pinned summary and submits the form."""
 
-    incident = _wait(lambda: (found := _incident(services, incident_id)).slack_summary_ts
-                     and found)
+    incident = wait_for(lambda: found if (found := _incident(services, incident_id)
+                                          ).slack_summary_ts else None, what="the summary")
     channel, summary = incident.slack_channel_id, incident.slack_summary_ts
-    assert channel is not None  # waited for: the summary is posted in the channel
-    _wait(lambda: _has_button(slack, channel, summary, "runbook.run:rollback-model"))
+    assert channel is not None and summary is not None  # waited for: the summary is posted
+    wait_for(lambda: has_button(slack, channel, summary, "runbook.run:rollback-model"),
+             what="the Run rollback-model button on the summary")
     earlier = set(slack.workspace.views)  # the other acts' forms
     slack.click(channel, summary, "runbook.run:rollback-model", user=RESPONDER)
-    form = _wait(lambda: next((v for key, v in list(slack.workspace.views.items())
-                               if key not in earlier
-                               and v.get("callback_id") == "runbook.params"), None))
+    form = wait_for(lambda: next((v for key, v in list(slack.workspace.views.items())
+                                  if key not in earlier
+                                  and v.get("callback_id") == "runbook.params"), None),
+                    what="the runbook form")
     version = next(b["element"].get("initial_value") for b in form["blocks"]
                    if b.get("block_id") == "param.version")
     slack.submit_view(form["id"], {"param.verify_poll_seconds": "0.2"}, user=RESPONDER)
     ctx.say(f"sam.sre clicks 'Run rollback-model' in the incident channel; the form is "
             f"prefilled with version={version} (the suspect's previous); submitted")
-    run = _wait(lambda: next(iter(runbook_runs.runs_of(services, incident_id=incident_id)),
-                             None))
+    run = wait_for(lambda: next(iter(runbook_runs.runs_of(services, incident_id=incident_id)),
+                                None), what="the run")
     return int(run["id"])
 
 
@@ -245,7 +235,7 @@ def _rollback(services: Services, slack: SlackEmulator, incident_id: int, run_id
 
     channel = _incident(services, incident_id).slack_channel_id
     assert channel is not None  # the run was requested from this channel
-    message = _wait(lambda: _run_message(slack, channel, run_id))
+    message = wait_for(lambda: run_message(slack, channel, run_id))
     stop = threading.Event()
 
     def serve() -> None:
@@ -260,18 +250,9 @@ def _rollback(services: Services, slack: SlackEmulator, incident_id: int, run_id
     slack.click(channel, message, "runbook.approve", user=APPROVER)
     pusher.start()
     try:
-        return _wait(lambda: (view := runbook_runs.run_view(services, run_id=run_id))["status"]
-                     in ("succeeded", "failed") and dict(view), timeout=120)
+        return wait_for(lambda: dict(view) if (view := runbook_runs.run_view(
+            services, run_id=run_id))["status"] in ("succeeded", "failed") else None,
+            timeout=120, what="the rollback to finish")
     finally:
         stop.set()
         pusher.join(30)
-
-
-def _wait(condition: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise RuntimeError("the MLflow act timed out waiting for the bot")

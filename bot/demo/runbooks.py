@@ -24,16 +24,17 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from bot import runbook_runs
 from bot.core.clock import format_ts
-from bot.demo.context import DemoContext
+from bot.demo.context import DemoContext, wait_for
+from bot.demo.workspace import has_button, run_message
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.incidents import service as incident_service
 from examples.gateway.server import GatewayServer
@@ -52,7 +53,6 @@ RUN_DEADLINE = 25.0  # seconds a run may take before the demo gives up on it
 # goes on as soon as the reaction is there, so the margin costs nothing on a fast machine
 STEP_DEADLINE = 30.0
 TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
-T = TypeVar("T")
 
 
 def _lines(records: list[dict[str, Any]]) -> str:
@@ -94,18 +94,6 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _wait(condition: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll ``condition`` until it returns something truthy; the demo never hangs."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"demo: gave up waiting for {what} after {timeout:.0f}s")
-        time.sleep(0.1)
-
-
 def _incident(ctx: DemoContext, incident_id: int) -> Incident:
     return incident_service.get_incident(ctx.services, incident_id)
 
@@ -124,22 +112,13 @@ def _open_incident(ctx: DemoContext, client: httpx.Client, name: str, summary: s
         incident = _incident(ctx, incident_id)
         return incident if incident.behavior and incident.slack_summary_ts else None
 
-    return _wait(diagnosed, STEP_DEADLINE, "the diagnosis")
+    return wait_for(diagnosed, STEP_DEADLINE, "the diagnosis")
 
 
 def _groundedness(gateway: Gateway, last: int = 3) -> list[float]:
     values = [r["value"] for r in gateway.since(None) if r.get("type") == "signal"
               and r["name"] == "groundedness" and not r["slice"]]
     return [round(v, 3) for v in values[-last:]]
-
-
-def _run_message(slack: SlackEmulator, channel: str, run_id: int) -> str | None:
-    """The ts of the run's own Slack message (the one with Approve / Reject)."""
-    with slack.workspace.lock:
-        for message in slack.workspace.channel(channel).messages:
-            if any(b.get("block_id") == f"runbook.run.{run_id}" for b in message.blocks):
-                return str(message.ts)
-    return None
 
 
 def _last_ephemeral(slack: SlackEmulator, channel: str, since: float) -> str | None:
@@ -154,7 +133,7 @@ def _finished(ctx: DemoContext, run_id: int) -> dict[str, Any]:
         view = runbook_runs.run_view(ctx.services, run_id=run_id)
         return view if view["status"] in TERMINAL else None
 
-    return dict(_wait(finished, RUN_DEADLINE, f"run {run_id} to finish"))
+    return dict(wait_for(finished, RUN_DEADLINE, f"run {run_id} to finish"))
 
 
 def _print_run(ctx: DemoContext, view: dict[str, Any]) -> None:
@@ -196,17 +175,11 @@ def _slack_account(ctx: DemoContext, channel: str, run_ts: str, summary_ts: str)
 def _describe(ctx: DemoContext, incident: Incident) -> None:
     diagnosis = incident.diagnosis or {}
     suspect: dict[str, Any] = next(iter(diagnosis.get("suspect_changes") or []), {})
-    suggested = ", ".join(diagnosis.get("suggested_runbooks") or []) or "nothing"
+    suggested = ", ".join(s.name for s in runbook_runs.suggest_for(ctx.services, incident)) \
+        or "nothing"
     ctx.say(f"  #{incident.id} opened; classifier: {incident.behavior} "
             f"({incident.confidence or 0:.2f}), suspect {suspect.get('kind')} change "
             f"{suspect.get('ref')} (previous {suspect.get('previous')}); suggests {suggested}")
-
-
-def _has_button(slack: SlackEmulator, channel: str, ts: str, action_id: str) -> bool:
-    with slack.workspace.lock:
-        blocks = slack.workspace.channel(channel).message(ts).blocks or []
-    return any(element.get("action_id") == action_id for block in blocks
-               for element in block.get("elements", []) if isinstance(element, dict))
 
 
 def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
@@ -222,28 +195,29 @@ def _rollback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     incident_id = incident.id or 0
     channel, summary_ts = incident.slack_channel_id or "", incident.slack_summary_ts or ""
     # The summary gains its runbook buttons when the diagnosis reaches Slack (after the ack).
-    _wait(lambda: _has_button(slack, channel, summary_ts, "runbook.run:rollback-model"),
-          STEP_DEADLINE, "the Run rollback-model button on the summary")
+    wait_for(lambda: has_button(slack, channel, summary_ts, "runbook.run:rollback-model"),
+             STEP_DEADLINE, "the Run rollback-model button on the summary")
     click = slack.click(channel, summary_ts, "runbook.run:rollback-model", user=RESPONDER)
     ctx.say(f"  sam.sre clicks 'Run rollback-model' on the pinned summary (signed request) -> "
             f"HTTP {click.status} in {click.latency * 1000:.0f} ms")
-    form = _wait(lambda: next((v for v in reversed(list(slack.workspace.views.values()))
-                               if v.get("callback_id") == "runbook.params"), None),
-                 STEP_DEADLINE, "the parameter form")
+    form = wait_for(lambda: next((v for v in reversed(list(slack.workspace.views.values()))
+                                  if v.get("callback_id") == "runbook.params"), None),
+                    STEP_DEADLINE, "the parameter form")
     version = next(b["element"].get("initial_value") for b in form["blocks"]
                    if b.get("block_id") == "param.version")
     slack.submit_view(form["id"], {}, user=RESPONDER)
     ctx.say(f"  the parameter form opens prefilled (version={version}); sam.sre submits it")
-    run = _wait(lambda: next(iter(runbook_runs.runs_of(ctx.services, incident_id=incident_id)),
-                             None), STEP_DEADLINE, "the run request")
-    message_ts = _wait(lambda: _run_message(slack, channel, run["id"]), STEP_DEADLINE,
-                       "the run's Slack message")
+    run = wait_for(lambda: next(iter(runbook_runs.runs_of(ctx.services,
+                                                          incident_id=incident_id)), None),
+                   STEP_DEADLINE, "the run request")
+    message_ts = wait_for(lambda: run_message(slack, channel, run["id"]), STEP_DEADLINE,
+                          "the run's Slack message")
     ctx.say(f"  run {run['id']} is {run['status']}: version={run['params']['version']} "
             f"(the suspect change's previous), gateway_url={run['params']['gateway_url']}")
     clicked = time.time()
     slack.click(channel, message_ts, "runbook.approve", user=OUTSIDER)
-    refusal = _wait(lambda: _last_ephemeral(slack, channel, clicked), STEP_DEADLINE,
-                    "the refusal")
+    refusal = wait_for(lambda: _last_ephemeral(slack, channel, clicked), STEP_DEADLINE,
+                       "the refusal")
     ctx.say(f"  dana.data clicks Approve; only she sees: {refusal[:96]}...")
     slack.click(channel, message_ts, "runbook.approve", user=APPROVER)
     ctx.say("  mia.ml (ml-team) clicks Approve; the run starts")
@@ -274,8 +248,8 @@ def _fallback(ctx: DemoContext, client: httpx.Client, gateway_url: str,
     changed.raise_for_status()
     httpx.post(f"{gateway_url}/prompt", json={"version": "p13", "author": "ui:prompt-studio"},
                headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-    bad = _wait(lambda: (g := _groundedness(gateway))[-1] < 0.78 and g, STEP_DEADLINE,
-                "the bad prompt")
+    bad = wait_for(lambda: (g := _groundedness(gateway))[-1] < 0.78 and g, STEP_DEADLINE,
+                   "the bad prompt")
     ctx.say(f"  prompt p13 goes live on the gateway; groundedness {bad}")
     time.sleep(PROMPT_EVIDENCE_SECONDS)  # the alert fires once the drop has lasted a while
     incident = _open_incident(ctx, client, "GroundednessLow",

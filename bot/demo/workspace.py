@@ -1,4 +1,5 @@
-"""The demo's Slack workspace: the people, groups and channels the example catalog names."""
+"""The demo's Slack workspace: the people, groups and channels the example catalog names,
+and what the acts read back from it (a button on a message, a run's own message)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,20 @@ def populate(emulator: SlackEmulator) -> None:
     workspace.add_channel("ai-alerts", channel_id=ALERTS_CHANNEL, members=[])
     workspace.add_channel("ml-platform", channel_id="C0MLPLAT1")
     workspace.add_channel("payments", channel_id="C0PAYMNT1")
+
+
+def has_button(slack: SlackEmulator, channel: str, ts: str, action_id: str) -> bool:
+    """Whether the message ``ts`` shows the button ``action_id`` (yet)."""
+    with slack.workspace.lock:
+        blocks = slack.workspace.channel(channel).message(ts).blocks or []
+    return any(element.get("action_id") == action_id for block in blocks
+               for element in block.get("elements", []) if isinstance(element, dict))
+
+
+def run_message(slack: SlackEmulator, channel: str, run_id: int) -> str | None:
+    """The ts of the run's own Slack message (the one with Approve / Reject)."""
+    with slack.workspace.lock:
+        for message in slack.workspace.channel(channel).messages:
+            if any(b.get("block_id") == f"runbook.run.{run_id}" for b in message.blocks):
+                return str(message.ts)
+    return None

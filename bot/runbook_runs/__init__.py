@@ -47,7 +47,14 @@ from bot.runbook_runs.requests import (
     reject,
     start,
 )
-from bot.runbook_runs.suggest import Suggestion, parameter_defaults, parameter_errors, suggest
+from bot.runbook_runs.suggest import (
+    Suggestion,
+    moved_signals,
+    parameter_defaults,
+    parameter_errors,
+    suggest,
+    suggest_for,
+)
 
 __all__ = [
     "BEATS_PER_PERIOD",
@@ -66,6 +73,7 @@ __all__ = [
     "library",
     "load_incident",
     "load_library",
+    "moved_signals",
     "parameter_defaults",
     "parameter_errors",
     "post_progress",
@@ -77,6 +85,7 @@ __all__ = [
     "stale_after",
     "start",
     "suggest",
+    "suggest_for",
     "suspect_change",
     "tools_for",
     "user_id_of",

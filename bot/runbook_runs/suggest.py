@@ -15,12 +15,15 @@ from runbooks.models import Runbook, coerce
 from runbooks.suggest import suggest as pure_suggest
 from runbooks.templating import RenderError, is_template, render_text
 from store.db import session_scope
+from store.models import Incident
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Suggestion:
+    """A runbook of the library that fits an incident, said for Slack and the API."""
+
     name: str
     title: str
     reason: str
@@ -29,21 +32,40 @@ class Suggestion:
 
 
 def suggest(services: Services, *, incident_id: int) -> list[Suggestion]:
-    """Runbooks for this incident: its failure class, its service, its suspect change.
-
-    The scoring is :func:`runbooks.suggest.suggest`'s; this only reads the incident and
-    says it for Slack and the API.
-    """
+    """:func:`suggest_for` the incident with this id (:class:`NotFound` if none)."""
     with session_scope(services.engine) as session:
         incident = load_incident(session, incident_id)
+    return suggest_for(services, incident)
+
+
+def suggest_for(services: Services, incident: Incident) -> list[Suggestion]:
+    """Runbooks of the library for this incident: its failure class, suspect change, moved
+    signals, within what the catalog lists for its service.
+
+    The library is the shipped runbooks plus the catalog's own directories, so a
+    team's runbooks are suggested like the shipped ones and nothing is suggested
+    that the library does not hold (the diagnosis' ``suggested_runbooks`` is the
+    classifier's offline view, which knows only the shipped names). The scoring is
+    :func:`runbooks.suggest.suggest`'s; this reads the incident and says it.
+    """
+    with session_scope(services.engine) as session:
         change = suspect_change(session, incident)
     catalog_service = services.catalog.service(incident.service)
     listed = set(catalog_service.runbooks) if catalog_service else None
     kind = change.get("kind") if change else None
     found = pure_suggest(library(services).values(), incident.behavior, kind,
-                         service=incident.service, allowed=listed or None)
+                         moved_signals(incident.diagnosis), service=incident.service,
+                         allowed=listed or None)
     return [Suggestion(s.runbook.name, s.runbook.title, _reason(s.reasons, change),
                        s.runbook.approval.required, bool(s.runbook.parameters)) for s in found]
+
+
+def moved_signals(diagnosis: Mapping[str, Any] | None) -> list[str]:
+    """The names of the signals the diagnosis found moving, for ``applies_to.signals``."""
+    evidence = (diagnosis or {}).get("evidence")
+    rows = evidence if isinstance(evidence, list) else []
+    return list(dict.fromkeys(str(row["name"]) for row in rows
+                              if isinstance(row, dict) and row.get("name")))
 
 
 def _reason(reasons: tuple[str, ...], change: dict[str, Any] | None) -> str:

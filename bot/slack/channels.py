@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import IntegrityError
 
+from bot import runbook_runs
 from bot.core.outbox import RetryLater
 from bot.core.runner_identity import RUNNER, gone
 from bot.core.services import Services
@@ -216,10 +217,12 @@ def post_to_alerts_channel(services: Services, channel: str, text: str,
 
 
 def _summary_kwargs(services: Services, incident: Incident) -> dict[str, Any]:
+    """The pinned summary's message, its runbook buttons the library's suggestions."""
     service = services.catalog.service(incident.service)
     return {"text": incident_summary_text(incident),
             "blocks": incident_summary_blocks(
-                incident, public_url=services.settings.public_url,
+                incident, suggestions=runbook_runs.suggest_for(services, incident),
+                public_url=services.settings.public_url,
                 alerts_channel=service.alerts_channel if service else None)}
 
 

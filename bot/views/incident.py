@@ -7,11 +7,12 @@ suspect change) beside the buttons that act on it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.views import format as fmt
 from bot.views import markup
-from bot.views.runbooks import RUN
+from bot.views.runbooks import RUN, SuggestedRunbook, suggestion_line
 from bot.views.runbooks import summary_buttons as runbook_buttons
 from bot.views.text import (
     HEADER_TEXT,
@@ -21,6 +22,7 @@ from bot.views.text import (
     context,
     cut,
     fields,
+    more,
     plain,
     section,
 )
@@ -88,15 +90,6 @@ def change_line(change: dict[str, Any]) -> str:
     return text
 
 
-def runbook_names(incident: Incident) -> list[str]:
-    names = []
-    for item in (incident.diagnosis or {}).get("suggested_runbooks", []) or []:
-        name = item.get("name") if isinstance(item, dict) else item
-        if name and name not in names:
-            names.append(str(name))
-    return names
-
-
 def _reasons(diagnosis: dict[str, Any]) -> str:
     """The classifier's deciding contributions, from the end of its explanation."""
     _, found, reasons = str(diagnosis.get("explanation") or "").partition("Deciding: ")
@@ -153,6 +146,11 @@ def evidence_blocks(incident: Incident) -> list[dict[str, Any]]:
     reasons = _reasons(diagnosis)
     if reasons:
         blocks.append(context(cut(f"Deciding: {markup.escape(reasons)}", 2000)))
+    elif incident.behavior == "none" and diagnosis.get("explanation"):
+        # why nothing was found, in the classifier's words: "no signals to diagnose: …"
+        # tells a responder the service sends nothing, which "no failure found" hides
+        blocks.append(context(cut(f"Classifier: {markup.escape(diagnosis['explanation'])}",
+                                  2000)))
     evidence = _dicts(diagnosis.get("evidence"))
     if evidence:  # only what is shown is formatted: a diagnosis may hold hundreds
         shown = [evidence_line(e) for e in evidence[:MAX_EVIDENCE]]
@@ -211,12 +209,15 @@ def _title(incident: Incident) -> str:
     return f"#{incident.id} {markup.escape(incident.title)}"
 
 
-def incident_summary_blocks(incident: Incident, *, public_url: str | None = None,
+def incident_summary_blocks(incident: Incident, *, suggestions: Sequence[SuggestedRunbook] = (),
+                            public_url: str | None = None,
                             alerts_channel: str | None = None) -> list[dict[str, Any]]:
-    """The pinned summary of ``incident`` (at most ~16 blocks, whatever the diagnosis).
+    """The pinned summary of ``incident`` (at most ~18 blocks, whatever the diagnosis).
 
     Header, the one-line headline, the facts as fields, then the evidence under them,
-    the budget impact, links and the buttons.
+    the budget impact, links and the buttons. The runbook buttons are ``suggestions``,
+    the runbook library's (``bot.runbook_runs.suggest_for``): the caller asks the
+    library, so every button names a runbook that exists, a team's own included.
     """
     status = str(incident.status)
     blocks: list[dict[str, Any]] = [
@@ -248,11 +249,26 @@ def incident_summary_blocks(incident: Incident, *, public_url: str | None = None
     blocks.append(context(" · ".join(links)))
     blocks.append({"type": "actions", "block_id": "summary.actions",
                    "elements": action_buttons(incident)})
-    runbooks = runbook_names(incident)[:MAX_RUNBOOK_BUTTONS]
-    if runbooks:
-        blocks.append({"type": "actions", "block_id": "summary.runbooks",
-                       "elements": runbook_buttons(incident.id, runbooks)})
+    blocks.extend(runbook_blocks(incident, suggestions))
     return blocks
+
+
+def runbook_blocks(incident: Incident, suggestions: Sequence[SuggestedRunbook]
+                   ) -> list[dict[str, Any]]:
+    """Why each suggested runbook fits, then its Run and Dry run buttons (the first few)."""
+    unique = list({s.name: s for s in suggestions}.values())
+    shown = unique[:MAX_RUNBOOK_BUTTONS]
+    if not shown:
+        return []
+    title = "*Runbooks for this incident*"
+    hidden = len(unique) - len(shown)
+    left = more(hidden, "runbook" if hidden == 1 else "runbooks", "`/runbook list` shows them") \
+        if hidden else ""
+    why = bullet_list([suggestion_line(s) for s in shown], 2900 - len(title) - len(left) - 2,
+                      what="runbooks", where="`/runbook list` shows them")
+    return [section("\n".join(t for t in (title, why, left) if t)),
+            {"type": "actions", "block_id": "summary.runbooks",
+             "elements": runbook_buttons(incident.id, shown)}]
 
 
 def _label(incident: Incident) -> str:
@@ -272,9 +288,11 @@ def incident_summary_text(incident: Incident) -> str:
                f"{_label(incident)}", 3000)
 
 
-def status_blocks(incident: Incident) -> list[dict[str, Any]]:
+def status_blocks(incident: Incident, suggestions: Sequence[SuggestedRunbook] = ()
+                  ) -> list[dict[str, Any]]:
     """``/incident status``: the summary without the buttons, for an ephemeral reply."""
-    return [b for b in incident_summary_blocks(incident) if b.get("type") != "actions"]
+    return [b for b in incident_summary_blocks(incident, suggestions=suggestions)
+            if b.get("type") != "actions"]
 
 
 def channel_topic(incident: Incident) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bot.views.markup import actor, code, escape
 from bot.views.text import MESSAGE_BLOCKS, button, context, cut, section
@@ -19,14 +19,38 @@ APPROVE, REJECT, CANCEL = "runbook.approve", "runbook.reject", "runbook.cancel"
 STEP_LINE = 700
 
 
-def summary_buttons(incident_id: int | None, names: Sequence[str]) -> list[dict[str, Any]]:
+class SuggestedRunbook(Protocol):
+    """What a view shows of a suggestion (``bot.runbook_runs.Suggestion`` is one): the
+    library's runbook, why it fits, and whether a second person must approve it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def needs_approval(self) -> bool: ...
+
+
+def summary_buttons(incident_id: int | None,
+                    suggestions: Sequence[SuggestedRunbook]) -> list[dict[str, Any]]:
     """A Run and a Dry run button per suggested runbook (the click decides about a form)."""
     elements: list[dict[str, Any]] = []
-    for name in names:
+    for suggestion in suggestions:
+        name = suggestion.name
         value = json.dumps({"incident_id": incident_id, "runbook": name})
         elements.append(button(f"Run {escape(name)}", f"{RUN}{name}", value))
         elements.append(button(f"Dry run {escape(name)}", f"{DRY_RUN}{name}", value))
     return elements[:25]
+
+
+def suggestion_line(suggestion: SuggestedRunbook, *, mark: str = " ") -> str:
+    """``rollback-model`` — Roll back the model (model failure; suspect model change v8)
+    · needs approval``; ``mark`` goes between the title and the reason."""
+    return (f"{code(suggestion.name)} — {escape(suggestion.title)}{mark}"
+            f"({escape(suggestion.reason)})"
+            + (" · needs approval" if suggestion.needs_approval else ""))
 
 
 def run_message(view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,7 +121,8 @@ def plan_blocks(plan: Any, incident_id: int | None = None) -> list[dict[str, Any
     return blocks
 
 
-def runbook_list_blocks(runbooks: Iterable[Any], suggestions: Sequence[Any] | None,
+def runbook_list_blocks(runbooks: Iterable[Any],
+                        suggestions: Sequence[SuggestedRunbook] | None,
                         incident_id: int | None = None) -> list[dict[str, Any]]:
     """Every runbook; in an incident channel the ones suggested for it come first, marked.
 
@@ -105,11 +130,8 @@ def runbook_list_blocks(runbooks: Iterable[Any], suggestions: Sequence[Any] | No
     not think of, by name.
     """
     suggested = {s.name: s for s in suggestions or []}
-    lines = []
-    for suggestion in suggestions or []:
-        lines.append(f":star: {code(suggestion.name)} — {escape(suggestion.title)} · "
-                     f"*suggested* ({escape(suggestion.reason)})"
-                     + (" · needs approval" if suggestion.needs_approval else ""))
+    lines = [f":star: {suggestion_line(suggestion, mark=' · *suggested* ')}"
+             for suggestion in suggestions or []]
     for runbook in sorted(runbooks, key=lambda r: r.name):
         if runbook.name in suggested:
             continue

@@ -92,3 +92,31 @@ def test_cli_list_validate_and_run(gateway, tmp_path, sqlite_url, monkeypatch, c
     assert resilio(["runbook", "run", "disable-flag", "--incident", str(incident_id),
                     "--param", "nonsense"]) == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_cli_list_for_an_incident_puts_the_librarys_suggestions_first(  # type: ignore[no-untyped-def]
+        tmp_path, sqlite_url, monkeypatch, capsys):
+    """``resilio runbook list --incident N``: what the summary's buttons offer, with why,
+    a team runbook from the catalog's directory among them."""
+    from tests.slack.conftest import catalog_with_runbooks
+
+    team = {"name": "drain-reranker", "title": "Drain the reranker pool",
+            "applies_to": {"classes": ["model"]},
+            "steps": [{"id": "say", "kind": "notify", "text": "drained"}]}
+    catalog_with_runbooks(tmp_path, [team])
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    services = build_bot(sqlite_url)
+    incident_id = open_incident(services, behavior="model")
+    services.close()
+    config = ["--config", str(tmp_path / "resilio.yml")]
+    assert resilio([*config, "runbook", "list", "--incident", str(incident_id)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    suggested = lines[0].split(": ", 1)[1].split(", ")
+    assert lines[0].startswith(f"suggested for incident #{incident_id}: ")
+    assert "drain-reranker" in suggested and "rollback-model" in suggested
+    assert "scale-replicas" not in suggested  # infrastructure only
+    assert lines[1].startswith(suggested[0]) and "* suggested: model failure" in lines[1]
+    assert any(line.startswith("scale-replicas") and "suggested" not in line
+               for line in lines)  # the others follow, unmarked
+    assert resilio([*config, "runbook", "list", "--incident", "9999"]) == 2
+    assert "no incident with id 9999" in capsys.readouterr().err

@@ -4,49 +4,73 @@ the parameter form, dry runs, who may run, no self-approval, and ``/runbook list
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
 from bot import runbook_runs
+from bot.devtools.slack_emulator import SlackEmulator
 from bot.incidents import service as incident_service
-from runbooks.models import Runbook
 from store.db import session_scope
 from store.models import ChangeEvent, Incident
 from tests.runbooks.support import wait_for
-from tests.slack.conftest import DATA, GENERAL, ML, SRE, Bot
+from tests.slack.conftest import (
+    DATA,
+    GENERAL,
+    ML,
+    SRE,
+    Bot,
+    catalog_with_runbooks,
+    running_bot,
+)
 from tests.slack.test_commands import declare
 
-GUARDED = Runbook.model_validate({
-    "name": "guarded-flag", "title": "Turn the canary flag on or off",
+# The team's own runbooks, in the catalog's runbook directory and listed for rag-assistant;
+# they fit a model failure after a model change, so the summary offers them.
+FITS = {"classes": ["model"], "change_kinds": ["model"]}
+GUARDED = {
+    "name": "guarded-flag", "title": "Turn the canary flag on or off", "applies_to": FITS,
     "allowed": {"groups": ["S0INFRA01"]},
     "parameters": [{"name": "enabled", "type": "bool", "default": True},
                    {"name": "note", "default": "for #{{ incident.id }}"}],
     "steps": [{"id": "say", "kind": "notify",
-               "text": "canary flag -> {{ params.enabled }} ({{ params.note }})"}]})
-PAIRED = Runbook.model_validate({
+               "text": "canary flag -> {{ params.enabled }} ({{ params.note }})"}]}
+PAIRED = {
     "name": "paired-notify", "title": "Announce, once a second person agrees",
-    "approval": {"required": True, "groups": ["S0INFRA01", "S0MLTEAM1"]},
-    "steps": [{"id": "say", "kind": "notify", "text": "approved and done"}]})
+    "applies_to": FITS, "approval": {"required": True, "groups": ["S0INFRA01", "S0MLTEAM1"]},
+    "steps": [{"id": "say", "kind": "notify", "text": "approved and done"}]}
+
+
+@pytest.fixture
+def bot(slack: SlackEmulator, sqlite_url: str, tmp_path: Path) -> Iterator[Bot]:
+    """The running bot on a catalog with the team's two runbooks."""
+    with running_bot(slack, sqlite_url, catalog_with_runbooks(tmp_path, [GUARDED, PAIRED])
+                     ) as running:
+        yield running
 
 
 def incident_suggesting(bot: Bot, *names: str) -> Incident:
-    """A declared incident (channel, pinned summary) blamed on model v8 (previous v7)."""
+    """A declared incident (channel, pinned summary) blamed on model v8 (previous v7),
+    whose summary offers ``names`` (the library's suggestions for it)."""
     incident = declare(bot)
-    library = runbook_runs.library(bot.services)
-    library.setdefault(GUARDED.name, GUARDED)
-    library.setdefault(PAIRED.name, PAIRED)
     with session_scope(bot.services.engine) as session:
         session.add(ChangeEvent(service=incident.service, kind="model", ref="v8",
                                 previous="v7", author="ci", description="new model",
                                 ts=bot.services.clock() - timedelta(minutes=5)))
         session.execute(update(Incident).where(Incident.id == incident.id).values(
-            diagnosis={"suggested_runbooks": list(names)}, behavior="model"))
+            behavior="model"))
     bot.services.emit("incident.changed", incident_id=incident.id)
     bot.settle()
-    return incident_service.get_incident(bot.services, incident.id)
+    incident = incident_service.get_incident(bot.services, incident.id)
+    summary = bot.slack.workspace.channel(incident.slack_channel_id or "").message(
+        incident.slack_summary_ts or "")
+    for name in names:
+        assert f"runbook.run:{name}" in str(summary.blocks), name
+    return incident
 
 
 def click(bot: Bot, incident: Incident, action_id: str, user: str) -> None:

@@ -7,20 +7,24 @@ that breaks it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from bot.app.server import ServerThread
 from bot.app.wiring import wire
-from bot.config.catalog import load_catalog
+from bot.config.catalog import Catalog, load_catalog
 from bot.config.settings import Settings
 from bot.core.services import Services, build_services
 from bot.devtools.slack_emulator import SlackEmulator
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "slack_web_openapi_v2.json"
+CATALOG = Path(__file__).resolve().parents[2] / "bot" / "defaults" / "resilio.yml"
 ALERTS = "C0ALERTS01"
 GENERAL = "C0GENERAL1"
 SRE, SRE2, ML, ML_GROUP_MEMBER, DATA = "U0SRE0001", "U0SRE0002", "U0ML00001", "U0ML00777", \
@@ -68,12 +72,38 @@ class Bot:
         assert self.services.drain(30), "background work did not finish"
 
 
-@pytest.fixture
-def bot(slack: SlackEmulator, sqlite_url: str) -> Iterator[Bot]:
-    services = wire(build_services(slack_settings(slack, sqlite_url), load_catalog(None)))
+def catalog_with_runbooks(tmp_path: Path, runbooks: Sequence[dict[str, Any]],
+                          service: str = "rag-assistant") -> Catalog:
+    """The example catalog plus a team's runbook directory holding ``runbooks``, each
+    listed for ``service``: what a team writes in its own resilio.yml."""
+    data = yaml.safe_load(CATALOG.read_text())
+    directory = tmp_path / "team-runbooks"
+    directory.mkdir()
+    for runbook in runbooks:
+        (directory / f"{runbook['name']}.yml").write_text(yaml.safe_dump(runbook))
+    data["runbooks"] = {**(data.get("runbooks") or {}), "directories": [directory.name]}
+    listed = next(s for s in data["services"] if s["name"] == service)
+    listed["runbooks"] = [*listed.get("runbooks", []), *(r["name"] for r in runbooks)]
+    path = tmp_path / "resilio.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_catalog(path)
+
+
+@contextmanager
+def running_bot(slack: SlackEmulator, db_url: str, catalog: Catalog) -> Iterator[Bot]:
+    """The bot on ``catalog``, served on loopback, the emulator delivering to it."""
+    services = wire(build_services(slack_settings(slack, db_url), catalog))
     server = ServerThread(services).start()
     slack.app_url = f"{server.url}/slack/events"
-    yield Bot(services, server, slack)
-    services.drain(30)
-    server.stop()
-    services.close()
+    try:
+        yield Bot(services, server, slack)
+    finally:
+        services.drain(30)
+        server.stop()
+        services.close()
+
+
+@pytest.fixture
+def bot(slack: SlackEmulator, sqlite_url: str) -> Iterator[Bot]:
+    with running_bot(slack, sqlite_url, load_catalog(None)) as running:
+        yield running

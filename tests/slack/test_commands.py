@@ -34,6 +34,13 @@ def last_response(slack: SlackEmulator) -> dict:
     return slack.responses[-1]
 
 
+def answer(bot: Bot, command: str, text: str, channel: str = GENERAL) -> dict:
+    """What the bot answered (through ``response_url``) to ``command text`` typed by SRE."""
+    bot.slack.slash_command(command, text, user=SRE, channel=channel)
+    bot.settle()
+    return last_response(bot.slack)
+
+
 def test_declare_opens_a_channel_with_owners_summary_and_notice(bot: Bot) -> None:
     incident = declare(bot)
     assert incident.slack_channel_name == \
@@ -67,16 +74,10 @@ def test_ack_by_id_elsewhere_then_reopen_and_errors(bot: Bot) -> None:
     bot.slack.slash_command("/incident", f"ack {incident.id}", user=SRE, channel=GENERAL)
     bot.settle()
     assert incident_service.get_incident(bot.services, incident.id).status == "acknowledged"
-    bot.slack.slash_command("/incident", f"ack {incident.id}", user=SRE, channel=GENERAL)
-    bot.settle()
-    assert last_response(bot.slack)["response_type"] == "ephemeral"
-    assert "cannot" in last_response(bot.slack)["text"]
-    bot.slack.slash_command("/incident", "ack", user=SRE, channel=GENERAL)
-    bot.settle()
-    assert "not an incident channel" in last_response(bot.slack)["text"]
-    bot.slack.slash_command("/incident", "ack 999", user=SRE, channel=GENERAL)
-    bot.settle()
-    assert "no incident with id 999" in last_response(bot.slack)["text"]
+    again = answer(bot, "/incident", f"ack {incident.id}")
+    assert again["response_type"] == "ephemeral" and "cannot" in again["text"]
+    assert "not an incident channel" in answer(bot, "/incident", "ack")["text"]
+    assert "no incident with id 999" in answer(bot, "/incident", "ack 999")["text"]
     bot.slack.slash_command("/incident", f"mitigate {incident.id}", user=SRE, channel=GENERAL)
     bot.settle()  # follow-up work runs after the ack; a person types the next command later
     bot.slack.slash_command("/incident", f"reopen {incident.id}", user=SRE, channel=GENERAL)
@@ -162,21 +163,15 @@ def test_wrong_commands_get_usage_at_once(bot: Bot, text: str, problem: str) -> 
 def test_runbook_slo_budget_commands(bot: Bot) -> None:
     bad = bot.slack.slash_command("/runbook", "explode", user=SRE, channel=GENERAL)
     assert "unknown subcommand" in bad.body["text"]
-    bot.slack.slash_command("/runbook", "list", user=SRE, channel=GENERAL)
-    bot.settle()
-    assert "Runbooks" in last_response(bot.slack)["text"]
-    bot.slack.slash_command("/runbook", "run rollback-model", user=SRE, channel=GENERAL)
-    bot.settle()
-    assert "incident channel" in last_response(bot.slack)["text"]
+    assert "Runbooks" in answer(bot, "/runbook", "list")["text"]
+    assert "incident channel" in answer(bot, "/runbook", "run rollback-model")["text"]
     for command in ("/slo", "/budget"):
         reply = bot.slack.slash_command(command, "", user=SRE, channel=GENERAL)
         assert reply.status == 200
         bot.settle()
         assert last_response(bot.slack)["response_type"] == "ephemeral"
         assert last_response(bot.slack)["text"]
-    bot.slack.slash_command("/slo", "no-such-service", user=SRE, channel=GENERAL)
-    bot.settle()
-    assert "no-such-service" in last_response(bot.slack)["text"]
+    assert "no-such-service" in answer(bot, "/slo", "no-such-service")["text"]
 
 
 def test_bad_and_stale_signatures_get_401_and_change_nothing(bot: Bot) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from bot.devtools.slack_emulator.limits import blocks_errors, view_errors
+from bot.runbook_runs import Suggestion
 from bot.slack.listeners.parsing import parse_incident, parse_runbook
 from bot.views.incident import incident_summary_blocks
 from bot.views.modals import declare_modal, relabel_modal, resolve_modal
@@ -51,7 +52,9 @@ def huge_incident(status: str = "triggered") -> Incident:
 def test_a_huge_diagnosis_is_cut_with_a_note_not_rejected() -> None:
     for status in ("triggered", "acknowledged", "resolved"):
         blocks = incident_summary_blocks(huge_incident(status), public_url="http://bot",
-                                         alerts_channel="C1")
+                                         alerts_channel="C1", suggestions=[
+                                             Suggestion(f"runbook-{i}" * 10, "T" * 500, "R" * 900,
+                                                        True, True) for i in range(20)])
         assert blocks_errors(blocks) == []
     text = str(blocks)
     assert "more findings (see the incident record)" in text and "0.91 confident" in text

@@ -9,14 +9,11 @@ from importlib import resources
 import pytest
 import yaml
 
-from bot.app.server import ServerThread
-from bot.app.wiring import wire
 from bot.config.catalog import Catalog, parse_catalog
-from bot.core.services import build_services
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.oncall import service as oncall
 from bot.silences import service as silences
-from tests.slack.conftest import GENERAL, Bot, slack_settings
+from tests.slack.conftest import GENERAL, Bot, running_bot
 
 ALICE, BOB, CAROL = "U0ALICE01", "U0BOB0002", "U0CAROL03"
 WED_3AM_BERLIN = datetime(2026, 12, 2, 2, tzinfo=UTC)
@@ -34,14 +31,9 @@ def catalog_with_schedules() -> Catalog:
 def bot(slack: SlackEmulator, sqlite_url: str) -> Iterator[Bot]:
     for user, tz in ((ALICE, "Europe/Berlin"), (BOB, "America/New_York"), (CAROL, "UTC")):
         slack.workspace.add_user(user, tz=tz)
-    services = wire(build_services(slack_settings(slack, sqlite_url), catalog_with_schedules()))
-    services.clock = lambda: WED_3AM_BERLIN
-    server = ServerThread(services).start()
-    slack.app_url = f"{server.url}/slack/events"
-    yield Bot(services, server, slack)
-    services.drain(30)
-    server.stop()
-    services.close()
+    with running_bot(slack, sqlite_url, catalog_with_schedules()) as running:
+        running.services.clock = lambda: WED_3AM_BERLIN
+        yield running
 
 
 def command(bot: Bot, name: str, text: str, user: str = CAROL) -> dict[str, object]:

@@ -69,7 +69,7 @@ def incidents(draw: st.DrawFn) -> Incident:
                                                  "resolved"])),
                     source=draw(st.sampled_from(["alert", "detector", "manual"])),
                     description=draw(st.one_of(st.none(), text)),
-                    behavior=draw(st.one_of(st.none(), text, st.just("data"))),
+                    behavior=draw(st.one_of(st.none(), text, st.sampled_from(["data", "none"]))),
                     confidence=draw(st.one_of(st.none(), st.floats(0, 1))),
                     label_source=draw(st.sampled_from(["classifier", "responder"])),
                     diagnosis=diagnosis, budget_impact={"summary": draw(text)},
@@ -86,10 +86,17 @@ FAST = settings(max_examples=25, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+def suggestions() -> st.SearchStrategy[list[Suggestion]]:
+    return st.lists(st.builds(Suggestion, text, text, text, st.booleans(), st.booleans()),
+                    max_size=8)
+
+
 @FAST
-@given(incidents(), text)
-def test_the_incident_views(incident: Incident, typed: str) -> None:
-    summary = views.incident_summary_blocks(incident, public_url=PUBLIC, alerts_channel=ALERTS)
+@given(incidents(), text, suggestions())
+def test_the_incident_views(incident: Incident, typed: str,
+                            suggested: list[Suggestion]) -> None:
+    summary = views.incident_summary_blocks(incident, suggestions=suggested, public_url=PUBLIC,
+                                            alerts_channel=ALERTS)
     assert blocks_errors(summary) == []
     outputs: list[Any] = [
         summary, views.status_blocks(incident), views.incident_summary_text(incident),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from bot.devtools.slack_emulator.limits import MAX_MESSAGE_BLOCKS, blocks_errors
 from bot.reports.content import build_digest
 from bot.reports.render import render_message
+from bot.runbook_runs import Suggestion
 from bot.views import incident as views
 from bot.views.runbooks import plan_blocks
 from bot.views.slo import slo_table_blocks
@@ -25,6 +26,7 @@ from tests.views.hostile import foreign_tokens
 
 HUGE = "<!channel>&" * 400  # 4,400 characters, each < and & growing 3 to 4 when escaped
 OPENED = datetime(2026, 12, 1, 4, 22, tzinfo=UTC)
+HUGE_SUGGESTIONS = [Suggestion(f"runbook-{i}" * 30, HUGE, HUGE, True, True) for i in range(40)]
 
 
 def huge_incident() -> Incident:
@@ -51,10 +53,12 @@ def test_the_summary_of_a_huge_diagnosis_fits_and_says_what_it_left_out() -> Non
     incident = huge_incident()
     for status in ("triggered", "acknowledged", "resolved"):
         incident.status = status
-        blocks = views.incident_summary_blocks(incident, public_url="https://bot.example",
+        blocks = views.incident_summary_blocks(incident, suggestions=HUGE_SUGGESTIONS,
+                                               public_url="https://bot.example",
                                                alerts_channel="C0ALERTS01")
         assert blocks_errors(blocks) == [] and len(blocks) <= 20
     text = str(blocks)
+    assert "… and 35 more runbooks (`/runbook list` shows them)" in text
     assert "*Evidence* (8 of 400 findings, earliest first)" in text
     assert "… and 392 more findings (see the incident record)" in text or \
         "more findings (see the incident record)" in text

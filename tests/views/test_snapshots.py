@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from bot.runbook_runs import Suggestion
 from bot.views import incident as views
 from bot.views.timeline import timeline_blocks
 from store.models import Incident, TimelineEvent
@@ -97,9 +98,15 @@ def check(name: str, payload: Any) -> str:
     return text
 
 
+SUGGESTED = [Suggestion("rollback-prompt", "Roll back the prompt version",
+                        "cost failure; suspect prompt change p-42", True, True),
+             Suggestion("cap-tokens", "Cap tokens per request", "cost failure", False, True)]
+
+
 def test_the_pinned_summary() -> None:
     text = check("incident_summary", views.incident_summary_blocks(
-        incident(), public_url="https://resilio.example.com", alerts_channel="C0ALERTS01"))
+        incident(), suggestions=SUGGESTED, public_url="https://resilio.example.com",
+        alerts_channel="C0ALERTS01"))
     # what the issue asks for, in the snapshot: the headline first, then the evidence
     lines = text.splitlines()
     assert lines[0].startswith("[header] :red_circle: #42 CostPer1kHigh")
@@ -111,6 +118,24 @@ def test_the_pinned_summary() -> None:
     assert "-19 % groundedness (0.91 → 0.74) · p = 0.0031" in text
     assert "+250 % expensive route share (10 % → 35 %) · p = 2.4e-09" in text
     assert "p=0" not in text and "T04:10:00" not in text
+    assert "`rollback-prompt` — Roll back the prompt version " \
+           "(cost failure; suspect prompt change p-42) · needs approval" in text
+    assert "Run rollback-prompt (runbook.run:rollback-prompt)" in text
+
+
+def test_no_failure_found_says_why_in_the_classifiers_words() -> None:
+    """A service that sent no signals is "no failure found" too; the summary says which."""
+    case = incident()
+    case.behavior, case.confidence = "none", 0.93
+    case.diagnosis = {"behavior": "none", "evidence": [], "slices": [], "suspect_changes": [],
+                      "explanation": "no signals to diagnose: no signal, distribution or "
+                                     "state records in the window, so nothing measured "
+                                     "could move"}
+    text = dump(views.incident_summary_blocks(case))
+    assert "*No failure found*, 0.93 confident" in text
+    assert "[context] Classifier: no signals to diagnose: no signal, distribution" in text
+    case.behavior = "data"  # a failure: its deciding reasons, not this line
+    assert "Classifier:" not in dump(views.incident_summary_blocks(case))
 
 
 def test_the_notices_topic_and_page() -> None:
@@ -143,7 +168,8 @@ def test_the_timeline() -> None:
 def test_snapshots_are_valid_block_kit(name: str) -> None:
     from bot.devtools.slack_emulator.limits import blocks_errors
 
-    payload = {"incident_summary": views.incident_summary_blocks(incident()),
+    payload = {"incident_summary": views.incident_summary_blocks(incident(),
+                                                                 suggestions=SUGGESTED),
                "alerts_notice": views.alerts_notice_blocks(incident(), "C1"),
                "timeline": timeline_blocks(incident(), [])}[name]
     assert blocks_errors(json.loads(json.dumps(payload))) == []

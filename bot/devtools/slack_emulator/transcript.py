@@ -90,7 +90,10 @@ def _line(entry: Activity, names: dict[str, str], pinned: set[str]) -> list[str]
         prefix = "(only visible to you) " if entry.kind == "ephemeral" else ""
         tag = " [pinned]" if entry.ts in pinned else ""
         body = [f"{who}{tag}: {prefix}{shown(entry.text, names)}".rstrip()]
-        body += render_blocks(entry.blocks, names=names)
+        blocks = render_blocks(entry.blocks, names=names)
+        if blocks and blocks[0].strip() == shown(entry.text, names).strip():
+            blocks = blocks[1:]  # the notification text of its first section: shown once
+        body += blocks
     elif entry.kind == "updated":
         body = [f"{who} edited their message {entry.ts}:",
                 *render_blocks(entry.blocks, names=names)]

@@ -14,6 +14,7 @@ from functools import partial
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot import runbook_runs
 from bot.core.errors import UserError
 from bot.core.services import Services
 from bot.diagnosis.feedback import relabel_incident
@@ -59,7 +60,8 @@ def _status(services: Services, cmd: IncidentCommand, incident_id: int, who: str
     incident = incident_service.get_incident(services, incident_id)
     incident_service.add_note(services, incident_id=incident_id, actor=who,
                               kind="slack_command", text="/incident status")
-    return private(f"Incident #{incident.id}: {incident.status}", status_blocks(incident))
+    return private(f"Incident #{incident.id}: {incident.status}",
+                   status_blocks(incident, runbook_runs.suggest_for(services, incident)))
 
 
 def _timeline(services: Services, cmd: IncidentCommand, incident_id: int, who: str,
