@@ -151,6 +151,72 @@ def explained_by_volume(layer: str, before: float | None, after: float | None,
     return float(min(math.log(1.0 / ratio) / math.log(after / before), 1.0))
 
 
+ELASTICITY_MIN_POINTS = 12   # baseline points the elasticity is fitted on, at least
+ELASTICITY_MIN_SPREAD = 0.02  # SD of the log traffic below which no slope can be read
+
+
+def _traffic_at(times: Floats, request_counts: Floats, request_times: Floats
+                ) -> tuple[Floats, np.ndarray]:
+    """Requests per second over each interval between two consecutive ``times`` (the
+    cumulative count read at them: the traffic a per-request cost at those times was
+    averaged over, without the scrape-to-scrape noise of the counts), and where that
+    is known (inside the requests' span, positive)."""
+    ok = np.isfinite(request_counts) & (request_counts >= 0)
+    if np.count_nonzero(ok) < 3 or times.size < 2:
+        return np.zeros(max(times.size - 1, 0)), np.zeros(max(times.size - 1, 0), bool)
+    served = np.interp(times, request_times[ok], np.cumsum(request_counts[ok]))
+    spans = np.diff(times)
+    rate = np.diff(served) / np.where(spans > 0, spans, np.inf)
+    known = (rate > 0) & (times[1:] > request_times[ok][0]) \
+        & (times[1:] <= request_times[ok][-1])
+    return rate, known
+
+
+def traffic_cost_rise(values: Floats, times: Floats, request_counts: Floats,
+                      request_times: Floats, onset: float, window: int = 120,
+                      horizon: int = 60) -> float:
+    """How much (in log) a per-request cost should have risen at ``onset`` from the
+    traffic alone: its elasticity to the traffic before the onset times the traffic's
+    log change between the same windows its shift test compares (``window`` points
+    before, ``horizon`` after). 0 without enough history or without traffic that varied.
+
+    A pool that is paid by the hour spends the same whatever the traffic, so its cost
+    per request goes as one over the requests (elasticity -1: the evening's ebb raises
+    it); a hosted model paid per token costs the same per request at any traffic
+    (elasticity 0). Read off the series' own history, where the daily cycle moves the
+    traffic, it tells a fixed spend over fewer requests from spend that went up.
+    """
+    rate, known = _traffic_at(times, request_counts, request_times)
+    y = values[1:]
+    known = known & np.isfinite(y) & (y > 0)
+    before = known & (times[1:] < onset)
+    after = known & (times[1:] >= onset)
+    if np.count_nonzero(before) < ELASTICITY_MIN_POINTS or not after.any():
+        return 0.0
+    x = np.log(rate[before])
+    slope_x = x - x.mean()
+    spread = float(np.sqrt((slope_x @ slope_x) / x.size))
+    if spread < ELASTICITY_MIN_SPREAD:
+        return 0.0
+    logs = np.log(y[before])
+    elasticity = min(max(float((slope_x @ (logs - logs.mean())) / (slope_x @ slope_x)),
+                         -1.0), 0.0)
+    was = float(np.log(rate[before][-window:]).mean())
+    now = float(np.log(rate[after][:horizon]).mean())
+    return max(elasticity * (now - was), 0.0)
+
+
+def explained_by_elasticity(before: float | None, after: float | None,
+                            expected_rise: float) -> float:
+    """Share of a per-request cost's rise from ``before`` to ``after`` that the traffic
+    accounts for (``expected_rise``, in log: :func:`traffic_cost_rise`): a fixed spend
+    over a quarter fewer requests costs a third more per request, and nobody spent more."""
+    if before is None or after is None or not math.isfinite(before) \
+            or not math.isfinite(after) or before <= 0 or after <= before:
+        return 0.0
+    return float(min(max(expected_rise / math.log(after / before), 0.0), 1.0))
+
+
 def is_capacity_fall(values: Floats, before: float | None, after: float | None) -> bool:
     """A count of whole units (replicas, nodes) that fell: the pool got smaller.
 

@@ -11,6 +11,7 @@ excursions that recovered) and returns a frozen
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -317,3 +318,44 @@ def _lag_core(y: Floats, t: Floats, m: int, window: int) -> ShiftResult:
     return ShiftResult(statistic=slope, p_value=p, effect=float(excess), onset=k,
                        relative=float(min(relative, 1e6)), before=level, after=float(y[-1]),
                        detector="lag_growth")
+
+
+GROWN_TAIL = (3, 10)  # the end of a ramp: a quarter of the points after its onset, 3 to 10
+
+
+@dataclass(frozen=True)
+class RateEnd:
+    """A rate's size at the end of its window: Cohen's h and the relative change from
+    the level before, and the level it got to."""
+
+    effect: float
+    relative: float
+    level: float
+
+
+def rate_at_end(values: Floats, counts: Floats, onset: int, before: float | None,
+                after: float | None, *, min_events: float) -> RateEnd | None:
+    """The rate at the end of the window, when it kept moving past the level a test
+    averaged after ``onset`` (``after``), away from ``before``; else None.
+
+    A slow ramp (a concept drift over two hours, chargebacks that build up) averages
+    half its final size over a test's horizon, so a move that is clear by the end fails
+    a practical threshold on its mean. Only the size is read at the end, from the last
+    quarter of the points after the onset (3 to 10 of them) holding at least
+    ``min_events`` events when it rose; the significance stays the test's.
+    """
+    if before is None or after is None or not 0.0 < before < 1.0 or after == before:
+        return None
+    n_after = values.size - onset
+    lo, hi = GROWN_TAIL
+    if n_after < 2 * lo:
+        return None
+    k = int(min(hi, max(lo, n_after // 4)))
+    events = float((values[-k:] * counts[-k:]).sum())
+    level = events / float(counts[-k:].sum())
+    if (level - after) * (after - before) <= 0:
+        return None
+    if level > before and events < min_events:
+        return None
+    h = 2 * math.asin(math.sqrt(min(max(level, 0.0), 1.0))) - 2 * math.asin(math.sqrt(before))
+    return RateEnd(h, (level - before) / before, level)

@@ -21,7 +21,7 @@ from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, St
 from classifiers.drift import categorical_drift, numeric_drift
 from classifiers.fdr import benjamini_hochberg
 from classifiers.robust import center_spread, row_robust_sd
-from classifiers.shifts import lag_growth, rate_shift, robust_shift
+from classifiers.shifts import lag_growth, rate_at_end, rate_shift, robust_shift
 from classifiers.states import state_mismatch, state_switch
 
 ALPHA = 0.01
@@ -167,9 +167,17 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
                   and (r.statistic < 0 or events_after >= MIN_RATE_EVENTS)
                   and not r.recurring)  # the series' own rhythm is no finding
         hint = min(abs(r.relative) / MIN_RATE_RELATIVE, abs(r.effect) / MIN_RATE_H)
+        effect, relative, level = r.effect, r.relative, r.after
+        if not rel_ok and not r.recurring and r.onset >= 0:
+            grown = rate_at_end(s.values, s.counts, r.onset, r.before, r.after,
+                                min_events=MIN_RATE_EVENTS)
+            if grown is not None:  # a ramp: judged by where it got to, not its average
+                effect, relative, level = grown.effect, grown.relative, grown.level
+                hint = min(abs(relative) / MIN_RATE_RELATIVE, abs(effect) / MIN_RATE_H)
+                rel_ok = hint >= 1.0
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
-                          r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
-                          rel_ok, hint, onset_ts(r.recovered), r.before, r.after))
+                          effect, onset_ts(r.onset), relative, _worse(s.bad, r.statistic),
+                          rel_ok, hint, onset_ts(r.recovered), r.before, level))
     elif not screened:
         # still one test of the family: BH must not get laxer because a series was quiet
         tests.append(Test(s.layer, s.name, s.slice, "robust_shift", 0.0, 1.0, 0.0, None, 0.0,

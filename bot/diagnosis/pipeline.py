@@ -43,10 +43,12 @@ from classifiers.behaviour import (
     classify_behaviour,
 )
 from classifiers.excursions import (
+    explained_by_elasticity,
     explained_by_volume,
     is_capacity_fall,
     persistence,
     recurrence,
+    traffic_cost_rise,
     volume_ratio,
 )
 from classifiers.onsets import onset_interval
@@ -198,8 +200,14 @@ def _traffic_share(f: Finding, data: Assembled, requests: Series | None
         return 0.0, False
     ratio = (volume_ratio(requests.counts, requests.times, f.onset)
              if requests is not None else 1.0)
-    return (explained_by_volume(f.test.layer, f.test.before, f.test.after, ratio),
-            is_capacity_fall(series.values, f.test.before, f.test.after))
+    share = explained_by_volume(f.test.layer, f.test.before, f.test.after, ratio)
+    if f.test.layer == "cost" and requests is not None and share < 1.0:
+        # a pool paid by the hour costs more per request whenever fewer come, not only
+        # when the traffic fell to a fraction: how much more, its own history tells
+        rise = traffic_cost_rise(series.values, series.times, requests.counts,
+                                 requests.times, f.onset)
+        share = max(share, explained_by_elasticity(f.test.before, f.test.after, rise))
+    return share, is_capacity_fall(series.values, f.test.before, f.test.after)
 
 
 def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvidence]:

@@ -173,3 +173,24 @@ def test_benign_shares_are_taken_off_the_layers_before_any_label_weighs_them() -
     assert dict(zip(FEATURES, evidence_features(lost, []), strict=True))[
         "capacity without harm"] == 0.0
     assert classify_behaviour(lost).label == "infrastructure"
+
+
+def test_a_fixed_spend_over_fewer_requests_is_the_traffic_and_a_per_token_cost_is_not() -> None:
+    from classifiers.excursions import explained_by_elasticity, traffic_cost_rise
+
+    # 6 h of 1-minute request counts ebbing from 1,400 to 900 a minute; 5-minute costs
+    t = np.arange(360) * 60.0
+    counts = 1400.0 - 500.0 * t / t[-1]
+    bill = np.arange(1, 72) * 300.0
+    per_minute = np.interp(bill, t, counts)
+    onset = 260 * 60.0
+    fixed = 100.0 / per_minute             # an hourly pool: cost per request ~ 1/traffic
+    rise = traffic_cost_rise(fixed, bill, counts, t, onset)
+    before, after = float(fixed[bill < onset].mean()), float(fixed[bill >= onset].mean())
+    assert rise > 0.1
+    assert explained_by_elasticity(before, after, rise) > 0.8
+    per_token = np.full(bill.size, 0.085)  # paid per token: no traffic in it
+    per_token[bill >= onset] *= 1.6
+    assert traffic_cost_rise(per_token, bill, counts, t, onset) < 1e-9
+    # flat traffic says nothing about how the cost follows it
+    assert traffic_cost_rise(fixed, bill, np.full(t.size, 1000.0), t, onset) == 0.0
