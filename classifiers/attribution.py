@@ -29,36 +29,36 @@ LAYER_KIND_FIT: dict[str, dict[str, float]] = {
     "infra": {"infra": 1.0, "config": 0.5, "code": 0.4, "model": 0.3},
     "runtime": {"infra": 0.9, "code": 0.6, "config": 0.6, "model": 0.4, "prompt": 0.3},
     "data": {"features": 0.9, "code": 0.7, "retrieval": 0.5, "config": 0.5},
-    "freshness": {"features": 1.0, "retrieval": 0.9, "code": 0.4, "config": 0.3, "model": 0.4},
+    "freshness": {"features": 1.0, "retrieval": 0.9, "code": 0.4, "config": 0.3},
     "control": {"config": 0.9, "model": 0.7, "prompt": 0.7, "retrieval": 0.5},
-    "model": {"model": 1.0, "prompt": 0.6, "infra": 0.4, "features": 0.3, "config": 0.3},
+    "model": {"model": 1.0, "prompt": 0.6, "features": 0.3, "config": 0.3},
     "quality": {"model": 0.6, "prompt": 0.6, "retrieval": 0.5},
-    "eval": {"threshold": 1.0, "prompt": 0.8, "config": 0.6, "model": 0.3},
+    "eval": {"threshold": 1.0, "prompt": 0.8, "config": 0.6},
     "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6, "retrieval": 0.6},  # top-k: tokens
 }
-# Which change kinds are behind each failure class, for ranking culprits. The label's
-# table (:data:`classifiers.behaviour.KIND_FIT`) scores how much a change of a kind
-# says about the label, and is sparse on purpose: a model change says "model", not
-# "control plane". Which change caused a failure already labelled is another question,
-# and a kind that commonly causes the failure but does not point to its label must not
-# fit 0 (a culprit with fit 0 loses to any change of a fitting kind, however long
-# before the onset and however quiet the service stayed after it): a new model version
-# is behind template mismatches, misrouting and re-embedding backlogs (control plane),
-# a quantised build or new serving image behind a model's worse answers (``infra``), a
-# max-length or parser setting behind truncated inputs (``config`` for data), a safety
-# prompt behind refusals. Kinds that cannot cause the failure (a threshold does not
-# change inputs) stay at 0, and timing decides among plausible kinds.
+# Which change kinds are behind each failure class, for ranking culprits; it only adds
+# to the label's table (:data:`classifiers.behaviour.KIND_FIT`), which scores how much a
+# change of a kind says about the label and is sparse on purpose (a model change says
+# "model", not "control plane"). Which change caused a failure already labelled is
+# another question, and a kind that commonly causes the failure without pointing to
+# its label must not fit 0 or near it: a culprit with fit 0 loses to any change of a
+# fitting kind, however long before the onset and however quiet the service stayed
+# after it. A new model version is behind template mismatches, misrouting and
+# re-embedding backlogs (control plane), a quantised build or new serving image
+# (``infra``) behind a model's worse answers, a max-length or parser setting behind
+# truncated inputs (``config`` for data), a safety prompt behind refusals, a bigger
+# model behind OOMs. Those of them that are also the commonest bystanders (a model or
+# infra change lands beside most failures) get a modest fit, so that timing decides
+# only when it is clear; kinds that cannot cause the failure (a threshold does not
+# change inputs) stay at 0.
 CULPRIT_KIND_FIT: dict[str, dict[str, float]] = {
-    "infrastructure": {"infra": 1.0, "config": 0.6, "code": 0.6, "model": 0.4,
-                       "prompt": 0.2},
+    "infrastructure": {"infra": 1.0, "config": 0.6, "code": 0.6, "model": 0.4},
     "data": {"features": 0.9, "code": 0.7, "config": 0.5, "retrieval": 0.6},
-    "control_plane": {"features": 0.9, "config": 0.8, "retrieval": 0.8, "model": 0.5,
+    "control_plane": {"features": 0.9, "config": 0.8, "retrieval": 0.8,
                       "prompt": 0.5, "code": 0.5, "threshold": 0.3},
-    "model": {"model": 1.0, "prompt": 0.8, "infra": 0.4, "features": 0.3, "retrieval": 0.3,
-              "config": 0.3, "code": 0.2},
-    "eval_policy": {"threshold": 1.0, "prompt": 0.8, "config": 0.6, "model": 0.3},
-    "cost": {"prompt": 0.8, "config": 0.6, "model": 0.5, "retrieval": 0.5, "infra": 0.5,
-             "code": 0.3},
+    "model": {"model": 1.0, "prompt": 0.8, "infra": 0.3, "config": 0.3},
+    "eval_policy": {"threshold": 1.0, "prompt": 0.8, "config": 0.6},
+    "cost": {"prompt": 0.8, "config": 0.6, "model": 0.5},
 }
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
 
