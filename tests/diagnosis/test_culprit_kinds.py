@@ -19,7 +19,7 @@ import pytest
 
 from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
-from tests.diagnosis.timed_records import Records, change, gauge, ratio
+from tests.diagnosis.timed_records import Records, change, ratio
 
 
 def a_max_length_setting_behind_truncated_prompts(rng: np.random.Generator) -> Records:
