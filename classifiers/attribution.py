@@ -58,7 +58,7 @@ CULPRIT_KIND_FIT: dict[str, dict[str, float]] = {
                       "prompt": 0.5, "code": 0.5, "threshold": 0.3},
     "model": {"model": 1.0, "prompt": 0.8, "infra": 0.3, "config": 0.3},
     "eval_policy": {"threshold": 1.0, "prompt": 0.8, "config": 0.6},
-    "cost": {"prompt": 0.8, "config": 0.6, "model": 0.5},
+    "cost": {"prompt": 0.8, "model": 0.5},
 }
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
 
