@@ -28,13 +28,37 @@ from classifiers.results import ChangeScore
 LAYER_KIND_FIT: dict[str, dict[str, float]] = {
     "infra": {"infra": 1.0, "config": 0.5, "code": 0.4, "model": 0.3},
     "runtime": {"infra": 0.9, "code": 0.6, "config": 0.6, "model": 0.4, "prompt": 0.3},
-    "data": {"features": 0.9, "code": 0.7, "retrieval": 0.5, "config": 0.3},
+    "data": {"features": 0.9, "code": 0.7, "retrieval": 0.5, "config": 0.5},
     "freshness": {"features": 1.0, "retrieval": 0.9, "code": 0.4, "config": 0.3},
     "control": {"config": 0.9, "model": 0.7, "prompt": 0.7, "retrieval": 0.5},
-    "model": {"model": 1.0, "prompt": 0.6, "features": 0.3},
+    "model": {"model": 1.0, "prompt": 0.6, "features": 0.3, "config": 0.3},
     "quality": {"model": 0.6, "prompt": 0.6, "retrieval": 0.5},
-    "eval": {"threshold": 1.0, "config": 0.6, "prompt": 0.5},
+    "eval": {"threshold": 1.0, "prompt": 0.8, "config": 0.6},
     "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6, "retrieval": 0.6},  # top-k: tokens
+}
+# Which change kinds are behind each failure class, for ranking culprits; it only adds
+# to the label's table (:data:`classifiers.behaviour.KIND_FIT`), which scores how much a
+# change of a kind says about the label and is sparse on purpose (a model change says
+# "model", not "control plane"). Which change caused a failure already labelled is
+# another question, and a kind that commonly causes the failure without pointing to
+# its label must not fit 0 or near it: a culprit with fit 0 loses to any change of a
+# fitting kind, however long before the onset and however quiet the service stayed
+# after it. A new model version is behind template mismatches, misrouting and
+# re-embedding backlogs (control plane), a quantised build or new serving image
+# (``infra``) behind a model's worse answers, a max-length or parser setting behind
+# truncated inputs (``config`` for data), a safety prompt behind refusals, a bigger
+# model behind OOMs. Those of them that are also the commonest bystanders (a model or
+# infra change lands beside most failures) get a modest fit, so that timing decides
+# only when it is clear; kinds that cannot cause the failure (a threshold does not
+# change inputs) stay at 0.
+CULPRIT_KIND_FIT: dict[str, dict[str, float]] = {
+    "infrastructure": {"infra": 1.0, "config": 0.6, "code": 0.6, "model": 0.4},
+    "data": {"features": 0.9, "code": 0.7, "config": 0.5, "retrieval": 0.6},
+    "control_plane": {"features": 0.9, "config": 0.8, "retrieval": 0.8,
+                      "prompt": 0.5, "code": 0.5, "threshold": 0.3},
+    "model": {"model": 1.0, "prompt": 0.8, "infra": 0.3, "config": 0.3},
+    "eval_policy": {"threshold": 1.0, "prompt": 0.8, "config": 0.6},
+    "cost": {"prompt": 0.8, "model": 0.5},
 }
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
 
@@ -63,12 +87,22 @@ def change_time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
     onset no longer comes from a stray early move, so a change three minutes after a
     step placed to the 15-second sample is one made while the step was under way
     (a random deploy in the incident), not the step's cause.
+
+    Between the estimate and the interval's upper end (half the width above it,
+    :func:`classifiers.onsets.onset_interval`) the onset may still lie after the
+    change: the fit falls linearly from 1 at the estimate to ``AFTER_FIT`` there. A
+    change seconds after the estimate of a faint step placed only to within twenty
+    minutes is no later than the step, whereas one a minute past a step placed to
+    the second is.
     """
     m = float(minutes_before_onset)
-    if m < -(0.5 * halfwidth + max(AFTER_MINUTES, resolution)):
+    upper = 0.5 * halfwidth
+    if m < -(upper + max(AFTER_MINUTES, resolution)):
         return LATE_FIT
-    if m < 0.0:
+    if m < -upper:
         return AFTER_FIT
+    if m < 0.0:
+        return 1.0 - (1.0 - AFTER_FIT) * (-m / upper)
     inside = halfwidth + max(resolution, 1.0)
     if m <= inside:
         return 1.0
@@ -90,10 +124,11 @@ def _rank_iv(minutes_before_onset: Sequence[float], kinds: Sequence[str],
 
 
 def _kind_fit(kind: str, label: str, root_layers: Sequence[str]) -> float:
-    """The label's fit to the change kind, averaged with the best root layer's fit."""
+    """The kind's fit to the label (the larger of the label's table and
+    :data:`CULPRIT_KIND_FIT`), averaged with the best root layer's fit."""
     if label == "none":
         return 0.0
-    kf = kind_fit(kind, label)
+    kf = max(kind_fit(kind, label), CULPRIT_KIND_FIT.get(label, {}).get(kind, 0.0))
     if root_layers:
         layer_fit = max(LAYER_KIND_FIT.get(layer, {}).get(kind, 0.0) for layer in root_layers)
         kf = 0.5 * (kf + layer_fit)

@@ -341,9 +341,14 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
     label read its changes against and the diagnosis reports."""
     if ev.episode is None or label == "none" or not ev.changes:
         return [], None
+    onset, past = ev.episode, ev.history
+    named = suspects.slice_episode(ev.findings, ev.layers, local_layers(ev.data, ev.findings),
+                                   ev.data, slices)
+    if named is not None:  # the failure's slice moved first: history from its onset
+        onset, past = named, suspects.history(ev.changes, ev.tests,
+                                              suspects.healthy_since(named))
     times, candidate = suspects.in_force(ev.changes, ev.pseudo)
-    ranked = suspects.rank(ev.changes, ev.history, times, candidate, ev.episode, label,
-                           slices)
+    ranked = suspects.rank(ev.changes, past, times, candidate, onset, label, slices)
     rows = [suspect_row(ev.changes[i], score, minutes) for i, score, minutes in ranked[:5]]
     top = (ev.changes[ranked[0][0]] if ranked and ranked[0][1] > suspects.BLAME_SCORE
            else None)

@@ -102,6 +102,27 @@ def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
     return Onset(first.onset * 60.0, first.halfwidth, first.resolution, roots)
 
 
+def slice_episode(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
+                  local: set[str], data: Assembled, slices: Sequence[dict[str, Any]]
+                  ) -> Onset | None:
+    """The episode's onset when the diagnosis names a slice that moved on a layer kept
+    out of it as local (:func:`bot.diagnosis.contrasts.local_layers`), else ``None``.
+
+    A layer that moved only on a slice is kept out of the onset because a lone slice's
+    burst hours before the incident is no first clear move of the service. When that
+    slice is the one the failure was localised to (refusals on the free segment an
+    hour and a half before the latency they caused), it is the failure's own first
+    move, and the culprit must come right before it, not before what followed.
+    """
+    if not slices:
+        return None
+    top = (slices[0]["dimension"], slices[0]["value"])
+    named = {f.test.layer for f in findings if f.test.layer in local and top in f.test.slice}
+    if not named:
+        return None
+    return episode_onset(findings, layers, local - named, data)
+
+
 def healthy_since(onset: Onset | None) -> float | None:
     """When the service was last known healthy before the episode (epoch seconds):
     ``RECOVERED_BEFORE_MINUTES`` before the lower end of its onset's interval. A

@@ -50,8 +50,21 @@ def test_a_change_past_a_tight_interval_came_too_late() -> None:
     assert change_time_fit(-1.0, 0.3, 0.25) == AFTER_FIT
     assert change_time_fit(-3.0, 0.3, 0.25) == LATE_FIT
     # a faint step on 5-minute points may lie minutes later: 3 min after is still close
-    assert change_time_fit(-3.0, 10.0, 5.0) == AFTER_FIT
+    assert AFTER_FIT < change_time_fit(-3.0, 10.0, 5.0) < 1.0
+    assert change_time_fit(-6.0, 10.0, 5.0) == AFTER_FIT
     assert change_time_fit(1.0, 0.3, 0.25) == 1.0
     ranked = rank_changes([15.0, -3.0], ["code", "retrieval"], "data", root_layers=["model"],
                           onset_halfwidth=0.3, resolution=0.25)
     assert ranked[0].index == 0
+
+
+def test_a_change_seconds_after_the_estimate_of_a_faint_step_fits() -> None:
+    """A step placed only to within 21 minutes (its interval reaches 10 minutes past the
+    estimate): a change five seconds after the estimate is no later than the step and
+    fits about as well as one right at it, and beats a change of the same kind half an
+    hour before (issue 13: a guardrail config change at the estimate scored half)."""
+    assert change_time_fit(-0.08, 21.3, 1.0) > 0.99
+    assert change_time_fit(-5.0, 21.3, 1.0) > AFTER_FIT
+    ranked = rank_changes([30.2, -0.08], ["config", "config"], "eval_policy",
+                          root_layers=["runtime"], onset_halfwidth=21.3, resolution=1.0)
+    assert ranked[0].index == 1
