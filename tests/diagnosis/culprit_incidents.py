@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.diagnosis.timed_records import Records, change, gauge, ratio, stamp
+from tests.diagnosis.timed_records import Records, change, gauge, ratio, ratio_cells, stamp
 
 
 def replicas_follow_the_evening_before_refusals(rng: np.random.Generator) -> Records:
@@ -106,17 +106,9 @@ def two_regional_deploys_and_one_region_failing(rng: np.random.Generator) -> Rec
     out: Records = []
     t = np.arange(300) * 60.0
     on = 240 * 60.0
-    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
-    for region, volume in (("us-east", 900), ("eu-west", 700), ("ap-south", 300)):
-        n = rng.poisson(volume, t.size).astype(float)
-        p = np.where((t >= on) & (region == "eu-west"), 0.05, 0.01)
-        e = ratio(out, "runtime", "http.server.request.error_ratio", t, n, p, rng,
-                  {"region": region})
-        total_n, total_e = total_n + n, total_e + e
-    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
-        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
-                    "name": "http.server.request.error_ratio", "value": float(ei / ni),
-                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    volumes = {"us-east": 900.0, "eu-west": 700.0, "ap-south": 300.0}
+    ratio_cells(out, "runtime", "http.server.request.error_ratio", t, "region", volumes,
+                {r: np.where((t >= on) & (r == "eu-west"), 0.05, 0.01) for r in volumes}, rng)
     change(out, on - 12 * 60.0, "config", "gw-eu-west-31", slice={"region": "eu-west"})
     change(out, on - 3 * 60.0, "config", "gw-us-east-31", slice={"region": "us-east"})
     return out
@@ -131,19 +123,12 @@ def a_small_segment_placed_ahead_of_the_error_step(rng: np.random.Generator) -> 
     out: Records = []
     t = np.arange(300) * 60.0
     on = 240 * 60.0
-    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
-    for segment, volume in (("pro", 1200), ("free", 900), ("trial", 50)):
-        n = rng.poisson(volume, t.size).astype(float)
-        p = np.where(t >= on, 0.05, 0.01)
-        if segment == "trial":
-            p = np.where(t >= on, 0.05, np.where(t >= on - 12 * 60.0, 0.04, 0.01))
-        e = ratio(out, "runtime", "http.server.request.error_ratio", t, n, p, rng,
-                  {"segment": segment})
-        total_n, total_e = total_n + n, total_e + e
-    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
-        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
-                    "name": "http.server.request.error_ratio", "value": float(ei / ni),
-                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    step = np.where(t >= on, 0.05, 0.01)
+    ratio_cells(out, "runtime", "http.server.request.error_ratio", t, "segment",
+                {"pro": 1200.0, "free": 900.0, "trial": 50.0},
+                {"pro": step, "free": step,
+                 "trial": np.where(t >= on, 0.05, np.where(t >= on - 12 * 60.0, 0.04, 0.01))},
+                rng)
     gauge(out, "infra", "container_memory_working_set_bytes", t,
           2e9 + rng.normal(0, 2e7, t.size) + 1.5e8 * (t >= on), "up")
     change(out, on - 25 * 60.0, "config", "gateway-cfg-2")

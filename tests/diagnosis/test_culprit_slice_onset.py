@@ -14,7 +14,7 @@ import pytest
 
 from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
-from tests.diagnosis.timed_records import Records, change, gauge, ratio, stamp
+from tests.diagnosis.timed_records import Records, change, gauge, ratio_cells
 
 
 def refusals_on_a_small_segment_long_before_latency(rng: np.random.Generator) -> Records:
@@ -26,16 +26,9 @@ def refusals_on_a_small_segment_long_before_latency(rng: np.random.Generator) ->
     t = np.arange(480) * 60.0
     on = 330 * 60.0
     later = on + 80 * 60.0
-    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
-    for segment, volume in (("free", 30), ("pro", 1800), ("enterprise", 1200)):
-        n = rng.poisson(volume, t.size).astype(float)
-        p = np.where((t >= on) & (segment == "free"), 0.2, 0.01)
-        e = ratio(out, "eval", "safety.refusal_ratio", t, n, p, rng, {"segment": segment})
-        total_n, total_e = total_n + n, total_e + e
-    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
-        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "eval",
-                    "name": "safety.refusal_ratio", "value": float(ei / ni),
-                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    volumes = {"free": 30.0, "pro": 1800.0, "enterprise": 1200.0}
+    ratio_cells(out, "eval", "safety.refusal_ratio", t, "segment", volumes,
+                {s: np.where((t >= on) & (s == "free"), 0.2, 0.01) for s in volumes}, rng)
     gauge(out, "runtime", "http.server.request.duration_p95", t,
           0.8 + rng.normal(0, 0.02, t.size) + 0.12 * (t >= later), "up")
     change(out, on - 8 * 60.0, "prompt", "safety-prompt-free-3")

@@ -21,7 +21,7 @@ import pytest
 
 from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
-from tests.diagnosis.timed_records import Records, change, gauge, ratio, stamp
+from tests.diagnosis.timed_records import Records, change, gauge, ratio, ratio_cells, stamp
 
 
 def every_tenant_moves_alike(rng: np.random.Generator) -> Records:
@@ -30,17 +30,9 @@ def every_tenant_moves_alike(rng: np.random.Generator) -> Records:
     out: Records = []
     t = np.arange(300) * 60.0
     on = 240 * 60.0
-    tenants = {"acme": 900, "globex": 500, "initech": 60}
-    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
-    for tenant, volume in tenants.items():
-        n = rng.poisson(volume, t.size).astype(float)
-        e = ratio(out, "runtime", "http.server.request.error_ratio", t, n,
-                   np.where(t >= on, 0.027, 0.02), rng, {"tenant": tenant})
-        total_n, total_e = total_n + n, total_e + e
-    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
-        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
-                    "name": "http.server.request.error_ratio", "value": float(ei / ni),
-                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    tenants = {"acme": 900.0, "globex": 500.0, "initech": 60.0}
+    ratio_cells(out, "runtime", "http.server.request.error_ratio", t, "tenant", tenants,
+                {k: np.where(t >= on, 0.027, 0.02) for k in tenants}, rng)
     gauge(out, "runtime", "http.server.request.duration_p95", t,
            0.4 + rng.normal(0, 0.02, t.size) + 0.3 * (t >= on), "up")
     return out

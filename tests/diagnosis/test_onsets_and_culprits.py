@@ -24,7 +24,7 @@ from tests.diagnosis.culprit_incidents import (
     reembedding_backlog_after_an_embedding_model_change,
     tokens_on_five_minute_billing_after_a_gpu_gauge,
 )
-from tests.diagnosis.timed_records import Records, change, gauge, ratio, stamp
+from tests.diagnosis.timed_records import Records, change, gauge, ratio, ratio_cells, stamp
 
 
 def test_names_that_only_contain_age_or_lag_get_no_lag_test() -> None:
@@ -57,17 +57,10 @@ def _prompt_bloat_after_a_regional_burst(rng: np.random.Generator, burst: bool) 
            1200 + rng.normal(0, 40, t.size) + 1300 * (t >= on), "up")
     gauge(out, "cost", "llm.cost.usd_per_1k_requests", t,
            4.0 + rng.normal(0, 0.1, t.size) + 3.5 * (t >= on), "up")
-    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
-    for region, volume in (("us-east", 900), ("eu-west", 600), ("ap-south", 25)):
-        n = rng.poisson(volume, t.size).astype(float)
-        stepped = burst and region == "ap-south"
-        p = np.where(stepped & (t >= on - 7200), 0.09, 0.01)
-        e = ratio(out, "runtime", "gen_ai.client.error_ratio", t, n, p, rng, {"region": region})
-        total_n, total_e = total_n + n, total_e + e
-    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
-        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": "runtime",
-                    "name": "gen_ai.client.error_ratio", "value": float(ei / ni),
-                    "count": int(ni), "kind": "ratio", "bad": "up"})
+    volumes = {"us-east": 900.0, "eu-west": 600.0, "ap-south": 25.0}
+    ratio_cells(out, "runtime", "gen_ai.client.error_ratio", t, "region", volumes,
+                {r: np.where((burst and r == "ap-south") & (t >= on - 7200), 0.09, 0.01)
+                 for r in volumes}, rng)
     change(out, on - 2400, "config", "gateway-cfg-4")
     change(out, on - 480, "prompt", "prompt-v9")
     return out

@@ -37,6 +37,23 @@ def ratio(out: Records, layer: str, name: str, t: np.ndarray, n: np.ndarray, p: 
     return events
 
 
+def ratio_cells(out: Records, layer: str, name: str, t: np.ndarray, dimension: str,
+                volumes: dict[str, float], p: dict[str, np.ndarray],
+                rng: np.random.Generator) -> None:
+    """A ratio per value of one slice dimension (Poisson requests at ``volumes``, events
+    at ``p``), then the all-traffic total that adds the cells up, as an exporter's
+    breakdown would."""
+    total_n, total_e = np.zeros(t.size), np.zeros(t.size)
+    for value, volume in volumes.items():
+        n = rng.poisson(volume, t.size).astype(float)
+        total_n += n
+        total_e += ratio(out, layer, name, t, n, p[value], rng, {dimension: value})
+    for ti, ni, ei in zip(t, total_n, total_e, strict=True):
+        out.append({"type": "signal", "ts": stamp(ti), "service": "svc", "layer": layer,
+                    "name": name, "value": float(ei / ni), "count": int(ni),
+                    "kind": "ratio", "bad": "up"})
+
+
 def change(out: Records, seconds: float, kind: str, ref: str, **extra: Any) -> None:
     out.append({"type": "change", "ts": stamp(seconds), "service": "svc", "kind": kind,
                 "ref": ref, **extra})
