@@ -61,6 +61,12 @@ CULPRIT_KIND_FIT: dict[str, dict[str, float]] = {
     "cost": {"prompt": 0.8, "model": 0.5},
 }
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
+SLICE_BONUS = 1.5
+SCOPE_MISMATCH = 0.5   # a change aimed at another value of the dimension the failure is on
+HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
+AFTER_MINUTES = 2.0    # a change this far past the onset's interval (or a sample) came too late
+AFTER_FIT = 0.5        # the fit of a change just after the onset estimate, inside that margin
+LATE_FIT = 0.02        # and of one after it: it cannot have started what was already moving
 
 
 def kind_floor() -> float:
@@ -68,12 +74,6 @@ def kind_floor() -> float:
     from classifiers import behaviour_weights
 
     return float(behaviour_weights.ATTRIBUTION.get("kind_floor", KIND_FLOOR))
-SLICE_BONUS = 1.5
-SCOPE_MISMATCH = 0.5   # a change aimed at another value of the dimension the failure is on
-HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
-AFTER_MINUTES = 2.0    # a change this far past the onset's interval (or a sample) came too late
-AFTER_FIT = 0.5        # the fit of a change just after the onset estimate, inside that margin
-LATE_FIT = 0.02        # and of one after it: it cannot have started what was already moving
 
 
 def change_time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
