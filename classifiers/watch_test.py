@@ -220,7 +220,11 @@ class _Run:
 
     def ring(self) -> tuple[Floats, Floats]:
         """The last ``RING`` points (times, values), the new ones included."""
-        if self.nt:
+        if len(self.nt) == 1 and self.rt.size == RING:
+            # the usual run: one point pushes the oldest out (no list-to-array conversion)
+            self.rt, self.ry = _pushed(self.rt, self.nt[0]), _pushed(self.ry, self.ny[0])
+            self.nt, self.ny = [], []
+        elif self.nt:
             self.rt = np.concatenate([self.rt, self.nt])[-RING:]
             self.ry = np.concatenate([self.ry, self.ny])[-RING:]
             self.nt, self.ny = [], []
@@ -236,6 +240,14 @@ class _Run:
                           pending_decay=self.pending, episodes=self.episodes,
                           episode=np.array(self.episode, dtype=float),
                           episode_points=self.episode_points)
+
+
+def _pushed(ring: Floats, value: float) -> Floats:
+    """A full ring less its oldest element, ``value`` last (a new float64 array)."""
+    out = np.empty(RING)
+    out[:-1] = ring[1:]
+    out[-1] = value
+    return out
 
 
 def _flat(array: Floats) -> memoryview[float]:

@@ -139,3 +139,18 @@ def test_a_model_encoded_from_its_previous_bytes_is_the_same_bytes() -> None:
         again = encode(after, (state, blob))
         assert again == encode(after)
         state, blob = after, again
+
+
+def test_a_full_ring_keeps_its_last_points_however_they_come() -> None:
+    """One point at a time (a full ring shifts) or all at once (concatenated): the same ring."""
+    rng = np.random.default_rng(7)
+    t = 1.7e9 + STEP * np.arange(400)
+    y = 20 + rng.normal(0, 1, t.size)
+    one, _ = advance(WatchState.empty(), t[:300], y[:300])
+    whole, _ = advance(WatchState.empty(), t, y)
+    for i in range(300, t.size):
+        one, _ = advance(one, t[i:i + 1], y[i:i + 1])
+    assert one.recent_times.dtype == np.float64 and one.recent_values.dtype == np.float64
+    np.testing.assert_array_equal(one.recent_times, t[-256:])
+    np.testing.assert_array_equal(one.recent_values, y[-256:])
+    assert encode(one) == encode(whole)
