@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, States
+from bot.diagnosis.screen import screen
 from classifiers.drift import categorical_drift, numeric_drift
 from classifiers.fdr import benjamini_hochberg
-from classifiers.robust import center_spread, row_robust_sd
+from classifiers.robust import center_spread
 from classifiers.shifts import lag_growth, rate_at_end, rate_shift, robust_shift
 from classifiers.states import state_mismatch, state_switch
 
@@ -93,60 +94,6 @@ def _is_lag(series: Series) -> bool:
 
 def _worse(bad: str, statistic: float) -> bool:
     return bad == "both" or (bad == "up" and statistic > 0) or (bad == "down" and statistic < 0)
-
-
-_SCREEN_ROWS = 24  # series screened per matrix: temporaries stay small and are reused
-
-
-def screen(series: list[Series]) -> dict[int, bool]:
-    """A cheap screen: can any split of a series show a practical shift at all?
-
-    A finding needs a shift of MIN_GAUGE_EFFECT point SDs over at least 5 points, so
-    the best two-level split statistic must reach about 3 * sqrt(5) ~ 6.7 noise SDs;
-    below 4.5 the full detector (baseline fits, CUSUM) cannot find one and is skipped.
-    Series of equal length are screened together, a few dozen rows per matrix, which
-    keeps hundreds of healthy slice series cheap without building one large matrix
-    (large temporaries are returned to the OS and faulted back in on every call).
-    Returns ``id(series) -> worth a full test``.
-    """
-    by_length: dict[int, list[Series]] = {}
-    for s in series:
-        by_length.setdefault(s.values.size, []).append(s)
-    verdict: dict[int, bool] = {}
-    for n, group in by_length.items():
-        if n < 12:
-            verdict.update({id(s): True for s in group})
-            continue
-        # split statistic at k: (mean after - mean before) * sqrt(k (n - k) / n), written
-        # as |total * a_k - head_k * b_k| with the per-k factors computed once
-        k = np.arange(5, n - 4)
-        scale = np.sqrt(k * (n - k) / n)
-        a = scale / (n - k)
-        b = a + scale / k
-        for i in range(0, len(group), _SCREEN_ROWS):
-            rows = group[i:i + _SCREEN_ROWS]
-            verdict.update(zip(map(id, rows), _screen_rows(rows, n, a, b), strict=True))
-    return verdict
-
-
-def _screen_rows(rows: list[Series], n: int, a: np.ndarray, b: np.ndarray) -> list[bool]:
-    """:func:`screen` of a few series of length ``n``: worth a full test, each.
-
-    Every temporary is one of ours and is worked on in place (the differences are
-    partitioned for their MAD, the values summed into their running sums), and the
-    largest |statistic| is read as the larger of the largest and minus the smallest
-    value, without an array of absolute values: the same numbers, fewer passes.
-    """
-    y = np.vstack([s.values for s in rows])
-    d = np.diff(y, axis=1)
-    noise = row_robust_sd(d, scratch=True) / math.sqrt(2.0)  # d is ours
-    c = np.cumsum(y, axis=1, out=y)
-    t = c[:, 4:n - 5] * b
-    t -= c[:, -1:] * a
-    best = np.maximum(t.max(axis=1), -t.min(axis=1))
-    ok = (noise <= 0) | (best >= 4.5 * np.where(noise > 0, noise, 1.0))
-    ok |= ~np.isfinite(best) | ~np.isfinite(noise)  # unscreenable: test in full
-    return ok.tolist()
 
 
 def _series_tests(s: Series, screened: bool = True) -> list[Test]:

@@ -1,0 +1,52 @@
+"""The screen before the shift detectors: its reused matrices leak nothing between blocks.
+
+``screen`` works on blocks of 24 series of one length in matrices allocated once per
+length; a shorter last block, a block after one with a shift, series of two dtypes
+of one length must each get the verdict the series gets screened on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.diagnosis.assemble import Series
+from bot.diagnosis.screen import screen
+
+
+def _series(values: np.ndarray) -> Series:
+    n = values.size
+    return Series("model", "latency", (), "gauge", "up", np.arange(n) * 60.0, values,
+                  np.full(n, np.nan))
+
+
+def _mixed(seed: int, count: int, n: int) -> list[Series]:
+    """Quiet series, some with a level shift (screened in), one constant, one short."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        values = 50 + rng.normal(0, 1.5, n)
+        if i % 5 == 2:
+            values[n // 2:] += 12
+        if i == 7:
+            values[:] = 3.0  # no noise at all: tested in full
+        out.append(_series(values))
+    return out
+
+
+def test_blocks_get_the_verdicts_of_series_screened_alone() -> None:
+    series = _mixed(1, 53, 1440) + _mixed(2, 30, 300)  # 53 = two full blocks and 5
+    together = screen(series)
+    alone = {id(s): screen([s])[id(s)] for s in series}
+    assert together == alone
+    shifted = [together[id(s)] for s in series[:53]]
+    assert sum(shifted) >= 53 // 5  # the shifted ones, and the constant one
+    assert together[id(series[7])]
+    assert not all(together.values())  # quiet series are screened out
+
+
+def test_float32_series_of_one_length_keep_their_own_arithmetic() -> None:
+    series = _mixed(3, 30, 600)
+    for s in series[::2]:
+        s.values = s.values.astype(np.float32)
+    together = screen(series)
+    assert together == {id(s): screen([s])[id(s)] for s in series}
