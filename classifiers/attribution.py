@@ -110,9 +110,11 @@ def change_time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
 
 
 def _rank_iv(minutes_before_onset: Sequence[float], kinds: Sequence[str],
-             slice_matches: Sequence[bool] | None, history: Sequence[bool] | None
-             ) -> tuple[list[bool], list[bool]]:
-    """Checked lengths; the slice matches and history flags as lists (default: none)."""
+             slice_matches: Sequence[bool] | None, history: Sequence[bool] | None,
+             elsewhere: Sequence[bool] | None = None
+             ) -> tuple[list[bool], list[bool], list[bool]]:
+    """Checked lengths; the slice matches, history and elsewhere flags as lists
+    (default: none)."""
     if len(minutes_before_onset) != len(kinds):
         raise ValueError(f"kinds must match minutes_before_onset in length, got {len(kinds)} "
                          f"and {len(minutes_before_onset)}")
@@ -120,7 +122,10 @@ def _rank_iv(minutes_before_onset: Sequence[float], kinds: Sequence[str],
     past = list(history) if history is not None else [False] * len(kinds)
     if len(matches) != len(kinds) or len(past) != len(kinds):
         raise ValueError("slice_matches and history must match kinds in length")
-    return matches, past
+    aimed_elsewhere = list(elsewhere) if elsewhere is not None else [False] * len(kinds)
+    if len(aimed_elsewhere) != len(kinds):
+        raise ValueError("elsewhere must match kinds in length")
+    return matches, past, aimed_elsewhere
 
 
 def _kind_fit(kind: str, label: str, root_layers: Sequence[str]) -> float:
@@ -182,22 +187,27 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     .. [1] B. Beyer et al., "Site Reliability Engineering", O'Reilly (2016), ch. 12
        ("what touched it last": the most recent change before the symptom began).
     """
-    matches, past = _rank_iv(minutes_before_onset, kinds, slice_matches, history)
-    aimed_elsewhere = list(elsewhere) if elsewhere is not None else [False] * len(kinds)
-    if len(aimed_elsewhere) != len(kinds):
-        raise ValueError("elsewhere must match kinds in length")
+    matches, past, aimed_elsewhere = _rank_iv(minutes_before_onset, kinds, slice_matches,
+                                              history, elsewhere)
     floor = kind_floor()
     ranked = []
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
         tf = change_time_fit(float(minutes), onset_halfwidth, resolution)
         kf = _kind_fit(kind, label, root_layers)
-        score = tf * (floor + kf) * (SLICE_BONUS if matches[index] else 1.0)
-        if past[index]:
-            score *= HISTORY_FACTOR
-        if aimed_elsewhere[index]:
-            score *= SCOPE_MISMATCH
+        score = _scoped(tf * (floor + kf), matches[index], past[index], aimed_elsewhere[index])
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
                                   minutes_before_onset=float(minutes)))
     # equal scores (two changes inside the onset's interval): the one nearest the onset
     ranked.sort(key=lambda c: (-c.score, abs(c.minutes_before_onset)))
     return ranked
+
+
+def _scoped(score: float, slice_match: bool, history: bool, elsewhere: bool) -> float:
+    """The timing-and-kind score with what the change's scope says: a bonus for naming
+    the failing slice, discounts for being history and for being aimed elsewhere."""
+    score *= SLICE_BONUS if slice_match else 1.0
+    if history:
+        score *= HISTORY_FACTOR
+    if elsewhere:
+        score *= SCOPE_MISMATCH
+    return score

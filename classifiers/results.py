@@ -17,7 +17,10 @@ class ShiftResult:
     Attributes
     ----------
     statistic : float
-        The test statistic (a z score, signed: positive means the series rose).
+        The test statistic, a z score, signed (positive means the series rose): the
+        step over its standard error (``robust_shift``, ``rate_test``) or the growth's
+        slope over its standard error (``lag_growth``). Onset intervals read it as
+        one (:func:`classifiers.onsets.onset_interval`).
     p_value : float
         Two-sided p-value of "no change at ``onset``" (before multiple-testing correction).
     effect : float

@@ -278,9 +278,12 @@ def lag_growth(values: object, times: object = None, *, min_segment: int = 5,
     Returns
     -------
     ShiftResult
-        ``statistic`` is the growth of the lag per second of wall-clock time after the
-        onset (1.0 means nothing is being refreshed at all); ``effect`` is the final
-        lag above the baseline's 95th percentile, in baseline SDs.
+        ``statistic`` is the z score of the lag's growth after the onset (its slope
+        over the slope's standard error), like every shift detector's, so that
+        :func:`classifiers.onsets.onset_interval` reads how clearly the rise began; the
+        growth per second of wall-clock time (1.0 means nothing is being refreshed at
+        all) is ``(after - before)`` over the time since the onset. ``effect`` is the
+        final lag above the baseline's 95th percentile, in baseline SDs.
     """
     y, t, m, _ = shift_iv(values, times, min_segment, "up")
     y = _tame(y)
@@ -315,7 +318,7 @@ def _lag_core(y: Floats, t: Floats, m: int, window: int) -> ShiftResult:
     z = slope / se if se > 0 else 0.0
     p = float(min(1.0, special.ndtr(-z))) if excess > 0 else 1.0
     relative = (float(y[-1]) - level) / abs(level) if abs(level) > 1e-9 else 0.0
-    return ShiftResult(statistic=slope, p_value=p, effect=float(excess), onset=k,
+    return ShiftResult(statistic=float(z), p_value=p, effect=float(excess), onset=k,
                        relative=float(min(relative, 1e6)), before=level, after=float(y[-1]),
                        detector="lag_growth")
 
