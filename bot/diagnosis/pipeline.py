@@ -51,6 +51,7 @@ from classifiers.excursions import (
     traffic_cost_rise,
     volume_ratio,
 )
+from classifiers.no_evidence import no_evidence_posterior
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
@@ -368,7 +369,9 @@ def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
     (:func:`bot.diagnosis.assemble.assemble_columns`); ``records`` then adds only changes.
     """
     ev = gather(records, changes, at=at, assembled=assembled)
-    posterior = classify_behaviour(ev.layers, ev.change_evidence, priors)
+    # nothing measured is no evidence of health: "none" at a low confidence
+    posterior = (classify_behaviour(ev.layers, ev.change_evidence, priors) if ev.kept
+                 else no_evidence_posterior())
     label = posterior.label
     # where the degraded signals concentrate is a fact of the findings, not of the cause
     # the label guesses: kept on "none" too (the views show them only on a failure), so
