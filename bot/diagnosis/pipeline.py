@@ -51,6 +51,14 @@ from classifiers.excursions import (
     traffic_cost_rise,
     volume_ratio,
 )
+from classifiers.load_clock import (
+    LOAD_STEP,
+    follows_load,
+    load_minutes,
+    tracks_load,
+    traffic_rate,
+)
+from classifiers.no_evidence import no_evidence_posterior
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
@@ -315,12 +323,36 @@ def gather(records: Iterable[Any], changes: Iterable[Change] = (), *,
                                       service=service or "unknown", kind=kind, ref=value,
                                       description=f"{name} switched to {value}"))
     all_changes = unique_changes + pseudo
-    history = suspects.history(all_changes, tests, suspects.healthy_since(episode))
+    history = suspects.history(all_changes, _recoveries(tests, findings, data),
+                               suspects.healthy_since(episode))
     change_evidence = [ChangeEvidence(c.kind, (onset_epoch - c.ts.timestamp()) / 60.0)
                        for c, past in zip(all_changes, history, strict=True)
                        if not past] if onset_epoch is not None else []
     return Evidence(kept, data, tests, findings, layers, onset_epoch, all_changes, history,
                     change_evidence, service, len(pseudo), episode)
+
+
+def _recoveries(tests: list[Test], findings: list[Finding], data: Assembled) -> list[Test]:
+    """The tests whose recovery says the service was healthy again, for history.
+
+    Two kinds of "recovered" excursion are no return to health: a series that rose and
+    fell with the traffic over the window (replicas and utilisation following the
+    daily load, :func:`classifiers.load_clock.follows_load`), and one of a layer that
+    is failing again in the episode (an OOM burst, the memory's reset at each kill, a
+    crash loop's earlier bursts): the failure recurs, it did not end.
+    """
+    failing = {f.test.layer for f in findings}
+    requests = _requests(data)
+    traffic = (traffic_rate(requests.times, requests.counts, float(requests.times[0]),
+                            float(requests.times[-1])) if requests is not None else None)
+    out = []
+    for test in tests:
+        series = data.series.get((test.layer, test.name, test.slice))
+        if test.recovered is None or test.layer in failing or series is None or (
+                traffic is not None and follows_load(series.values, series.times, *traffic)):
+            continue
+        out.append(test)
+    return out
 
 
 def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
@@ -348,11 +380,31 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
         onset, past = named, suspects.history(ev.changes, ev.tests,
                                               suspects.healthy_since(named))
     times, candidate = suspects.in_force(ev.changes, ev.pseudo)
-    ranked = suspects.rank(ev.changes, past, times, candidate, onset, label, slices)
-    rows = [suspect_row(ev.changes[i], score, minutes) for i, score, minutes in ranked[:5]]
+    clock = _load_clock(ev, label, onset.epoch, times)
+    ranked = suspects.rank(ev.changes, past, clock, candidate, onset, label, slices)
+    rows = [suspect_row(ev.changes[i], score, (onset.epoch - times[i]) / 60.0)
+            for i, score, _ in ranked[:5]]
     top = (ev.changes[ranked[0][0]] if ranked and ranked[0][1] > suspects.BLAME_SCORE
            else None)
     return rows, top
+
+
+def _load_clock(ev: Evidence, label: str, onset: float, times: list[float]) -> list[float]:
+    """Each change's time as attribution reads it: on the wall clock, or, for a capacity
+    failure whose harm follows the traffic (:mod:`classifiers.load_clock`), moved up to
+    the onset by the minutes since it that the load was lower than the onset's."""
+    requests = _requests(ev.data)
+    harm = [f for f in ev.findings if f.test.layer == "runtime" and not f.test.slice]
+    if label != "infrastructure" or requests is None or not harm:
+        return times
+    top = max(harm, key=lambda f: f.strength)
+    series = ev.data.series.get((top.test.layer, top.test.name, top.test.slice))
+    start = min([*times, float(requests.times[0])])
+    mids, rate = traffic_rate(requests.times, requests.counts, start, onset)
+    if series is None or not tracks_load(series.values, series.times, onset, *traffic_rate(
+            requests.times, requests.counts, onset - 2 * LOAD_STEP, float(series.times[-1]))):
+        return times
+    return [onset - 60.0 * load_minutes(t, onset, mids, rate) for t in times]
 
 
 def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
@@ -368,7 +420,9 @@ def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
     (:func:`bot.diagnosis.assemble.assemble_columns`); ``records`` then adds only changes.
     """
     ev = gather(records, changes, at=at, assembled=assembled)
-    posterior = classify_behaviour(ev.layers, ev.change_evidence, priors)
+    # nothing measured is no evidence of health: "none" at a low confidence
+    posterior = (classify_behaviour(ev.layers, ev.change_evidence, priors) if ev.kept
+                 else no_evidence_posterior())
     label = posterior.label
     # where the degraded signals concentrate is a fact of the findings, not of the cause
     # the label guesses: kept on "none" too (the views show them only on a failure), so

@@ -1,0 +1,94 @@
+"""A change's distance before a failure that follows the load, counted in minutes of
+like load rather than on the wall clock.
+
+A pool capped too low (a lower max-replica setting, a GPU node lost from a capped
+pool) hurts only while the load needs more replicas than the cap allows: a cap
+lowered at 07:00 shows nothing until the morning's load passes it at 11:00, and
+then queue, latency and timeouts grow and recede with the daily load, worst at the
+peak. On the wall clock such a change is four hours stale, and a change of another
+kind at 10:30 that moved nothing looks fresher. What speaks against a change is calm
+*under the load that now hurts*: the minutes since it during which the traffic was
+at least ``LOAD_SHARE`` of the onset's. Before that the failure could not show.
+
+This holds only for harm that tracks the load (:func:`tracks_load`: its series and
+the traffic rise and fall together after the onset); a failure that does not follow
+the traffic keeps the wall clock, and so does every change when the traffic was as
+high as at the onset all along (a flat day: the two clocks agree).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifiers.arrays import Floats
+
+LOAD_SHARE = 0.9        # traffic this close to the onset's counts as the same load
+LOAD_CORRELATION = 0.3  # harm and traffic after the onset correlate this much, at least
+FOLLOW_CORRELATION = 0.6  # a series this correlated with the traffic follows the day
+LOW_SHARE = 0.8         # under this share the load was clearly lower: the climb began
+LOAD_STEP = 600.0       # seconds over which the traffic rate is read (Poisson noise)
+LOAD_MIN_POINTS = 6     # harm points after the onset the correlation needs
+
+
+def traffic_rate(request_times: Floats, request_counts: Floats, start: float, end: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(middle of each ``LOAD_STEP`` interval from ``start`` to ``end``, requests a
+    second over it), from the cumulative count read at the interval's ends; empty
+    where the counts do not reach."""
+    ok = np.isfinite(request_counts) & (request_counts >= 0)
+    if np.count_nonzero(ok) < 3 or end - start < 2 * LOAD_STEP:
+        return np.zeros(0), np.zeros(0)
+    edges = np.arange(start, end + 1.0, LOAD_STEP)
+    served = np.interp(edges, request_times[ok], np.cumsum(request_counts[ok]))
+    rate = np.diff(served) / LOAD_STEP
+    mids = (edges[1:] + edges[:-1]) / 2
+    inside = (edges[:-1] >= request_times[ok][0]) & (edges[1:] <= request_times[ok][-1])
+    return mids[inside], rate[inside]
+
+
+def tracks_load(values: Floats, times: Floats, onset: float, mids: np.ndarray,
+                rate: np.ndarray) -> bool:
+    """Whether the harm after ``onset`` rose and fell with the traffic (Pearson
+    correlation of its values with the traffic rate at their times)."""
+    after = (times >= onset) & np.isfinite(values)
+    if np.count_nonzero(after) < LOAD_MIN_POINTS or mids.size < 2:
+        return False
+    load = np.interp(times[after], mids, rate)
+    harm = values[after]
+    if float(np.std(load)) <= 0 or float(np.std(harm)) <= 0:
+        return False
+    return float(np.corrcoef(harm, load)[0, 1]) >= LOAD_CORRELATION
+
+
+def follows_load(values: Floats, times: Floats, mids: np.ndarray, rate: np.ndarray) -> bool:
+    """Whether a series rose and fell with the traffic over the whole window (Pearson
+    correlation at least ``FOLLOW_CORRELATION``): the daily cycle, not an excursion."""
+    ok = np.isfinite(values) & (times >= (mids[0] if mids.size else np.inf)) \
+        & (times <= (mids[-1] if mids.size else -np.inf))
+    if np.count_nonzero(ok) < LOAD_MIN_POINTS:
+        return False
+    load = np.interp(times[ok], mids, rate)
+    if float(np.std(load)) <= 0 or float(np.std(values[ok])) <= 0:
+        return False
+    return float(np.corrcoef(values[ok], load)[0, 1]) >= FOLLOW_CORRELATION
+
+
+def load_minutes(change: float, onset: float, mids: np.ndarray, rate: np.ndarray) -> float:
+    """Minutes from ``change`` to ``onset`` (epoch seconds) as a load-driven failure
+    reads them. The load's last climb to the onset's level (from the last interval
+    clearly lower, under ``LOW_SHARE`` of the onset's rate) is when such a failure could first
+    show: a change before it was tested only by lower loads, so of its time before
+    the climb only the minutes at like load (``LOAD_SHARE``) count (an earlier peak since the change
+    that did no harm), and none of the climb's. A change made during the climb, after
+    the onset or outside the traffic's span keeps the wall clock's minutes."""
+    wall = (onset - change) / 60.0
+    if wall <= 0 or mids.size == 0 or change < mids[0] - LOAD_STEP / 2:
+        return wall
+    at_onset = float(np.interp(onset - LOAD_STEP / 2, mids, rate))
+    like = rate >= LOAD_SHARE * at_onset
+    lower = (mids < onset) & (rate < LOW_SHARE * at_onset)
+    climb = float(mids[lower][-1]) + LOAD_STEP / 2 if lower.any() else float(mids[0])
+    if change >= climb:
+        return wall
+    earlier = np.count_nonzero(like & (mids >= change) & (mids < climb))
+    return min(float(earlier) * LOAD_STEP / 60.0, wall)
