@@ -50,27 +50,32 @@ def tracks_load(values: Floats, times: Floats, onset: float, mids: np.ndarray,
                 rate: np.ndarray) -> bool:
     """Whether the harm after ``onset`` rose and fell with the traffic (Pearson
     correlation of its values with the traffic rate at their times)."""
+    if mids.size < 2:
+        return False
     after = (times >= onset) & np.isfinite(values)
-    if np.count_nonzero(after) < LOAD_MIN_POINTS or mids.size < 2:
-        return False
-    load = np.interp(times[after], mids, rate)
-    harm = values[after]
-    if float(np.std(load)) <= 0 or float(np.std(harm)) <= 0:
-        return False
-    return float(np.corrcoef(harm, load)[0, 1]) >= LOAD_CORRELATION
+    return _load_correlation(values, times, after, mids, rate) >= LOAD_CORRELATION
 
 
 def follows_load(values: Floats, times: Floats, mids: np.ndarray, rate: np.ndarray) -> bool:
     """Whether a series rose and fell with the traffic over the whole window (Pearson
     correlation at least ``FOLLOW_CORRELATION``): the daily cycle, not an excursion."""
-    ok = np.isfinite(values) & (times >= (mids[0] if mids.size else np.inf)) \
-        & (times <= (mids[-1] if mids.size else -np.inf))
-    if np.count_nonzero(ok) < LOAD_MIN_POINTS:
+    if mids.size == 0:
         return False
-    load = np.interp(times[ok], mids, rate)
-    if float(np.std(load)) <= 0 or float(np.std(values[ok])) <= 0:
-        return False
-    return float(np.corrcoef(values[ok], load)[0, 1]) >= FOLLOW_CORRELATION
+    inside = np.isfinite(values) & (times >= mids[0]) & (times <= mids[-1])
+    return _load_correlation(values, times, inside, mids, rate) >= FOLLOW_CORRELATION
+
+
+def _load_correlation(values: Floats, times: Floats, keep: np.ndarray, mids: np.ndarray,
+                      rate: np.ndarray) -> float:
+    """Pearson correlation of the kept values with the traffic rate at their times;
+    -inf (below any threshold) with too few points or a flat side."""
+    if np.count_nonzero(keep) < LOAD_MIN_POINTS:
+        return -np.inf
+    load = np.interp(times[keep], mids, rate)
+    kept = values[keep]
+    if float(np.std(load)) <= 0 or float(np.std(kept)) <= 0:
+        return -np.inf
+    return float(np.corrcoef(kept, load)[0, 1])
 
 
 def load_minutes(change: float, onset: float, mids: np.ndarray, rate: np.ndarray) -> float:

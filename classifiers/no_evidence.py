@@ -13,6 +13,7 @@ often a noisy rule than a failure nobody measured), well under one half.
 
 from __future__ import annotations
 
+from classifiers.behaviour import pattern_of
 from classifiers.results import Posterior
 from classifiers.vocabulary import LABELS
 
@@ -25,4 +26,4 @@ def no_evidence_posterior() -> Posterior:
     scores: dict[str, float] = {label: (NO_EVIDENCE_CONFIDENCE if label == "none" else rest)
                                for label in LABELS}
     return Posterior(label="none", confidence=NO_EVIDENCE_CONFIDENCE, scores=scores,
-                     reasons=("nothing was measured",), pattern="roots=|moved=|changes=")
+                     reasons=("nothing was measured",), pattern=pattern_of((), ()))

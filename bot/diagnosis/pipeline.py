@@ -342,17 +342,15 @@ def _recoveries(tests: list[Test], findings: list[Finding], data: Assembled) -> 
     crash loop's earlier bursts): the failure recurs, it did not end.
     """
     failing = {f.test.layer for f in findings}
-    requests = _requests(data)
-    traffic = (traffic_rate(requests.times, requests.counts, float(requests.times[0]),
-                            float(requests.times[-1])) if requests is not None else None)
-    out = []
-    for test in tests:
-        series = data.series.get((test.layer, test.name, test.slice))
-        if test.recovered is None or test.layer in failing or series is None or (
-                traffic is not None and follows_load(series.values, series.times, *traffic)):
-            continue
-        out.append(test)
-    return out
+    candidates = [(test, data.series.get((test.layer, test.name, test.slice)))
+                  for test in tests if test.recovered is not None and test.layer not in failing]
+    requests = _requests(data) if any(s is not None for _, s in candidates) else None
+    if requests is None:
+        return [test for test, series in candidates if series is not None]
+    traffic = traffic_rate(requests.times, requests.counts, float(requests.times[0]),
+                           float(requests.times[-1]))
+    return [test for test, series in candidates
+            if series is not None and not follows_load(series.values, series.times, *traffic)]
 
 
 def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
@@ -399,11 +397,11 @@ def _load_clock(ev: Evidence, label: str, onset: float, times: list[float]) -> l
         return times
     top = max(harm, key=lambda f: f.strength)
     series = ev.data.series.get((top.test.layer, top.test.name, top.test.slice))
-    start = min([*times, float(requests.times[0])])
-    mids, rate = traffic_rate(requests.times, requests.counts, start, onset)
     if series is None or not tracks_load(series.values, series.times, onset, *traffic_rate(
             requests.times, requests.counts, onset - 2 * LOAD_STEP, float(series.times[-1]))):
         return times
+    start = min([*times, float(requests.times[0])])
+    mids, rate = traffic_rate(requests.times, requests.counts, start, onset)
     return [onset - 60.0 * load_minutes(t, onset, mids, rate) for t in times]
 
 
