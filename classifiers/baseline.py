@@ -32,6 +32,9 @@ class Cleaned(NamedTuple):
     keep: Indices                            # indices kept
     recovered: int                           # where the last cut excursion recovered, or -1
     excursions: list[tuple[int, float]]      # (points, signed peak from baseline) of each
+    # ``y.cumsum()`` of the series given, when the segmentation summed it (else None):
+    # the onset scan of an uncut series reads the same running sums
+    running: Floats | None = None
 
 
 class _Excursion(NamedTuple):
@@ -87,9 +90,10 @@ def drop_recovered(y: Floats, m: int, min_effect: float = 3.0, *,
     sd = noise_sd(y)
     if n < 4 * m or sd <= 0:
         return Cleaned(keep, -1, [])
-    cuts = segments(y, m, 5.0 * sd)
+    running = y.cumsum()
+    cuts = segments(y, m, 5.0 * sd, running=running)
     if len(cuts) < 2:
-        return Cleaned(keep, -1, [])
+        return Cleaned(keep, -1, [], running)
     bounds = [0, *cuts, n]
     levels = [median(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     drop = np.zeros(n, dtype=bool)
@@ -105,8 +109,8 @@ def drop_recovered(y: Floats, m: int, min_effect: float = 3.0, *,
         excursions.append((found.span, found.peak))
         j = found.last + 2
     if not drop.any() or (rhythmic and len(excursions) >= 2):
-        return Cleaned(keep, -1, excursions)
-    return Cleaned(keep[~drop], recovered, excursions)
+        return Cleaned(keep, -1, excursions, running)
+    return Cleaned(keep[~drop], recovered, excursions, running)
 
 
 def recurring(result: ShiftResult, excursions: list[tuple[int, float]], since: int) -> bool:

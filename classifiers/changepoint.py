@@ -33,15 +33,19 @@ def split_sizes(n: int, first: int, m: int) -> tuple[Floats, Floats]:
     return sizes, factor
 
 
-def mean_shift_scan(y: Floats, w: Floats | None, m: int, direction: str, lo: int) -> int:
+def mean_shift_scan(y: Floats, w: Floats | None, m: int, direction: str, lo: int,
+                    running: Floats | None = None) -> int:
     """Index that best splits ``y`` into two levels (weighted mean-shift statistic).
 
     The after-segment runs to the end, as in an incident that is still going on.
-    ``w=None`` weighs every point 1 (gauges) without the bookkeeping of zero weights.
+    ``w=None`` weighs every point 1 (gauges) without the bookkeeping of zero weights;
+    then ``running`` is ``y.cumsum()`` when the caller has it (the excursion
+    cleaning summed the same series).
     """
     n = y.size
     if w is None:
-        cy = y.cumsum()  # the method: np.cumsum's dispatch costs more than the sum here
+        # the method: np.cumsum's dispatch costs more than the sum here
+        cy = y.cumsum() if running is None else running
         head = cy[lo - 1:n - m]  # cy[k - 1]
         sizes, factor = split_sizes(n, lo, m)
         t = ((cy[-1] - head) / (n - sizes) - head / sizes) * factor
@@ -64,10 +68,14 @@ def mean_shift_scan(y: Floats, w: Floats | None, m: int, direction: str, lo: int
     return lo + int(score.argmax())
 
 
-def best_split(y: Floats, m: int) -> tuple[int, float]:
-    """Best split of ``y`` into two levels (at least ``m`` points each) and its |t|."""
+def best_split(y: Floats, m: int, running: Floats | None = None) -> tuple[int, float]:
+    """Best split of ``y`` into two levels (at least ``m`` points each) and its |t|.
+
+    ``running`` is ``y.cumsum()`` when the caller has it (a prefix of a longer
+    segment's: running sums from the same first point are the same numbers).
+    """
     n = y.size
-    c = y.cumsum()
+    c = y.cumsum() if running is None else running
     head = c[m - 1:n - m]  # sums before each split k = m .. n - m
     sizes, factor = split_sizes(n, m, m)
     t = np.abs((c[-1] - head) / (n - sizes) - head / sizes) * factor
@@ -75,8 +83,11 @@ def best_split(y: Floats, m: int) -> tuple[int, float]:
     return m + i, float(t[i])
 
 
-def segments(y: Floats, m: int, threshold: float, most: int = 16) -> list[int]:
+def segments(y: Floats, m: int, threshold: float, most: int = 16,
+             running: Floats | None = None) -> list[int]:
     """Binary segmentation into levels: split while the best split's |t| > threshold.
+
+    ``running`` is ``y.cumsum()`` when the caller has it.
 
     References
     ----------
@@ -84,15 +95,20 @@ def segments(y: Floats, m: int, threshold: float, most: int = 16) -> list[int]:
        the analysis of variance", Biometrics 30 (1974) 507-512.
     """
     cuts: list[int] = []
-    pending = [(0, y.size)]
+    # each pending segment with its running sums when known: a left part starts where
+    # its parent did, so its running sums are the first ones of its parent's
+    pending: list[tuple[int, int, Floats | None]] = [(0, y.size, running)]
     while pending and len(cuts) < most:
-        a, b = pending.pop()
+        a, b, running = pending.pop()
         if b - a < 2 * m:
             continue
-        k, t = best_split(y[a:b], m)
+        part = y[a:b]
+        if running is None:
+            running = part.cumsum()
+        k, t = best_split(part, m, running)
         if t > threshold:
             cuts.append(a + k)
-            pending += [(a, a + k), (a + k, b)]
+            pending += [(a, a + k, running[:k]), (a + k, b, None)]
     return sorted(cuts)
 
 

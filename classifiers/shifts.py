@@ -135,17 +135,20 @@ def robust_shift(values: object, times: object = None, *, direction: str = "both
         keep = cleaned.keep
         return on_original(_robust_core(y[keep], t[keep], m, direction, window, horizon),
                             cleaned, n)
-    return _robust_core(y, t, m, direction, window, horizon)
+    return _robust_core(y, t, m, direction, window, horizon, cleaned.running)
 
 
 def _robust_core(y: Floats, t: Floats, m: int, direction: str, window: int,
-                 horizon: int) -> ShiftResult:
-    """:func:`robust_shift` on clean, time-ordered arrays (no recovered excursions)."""
+                 horizon: int, running: Floats | None = None) -> ShiftResult:
+    """:func:`robust_shift` on clean, time-ordered arrays (no recovered excursions).
+
+    ``running``: ``y.cumsum()``, when the excursion cleaning took it.
+    """
     n = y.size
     if n < m + _min_baseline(n, m):
         return _NULL
     lo = _min_baseline(n, m)
-    k0 = mean_shift_scan(y, None, m, direction, lo)
+    k0 = mean_shift_scan(y, None, m, direction, lo, running)
     # The split lands mid-way into a ramp; fit the baseline with a guard gap before it
     # so the early part of the change does not bend the baseline, then let CUSUM walk
     # the onset back (by at most the gap) to where the series first left it.

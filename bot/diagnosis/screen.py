@@ -63,12 +63,38 @@ class _ScreenWork(NamedTuple):
     diffs: np.ndarray    # first differences, partitioned for their MAD
     split: np.ndarray    # the split statistic at every k
     total: np.ndarray    # the total's share of it
+    pairs: np.ndarray | None  # float64 rows two by two, as complex numbers (else None)
 
     @classmethod
     def of(cls, rows: int, n: int, kind: np.dtype, factor: np.dtype) -> _ScreenWork:
         wide = np.result_type(kind, factor)  # the products' dtype
+        pairs = np.empty((rows // 2, n, 2)) if np.dtype(kind) == np.float64 else None
         return cls(np.empty((rows, n), kind), np.empty((rows, n - 1), kind),
-                   np.empty((rows, n - 9), wide), np.empty((rows, n - 9), wide))
+                   np.empty((rows, n - 9), wide), np.empty((rows, n - 9), wide), pairs)
+
+
+def _running_sums(y: np.ndarray, pairs: np.ndarray | None) -> np.ndarray:
+    """``np.cumsum(y, axis=1)``, in place: the same numbers, in about two thirds the time.
+
+    A running sum is a chain of additions, each waiting for the one before, so numpy
+    sums a row at a few ns a point however many rows there are. Two float64 rows
+    side by side are the real and imaginary parts of one complex row, whose running
+    sum adds the parts separately (IEEE additions in the same order: the same bits)
+    and runs two chains at once. An odd last row is summed on its own.
+    """
+    half = y.shape[0] // 2
+    if pairs is None or half == 0:
+        return np.cumsum(y, axis=1, out=y)
+    both = pairs[:half]  # C-contiguous: its last axis is the complex number's parts
+    both[:, :, 0] = y[0:2 * half:2]
+    both[:, :, 1] = y[1:2 * half:2]
+    z = both.view(np.complex128)[..., 0]
+    np.cumsum(z, axis=1, out=z)
+    y[0:2 * half:2] = both[:, :, 0]
+    y[1:2 * half:2] = both[:, :, 1]
+    if y.shape[0] % 2:
+        np.cumsum(y[-1], out=y[-1])
+    return y
 
 
 def _screen_rows(rows: list[Series], n: int, a: np.ndarray, b: np.ndarray,
@@ -86,7 +112,7 @@ def _screen_rows(rows: list[Series], n: int, a: np.ndarray, b: np.ndarray,
     np.stack([s.values for s in rows], out=y)
     d = np.subtract(y[:, 1:], y[:, :-1], out=work.diffs[:r])
     noise = row_robust_sd(d, scratch=True) / math.sqrt(2.0)  # d is ours
-    c = np.cumsum(y, axis=1, out=y)
+    c = _running_sums(y, work.pairs)
     t = np.multiply(c[:, 4:n - 5], b, out=work.split[:r])
     t -= np.multiply(c[:, -1:], a, out=work.total[:r])
     best = np.maximum(t.max(axis=1), -t.min(axis=1))

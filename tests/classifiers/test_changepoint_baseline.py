@@ -35,6 +35,41 @@ def test_segmentation_cuts_both_edges_of_an_excursion() -> None:
     assert any(abs(c - 260) <= 2 for c in cuts)
 
 
+def _reference_segments(y: np.ndarray, m: int, threshold: float, most: int = 16) -> list[int]:
+    """Binary segmentation as it was written first: every segment summed anew."""
+    from classifiers.changepoint import best_split
+    cuts: list[int] = []
+    pending = [(0, y.size)]
+    while pending and len(cuts) < most:
+        a, b = pending.pop()
+        if b - a < 2 * m:
+            continue
+        k, t = best_split(y[a:b].copy(), m)
+        if t > threshold:
+            cuts.append(a + k)
+            pending += [(a, a + k), (a + k, b)]
+    return sorted(cuts)
+
+
+def test_shared_running_sums_give_the_same_cuts_and_onsets() -> None:
+    # a left part's running sums are its parent's first ones, and the onset scan reads
+    # the cleaning's: the same numbers, so the same cuts and the same split, exactly
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        y = rng.normal(0.0, 1.0, 900) * rng.uniform(0.1, 50) + rng.uniform(-1e3, 1e3)
+        for start, size in zip(rng.integers(0, 800, 3), rng.uniform(-9, 9, 3), strict=True):
+            y[start:start + int(rng.integers(10, 200))] += size
+        threshold = float(rng.uniform(3.0, 8.0))
+        assert segments(y, 5, threshold) == _reference_segments(y, 5, threshold)
+        assert segments(y, 5, threshold, running=y.cumsum()) == segments(y, 5, threshold)
+        cleaned = drop_recovered(y, 5)
+        assert cleaned.running is not None
+        assert np.array_equal(cleaned.running, y.cumsum())
+        for direction in ("up", "down", "both"):
+            assert (mean_shift_scan(y, None, 5, direction, 30, cleaned.running)
+                    == mean_shift_scan(y, None, 5, direction, 30))
+
+
 def test_an_excursion_that_recovered_is_cut_and_the_shift_in_force_kept() -> None:
     y = _noise(3, 600)
     y[150:210] += 10.0        # a bad deploy, rolled back

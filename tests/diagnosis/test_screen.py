@@ -50,3 +50,25 @@ def test_float32_series_of_one_length_keep_their_own_arithmetic() -> None:
         s.values = s.values.astype(np.float32)
     together = screen(series)
     assert together == {id(s): screen([s])[id(s)] for s in series}
+
+
+def test_running_sums_two_rows_at_a_time_are_numpys_to_the_bit() -> None:
+    # the screen sums float64 rows in pairs, as the parts of complex numbers: every
+    # running sum must be np.cumsum's exactly (odd counts, one row, cancellation,
+    # huge and tiny values, signed zeros, inf and NaN), or a verdict could flip
+    from bot.diagnosis.screen import _running_sums
+
+    rng = np.random.default_rng(11)
+    for rows in (1, 2, 3, 7, 24):
+        for scale in (1e-300, 1e-3, 1.0, 1e8, 1e300):
+            y = rng.normal(0, 1, (rows, 301)) * scale
+            y[:, ::7] *= -1e6
+            y[0, 3], y[-1, 5] = -0.0, 0.0
+            if rows > 2:
+                y[1, 10], y[2, 20] = np.inf, np.nan
+            pairs = np.empty((rows // 2, 301, 2))
+            with np.errstate(over="ignore", invalid="ignore"):
+                expected = np.cumsum(y, axis=1)
+                got = _running_sums(y.copy(), pairs)
+            assert np.array_equal(got, expected, equal_nan=True)
+            assert np.array_equal(np.signbit(got), np.signbit(expected))
