@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from classifiers.arrays import Floats
+from classifiers.frozen import build
 from classifiers.robust import median, robust_sd
 from classifiers.series_history import BUCKET_SECONDS, DAY_BINS, SeriesHistory, add_points
 from classifiers.watch_tails import EDGES, PRIOR, WEEK, point_risk, sum_thresholds
@@ -231,15 +232,17 @@ class _Run:
         return self.rt, self.ry
 
     def finish(self) -> WatchState:
-        """The state this run leaves (every field new: built directly, not ``replace``d)."""
+        """The state this run leaves (every field new: built directly, not ``replace``d;
+        :func:`classifiers.frozen.build`, as ``__init__`` costs more than the point)."""
         rt, ry = self.ring()
-        return WatchState(history=self.history, recent_times=rt, recent_values=ry,
-                          scores=np.array(self.scores), calibration=self.calibration,
-                          points=self.points, hourly_noise=self.hourly,
-                          thresholds=self.thresholds, risk=self.risk, noise=self.noise,
-                          pending_decay=self.pending, episodes=self.episodes,
-                          episode=np.array(self.episode, dtype=float),
-                          episode_points=self.episode_points)
+        return build(WatchState, {
+            "history": self.history, "recent_times": rt, "recent_values": ry,
+            "scores": np.array(self.scores), "calibration": self.calibration,
+            "points": self.points, "hourly_noise": self.hourly,
+            "thresholds": self.thresholds, "risk": self.risk, "noise": self.noise,
+            "pending_decay": self.pending, "episodes": self.episodes,
+            "episode": np.array(self.episode, dtype=float),
+            "episode_points": self.episode_points})
 
 
 def _pushed(ring: Floats, value: float) -> Floats:
