@@ -24,11 +24,11 @@ _set = object.__setattr__
 def build(cls: type[T], fields: dict[str, Any]) -> T:
     """An instance of the frozen dataclass ``cls`` holding ``fields`` (every field, in order).
 
-    The caller gives every field: nothing is defaulted, nothing checked beyond the
-    count (an assertion, so a field added to ``cls`` and forgotten here fails loudly
-    in tests).
+    The caller gives every field: nothing is defaulted. The names are checked against
+    the class the first time a class is built, the count every time (an assertion,
+    so a field added to ``cls`` and forgotten by a caller fails loudly in tests).
     """
-    assert len(fields) == _count(cls), f"{cls.__name__} needs all its fields"
+    assert _COUNTS.get(cls, -1) == len(fields) or _check(cls, fields)
     instance = _new(cls)
     _set(instance, "__dict__", fields)
     return instance
@@ -37,9 +37,11 @@ def build(cls: type[T], fields: dict[str, Any]) -> T:
 _COUNTS: dict[type, int] = {}
 
 
-def _count(cls: type) -> int:
-    count = _COUNTS.get(cls)
-    if count is None:
-        assert dataclasses.is_dataclass(cls) and not hasattr(cls, "__post_init__")
-        count = _COUNTS[cls] = len(dataclasses.fields(cls))
-    return count
+def _check(cls: type, fields: dict[str, Any]) -> bool:
+    """Whether ``fields`` are the fields of ``cls`` in order (then its count is known)."""
+    assert dataclasses.is_dataclass(cls) and not hasattr(cls, "__post_init__"), cls
+    names = [f.name for f in dataclasses.fields(cls)]
+    if list(fields) != names:
+        raise TypeError(f"{cls.__name__} needs its fields {names}, got {list(fields)}")
+    _COUNTS[cls] = len(names)
+    return True

@@ -225,6 +225,10 @@ class _Run:
             # the usual run: one point pushes the oldest out (no list-to-array conversion)
             self.rt, self.ry = _pushed(self.rt, self.nt[0]), _pushed(self.ry, self.ny[0])
             self.nt, self.ny = [], []
+        elif len(self.nt) == 1 and self.rt.size < RING:
+            # a ring still filling takes the point at its end (as the concatenation would)
+            self.rt, self.ry = _appended(self.rt, self.nt[0]), _appended(self.ry, self.ny[0])
+            self.nt, self.ny = [], []
         elif self.nt:
             self.rt = np.concatenate([self.rt, self.nt])[-RING:]
             self.ry = np.concatenate([self.ry, self.ny])[-RING:]
@@ -237,11 +241,11 @@ class _Run:
         rt, ry = self.ring()
         return build(WatchState, {
             "history": self.history, "recent_times": rt, "recent_values": ry,
-            "scores": np.array(self.scores), "calibration": self.calibration,
+            "scores": np.array(self.scores, dtype=np.float64), "calibration": self.calibration,
             "points": self.points, "hourly_noise": self.hourly,
             "thresholds": self.thresholds, "risk": self.risk, "noise": self.noise,
             "pending_decay": self.pending, "episodes": self.episodes,
-            "episode": np.array(self.episode, dtype=float),
+            "episode": np.array(self.episode, dtype=np.float64),
             "episode_points": self.episode_points})
 
 
@@ -249,6 +253,14 @@ def _pushed(ring: Floats, value: float) -> Floats:
     """A full ring less its oldest element, ``value`` last (a new float64 array)."""
     out = np.empty(RING)
     out[:-1] = ring[1:]
+    out[-1] = value
+    return out
+
+
+def _appended(ring: Floats, value: float) -> Floats:
+    """A ring that is not full with ``value`` last (a new float64 array)."""
+    out = np.empty(ring.size + 1)
+    out[:-1] = ring
     out[-1] = value
     return out
 
@@ -493,5 +505,6 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
             if alarm is not None:
                 alarms.append(alarm)
         _remember(run, t, y)
-    return run.finish(), WatchVerdict(tuple(alarms), len(ts), float(level),
-                                      float(run.noise))
+    return run.finish(), build(WatchVerdict, {"alarms": tuple(alarms), "tested": len(ts),
+                                              "level": float(level),
+                                              "noise": float(run.noise)})

@@ -70,3 +70,18 @@ def test_build_makes_the_instance_init_makes() -> None:
         pass
     else:
         raise AssertionError("a built instance must stay frozen")
+
+
+def test_build_refuses_fields_missing_or_out_of_order() -> None:
+    fields = dict(vars(_states()[-1]))
+    fields.pop("episode_points")
+
+    class Fresh(WatchState):  # a class never built before: its names are checked
+        pass
+
+    for wrong in (fields, dict(reversed(list(vars(_states()[-1]).items())))):
+        try:
+            build(dataclasses.dataclass(frozen=True)(Fresh), wrong)
+        except (TypeError, AssertionError):
+            continue
+        raise AssertionError("build must refuse fields that are not the class's")
