@@ -221,13 +221,9 @@ class _Run:
 
     def ring(self) -> tuple[Floats, Floats]:
         """The last ``RING`` points (times, values), the new ones included."""
-        if len(self.nt) == 1 and self.rt.size == RING:
-            # the usual run: one point pushes the oldest out (no list-to-array conversion)
+        if len(self.nt) == 1:
+            # the usual run: one point last, the oldest out of a full ring (no list conversion)
             self.rt, self.ry = _pushed(self.rt, self.nt[0]), _pushed(self.ry, self.ny[0])
-            self.nt, self.ny = [], []
-        elif len(self.nt) == 1 and self.rt.size < RING:
-            # a ring still filling takes the point at its end (as the concatenation would)
-            self.rt, self.ry = _appended(self.rt, self.nt[0]), _appended(self.ry, self.ny[0])
             self.nt, self.ny = [], []
         elif self.nt:
             self.rt = np.concatenate([self.rt, self.nt])[-RING:]
@@ -250,17 +246,9 @@ class _Run:
 
 
 def _pushed(ring: Floats, value: float) -> Floats:
-    """A full ring less its oldest element, ``value`` last (a new float64 array)."""
-    out = np.empty(RING)
-    out[:-1] = ring[1:]
-    out[-1] = value
-    return out
-
-
-def _appended(ring: Floats, value: float) -> Floats:
-    """A ring that is not full with ``value`` last (a new float64 array)."""
-    out = np.empty(ring.size + 1)
-    out[:-1] = ring
+    """The last ``RING`` of ``ring`` and ``value`` (a new float64 array)."""
+    out = np.empty(min(ring.size + 1, RING))
+    out[:-1] = ring[ring.size + 1 - out.size:]
     out[-1] = value
     return out
 
