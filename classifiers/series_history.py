@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from classifiers.arrays import Floats, Ints
+from classifiers.frozen import build
 
 BUCKET_SECONDS = 1800.0
 HISTORY_BUCKETS = 1008            # three weeks of half-hours
@@ -295,8 +296,10 @@ def add_points(history: SeriesHistory, times: Floats | Sequence[float],
         cycle = _fit_cycle(keys, means)
     if closed or not math.isfinite(level):
         level = _fit_level(keys, means, cycle, step)
-    # every field given: the constructor, cheaper than ``replace`` once a point a series
-    return SeriesHistory(keys=keys, means=means, open_key=open_key, open_sum=open_sum,
-                         open_count=open_count, cycle=cycle, level=level, quantum=quantum,
-                         resolution=resolution, step=step, last_time=last_t,
-                         last_value=last_v, smooth=history.smooth)
+    # every field given: built directly (:func:`classifiers.frozen.build`), cheaper than
+    # ``replace`` or the constructor once a point a series
+    return build(SeriesHistory, {
+        "keys": keys, "means": means, "open_key": open_key, "open_sum": open_sum,
+        "open_count": open_count, "cycle": cycle, "level": level, "quantum": quantum,
+        "resolution": resolution, "step": step, "last_time": last_t, "last_value": last_v,
+        "smooth": history.smooth})

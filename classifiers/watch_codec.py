@@ -107,6 +107,90 @@ def encode_parts(state: WatchState, history: tuple[WatchState, bytes] | None = N
     return recent, old
 
 
+def history_part(state: WatchState, history: tuple[WatchState, bytes] | None = None) -> bytes:
+    """The history part :func:`encode_parts` gives for ``state`` (``history`` as there)."""
+    h = state.history
+    if history is not None and _same_history(history[0].history, h):
+        return history[1]
+    return b"".join([_offsets(h).astype(np.int32).tobytes(), np.concatenate(
+        [h.means, h.cycle], dtype=np.float32).tobytes()])
+
+
+def _sizes(state: WatchState) -> tuple[int, ...]:
+    h = state.history
+    return (h.keys.size, h.means.size, h.cycle.size, state.recent_times.size,
+            state.recent_values.size, state.scores.size, state.calibration.size,
+            state.hourly_noise.size, state.thresholds.size, state.episodes.size,
+            state.episode.size)
+
+
+def recent_parts(states: list[WatchState]) -> list[bytes]:
+    """The recent part :func:`encode_parts` gives for each of ``states``, byte for byte.
+
+    The watch encodes every series of a service every run; per series the
+    conversions and joins cost more than the bytes. States whose arrays have the
+    same sizes (nearly all of a service's, once their rings are full) are
+    converted together as the rows of one block, and each row's bytes are sliced
+    from it.
+    """
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, state in enumerate(states):
+        groups.setdefault(_sizes(state), []).append(i)
+    out: list[bytes] = [b""] * len(states)
+    for sizes, members in groups.items():
+        rows = [states[i] for i in members]
+        n = len(rows)
+        times, values = sizes[3], sizes[4]
+        wide32 = times + sizes[5] + sizes[6] + sizes[7]
+        wide64 = values + sizes[8] + sizes[9] + sizes[10]
+        head = 8 * _COUNT + 4 * len(_ARRAYS)
+        block = np.empty((n, 1 + head + 4 * wide32 + 8 * wide64), dtype=np.uint8)
+        block[:, 0] = _FORMAT
+        block[:, 1:1 + 8 * _COUNT] = np.array(
+            [_scalar_tuple(s) for s in rows], dtype=float).view(np.uint8)
+        block[:, 1 + 8 * _COUNT:1 + head] = np.frombuffer(
+            np.array(sizes, dtype=np.uint32).tobytes(), dtype=np.uint8)
+        f32 = np.empty((n, wide32), dtype=np.float32)
+        at = 0
+        if times:
+            last = np.array([s.history.last_time for s in rows])
+            f32[:, :times] = _rows([s.recent_times for s in rows], n) - last[:, None]
+            at = times
+        for width, arrays in ((sizes[5], [s.scores for s in rows]),
+                              (sizes[6], [s.calibration.reshape(-1) for s in rows]),
+                              (sizes[7], [s.hourly_noise for s in rows])):
+            if width:
+                f32[:, at:at + width] = _rows(arrays, n)
+            at += width
+        f64 = np.empty((n, wide64), dtype=np.float64)
+        at = 0
+        for width, arrays in ((values, [s.recent_values for s in rows]),
+                              (sizes[8], [s.thresholds.reshape(-1) for s in rows]),
+                              (sizes[9], [s.episodes.reshape(-1) for s in rows]),
+                              (sizes[10], [s.episode for s in rows])):
+            if width:
+                f64[:, at:at + width] = _rows(arrays, n)
+            at += width
+        block[:, 1 + head:1 + head + 4 * wide32] = f32.view(np.uint8)
+        block[:, 1 + head + 4 * wide32:] = f64.view(np.uint8)
+        blob, width = block.tobytes(), block.shape[1]
+        for row, i in enumerate(members):
+            out[i] = blob[row * width:(row + 1) * width]
+    return out
+
+
+def _rows(arrays: list[Floats], n: int) -> Floats:
+    """Equal-sized one-dimensional arrays as the rows of one (``np.stack`` is slower)."""
+    return np.concatenate(arrays).reshape(n, -1)
+
+
+def _scalar_tuple(state: WatchState) -> tuple[float, ...]:
+    h = state.history
+    return (h.open_key, h.open_sum, h.open_count, h.level, h.quantum, h.resolution, h.step,
+            h.last_time, h.last_value, h.smooth, state.points, state.risk, state.noise,
+            state.pending_decay, state.episode_points)
+
+
 def encode(state: WatchState, previous: tuple[WatchState, bytes] | None = None) -> bytes:
     """The state as bytes for the store: arrays in their smallest faithful types.
 

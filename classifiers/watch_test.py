@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from classifiers.arrays import Floats
+from classifiers.frozen import build
 from classifiers.robust import median, robust_sd
 from classifiers.series_history import BUCKET_SECONDS, DAY_BINS, SeriesHistory, add_points
 from classifiers.watch_tails import EDGES, PRIOR, WEEK, point_risk, sum_thresholds
@@ -220,8 +221,8 @@ class _Run:
 
     def ring(self) -> tuple[Floats, Floats]:
         """The last ``RING`` points (times, values), the new ones included."""
-        if len(self.nt) == 1 and self.rt.size == RING:
-            # the usual run: one point pushes the oldest out (no list-to-array conversion)
+        if len(self.nt) == 1:
+            # the usual run: one point last, the oldest out of a full ring (no list conversion)
             self.rt, self.ry = _pushed(self.rt, self.nt[0]), _pushed(self.ry, self.ny[0])
             self.nt, self.ny = [], []
         elif self.nt:
@@ -231,21 +232,23 @@ class _Run:
         return self.rt, self.ry
 
     def finish(self) -> WatchState:
-        """The state this run leaves (every field new: built directly, not ``replace``d)."""
+        """The state this run leaves (every field new: built directly, not ``replace``d;
+        :func:`classifiers.frozen.build`, as ``__init__`` costs more than the point)."""
         rt, ry = self.ring()
-        return WatchState(history=self.history, recent_times=rt, recent_values=ry,
-                          scores=np.array(self.scores), calibration=self.calibration,
-                          points=self.points, hourly_noise=self.hourly,
-                          thresholds=self.thresholds, risk=self.risk, noise=self.noise,
-                          pending_decay=self.pending, episodes=self.episodes,
-                          episode=np.array(self.episode, dtype=float),
-                          episode_points=self.episode_points)
+        return build(WatchState, {
+            "history": self.history, "recent_times": rt, "recent_values": ry,
+            "scores": np.array(self.scores, dtype=np.float64), "calibration": self.calibration,
+            "points": self.points, "hourly_noise": self.hourly,
+            "thresholds": self.thresholds, "risk": self.risk, "noise": self.noise,
+            "pending_decay": self.pending, "episodes": self.episodes,
+            "episode": np.array(self.episode, dtype=np.float64),
+            "episode_points": self.episode_points})
 
 
 def _pushed(ring: Floats, value: float) -> Floats:
-    """A full ring less its oldest element, ``value`` last (a new float64 array)."""
-    out = np.empty(RING)
-    out[:-1] = ring[1:]
+    """The last ``RING`` of ``ring`` and ``value`` (a new float64 array)."""
+    out = np.empty(min(ring.size + 1, RING))
+    out[:-1] = ring[ring.size + 1 - out.size:]
     out[-1] = value
     return out
 
@@ -490,5 +493,6 @@ def advance(state: WatchState, times: object, values: object, *, direction: str 
             if alarm is not None:
                 alarms.append(alarm)
         _remember(run, t, y)
-    return run.finish(), WatchVerdict(tuple(alarms), len(ts), float(level),
-                                      float(run.noise))
+    return run.finish(), build(WatchVerdict, {"alarms": tuple(alarms), "tested": len(ts),
+                                              "level": float(level),
+                                              "noise": float(run.noise)})

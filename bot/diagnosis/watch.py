@@ -138,7 +138,8 @@ def judge(states: Mapping[SeriesKey, WatchState], points: Mapping[SeriesKey, Ser
         state, verdict = advance(state, new.times, new.values, direction=new.bad,
                                  false_alarms_per_week=share, counts=new.counts)
         updated[key] = state
-        alarms.extend(SeriesAlarm(key, a) for a in verdict.alarms if a.time >= since)
+        if verdict.alarms:
+            alarms.extend(SeriesAlarm(key, a) for a in verdict.alarms if a.time >= since)
     return Judgement(updated, frozenset(points), tuple(alarms))
 
 

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from classifiers.watch_codec import decode, decode_parts, encode_parts
+from classifiers.watch_codec import (
+    decode,
+    decode_parts,
+    encode_parts,
+    history_part,
+    recent_parts,
+)
 from classifiers.watch_test import WatchState
 from store.watch_queries import (
     HISTORY,
@@ -131,11 +137,13 @@ class ModelCache:
             return ModelsToSave(token, {}, None)
         kept, recent, history = dict(entry.states), dict(entry.recent), dict(entry.history)
         histories_moved = HISTORY not in stored.rows
-        for key in moved:
+        # the recent parts of all moved models converted together (one block)
+        for key, part in zip(moved, recent_parts([states[key] for key in moved]), strict=True):
             before = entry.history.get(key)
             previous = entry.states.get(key)
             state = kept[key] = states[key]
-            recent[key], history[key] = encode_parts(
+            recent[key] = part
+            history[key] = history_part(
                 state, None if previous is None or before is None else (previous, before))
             histories_moved = histories_moved or history[key] is not before
         parts = {RECENT: pack_series(recent)}
