@@ -222,7 +222,7 @@ FEATURES: tuple[str, ...] = (
     + tuple(f"{layer} largest" for layer in LAYER_NAMES)
     + ("layers moved", "largest size", "recovered", "seen a day before", "infra without harm",
        "runtime with model", "follows the traffic", "capacity without harm",
-       "inputs with outputs", "bias"))
+       "inputs with outputs", "infra without runtime", "bias"))
 # Evidence that the moves are benign: the only features the ``none`` score may weigh up.
 BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm",
                                     "follows the traffic", "capacity without harm")
@@ -281,7 +281,11 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     first together (timeouts that cut answers short). ``inputs with outputs``: the
     model's inputs (data) and its outputs (model) both moved, in either order: a worse
     model does not move its inputs, so the inputs explain the outputs (a slow input
-    drift crosses the larger effect's threshold, the scores', first).
+    drift crosses the larger effect's threshold, the scores', first). ``infra without
+    runtime``: resources moved, the model's outputs or what users feel moved, and the
+    requests (errors, latency) did not: a pool that scaled in because the work got
+    lighter (a cheaper model, shorter prompts) is a side effect of what changed the
+    outputs, while a failing pool is felt by the requests it serves first.
     """
     known = [item for item in layers if item.layer in LAYER_NAMES]
     if not known:
@@ -305,6 +309,12 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     x["runtime with model"] = min(x["runtime first"], x["model first"])
     x["inputs with outputs"] = min(max(x["data first"], x["data later"]),
                                    max(x["model first"], x["model later"]))
+    x["infra without runtime"] = _moved(x, "infra") * (1.0 - _moved(x, "runtime")) * max(
+        _moved(x, "model"), _moved(x, "quality"))
+
+
+def _moved(x: dict[str, float], layer: str) -> float:
+    return max(x[f"{layer} first"], x[f"{layer} later"])
 
 
 def _fitted_scores(x: Sequence[float]) -> dict[str, float] | None:

@@ -93,16 +93,27 @@ def failure_shares(layers: Sequence[LayerEvidence]) -> dict[str, float]:
 
 def other_story(layers: Sequence[LayerEvidence], first: float) -> set[str]:
     """The layers whose move stood alone more than ``LONG_GAP_MINUTES`` before ``first``
-    (the :func:`cause_onset` the episode is timed from).
+    (the :func:`cause_onset` the episode is timed from) and was the smaller story.
 
     :func:`cause_onset` already starts the timing after such a move; read with a lag
     below zero it would still count as having "moved first", so an input blip two
-    hours before a timeout, or a pool that scaled in with the evening before its
-    errors began, decided the label of what broke later. A freshness lag is the
-    exception, as there: a stalled pipeline's cost shows hours later.
+    hours before a timeout decided the label of what broke later. Of two stories the
+    larger one (its largest effect over its practical threshold, ``excess``) is the
+    incident: a template mismatch on 5-minute scrapes whose own latency rise on
+    another route came an hour and a half later is still a template mismatch. A
+    freshness lag is never another story: a stalled pipeline's cost shows hours later.
     """
-    return {item.layer for item in layers if item.layer != "freshness"
-            and first - item.onset_minutes > LONG_GAP_MINUTES}
+    early = [item for item in layers if item.layer != "freshness"
+             and first - item.onset_minutes > LONG_GAP_MINUTES]
+    rest = [item for item in layers if item not in early]
+    if not early or not rest or max(_size(item) for item in early) > max(
+            _size(item) for item in rest):
+        return set()
+    return {item.layer for item in early}
+
+
+def _size(item: LayerEvidence) -> float:
+    return math.log1p(max(item.excess, 0.0)) * (1.0 - item.benign)
 
 
 def harm_after(layers: Sequence[LayerEvidence], start: float) -> float:
