@@ -68,6 +68,7 @@ SHAPE_PRIOR: dict[str, dict[str, float]] = {
     "runtime with model": {"infrastructure": 2.0, "model": -1.5},
     "inputs with outputs": {"data": 2.0, "model": -1.5},
     "infra without runtime": {"infrastructure": -2.0, "model": 0.5},
+    "faint": {"none": 2.0},
 }
 LARGEST_SHARE = 0.8
 # Chosen per fit by leave-one-source-out log-loss under a prior (see choose_hyper and

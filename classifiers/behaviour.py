@@ -222,10 +222,10 @@ FEATURES: tuple[str, ...] = (
     + tuple(f"{layer} largest" for layer in LAYER_NAMES)
     + ("layers moved", "largest size", "recovered", "seen a day before", "infra without harm",
        "runtime with model", "follows the traffic", "capacity without harm",
-       "inputs with outputs", "infra without runtime", "bias"))
+       "inputs with outputs", "infra without runtime", "faint", "bias"))
 # Evidence that the moves are benign: the only features the ``none`` score may weigh up.
 BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm",
-                                    "follows the traffic", "capacity without harm")
+                                    "follows the traffic", "capacity without harm", "faint")
 MAX_SIZE = 4.0  # log1p of the effect over threshold is capped: past this, all are huge
 
 
@@ -285,7 +285,10 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     runtime``: resources moved, the model's outputs or what users feel moved, and the
     requests (errors, latency) did not: a pool that scaled in because the work got
     lighter (a cheaper model, shorter prompts) is a side effect of what changed the
-    outputs, while a failing pool is felt by the requests it serves first.
+    outputs, while a failing pool is felt by the requests it serves first; so much of
+    the infra layer's own weight (first, later, size, largest) is taken off it.
+    ``faint``: how far the clearest move falls short of a clear one (1 - its strength):
+    a lone weak finding is more often a false alarm than a failure.
     """
     known = [item for item in layers if item.layer in LAYER_NAMES]
     if not known:
@@ -309,12 +312,17 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     x["runtime with model"] = min(x["runtime first"], x["model first"])
     x["inputs with outputs"] = min(max(x["data first"], x["data later"]),
                                    max(x["model first"], x["model later"]))
-    x["infra without runtime"] = _moved(x, "infra") * (1.0 - _moved(x, "runtime")) * max(
-        _moved(x, "model"), _moved(x, "quality"))
+    x["faint"] = 1.0 - min(max(max(_moved(x, layer) for layer in LAYER_NAMES), 0.0), 1.0)
+    unfelt = (1.0 - _moved(x, "runtime")) * max(_moved(x, "model"), _moved(x, "quality"))
+    x["infra without runtime"] = _moved(x, "infra") * unfelt
+    for name in ("infra first", "infra later", "infra size", "infra largest"):
+        x[name] *= 1.0 - unfelt
+    x["largest size"] = max(x[f"{layer} size"] for layer in LAYER_NAMES)
 
 
 def _moved(x: dict[str, float], layer: str) -> float:
-    return max(x[f"{layer} first"], x[f"{layer} later"])
+    """How strongly a layer moved, first and later together (its failure share, 0..1)."""
+    return min(x[f"{layer} first"] + x[f"{layer} later"], 1.0)
 
 
 def _fitted_scores(x: Sequence[float]) -> dict[str, float] | None:
@@ -435,6 +443,7 @@ _BENIGN_WORDS = {
     "follows the traffic": "what moved follows the traffic (per-request cost as it fell, "
                            "a pool that grew with a surge)",
     "capacity without harm": "the pool scaled in and nothing users feel moved",
+    "faint": "the clearest move is faint",
 }
 
 

@@ -219,6 +219,7 @@ def _traffic_share(f: Finding, data: Assembled, requests: Series | None
 
 
 Shape = tuple[Any, Any, float, float | None, float | None, Any]
+PERSIST_SHARE = 0.9  # the findings of a layer whose coming back says the layer came back
 
 
 def _shape(f: Finding, data: Assembled) -> Shape | None:
@@ -231,13 +232,15 @@ def _shape(f: Finding, data: Assembled) -> Shape | None:
 
 
 def _layer_persistence(shapes: list[Shape | None]) -> float:
-    """How much of a layer's move is still there at the end: that of its leading finding
-    that kept most of its move (1 when none has a series with levels to come back to).
+    """How much of a layer's move is still there at the end: that of its strongest
+    findings (``PERSIST_SHARE`` of the strongest or more) that kept most of its move (1
+    when none has a series with levels to come back to).
 
-    A layer has come back only when all of its clear moves have: the earliest of them
-    is often a slice's blip that came and went while the failure went on elsewhere
-    (a flood of one language on the slice beside the blip's, a broken join whose
-    first series recovered), and read alone it made a lasting failure look recovered.
+    A layer has come back only when its clearest moves have: the earliest of them is
+    often a slice's fainter blip that came and went while the failure went on elsewhere
+    (a flood of one language on the slice beside the blip's, a broken join whose first
+    series recovered), and read alone it made a lasting failure look recovered. A
+    fainter finding that did not come back does not keep a recovered transient open.
     """
     return max((persistence(*shape) for shape in shapes if shape is not None), default=1.0)
 
@@ -259,7 +262,7 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
         series = data.series.get((first.test.layer, first.test.name, first.test.slice))
         interval = (onset_interval(series.times, first.onset, first.test.statistic)
                     if series is not None else None)
-        shapes = [_shape(f, data) for f in leaders]
+        shapes = [_shape(f, data) for f in leaders if f.strength >= PERSIST_SHARE * strongest]
         shape = _shape(first, data)
         traffic = [_traffic_share(f, data, requests) for f in items]
         layers.append(LayerEvidence(
