@@ -7,7 +7,8 @@ import numpy as np
 
 from bot.core.exchange import parse_objects
 from bot.diagnosis.assemble import assemble
-from bot.diagnosis.detect import Finding, Test
+from bot.diagnosis.detect import Finding
+from bot.diagnosis.detect import Test as DetectTest
 from bot.diagnosis.pipeline import _layer_evidence
 from tests.diagnosis.helpers import T0, ts
 
@@ -23,7 +24,7 @@ def _ratio(out: list[dict], name: str, p: np.ndarray, slice_: dict) -> None:
 
 def _finding(name: str, slice_: dict, onset_minute: float, strength: float) -> Finding:
     onset = T0.timestamp() + 60.0 * onset_minute
-    test = Test("data", name, tuple(sorted(slice_.items())), "rate_test", 8.0, 1e-9, 0.1,
+    test = DetectTest("data", name, tuple(sorted(slice_.items())), "rate_test", 8.0, 1e-9, 0.1,
                 onset, 5.0, True, True, 5.0, before=0.02, after=0.12)
     return Finding(test, 1e-8, strength, onset)
 
