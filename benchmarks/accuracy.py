@@ -1,7 +1,9 @@
 """Accuracy of the diagnosis per source, beside a simple baseline, and the watch's false alarms.
 
 Run: ``python benchmarks/accuracy.py [--per-class 20]
-[--sources simulator,independent,handwritten,holdout] [--jobs 2] [--skip-watch]``.
+[--sources simulator,independent,handwritten,holdout] [--jobs 2] [--skip-watch]
+[--misses]`` (``--misses``: the confusion matrix and every label miss; not on the
+holdouts, whose incidents are report-only).
 
 Four sources of labelled incidents, reported separately because a figure on the
 generator a classifier was tuned on says little about the others:
@@ -168,7 +170,8 @@ def _ratio(pair: tuple[int, int]) -> str:
     return f"{k}/{n} ({k / n:.3f})" if n else "-"
 
 
-def report(source: str, rows: list[dict], verbose: bool) -> dict[str, Any]:
+def report(source: str, rows: list[dict], verbose: bool, misses: bool = False
+           ) -> dict[str, Any]:
     ours, base = figures(rows), figures(rows, "b_")
     ece = expected_calibration_error([r["confidence"] for r in rows],
                                      [r["predicted"] == r["truth"] for r in rows])
@@ -182,11 +185,12 @@ def report(source: str, rows: list[dict], verbose: bool) -> dict[str, Any]:
     print(f"{'expected calibration error':<34}{ece:>20.3f}{'-':>20}")
     ms = sorted(r["seconds"] * 1000 for r in rows)
     print(f"{'classify time, median ms':<34}{statistics.median(ms):>20.1f}")
-    if verbose:
+    if verbose or misses:
         _confusion(rows)
+    if verbose:
         _per_variant(rows)
     wrong = [r for r in rows if r["truth"] != r["predicted"]]
-    for r in wrong[: 40 if verbose else 10]:
+    for r in wrong[: None if misses else 40 if verbose else 10]:
         print(f"  miss: {r['truth']}/{r['variant']} {r['key']} -> {r['predicted']} "
               f"({r['confidence']:.2f})")
     if verbose:
@@ -302,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-every", type=int, default=4)
     parser.add_argument("--skip-watch", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--misses", action="store_true",
+                        help="the confusion matrix and every label miss (truth/variant, "
+                             "key, what it was read as and how confidently)")
     args = parser.parse_args(argv)
     sources = [s for s in args.sources.split(",") if s]
     unknown = set(sources) - set(SOURCES)
@@ -311,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         for source in sources:
             jobs = jobs_for(source, args.per_class, args.seed_base, args.history_every)
             rows = list(pool.map(_classify, jobs, chunksize=2))
-            report(source, rows, args.verbose)
+            report(source, rows, args.verbose, args.misses)
         if not args.skip_watch:
             _watch(pool, args)
     return 0

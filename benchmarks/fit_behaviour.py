@@ -56,7 +56,9 @@ PRIOR_SD = 1.5     # how far (in score units) the data may pull a weight from it
 # came back, one the series makes every day at this time, resources moving while
 # users feel nothing, all say "none"; errors and the model's outputs moving together
 # say a timeout cut answers short (infrastructure), not a worse model; inputs and
-# outputs moving together say the inputs moved the outputs (data), not a worse model.
+# outputs moving together say the inputs moved the outputs (data), not a worse model;
+# resources and outputs moving while the requests did not say the pool only followed
+# a lighter or heavier workload (not infrastructure).
 SHAPE_PRIOR: dict[str, dict[str, float]] = {
     "recovered": {"none": 5.0},
     "seen a day before": {"none": 4.0},
@@ -65,6 +67,8 @@ SHAPE_PRIOR: dict[str, dict[str, float]] = {
     "capacity without harm": {"none": 3.0, "infrastructure": -1.0},
     "runtime with model": {"infrastructure": 2.0, "model": -1.5},
     "inputs with outputs": {"data": 2.0, "model": -1.5},
+    "infra without runtime": {"infrastructure": -2.0, "model": 0.5},
+    "faint": {"none": 2.0},
 }
 LARGEST_SHARE = 0.8
 # Chosen per fit by leave-one-source-out log-loss under a prior (see choose_hyper and

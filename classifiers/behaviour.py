@@ -20,6 +20,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from classifiers.behaviour_shape import ROOT_MINUTES as ROOT_MINUTES  # re-exported
+from classifiers.behaviour_shape import (
+    capacity_without_harm,
+    cause_onset,
+    failure_shares,
+    harm_after,
+    other_story,
+    root_share,
+)
 from classifiers.results import Posterior
 from classifiers.vocabulary import CHANGE_KINDS, LABELS, LAYERS
 
@@ -62,7 +71,6 @@ KIND_FIT: dict[str, dict[str, float]] = {
 }
 NONE_SCORE = 1.5        # what a failure label must beat
 QUIET_MINUTES = 20.0    # default e-folding of a change's plausibility per minute of calm
-ROOT_MINUTES = 4.0      # e-folding time of "moved first" after the earliest onset
 CHANGE_MINUTES = 45.0   # e-folding time of a change's relevance before the onset
 CHANGE_WEIGHT = 0.9
 TEMPERATURE = 0.55      # softmax temperature (calibrated on simulated incidents)
@@ -214,80 +222,11 @@ FEATURES: tuple[str, ...] = (
     + tuple(f"{layer} largest" for layer in LAYER_NAMES)
     + ("layers moved", "largest size", "recovered", "seen a day before", "infra without harm",
        "runtime with model", "follows the traffic", "capacity without harm",
-       "inputs with outputs", "bias"))
+       "inputs with outputs", "infra without runtime", "faint", "bias"))
 # Evidence that the moves are benign: the only features the ``none`` score may weigh up.
 BENIGN_FEATURES: tuple[str, ...] = ("recovered", "seen a day before", "infra without harm",
-                                    "follows the traffic", "capacity without harm")
+                                    "follows the traffic", "capacity without harm", "faint")
 MAX_SIZE = 4.0  # log1p of the effect over threshold is capped: past this, all are huge
-
-
-def root_share(item: LayerEvidence, first: float) -> float:
-    """How much a layer counts as having moved first (1) rather than later (0).
-
-    The lag is measured from the earliest clear onset in units of the larger of
-    ``ROOT_MINUTES`` and the layer's own onset uncertainty: on 5-minute scrapes two
-    layers 5 minutes apart may well have moved together.
-    """
-    lag = max(item.onset_minutes - first, 0.0)
-    scale = max(ROOT_MINUTES, item.resolution_minutes, item.onset_halfwidth)
-    return math.exp(-lag / scale)
-
-
-CAPACITY_HARM_MINUTES = 30.0  # a smaller pool hurts within this, or it did not
-LONG_GAP_MINUTES = 90.0  # a clear move this long before the next one started another story
-
-
-def cause_onset(layers: Sequence[LayerEvidence]) -> float:
-    """The onset the layers are timed from: the first clear one, unless it stood alone.
-
-    Causes lead their symptoms by minutes. A clear move followed by a calm of more than
-    ``LONG_GAP_MINUTES`` before the next clear one (a pool that scaled in with the
-    evening, an old shift) did not start what is moving now, so the timing starts at
-    the next one. A freshness lag is the exception: a stalled pipeline's cost shows
-    hours later.
-    """
-    if not layers:
-        return 0.0
-    top = max(item.strength for item in layers)
-    clear = sorted((item for item in layers if item.strength >= 0.8 * top),
-                   key=lambda item: item.onset_minutes)
-    while len(clear) > 1 and clear[0].layer != "freshness" and \
-            clear[1].onset_minutes - clear[0].onset_minutes > LONG_GAP_MINUTES:
-        clear = clear[1:]
-    return clear[0].onset_minutes
-
-
-def capacity_without_harm(layers: Sequence[LayerEvidence]) -> float:
-    """How clearly the pool merely got smaller: infra moved only by whole units falling
-    (replicas, nodes) and no harm a smaller pool makes (latency, errors, then what users
-    feel) began with it or within ``CAPACITY_HARM_MINUTES`` after; a model or quality
-    move an hour later is another story, timed on its own (:func:`evidence_features`)."""
-    pool = [item for item in layers if item.layer == "infra"]
-    if not pool or not all(item.capacity >= 1.0 for item in pool):
-        return 0.0
-    fell = min(item.onset_minutes for item in pool)
-    harm = max((min(max(item.strength, 0.0), 1.0) * (1.0 - item.benign) for item in layers
-                if item.layer in ("runtime", "quality")
-                and item.onset_minutes - fell <= CAPACITY_HARM_MINUTES), default=0.0)
-    return float(max(item.strength for item in pool) * (1.0 - min(harm, 1.0)))
-
-
-def failure_shares(layers: Sequence[LayerEvidence]) -> dict[str, float]:
-    """Per layer, the share of its move that may speak for a failure (0..1).
-
-    A move that came back, a daily habit, the arithmetic of the traffic falling
-    (:attr:`LayerEvidence.benign`) and a pool that merely scaled in are no failures
-    however large: their share is taken off the layer before any label weighs it, not
-    only added to ``none`` (a sum let two large habitual moves outvote the habit).
-    """
-    shrink = capacity_without_harm(layers)
-    out: dict[str, float] = {}
-    for item in layers:
-        share = 1.0 - item.benign
-        if item.layer == "infra":
-            share *= 1.0 - shrink
-        out[item.layer] = min(out.get(item.layer, 1.0), share)
-    return out
 
 
 def evidence_features(layers: Sequence[LayerEvidence],
@@ -308,6 +247,8 @@ def evidence_features(layers: Sequence[LayerEvidence],
     # before a model shift did not make the shift a symptom (so does first_onset)
     first = cause_onset([item for item in layers if keep[item.layer] >= 0.5] or layers)
     halfwidth, resolution = onset_precision(layers)
+    earlier = other_story(layers, first)
+    layers = [item for item in layers if item.layer not in earlier]
     for item in layers:
         if item.layer not in LAYER_NAMES:
             continue
@@ -340,7 +281,14 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     first together (timeouts that cut answers short). ``inputs with outputs``: the
     model's inputs (data) and its outputs (model) both moved, in either order: a worse
     model does not move its inputs, so the inputs explain the outputs (a slow input
-    drift crosses the larger effect's threshold, the scores', first).
+    drift crosses the larger effect's threshold, the scores', first). ``infra without
+    runtime``: resources moved, the model's outputs or what users feel moved, and the
+    requests (errors, latency) did not: a pool that scaled in because the work got
+    lighter (a cheaper model, shorter prompts) is a side effect of what changed the
+    outputs, while a failing pool is felt by the requests it serves first; so much of
+    the infra layer's own weight (first, later, size, largest) is taken off it.
+    ``faint``: how far the clearest move falls short of a clear one (1 - its strength):
+    a lone weak finding is more often a false alarm than a failure.
     """
     known = [item for item in layers if item.layer in LAYER_NAMES]
     if not known:
@@ -350,7 +298,11 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     x["recovered"] = min(1.0 - min(max(item.persistence, 0.0), 1.0) for item in clear)
     x["seen a day before"] = min(min(max(item.recurrence, 0.0), 1.0) for item in clear)
     x["follows the traffic"] = min(min(max(item.explained, 0.0), 1.0) for item in clear)
-    x["capacity without harm"] = capacity_without_harm(known)
+    shrink = capacity_without_harm(known)
+    if shrink > 0.0:  # a failure after the half hour is no harmless scale-in either
+        fell = min(item.onset_minutes for item in known if item.layer == "infra")
+        shrink *= 1.0 - harm_after(known, fell)
+    x["capacity without harm"] = shrink
     largest = max(known, key=lambda item: (min(math.log1p(max(item.excess, 0.0)), MAX_SIZE),
                                            item.strength))
     x[f"{largest.layer} largest"] = float(min(max(largest.strength, 0.0), 1.0)
@@ -360,6 +312,17 @@ def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> Non
     x["runtime with model"] = min(x["runtime first"], x["model first"])
     x["inputs with outputs"] = min(max(x["data first"], x["data later"]),
                                    max(x["model first"], x["model later"]))
+    x["faint"] = 1.0 - min(max(max(_moved(x, layer) for layer in LAYER_NAMES), 0.0), 1.0)
+    unfelt = (1.0 - _moved(x, "runtime")) * max(_moved(x, "model"), _moved(x, "quality"))
+    x["infra without runtime"] = _moved(x, "infra") * unfelt
+    for name in ("infra first", "infra later", "infra size", "infra largest"):
+        x[name] *= 1.0 - unfelt
+    x["largest size"] = max(x[f"{layer} size"] for layer in LAYER_NAMES)
+
+
+def _moved(x: dict[str, float], layer: str) -> float:
+    """How strongly a layer moved, first and later together (its failure share, 0..1)."""
+    return min(x[f"{layer} first"] + x[f"{layer} later"], 1.0)
 
 
 def _fitted_scores(x: Sequence[float]) -> dict[str, float] | None:
@@ -480,6 +443,7 @@ _BENIGN_WORDS = {
     "follows the traffic": "what moved follows the traffic (per-request cost as it fell, "
                            "a pool that grew with a surge)",
     "capacity without harm": "the pool scaled in and nothing users feel moved",
+    "faint": "the clearest move is faint",
 }
 
 

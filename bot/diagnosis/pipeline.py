@@ -218,6 +218,33 @@ def _traffic_share(f: Finding, data: Assembled, requests: Series | None
     return share, is_capacity_fall(series.values, f.test.before, f.test.after)
 
 
+Shape = tuple[Any, Any, float, float | None, float | None, Any]
+PERSIST_SHARE = 0.9  # the findings of a layer whose coming back says the layer came back
+
+
+def _shape(f: Finding, data: Assembled) -> Shape | None:
+    """What the excursion measures read of one finding: its series, onset and levels."""
+    series = data.series.get((f.test.layer, f.test.name, f.test.slice))
+    if series is None:
+        return None
+    return (series.values, series.times, f.onset, f.test.before, f.test.after,
+            series.counts if series.has_counts else None)
+
+
+def _layer_persistence(shapes: list[Shape | None]) -> float:
+    """How much of a layer's move is still there at the end: that of its strongest
+    findings (``PERSIST_SHARE`` of the strongest or more) that kept most of its move (1
+    when none has a series with levels to come back to).
+
+    A layer has come back only when its clearest moves have: the earliest of them is
+    often a slice's fainter blip that came and went while the failure went on elsewhere
+    (a flood of one language on the slice beside the blip's, a broken join whose first
+    series recovered), and read alone it made a lasting failure look recovered. A
+    fainter finding that did not come back does not keep a recovered transient open.
+    """
+    return max((persistence(*shape) for shape in shapes if shape is not None), default=1.0)
+
+
 def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvidence]:
     by_layer: dict[str, list[Finding]] = {}
     for f in findings:
@@ -235,9 +262,8 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
         series = data.series.get((first.test.layer, first.test.name, first.test.slice))
         interval = (onset_interval(series.times, first.onset, first.test.statistic)
                     if series is not None else None)
-        shape = (series.values, series.times, first.onset, first.test.before,
-                 first.test.after, series.counts if series.has_counts else None) \
-            if series is not None else None
+        shapes = [_shape(f, data) for f in leaders if f.strength >= PERSIST_SHARE * strongest]
+        shape = _shape(first, data)
         traffic = [_traffic_share(f, data, requests) for f in items]
         layers.append(LayerEvidence(
             layer=layer, strength=strength, onset_minutes=first.onset / 60.0,
@@ -245,7 +271,7 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
             resolution_minutes=interval.resolution / 60.0 if interval else 1.0,
             onset_halfwidth=(first.onset - interval.low) / 60.0 if interval else 0.0,
             excess=max(f.test.strength_hint for f in items),
-            persistence=persistence(*shape) if shape else 1.0,
+            persistence=_layer_persistence(shapes),
             recurrence=recurrence(*shape) if shape else 0.0,
             explained=min(share for share, _ in traffic),
             capacity=float(all(fall for _, fall in traffic))))

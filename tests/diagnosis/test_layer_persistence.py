@@ -1,0 +1,63 @@
+"""A layer has come back only when its clearest moves have (issue 13): the earliest
+finding of a layer is often a slice's blip that came back while the failure went on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.core.exchange import parse_objects
+from bot.diagnosis.assemble import assemble
+from bot.diagnosis.detect import Finding
+from bot.diagnosis.detect import Test as DetectTest
+from bot.diagnosis.pipeline import _layer_evidence
+from tests.diagnosis.helpers import T0, ts
+
+MINUTES = np.arange(240)
+
+
+def _ratio(out: list[dict], name: str, p: np.ndarray, slice_: dict) -> None:
+    for m, pm in enumerate(p):
+        out.append({"type": "signal", "ts": ts(m), "service": "svc", "layer": "data",
+                    "name": name, "value": float(pm), "count": 400, "kind": "ratio",
+                    "bad": "up", "slice": slice_})
+
+
+def _finding(name: str, slice_: dict, onset_minute: float, strength: float) -> Finding:
+    onset = T0.timestamp() + 60.0 * onset_minute
+    test = DetectTest("data", name, tuple(sorted(slice_.items())), "rate_test", 8.0, 1e-9, 0.1,
+                onset, 5.0, True, True, 5.0, before=0.02, after=0.12)
+    return Finding(test, 1e-8, strength, onset)
+
+
+def _layer(blip_strength: float) -> float:
+    out: list[dict] = []
+    # one language's ratio rose at 120 and was back by 200 (a blip) ...
+    _ratio(out, "unexpected_language_ratio",
+           np.where((MINUTES >= 120) & (MINUTES < 200), 0.12, 0.02), {"language": "ja"})
+    # ... while the flood of another language began at 150 and went on
+    _ratio(out, "unexpected_language_ratio", np.where(MINUTES >= 150, 0.12, 0.02),
+           {"language": "de"})
+    data = assemble(parse_objects(out).records)
+    findings = [_finding("unexpected_language_ratio", {"language": "ja"}, 120, blip_strength),
+                _finding("unexpected_language_ratio", {"language": "de"}, 150, 1.0)]
+    (layer,) = _layer_evidence(findings, data)
+    assert layer.onset_minutes == T0.timestamp() / 60.0 + 120  # the blip moved first
+    return layer.persistence
+
+
+def test_a_layer_whose_clearest_move_persists_has_not_recovered() -> None:
+    assert _layer(0.95) > 0.9
+
+
+def test_a_fainter_move_that_persists_does_not_keep_a_recovered_layer_open() -> None:
+    # the strongest move came back; a fainter one beside it (0.7 of it) did not
+    out: list[dict] = []
+    _ratio(out, "unexpected_language_ratio",
+           np.where((MINUTES >= 120) & (MINUTES < 200), 0.12, 0.02), {"language": "ja"})
+    _ratio(out, "unexpected_language_ratio", np.where(MINUTES >= 150, 0.12, 0.02),
+           {"language": "de"})
+    data = assemble(parse_objects(out).records)
+    findings = [_finding("unexpected_language_ratio", {"language": "ja"}, 120, 1.0),
+                _finding("unexpected_language_ratio", {"language": "de"}, 150, 0.7)]
+    (layer,) = _layer_evidence(findings, data)
+    assert layer.persistence < 0.1
