@@ -103,6 +103,8 @@ def _classify(job: tuple[str, tuple]) -> dict[str, Any]:
             "slice_truth": (where["dimension"], where["value"]) if where else None,
             "slice": _top(d.slices), "culprit": truth["culprit"],
             "suspect": d.suspect_changes[0]["ref"] if d.suspect_changes else None,
+            "suspects": [(c["ref"], c["kind"], c["score"], c["minutes_before_onset"])
+                         for c in d.suspect_changes[:3]],
             "b_predicted": b.behavior, "b_slice": _top(b.slices), "b_suspect": b.suspect}
 
 
@@ -168,7 +170,8 @@ def _ratio(pair: tuple[int, int]) -> str:
     return f"{k}/{n} ({k / n:.3f})" if n else "-"
 
 
-def report(source: str, rows: list[dict], verbose: bool) -> dict[str, Any]:
+def report(source: str, rows: list[dict], verbose: bool, show_misses: bool = False
+           ) -> dict[str, Any]:
     ours, base = figures(rows), figures(rows, "b_")
     ece = expected_calibration_error([r["confidence"] for r in rows],
                                      [r["predicted"] == r["truth"] for r in rows])
@@ -198,7 +201,21 @@ def report(source: str, rows: list[dict], verbose: bool) -> dict[str, Any]:
             if r["culprit"] and r["suspect"] != r["culprit"]:
                 print(f"  culprit: {r['truth']}/{r['variant']} {r['key']} truth {r['culprit']}"
                       f" got {r['suspect']}")
+    if show_misses:
+        _culprit_misses(rows)
     return {"ours": ours, "baseline": base, "ece": ece}
+
+
+def _culprit_misses(rows: list[dict]) -> None:
+    """Each culprit miss with the label read and the three best-ranked changes
+    (ref, kind, score, minutes before the onset): enough to tell a timing miss from a
+    kind miss without rerunning the incident."""
+    for r in rows:
+        if r["culprit"] and r["suspect"] != r["culprit"]:
+            ranked = "; ".join(f"{ref} {kind} {score} @{minutes}"
+                               for ref, kind, score, minutes in r["suspects"]) or "none ranked"
+            print(f"  culprit miss: {r['truth']}/{r['variant']} {r['key']} read "
+                  f"{r['predicted']} truth {r['culprit']}: {ranked}")
 
 
 def _confusion(rows: list[dict]) -> None:
@@ -302,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-every", type=int, default=4)
     parser.add_argument("--skip-watch", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--show-misses", action="store_true",
+                        help="list each culprit miss with its three best-ranked changes")
     args = parser.parse_args(argv)
     sources = [s for s in args.sources.split(",") if s]
     unknown = set(sources) - set(SOURCES)
@@ -311,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         for source in sources:
             jobs = jobs_for(source, args.per_class, args.seed_base, args.history_every)
             rows = list(pool.map(_classify, jobs, chunksize=2))
-            report(source, rows, args.verbose)
+            report(source, rows, args.verbose, args.show_misses)
         if not args.skip_watch:
             _watch(pool, args)
     return 0
