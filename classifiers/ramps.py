@@ -14,9 +14,9 @@ over the points before ``end``, with ``tau`` chosen from the sample times
 the series (its residuals are no larger than the series' own point-to-point
 noise allows, so a saw-tooth with an earlier kill inside the span does not fit),
 its rise is many noise SDs, the flat stretch before it holds points and fits
-clearly better than one straight line (the climb did not begin before the window) and the series falls back after ``end`` (the
-kill reset it): a daily cycle's morning climb has no reset at the failure's
-onset. The onset's interval is the profile-likelihood one: every ``tau`` whose
+clearly better than one straight line (the climb did not begin before the
+window), and the series falls back soon after ``end`` (the kill reset it): a
+daily cycle's morning climb has no reset at the failure's onset. The onset's interval is the profile-likelihood one: every ``tau`` whose
 fit is within ``PROFILE_CHI2`` noise variances of the best [1]_.
 
 References
@@ -93,7 +93,8 @@ def ramp_onset(values: Floats, times: Floats, end: float) -> RampOnset | None:
     -------
     RampOnset or None
         ``None`` unless a flat stretch, then a steady climb of at least
-        ``MIN_RISE_SD`` noise SDs up to ``end``, then a fall back within ``RESET_SECONDS`` (or ``RESET_POINTS`` samples) after it.
+        ``MIN_RISE_SD`` noise SDs up to ``end``, then a fall back within
+        ``RESET_SECONDS`` (or ``RESET_POINTS`` samples) after it.
     """
     v = np.asarray(values, dtype=float)
     t = np.asarray(times, dtype=float)
