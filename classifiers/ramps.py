@@ -16,8 +16,9 @@ noise allows, so a saw-tooth with an earlier kill inside the span does not fit),
 its rise is many noise SDs, the flat stretch before it holds points and fits
 clearly better than one straight line (the climb did not begin before the
 window), and the series falls back soon after ``end`` (the kill reset it): a
-daily cycle's morning climb has no reset at the failure's onset. The onset's interval is the profile-likelihood one: every ``tau`` whose
-fit is within ``PROFILE_CHI2`` noise variances of the best [1]_.
+daily cycle's morning climb has no reset at the failure's onset. The onset's
+interval is the profile-likelihood one: every ``tau`` whose fit is within
+``PROFILE_CHI2`` noise variances of the best [1]_.
 
 References
 ----------
