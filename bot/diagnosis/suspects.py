@@ -104,14 +104,19 @@ def _ahead_of_total(f: Finding, move: Move, total: tuple[Finding, Move] | None) 
     estimates, each with its own interval, the earliest is biased early (a small
     segment's few counts place a step ten minutes ahead of a step the whole service
     took). It is no first clear move. A slice whose test is stronger than its total's
-    (the failure concentrated there: the total diluted, placed later and less
-    precisely) keeps its move; so does a slice whose total did not move at all.
+    and that is placed more precisely (the failure concentrated there: the total
+    diluted, placed later and less precisely) keeps its move; so does a slice whose
+    total did not move at all.
     """
     if total is None:
         return False
     first, placed = total
+    # diluted, the total is placed less precisely than the slice (by a sample or more);
+    # as precisely (both to the sample), the two are estimates of one step and the total's has the
+    # evidence of every slice: a lone segment placed ten minutes early is noise
     return (move.onset < placed.onset - placed.halfwidth
-            and abs(f.test.statistic) < abs(first.test.statistic))
+            and (abs(f.test.statistic) < abs(first.test.statistic)
+                 or move.halfwidth + move.resolution > placed.halfwidth))
 
 
 def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
