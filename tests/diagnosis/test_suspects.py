@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.exchange_records import ChangeRecord
 from bot.diagnosis import suspects
+from bot.diagnosis.detect import Finding
 from bot.diagnosis.detect import Test as DetectorTest
+from classifiers.onsets import Move
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -53,3 +55,25 @@ def test_a_change_aimed_at_another_region_is_aimed_elsewhere() -> None:
                                         slices)
     assert not suspects.aimed_elsewhere(_change(0, "config", "d", slice={"region": "us-east"}),
                                         [])
+
+
+def _cost_step(slice_: tuple[tuple[str, str], ...], statistic: float, minute: float,
+               halfwidth: float) -> tuple[Finding, Move]:
+    test = DetectorTest("cost", "usd_per_1k", slice_, "robust_shift", statistic, 1e-9, 1.0,
+                        (T0 + timedelta(minutes=minute)).timestamp(), 0.5, True, True, 5.0)
+    finding = Finding(test, 1e-9, 1.0, test.onset or 0.0)
+    return finding, Move("cost", minute, halfwidth, 5.0, 1.0, 5.0)
+
+
+def test_a_segment_placed_early_but_no_more_precisely_than_its_total_starts_nothing() -> None:
+    """Cost per 1k requests on five-minute billing: every segment and the total step
+    at ~725-730, each placed to the sample; one segment's estimate lands at 715. Its
+    test is stronger than the diluted-looking total's, but it is placed no more
+    precisely: two estimates of one step, and the total's has every segment's
+    evidence (it made a model change 4 min before the step read as after it)."""
+    total = _cost_step((), 15.3, 729.8, 5.4)
+    early, move = _cost_step((("segment", "enterprise"),), 21.8, 714.9, 5.38)
+    assert suspects._ahead_of_total(early, move, total)
+    # placed two samples more precisely than a diluted total: the failure's own slice
+    sharp, sharp_move = _cost_step((("segment", "enterprise"),), 21.8, 714.9, 1.0)
+    assert not suspects._ahead_of_total(sharp, sharp_move, _cost_step((), 15.3, 729.8, 12.0))
