@@ -7,6 +7,8 @@ What "the onset" is decides most of it, so it is taken with care here: every fin
 of the layers that moved on all traffic is a move with its own interval
 (:func:`classifiers.onsets.onset_interval`), and the episode is the run of moves
 with most evidence (:func:`classifiers.onsets.episode`), not the earliest of them.
+A leak's slow climb into the kill the detectors found is a move of its own, dated
+where the climb began (:func:`classifiers.ramps.ramp_onset`).
 A change is history when the service had recovered from something after it and
 stayed healthy for a while before the episode began; a change whose rollout shows
 as a served value switching is in force from the switch. Its scope is what its
