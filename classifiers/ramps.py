@@ -111,12 +111,16 @@ def ramp_onset(values: Floats, times: Floats, end: float) -> RampOnset | None:
     if after.size == 0:
         return None
     sd = noise_sd(yb)
+    # the cheap necessary conditions first (most series at most findings fail them):
+    # the end well above the start, and the series back near the start after the kill
+    start, peak = median(yb[:MIN_FLAT]), median(yb[-MIN_FLAT:])
+    if (sd <= 0 or peak - start < MIN_RISE_SD * sd
+            or float(np.min(after)) - start > RESET_SHARE * (peak - start)):
+        return None
     if n > MAX_POINTS:
         picks = np.linspace(0, n - 1, MAX_POINTS).astype(np.int64)
         tb, yb = tb[picks], yb[picks]
     resolution = median(np.diff(tb))  # the knee is placed on the thinned points' grid
-    if sd <= 0:
-        return None
     sse, slope = _hinge_sse(tb, yb)
     usable = np.zeros(tb.size, dtype=bool)
     usable[MIN_FLAT:tb.size - MIN_CLIMB] = True
