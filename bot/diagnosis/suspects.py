@@ -106,19 +106,20 @@ def _ahead_of_total(f: Finding, move: Move, total: tuple[Finding, Move] | None) 
     estimates, each with its own interval, the earliest is biased early (a small
     segment's few counts place a step ten minutes ahead of a step the whole service
     took). It is no first clear move. A slice whose test is stronger than its total's
-    and that is placed more precisely (the failure concentrated there: the total
-    diluted, placed later and less precisely) keeps its move; so does a slice whose
-    total did not move at all.
+    and whose shift is larger (the failure concentrated there: the total diluted,
+    placed later and less precisely) keeps its move; so does a slice whose total did
+    not move at all.
     """
     if total is None:
         return False
     first, placed = total
-    # diluted, the total is placed less precisely than the slice (by a sample or more);
-    # as precisely (both to the sample), the two are estimates of one step and the total's has the
-    # evidence of every slice: a lone segment placed ten minutes early is noise
+    # concentrated there, the failure moved the slice more than the diluted total; a
+    # slice whose shift is no larger than its total's is one more estimate of the step
+    # all traffic took (each segment's cost per request up alike, one of them placed
+    # ten minutes early), however strong its own test
     return (move.onset < placed.onset - placed.halfwidth
             and (abs(f.test.statistic) < abs(first.test.statistic)
-                 or move.halfwidth + move.resolution > placed.halfwidth))
+                 or f.test.strength_hint <= first.test.strength_hint))
 
 
 def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],
