@@ -2,8 +2,8 @@
 
 Run: ``python benchmarks/accuracy.py [--per-class 20]
 [--sources simulator,independent,handwritten,holdout] [--jobs 2] [--skip-watch]
-[--misses]`` (``--misses``: the confusion matrix and every label miss; not on the
-holdouts, whose incidents are report-only).
+[--misses]`` (``--misses``: the confusion matrix, every label miss and every culprit
+miss; ``--misses`` and ``--verbose`` list nothing of the holdouts, which are report-only).
 
 Four sources of labelled incidents, reported separately because a figure on the
 generator a classifier was tuned on says little about the others:
@@ -105,6 +105,8 @@ def _classify(job: tuple[str, tuple]) -> dict[str, Any]:
             "slice_truth": (where["dimension"], where["value"]) if where else None,
             "slice": _top(d.slices), "culprit": truth["culprit"],
             "suspect": d.suspect_changes[0]["ref"] if d.suspect_changes else None,
+            "suspects": [(c["ref"], c["kind"], c["score"], c["minutes_before_onset"])
+                         for c in d.suspect_changes[:3]],
             "b_predicted": b.behavior, "b_slice": _top(b.slices), "b_suspect": b.suspect}
 
 
@@ -202,7 +204,21 @@ def report(source: str, rows: list[dict], verbose: bool, misses: bool = False
             if r["culprit"] and r["suspect"] != r["culprit"]:
                 print(f"  culprit: {r['truth']}/{r['variant']} {r['key']} truth {r['culprit']}"
                       f" got {r['suspect']}")
+    if misses:
+        _culprit_misses(rows)
     return {"ours": ours, "baseline": base, "ece": ece}
+
+
+def _culprit_misses(rows: list[dict]) -> None:
+    """Each culprit miss with the label read and the three best-ranked changes
+    (ref, kind, score, minutes before the onset): enough to tell a timing miss from a
+    kind miss without rerunning the incident."""
+    for r in rows:
+        if r["culprit"] and r["suspect"] != r["culprit"]:
+            ranked = "; ".join(f"{ref} {kind} {score} @{minutes}"
+                               for ref, kind, score, minutes in r["suspects"]) or "none ranked"
+            print(f"  culprit miss: {r['truth']}/{r['variant']} {r['key']} read "
+                  f"{r['predicted']} truth {r['culprit']}: {ranked}")
 
 
 def _confusion(rows: list[dict]) -> None:
@@ -307,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-watch", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--misses", action="store_true",
-                        help="the confusion matrix and every label miss (truth/variant, "
-                             "key, what it was read as and how confidently)")
+                        help="the confusion matrix, every label miss (truth/variant, key, "
+                             "what it was read as and how confidently) and every culprit "
+                             "miss with its three best-ranked changes")
     args = parser.parse_args(argv)
     sources = [s for s in args.sources.split(",") if s]
     unknown = set(sources) - set(SOURCES)
@@ -318,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         for source in sources:
             jobs = jobs_for(source, args.per_class, args.seed_base, args.history_every)
             rows = list(pool.map(_classify, jobs, chunksize=2))
-            report(source, rows, args.verbose, args.misses)
+            # the held-out sets are report-only: their incidents are never listed
+            report(source, rows, args.verbose and source not in HELD_OUT,
+                   args.misses and source not in HELD_OUT)
         if not args.skip_watch:
             _watch(pool, args)
     return 0

@@ -18,6 +18,8 @@ high as at the onset all along (a flat day: the two clocks agree).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from classifiers.arrays import Floats
@@ -76,6 +78,34 @@ def _load_correlation(values: Floats, times: Floats, keep: np.ndarray, mids: np.
     if float(np.std(load)) <= 0 or float(np.std(kept)) <= 0:
         return -np.inf
     return float(np.corrcoef(kept, load)[0, 1])
+
+
+def in_order(changes: Sequence[float], clock: Sequence[float]) -> list[float]:
+    """The load clock's times of ``changes`` (epoch seconds, any order) made to keep
+    their order: no change reads as older than one made before it.
+
+    :func:`load_minutes` counts none of the last climb's minutes for a change made
+    before the climb, but all of them for one made during it: a node-pool change an
+    hour before an OOM failure read fresher than the one seven minutes before it
+    that caused it, only because the first came before the morning's climb. A
+    change made during the climb was tested by no more of the load that hurts than
+    one made before it, so it reads at least as recent (its reading is lifted to
+    the latest reading of those made before it); and of two that then read alike,
+    the later reads a second more recent, so that timing prefers the change right
+    before the failure and the kind decides only between changes that timing
+    cannot tell apart.
+    """
+    order = sorted(range(len(changes)), key=lambda i: changes[i])
+    out = [float(x) for x in clock]
+    latest = -np.inf
+    for i in order:  # no change reads older than an earlier one
+        out[i] = max(out[i], latest)
+        latest = out[i]
+    later = np.inf
+    for i in reversed(order):  # and of two alike, the earlier a second older
+        out[i] = min(out[i], later - 1.0)
+        later = out[i]
+    return out
 
 
 def load_minutes(change: float, onset: float, mids: np.ndarray, rate: np.ndarray) -> float:

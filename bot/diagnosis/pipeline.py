@@ -54,6 +54,7 @@ from classifiers.excursions import (
 from classifiers.load_clock import (
     LOAD_STEP,
     follows_load,
+    in_order,
     load_minutes,
     tracks_load,
     traffic_rate,
@@ -428,7 +429,7 @@ def _load_clock(ev: Evidence, label: str, onset: float, times: list[float]) -> l
         return times
     start = min([*times, float(requests.times[0])])
     mids, rate = traffic_rate(requests.times, requests.counts, start, onset)
-    return [onset - 60.0 * load_minutes(t, onset, mids, rate) for t in times]
+    return in_order(times, [onset - 60.0 * load_minutes(t, onset, mids, rate) for t in times])
 
 
 def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,

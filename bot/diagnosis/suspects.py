@@ -7,6 +7,8 @@ What "the onset" is decides most of it, so it is taken with care here: every fin
 of the layers that moved on all traffic is a move with its own interval
 (:func:`classifiers.onsets.onset_interval`), and the episode is the run of moves
 with most evidence (:func:`classifiers.onsets.episode`), not the earliest of them.
+A leak's slow climb into the kill the detectors found is a move of its own, dated
+where the climb began (:func:`classifiers.ramps.ramp_onset`).
 A change is history when the service had recovered from something after it and
 stayed healthy for a while before the episode began; a change whose rollout shows
 as a served value switching is in force from the switch. Its scope is what its
@@ -25,6 +27,7 @@ from bot.diagnosis.detect import Finding, Test
 from classifiers.attribution import rank_changes
 from classifiers.behaviour import ROOT_MINUTES, LayerEvidence
 from classifiers.onsets import Move, clear_layers, episode, onset_interval
+from classifiers.ramps import ramp_onset
 
 if TYPE_CHECKING:  # records are told apart by their type tag: no pydantic on classify's path
     from bot.core.exchange_plain import PlainChange
@@ -32,6 +35,7 @@ if TYPE_CHECKING:  # records are told apart by their type tag: no pydantic on cl
 
     Change = ChangeRecord | PlainChange
 
+RESOURCE_LAYERS = ("infra",)   # whose series can climb slowly into a kill (a leak)
 RECOVERED_BEFORE_MINUTES = 10.0  # healthy this long before the episode: earlier is history
 ROLLOUT_MINUTES = 30.0  # a served switch this soon after a change of its kind: its rollout
 BLAME_SCORE = 0.05       # below this the best-ranked change is not blamed
@@ -55,9 +59,31 @@ def moves(findings: Sequence[Finding], layers: Sequence[LayerEvidence], local: s
     clear = {item.layer for item in clear_layers(layers, local)} if layers else set()
     placed = [(f, _move(f, data)) for f in findings if f.test.layer in clear]
     total = {(f.test.layer, f.test.name): (f, move) for f, move in placed if not f.test.slice}
-    return [move for f, move in placed
+    kept = [move for f, move in placed
             if not (f.test.slice and _ahead_of_total(f, move, total.get((f.test.layer,
                                                                            f.test.name))))]
+    ramp = _leak_ramp([f for f, _ in total.values()], data)
+    return [*kept, ramp] if ramp is not None else kept
+
+
+def _leak_ramp(findings: Sequence[Finding], data: Assembled) -> Move | None:
+    """The slow climb of a resource into the earliest all-traffic finding it ended in
+    (:func:`classifiers.ramps.ramp_onset`: flat, a steady climb, a reset at the
+    finding's onset), as a move of that finding's strength that keeps its run open.
+
+    A leak's kill is where the step detectors place the failure, hours after the
+    change that started the leak; the climb up to it is the failure's first move,
+    and what bursts at each later kill follows on from it.
+    """
+    resources = [s for (layer, _, key), s in data.series.items()
+                 if layer in RESOURCE_LAYERS and not key and s.bad == "up" and not s.has_counts]
+    for f in sorted(findings, key=lambda f: f.onset):
+        for series in resources:
+            found = ramp_onset(series.values, series.times, f.onset)
+            if found is not None:
+                return Move(series.layer, found.onset / 60.0, (found.onset - found.low) / 60.0,
+                            found.resolution / 60.0, f.strength, f.test.strength_hint, True)
+    return None
 
 
 def _move(f: Finding, data: Assembled) -> Move:
@@ -80,14 +106,20 @@ def _ahead_of_total(f: Finding, move: Move, total: tuple[Finding, Move] | None) 
     estimates, each with its own interval, the earliest is biased early (a small
     segment's few counts place a step ten minutes ahead of a step the whole service
     took). It is no first clear move. A slice whose test is stronger than its total's
-    (the failure concentrated there: the total diluted, placed later and less
-    precisely) keeps its move; so does a slice whose total did not move at all.
+    and whose shift is larger (the failure concentrated there: the total diluted,
+    placed later and less precisely) keeps its move; so does a slice whose total did
+    not move at all.
     """
     if total is None:
         return False
     first, placed = total
+    # concentrated there, the failure moved the slice more than the diluted total; a
+    # slice whose shift is no larger than its total's is one more estimate of the step
+    # all traffic took (each segment's cost per request up alike, one of them placed
+    # ten minutes early), however strong its own test
     return (move.onset < placed.onset - placed.halfwidth
-            and abs(f.test.statistic) < abs(first.test.statistic))
+            and (abs(f.test.statistic) < abs(first.test.statistic)
+                 or f.test.strength_hint <= first.test.strength_hint))
 
 
 def episode_onset(findings: Sequence[Finding], layers: Sequence[LayerEvidence],

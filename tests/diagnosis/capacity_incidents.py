@@ -186,14 +186,9 @@ def crash_loop_without_a_change_on_five_minute_scrapes(rng: np.random.Generator)
     return out
 
 
-# Read wrongly still, kept in the accuracy source so its figures count them: the label
-# is right, but the culprit came hours before the first kill and is timed on the wall
-# clock from the episode's burst (the onset of the leak's ramp is not estimated).
-KNOWN_MISSES: dict[Callable[[np.random.Generator], Records], str] = {
-    crash_loop_hours_after_a_runtime_upgrade: "culprit: the leak's ramp began 4 h before",
-    crash_loop_after_a_node_pool_change_on_thirty_second_scrapes:
-        "culprit: the leak's ramp began 2.5 h before",
-}
+# None read wrongly now: the two crash loops whose culprit came hours before the first
+# kill were strict xfails until the leak's ramp was dated (classifiers.ramps).
+KNOWN_MISSES: dict[Callable[[np.random.Generator], Records], str] = {}
 
 CAPACITY_CASES = [
     (cap_lowered_before_the_peak, "infrastructure", None, "hpa-max-9"),

@@ -223,3 +223,17 @@ def test_the_label_reads_changes_against_the_onset_the_culprit_is_ranked_against
         assert by_kind == ranked, (by_kind, ranked)
         assert all(minutes > 0 for _, minutes in by_kind), by_kind
         assert ev.episode is not None and ev.onset_epoch == ev.episode.epoch
+
+
+def test_a_change_before_the_load_climb_reads_no_fresher_than_one_during_it() -> None:
+    """An OOM failure on a capped pool (independent generator): the node-pool change
+    that caused it came 7 min before the first move, during the load's climb; another
+    infra change came 45 min before, before the climb. On the load clock the earlier
+    one read 0 minutes old and the culprit its wall-clock 7: the clock must keep the
+    changes' order (``classifiers.load_clock.in_order``)."""
+    from bot.simulator import independent
+
+    scenario = independent.generate("infrastructure", 7000017)
+    d = diagnose(parse_objects(scenario.records).records)
+    assert d.behavior == "infrastructure", d.explanation
+    assert d.suspect_changes[0]["ref"] == scenario.truth["culprit"], d.suspect_changes

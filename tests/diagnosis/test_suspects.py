@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.exchange_records import ChangeRecord
 from bot.diagnosis import suspects
+from bot.diagnosis.detect import Finding
 from bot.diagnosis.detect import Test as DetectorTest
+from classifiers.onsets import Move
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -53,3 +55,25 @@ def test_a_change_aimed_at_another_region_is_aimed_elsewhere() -> None:
                                         slices)
     assert not suspects.aimed_elsewhere(_change(0, "config", "d", slice={"region": "us-east"}),
                                         [])
+
+
+def _cost_step(slice_: tuple[tuple[str, str], ...], statistic: float, minute: float,
+               effect: float) -> tuple[Finding, Move]:
+    test = DetectorTest("cost", "usd_per_1k", slice_, "robust_shift", statistic, 1e-9, 1.0,
+                        (T0 + timedelta(minutes=minute)).timestamp(), 0.5, True, True, effect)
+    finding = Finding(test, 1e-9, 1.0, test.onset or 0.0)
+    return finding, Move("cost", minute, 5.4, 5.0, 1.0, effect)
+
+
+def test_a_segment_placed_early_on_a_shift_no_larger_than_its_total_starts_nothing() -> None:
+    """Cost per 1k requests on five-minute billing: every segment and the total step
+    at ~725-730, each placed to the sample; one segment's estimate lands at 715. Its
+    test is stronger than the total's, but its shift is smaller: one more estimate of
+    the step all traffic took (it made a model change 4 min before the step read as
+    after it)."""
+    total = _cost_step((), 15.3, 729.8, 5.6)
+    early, move = _cost_step((("segment", "enterprise"),), 21.8, 714.9, 3.6)
+    assert suspects._ahead_of_total(early, move, total)
+    # a drift concentrated on one tenant: its shift larger than the diluted total's
+    acme, acme_move = _cost_step((("tenant", "acme"),), 31.9, 714.9, 1.7)
+    assert not suspects._ahead_of_total(acme, acme_move, _cost_step((), 24.4, 729.8, 1.2))
