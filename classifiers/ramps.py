@@ -22,7 +22,7 @@ interval is the profile-likelihood one: every ``tau`` whose fit is within
 
 References
 ----------
-.. [1] P. M. Hinkley, "Inference about the intersection in two-phase regression",
+.. [1] D. V. Hinkley, "Inference about the intersection in two-phase regression",
    Biometrika 56 (1969), pp. 495-504.
 """
 

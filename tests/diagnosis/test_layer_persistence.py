@@ -29,35 +29,26 @@ def _finding(name: str, slice_: dict, onset_minute: float, strength: float) -> F
     return Finding(test, 1e-8, strength, onset)
 
 
-def _layer(blip_strength: float) -> float:
+def _persistence(blip_strength: float, flood_strength: float) -> float:
+    """The data layer's persistence when one language's ratio rose at 120 and was back
+    by 200 (a blip) while another language's flood began at 150 and went on."""
     out: list[dict] = []
-    # one language's ratio rose at 120 and was back by 200 (a blip) ...
     _ratio(out, "unexpected_language_ratio",
            np.where((MINUTES >= 120) & (MINUTES < 200), 0.12, 0.02), {"language": "ja"})
-    # ... while the flood of another language began at 150 and went on
     _ratio(out, "unexpected_language_ratio", np.where(MINUTES >= 150, 0.12, 0.02),
            {"language": "de"})
     data = assemble(parse_objects(out).records)
     findings = [_finding("unexpected_language_ratio", {"language": "ja"}, 120, blip_strength),
-                _finding("unexpected_language_ratio", {"language": "de"}, 150, 1.0)]
+                _finding("unexpected_language_ratio", {"language": "de"}, 150, flood_strength)]
     (layer,) = _layer_evidence(findings, data)
     assert layer.onset_minutes == T0.timestamp() / 60.0 + 120  # the blip moved first
     return layer.persistence
 
 
 def test_a_layer_whose_clearest_move_persists_has_not_recovered() -> None:
-    assert _layer(0.95) > 0.9
+    assert _persistence(0.95, 1.0) > 0.9
 
 
 def test_a_fainter_move_that_persists_does_not_keep_a_recovered_layer_open() -> None:
     # the strongest move came back; a fainter one beside it (0.7 of it) did not
-    out: list[dict] = []
-    _ratio(out, "unexpected_language_ratio",
-           np.where((MINUTES >= 120) & (MINUTES < 200), 0.12, 0.02), {"language": "ja"})
-    _ratio(out, "unexpected_language_ratio", np.where(MINUTES >= 150, 0.12, 0.02),
-           {"language": "de"})
-    data = assemble(parse_objects(out).records)
-    findings = [_finding("unexpected_language_ratio", {"language": "ja"}, 120, 1.0),
-                _finding("unexpected_language_ratio", {"language": "de"}, 150, 0.7)]
-    (layer,) = _layer_evidence(findings, data)
-    assert layer.persistence < 0.1
+    assert _persistence(1.0, 0.7) < 0.1
