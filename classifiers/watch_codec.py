@@ -37,7 +37,6 @@ _GROUPS = tuple((dtype, tuple(n for n in _ARRAYS if _DTYPES[n] is dtype))
                 for dtype in (np.int32, np.float32, np.float64))
 
 
-_VERSION = bytes([_FORMAT])
 _HEADER = 1 + 8 * _COUNT + 4 * len(_ARRAYS)
 _HISTORY_ARRAYS = ("offsets", "means", "cycle")  # the data's first bytes, in this order
 _REST32 = tuple(n for n in _GROUPS[1][1] if n not in _HISTORY_ARRAYS)
@@ -52,10 +51,7 @@ def _offsets(h: SeriesHistory) -> np.ndarray:
 
 
 def _scalars(state: WatchState) -> Floats:
-    h = state.history
-    return np.array((h.open_key, h.open_sum, h.open_count, h.level, h.quantum, h.resolution,
-                     h.step, h.last_time, h.last_value, h.smooth, state.points, state.risk,
-                     state.noise, state.pending_decay, state.episode_points), dtype=float)
+    return np.array(_scalar_tuple(state), dtype=float)
 
 
 def _same_history(a: SeriesHistory, b: SeriesHistory) -> bool:
@@ -81,34 +77,12 @@ def encode_parts(state: WatchState, history: tuple[WatchState, bytes] | None = N
     cycle are still the same arrays (29 runs in 30 on a one-minute series) that
     very bytes object is returned, so the caller knows it by identity.
     """
-    h = state.history
-    times = state.recent_times
-    calibration = state.calibration.reshape(-1)
-    thresholds = state.thresholds.reshape(-1)
-    episodes = state.episodes.reshape(-1)
-    # in the order of ``_ARRAYS`` (built here directly: this runs for every series a minute)
-    sizes = np.array((h.keys.size, h.means.size, h.cycle.size, times.size,
-                      state.recent_values.size, state.scores.size, calibration.size,
-                      state.hourly_noise.size, thresholds.size, episodes.size,
-                      state.episode.size), dtype=np.uint32)
-    if history is not None and _same_history(history[0].history, h):
-        old = history[1]
-    else:
-        old = b"".join([_offsets(h).astype(np.int32).tobytes(), np.concatenate(
-            [h.means, h.cycle], dtype=np.float32).tobytes()])
-    # converted while joined (no float64 copy first); every array is one-dimensional:
-    # ``_REST32`` and ``_REST64`` in order
-    recent = b"".join([
-        _VERSION, _scalars(state).tobytes(), sizes.tobytes(),
-        np.concatenate([times - h.last_time if times.size else times, state.scores,
-                        calibration, state.hourly_noise], dtype=np.float32).tobytes(),
-        np.concatenate([state.recent_values, thresholds, episodes, state.episode],
-                       dtype=np.float64).tobytes()])
-    return recent, old
+    return recent_parts([state])[0], history_part(state, history)
 
 
 def history_part(state: WatchState, history: tuple[WatchState, bytes] | None = None) -> bytes:
-    """The history part :func:`encode_parts` gives for ``state`` (``history`` as there)."""
+    """The history part of :func:`encode_parts` (``history`` as there): bucket offsets
+    as int32, then the bucket means and the cycle as float32."""
     h = state.history
     if history is not None and _same_history(history[0].history, h):
         return history[1]
@@ -125,7 +99,9 @@ def _sizes(state: WatchState) -> tuple[int, ...]:
 
 
 def recent_parts(states: list[WatchState]) -> list[bytes]:
-    """The recent part :func:`encode_parts` gives for each of ``states``, byte for byte.
+    """The recent part of :func:`encode_parts` for each of ``states``: the format byte,
+    the scalars, the arrays' sizes (in the order of ``_ARRAYS``), then ``_REST32`` as
+    float32 (recent times from the last one) and ``_REST64`` as float64.
 
     The watch encodes every series of a service every run; per series the
     conversions and joins cost more than the bytes. States whose arrays have the
@@ -185,6 +161,7 @@ def _rows(arrays: list[Floats], n: int) -> Floats:
 
 
 def _scalar_tuple(state: WatchState) -> tuple[float, ...]:
+    """The scalars in the order of ``_HISTORY_SCALARS`` then ``_STATE_SCALARS``."""
     h = state.history
     return (h.open_key, h.open_sum, h.open_count, h.level, h.quantum, h.resolution, h.step,
             h.last_time, h.last_value, h.smooth, state.points, state.risk, state.noise,
