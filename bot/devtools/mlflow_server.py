@@ -3,8 +3,11 @@
 MLflow's webhooks refuse plain-HTTP and private addresses by default (SSRF
 protection); on loopback both are what we want, so the server is started with
 ``MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https`` and
-``MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true``, and a one-second cache of the webhook
-list so a webhook created a moment ago is used for the next event.
+``MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true``, and no cache of the webhook list
+(``MLFLOW_WEBHOOK_CACHE_TTL=0``): with MLflow's cache, an event within the cache's
+lifetime of the same event before it goes to the webhooks of that moment, so a webhook
+created a moment ago misses it and one deleted a moment ago still gets it (tests that
+follow one another within a second lost their deliveries to the previous test's bot).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ class MlflowServer:
         if executable is None:
             raise RuntimeError("the mlflow command is not installed (pip install mlflow)")
         env = {**os.environ, "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
-               "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true", "MLFLOW_WEBHOOK_CACHE_TTL": "1",
+               "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true", "MLFLOW_WEBHOOK_CACHE_TTL": "0",
                "MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES": "2"}
         self.process = subprocess.Popen(
             [executable, "server", "--host", "127.0.0.1", "--port", str(self.port),
