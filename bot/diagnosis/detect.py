@@ -201,15 +201,18 @@ def _row_quantiles(x: np.ndarray, q: np.ndarray, *, scratch: bool = False) -> np
     numpy's, term for term, so the values are the same. A ``scratch`` array (one the
     caller built and no longer needs in its order) is sorted in place, not copied.
     """
-    n = x.shape[-1]
+    if scratch:
+        x.sort(axis=-1)
+        return _sorted_quantiles(x, q)
+    return _sorted_quantiles(np.sort(x, axis=-1), q)
+
+
+def _sorted_quantiles(part: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """:func:`_row_quantiles` of rows already in ascending order."""
+    n = part.shape[-1]
     virtual = q * (n - 1)
     lo = np.floor(virtual).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
-    if scratch:
-        x.sort(axis=-1)
-        part = x
-    else:
-        part = np.sort(x, axis=-1)
     a, b = part[..., lo], part[..., hi]
     g = virtual - lo
     diff = b - a
@@ -221,12 +224,16 @@ def _block_distance(block: np.ndarray, head: int) -> list[float]:
 
     The same thinned values, reference and quantiles as for a list of records, each
     taken from the block in one call (a strided view, copied once where it is sorted).
+    The reference is the first ``head`` records pooled: its sorted values are those
+    records' sorted rows merged, which a stable sort (a merge of runs already in
+    order) does in a tenth of the time of sorting the pool again.
     """
     thinned = block[:, :: max(1, block.shape[1] // 2000)]
-    reference = thinned[:head].flatten()  # a copy in row order, as the concatenation
-    scale = float(np.std(reference)) or 1.0
-    ref_q = _row_quantiles(reference, _QUANTILES, scratch=True)
-    q = _row_quantiles(thinned.copy(), _QUANTILES, scratch=True)
+    # the spread of the pool in row order, as the concatenation (a sum's order matters)
+    scale = float(np.std(thinned[:head].flatten())) or 1.0
+    rows = np.sort(thinned, axis=-1)
+    ref_q = _sorted_quantiles(np.sort(rows[:head].reshape(-1), kind="stable"), _QUANTILES)
+    q = _sorted_quantiles(rows, _QUANTILES)
     return list(np.max(np.abs(q - ref_q), axis=1) / scale)
 
 
