@@ -94,10 +94,7 @@ def row_robust_sd(a: Floats, *, scratch: bool = False) -> Floats:
     place for the medians and then holds the deviations: each row keeps its values
     until then, so the deviations and their median are the same.
     """
-    centers = _row_medians_in_place(a) if scratch else row_medians(a)
-    deviations = np.subtract(a, centers[:, None], out=a if scratch else None)
-    np.abs(deviations, out=deviations)
-    return MAD_TO_SD * _row_medians_in_place(deviations)
+    return MAD_TO_SD * _row_medians_in_place(row_deviations(a, scratch=scratch))
 
 
 def row_deviations(a: Floats, *, scratch: bool = False) -> Floats:
