@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from classifiers.arrays import Floats
+from classifiers.arrays import Floats, Ints
 
 MAD_TO_SD = 1.4826  # the MAD of a normal sample times this is its SD
 
@@ -94,10 +94,42 @@ def row_robust_sd(a: Floats, *, scratch: bool = False) -> Floats:
     place for the medians and then holds the deviations: each row keeps its values
     until then, so the deviations and their median are the same.
     """
+    return MAD_TO_SD * _row_medians_in_place(row_deviations(a, scratch=scratch))
+
+
+def row_deviations(a: Floats, *, scratch: bool = False) -> Floats:
+    """``|a - row median|`` of each row of a finite 2-D array: the values whose row
+    medians are the rows' MADs (unscaled), as :func:`row_robust_sd` takes them.
+
+    With ``scratch`` the caller's array is partitioned in place and then holds them.
+    """
     centers = _row_medians_in_place(a) if scratch else row_medians(a)
     deviations = np.subtract(a, centers[:, None], out=a if scratch else None)
     np.abs(deviations, out=deviations)
-    return MAD_TO_SD * _row_medians_in_place(deviations)
+    return deviations
+
+
+def row_median_side(a: Floats, low: Floats, high: Floats) -> Ints:
+    """Where each row's median lies: -1 at most ``low``, +1 above ``high``, 0 unknown.
+
+    A screen asks only whether a median (of absolute deviations: a MAD) is below a
+    threshold, and counting the values at most a bound answers that exactly without
+    the partition a median needs: with ``n`` values and ``h = n // 2``, the median
+    of an odd row is at most ``x`` when at least ``h + 1`` values are; that of an even
+    row (the mean of the middle two) when the upper middle value is, and above ``x``
+    when the lower one is. So odd rows are always told apart (for ``low == high``);
+    an even row whose middle values straddle the bounds gives 0, as does a row whose
+    bounds are not finite or so large that the middle values' sum could overflow.
+    """
+    n = a.shape[1]
+    h = n // 2
+    at_most_low = np.count_nonzero(a <= low[:, None], axis=1)
+    at_most_high = at_most_low if high is low else np.count_nonzero(
+        a <= high[:, None], axis=1)
+    below = at_most_low >= h + 1
+    above = at_most_high <= (h if n % 2 else h - 1)
+    usable = np.isfinite(low) & np.isfinite(high) & (np.abs(high) < 1e300) & (n > 0)
+    return np.where(usable & below, -1, np.where(usable & above & ~below, 1, 0))
 
 
 def _row_medians_in_place(part: Floats) -> Floats:

@@ -21,6 +21,7 @@ from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, St
 from bot.diagnosis.screen import screen
 from classifiers.drift import categorical_drift, numeric_drift
 from classifiers.fdr import benjamini_hochberg
+from classifiers.frozen import build
 from classifiers.robust import center_spread
 from classifiers.shifts import lag_growth, rate_at_end, rate_shift, robust_shift
 from classifiers.states import state_mismatch, state_switch
@@ -127,8 +128,7 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
                           rel_ok, hint, onset_ts(r.recovered), r.before, level))
     elif not screened:
         # still one test of the family: BH must not get laxer because a series was quiet
-        tests.append(Test(s.layer, s.name, s.slice, "robust_shift", 0.0, 1.0, 0.0, None, 0.0,
-                          False, False, 0.0))
+        tests.append(_quiet_test(s))
     else:
         r = robust_shift(s.values, s.times, direction=s.bad)
         relative_ok = abs(r.relative) >= MIN_GAUGE_RELATIVE or abs(r.before) < 1e-6
@@ -148,6 +148,18 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
                           g.effect, onset_ts(g.onset), g.relative, True, ok, hint,
                           onset_ts(g.recovered)))
     return tests
+
+
+def _quiet_test(s: Series) -> Test:
+    """The null test of a series the screen found quiet (``Test(layer, name, slice,
+    "robust_shift", 0, 1, 0, None, 0, False, False, 0)``), built without the frozen
+    ``__init__``: most series of a diagnosis are quiet, and setting fifteen fields one
+    by one took longer than the screen's arithmetic for them."""
+    return build(Test, {"layer": s.layer, "name": s.name, "slice": s.slice,
+                        "detector": "robust_shift", "statistic": 0.0, "p_value": 1.0,
+                        "effect": 0.0, "onset": None, "relative": 0.0, "worse": False,
+                        "practical": False, "strength_hint": 0.0, "recovered": None,
+                        "before": None, "after": None})
 
 
 @functools.lru_cache(maxsize=32)
@@ -201,15 +213,18 @@ def _row_quantiles(x: np.ndarray, q: np.ndarray, *, scratch: bool = False) -> np
     numpy's, term for term, so the values are the same. A ``scratch`` array (one the
     caller built and no longer needs in its order) is sorted in place, not copied.
     """
-    n = x.shape[-1]
+    if scratch:
+        x.sort(axis=-1)
+        return _sorted_quantiles(x, q)
+    return _sorted_quantiles(np.sort(x, axis=-1), q)
+
+
+def _sorted_quantiles(part: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """:func:`_row_quantiles` of rows already in ascending order."""
+    n = part.shape[-1]
     virtual = q * (n - 1)
     lo = np.floor(virtual).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
-    if scratch:
-        x.sort(axis=-1)
-        part = x
-    else:
-        part = np.sort(x, axis=-1)
     a, b = part[..., lo], part[..., hi]
     g = virtual - lo
     diff = b - a
@@ -221,12 +236,16 @@ def _block_distance(block: np.ndarray, head: int) -> list[float]:
 
     The same thinned values, reference and quantiles as for a list of records, each
     taken from the block in one call (a strided view, copied once where it is sorted).
+    The reference is the first ``head`` records pooled: its sorted values are those
+    records' sorted rows merged, which a stable sort (a merge of runs already in
+    order) does in a tenth of the time of sorting the pool again.
     """
     thinned = block[:, :: max(1, block.shape[1] // 2000)]
-    reference = thinned[:head].flatten()  # a copy in row order, as the concatenation
-    scale = float(np.std(reference)) or 1.0
-    ref_q = _row_quantiles(reference, _QUANTILES, scratch=True)
-    q = _row_quantiles(thinned.copy(), _QUANTILES, scratch=True)
+    # the spread of the pool in row order, as the concatenation (a sum's order matters)
+    scale = float(np.std(thinned[:head].flatten())) or 1.0
+    rows = np.sort(thinned, axis=-1)
+    ref_q = _sorted_quantiles(np.sort(rows[:head].reshape(-1), kind="stable"), _QUANTILES)
+    q = _sorted_quantiles(rows, _QUANTILES)
     return list(np.max(np.abs(q - ref_q), axis=1) / scale)
 
 

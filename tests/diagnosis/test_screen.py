@@ -72,3 +72,14 @@ def test_running_sums_two_rows_at_a_time_are_numpys_to_the_bit() -> None:
                 got = _running_sums(y.copy(), pairs)
             assert np.array_equal(got, expected, equal_nan=True)
             assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_a_quiet_series_null_test_is_the_one_its_init_builds() -> None:
+    from bot.diagnosis.detect import Test, _series_tests
+
+    s = _series(np.full(30, 2.0))
+    built = Test(s.layer, s.name, s.slice, "robust_shift", 0.0, 1.0, 0.0, None, 0.0,
+                 False, False, 0.0)
+    (quiet,) = _series_tests(s, screened=False)
+    assert quiet == built and quiet.__dict__ == built.__dict__
+    assert list(vars(quiet)) == list(vars(built)) and hash(quiet) == hash(built)
