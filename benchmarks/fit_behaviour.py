@@ -329,7 +329,8 @@ def _ranked_first(r: dict[str, Any], matches: list[bool]) -> str | None:
                           [r["changes"][i]["kind"] for i in index], r["label"],
                           [matches[i] for i in index], a["roots"],
                           [a["history"][i] for i in index], onset_halfwidth=a["halfwidth"],
-                          resolution=a["resolution"])
+                          resolution=a["resolution"],
+                          moved_layers={x["layer"] for x in r["layers"]})
     return r["changes"][index[ranked[0].index]]["ref"] if ranked else None
 
 

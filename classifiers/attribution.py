@@ -18,7 +18,7 @@ minutes before the onset, after which nothing moved.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from classifiers.behaviour import kind_fit, quiet_minutes
 from classifiers.results import ChangeScore
@@ -60,6 +60,26 @@ CULPRIT_KIND_FIT: dict[str, dict[str, float]] = {
     "eval_policy": {"threshold": 1.0, "prompt": 0.8, "config": 0.6},
     "cost": {"prompt": 0.8, "model": 0.5},
 }
+# The layer each kind of change acts on directly: a GPU pool, the served weights, the
+# feature and index pipelines, the guardrail's cut-off. When that layer moved in the
+# incident, the change's own effect was seen, whatever the label says the failure
+# is: a new serving image behind worse answers moves the GPU's clocks as well. Kinds
+# that act through many layers (config, code, prompt) have no layer of their own.
+CHANGE_LAYERS: dict[str, tuple[str, ...]] = {
+    "infra": ("infra",), "model": ("model",), "features": ("data", "freshness"),
+    "retrieval": ("freshness",), "threshold": ("eval",),
+}
+# The layers a failure of each label moves as its own symptoms, downstream of where it
+# began: drifted or null inputs shift a model's outputs, a stale template or feature
+# does too, a saturated pool starves pipelines and truncates answers. A model change
+# beside a data failure is not corroborated by the model layer moving: the failure
+# moved it.
+DOWNSTREAM: dict[str, tuple[str, ...]] = {
+    "infrastructure": ("model", "data", "freshness", "eval"),
+    "data": ("model", "eval"), "control_plane": ("model", "eval"),
+    "model": ("eval",), "eval_policy": (), "cost": (),
+}
+CORROBORATED_FIT = 0.7  # a change whose own layer moved fits at least this well
 KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is not complete)
 SLICE_BONUS = 1.5
 SCOPE_MISMATCH = 0.5   # a change aimed at another value of the dimension the failure is on
@@ -145,7 +165,8 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
                  root_layers: Sequence[str] = (),
                  history: Sequence[bool] | None = None, *, onset_halfwidth: float = 0.0,
                  resolution: float = 1.0,
-                 elsewhere: Sequence[bool] | None = None) -> list[ChangeScore]:
+                 elsewhere: Sequence[bool] | None = None,
+                 moved_layers: Collection[str] = ()) -> list[ChangeScore]:
     """Changes ranked by how well they explain the onset, best first.
 
     Parameters
@@ -175,12 +196,22 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
         Whether each change is aimed at a slice the failure is not on: it names
         another value of a dimension the failure was localised to (``region=us-east``
         when ``region=eu-west`` failed). Its score is multiplied by ``SCOPE_MISMATCH``.
+    moved_layers : collection of str
+        Every layer that moved in the incident, first or later. A change whose own
+        layer (:data:`CHANGE_LAYERS`) is among them, and is no symptom of the label's
+        failure (:data:`DOWNSTREAM`), is ``corroborated``: its kind fit
+        is at least ``CORROBORATED_FIT``. The kind tables are priors over what
+        usually causes a failure; a change whose effect was itself measured (an
+        ``infra`` change and the GPU clocks moving, behind a model's worse answers)
+        is evidence of another order, and timing then decides between it and a
+        change of the expected kind.
 
     Returns
     -------
     list of ChangeScore
         ``score = time_fit * (KIND_FLOOR + kind_fit) * slice bonus * history factor``
-        (times ``SCOPE_MISMATCH`` for a change aimed elsewhere).
+        (times ``SCOPE_MISMATCH`` for a change aimed elsewhere), where ``kind_fit`` is
+        raised to ``CORROBORATED_FIT`` for a corroborated change.
 
     References
     ----------
@@ -194,12 +225,24 @@ def rank_changes(minutes_before_onset: Sequence[float], kinds: Sequence[str], la
     for index, (minutes, kind) in enumerate(zip(minutes_before_onset, kinds, strict=True)):
         tf = change_time_fit(float(minutes), onset_halfwidth, resolution)
         kf = _kind_fit(kind, label, root_layers)
+        seen = _corroborated(kind, label, moved_layers)
+        kf = max(kf, CORROBORATED_FIT) if seen else kf
         score = _scoped(tf * (floor + kf), matches[index], past[index], aimed_elsewhere[index])
         ranked.append(ChangeScore(index=index, score=score, time_fit=tf, kind_fit=kf,
-                                  minutes_before_onset=float(minutes)))
+                                  minutes_before_onset=float(minutes), corroborated=seen))
     # equal scores (two changes inside the onset's interval): the one nearest the onset
     ranked.sort(key=lambda c: (-c.score, abs(c.minutes_before_onset)))
     return ranked
+
+
+def _corroborated(kind: str, label: str, moved_layers: Collection[str]) -> bool:
+    """The layer the change acts on moved, and not as a symptom of the label's failure
+    (:data:`DOWNSTREAM`)."""
+    if label == "none":
+        return False
+    symptoms = DOWNSTREAM.get(label, ())
+    return any(layer in moved_layers and layer not in symptoms
+               for layer in CHANGE_LAYERS.get(kind, ()))
 
 
 def _scoped(score: float, slice_match: bool, history: bool, elsewhere: bool) -> float:

@@ -137,6 +137,8 @@ class ChangeScore:
     time_fit: float
     kind_fit: float
     minutes_before_onset: float
+    corroborated: bool = False  # the layer the change acts on moved: kind_fit is at least
+    #                             CORROBORATED_FIT (classifiers.attribution)
 
 
 @dataclass(frozen=True)

@@ -391,13 +391,33 @@ def _slices(data: Assembled, findings: list[Finding]) -> list[dict[str, Any]]:
                     if (s["dimension"], s["value"]) not in taken][: 5 - len(named)]
 
 
-def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
+NONE_DOUBT = 0.2  # a "none" read this doubtful still offers its ranked changes
+
+
+def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]],
+              scores: dict[str, float] | None = None
               ) -> tuple[list[dict[str, Any]], Change | None]:
     """The five best-ranked changes as rows and the one to blame (``None``: no culprit),
     ranked against the episode's onset (:mod:`bot.diagnosis.suspects`), the onset the
-    label read its changes against and the diagnosis reports."""
-    if ev.episode is None or label == "none" or not ev.changes:
+    label read its changes against and the diagnosis reports.
+
+    On a doubtful "none" read (the failure labels hold at least ``NONE_DOUBT`` of
+    the posterior) with a clear move, the changes are still ranked, against the
+    likeliest failure label (``scores``), and offered as rows but not blamed: a
+    failure read as a false alarm (a rollout only the feedback shows) still has the
+    change that came right before it at the top, for the responder who relabels it.
+    Rows are offered only when the best of them would be blamed on a failure
+    (``BLAME_SCORE``); a confident "none" (a responder's correction, a benign
+    deploy) offers none: no change explains what did not fail.
+    """
+    if ev.episode is None or not ev.changes:
         return [], None
+    if label == "none":
+        failures = {k: v for k, v in (scores or {}).items() if k != "none"}
+        if sum(failures.values()) < NONE_DOUBT:
+            return [], None
+        rows, top = _suspects(ev, max(failures, key=lambda k: failures[k]), slices)
+        return (rows if top is not None else []), None
     onset, past = ev.episode, ev.history
     named = suspects.slice_episode(ev.findings, ev.layers, local_layers(ev.data, ev.findings),
                                    ev.data, slices)
@@ -406,7 +426,8 @@ def _suspects(ev: Evidence, label: str, slices: list[dict[str, Any]]
                                               suspects.healthy_since(named))
     times, candidate = suspects.in_force(ev.changes, ev.pseudo)
     clock = _load_clock(ev, label, onset.epoch, times)
-    ranked = suspects.rank(ev.changes, past, clock, candidate, onset, label, slices)
+    ranked = suspects.rank(ev.changes, past, clock, candidate, onset, label, slices,
+                           [item.layer for item in ev.layers])
     rows = [suspect_row(ev.changes[i], score, (onset.epoch - times[i]) / 60.0)
             for i, score, _ in ranked[:5]]
     top = (ev.changes[ranked[0][0]] if ranked and ranked[0][1] > suspects.BLAME_SCORE
@@ -453,7 +474,7 @@ def diagnose(records: Iterable[Any], changes: Iterable[Change] = (), *,
     # the label guesses: kept on "none" too (the views show them only on a failure), so
     # a label that went wrong, or a responder who relabels, still has the slice
     slices = _slices(ev.data, ev.findings)
-    suspect_rows, top_change = _suspects(ev, label, slices)
+    suspect_rows, top_change = _suspects(ev, label, slices, posterior.scores)
     runbooks = runbooks_for(label, top_change, ev.findings)
     if catalog_service is not None and catalog_service.runbooks:
         runbooks = [r for r in runbooks if r in catalog_service.runbooks]

@@ -229,14 +229,17 @@ def aimed_elsewhere(change: Change, slices: Sequence[dict[str, Any]]) -> bool:
 
 def rank(changes: Sequence[Change], past: Sequence[bool], times: Sequence[float],
          candidate: Sequence[bool], onset: Onset, label: str,
-         slices: Sequence[dict[str, Any]]) -> list[tuple[int, float, float]]:
+         slices: Sequence[dict[str, Any]], moved: Sequence[str] = ()
+         ) -> list[tuple[int, float, float]]:
     """(index into ``changes``, score, minutes before the onset) of the candidates,
-    best first."""
+    best first; ``moved``: every layer that moved (a change whose own layer moved is
+    corroborated, :func:`classifiers.attribution.rank_changes`)."""
     index = [i for i in range(len(changes)) if candidate[i]]
     ranked = rank_changes([(onset.epoch - times[i]) / 60.0 for i in index],
                           [changes[i].kind for i in index], label,
                           [slice_matches(changes[i], slices) for i in index], onset.roots,
                           [past[i] for i in index], onset_halfwidth=onset.halfwidth,
                           resolution=onset.resolution,
-                          elsewhere=[aimed_elsewhere(changes[i], slices) for i in index])
+                          elsewhere=[aimed_elsewhere(changes[i], slices) for i in index],
+                          moved_layers=set(moved))
     return [(index[r.index], r.score, r.minutes_before_onset) for r in ranked]
