@@ -243,8 +243,10 @@ def run_watch(services: Services, now: datetime | None = None) -> list[int]:
                     work += _announce(session, service.name, *result, now)
         except WatchModelsMoved:
             continue
-    save_all(services.engine, pending, now)
-    outbox.kick(services, work)
+    try:
+        save_all(services.engine, pending, now)
+    finally:  # the incidents opened are committed: announced even if the save fails
+        outbox.kick(services, work)
     return opened
 
 

@@ -87,10 +87,13 @@ def test_a_crash_before_the_runs_save_loses_no_incident_and_the_models_catch_up(
     def crash(**_: Any) -> None:
         raise RuntimeError("the process died before the run's save committed")
 
+    kicked: list[list[int]] = []
     with monkeypatch.context() as patched:
         patched.setattr(watch_cache, "replace_bundles", crash)
+        patched.setattr(watch.outbox, "kick", lambda _services, ids: kicked.append(ids))
         with pytest.raises(RuntimeError):
             run_watch(services, now=T0 + timedelta(minutes=299))
+    assert len(kicked) == 1 and kicked[0]  # the opened incident's work announced anyway
     with session_scope(services.engine) as session:
         incidents = session.execute(select(Incident.service, Incident.source)).all()
     # fraud-scorer's incident and the models that opened it committed together, at once
