@@ -6,19 +6,19 @@ Each service is a simulated healthy service (every signal and slice of
 ``bot.simulator.healthy_day``, one point a minute). Its models are warmed on three
 hours of points and stored in a throwaway SQLite store (migrated to head, in a
 temporary directory); then each measured minute does what ``run_watch`` does per
-service apart from reading the new points and opening incidents: in one
-transaction per service, load the stored models through the run's
-:class:`bot.diagnosis.watch_cache.ModelCache` (one SELECT of the service's two
+service apart from reading the new points and opening incidents: load the
+stored models of every service through the run's
+:class:`bot.diagnosis.watch_cache.ModelCache` (one SELECT of all the services'
 bundle rows and their write tokens; the bytes are read and decoded only where a
-token is not the one the cache wrote, so the first minute decodes all), turn the
-minute's records into series, :func:`bot.diagnosis.watch.judge` them, encode the
-models that moved and pack the service's bundles
+token is not the one the cache wrote, so the first minute decodes all); per
+service turn the minute's records into series, :func:`bot.diagnosis.watch.judge`
+them, encode the models that moved and pack the service's bundles
 (:meth:`bot.diagnosis.watch_cache.ModelCache.to_save`: the recent parts every
-minute, the histories when a half-hour closed), save them
-(:func:`bot.diagnosis.watch_cache.save_models`: an UPDATE per bundle row that
-requires the token read), commit. The decision alone (series, judge, encode,
-pack) is timed apart from the store; ``--no-store`` leaves the store out (the
-states are kept in memory; the first minute decodes them).
+minute, the histories when a half-hour closed); then save every service's
+(:func:`bot.diagnosis.watch_cache.save_all`: one executemany UPDATE of the
+bundle rows, each requiring the token read, and one commit). The decision alone
+(series, judge, encode, pack) is timed apart from the store; ``--no-store`` leaves
+the store out (the states are kept in memory; the first minute decodes them).
 
 The reference, measured in the same run, is the pipeline the watch ran before
 (``diagnose`` over the 180-minute window), per service per minute, on a sample of
@@ -48,7 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.exchange import parse_objects  # noqa: E402
 from bot.diagnosis.pipeline import diagnose  # noqa: E402
 from bot.diagnosis.watch import judge, series_points  # noqa: E402
-from bot.diagnosis.watch_cache import ModelCache, StoredModels, save_models  # noqa: E402
+from bot.diagnosis.watch_cache import (  # noqa: E402
+    ModelCache,
+    PendingSave,
+    StoredModels,
+    save_all,
+    save_models,
+)  # noqa: E402
 from bot.simulator.scenarios import healthy_day  # noqa: E402
 from classifiers.watch_codec import decode, encode  # noqa: E402
 from store.db import make_engine, session_scope, upgrade  # noqa: E402
@@ -107,6 +113,10 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
     for minute in range(minutes):
         spent = [0.0, 0.0]
         whole.start()
+        pending: list[PendingSave] = []
+        if engine is not None:
+            with session_scope(engine) as session:
+                found = cache.load_many(session, [f"service-{k}" for k in range(len(days))])
         for k, (records, stamps) in enumerate(days):
             lo_t = records[0].ts + timedelta(minutes=WARM_MINUTES + minute)
             new = records[bisect.bisect_right(stamps, lo_t):
@@ -122,14 +132,14 @@ def measure(days: list[Day], models: list[dict[Any, bytes]], minutes: int,
                 held[k] = judgement.states
                 spent = _add(spent, decision.stop())
                 continue
-            with session_scope(engine) as session:
-                stored = cache.load(session, service)
-                decision.start()
-                judgement = judge(stored.states, series_points(new), since=lo_t.timestamp())
-                written = cache.to_save(service, stored, judgement.states, judgement.changed)
-                spent = _add(spent, decision.stop())
-                save_models(session=session, service=service, stored=stored, models=written,
-                            now=lo_t)
+            stored = found[service]
+            decision.start()
+            judgement = judge(stored.states, series_points(new), since=lo_t.timestamp())
+            written = cache.to_save(service, stored, judgement.states, judgement.changed)
+            spent = _add(spent, decision.stop())
+            pending.append(PendingSave(service, stored, written))
+        if engine is not None:
+            save_all(engine, pending, lo_t)
         wall, cpu = whole.stop()
         whole.wall.append(wall)
         whole.cpu.append(cpu)
@@ -206,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
           f"of {args.minutes} minutes:")
     print(f"  decision (decode, series, judge, encode): {_figures(decision)}")
     if engine is not None:
-        print(f"  with the store (SQLite load, save, commit per service): {_figures(whole)}")
+        print(f"  with the store (SQLite: one load, save and commit for all services): "
+              f"{_figures(whole)}")
     print(f"  reference, the 180-minute diagnose the watch ran before, for {args.services} "
           f"services: {before_cpu:.3f} s CPU ({before_wall:.3f} s wall), from "
           f"{len(ref_cpu)} of them", flush=True)

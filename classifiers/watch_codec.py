@@ -132,20 +132,17 @@ def recent_parts(states: list[WatchState]) -> list[bytes]:
             last = np.array([s.history.last_time for s in rows])
             f32[:, :times] = _rows([s.recent_times for s in rows], n) - last[:, None]
             at = times
-        for width, arrays in ((sizes[5], [s.scores for s in rows]),
-                              (sizes[6], [s.calibration.reshape(-1) for s in rows]),
-                              (sizes[7], [s.hourly_noise for s in rows])):
+        for width, name in ((sizes[5], "scores"), (sizes[6], "calibration"),
+                            (sizes[7], "hourly_noise")):
             if width:
-                f32[:, at:at + width] = _rows(arrays, n)
+                f32[:, at:at + width] = _rows([getattr(s, name) for s in rows], n)
             at += width
         f64 = np.empty((n, wide64), dtype=np.float64)
         at = 0
-        for width, arrays in ((values, [s.recent_values for s in rows]),
-                              (sizes[8], [s.thresholds.reshape(-1) for s in rows]),
-                              (sizes[9], [s.episodes.reshape(-1) for s in rows]),
-                              (sizes[10], [s.episode for s in rows])):
+        for width, name in ((values, "recent_values"), (sizes[8], "thresholds"),
+                            (sizes[9], "episodes"), (sizes[10], "episode")):
             if width:
-                f64[:, at:at + width] = _rows(arrays, n)
+                f64[:, at:at + width] = _rows([getattr(s, name) for s in rows], n)
             at += width
         block[:, 1 + head:1 + head + 4 * wide32] = f32.view(np.uint8)
         block[:, 1 + head + 4 * wide32:] = f64.view(np.uint8)
@@ -156,8 +153,18 @@ def recent_parts(states: list[WatchState]) -> list[bytes]:
 
 
 def _rows(arrays: list[Floats], n: int) -> Floats:
-    """Equal-sized one-dimensional arrays as the rows of one (``np.stack`` is slower)."""
-    return np.concatenate(arrays).reshape(n, -1)
+    """Equal-sized arrays as the rows of one, each row an array's elements in C order
+    (``np.stack`` is slower).
+
+    Joined along their first axis when their other dimensions agree (a service's
+    calibrations are all ``[scale, side, bin]``): the rows are the same as those of
+    the flattened arrays, without a ``reshape`` per array, which cost more than the
+    join. Arrays whose shapes differ (sizes equal) are flattened one by one.
+    """
+    try:
+        return np.concatenate(arrays).reshape(n, -1)
+    except ValueError:
+        return np.concatenate([a.reshape(-1) for a in arrays]).reshape(n, -1)
 
 
 def _scalar_tuple(state: WatchState) -> tuple[float, ...]:

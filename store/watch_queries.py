@@ -12,7 +12,9 @@ ORM objects, and a run reads the bytes only where it must: one SELECT of the
 bundle rows' ids and write tokens per service, one SELECT of their bytes only
 when a token is not the one the reader last wrote (never, run after run, for the
 process that does the watching), one UPDATE of the recent parts (and of the
-histories when a half-hour closed).
+histories when a half-hour closed). A run over many services reads every service's
+ids and tokens in one SELECT (:func:`load_bundle_rows_of`) and replaces the rows of
+all of them with one executemany UPDATE (:func:`replace_bundles`).
 """
 
 from __future__ import annotations
@@ -195,6 +197,64 @@ def load_bundle_rows(*, session: Session, service: str) -> dict[str, StoredModel
     rows = cast(Sequence[tuple[str, int, int]],
                 _run(session, _bundle_statements()[0], [{"service": service}]).all())
     return {part: StoredModel(row_id, token) for part, row_id, token in rows}
+
+
+_IN_CHUNK = 500  # services per SELECT (well under any driver's limit on parameters)
+
+
+def load_bundle_rows_of(*, session: Session, services: Sequence[str]
+                        ) -> dict[str, dict[str, StoredModel]]:
+    """The bundle rows of each of ``services`` by part (a service with none: no entry),
+    as :func:`load_bundle_rows`, in one SELECT per few hundred services."""
+    table = table_of(WatchBundle)
+    out: dict[str, dict[str, StoredModel]] = {}
+    for at in range(0, len(services), _IN_CHUNK):
+        chunk = sorted(set(services[at:at + _IN_CHUNK]))
+        rows = session.execute(sa_select(table.c.service, table.c.part, table.c.id,
+                                         table.c.write_token).where(
+            table.c.service.in_(chunk)))
+        for service, part, row_id, token in rows:
+            out.setdefault(service, {})[part] = StoredModel(row_id, token)
+    return out
+
+
+@dataclass(frozen=True)
+class BundleWrite:
+    """One service's bundle parts to replace: the rows as read (``known``) and the bytes."""
+
+    service: str
+    parts: Mapping[str, bytes]
+    last_point: datetime
+    token: int
+    known: Mapping[str, StoredModel]
+
+
+def replace_bundles(*, session: Session, writes: Sequence[BundleWrite], now: datetime
+                    ) -> None:
+    """Replace the bundle rows of every write in one executemany UPDATE (not committed).
+
+    Every part must be one of its write's ``known`` rows (a service's first bundles
+    are inserted by :func:`save_bundles`). Each row is replaced only while it still
+    carries the token read; when fewer rows than written matched, another writer
+    saved some service meanwhile and :class:`WatchModelsMoved` is raised: the
+    caller rolls the whole statement back (it does not say which service moved).
+    """
+    table = table_of(WatchBundle)
+    stamp = _bound(session, table.c.last_point)
+    written = stamp(now)
+    rows = []
+    for write in writes:
+        last = stamp(write.last_point)
+        for part, blob in sorted(write.parts.items()):
+            row = write.known[part]
+            rows.append({"_id": row.id, "_read": row.token, "model": blob,
+                         "_token": write.token, "_last": last, "_written": written})
+    if not rows:
+        return
+    matched = _run(session, _bundle_statements()[1], rows).rowcount
+    if matched != len(rows):
+        raise WatchModelsMoved(f"{len(rows) - matched} of {len(rows)} bundle rows were "
+                               "saved by another writer since this run read them")
 
 
 def load_bundle_blobs(*, session: Session, ids: Collection[int]) -> dict[int, bytes]:

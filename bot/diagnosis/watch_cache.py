@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -32,22 +32,28 @@ from classifiers.watch_codec import (
     recent_parts,
 )
 from classifiers.watch_test import WatchState
+from store.db import session_scope
 from store.watch_queries import (
     HISTORY,
     RECENT,
+    BundleWrite,
     SeriesKey,
     StoredModel,
+    WatchModelsMoved,
     delete_watch_models,
     load_bundle_blobs,
     load_bundle_rows,
+    load_bundle_rows_of,
     load_watch_models,
     new_write_token,
     pack_series,
+    replace_bundles,
     save_bundles,
     unpack_series,
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
 _NO_ROW = -1  # the token of a part with no row (every stored token is at least 0)
@@ -96,7 +102,20 @@ class ModelCache:
 
     def load(self, session: Session, service: str) -> StoredModels:
         """The stored models of ``service``: the bytes read only where a token is not ours."""
-        rows = load_bundle_rows(session=session, service=service)
+        return self._found(session, service, load_bundle_rows(session=session,
+                                                              service=service))
+
+    def load_many(self, session: Session, services: Sequence[str]
+                  ) -> dict[str, StoredModels]:
+        """:meth:`load` for each of ``services``, their rows' tokens read in one SELECT."""
+        rows = load_bundle_rows_of(session=session, services=services)
+        return {service: self._found(session, service, rows.get(service, {}))
+                for service in services}
+
+    def _found(self, session: Session, service: str, rows: dict[str, StoredModel]
+               ) -> StoredModels:
+        """The models of ``service`` whose bundle rows are ``rows``: as cached when they
+        carry the tokens this process wrote, read and decoded otherwise."""
         tokens = tuple(rows[p].token if p in rows else _NO_ROW for p in (RECENT, HISTORY))
         entry = self._entries.get(service)
         if entry is not None and entry.tokens == tokens and rows:
@@ -177,3 +196,56 @@ def save_models(*, session: Session, service: str, stored: StoredModels,
                  known=stored.rows)
     if stored.legacy:
         delete_watch_models(session=session, service=service)
+
+
+@dataclass(frozen=True)
+class PendingSave:
+    """A service's models judged in a run, to be saved with the other services' at its end."""
+
+    service: str
+    stored: StoredModels
+    models: ModelsToSave
+
+
+def deferrable(stored: StoredModels, models: ModelsToSave) -> bool:
+    """Whether the save only replaces bundle rows the run read (what :func:`save_all`
+    batches): not a service's first bundles, not a move out of ``watch_models``."""
+    return not stored.legacy and all(part in stored.rows for part in models.parts)
+
+
+def save_all(engine: Engine, pending: Sequence[PendingSave], now: datetime) -> list[str]:
+    """Save every pending service's models in one transaction; the services left to the
+    next run (another writer saved theirs meanwhile).
+
+    One executemany UPDATE and one commit for all of them instead of one per
+    service. A watch state is not an incident: until this commits, the run's
+    models are in this process only, so a crash before it loses the run's
+    learning (never an incident: those commit with their service's models as they
+    open). The stored rows then still carry the tokens before, the next process
+    (or run, whose cache no longer matches them) reads and decodes them, and the
+    points since their last one are read from the signals again: the models
+    catch up. When another writer saved some service meanwhile, the batch rolls
+    back and each service is saved in its own transaction as before, so only
+    those that moved are left out.
+    """
+    work = [p for p in pending if p.models.last_point is not None]
+    if not work:
+        return []
+    try:
+        with session_scope(engine) as session:
+            replace_bundles(session=session, now=now, writes=[
+                BundleWrite(p.service, p.models.parts, p.models.last_point, p.models.token,
+                            p.stored.rows)
+                for p in work if p.models.last_point is not None])
+        return []
+    except WatchModelsMoved:
+        pass
+    left = []
+    for p in work:
+        try:
+            with session_scope(engine) as session:
+                save_models(session=session, service=p.service, stored=p.stored,
+                            models=p.models, now=now)
+        except WatchModelsMoved:
+            left.append(p.service)
+    return left

@@ -98,3 +98,15 @@ def test_the_stored_format_is_the_one_rows_already_hold() -> None:
         digest.update(history)
     assert digest.hexdigest() == (
         "d6393bfa7f3e23b5f4eaac4200e88262821ba469fd165a2e4f4678b8c96fb6dd")
+
+
+def test_a_block_of_states_whose_arrays_differ_in_shape_only_is_encoded_as_flattened() -> None:
+    # arrays are joined along their first axis when their other dimensions agree; a
+    # state holding the same numbers in another shape falls back to flattening
+    state = _states()[-1]
+    assert state.thresholds.shape == (4, 2) and state.calibration.ndim == 3
+    flat = dataclasses.replace(state, thresholds=state.thresholds.reshape(-1),
+                               calibration=state.calibration.reshape(4, -1))
+    alone = recent_parts([state])[0]
+    assert recent_parts([state, flat, state]) == [alone] * 3
+    assert recent_parts([flat]) == [alone]
