@@ -191,7 +191,8 @@ def report(source: str, rows: list[dict], verbose: bool, misses: bool = False
         _confusion(rows)
     if verbose:
         _per_variant(rows)
-    wrong = [r for r in rows if r["truth"] != r["predicted"]]
+    # a holdout's misses are never listed (report-only), with or without --misses
+    wrong = [r for r in rows if r["truth"] != r["predicted"] and source not in HELD_OUT]
     for r in wrong[: None if misses else 40 if verbose else 10]:
         print(f"  miss: {r['truth']}/{r['variant']} {r['key']} -> {r['predicted']} "
               f"({r['confidence']:.2f})")

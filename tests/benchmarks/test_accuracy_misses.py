@@ -24,3 +24,11 @@ def test_every_miss_and_the_confusion_are_listed(capsys: pytest.CaptureFixture[s
 def test_without_it_the_list_stays_short(capsys: pytest.CaptureFixture[str]) -> None:
     report("independent", [_row(i) for i in range(55)], verbose=False)
     assert capsys.readouterr().out.count("  miss:") == 10
+
+
+def test_a_holdouts_misses_are_never_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    # the holdouts are report-only: their figures print, their misses must not,
+    # with --misses or without (the first ten used to print by default)
+    for misses in (False, True):
+        report("holdout", [_row(i) for i in range(12)], verbose=False, misses=misses)
+        assert capsys.readouterr().out.count("  miss:") == 0
