@@ -14,7 +14,6 @@ from bot.core.exchange import parse_objects
 from bot.diagnosis.pipeline import diagnose
 from tests.diagnosis.timed_records import Records, change, gauge
 
-
 OVERDUE = 1.5  # periods since the last rebuild when the alert comes
 
 
