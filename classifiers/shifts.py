@@ -316,6 +316,11 @@ def _lag_core(y: Floats, t: Floats, m: int, window: int) -> ShiftResult:
     slope = float(np.polyfit(u, v, 1)[0]) if u[-1] > 0 and u.size >= 3 else 0.0
     top = float(np.quantile(base, 0.95))
     excess = (float(y[-1]) - top) / sd
+    peaks = tooth_peaks(y[max(0, k - TOOTH_HISTORY * window):k])
+    if peaks is not None:  # a saw-tooth: the overdue refresh, in units of the peaks' spread
+        peak = median(peaks)
+        spread = max(robust_sd(peaks), TOOTH_PEAK_FLOOR * abs(peak), 1e-9)
+        excess = max(excess, (float(y[-1]) - max(top, peak)) / spread)
     resid = v - (np.polyval(np.polyfit(u, v, 1), u) if u.size >= 3 else v.mean())
     se = max(robust_sd(resid), sd * 0.1) / max(float(np.std(u)) * math.sqrt(u.size), 1e-9)
     z = slope / se if se > 0 else 0.0
@@ -324,6 +329,34 @@ def _lag_core(y: Floats, t: Floats, m: int, window: int) -> ShiftResult:
     return ShiftResult(statistic=float(z), p_value=p, effect=float(excess), onset=k,
                        relative=float(min(relative, 1e6)), before=level, after=float(y[-1]),
                        detector="lag_growth")
+
+
+TOOTH_HISTORY = 4      # the peaks are read over this many baseline windows before the onset
+TOOTH_MIN_PEAKS = 3    # fewer resets than this are no rhythm
+TOOTH_PEAK_FLOOR = 0.1  # a refresh 30 % overdue (3 of these) is the least that counts
+
+
+def tooth_peaks(y: Floats) -> Floats | None:
+    """The peaks of a healthy saw-tooth (the values just before each reset), or None.
+
+    A lag that a periodic refresh resets climbs from near zero to about the same peak
+    every cycle. Its spread over the whole cycle is the tooth's height, not noise: a
+    stalled refresh would have to pass the usual peak by three tooth heights before
+    that spread called it unusual, and an index refreshed every half hour would be
+    two hours stale first. The peaks are what a healthy cycle repeats, so what is
+    overdue is measured against them. A reset is a drop of more than half the
+    series' 5-95 % range in one step; fewer than ``TOOTH_MIN_PEAKS`` of them are no
+    rhythm (None).
+    """
+    if y.size < 2 * TOOTH_MIN_PEAKS:
+        return None
+    lo, hi = np.quantile(y, [0.05, 0.95])
+    if not hi > lo:
+        return None
+    drops = np.flatnonzero(np.diff(y) < -0.5 * (hi - lo))
+    if drops.size < TOOTH_MIN_PEAKS:
+        return None
+    return y[drops]
 
 
 GROWN_TAIL = (3, 10)  # the end of a ramp: a quarter of the points after its onset, 3 to 10
