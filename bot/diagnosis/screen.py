@@ -113,12 +113,34 @@ def _screen_rows(rows: list[Series], n: int, a: np.ndarray, b: np.ndarray,
     y = work.values[:r]  # the first rows of a C-contiguous block: contiguous too
     np.stack([s.values for s in rows], out=y)
     d = np.subtract(y[:, 1:], y[:, :-1], out=work.diffs[:r])
-    deviations = row_deviations(d, scratch=True)  # d is ours
+    deviations = _deviations(d)  # d is ours
     c = _running_sums(y, work.pairs)
     t = np.multiply(c[:, 4:n - 5], b, out=work.split[:r])
     t -= np.multiply(c[:, -1:], a, out=work.total[:r])
     best = np.maximum(t.max(axis=1), -t.min(axis=1))
     return _verdicts(deviations, best).tolist()
+
+
+CENTER_STEP = 4  # the differences' center is the median of every 4th of them
+
+
+def _deviations(d: np.ndarray) -> np.ndarray:
+    """``|d - center|`` of each row of first differences, in place (``d`` is ours).
+
+    The center is the median of every ``CENTER_STEP``-th difference, not of all of
+    them: a partition of a quarter of the values instead of all (it was a fifth of
+    the screen). The MAD the verdict turns on is still counted over every difference;
+    only its center moves, by about 1.25 / sqrt(n / 4) of the differences' SD (0.07
+    on a day of minutes), which moves the MAD by under 2 % (0.7 % on average),
+    against the margin from the screen's 4.5 to the 6.7 noise SDs a finding needs.
+    Short rows (fewer than 48 differences) take their full median, as before.
+    """
+    if d.shape[1] < 12 * CENTER_STEP or d.dtype.kind != "f":
+        return row_deviations(d, scratch=True)
+    centers = row_medians(d[:, ::CENTER_STEP])
+    np.subtract(d, centers[:, None], out=d)
+    np.abs(d, out=d)
+    return d
 
 
 _NOISE_SCALE = MAD_TO_SD / math.sqrt(2.0)  # the MAD of differences to a point's SD
