@@ -19,6 +19,7 @@ import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, States
 from bot.diagnosis.screen import screen
+from classifiers.drift import SAMPLE as DRIFT_SAMPLE
 from classifiers.drift import categorical_drift, numeric_drift
 from classifiers.fdr import benjamini_hochberg
 from classifiers.frozen import build
@@ -269,10 +270,12 @@ def _dist_onset(d: Distribution) -> int:
         thinned = [x[:: max(1, x.size // 2000)] for x in d.samples]
         reference = np.concatenate(thinned[:head])
         scale = float(np.std(reference)) or 1.0
-        ref_q = _row_quantiles(reference, _QUANTILES, scratch=True)
+        ref_q = _row_quantiles(reference, _QUANTILES, scratch=True,
+                         sample=DRIFT_SAMPLE)
         if len({x.size for x in thinned}) == 1 and thinned[0].size:
             # records of one size: all their quantiles in one call on a 2-D array
-            q = _row_quantiles(np.vstack(thinned), _QUANTILES, scratch=True)
+            q = _row_quantiles(np.vstack(thinned), _QUANTILES, scratch=True,
+                         sample=DRIFT_SAMPLE)
             distance = list(np.max(np.abs(q - ref_q), axis=1) / scale)
         else:
             distance = [float(np.max(np.abs(_row_quantiles(x, _QUANTILES) - ref_q))) / scale
@@ -295,9 +298,11 @@ def _distribution_tests(d: Distribution) -> list[Test]:
     if k <= 0 or k >= count:
         return []
     if d.block is not None:
-        r = numeric_drift(_pool_rows(d.block[:k]), _pool_rows(d.block[k:]), scratch=True)
+        r = numeric_drift(_pool_rows(d.block[:k]), _pool_rows(d.block[k:]), scratch=True,
+                         sample=DRIFT_SAMPLE)
     elif d.samples:
-        r = numeric_drift(_pool(d.samples[:k]), _pool(d.samples[k:]), scratch=True)
+        r = numeric_drift(_pool(d.samples[:k]), _pool(d.samples[k:]), scratch=True,
+                         sample=DRIFT_SAMPLE)
     elif len(d.categories) == count:
         before: dict[str, float] = {}
         after: dict[str, float] = {}
