@@ -89,8 +89,8 @@ def recurrence(values: Floats, times: Floats, onset: float, before: float | None
 VOLUME_EBB = 0.6         # requests after / before below this: the traffic ebbed
 LOAD_LAYERS = frozenset({"infra", "runtime", "cost"})  # what falls when traffic does
 VOLUME_MINUTES = 60.0    # the traffic compared in the hour either side of a move's onset
-VOLUME_SURGE = 1.3       # requests after / before above this: the traffic surged
 SURGE_LAYERS = frozenset({"infra"})  # what a pool that absorbs a surge raises with it
+LOADED_LAYERS = frozenset({"runtime"})  # per-request gauges a busier pool raises a little
 
 
 def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
@@ -122,7 +122,7 @@ def volume_ratio(counts: Floats, times: Floats, onset: float) -> float:
 
 
 def explained_by_volume(layer: str, before: float | None, after: float | None,
-                        ratio: float) -> float:
+                        ratio: float, gauge: bool = False) -> float:
     """How much of a move from ``before`` to ``after`` the traffic's change accounts for (0..1).
 
     When the traffic ebbed (``ratio`` below :data:`VOLUME_EBB`), on layers whose
@@ -131,16 +131,19 @@ def explained_by_volume(layer: str, before: float | None, after: float | None,
     explained as far as the requests fell (in log terms: a cost that tripled while
     traffic fell to a tenth spent less than before). Latency, errors and quality per
     request do not follow the traffic, so nothing of theirs is explained here, except
-    a fall on the load layers. When the traffic surged (``ratio`` above
-    :data:`VOLUME_SURGE`), a rise of the pool's resources (replicas, utilisation) is the
-    autoscaler absorbing it, explained as far as the requests rose: a pool that doubled
-    under twice the requests did its job (whether users felt it is told by latency
-    and errors, which are never explained).
+    a fall on the load layers. When the traffic rose, a rise of the pool's resources
+    (replicas, utilisation) is the autoscaler absorbing it, and so is a rise of a
+    runtime gauge (``gauge``: latency, KV-cache use; never an error rate) by no more
+    than the traffic's: each is explained as far as the requests rose (the dose-response,
+    ``log(ratio) / log(after / before)``, with no threshold on the ratio: a pool that
+    doubled under twice the requests did its job, a p95 that rose 13 % under 28 % more
+    requests is the busier pool, one that tripled under 20 % more is mostly a failure).
     """
     if ratio <= 0 or before is None or after is None or not math.isfinite(before) \
             or not math.isfinite(after) or before <= 0 or after <= 0 or after == before:
         return 0.0
-    if ratio > VOLUME_SURGE and layer in SURGE_LAYERS and after > before:
+    surge_layer = layer in SURGE_LAYERS or (gauge and layer in LOADED_LAYERS)
+    if ratio > 1.0 and surge_layer and after > before:
         return float(min(math.log(ratio) / math.log(after / before), 1.0))
     if layer not in LOAD_LAYERS or ratio >= VOLUME_EBB:
         return 0.0

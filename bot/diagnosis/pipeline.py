@@ -209,7 +209,8 @@ def _traffic_share(f: Finding, data: Assembled, requests: Series | None
         return 0.0, False
     ratio = (volume_ratio(requests.counts, requests.times, f.onset)
              if requests is not None else 1.0)
-    share = explained_by_volume(f.test.layer, f.test.before, f.test.after, ratio)
+    share = explained_by_volume(f.test.layer, f.test.before, f.test.after, ratio,
+                                gauge=series.kind == "gauge" and not series.has_counts)
     if f.test.layer == "cost" and requests is not None and share < 1.0:
         # a pool paid by the hour costs more per request whenever fewer come, not only
         # when the traffic fell to a fraction: how much more, its own history tells
@@ -266,6 +267,11 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
         shapes = [_shape(f, data) for f in leaders if f.strength >= PERSIST_SHARE * strongest]
         shape = _shape(first, data)
         traffic = [_traffic_share(f, data, requests) for f in items]
+        # what the traffic explains of the layer is read off its clearest moves, as its
+        # persistence is: a faint fall of utilisation at dusk four hours earlier does not
+        # make the replicas that grew with a surge unexplained
+        clearest = [share for (share, _), f in zip(traffic, items, strict=True)
+                    if f.strength >= PERSIST_SHARE * strongest]
         layers.append(LayerEvidence(
             layer=layer, strength=strength, onset_minutes=first.onset / 60.0,
             findings=len(items), top=label,
@@ -274,7 +280,7 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
             excess=max(f.test.strength_hint for f in items),
             persistence=_layer_persistence(shapes),
             recurrence=recurrence(*shape) if shape else 0.0,
-            explained=min(share for share, _ in traffic),
+            explained=min(clearest),
             capacity=float(all(fall for _, fall in traffic))))
     return layers
 

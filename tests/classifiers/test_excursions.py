@@ -128,8 +128,9 @@ def test_a_pool_that_grew_with_a_surge_is_explained_by_it() -> None:
     assert explained_by_volume("runtime", 0.3, 0.6, ratio) == 0.0
     assert explained_by_volume("cost", 1.0, 1.5, ratio) == 0.0
     assert explained_by_volume("infra", 8.0, 4.0, ratio) == 0.0
-    # a rise of a tenth in requests is no surge
-    assert explained_by_volume("infra", 4.0, 8.0, 1.1) == 0.0
+    # a rise of a tenth in requests explains as much of a doubling as it accounts for
+    assert abs(explained_by_volume("infra", 4.0, 8.0, 1.1) - np.log(1.1) / np.log(2)) < 1e-9
+    assert explained_by_volume("infra", 4.0, 8.0, 1.0) == 0.0
     alone = LayerEvidence("infra", 1.0, 100.0, excess=4.9, resolution_minutes=0.25,
                           explained=explained_by_volume("infra", 4.0, 8.0, ratio))
     posterior = classify_behaviour([alone])
@@ -194,3 +195,23 @@ def test_a_fixed_spend_over_fewer_requests_is_the_traffic_and_a_per_token_cost_i
     assert traffic_cost_rise(per_token, bill, counts, t, onset) < 1e-9
     # flat traffic says nothing about how the cost follows it
     assert traffic_cost_rise(fixed, bill, np.full(t.size, 1000.0), t, onset) == 0.0
+
+
+def test_a_runtime_gauge_that_rose_less_than_the_traffic_is_the_busier_pool() -> None:
+    # dose-response, no fixed ratio: a p95 up 13 % under 28 % more requests is all the
+    # load (an absorbed surge), one up a third under 18 % more about half of it, one
+    # that rose fivefold under half as many more requests mostly a failure; error
+    # rates (not gauges) and a latency rise under flat traffic are never the load
+    assert explained_by_volume("runtime", 0.12, 0.136, 1.28, gauge=True) == 1.0
+    half = explained_by_volume("runtime", 0.085, 0.112, 1.18, gauge=True)
+    assert 0.5 < half < 0.7
+    assert explained_by_volume("runtime", 0.1, 0.5, 1.5, gauge=True) < 0.3
+    assert explained_by_volume("runtime", 0.12, 0.136, 1.28) == 0.0
+    assert explained_by_volume("runtime", 0.14, 0.154, 1.0, gauge=True) == 0.0
+    assert explained_by_volume("runtime", 0.14, 0.12, 1.5, gauge=True) == 0.0
+    busier = LayerEvidence("runtime", 1.0, 100.0, excess=2.6, findings=4,
+                           explained=explained_by_volume("runtime", 0.12, 0.136, 1.28,
+                                                         gauge=True))
+    assert classify_behaviour([busier]).label == "none"
+    assert classify_behaviour([LayerEvidence("runtime", 1.0, 100.0, excess=2.6,
+                                             findings=4)]).label == "infrastructure"

@@ -52,3 +52,32 @@ def test_a_layer_whose_clearest_move_persists_has_not_recovered() -> None:
 def test_a_fainter_move_that_persists_does_not_keep_a_recovered_layer_open() -> None:
     # the strongest move came back; a fainter one beside it (0.7 of it) did not
     assert _persistence(1.0, 0.7) < 0.1
+
+
+def test_what_the_traffic_explains_of_a_layer_is_read_off_its_clearest_moves() -> None:
+    """Replicas that doubled with a surge at 150 are the autoscaler's answer, although a
+    fainter fall of utilisation at dusk (minute 60, traffic down a fifth) in the same
+    layer is no arithmetic of the traffic: the faint finding does not veto the layer."""
+    requests = np.where(MINUTES >= 150, 2000, np.where(MINUTES >= 60, 800, 1000))
+    out: list[dict] = []
+    for m in MINUTES:
+        out.append({"type": "signal", "ts": ts(int(m)), "service": "svc", "layer": "runtime",
+                    "name": "error_ratio", "value": 0.01, "count": int(requests[m]),
+                    "kind": "ratio", "bad": "up"})
+        out.append({"type": "signal", "ts": ts(int(m)), "service": "svc", "layer": "infra",
+                    "name": "replicas", "value": 8.0 if m >= 150 else 4.0, "bad": "both"})
+        out.append({"type": "signal", "ts": ts(int(m)), "service": "svc", "layer": "infra",
+                    "name": "gpu_util", "value": 30.0 if m >= 60 else 50.0, "bad": "both"})
+    data = assemble(parse_objects(out).records)
+
+    def finding(name: str, minute: float, strength: float, before: float,
+                after: float) -> Finding:
+        onset = T0.timestamp() + 60.0 * minute
+        test = DetectTest("infra", name, (), "robust_shift", 8.0, 1e-9, 5.0, onset,
+                          (after - before) / before, True, True, 4.0, before=before,
+                          after=after)
+        return Finding(test, 1e-8, strength, onset)
+
+    (layer,) = _layer_evidence([finding("gpu_util", 60, 0.55, 50.0, 30.0),
+                                finding("replicas", 150, 1.0, 4.0, 8.0)], data)
+    assert layer.explained == 1.0
