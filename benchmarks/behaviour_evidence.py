@@ -38,7 +38,8 @@ def _collect_one(job: tuple[str, tuple]) -> dict[str, Any]:
                         "resolution": x.resolution_minutes, "halfwidth": x.onset_halfwidth,
                         "findings": x.findings, "top": x.top, "excess": x.excess,
                         "persistence": x.persistence, "recurrence": x.recurrence,
-                        "explained": x.explained, "capacity": x.capacity}
+                        "explained": x.explained, "capacity": x.capacity,
+                        "elsewhere": x.elsewhere}
                        for x in ev.layers],
             "culprit": truth["culprit"],
             "slice": truth["slice"],
@@ -85,7 +86,8 @@ def evidence_of(row: dict[str, Any]) -> tuple[list[LayerEvidence], list[ChangeEv
     layers = [LayerEvidence(x["layer"], x["strength"], x["onset"], x["findings"], x["top"],
                             x["resolution"], x["halfwidth"], x.get("excess", 1.0),
                             x.get("persistence", 1.0), x.get("recurrence", 0.0),
-                            x.get("explained", 0.0), x.get("capacity", 0.0))
+                            x.get("explained", 0.0), x.get("capacity", 0.0),
+                            x.get("elsewhere", 0.0))
               for x in row["layers"]]
     # the pipeline reads changes against the episode's onset (``Evidence.episode``) and
     # gives the label none when there is no episode; the fit must see the same

@@ -94,6 +94,7 @@ class LayerEvidence:
     recurrence: float = 0.0           # share of it also made at this time a day earlier
     explained: float = 0.0            # share of it the traffic's fall accounts for
     capacity: float = 0.0             # 1: every finding is a fall of whole units (replicas)
+    elsewhere: float = 0.0            # 1: moved only on slices the clear move spreads past
 
     @property
     def benign(self) -> float:
@@ -242,6 +243,7 @@ def evidence_features(layers: Sequence[LayerEvidence],
     constant.
     """
     x = dict.fromkeys(FEATURES, 0.0)
+    layers = _confined_left_out(layers)
     keep = failure_shares(layers)
     # timed from the moves that may be failures: a scale-in or a daily habit an hour
     # before a model shift did not make the shift a symptom (so does first_onset)
@@ -267,6 +269,14 @@ def evidence_features(layers: Sequence[LayerEvidence],
     _shape_features(x, layers)
     x["bias"] = 1.0
     return [x[name] for name in FEATURES]
+
+
+def _confined_left_out(layers: Sequence[LayerEvidence]) -> Sequence[LayerEvidence]:
+    """The layers less those that moved only on slices another layer's clear move on all
+    traffic spreads past (:mod:`classifiers.confined`): a slice's own blip is not the
+    cause, nor a symptom, of a move everywhere. All of them when nothing else is left."""
+    kept = [item for item in layers if item.elsewhere < 0.5]
+    return kept if kept else layers
 
 
 def _shape_features(x: dict[str, float], layers: Sequence[LayerEvidence]) -> None:

@@ -22,6 +22,7 @@ TAIL_POINTS = (3, 10)      # the end of the window: between 3 and 10 of the last
 TAIL_SHARE = 0.25          # ... or a quarter of those after the onset, if fewer
 RECURRENCE_MINUTES = 60.0  # how long after "the same time yesterday" is compared
 RECURRENCE_MIN_POINTS = 3
+TAIL_EVENTS = 5.0          # a counted tail holds this many events at the moved rate
 
 
 def _level(values: Floats, counts: Floats | None, mask: np.ndarray) -> float | None:
@@ -42,7 +43,8 @@ def persistence(values: Floats, times: Floats, onset: float, before: float | Non
     The end is the last few points (a quarter of those after the onset, 3 to 10):
     1 when they sit at ``after`` or beyond, 0 when they are back at ``before`` (or
     crossed it). Tests without levels (distributions, states, growing lags) keep
-    1: what they found has no "back" to go to within the window.
+    1: what they found has no "back" to go to within the window. A rate's tail is
+    lengthened (:func:`_counted_tail`) until it could have shown the moved rate.
     """
     if before is None or after is None or not math.isfinite(before) \
             or not math.isfinite(after) or after == before or values.size == 0:
@@ -52,12 +54,32 @@ def persistence(values: Floats, times: Floats, onset: float, before: float | Non
     k = int(min(hi, max(lo, TAIL_SHARE * n_after)))
     if n_after < lo:
         return 1.0
+    if counts is not None:
+        k = _counted_tail(counts, k, max(before, after), max(lo, n_after // 2))
     mask = np.zeros(values.size, bool)
     mask[-k:] = True
     tail = _level(values, counts, mask)
     if tail is None:
         return 1.0
     return float(min(max((tail - before) / (after - before), 0.0), 1.0))
+
+
+def _counted_tail(counts: Floats, k: int, rate: float, most: int) -> int:
+    """How many of the last points a rate's tail needs: ``k``, or more (up to ``most``)
+    until ``TAIL_EVENTS`` events were expected in it at ``rate``.
+
+    At night a slice serves a handful of requests a scrape: six scrapes of 36 requests
+    without an error say little against an error rate of 7 % (2.5 expected), and read
+    as "back at 1 %" they made a timeout that went on look recovered.
+    """
+    if rate <= 0.0 or not math.isfinite(rate):
+        return k
+    need = TAIL_EVENTS / rate
+    totals = np.cumsum(counts[::-1][:max(most, k)])
+    if totals.size < k or totals[k - 1] >= need:
+        return k
+    enough = np.nonzero(totals >= need)[0]
+    return int(enough[0] + 1) if enough.size else int(totals.size)
 
 
 def recurrence(values: Floats, times: Floats, onset: float, before: float | None,

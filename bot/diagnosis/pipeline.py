@@ -42,6 +42,7 @@ from classifiers.behaviour import (
     LearnedPriors,
     classify_behaviour,
 )
+from classifiers.confined import contradicted
 from classifiers.excursions import (
     explained_by_elasticity,
     explained_by_volume,
@@ -252,6 +253,7 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
     for f in findings:
         by_layer.setdefault(f.test.layer, []).append(f)
     requests = _requests(data)
+    elsewhere = contradicted((f.test.layer, f.test.slice, f.strength) for f in findings)
     layers = []
     for layer, items in by_layer.items():
         strongest = max(f.strength for f in items)
@@ -281,7 +283,8 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
             persistence=_layer_persistence(shapes),
             recurrence=recurrence(*shape) if shape else 0.0,
             explained=min(clearest),
-            capacity=float(all(fall for _, fall in traffic))))
+            capacity=float(all(fall for _, fall in traffic)),
+            elsewhere=float(layer in elsewhere)))
     return layers
 
 
