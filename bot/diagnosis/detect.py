@@ -270,12 +270,10 @@ def _dist_onset(d: Distribution) -> int:
         thinned = [x[:: max(1, x.size // 2000)] for x in d.samples]
         reference = np.concatenate(thinned[:head])
         scale = float(np.std(reference)) or 1.0
-        ref_q = _row_quantiles(reference, _QUANTILES, scratch=True,
-                         sample=DRIFT_SAMPLE)
+        ref_q = _row_quantiles(reference, _QUANTILES, scratch=True)
         if len({x.size for x in thinned}) == 1 and thinned[0].size:
             # records of one size: all their quantiles in one call on a 2-D array
-            q = _row_quantiles(np.vstack(thinned), _QUANTILES, scratch=True,
-                         sample=DRIFT_SAMPLE)
+            q = _row_quantiles(np.vstack(thinned), _QUANTILES, scratch=True)
             distance = list(np.max(np.abs(q - ref_q), axis=1) / scale)
         else:
             distance = [float(np.max(np.abs(_row_quantiles(x, _QUANTILES) - ref_q))) / scale
