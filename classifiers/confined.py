@@ -1,7 +1,7 @@
 """Layers that moved only on a few slices while the episode's clear move is everywhere.
 
 A failure confined to a slice (one tenant's broken join, one route's template) hurts
-that slice: its symptoms are confined to it too, or at least are. A layer whose every
+that slice, and its symptoms show there first. A layer whose every
 finding is on a slice, beside another layer that moved clearly on all traffic *and*
 on other values of each of the slice's dimensions, cannot have started that
 everywhere-move: it is a slice's own blip (a language ratio on one segment, refusals

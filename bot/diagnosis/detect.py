@@ -297,10 +297,10 @@ def _distribution_tests(d: Distribution) -> list[Test]:
         return []
     if d.block is not None:
         r = numeric_drift(_pool_rows(d.block[:k]), _pool_rows(d.block[k:]), scratch=True,
-                         sample=DRIFT_SAMPLE)
+                          sample=DRIFT_SAMPLE)
     elif d.samples:
         r = numeric_drift(_pool(d.samples[:k]), _pool(d.samples[k:]), scratch=True,
-                         sample=DRIFT_SAMPLE)
+                          sample=DRIFT_SAMPLE)
     elif len(d.categories) == count:
         before: dict[str, float] = {}
         after: dict[str, float] = {}
