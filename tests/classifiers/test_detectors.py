@@ -94,15 +94,18 @@ def test_robust_shift_tolerates_daily_cycle():
 
 
 def test_rate_shift_exact_and_weighted_by_counts():
-    # 2 events in 1000 trials before, 12 in 100 after: exact binomial test applies
+    # 2 events in 3000 trials before, 12 in 1000 after: the exact test applies, the
+    # conditional one of two Poisson rates (12 of the 14 events fell in the quarter of
+    # the trials after the onset), scan-corrected over the 40 splits
     counts = np.array([100.0] * 40)
     events = np.zeros(40)
     events[:20:10] = 1
     events[30:] = [2, 1, 1, 2, 1, 1, 1, 1, 1, 1]
     r = rate_shift(events / counts, counts, direction="up", min_segment=5)
     assert r.onset == 30
-    expected = stats.binomtest(12, 1000, 2 / 3000).pvalue
-    assert r.p_value == pytest.approx(expected, rel=1e-6) or r.p_value < 1e-6
+    expected = stats.binomtest(12, 14, 0.25).pvalue * 2 * np.log(40)
+    assert r.p_value == pytest.approx(expected, rel=1e-6)
+    assert r.p_value < 1e-4
     # the same shift over 5 requests a point is weak evidence
     small = rate_shift(np.r_[np.full(30, 0.0), np.full(10, 0.2)], np.full(40, 5.0))
     big = rate_shift(np.r_[np.full(30, 0.01), np.full(10, 0.2)], np.full(40, 5000.0))
