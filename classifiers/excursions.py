@@ -180,7 +180,7 @@ ELASTICITY_MIN_POINTS = 12   # baseline points the elasticity is fitted on, at l
 ELASTICITY_MIN_SPREAD = 0.02  # SD of the log traffic below which no slope can be read
 
 
-def _traffic_at(times: Floats, request_counts: Floats, request_times: Floats
+def traffic_at(times: Floats, request_counts: Floats, request_times: Floats
                 ) -> tuple[Floats, np.ndarray]:
     """Requests per second over each interval between two consecutive ``times`` (the
     cumulative count read at them: the traffic a per-request cost at those times was
@@ -211,7 +211,7 @@ def traffic_cost_rise(values: Floats, times: Floats, request_counts: Floats,
     (elasticity 0). Read off the series' own history, where the daily cycle moves the
     traffic, it tells a fixed spend over fewer requests from spend that went up.
     """
-    rate, known = _traffic_at(times, request_counts, request_times)
+    rate, known = traffic_at(times, request_counts, request_times)
     y = values[1:]
     known = known & np.isfinite(y) & (y > 0)
     before = known & (times[1:] < onset)

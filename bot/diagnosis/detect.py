@@ -10,6 +10,7 @@ detector, in the direction that hurts.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -19,6 +20,7 @@ import numpy as np
 
 from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, States
 from bot.diagnosis.screen import screen
+from classifiers.cost_traffic import at_fixed_traffic
 from classifiers.drift import SAMPLE as DRIFT_SAMPLE
 from classifiers.drift import categorical_drift, numeric_drift
 from classifiers.fdr import benjamini_hochberg
@@ -415,12 +417,31 @@ def _newborn_test(s: Series, rest: list[Series], born: float) -> Test | None:
                 worse, practical, hint)
 
 
+def _requests(data: Assembled) -> Series | None:
+    """The all-traffic rate series with the most counts: its counts are the traffic."""
+    rates = [s for (_, _, key), s in data.series.items() if not key and s.has_counts]
+    return max(rates, key=lambda s: float(s.counts.sum()), default=None)
+
+
+def _at_fixed_traffic(s: Series, requests: Series | None) -> Series | None:
+    """A per-request cost that follows the traffic, as at the traffic of the window's end
+    (:mod:`classifiers.cost_traffic`): its test then sees what the spend did, not the
+    day's load. None for every other series (tested as they are)."""
+    if requests is None or s.layer != "cost" or s.kind == "ratio" or s.has_counts:
+        return None
+    values = at_fixed_traffic(s.values, s.times, requests.counts, requests.times)
+    return None if values is None else dataclasses.replace(s, values=values)
+
+
 def run_tests(data: Assembled) -> tuple[list[Test], list[tuple[float, str, str]]]:
     tests: list[Test] = []
     switches: list[tuple[float, str, str]] = []
     worth = screen(list(data.series.values()))
+    requests = _requests(data)
     for s in data.series.values():
-        tests.extend(_series_tests(s, worth[id(s)]))
+        fixed = _at_fixed_traffic(s, requests)
+        tests.extend(_series_tests(s, worth[id(s)]) if fixed is None
+                     else _series_tests(fixed, True))
     tests.extend(_newborn_tests(data))
     for d in data.distributions.values():
         tests.extend(_distribution_tests(d))
