@@ -33,6 +33,23 @@ def root_share(item: LayerEvidence, first: float) -> float:
 
 CAPACITY_HARM_MINUTES = 30.0  # a smaller pool hurts within this, or it did not
 LONG_GAP_MINUTES = 90.0  # a clear move this long before the next one started another story
+LASTING_SHARE = 0.9  # a runtime move that kept this much of itself to the end is in force
+
+
+def starts_every_story(item: LayerEvidence) -> bool:
+    """A clear early move that a later one, however long after, still follows from.
+
+    A freshness lag: a stalled pipeline's cost shows hours later. And requests that kept
+    failing (a runtime move, errors or latency, still ``LASTING_SHARE`` there at the
+    end and no benign move): timeouts cut the answers they carry short, and what scores
+    those answers (an eval job's groundedness, users' thumbs, an output-length mean on a
+    long window) can cross its threshold hours after the first errors. A runtime blip
+    that came back, or latency that followed the traffic, is another story as before.
+    """
+    if item.layer == "freshness":
+        return True
+    return (item.layer == "runtime" and item.persistence >= LASTING_SHARE
+            and item.benign < 1.0 - LASTING_SHARE)
 
 
 def cause_onset(layers: Sequence[LayerEvidence]) -> float:
@@ -41,15 +58,15 @@ def cause_onset(layers: Sequence[LayerEvidence]) -> float:
     Causes lead their symptoms by minutes. A clear move followed by a calm of more than
     ``LONG_GAP_MINUTES`` before the next clear one (a pool that scaled in with the
     evening, an old shift) did not start what is moving now, so the timing starts at
-    the next one. A freshness lag is the exception: a stalled pipeline's cost shows
-    hours later.
+    the next one. A freshness lag and requests that kept failing are the exception
+    (:func:`starts_every_story`).
     """
     if not layers:
         return 0.0
     top = max(item.strength for item in layers)
     clear = sorted((item for item in layers if item.strength >= 0.8 * top),
                    key=lambda item: item.onset_minutes)
-    while len(clear) > 1 and clear[0].layer != "freshness" and \
+    while len(clear) > 1 and not starts_every_story(clear[0]) and \
             clear[1].onset_minutes - clear[0].onset_minutes > LONG_GAP_MINUTES:
         clear = clear[1:]
     return clear[0].onset_minutes
@@ -101,9 +118,10 @@ def other_story(layers: Sequence[LayerEvidence], first: float) -> set[str]:
     larger one (its largest effect over its practical threshold, ``excess``) is the
     incident: a template mismatch on 5-minute scrapes whose own latency rise on
     another route came an hour and a half later is still a template mismatch. A
-    freshness lag is never another story: a stalled pipeline's cost shows hours later.
+    freshness lag and requests that kept failing are never another story
+    (:func:`starts_every_story`).
     """
-    early = [item for item in layers if item.layer != "freshness"
+    early = [item for item in layers if not starts_every_story(item)
              and first - item.onset_minutes > LONG_GAP_MINUTES]
     rest = [item for item in layers if item not in early]
     if not early or not rest or max(_size(item) for item in early) > max(

@@ -4,7 +4,7 @@ that scaled in is no harmless scale-in once a failure follows it (issue 13)."""
 from __future__ import annotations
 
 from classifiers.behaviour import FEATURES, LayerEvidence, classify_behaviour, evidence_features
-from classifiers.behaviour_shape import harm_after, other_story
+from classifiers.behaviour_shape import cause_onset, harm_after, other_story
 
 
 def _x(layers: list[LayerEvidence]) -> dict[str, float]:
@@ -49,3 +49,24 @@ def test_harm_after_ignores_recovered_moves_and_earlier_ones() -> None:
     layers = [LayerEvidence("runtime", 1.0, 10.0, persistence=0.0),
               LayerEvidence("quality", 0.8, -5.0)]
     assert harm_after(layers, 0.0) == 0.0
+
+
+def test_requests_that_kept_failing_hours_before_the_scores_fell_are_the_cause() -> None:
+    # errors and latency rose and stayed up; the answers they cut short crossed the
+    # scores' thresholds (groundedness, output length) almost three hours later
+    layers = [LayerEvidence("runtime", 1.0, 0.0, findings=12, excess=4.5),
+              LayerEvidence("model", 1.0, 175.0, findings=5, excess=3.4),
+              LayerEvidence("quality", 1.0, 188.0, findings=12, excess=24.0)]
+    assert other_story(layers, 175.0) == set()
+    assert cause_onset(layers) == 0.0
+    x = _x(layers)
+    assert x["runtime first"] == 1.0 and x["model first"] < 0.01
+    assert classify_behaviour(layers).label == "infrastructure"
+
+
+def test_a_runtime_blip_that_came_back_hours_before_is_still_another_story() -> None:
+    layers = [LayerEvidence("runtime", 1.0, 0.0, excess=4.5, persistence=0.3),
+              LayerEvidence("model", 1.0, 175.0, findings=5, excess=3.4),
+              LayerEvidence("quality", 1.0, 188.0, findings=12, excess=24.0)]
+    assert other_story(layers, 175.0) == {"runtime"}
+    assert cause_onset(layers) == 175.0
