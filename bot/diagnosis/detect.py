@@ -20,9 +20,11 @@ import numpy as np
 from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, States
 from bot.diagnosis.screen import screen
 from classifiers.drift import SAMPLE as DRIFT_SAMPLE
-from classifiers.drift import categorical_drift, numeric_drift
+from classifiers.drift import categorical_drift, numeric_drift, sample_positions
 from classifiers.fdr import benjamini_hochberg
 from classifiers.frozen import build
+from classifiers.merged_quantiles import merged_quantiles
+from classifiers.merged_quantiles import sorted_quantiles as _sorted_quantiles
 from classifiers.robust import center_spread
 from classifiers.shifts import lag_growth, rate_at_end, rate_shift, robust_shift
 from classifiers.states import state_mismatch, state_switch
@@ -193,12 +195,27 @@ def _pool(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _pool_rows(rows: np.ndarray) -> np.ndarray:
-    """:func:`_pool` of the rows of a C-contiguous block: one gather from its flat view."""
-    flat = rows.reshape(-1)  # a view: the rows are consecutive in memory
-    if flat.size <= _MAX_DIST_VALUES:
-        return flat.copy()
-    return flat[_thinning_picks(flat.size)]
+@functools.lru_cache(maxsize=32)
+def _drift_picks(total: int) -> np.ndarray:
+    """Positions, among ``total`` pooled values, of those the drift test reads.
+
+    :func:`_pool` thins to ``_MAX_DIST_VALUES`` and ``numeric_drift(sample=)`` thins
+    that to ``DRIFT_SAMPLE``: the positions of the second thinning taken in the
+    first, so a block gathers only the values the test reads (the same values in
+    the same order), not the 20,000 first. Read-only, cached like the picks.
+    """
+    picks = _thinning_picks(total) if total > _MAX_DIST_VALUES else np.arange(total)
+    if picks.size > DRIFT_SAMPLE:
+        picks = picks[sample_positions(picks.size, DRIFT_SAMPLE)]
+    picks.flags.writeable = False
+    return picks
+
+
+def _drift_sample_rows(rows: np.ndarray) -> np.ndarray:
+    """``numeric_drift``'s thinned sample of :func:`_pool` of the rows of a C-contiguous
+    block, gathered at once from its flat view (a new array: the test sorts it)."""
+    flat = rows.reshape(-1)
+    return flat[_drift_picks(flat.size)]
 
 
 _QUANTILES = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
@@ -220,32 +237,20 @@ def _row_quantiles(x: np.ndarray, q: np.ndarray, *, scratch: bool = False) -> np
     return _sorted_quantiles(np.sort(x, axis=-1), q)
 
 
-def _sorted_quantiles(part: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """:func:`_row_quantiles` of rows already in ascending order."""
-    n = part.shape[-1]
-    virtual = q * (n - 1)
-    lo = np.floor(virtual).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
-    a, b = part[..., lo], part[..., hi]
-    g = virtual - lo
-    diff = b - a
-    return np.where(g >= 0.5, b - diff * (1 - g), a + diff * g)
-
-
 def _block_distance(block: np.ndarray, head: int) -> list[float]:
     """:func:`_dist_onset`'s per-record distances for records of one size, as rows.
 
     The same thinned values, reference and quantiles as for a list of records, each
     taken from the block in one call (a strided view, copied once where it is sorted).
-    The reference is the first ``head`` records pooled: its sorted values are those
-    records' sorted rows merged, which a stable sort (a merge of runs already in
-    order) does in a tenth of the time of sorting the pool again.
+    The reference is the first ``head`` records pooled: its quantiles are read from
+    those records' sorted rows (:func:`classifiers.merged_quantiles.merged_quantiles`),
+    without merging them, which cost more than all else the reference needs.
     """
     thinned = block[:, :: max(1, block.shape[1] // 2000)]
     # the spread of the pool in row order, as the concatenation (a sum's order matters)
     scale = float(np.std(thinned[:head].flatten())) or 1.0
     rows = np.sort(thinned, axis=-1)
-    ref_q = _sorted_quantiles(np.sort(rows[:head].reshape(-1), kind="stable"), _QUANTILES)
+    ref_q = merged_quantiles(rows[:head], _QUANTILES)
     q = _sorted_quantiles(rows, _QUANTILES)
     return list(np.max(np.abs(q - ref_q), axis=1) / scale)
 
@@ -296,8 +301,8 @@ def _distribution_tests(d: Distribution) -> list[Test]:
     if k <= 0 or k >= count:
         return []
     if d.block is not None:
-        r = numeric_drift(_pool_rows(d.block[:k]), _pool_rows(d.block[k:]), scratch=True,
-                          sample=DRIFT_SAMPLE)
+        r = numeric_drift(_drift_sample_rows(d.block[:k]), _drift_sample_rows(d.block[k:]),
+                          scratch=True, sample=DRIFT_SAMPLE)
     elif d.samples:
         r = numeric_drift(_pool(d.samples[:k]), _pool(d.samples[k:]), scratch=True,
                           sample=DRIFT_SAMPLE)
