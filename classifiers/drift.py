@@ -89,7 +89,7 @@ SAMPLE = 4096  # values per side that a diagnosis's drift test reads (``sample=`
 
 
 @functools.lru_cache(maxsize=32)
-def _sample_positions(size: int, sample: int) -> Ints:
+def sample_positions(size: int, sample: int) -> Ints:
     """``sample`` evenly spaced positions among ``size`` (read-only, cached: the pools
     of a diagnosis come in a few sizes)."""
     positions = np.linspace(0, size - 1, sample).astype(np.int64)
@@ -102,7 +102,7 @@ def _thinned(x: Floats, sample: int | None) -> Floats:
     no larger."""
     if sample is None or x.size <= sample:
         return x
-    return x[_sample_positions(x.size, sample)]
+    return x[sample_positions(x.size, sample)]
 
 
 def numeric_drift(reference: object, current: object, *, bins: int = 10,

@@ -94,7 +94,7 @@ def test_merged_reference_gives_the_pooled_sorts_distances() -> None:
         if trial % 5 == 0:
             block[::2, ::3] = -0.0  # signed zeros tie with zeros in any order
         head = max(3, rows // 4)
-        thinned = block[:, :: max(1, cols // 2000)]
+        thinned = block[:, :: max(1, cols // detect._ONSET_VALUES)]
         reference = thinned[:head].flatten()
         scale = float(np.std(reference)) or 1.0
         ref_q = np.quantile(reference, detect._QUANTILES)
