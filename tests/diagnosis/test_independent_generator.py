@@ -79,3 +79,15 @@ def test_timeouts_that_cut_streams_shorten_answers_and_leave_the_model_alone() -
     assert tokens < 0.95, tokens
     assert level("feedback.thumbs_down_ratio", True) > level("feedback.thumbs_down_ratio",
                                                              False)
+
+
+def test_a_judge_swap_only_happens_where_a_judge_score_is_exported() -> None:
+    """A judge swap moves the judge score and nothing else, so on a service that exports
+    no judge series it is invisible: its truth (``eval_policy``) could not be told from a
+    healthy window by anyone. Ranking services export none; before, a fifth of the
+    generator's judge swaps landed there and scored as misses no detector could avoid."""
+    from bot.simulator.independent.exporters import CATALOG
+
+    swap = next(f for f in CATALOGUE if f.name == "judge_swap")
+    for kind in swap.kinds:
+        assert "judge" in {m.latent for m in CATALOG[kind]}, kind

@@ -440,7 +440,7 @@ CATALOGUE: tuple[Failure, ...] = (
       (("model", 0.6), ("infra", 0.4))),
     F("guardrail_threshold", "eval_policy", ALL, guardrail_threshold, "block",
       (("threshold", 0.6), ("config", 0.4)), sliceable=True),
-    F("judge_swap", "eval_policy", LLM + ("ranking",), judge_swap, "judge",
+    F("judge_swap", "eval_policy", LLM, judge_swap, "judge",
       (("config", 0.5), ("model", 0.3), (None, 0.2))),
     F("safety_refusals", "eval_policy", LLM, safety_refusals, "refusal",
       (("prompt", 0.7), (None, 0.3)), sliceable=True),
