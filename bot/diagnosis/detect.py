@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from bot.diagnosis.assemble import Assembled, Distribution, Series, SliceKey, States
 from bot.diagnosis.screen import screen
@@ -27,6 +28,7 @@ from classifiers.fdr import benjamini_hochberg
 from classifiers.frozen import build
 from classifiers.merged_quantiles import merged_quantiles
 from classifiers.merged_quantiles import sorted_quantiles as _sorted_quantiles
+from classifiers.results import ShiftResult
 from classifiers.robust import center_spread
 from classifiers.shifts import lag_growth, rate_at_end, rate_shift, robust_shift
 from classifiers.states import state_mismatch, state_switch
@@ -35,6 +37,12 @@ ALPHA = 0.01
 # Practical thresholds: below these a change is real but nobody should be paged for it.
 MIN_GAUGE_EFFECT = 3.0      # shift in baseline SDs
 MIN_GAUGE_RELATIVE = 0.05   # and 5 % of the level (when the level is not ~0)
+# ... or a sustained move (:func:`sustained_move`): this much of the level,
+SUSTAINED_RELATIVE = 0.3
+SUSTAINED_EFFECT = 1.5      # still half the SDs above,
+SUSTAINED_POINTS = 30       # held from the onset to the window's end over this many points
+SUSTAINED_WINDOW = 20       # whose last ones still hold half the move, and no run of as
+SUSTAINED_HISTORY = 60      # many before (in a history of at least this many) came halfway
 MIN_RATE_RELATIVE = 0.2     # rates: 20 % relative change
 MIN_RATE_H = 0.04           # and Cohen's h
 MIN_RATE_EVENTS = 10        # and at least this many events after the onset (rises)
@@ -102,6 +110,53 @@ def _worse(bad: str, statistic: float) -> bool:
     return bad == "both" or (bad == "up" and statistic > 0) or (bad == "down" and statistic < 0)
 
 
+def sustained_move(r: ShiftResult, values: np.ndarray) -> bool:
+    """A gauge shift large against its level, held to the end and new to the series.
+
+    MIN_GAUGE_EFFECT asks that a move stand clear of one point's noise. A gauge that
+    averages a few answers a point (output tokens per answer) scatters by 15-20 % of
+    its level from point to point, so a fall of 40 % that held for half an hour sits
+    at 2.3 point SDs and failed the gate at p = 1e-43, read as a healthy day. Such a
+    move needs no single point to show it: the median of the points it held for is
+    many times its own noise away. The second route asks for what a responder would
+    call a lasting change of that gauge: ``SUSTAINED_RELATIVE`` of a level that is
+    not ~0, still ``SUSTAINED_EFFECT`` point SDs (half the usual gate), held for
+    ``SUSTAINED_POINTS`` points to the end of the window, and the last
+    ``SUSTAINED_WINDOW`` of them still at half the move or more (one that was coming
+    back is no lasting move). The significance stays the test's.
+
+    What the SD gate guarded against, a level the series wanders to on its own, is
+    read from the series' own history instead: no run of ``SUSTAINED_WINDOW`` points
+    before the onset (a rolling median, over at least ``SUSTAINED_HISTORY`` points)
+    may have come halfway to the level after. A nightly job that raised the cost per
+    request by a third the night before, inside the window, is then what the series
+    does (a history too short to tell leaves the move to the SD gate). The rolling
+    median of 20 points has a noise of ~0.28 point SDs, so on a 17 %-noise gauge the
+    halfway mark of a 30 % move is ~3 of them away and the noise alone rarely
+    reaches it.
+    """
+    onset = r.onset
+    if (onset < SUSTAINED_HISTORY or values.size - onset < SUSTAINED_POINTS
+            or abs(r.before) < 1e-6 or abs(r.relative) < SUSTAINED_RELATIVE
+            or abs(r.effect) < SUSTAINED_EFFECT):
+        return False
+    move = r.after - r.before
+    if (float(np.median(values[-SUSTAINED_WINDOW:])) - r.before) / move < 0.5:
+        return False
+    runs = np.median(sliding_window_view(values[:onset], SUSTAINED_WINDOW), axis=1)
+    return bool(np.all((runs - r.before) / move < 0.5))
+
+
+def _gauge_hint(r: ShiftResult, sustained: bool) -> float:
+    """A gauge shift's effect over its threshold: its SDs over MIN_GAUGE_EFFECT, or for a
+    sustained move the lesser of its two margins (relative size and SDs) when larger."""
+    hint = abs(r.effect) / MIN_GAUGE_EFFECT
+    if sustained:
+        hint = max(hint, min(abs(r.relative) / SUSTAINED_RELATIVE,
+                             abs(r.effect) / SUSTAINED_EFFECT))
+    return hint
+
+
 def _series_tests(s: Series, screened: bool = True) -> list[Test]:
     n = s.values.size
     if n < 8:
@@ -137,11 +192,12 @@ def _series_tests(s: Series, screened: bool = True) -> list[Test]:
     else:
         r = robust_shift(s.values, s.times, direction=s.bad)
         relative_ok = abs(r.relative) >= MIN_GAUGE_RELATIVE or abs(r.before) < 1e-6
-        hint = abs(r.effect) / MIN_GAUGE_EFFECT
+        sustained = sustained_move(r, s.values)
+        practical = ((abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok) or sustained
+                     ) and not r.recurring
         tests.append(Test(s.layer, s.name, s.slice, r.detector, r.statistic, r.p_value,
                           r.effect, onset_ts(r.onset), r.relative, _worse(s.bad, r.statistic),
-                          abs(r.effect) >= MIN_GAUGE_EFFECT and relative_ok
-                          and not r.recurring, hint,
+                          practical, _gauge_hint(r, sustained),
                           onset_ts(r.recovered), r.before, r.after))
     if screened and s.bad != "down" and _is_lag(s):  # the cheap tests first
         g = lag_growth(s.values, s.times)

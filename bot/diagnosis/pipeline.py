@@ -183,10 +183,22 @@ def _improvement_onsets(data: Assembled) -> list[float]:
     return out
 
 
+# Names whose shared direction is a price, not a health: the vocabulary calls a rise in
+# tokens bad because it costs, but answers that got shorter are what a changed model or
+# a cut stream looks like, so a fall of a two-sided answer length is never "good".
+_NO_GOOD_SIDE = ("tokens",)
+
+
 def _good_by_name(test: Test) -> bool:
-    """The move went the way the signal's well-known name calls good."""
+    """The move went the way the signal's well-known name calls good.
+
+    Not for an answer length (``gen_ai.response.output_tokens``): its owner declared
+    it two-sided, and a silent model update that cut answers by 40 % (independent
+    seed 9103003) was dropped here as an improvement, leaving a healthy day.
+    """
     bad_side = default_direction(test.name)
-    if bad_side == "both" or test.before is None or test.after is None:
+    if (bad_side == "both" or test.before is None or test.after is None
+            or any(word in test.name.lower() for word in _NO_GOOD_SIDE)):
         return False
     return test.after > test.before if bad_side == "down" else test.after < test.before
 

@@ -23,6 +23,8 @@ def screen(series: list[Series]) -> dict[int, bool]:
 
     A finding needs a shift of MIN_GAUGE_EFFECT point SDs over at least 5 points, so
     the best two-level split statistic must reach about 3 * sqrt(5) ~ 6.7 noise SDs;
+    a sustained move (:func:`bot.diagnosis.detect.sustained_move`: 1.5 SDs held for
+    30 points after at least 60) reaches 1.5 * sqrt(30 * 60 / 90) ~ 6.7 as well;
     below 4.5 the full detector (baseline fits, CUSUM) cannot find one and is skipped.
     Series of equal length are screened together, a few dozen rows per matrix, which
     keeps hundreds of healthy slice series cheap without building one large matrix
