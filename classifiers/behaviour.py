@@ -8,10 +8,11 @@ changes nudge the answer by their kind and distance in time, and corrections fro
 responders (priors and pattern likelihoods) are added on top. Not every move is a
 failure: one that came back before the window ended, one the series makes at this
 hour every day, resources moving while nothing users feel did, are evidence for
-``none`` (:mod:`classifiers.excursions`). The weights are fitted on several sources
-(``benchmarks/fit_behaviour.py``) and divided by a temperature chosen on sources
-left out of the fit, so that confidences stay calibrated on incidents of a kind the
-weights never saw.
+``none`` (:mod:`classifiers.excursions`), and a window whose every move is no larger
+than the scatter its series shows since is one where nothing moved. The weights are
+fitted on several sources (``benchmarks/fit_behaviour.py``) and divided by a
+temperature chosen on sources left out of the fit, so that confidences stay
+calibrated on incidents of a kind the weights never saw.
 """
 
 from __future__ import annotations
@@ -95,10 +96,15 @@ class LayerEvidence:
     explained: float = 0.0            # share of it the traffic's fall accounts for
     capacity: float = 0.0             # 1: every finding is a fall of whole units (replicas)
     elsewhere: float = 0.0            # 1: moved only on slices the clear move spreads past
+    noise: float = 0.0                # share of it within the series' present scatter
 
     @property
     def benign(self) -> float:
-        """Share of the move that is no failure: come back, a daily habit, or traffic."""
+        """Share of the move that is no failure: come back, a daily habit, or traffic.
+
+        Not :attr:`noise`: a scatter that grew may be a failure's own symptom (timeouts
+        make latency erratic), so it is read only for the window as a whole
+        (:func:`within_noise_left_out`)."""
         return float(min(max(1.0 - self.persistence, self.recurrence, self.explained, 0.0),
                          1.0))
 
@@ -271,6 +277,29 @@ def evidence_features(layers: Sequence[LayerEvidence],
     return [x[name] for name in FEATURES]
 
 
+NOISE_LEFT_OUT = 0.5  # a layer at least this much within its own present scatter is no move
+_DROWNED = ("what moved is no larger than the scatter its series shows since it moved "
+            "(fewer requests behind each point, a new mix of traffic)")
+
+
+def within_noise_left_out(layers: Sequence[LayerEvidence]) -> list[LayerEvidence]:
+    """The layers, or none of them when every one moved mostly within the scatter its
+    series shows since it moved (:attr:`LayerEvidence.noise`,
+    :func:`classifiers.excursions.within_own_noise`): then nothing moved.
+
+    Re-judged against that scatter each such move falls under the detector's practical
+    threshold, so the window is quiet (a low-traffic night, a canary's new mix of cells).
+    The fitted weights give every moved layer a share of some labels' scores and no
+    feature says "noise", so the layers are left out rather than weighed. Beside a layer
+    that moved clearly past its own scatter a noisier series is kept as it is: requests
+    that time out make latency erratic as well as higher, and that latency is the
+    failure's evidence, not noise to discount.
+    """
+    if layers and all(item.noise >= NOISE_LEFT_OUT for item in layers):
+        return []
+    return list(layers)
+
+
 def _confined_left_out(layers: Sequence[LayerEvidence]) -> Sequence[LayerEvidence]:
     """The layers less those that moved only on slices another layer's clear move on all
     traffic spreads past (:mod:`classifiers.confined`): a slice's own blip is not the
@@ -420,6 +449,9 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
        (temperature scaling).
     """
     priors = priors or LearnedPriors()
+    heard = within_noise_left_out(layers)
+    drowned = bool(layers) and not heard
+    layers = heard
     x = evidence_features(layers, changes)
     fitted = _fitted_scores(x)
     if fitted is not None:
@@ -441,7 +473,8 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
     label = max(probabilities, key=lambda key: probabilities[key])
     reasons = tuple(text for _, text in sorted(contributions[label], reverse=True)[:4])
     if label == "none":
-        reasons = ("no layer moved significantly",) if not layers else _benign_reasons(x)
+        reasons = (_DROWNED if drowned else "no layer moved significantly",) if not layers \
+            else _benign_reasons(x)
     return Posterior(label=label, confidence=probabilities[label], scores=probabilities,
                      reasons=reasons, pattern=pattern)
 

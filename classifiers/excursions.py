@@ -6,7 +6,9 @@ level are not failures: a latency spike that came back before anyone looked (a
 recovered transient), and a nightly batch job that lifts the queue at the same hour
 every day. Both are read off the series that set the layer's onset, with the
 levels its shift test already measured, so they cost a median of a few points and
-a pair of masked means (no new scans).
+a pair of masked means (no new scans). A third answer, whether the move is larger
+than the scatter the series shows since it moved (:func:`within_own_noise`), tells a
+low-traffic night or a canary's new mix of cells from a level that really moved.
 """
 
 from __future__ import annotations
@@ -253,3 +255,49 @@ def is_capacity_fall(values: Floats, before: float | None, after: float | None) 
         return False
     finite = values[np.isfinite(values)]
     return bool(finite.size and np.all(finite == np.round(finite)) and np.all(finite >= 0))
+
+
+NOISE_MIN_POINTS = 5  # points either side the scatter is read from (a shift test's segment)
+NOISE_BAND = 1.0      # effect (in present SDs) over which a move goes from noise to not
+
+
+def point_noise(values: Floats) -> float:
+    """The scatter of one point about its neighbours (robust SD of successive differences
+    over sqrt 2): blind to a ramp or a step inside the segment, which a plain spread is not.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size < 3:
+        return 0.0
+    diffs = np.diff(finite)
+    return float(1.4826 * np.median(np.abs(diffs - np.median(diffs))) / math.sqrt(2.0))
+
+
+def within_own_noise(values: Floats, times: Floats, onset: float, before: float | None,
+                     after: float | None, threshold: float, window: int = 120,
+                     horizon: int = 60) -> float:
+    """Share of a gauge's move from ``before`` to ``after`` that is no larger than the
+    series' own scatter after the onset lets a move be (0..1).
+
+    A shift test measures a move in SDs of its baseline (the ``window`` points before
+    the onset) and calls it practical from ``threshold`` of them. When the points after
+    the onset scatter more than the baseline did (fewer requests behind each at night,
+    a new mix of cells on a slice after a canary took part of its traffic), a level that
+    moved a few baseline SDs may be no more than a few of the SDs the series shows now:
+    re-judged against that present scatter (``horizon`` points), a move under
+    ``threshold - NOISE_BAND`` of them is all noise, one over ``threshold`` none of it.
+    A series no noisier than before keeps its verdict (0): nothing here second-guesses
+    a clean step. Scatter is read point to point (:func:`point_noise`), so a ramp's own
+    climb does not pass for noise.
+    """
+    if before is None or after is None or not math.isfinite(before) \
+            or not math.isfinite(after) or after == before or values.size == 0:
+        return 0.0
+    k = int(np.searchsorted(times, onset))
+    base, now = values[max(k - window, 0):k], values[k:k + horizon]
+    if base.size < NOISE_MIN_POINTS or now.size < NOISE_MIN_POINTS:
+        return 0.0
+    was, present = point_noise(base), point_noise(now)
+    if not present > was > 0.0:
+        return 0.0
+    effect = abs(after - before) / present
+    return float(min(max((threshold - effect) / NOISE_BAND, 0.0), 1.0))

@@ -51,6 +51,7 @@ from classifiers.excursions import (
     recurrence,
     traffic_cost_rise,
     volume_ratio,
+    within_own_noise,
 )
 from classifiers.load_clock import (
     LOAD_STEP,
@@ -260,6 +261,17 @@ def _layer_persistence(shapes: list[Shape | None]) -> float:
     return max((persistence(*shape) for shape in shapes if shape is not None), default=1.0)
 
 
+def _noise_share(f: Finding, data: Assembled) -> float:
+    """Share of a gauge finding's move within its series' scatter since the onset
+    (:func:`classifiers.excursions.within_own_noise`, re-judged at the detector's own
+    practical threshold); 0 for every other test (rates weigh their counts already)."""
+    series = data.series.get((f.test.layer, f.test.name, f.test.slice))
+    if series is None or f.test.detector != "robust_shift":
+        return 0.0
+    return within_own_noise(series.values, series.times, f.onset, f.test.before,
+                            f.test.after, MIN_GAUGE_EFFECT)
+
+
 def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvidence]:
     by_layer: dict[str, list[Finding]] = {}
     for f in findings:
@@ -296,7 +308,10 @@ def _layer_evidence(findings: list[Finding], data: Assembled) -> list[LayerEvide
             recurrence=recurrence(*shape) if shape else 0.0,
             explained=min(clearest),
             capacity=float(all(fall for _, fall in traffic)),
-            elsewhere=float(layer in elsewhere)))
+            elsewhere=float(layer in elsewhere),
+            # like persistence: noise only when every clearest move of the layer is
+            noise=min(_noise_share(f, data) for f in items
+                      if f.strength >= PERSIST_SHARE * strongest)))
     return layers
 
 
