@@ -34,7 +34,9 @@ LAYER_KIND_FIT: dict[str, dict[str, float]] = {
     "model": {"model": 1.0, "prompt": 0.6, "features": 0.3, "config": 0.3},
     "quality": {"model": 0.6, "prompt": 0.6, "retrieval": 0.5},
     "eval": {"threshold": 1.0, "prompt": 0.8, "config": 0.6},
-    "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6, "retrieval": 0.6},  # top-k: tokens
+    # tokens (a prompt, a top-k) or their price: the pool's instances (a spot pool, an
+    # instance type) set what each GPU-hour, and so each request, costs
+    "cost": {"prompt": 0.9, "model": 0.7, "config": 0.6, "retrieval": 0.6, "infra": 0.6},
 }
 # Which change kinds are behind each failure class, for ranking culprits; it only adds
 # to the label's table (:data:`classifiers.behaviour.KIND_FIT`), which scores how much a
