@@ -104,7 +104,7 @@ class LayerEvidence:
 
         Not :attr:`noise`: a scatter that grew may be a failure's own symptom (timeouts
         make latency erratic), so it is read only for the window as a whole
-        (:func:`within_noise_left_out`)."""
+        (:func:`all_within_noise`)."""
         return float(min(max(1.0 - self.persistence, self.recurrence, self.explained, 0.0),
                          1.0))
 
@@ -282,10 +282,10 @@ _DROWNED = ("what moved is no larger than the scatter its series shows since it 
             "(fewer requests behind each point, a new mix of traffic)")
 
 
-def within_noise_left_out(layers: Sequence[LayerEvidence]) -> list[LayerEvidence]:
-    """The layers, or none of them when every one moved mostly within the scatter its
-    series shows since it moved (:attr:`LayerEvidence.noise`,
-    :func:`classifiers.excursions.within_own_noise`): then nothing moved.
+def all_within_noise(layers: Sequence[LayerEvidence]) -> bool:
+    """Every layer moved mostly within the scatter its series shows since it moved
+    (:attr:`LayerEvidence.noise`, :func:`classifiers.excursions.within_own_noise`):
+    then nothing moved.
 
     Re-judged against that scatter each such move falls under the detector's practical
     threshold, so the window is quiet (a low-traffic night, a canary's new mix of cells).
@@ -295,9 +295,7 @@ def within_noise_left_out(layers: Sequence[LayerEvidence]) -> list[LayerEvidence
     that time out make latency erratic as well as higher, and that latency is the
     failure's evidence, not noise to discount.
     """
-    if layers and all(item.noise >= NOISE_LEFT_OUT for item in layers):
-        return []
-    return list(layers)
+    return bool(layers) and all(item.noise >= NOISE_LEFT_OUT for item in layers)
 
 
 def _confined_left_out(layers: Sequence[LayerEvidence]) -> Sequence[LayerEvidence]:
@@ -449,9 +447,9 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
        (temperature scaling).
     """
     priors = priors or LearnedPriors()
-    heard = within_noise_left_out(layers)
-    drowned = bool(layers) and not heard
-    layers = heard
+    drowned = all_within_noise(layers)
+    if drowned:
+        layers = ()
     x = evidence_features(layers, changes)
     fitted = _fitted_scores(x)
     if fitted is not None:
@@ -473,8 +471,10 @@ def classify_behaviour(layers: Sequence[LayerEvidence],
     label = max(probabilities, key=lambda key: probabilities[key])
     reasons = tuple(text for _, text in sorted(contributions[label], reverse=True)[:4])
     if label == "none":
-        reasons = (_DROWNED if drowned else "no layer moved significantly",) if not layers \
-            else _benign_reasons(x)
+        if layers:
+            reasons = _benign_reasons(x)
+        else:
+            reasons = (_DROWNED if drowned else "no layer moved significantly",)
     return Posterior(label=label, confidence=probabilities[label], scores=probabilities,
                      reasons=reasons, pattern=pattern)
 

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from classifiers.arrays import Floats
+from classifiers.robust import noise_sd
 
 DAY = 86_400.0
 TAIL_POINTS = (3, 10)      # the end of the window: between 3 and 10 of the last points
@@ -261,17 +262,6 @@ NOISE_MIN_POINTS = 5  # points either side the scatter is read from (a shift tes
 NOISE_BAND = 1.0      # effect (in present SDs) over which a move goes from noise to not
 
 
-def point_noise(values: Floats) -> float:
-    """The scatter of one point about its neighbours (robust SD of successive differences
-    over sqrt 2): blind to a ramp or a step inside the segment, which a plain spread is not.
-    """
-    finite = values[np.isfinite(values)]
-    if finite.size < 3:
-        return 0.0
-    diffs = np.diff(finite)
-    return float(1.4826 * np.median(np.abs(diffs - np.median(diffs))) / math.sqrt(2.0))
-
-
 def within_own_noise(values: Floats, times: Floats, onset: float, before: float | None,
                      after: float | None, threshold: float, window: int = 120,
                      horizon: int = 60) -> float:
@@ -286,8 +276,8 @@ def within_own_noise(values: Floats, times: Floats, onset: float, before: float 
     re-judged against that present scatter (``horizon`` points), a move under
     ``threshold - NOISE_BAND`` of them is all noise, one over ``threshold`` none of it.
     A series no noisier than before keeps its verdict (0): nothing here second-guesses
-    a clean step. Scatter is read point to point (:func:`point_noise`), so a ramp's own
-    climb does not pass for noise.
+    a clean step. Scatter is read point to point (:func:`classifiers.robust.noise_sd`,
+    0 where it cannot be measured), so a ramp's own climb does not pass for noise.
     """
     if before is None or after is None or not math.isfinite(before) \
             or not math.isfinite(after) or after == before or values.size == 0:
@@ -296,7 +286,8 @@ def within_own_noise(values: Floats, times: Floats, onset: float, before: float 
     base, now = values[max(k - window, 0):k], values[k:k + horizon]
     if base.size < NOISE_MIN_POINTS or now.size < NOISE_MIN_POINTS:
         return 0.0
-    was, present = point_noise(base), point_noise(now)
+    was, present = (noise_sd(part[np.isfinite(part)], flat_fallback=False)
+                    for part in (base, now))
     if not present > was > 0.0:
         return 0.0
     effect = abs(after - before) / present

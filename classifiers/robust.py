@@ -145,15 +145,19 @@ def _row_medians_in_place(part: Floats) -> Floats:
     return (part[:, h - 1] + part[:, h]) / 2
 
 
-def noise_sd(y: Floats) -> float:
-    """Point-to-point noise from first differences: blind to trends and to one step."""
+def noise_sd(y: Floats, *, flat_fallback: bool = True) -> float:
+    """Point-to-point noise from first differences: blind to trends and to one step.
+
+    Where the differences' MAD is 0 (a flat or quantised series) or there are fewer than
+    3 points, their plain SD stands in; ``flat_fallback=False`` answers 0 there instead,
+    for a caller that reads "no measurable scatter" as keeping its verdict."""
     if y.size < 3:
-        return float(np.std(y)) if y.size else 0.0
+        return float(np.std(y)) if y.size and flat_fallback else 0.0
     d = y[1:] - y[:-1]  # np.diff's values, without its wrapper; a scratch array of ours
     center = _median_in_place(d)
     np.subtract(d, center, out=d)
     np.abs(d, out=d)
     sd = MAD_TO_SD * _median_in_place(d) / math.sqrt(2.0)
-    if sd == 0.0:  # the differences again, in order (np.std's sum depends on it)
+    if sd == 0.0 and flat_fallback:  # the differences again, in order (np.std's sum depends on it)
         sd = float(np.std(y[1:] - y[:-1])) / math.sqrt(2.0)
     return sd

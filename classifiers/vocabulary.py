@@ -55,6 +55,21 @@ def _score_statistic(lowered: str) -> bool:
     return False
 
 
+# Names whose bad side is a price, not a health: more tokens cost more, but fewer is no
+# better answer (a changed model or a cut stream answers shorter).
+_PRICE_HINTS = ("tokens",)
+
+
+def improvement_side(name: str) -> Direction:
+    """The side on which a well-known name's move is an improvement: the other side of
+    :func:`default_direction`, and ``both`` (none) for unknown names and for prices."""
+    lowered = name.lower()
+    bad = default_direction(name)
+    if bad == "both" or any(hint in lowered for hint in _PRICE_HINTS):
+        return "both"
+    return "down" if bad == "up" else "up"
+
+
 def default_direction(name: str) -> Direction:
     """The side on which a well-known signal name is bad; ``both`` when unknown."""
     lowered = name.lower()

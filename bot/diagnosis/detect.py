@@ -146,12 +146,13 @@ def sustained_move(r: ShiftResult, values: np.ndarray) -> bool:
     # A run's median comes halfway only if half its points do (the median of 20 is
     # the mean of the 10th and 11th, so the 11th must): count those per run first and
     # take the medians of only the runs that could, few on a series that did not wander.
-    halfway = (values[:onset] - r.before) / move >= 0.5
+    history = values[:onset]
+    halfway = (history - r.before) / move >= 0.5
     counts = np.convolve(halfway, np.ones(SUSTAINED_WINDOW, dtype=int), mode="valid")
     could = np.flatnonzero(counts >= SUSTAINED_WINDOW - SUSTAINED_WINDOW // 2)
     if could.size == 0:
         return True
-    runs = np.median(sliding_window_view(values[:onset], SUSTAINED_WINDOW)[could], axis=1)
+    runs = np.median(sliding_window_view(history, SUSTAINED_WINDOW)[could], axis=1)
     return bool(np.all((runs - r.before) / move < 0.5))
 
 

@@ -65,7 +65,7 @@ from classifiers.no_evidence import no_evidence_posterior
 from classifiers.onsets import onset_interval
 from classifiers.shifts import rate_shift, robust_shift
 from classifiers.slices import localise_slices
-from classifiers.vocabulary import LABELS, ChangeKind, default_direction
+from classifiers.vocabulary import LABELS, ChangeKind, improvement_side
 
 if TYPE_CHECKING:  # the catalog (yaml, runbooks) costs ~0.1 s: classify needs no catalog
     from bot.config.catalog import Service
@@ -146,7 +146,7 @@ def _without_improvements(findings: list[Finding], tests: list[Test], data: Asse
     one-sided findings is near, the two-sided move is read as the same improvement.
     A signal's name can say the same: a two-sided ``retrieval_relevance`` that rose,
     or a two-sided latency that fell, moved the way the shared vocabulary calls good
-    (``classifiers.vocabulary.default_direction``). A two-sided move with any
+    (``classifiers.vocabulary.improvement_side``). A two-sided move with any
     one-sided harm beside it, or with nothing beside it that says it was good, stays
     a finding.
     """
@@ -184,24 +184,18 @@ def _improvement_onsets(data: Assembled) -> list[float]:
     return out
 
 
-# Names whose shared direction is a price, not a health: the vocabulary calls a rise in
-# tokens bad because it costs, but answers that got shorter are what a changed model or
-# a cut stream looks like, so a fall of a two-sided answer length is never "good".
-_NO_GOOD_SIDE = ("tokens",)
-
-
 def _good_by_name(test: Test) -> bool:
     """The move went the way the signal's well-known name calls good.
 
-    Not for an answer length (``gen_ai.response.output_tokens``): its owner declared
-    it two-sided, and a silent model update that cut answers by 40 % (independent
-    seed 9103003) was dropped here as an improvement, leaving a healthy day.
+    Not for an answer length (``gen_ai.response.output_tokens``), a price with no good
+    side (:func:`classifiers.vocabulary.improvement_side`): its owner declared it
+    two-sided, and a silent model update that cut answers by 40 % (independent seed
+    9103003) was dropped here as an improvement, leaving a healthy day.
     """
-    bad_side = default_direction(test.name)
-    if (bad_side == "both" or test.before is None or test.after is None
-            or any(word in test.name.lower() for word in _NO_GOOD_SIDE)):
+    good_side = improvement_side(test.name)
+    if good_side == "both" or test.before is None or test.after is None:
         return False
-    return test.after > test.before if bad_side == "down" else test.after < test.before
+    return test.after > test.before if good_side == "up" else test.after < test.before
 
 
 def _is_two_sided(test: Test, data: Assembled) -> bool:
